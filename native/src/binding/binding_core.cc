@@ -1,0 +1,85 @@
+// binding_core.cc — engine-wide functions: CPU features, threads, memory counters, f16/bf16.
+#include "../core/arena.h"
+#include "../core/cpu.h"
+#include "../core/half.h"
+#include "../core/threads.h"
+#include "napi_util.h"
+
+namespace sdn::binding {
+
+static Napi::Value cpu_features_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("avx2Fma", Napi::Boolean::New(env, cpu_features().avx2_fma));
+    o.Set("f16c", Napi::Boolean::New(env, cpu_features().f16c));
+    return o;
+}
+
+static Napi::Value threads_get_js(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), threads_count());
+}
+
+static Napi::Value threads_set_js(const Napi::CallbackInfo & info) {
+    int64_t n = arg_int(info, 0, "threads");
+    if (n < 0 || n > 256) throw Napi::RangeError::New(info.Env(), "threads must be 0 (all cores) .. 256");
+    threads_set(static_cast<int>(n));
+    return Napi::Number::New(info.Env(), threads_count());
+}
+
+static Napi::Value memory_stats_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    sdn_memory_stats s;
+    sdn_memory_stats_get(&s);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("activationsCurrent", Napi::Number::New(env, static_cast<double>(s.activations_current)));
+    o.Set("activationsPeak", Napi::Number::New(env, static_cast<double>(s.activations_peak)));
+    o.Set("weightsCurrent", Napi::Number::New(env, static_cast<double>(s.weights_current)));
+    o.Set("mappedCurrent", Napi::Number::New(env, static_cast<double>(s.mapped_current)));
+    return o;
+}
+
+static Napi::Value memory_peak_reset_js(const Napi::CallbackInfo & info) {
+    sdn_memory_peak_reset();
+    return info.Env().Undefined();
+}
+
+static Napi::Value memory_trim_js(const Napi::CallbackInfo & info) {
+    arena_trim();
+    return info.Env().Undefined();
+}
+
+// convertHalf(src, "f16" | "bf16") -> Float32Array ; convertToHalf(src, "f16" | "bf16") -> Uint16Array
+static Napi::Value half_to_f32_js(const Napi::CallbackInfo & info) {
+    Napi::Uint16Array src = arg_u16(info, 0, "src");
+    std::string kind = arg_string(info, 1, "kind");
+    Napi::Float32Array dst = Napi::Float32Array::New(info.Env(), src.ElementLength());
+    const int64_t n = static_cast<int64_t>(src.ElementLength());
+    if (kind == "f16") convert_f16_to_f32(src.Data(), dst.Data(), n);
+    else if (kind == "bf16") convert_bf16_to_f32(src.Data(), dst.Data(), n);
+    else throw Napi::TypeError::New(info.Env(), "kind must be \"f16\" or \"bf16\"");
+    return dst;
+}
+
+static Napi::Value f32_to_half_js(const Napi::CallbackInfo & info) {
+    Napi::Float32Array src = arg_f32(info, 0, "src");
+    std::string kind = arg_string(info, 1, "kind");
+    Napi::Uint16Array dst = Napi::Uint16Array::New(info.Env(), src.ElementLength());
+    const int64_t n = static_cast<int64_t>(src.ElementLength());
+    if (kind == "f16") convert_f32_to_f16(src.Data(), dst.Data(), n);
+    else if (kind == "bf16") convert_f32_to_bf16(src.Data(), dst.Data(), n);
+    else throw Napi::TypeError::New(info.Env(), "kind must be \"f16\" or \"bf16\"");
+    return dst;
+}
+
+void register_core(Napi::Env env, Napi::Object exports) {
+    exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features_js));
+    exports.Set("threadsGet", Napi::Function::New(env, threads_get_js));
+    exports.Set("threadsSet", Napi::Function::New(env, threads_set_js));
+    exports.Set("memoryStats", Napi::Function::New(env, memory_stats_js));
+    exports.Set("memoryPeakReset", Napi::Function::New(env, memory_peak_reset_js));
+    exports.Set("memoryTrim", Napi::Function::New(env, memory_trim_js));
+    exports.Set("halfToF32", Napi::Function::New(env, half_to_f32_js));
+    exports.Set("f32ToHalf", Napi::Function::New(env, f32_to_half_js));
+}
+
+} // namespace sdn::binding

@@ -1,0 +1,148 @@
+#include "tensor.h"
+
+#include <cstring>
+#include <sstream>
+
+#include "arena.h"
+#include "half.h"
+
+namespace sdn {
+
+size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+
+const char * dtype_name(DType dtype) {
+    switch (dtype) {
+        case DType::F32: return "F32";
+        case DType::F16: return "F16";
+        case DType::BF16: return "BF16";
+    }
+    return "?";
+}
+
+std::string shape_str(const Shape & shape) {
+    std::ostringstream s;
+    s << '[';
+    for (size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
+    s << ']';
+    return s.str();
+}
+
+int64_t shape_numel(const Shape & shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+Shape Tensor::contiguous_strides(const Shape & shape) {
+    Shape strides(shape.size());
+    int64_t s = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+        strides[i] = s;
+        s *= shape[i];
+    }
+    return strides;
+}
+
+bool Tensor::is_contiguous() const { return strides == contiguous_strides(shape); }
+
+float * Tensor::f32() {
+    require(dtype == DType::F32, SDN_STATUS_INTERNAL, std::string("expected an F32 tensor, got ") + dtype_name(dtype));
+    return static_cast<float *>(data);
+}
+
+const float * Tensor::f32() const { return const_cast<Tensor *>(this)->f32(); }
+
+const uint16_t * Tensor::u16() const {
+    require(dtype != DType::F32, SDN_STATUS_INTERNAL, "expected an F16 or BF16 tensor, got F32");
+    return static_cast<const uint16_t *>(data);
+}
+
+Tensor Tensor::reshape(const Shape & new_shape) const {
+    require(shape_numel(new_shape) == numel(), SDN_STATUS_BAD_SHAPE,
+            "cannot reshape " + shape_str(shape) + " to " + shape_str(new_shape));
+    require(is_contiguous(), SDN_STATUS_INTERNAL, "reshape of a non-contiguous tensor");
+    Tensor t = *this;
+    t.shape = new_shape;
+    t.strides = contiguous_strides(new_shape);
+    return t;
+}
+
+namespace {
+
+struct ArenaBlock {
+    void * ptr;
+    size_t bytes;
+    ~ArenaBlock() { arena_free(ptr, bytes); }
+};
+
+struct WeightBlock {
+    void * ptr;
+    size_t bytes;
+    ~WeightBlock() {
+        std::free(ptr);
+        weights_bytes_add(-static_cast<int64_t>(bytes));
+    }
+};
+
+} // namespace
+
+Tensor Tensor::empty(const Shape & shape, DType dtype) {
+    for (int64_t d : shape) require(d >= 0, SDN_STATUS_BAD_SHAPE, "negative dimension in " + shape_str(shape));
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = shape;
+    t.strides = contiguous_strides(shape);
+    size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+    auto block = std::make_shared<ArenaBlock>(ArenaBlock{arena_alloc(bytes), bytes});
+    t.data = block->ptr;
+    t.owner = block;
+    t.storage = Storage::Arena;
+    return t;
+}
+
+Tensor Tensor::zeros(const Shape & shape) {
+    Tensor t = empty(shape, DType::F32);
+    std::memset(t.data, 0, t.nbytes());
+    return t;
+}
+
+Tensor Tensor::empty_weights(const Shape & shape, DType dtype) {
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = shape;
+    t.strides = contiguous_strides(shape);
+    size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+    size_t rounded = (bytes + 63) & ~size_t(63);
+    void * p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    require(p != nullptr, SDN_STATUS_OUT_OF_MEMORY, "out of memory allocating " + std::to_string(bytes >> 20) + " MiB of weights");
+    weights_bytes_add(static_cast<int64_t>(bytes));
+    auto block = std::make_shared<WeightBlock>(WeightBlock{p, bytes});
+    t.data = p;
+    t.owner = block;
+    t.storage = Storage::Weights;
+    return t;
+}
+
+Tensor Tensor::view(void * data, const Shape & shape, DType dtype, std::shared_ptr<void> owner, Storage storage) {
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = shape;
+    t.strides = contiguous_strides(shape);
+    t.data = data;
+    t.owner = std::move(owner);
+    t.storage = storage;
+    return t;
+}
+
+Tensor to_f32(const Tensor & t) {
+    require(t.is_contiguous(), SDN_STATUS_INTERNAL, "to_f32 of a non-contiguous tensor");
+    Tensor out = Tensor::empty(t.shape, DType::F32);
+    switch (t.dtype) {
+        case DType::F32: std::memcpy(out.data, t.data, t.nbytes()); break;
+        case DType::F16: convert_f16_to_f32(t.u16(), out.f32(), t.numel()); break;
+        case DType::BF16: convert_bf16_to_f32(t.u16(), out.f32(), t.numel()); break;
+    }
+    return out;
+}
+
+} // namespace sdn

@@ -1,0 +1,165 @@
+#include "threads.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "sdn.h"
+
+namespace sdn {
+
+namespace {
+
+// A fixed pool of workers that all run the same job: "take task indices from a shared counter until
+// none are left". The caller participates as thread 0.
+class Pool {
+public:
+    ~Pool() { resize(0); }
+
+    int size() {
+        std::lock_guard<std::mutex> lock(region_mutex_);
+        return n_threads_;
+    }
+
+    void set_size(int n) {
+        std::lock_guard<std::mutex> lock(region_mutex_);
+        resize(n - 1);
+        n_threads_ = n;
+    }
+
+    void run(int64_t n_tasks, const std::function<void(int64_t, int)> & fn) {
+        if (n_tasks <= 0) return;
+        if (in_region_) { // nested: run inline
+            for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
+            return;
+        }
+        std::lock_guard<std::mutex> lock(region_mutex_);
+        if (workers_.empty() || n_tasks == 1) {
+            in_region_ = true;
+            for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
+            in_region_ = false;
+            return;
+        }
+        {
+            std::lock_guard<std::mutex> jl(job_mutex_);
+            job_ = &fn;
+            n_tasks_ = n_tasks;
+            next_.store(0);
+            remaining_workers_ = static_cast<int>(workers_.size());
+            ++generation_;
+        }
+        job_cv_.notify_all();
+        in_region_ = true;
+        work(0);
+        in_region_ = false;
+        std::unique_lock<std::mutex> jl(job_mutex_);
+        done_cv_.wait(jl, [&] { return remaining_workers_ == 0; });
+        job_ = nullptr;
+    }
+
+private:
+    void work(int thread_index) {
+        for (;;) {
+            int64_t i = next_.fetch_add(1);
+            if (i >= n_tasks_) break;
+            (*job_)(i, thread_index);
+        }
+    }
+
+    void worker_main(int thread_index) {
+        uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> jl(job_mutex_);
+                job_cv_.wait(jl, [&] { return stop_ || generation_ != seen; });
+                if (stop_) return;
+                seen = generation_;
+            }
+            in_region_ = true;
+            work(thread_index);
+            in_region_ = false;
+            {
+                std::lock_guard<std::mutex> jl(job_mutex_);
+                if (--remaining_workers_ == 0) done_cv_.notify_one();
+            }
+        }
+    }
+
+    void resize(int n_workers) {
+        n_workers = std::max(0, n_workers);
+        if (static_cast<int>(workers_.size()) == n_workers) return;
+        {
+            std::lock_guard<std::mutex> jl(job_mutex_);
+            stop_ = true;
+        }
+        job_cv_.notify_all();
+        for (auto & t : workers_) t.join();
+        workers_.clear();
+        stop_ = false;
+        for (int i = 0; i < n_workers; ++i) workers_.emplace_back([this, i] { worker_main(i + 1); });
+    }
+
+    std::mutex region_mutex_; // one parallel region at a time
+    std::mutex job_mutex_;
+    std::condition_variable job_cv_, done_cv_;
+    std::vector<std::thread> workers_;
+    const std::function<void(int64_t, int)> * job_ = nullptr;
+    int64_t n_tasks_ = 0;
+    std::atomic<int64_t> next_{0};
+    int remaining_workers_ = 0;
+    uint64_t generation_ = 0;
+    bool stop_ = false;
+    int n_threads_ = 1;
+    static thread_local bool in_region_;
+};
+
+thread_local bool Pool::in_region_ = false;
+
+int default_threads() {
+    if (const char * env = std::getenv("LATENTFLOW_THREADS")) {
+        int n = std::atoi(env);
+        if (n > 0) return std::min(n, 256);
+    }
+    unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : static_cast<int>(std::min(hw, 256u));
+}
+
+Pool & pool() {
+    static Pool * p = [] {
+        auto * created = new Pool(); // leaked on purpose: workers must outlive static destructors
+        created->set_size(default_threads());
+        return created;
+    }();
+    return *p;
+}
+
+} // namespace
+
+int threads_count() { return pool().size(); }
+
+void threads_set(int n_threads) { pool().set_size(n_threads <= 0 ? default_threads() : std::min(n_threads, 256)); }
+
+void parallel_tasks(int64_t n_tasks, const std::function<void(int64_t, int)> & fn) { pool().run(n_tasks, fn); }
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)> & fn) {
+    if (n <= 0) return;
+    grain = std::max<int64_t>(1, grain);
+    const int64_t n_threads = threads_count();
+    const int64_t units = (n + grain - 1) / grain;
+    const int64_t n_chunks = std::min<int64_t>(units, n_threads);
+    const int64_t units_per_chunk = (units + n_chunks - 1) / n_chunks;
+    pool().run(n_chunks, [&](int64_t chunk, int thread_index) {
+        int64_t begin = chunk * units_per_chunk * grain;
+        int64_t end = std::min(n, begin + units_per_chunk * grain);
+        if (begin < end) fn(begin, end, thread_index);
+    });
+}
+
+} // namespace sdn
+
+extern "C" void sdn_threads_set(int n_threads) { sdn::threads_set(n_threads); }
+extern "C" int sdn_threads_get(void) { return sdn::threads_count(); }

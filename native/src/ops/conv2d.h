@@ -1,0 +1,28 @@
+// conv2d.h — 2-D convolution, NCHW, as in torch.nn.Conv2d (groups = 1, dilation = 1).
+//
+//   x: [B, Cin, H, W]   w: [Cout, Cin, KH, KW] (f32/f16/bf16)   bias: [Cout] f32 or null
+//   y: [B, Cout, Ho, Wo]   Ho = (H + 2*pad - KH) / stride + 1   (same for Wo)
+#pragma once
+
+#include <cstdint>
+
+#include "../core/tensor.h"
+
+namespace sdn {
+
+struct Conv2dShape {
+    int64_t B, Cin, H, W;
+    int64_t Cout, KH, KW;
+    int64_t stride, pad;
+    int64_t out_h() const { return (H + 2 * pad - KH) / stride + 1; }
+    int64_t out_w() const { return (W + 2 * pad - KW) / stride + 1; }
+};
+
+// Fast path (implicit GEMM). `residual` (same shape as y, may be null) is added to the output.
+void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
+
+// The specification: seven loops, double accumulation.
+void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,
+                  float * y);
+
+} // namespace sdn
