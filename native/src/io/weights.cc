@@ -1,0 +1,75 @@
+#include "weights.h"
+
+#include <cstring>
+
+#include "../core/half.h"
+
+namespace sdn {
+
+static Tensor convert(const Tensor & t, DType to) {
+    if (t.dtype == to) return t;
+    Tensor out = Tensor::empty_weights(t.shape, to);
+    const int64_t n = t.numel();
+    if (to == DType::F32) {
+        if (t.dtype == DType::F16) convert_f16_to_f32(t.u16(), out.f32(), n);
+        else convert_bf16_to_f32(t.u16(), out.f32(), n);
+    } else if (to == DType::F16) {
+        if (t.dtype == DType::F32) {
+            convert_f32_to_f16(t.f32(), static_cast<uint16_t *>(out.data), n);
+        } else { // bf16 -> f32 -> f16
+            Tensor wide = to_f32(t);
+            convert_f32_to_f16(wide.f32(), static_cast<uint16_t *>(out.data), n);
+        }
+    } else {
+        throw Error(SDN_STATUS_INTERNAL, "weights cannot be stored as BF16");
+    }
+    return out;
+}
+
+void WeightStore::add(const std::string & name, const Tensor & tensor, const std::string & source) {
+    const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32 : DType::F16;
+    tensors_[name] = convert(tensor, want);
+    sources_[name] = source;
+}
+
+void WeightStore::add_file(const std::shared_ptr<SafetensorsFile> & file, const std::string & strip_prefix) {
+    source_files_.push_back(file->path());
+    for (const auto & e : file->entries()) {
+        if (e.name.compare(0, strip_prefix.size(), strip_prefix) != 0) continue;
+        if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16") continue; // e.g. int64 position_ids buffers
+        add(e.name.substr(strip_prefix.size()), file->tensor(e.name), file->path());
+    }
+}
+
+std::vector<std::string> WeightStore::names() const {
+    std::vector<std::string> out;
+    for (const auto & kv : tensors_) out.push_back(kv.first);
+    return out;
+}
+
+const Tensor & WeightStore::get(const std::string & name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) {
+        std::string files;
+        for (const auto & f : source_files_) files += (files.empty() ? "" : ", ") + ("\"" + f + "\"");
+        throw Error(SDN_STATUS_MISSING_TENSOR, label_ + ": weight \"" + name + "\" is missing" +
+                                                   (files.empty() ? "" : " from " + files) +
+                                                   " (is this a Stable Diffusion 1.x model?)");
+    }
+    return it->second;
+}
+
+const Tensor & WeightStore::get(const std::string & name, const Shape & expected) const {
+    const Tensor & t = get(name);
+    require(t.shape == expected, SDN_STATUS_BAD_SHAPE,
+            label_ + ": weight \"" + name + "\" has shape " + shape_str(t.shape) + ", the configuration expects " +
+                shape_str(expected) + " (from \"" + sources_.at(name) + "\")");
+    return t;
+}
+
+const float * WeightStore::vec(const std::string & name, int64_t expected_numel) const {
+    const Tensor & t = get(name, Shape{expected_numel});
+    return t.f32();
+}
+
+} // namespace sdn

@@ -1,0 +1,55 @@
+// weights.h — a model's weights by name, in the storage dtype the caller chose.
+//
+// Matrices and kernels (rank >= 2: linear and conv weights, embeddings) are kept as `storage` says:
+// F16 keeps f16 tensors as zero-copy views of the mmap'd file (f32 ones are rounded into owned f16
+// memory), F32 keeps f32 views and widens f16 ones into owned f32 memory. Vectors (rank <= 1: biases,
+// norm scales) are always f32. Names are diffusers/transformers names (single-file checkpoints are
+// mapped to them on load, see checkpoint.h).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/tensor.h"
+#include "safetensors.h"
+
+namespace sdn {
+
+enum class WeightStorage { F32, F16 };
+
+class WeightStore {
+public:
+    explicit WeightStore(WeightStorage storage) : storage_(storage) {}
+
+    WeightStorage storage() const { return storage_; }
+
+    // Adds one tensor (a view of a mapped file or owned memory); converts it per the policy.
+    // `source` names where it came from, for error messages.
+    void add(const std::string & name, const Tensor & tensor, const std::string & source);
+    // Adds every float tensor of `file` whose name starts with `strip_prefix`, without that prefix.
+    void add_file(const std::shared_ptr<SafetensorsFile> & file, const std::string & strip_prefix = "");
+
+    bool has(const std::string & name) const { return tensors_.count(name) != 0; }
+    std::vector<std::string> names() const;
+
+    // The stored tensor; throws MISSING_TENSOR naming the model part and the sources searched.
+    const Tensor & get(const std::string & name) const;
+    // Same, and checks the shape (BAD_SHAPE names the tensor, the expected and the found shape).
+    const Tensor & get(const std::string & name, const Shape & expected) const;
+    // An f32 vector (rank <= 1 weights are always stored f32).
+    const float * vec(const std::string & name, int64_t expected_numel) const;
+
+    // Label used in error messages ("UNet", "VAE", "text encoder").
+    void set_label(const std::string & label) { label_ = label; }
+
+private:
+    WeightStorage storage_;
+    std::string label_ = "model";
+    std::map<std::string, Tensor> tensors_;
+    std::map<std::string, std::string> sources_;
+    std::vector<std::string> source_files_;
+};
+
+} // namespace sdn

@@ -1,0 +1,153 @@
+#include "config.h"
+
+#include "../core/error.h"
+
+namespace sdn {
+
+namespace {
+
+int get_int(const JsonValue & j, const char * key, int fallback, const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    require(v->is_number() && v->number_is_integer, SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be an integer");
+    return static_cast<int>(v->number);
+}
+
+float get_float(const JsonValue & j, const char * key, float fallback, const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    require(v->is_number(), SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be a number");
+    return static_cast<float>(v->number);
+}
+
+bool get_bool(const JsonValue & j, const char * key, bool fallback, const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    require(v->is_bool(), SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be true or false");
+    return v->boolean;
+}
+
+std::string get_string(const JsonValue & j, const char * key, const std::string & fallback, const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    require(v->is_string(), SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be a string");
+    return v->string;
+}
+
+std::vector<int> get_ints(const JsonValue & j, const char * key, const std::vector<int> & fallback, const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    require(v->is_array(), SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be an array of integers");
+    std::vector<int> out;
+    for (const auto & e : v->array) {
+        require(e.is_number() && e.number_is_integer, SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be an array of integers");
+        out.push_back(static_cast<int>(e.number));
+    }
+    return out;
+}
+
+std::vector<std::string> get_strings(const JsonValue & j, const char * key, const std::vector<std::string> & fallback,
+                                     const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    require(v->is_array(), SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto & e : v->array) {
+        require(e.is_string(), SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must be an array of strings");
+        out.push_back(e.string);
+    }
+    return out;
+}
+
+void require_null_or_absent(const JsonValue & j, const char * key, const std::string & what) {
+    const JsonValue * v = j.find(key);
+    require(!v || v->is_null() || (v->is_bool() && !v->boolean), SDN_STATUS_BAD_FORMAT,
+            what + ": \"" + key + "\" is set, but the engine implements only SD 1.x UNets without it");
+}
+
+// An int-or-list config value expanded to one entry per block.
+std::vector<int> per_block(const JsonValue & j, const char * key, int n_blocks, const std::vector<int> & fallback,
+                           const std::string & what) {
+    const JsonValue * v = j.find(key);
+    if (!v || v->is_null()) return fallback;
+    if (v->is_number()) return std::vector<int>(n_blocks, get_int(j, key, 0, what));
+    std::vector<int> out = get_ints(j, key, fallback, what);
+    require(static_cast<int>(out.size()) == n_blocks, SDN_STATUS_BAD_FORMAT,
+            what + ": \"" + key + "\" has " + std::to_string(out.size()) + " entries for " + std::to_string(n_blocks) + " blocks");
+    return out;
+}
+
+} // namespace
+
+CLIPConfig clip_config_from_json(const JsonValue & j, const std::string & what) {
+    require(j.is_object(), SDN_STATUS_BAD_FORMAT, what + ": expected a JSON object");
+    CLIPConfig c;
+    c.vocab_size = get_int(j, "vocab_size", c.vocab_size, what);
+    c.hidden_size = get_int(j, "hidden_size", c.hidden_size, what);
+    c.num_hidden_layers = get_int(j, "num_hidden_layers", c.num_hidden_layers, what);
+    c.num_attention_heads = get_int(j, "num_attention_heads", c.num_attention_heads, what);
+    c.intermediate_size = get_int(j, "intermediate_size", c.intermediate_size, what);
+    c.max_position_embeddings = get_int(j, "max_position_embeddings", c.max_position_embeddings, what);
+    c.layer_norm_eps = get_float(j, "layer_norm_eps", c.layer_norm_eps, what);
+    c.hidden_act = get_string(j, "hidden_act", c.hidden_act, what);
+    require(c.hidden_act == "quick_gelu" || c.hidden_act == "gelu", SDN_STATUS_BAD_FORMAT,
+            what + ": hidden_act \"" + c.hidden_act + "\" is not supported (quick_gelu or gelu)");
+    require(c.hidden_size > 0 && c.num_attention_heads > 0 && c.hidden_size % c.num_attention_heads == 0,
+            SDN_STATUS_BAD_FORMAT, what + ": hidden_size must be a positive multiple of num_attention_heads");
+    return c;
+}
+
+UNetConfig unet_config_from_json(const JsonValue & j, const std::string & what) {
+    require(j.is_object(), SDN_STATUS_BAD_FORMAT, what + ": expected a JSON object");
+    UNetConfig c;
+    c.in_channels = get_int(j, "in_channels", c.in_channels, what);
+    c.out_channels = get_int(j, "out_channels", c.out_channels, what);
+    c.block_out_channels = get_ints(j, "block_out_channels", c.block_out_channels, what);
+    const int n = static_cast<int>(c.block_out_channels.size());
+    c.down_block_types = get_strings(j, "down_block_types", c.down_block_types, what);
+    c.up_block_types = get_strings(j, "up_block_types", c.up_block_types, what);
+    require(static_cast<int>(c.down_block_types.size()) == n && static_cast<int>(c.up_block_types.size()) == n,
+            SDN_STATUS_BAD_FORMAT, what + ": down_block_types/up_block_types must have one entry per block_out_channels");
+    for (const auto & t : c.down_block_types)
+        require(t == "CrossAttnDownBlock2D" || t == "DownBlock2D", SDN_STATUS_BAD_FORMAT, what + ": down block type \"" + t + "\" is not supported");
+    for (const auto & t : c.up_block_types)
+        require(t == "CrossAttnUpBlock2D" || t == "UpBlock2D", SDN_STATUS_BAD_FORMAT, what + ": up block type \"" + t + "\" is not supported");
+    const std::string mid = get_string(j, "mid_block_type", "UNetMidBlock2DCrossAttn", what);
+    require(mid == "UNetMidBlock2DCrossAttn", SDN_STATUS_BAD_FORMAT, what + ": mid_block_type \"" + mid + "\" is not supported");
+    c.layers_per_block = get_int(j, "layers_per_block", c.layers_per_block, what);
+    // diffusers: num_attention_heads = num_attention_heads or attention_head_dim (SD 1.x naming quirk).
+    const JsonValue * heads = j.find("num_attention_heads");
+    const char * heads_key = heads && !heads->is_null() ? "num_attention_heads" : "attention_head_dim";
+    c.num_attention_heads = per_block(j, heads_key, n, std::vector<int>(n, 8), what);
+    c.cross_attention_dim = get_int(j, "cross_attention_dim", c.cross_attention_dim, what);
+    c.norm_num_groups = get_int(j, "norm_num_groups", c.norm_num_groups, what);
+    c.norm_eps = get_float(j, "norm_eps", c.norm_eps, what);
+    c.use_linear_projection = get_bool(j, "use_linear_projection", c.use_linear_projection, what);
+    c.transformer_layers_per_block = get_int(j, "transformer_layers_per_block", c.transformer_layers_per_block, what);
+    c.flip_sin_to_cos = get_bool(j, "flip_sin_to_cos", c.flip_sin_to_cos, what);
+    c.freq_shift = get_int(j, "freq_shift", c.freq_shift, what);
+    c.sample_size = get_int(j, "sample_size", c.sample_size, what);
+    for (const char * key : {"class_embed_type", "addition_embed_type", "encoder_hid_dim", "time_cond_proj_dim", "dual_cross_attention",
+                             "only_cross_attention", "upcast_attention"})
+        require_null_or_absent(j, key, what);
+    require(get_string(j, "resnet_time_scale_shift", "default", what) == "default", SDN_STATUS_BAD_FORMAT,
+            what + ": resnet_time_scale_shift other than \"default\" is not supported");
+    require(get_string(j, "act_fn", "silu", what) == "silu", SDN_STATUS_BAD_FORMAT, what + ": act_fn other than \"silu\" is not supported");
+    return c;
+}
+
+VAEConfig vae_config_from_json(const JsonValue & j, const std::string & what) {
+    require(j.is_object(), SDN_STATUS_BAD_FORMAT, what + ": expected a JSON object");
+    VAEConfig c;
+    c.in_channels = get_int(j, "in_channels", c.in_channels, what);
+    c.out_channels = get_int(j, "out_channels", c.out_channels, what);
+    c.latent_channels = get_int(j, "latent_channels", c.latent_channels, what);
+    c.block_out_channels = get_ints(j, "block_out_channels", c.block_out_channels, what);
+    c.layers_per_block = get_int(j, "layers_per_block", c.layers_per_block, what);
+    c.norm_num_groups = get_int(j, "norm_num_groups", c.norm_num_groups, what);
+    c.scaling_factor = get_float(j, "scaling_factor", c.scaling_factor, what);
+    c.sample_size = get_int(j, "sample_size", c.sample_size, what);
+    return c;
+}
+
+} // namespace sdn

@@ -1,0 +1,64 @@
+// config.h — the configuration of SD 1.x's three networks, in diffusers/transformers terms.
+// Filled from a diffusers folder's config.json files (from_json below), or inferred from a
+// single-file checkpoint's tensor shapes plus an optional sidecar (io/checkpoint.h).
+// Defaults are SD 1.5's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "../io/json.h"
+
+namespace sdn {
+
+struct CLIPConfig {
+    int vocab_size = 49408;
+    int hidden_size = 768;
+    int num_hidden_layers = 12;
+    int num_attention_heads = 12;
+    int intermediate_size = 3072;
+    int max_position_embeddings = 77;
+    float layer_norm_eps = 1e-5f;
+    std::string hidden_act = "quick_gelu"; // "quick_gelu" | "gelu"
+};
+
+struct UNetConfig {
+    int in_channels = 4;
+    int out_channels = 4;
+    std::vector<int> block_out_channels{320, 640, 1280, 1280};
+    std::vector<std::string> down_block_types{"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"};
+    std::vector<std::string> up_block_types{"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"};
+    int layers_per_block = 2;
+    // Heads per block (diffusers reads SD 1.x's "attention_head_dim" as the number of heads when
+    // "num_attention_heads" is null: 8 heads everywhere for SD 1.x).
+    std::vector<int> num_attention_heads{8, 8, 8, 8};
+    int cross_attention_dim = 768;
+    int norm_num_groups = 32;
+    float norm_eps = 1e-5f;
+    bool use_linear_projection = false;
+    int transformer_layers_per_block = 1;
+    bool flip_sin_to_cos = true;
+    int freq_shift = 0;
+    int sample_size = 64;
+};
+
+struct VAEConfig {
+    int in_channels = 3;
+    int out_channels = 3;
+    int latent_channels = 4;
+    std::vector<int> block_out_channels{128, 256, 512, 512};
+    int layers_per_block = 2;
+    int norm_num_groups = 32;
+    float scaling_factor = 0.18215f;
+    int sample_size = 512;
+};
+
+// Parse a diffusers/transformers config.json (`what` names the file in errors). Unknown keys are
+// ignored; keys that change the architecture in ways the engine does not implement (e.g.
+// "class_embed_type", "addition_embed_type", "resnet_time_scale_shift" other than "default") throw
+// BAD_FORMAT naming the key.
+CLIPConfig clip_config_from_json(const JsonValue & json, const std::string & what);
+UNetConfig unet_config_from_json(const JsonValue & json, const std::string & what);
+VAEConfig vae_config_from_json(const JsonValue & json, const std::string & what);
+
+} // namespace sdn
