@@ -1,0 +1,70 @@
+/**
+ * Loads the addon and types its engine-wide functions (CPU features, threads, memory, f16).
+ * Imported through native/index.ts only.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const addonPath = process.env.LATENTFLOW_ADDON ?? path.join(here, '..', 'build', 'Release', 'latentflow.node');
+
+/** Status names the engine reports in `error.code`. */
+export type NativeStatus =
+  | 'SDN_STATUS_IO_ERROR'
+  | 'SDN_STATUS_BAD_FORMAT'
+  | 'SDN_STATUS_BAD_SHAPE'
+  | 'SDN_STATUS_BAD_ARGUMENT'
+  | 'SDN_STATUS_MISSING_TENSOR'
+  | 'SDN_STATUS_OUT_OF_MEMORY'
+  | 'SDN_STATUS_CANCELLED'
+  | 'SDN_STATUS_INTERNAL';
+
+/** An error thrown by the engine. */
+export interface NativeError extends Error {
+  code: NativeStatus;
+}
+
+export function isNativeError(error: unknown): error is NativeError {
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SDN_STATUS_');
+}
+
+/** Byte counters of the engine (activation arena, owned weights, mmap'd files). */
+export interface MemoryStats {
+  activationsCurrent: number;
+  activationsPeak: number;
+  weightsCurrent: number;
+  mappedCurrent: number;
+}
+
+/** The engine-wide part of the raw addon; each family file (io.ts, ops.ts, models.ts) types its own. */
+export interface CoreAddon {
+  cpuFeatures(): { avx2Fma: boolean; f16c: boolean };
+  threadsGet(): number;
+  threadsSet(n: number): number;
+  memoryStats(): MemoryStats;
+  memoryPeakReset(): void;
+  memoryTrim(): void;
+  halfToF32(src: Uint16Array, kind: 'f16' | 'bf16'): Float32Array;
+  f32ToHalf(src: Float32Array, kind: 'f16' | 'bf16'): Uint16Array;
+}
+
+function loadAddon(): Record<string, unknown> {
+  const require = createRequire(import.meta.url);
+  try {
+    return require(addonPath) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(
+      `latentflow: the native addon could not be loaded from ${addonPath} ` +
+        `(${(error as Error).message}). Build it with "npm run build:native".`,
+      { cause: error },
+    );
+  }
+}
+
+/** The loaded addon, untyped; family files cast it to their own interface. */
+export const addon: Record<string, unknown> = loadAddon();
+
+/** Engine-wide functions. */
+export const native = addon as unknown as CoreAddon;
