@@ -1,0 +1,200 @@
+/**
+ * The embedded queue and history: jobs in a SQLite database (`<data>/latentflow.db`, better-sqlite3).
+ * A job is queued, then running, then finished (success, error or interrupted). Killing the process
+ * loses nothing: on open, jobs left `running` by a dead process go back to the queue to run again
+ * (at most `maxAttempts` times in all; after that they are marked interrupted with a reason).
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
+
+export type JobStatus = 'queued' | 'running' | 'success' | 'error' | 'interrupted';
+
+export interface JobRecord {
+  id: string;
+  /** Monotonic queue number (ComfyUI's "number"); `front` jobs get a negative one and run first. */
+  number: number;
+  status: JobStatus;
+  /** The execution form of the workflow. */
+  prompt: Record<string, unknown>;
+  /** Extra data stored with the job (ComfyUI's extra_data: extra_pnginfo.workflow, client_id). */
+  extra: Record<string, unknown>;
+  clientId: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  attempts: number;
+  outputs: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+  /** Ids of the output nodes to run (null: all). */
+  outputNodeIds: string[] | null;
+}
+
+interface Row {
+  id: string;
+  number: number;
+  status: JobStatus;
+  prompt: string;
+  extra: string;
+  client_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempts: number;
+  outputs: string | null;
+  error: string | null;
+  output_node_ids: string | null;
+}
+
+function fromRow(row: Row): JobRecord {
+  return {
+    id: row.id,
+    number: row.number,
+    status: row.status,
+    prompt: JSON.parse(row.prompt),
+    extra: JSON.parse(row.extra),
+    clientId: row.client_id,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    attempts: row.attempts,
+    outputs: row.outputs ? JSON.parse(row.outputs) : null,
+    error: row.error ? JSON.parse(row.error) : null,
+    outputNodeIds: row.output_node_ids ? JSON.parse(row.output_node_ids) : null,
+  };
+}
+
+export interface EnqueueRequest {
+  prompt: Record<string, unknown>;
+  extra?: Record<string, unknown>;
+  clientId?: string | null;
+  front?: boolean;
+  outputNodeIds?: string[] | null;
+  id?: string;
+}
+
+export class JobStore {
+  private readonly db: Database.Database;
+  readonly maxAttempts: number;
+
+  constructor(dataDir: string, { maxAttempts = 2 } = {}) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'latentflow.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.maxAttempts = maxAttempts;
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        number INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        extra TEXT NOT NULL,
+        client_id TEXT,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        outputs TEXT,
+        error TEXT,
+        output_node_ids TEXT
+      );
+      CREATE INDEX IF NOT EXISTS jobs_status_number ON jobs (status, number);
+      CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at);
+    `);
+    this.recoverAbandoned();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Jobs a dead process left running: re-queue them, or give up after maxAttempts. */
+  private recoverAbandoned(): void {
+    const abandoned = this.db.prepare(`SELECT * FROM jobs WHERE status = 'running'`).all() as Row[];
+    for (const row of abandoned) {
+      if (row.attempts < this.maxAttempts) {
+        this.db.prepare(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(row.id);
+      } else {
+        const error = { message: `the server stopped while this job was running, ${row.attempts} times; it was not retried again`, code: 'abandoned' };
+        this.db
+          .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?`)
+          .run(Date.now(), JSON.stringify(error), row.id);
+      }
+    }
+  }
+
+  enqueue(request: EnqueueRequest): JobRecord {
+    const id = request.id ?? randomUUID();
+    const insert = this.db.transaction(() => {
+      const { hi, lo } = this.db.prepare(`SELECT MAX(number) AS hi, MIN(number) AS lo FROM jobs`).get() as { hi: number | null; lo: number | null };
+      const number = request.front ? Math.min(lo ?? 0, 0) - 1 : (hi ?? 0) + 1;
+      this.db
+        .prepare(
+          `INSERT INTO jobs (id, number, status, prompt, extra, client_id, created_at, output_node_ids)
+           VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)`,
+        )
+        .run(id, number, JSON.stringify(request.prompt), JSON.stringify(request.extra ?? {}), request.clientId ?? null, Date.now(),
+          request.outputNodeIds ? JSON.stringify(request.outputNodeIds) : null);
+    });
+    insert();
+    return this.get(id)!;
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Atomically takes the next queued job (lowest number) and marks it running. */
+  claimNext(): JobRecord | undefined {
+    const claim = this.db.transaction(() => {
+      const row = this.db.prepare(`SELECT * FROM jobs WHERE status = 'queued' ORDER BY number LIMIT 1`).get() as Row | undefined;
+      if (!row) return undefined;
+      this.db.prepare(`UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`).run(Date.now(), row.id);
+      return row.id;
+    });
+    const id = claim();
+    return id ? this.get(id) : undefined;
+  }
+
+  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, result: { outputs?: Record<string, unknown>; error?: Record<string, unknown> }): JobRecord | undefined {
+    this.db
+      .prepare(`UPDATE jobs SET status = ?, finished_at = ?, outputs = ?, error = ? WHERE id = ?`)
+      .run(status, Date.now(), result.outputs ? JSON.stringify(result.outputs) : null, result.error ? JSON.stringify(result.error) : null, id);
+    return this.get(id);
+  }
+
+  /** Queued and running jobs, in run order. */
+  pending(): JobRecord[] {
+    return (this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY status = 'queued', number`).all() as Row[]).map(fromRow);
+  }
+
+  /** Finished jobs, newest first. */
+  history({ offset = 0, limit = 50 }: { offset?: number; limit?: number } = {}): { total: number; jobs: JobRecord[] } {
+    const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM jobs WHERE finished_at IS NOT NULL`).get() as { total: number };
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, number DESC LIMIT ? OFFSET ?`)
+      .all(limit, offset) as Row[];
+    return { total, jobs: rows.map(fromRow) };
+  }
+
+  /** Removes a queued job; returns false if it is not queued (running or finished jobs stay). */
+  removeQueued(id: string): boolean {
+    return this.db.prepare(`DELETE FROM jobs WHERE id = ? AND status = 'queued'`).run(id).changes > 0;
+  }
+
+  clearQueued(): number {
+    return this.db.prepare(`DELETE FROM jobs WHERE status = 'queued'`).run().changes;
+  }
+
+  deleteHistory(ids?: string[]): number {
+    if (!ids) return this.db.prepare(`DELETE FROM jobs WHERE finished_at IS NOT NULL`).run().changes;
+    const del = this.db.prepare(`DELETE FROM jobs WHERE id = ? AND finished_at IS NOT NULL`);
+    let n = 0;
+    for (const id of ids) n += del.run(id).changes;
+    return n;
+  }
+}
