@@ -59,6 +59,10 @@ const cases: Case[] = [
   ['[cat:1.5]', [['cat:1.5', SQUARE]]],
   ['[a (b:1.4)]', [['a ', SQUARE], ['b', 1.4]]],
   ['[unclosed', [['[unclosed', 1]]],
+  // The examples of docs/PROMPTS.md.
+  ['(a castle (at night) on a hill:1.2)', [['a castle ', 1.2], ['at night', 1.2 * 1.1], [' on a hill', 1.2]]],
+  ['a portrait, (smiling \\(slightly\\):1.1)', [['a portrait, ', 1], ['smiling (slightly)', 1.1]]],
+  ['(cat)s', [['cat', 1.1], ['s', 1]]],
 ];
 
 describe('parsePromptWeights', () => {
