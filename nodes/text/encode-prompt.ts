@@ -24,7 +24,7 @@ export interface PromptChunk {
 }
 
 export interface WeightedPrompt {
-  /** At least one chunk; a prompt of up to 75 tokens is one chunk equal to the plain tokenizer's ids. */
+  /** At least one chunk; a prompt without brackets of up to 75 tokens is one chunk equal to the plain tokenizer's inputIds. */
   chunks: PromptChunk[];
   /** Whether any token weighs other than 1 (then the empty prompt is encoded too, as ComfyUI does). */
   hasWeights: boolean;
