@@ -212,7 +212,9 @@ export function savedToExecution(saved: SavedWorkflow, registry?: NodeRegistry):
     }
     let widgets = { ...node.widgets };
     const definition = registry?.get(node.type);
-    if (definition?.migrate && node.version !== undefined && node.version < definition.version) widgets = definition.migrate(widgets, node.version);
+    if (definition?.migrate && node.version !== undefined && node.version < definition.version) {
+      widgets = Object.fromEntries(Object.entries(definition.migrate(widgets, node.version)).filter(([, v]) => v !== undefined));
+    }
     graph[node.id] = { class_type: node.type, inputs: widgets, ...(node.title !== undefined ? { _meta: { title: node.title } } : {}) };
   }
   const linked = new Set<string>();
