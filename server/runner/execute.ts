@@ -124,8 +124,7 @@ export async function executeGraph(workflow: unknown, registry: NodeRegistry, op
     }
     current = undefined;
     const plan = planRun(graph, ordered.order, keys, cache);
-    const cachedIds = new Set(plan.cached);
-    for (const id of plan.cached) {
+    for (const id of plan.used) {
       cache!.pin(keys.get(id)!);
       pinned.push(keys.get(id)!);
     }
@@ -137,7 +136,7 @@ export async function executeGraph(workflow: unknown, registry: NodeRegistry, op
     const finished: string[] = [];
     for (const id of ordered.order) {
       const node = graph.nodes.get(id)!;
-      if (cachedIds.has(id)) {
+      if (plan.used.has(id)) {
         const entry = cache!.get(keys.get(id)!)!;
         if (node.definition.outputNode || entry.ui) {
           result.outputs[id] = entry.ui ?? {};
@@ -213,25 +212,31 @@ async function keyOf(node: ResolvedNode, keys: Map<string, string>, services: Ho
 
 /**
  * Which nodes run and which come from the cache. Walks consumers before producers: an output node is
- * needed; a needed node with a cached result is served from the cache and needs nothing upstream;
- * otherwise it runs and needs what it links from.
+ * needed; a needed node with a cached result is served from the cache (`used`) and needs nothing
+ * upstream; otherwise it runs and needs what it links from. `cached` lists every node of the order
+ * whose result is cached, used or not (what the editor marks as up to date).
  */
-function planRun(graph: ResolvedGraph, order: string[], keys: Map<string, string>, cache: NodeCache | undefined): { run: Set<string>; cached: string[] } {
+function planRun(
+  graph: ResolvedGraph,
+  order: string[],
+  keys: Map<string, string>,
+  cache: NodeCache | undefined,
+): { run: Set<string>; used: Set<string>; cached: string[] } {
+  const hit = (id: string) => cache !== undefined && graph.nodes.get(id)!.definition.cache?.enabled !== false && cache.has(keys.get(id)!);
   const needed = new Set(graph.outputNodes);
   const run = new Set<string>();
-  const cached: string[] = [];
+  const used = new Set<string>();
   for (let i = order.length - 1; i >= 0; i--) {
     const id = order[i];
     if (!needed.has(id)) continue;
-    const node = graph.nodes.get(id)!;
-    if (cache && node.definition.cache?.enabled !== false && cache.has(keys.get(id)!)) {
-      cached.push(id);
+    if (hit(id)) {
+      used.add(id);
       continue;
     }
     run.add(id);
-    for (const [from] of Object.values(node.links)) needed.add(from);
+    for (const [from] of Object.values(graph.nodes.get(id)!.links)) needed.add(from);
   }
-  return { run, cached: cached.reverse() };
+  return { run, used, cached: order.filter(hit) };
 }
 
 /** The run result must be an object with every declared output. */

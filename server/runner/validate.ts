@@ -206,7 +206,7 @@ function linkMissingNodeIssue(id: string, type: string, input: string, link: Lin
 
 function unknownTypeIssue(registry: NodeRegistry, id: string, type: string): GraphIssue {
   const lower = type.toLowerCase();
-  const similar = registry.types().filter((t) => t.toLowerCase() === lower || t.endsWith(`/${type}`));
+  const similar = registry.types().filter((t) => t.toLowerCase() === lower || t.toLowerCase().endsWith(`/${lower}`));
   const hint = similar.length > 0 ? ` Did you mean ${similar.map((t) => `"${t}"`).join(' or ')}?` : ' Is the node pack that adds it installed?';
   return { code: 'node_type_unknown', message: `Node #${id}: node type "${type}" is unknown.${hint}`, nodeId: id, nodeType: type, details: { similar } };
 }
