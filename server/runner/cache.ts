@@ -121,6 +121,7 @@ export class NodeCache {
   private readonly holders = new Map<object, number>();
   private pending: PendingDispose[] = [];
   private totalBytes = 0;
+  private pinnedSlots = 0;
   readonly maxEntries: number;
   readonly maxBytes: number;
   private readonly onDisposeError: (error: unknown, nodeType: string) => void;
@@ -154,24 +155,32 @@ export class NodeCache {
     return slot;
   }
 
-  /** Stores an entry (pinned when asked), then evicts unpinned entries beyond the limits. */
-  set(key: string, entry: CacheEntry, options: { pin?: boolean } = {}): void {
-    if (this.slots.has(key)) this.evict(key);
+  /**
+   * Stores an entry (pinned when asked), then evicts unpinned entries beyond the limits. Returns false,
+   * storing nothing, when a pinned entry already has this key (two runs computed the same node at
+   * once: the one in use is kept).
+   */
+  set(key: string, entry: CacheEntry, options: { pin?: boolean } = {}): boolean {
+    const existing = this.slots.get(key);
+    if (existing && existing.pins > 0) return false;
+    if (existing) this.evict(key);
     this.slots.set(key, { ...entry, pins: options.pin ? 1 : 0 });
+    if (options.pin) this.pinnedSlots++;
     this.totalBytes += entry.sizeBytes;
     for (const value of heldValues(entry.outputs)) this.holders.set(value, (this.holders.get(value) ?? 0) + 1);
     this.enforceLimits();
+    return true;
   }
 
   /** Keeps an entry from eviction until unpinned (a run pins what it uses). */
   pin(key: string): void {
     const slot = this.slots.get(key);
-    if (slot) slot.pins++;
+    if (slot && slot.pins++ === 0) this.pinnedSlots++;
   }
 
   unpin(key: string): void {
     const slot = this.slots.get(key);
-    if (slot && slot.pins > 0) slot.pins--;
+    if (slot && slot.pins > 0 && --slot.pins === 0) this.pinnedSlots--;
   }
 
   /** Re-applies the limits (after unpinning). */
@@ -184,9 +193,10 @@ export class NodeCache {
     this.trimTo(this.maxEntries, maxBytes);
   }
 
-  /** Removes one entry (disposing its outputs when nothing else holds them). */
+  /** Removes one unpinned entry (disposing its outputs when nothing else holds them). */
   delete(key: string): boolean {
-    if (!this.slots.has(key)) return false;
+    const slot = this.slots.get(key);
+    if (!slot || slot.pins > 0) return false;
     this.evict(key);
     return true;
   }
@@ -203,7 +213,7 @@ export class NodeCache {
 
   private trimTo(maxEntries: number, maxBytes: number): void {
     for (const [key, slot] of this.slots) {
-      if (this.slots.size <= maxEntries && this.totalBytes <= maxBytes) break;
+      if ((this.slots.size <= maxEntries && this.totalBytes <= maxBytes) || this.pinnedSlots === this.slots.size) break;
       if (slot.pins === 0) this.evict(key);
     }
   }

@@ -66,6 +66,29 @@ describe('NodeCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('keeps a pinned entry when the same key is stored again, and does not delete it', () => {
+    const cache = new NodeCache();
+    expect(cache.set('k', entry('A', { v: 1 }), { pin: true })).toBe(true);
+    expect(cache.set('k', entry('A', { v: 2 }))).toBe(false);
+    expect(cache.delete('k')).toBe(false);
+    expect(cache.get('k')?.outputs).toEqual({ v: 1 });
+    cache.unpin('k');
+    expect(cache.set('k', entry('A', { v: 3 }))).toBe(true);
+    expect(cache.get('k')?.outputs).toEqual({ v: 3 });
+    expect(cache.size).toBe(1);
+  });
+
+  it('stays fast when a run pins far more entries than the limit', () => {
+    const cache = new NodeCache({ maxEntries: 4 });
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) cache.set(String(i), entry('S', { v: i }), { pin: true });
+    expect(cache.size).toBe(20_000);
+    for (let i = 0; i < 20_000; i++) cache.unpin(String(i));
+    cache.enforceLimits();
+    expect(cache.keys()).toEqual(['19996', '19997', '19998', '19999']);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('disposes an evicted entry once no other entry holds the same output values', () => {
     const freed: string[] = [];
     const model = { handle: 1 };
