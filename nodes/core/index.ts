@@ -1,0 +1,4 @@
+/** The core node types (ComfyUI's names and inputs), registered by every host. */
+import type { AnyNodeDefinition } from '../schema.ts';
+
+export const coreNodes: AnyNodeDefinition[] = [];
