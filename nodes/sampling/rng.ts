@@ -157,6 +157,8 @@ function checkSeed(seed: number): number {
 // add/subtract into one FMA, so each such pair below is a single rounding (`fma`), not two. Emulating that is what
 // makes all 17,408 fixture values equal bit for bit (with two roundings about 1% differ by 1 ulp).
 
+import { fmaF32 } from './float32.ts';
+
 const f = Math.fround;
 const TWO_PI_F32 = f(2 * Math.PI);
 
@@ -171,23 +173,6 @@ function boxMuller16(data: Float32Array, at: number): void {
     data[at + j] = f(radius * sinCos[1]);
     data[at + j + 8] = f(radius * sinCos[0]);
   }
-}
-
-/**
- * Single-rounding a * b + c for float32 operands (the result of one vfmadd lane). a * b is exact in float64
- * (48 significant bits); the float64 sum's own rounding error `err` (TwoSum) only matters when that sum falls
- * exactly halfway between two float32 values, where it decides the direction.
- */
-export function fmaF32(a: number, b: number, c: number): number {
-  const product = a * b;
-  const sum = product + c;
-  const bPart = sum - product;
-  const err = product - (sum - bPart) + (c - bPart);
-  const rounded = f(sum);
-  if (err === 0 || rounded === sum) return rounded;
-  const other = f(rounded + (sum - rounded) * 2); // the float32 neighbour on sum's side when sum is a midpoint
-  if ((rounded + other) / 2 !== sum) return rounded;
-  return err > 0 === other > rounded ? other : rounded;
 }
 
 // avx_mathfun.h (Pommier's sse_mathfun ported to AVX): Cephes logf / sincosf polynomials.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { fmaF32, rand, randn, TorchGenerator } from '../../../nodes/sampling/rng.ts';
+import { fmaF32 } from '../../../nodes/sampling/float32.ts';
+import { rand, randn, TorchGenerator } from '../../../nodes/sampling/rng.ts';
 import { readSafetensors } from '../../helpers/safetensors.ts';
 
 const fixtures = readSafetensors(new URL('../../fixtures/expected/rng.safetensors', import.meta.url).pathname);
