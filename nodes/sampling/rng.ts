@@ -14,6 +14,9 @@
 // * randn, numel < 16 (`normal_distribution<double>` per element): u1, u2 uniform float64,
 //   r = sqrt(-2 log1p(-u2)), theta = 2 pi u1; returns r cos(theta) and caches r sin(theta) in the generator for
 //   the next small draw (the cache survives across calls and is cleared by manual_seed).
+// torch builds without AVX2 (e.g. ARM) use the scalar normal_fill_16 (libm logf/cosf/sinf) and can differ by 1 ulp.
+
+import { fmaF32 } from './float32.ts';
 
 const STATE_N = 624;
 const STATE_M = 397;
@@ -154,10 +157,8 @@ function checkSeed(seed: number): number {
 // ---- Box-Muller on 16 uniforms: torch's normal_fill_16_AVX2, lane by lane in float32 ----------------------------
 //
 // The reference build (GCC, -mavx2 -mfma, default -ffp-contract=fast) fused every multiply whose only use is an
-// add/subtract into one FMA, so each such pair below is a single rounding (`fma`), not two. Emulating that is what
+// add/subtract into one FMA, so each such pair below is a single rounding (`fmaF32`), not two. Emulating that is what
 // makes all 17,408 fixture values equal bit for bit (with two roundings about 1% differ by 1 ulp).
-
-import { fmaF32 } from './float32.ts';
 
 const f = Math.fround;
 const TWO_PI_F32 = f(2 * Math.PI);

@@ -59,8 +59,8 @@ export function createDdim(file: SchedulerConfigFile, steps: number): Scheduler 
       const alphaProdPrev = alphaAt(t - stride);
       const sqrtBeta = f(Math.sqrt(f(1 - alphaProd)));
       const sqrtAlpha = f(Math.sqrt(alphaProd));
-      // eta = 0: std_dev_t = 0, so the direction coefficient is sqrt(1 - a_prev - 0).
-      const directionCoeff = f(Math.sqrt(f(f(1 - alphaProdPrev) - 0)));
+      // eta = 0: std_dev_t = 0, so the direction coefficient sqrt(1 - a_prev - std_dev_t^2) is sqrt(1 - a_prev).
+      const directionCoeff = f(Math.sqrt(f(1 - alphaProdPrev)));
       const sqrtAlphaPrev = f(Math.sqrt(alphaProdPrev));
       const x0 = new Float32Array(x.length);
       const prev = new Float32Array(x.length);
