@@ -3,7 +3,7 @@
  * length, JSON header { name: { dtype, shape, data_offsets: [begin, end] } }, then the raw data.
  * F32 -> Float32Array, I64 -> BigInt64Array, F16 -> Uint16Array (raw bits).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface SafetensorsEntry {
   dtype: string;
@@ -53,4 +53,21 @@ export function i64(tensors: Safetensors, name: string): BigInt64Array {
   const entry = tensors.get(name);
   if (!entry || !(entry.data instanceof BigInt64Array)) throw new Error(`no I64 tensor "${name}"`);
   return entry.data;
+}
+
+/** Writes F32 tensors as a safetensors file (for tests that build broken or tiny checkpoints). */
+export function writeSafetensors(path: string, tensors: Map<string, { shape: number[]; data: Float32Array }>): void {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const parts: Uint8Array[] = [head, Buffer.from(json)];
+  for (const t of tensors.values()) parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  writeFileSync(path, Buffer.concat(parts));
 }
