@@ -1,11 +1,16 @@
 #include "transformer_2d.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "../../ops/activation.h"
 #include "../common/attention_call.h"
 
 namespace sdn {
+
+namespace {
+constexpr int64_t kFeedForwardChunk = 1024; // tokens per feed-forward chunk
+}
 
 CrossAttention CrossAttention::load(const WeightStore & ws, const std::string & prefix, int64_t query_dim, int64_t context_dim,
                                     int64_t heads) {
@@ -21,12 +26,13 @@ CrossAttention CrossAttention::load(const WeightStore & ws, const std::string & 
     return a;
 }
 
-void CrossAttention::forward_add(const Tensor & x, const Tensor * context, AttentionMode mode, Tensor & residual) const {
+void CrossAttention::forward_add(Tensor x, const Tensor * context, AttentionMode mode, Tensor & residual) const {
     const Tensor & c = context ? *context : x;
     const int64_t B = x.dim(0), T = x.dim(1), Tc = c.dim(1), C = heads * dim_head;
     Tensor q = to_q.forward(x);                                                 // [B, T, C]
     Tensor k = to_k.forward(c);                                                 // [B, Tc, C]
     Tensor v = to_v.forward(c);                                                 // [B, Tc, C]
+    x = Tensor();                                                               // the normed input is dead
     Tensor a = Tensor::empty({B, T, C});
     const AttentionShape s{B, heads, T, Tc, dim_head, 1.0f / std::sqrt(static_cast<float>(dim_head))};
     attention_call(mode, s, AttentionOperand{q.f32(), T * C, dim_head, C}, AttentionOperand{k.f32(), Tc * C, dim_head, C},
@@ -50,21 +56,21 @@ BasicTransformerBlock BasicTransformerBlock::load(const WeightStore & ws, const 
 
 void BasicTransformerBlock::forward(Tensor & t, const Tensor & context, AttentionMode mode) const {
     const int64_t B = t.dim(0), T = t.dim(1), C = t.dim(2), inner = 4 * C;
-    {
-        Tensor n = norm1.forward(t);                                            // [B, T, C]
-        attn1.forward_add(n, nullptr, mode, t);                                 // t += self-attention  [B, T, C]
-    }
-    {
-        Tensor n = norm2.forward(t);                                            // [B, T, C]
-        attn2.forward_add(n, &context, mode, t);                                // t += cross-attention  [B, T, C]
-    }
+    attn1.forward_add(norm1.forward(t), nullptr, mode, t);                      // t += self-attention(norm1(t))  [B, T, C]
+    attn2.forward_add(norm2.forward(t), &context, mode, t);                     // t += cross-attention(norm2(t), context)  [B, T, C]
+    // Feed-forward in chunks of tokens (rows are independent): its temporaries are 12 C floats per
+    // row, 12x the block's input, so whole-batch buffers would be the UNet's largest besides naive
+    // attention scores; chunked they are at most kFeedForwardChunk x 12 C floats.
     Tensor n = norm3.forward(t);                                                // [B, T, C]
-    Tensor p = ff_in.forward(n);                                                // [B, T, 2 * inner]
-    n = Tensor();
-    Tensor g = Tensor::empty({B, T, inner});
-    geglu(p.f32(), g.f32(), B * T, inner);                                      // [B, T, inner]
-    p = Tensor();
-    ff_out.forward(g.f32(), B * T, t.f32(), true);                              // t += ff  [B, T, C]
+    const int64_t M = B * T, rows = std::min<int64_t>(M, kFeedForwardChunk);
+    Tensor p = Tensor::empty({rows, 2 * inner});
+    Tensor g = Tensor::empty({rows, inner});
+    for (int64_t m0 = 0; m0 < M; m0 += rows) {
+        const int64_t m = std::min(rows, M - m0);
+        ff_in.forward(n.f32() + m0 * C, m, p.f32());                            // [m, 2 * inner]  (value | gate)
+        geglu(p.f32(), g.f32(), m, inner);                                      // [m, inner]
+        ff_out.forward(g.f32(), m, t.f32() + m0 * C, true);                     // t[m0 : m0 + m] += ff  [m, C]
+    }
 }
 
 Transformer2D Transformer2D::load(const WeightStore & ws, const std::string & prefix, int64_t channels, int64_t heads,

@@ -29,9 +29,9 @@ struct CrossAttention {
     static CrossAttention load(const WeightStore & ws, const std::string & prefix, int64_t query_dim, int64_t context_dim,
                                int64_t heads);
 
-    // x: [B, T, C] (normed), context: [B, Tc, context_dim] (null: self-attention on x).
-    // residual: [B, T, C] += to_out(attention(to_q(x), to_k(context), to_v(context)))
-    void forward_add(const Tensor & x, const Tensor * context, AttentionMode mode, Tensor & residual) const;
+    // x: [B, T, C] (normed; taken, and freed once projected), context: [B, Tc, context_dim] (null:
+    // self-attention on x). residual: [B, T, C] += to_out(attention(to_q(x), to_k(context), to_v(context)))
+    void forward_add(Tensor x, const Tensor * context, AttentionMode mode, Tensor & residual) const;
 };
 
 struct BasicTransformerBlock {
