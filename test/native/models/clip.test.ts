@@ -41,12 +41,40 @@ describe.each([
   });
 });
 
+// transformers' LayerNorm over the last dimension, in double precision.
+function layerNorm(x: Float32Array, dim: number, gamma: Float32Array, beta: Float32Array, eps: number): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let r = 0; r < x.length / dim; r++) {
+    let mean = 0;
+    let variance = 0;
+    for (let d = 0; d < dim; d++) mean += x[r * dim + d] / dim;
+    for (let d = 0; d < dim; d++) variance += (x[r * dim + d] - mean) ** 2 / dim;
+    for (let d = 0; d < dim; d++) y[r * dim + d] = ((x[r * dim + d] - mean) / Math.sqrt(variance + eps)) * gamma[d] + beta[d];
+  }
+  return y;
+}
+
 describe('text encoder arguments', () => {
   let model: ModelHandle;
   beforeAll(async () => {
     model = await loadModel(fixture, { weights: 'f32' });
   });
   afterAll(() => model.dispose());
+
+  it('applies the final layer norm to a skipped layer by default (diffusers clip_skip=1, A1111/ComfyUI "clip skip 2")', async () => {
+    const weights = readSafetensors(`${fixture}/text_encoder/model.safetensors`);
+    const reference = layerNorm(
+      f32(expected, 'hidden_states.1'),
+      32,
+      f32(weights, 'text_model.final_layer_norm.weight'),
+      f32(weights, 'text_model.final_layer_norm.bias'),
+      1e-5,
+    );
+    const out = await encodeText(model, ids, { clipSkip: 2 });
+    const err = relativeMaxError(out, reference);
+    console.log(`text encoder (f32) clipSkip 2 + final norm vs final_layer_norm(hidden_states.1): ${err.toExponential(2)} x max|ref|`);
+    expect(err).toBeLessThanOrEqual(1e-4);
+  });
 
   it('encodes one prompt the same alone as in a batch', async () => {
     const batch = await encodeText(model, ids);
