@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "../core/error.h"
@@ -217,6 +218,77 @@ private:
 
 JsonValue json_parse(const std::string & text, const std::string & what, int max_depth) {
     return Parser(text, what, max_depth).parse_document();
+}
+
+namespace {
+
+void write_string(std::string & out, const std::string & s) {
+    out += '"';
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    out += '"';
+}
+
+void write_value(std::string & out, const JsonValue & v) {
+    switch (v.type) {
+        case JsonValue::Type::Null: out += "null"; break;
+        case JsonValue::Type::Bool: out += v.boolean ? "true" : "false"; break;
+        case JsonValue::Type::Number: {
+            if (!std::isfinite(v.number)) { out += "null"; break; }
+            char buf[40];
+            if (v.number_is_integer && std::fabs(v.number) < 9.0e15) std::snprintf(buf, sizeof buf, "%.0f", v.number);
+            else {
+                for (int precision = 1; precision <= 17; ++precision) { // shortest text that reads back exactly
+                    std::snprintf(buf, sizeof buf, "%.*g", precision, v.number);
+                    if (std::strtod(buf, nullptr) == v.number) break;
+                }
+            }
+            out += buf;
+            break;
+        }
+        case JsonValue::Type::String: write_string(out, v.string); break;
+        case JsonValue::Type::Array:
+            out += '[';
+            for (size_t i = 0; i < v.array.size(); ++i) {
+                if (i) out += ',';
+                write_value(out, v.array[i]);
+            }
+            out += ']';
+            break;
+        case JsonValue::Type::Object:
+            out += '{';
+            for (size_t i = 0; i < v.object.size(); ++i) {
+                if (i) out += ',';
+                write_string(out, v.object[i].first);
+                out += ':';
+                write_value(out, v.object[i].second);
+            }
+            out += '}';
+            break;
+    }
+}
+
+} // namespace
+
+std::string json_write(const JsonValue & value) {
+    std::string out;
+    write_value(out, value);
+    return out;
 }
 
 } // namespace sdn

@@ -31,6 +31,9 @@ public:
     // Adds every float tensor of `file` whose name starts with `strip_prefix`, without that prefix.
     void add_file(const std::shared_ptr<SafetensorsFile> & file, const std::string & strip_prefix = "");
 
+    // Records a file the weights came from (named in MISSING_TENSOR messages); add_file does it itself.
+    void add_source_file(const std::string & path) { source_files_.push_back(path); }
+
     bool has(const std::string & name) const { return tensors_.count(name) != 0; }
     std::vector<std::string> names() const;
 
