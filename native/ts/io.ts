@@ -105,6 +105,7 @@ export interface IoAddon {
   inspectSafetensors(path: string): Promise<SafetensorsInfo>;
   readSafetensorsTensor(path: string, name: string): Promise<Float32Array>;
   loadCheckpointInfo(path: string, storage: WeightStorageKind, withData?: boolean): Promise<CheckpointInfo>;
+  parseYaml(text: string): unknown;
 }
 
 export const ioAddon = addon as unknown as IoAddon;
@@ -142,4 +143,14 @@ export function loadCheckpointInfo(
   options: { withData?: boolean } = {},
 ): Promise<CheckpointInfo> {
   return ioAddon.loadCheckpointInfo(path, storage, options.withData ?? false);
+}
+
+/**
+ * Parses the YAML subset of LDM model configs (the reader single-file sidecars go through; see
+ * native/src/io/yaml.h). Synchronous: for small config texts.
+ * @example
+ *   parseYaml('model:\n  params:\n    scale_factor: 0.18215') // { model: { params: { scale_factor: 0.18215 } } }
+ */
+export function parseYaml(text: string): unknown {
+  return ioAddon.parseYaml(text);
 }

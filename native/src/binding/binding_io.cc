@@ -6,6 +6,7 @@
 #include "../io/checkpoint.h"
 #include "../io/config_json.h"
 #include "../io/safetensors.h"
+#include "../io/yaml.h"
 #include "napi_util.h"
 
 namespace sdn::binding {
@@ -163,12 +164,19 @@ Napi::Value load_checkpoint_info_js(const Napi::CallbackInfo & info) {
     return run_async(info.Env(), std::move(job));
 }
 
+// parseYaml(text) -> the value (the YAML subset of LDM configs, see io/yaml.h); synchronous, small inputs.
+Napi::Value parse_yaml_js(const Napi::CallbackInfo & info) {
+    const std::string text = arg_string(info, 0, "text");
+    return guard(info.Env(), [&] { return js_of_json(info.Env(), yaml_parse(text, "YAML text")); });
+}
+
 } // namespace
 
 void register_io(Napi::Env env, Napi::Object exports) {
     exports.Set("inspectSafetensors", Napi::Function::New(env, inspect_safetensors_js));
     exports.Set("readSafetensorsTensor", Napi::Function::New(env, read_safetensors_tensor_js));
     exports.Set("loadCheckpointInfo", Napi::Function::New(env, load_checkpoint_info_js));
+    exports.Set("parseYaml", Napi::Function::New(env, parse_yaml_js));
 }
 
 } // namespace sdn::binding

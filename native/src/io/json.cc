@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "../core/error.h"
 
@@ -63,6 +64,7 @@ private:
         char c = s_[pos_];
         if (c == '{') {
             v.type = JsonValue::Type::Object;
+            std::unordered_set<std::string> seen;
             ++pos_;
             skip_ws();
             if (pos_ < s_.size() && s_[pos_] == '}') { ++pos_; return v; }
@@ -70,8 +72,15 @@ private:
                 skip_ws();
                 if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
                 std::string key = parse_string();
-                for (const auto & kv : v.object)
-                    if (kv.first == key) fail("duplicate key \"" + key + "\"");
+                // Duplicate check: a linear scan for small objects, a set for big ones (safetensors headers).
+                if (v.object.size() < 16) {
+                    for (const auto & kv : v.object)
+                        if (kv.first == key) fail("duplicate key \"" + key + "\"");
+                } else {
+                    if (seen.empty())
+                        for (const auto & kv : v.object) seen.insert(kv.first);
+                    if (!seen.insert(key).second) fail("duplicate key \"" + key + "\"");
+                }
                 skip_ws();
                 if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':'");
                 ++pos_;
@@ -173,6 +182,12 @@ private:
         ++pos_; // opening quote
         std::string out;
         for (;;) {
+            if (pos_ >= s_.size()) fail("unterminated string");
+            // Copy the run of plain characters in one go.
+            size_t run = pos_;
+            while (run < s_.size() && s_[run] != '"' && s_[run] != '\\' && static_cast<unsigned char>(s_[run]) >= 0x20) ++run;
+            out.append(s_, pos_, run - pos_);
+            pos_ = run;
             if (pos_ >= s_.size()) fail("unterminated string");
             unsigned char c = static_cast<unsigned char>(s_[pos_++]);
             if (c == '"') return out;

@@ -120,77 +120,71 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string & path)
     return f;
 }
 
+// Conditions are tested with `if (...) fail(...)` rather than require(): the message is then built
+// only on failure, which matters here (this runs for every tensor of every file opened).
 void SafetensorsFile::parse_header(const std::string & where) {
+    auto fail = [](const std::string & message) { throw Error(SDN_STATUS_BAD_FORMAT, message); };
     const uint8_t * header_begin = data_ - header_bytes_;
     const size_t valid = utf8_valid_prefix(header_begin, header_bytes_);
-    require(valid == header_bytes_, SDN_STATUS_BAD_FORMAT,
-            where + ": header is not valid UTF-8 (at byte " + std::to_string(valid) + " of the header)");
+    if (valid != header_bytes_) fail(where + ": header is not valid UTF-8 (at byte " + std::to_string(valid) + " of the header)");
     const std::string header_text(reinterpret_cast<const char *>(header_begin), header_bytes_);
     JsonValue header = json_parse(header_text, where + " header");
-    require(header.is_object(), SDN_STATUS_BAD_FORMAT,
-            where + ": header is a JSON " + json_type_name(header.type) + ", not an object of tensors");
+    if (!header.is_object()) fail(where + ": header is a JSON " + json_type_name(header.type) + ", not an object of tensors");
 
     for (const auto & [name, value] : header.object) {
         if (name == "__metadata__") {
-            require(value.is_object(), SDN_STATUS_BAD_FORMAT,
-                    where + ": __metadata__ is a " + json_type_name(value.type) + ", it must be an object of strings");
+            if (!value.is_object()) fail(where + ": __metadata__ is a " + json_type_name(value.type) + ", it must be an object of strings");
             for (const auto & [k, v] : value.object) {
-                require(v.is_string(), SDN_STATUS_BAD_FORMAT,
-                        where + ": metadata " + quoted(k) + " is a " + json_type_name(v.type) + ", only strings are allowed");
+                if (!v.is_string()) fail(where + ": metadata " + quoted(k) + " is a " + json_type_name(v.type) + ", only strings are allowed");
                 metadata_[k] = v.string;
             }
             continue;
         }
-        const std::string tw = where + ", tensor " + quoted(name);
-        require(value.is_object(), SDN_STATUS_BAD_FORMAT, tw + ": entry is a " + std::string(json_type_name(value.type)) +
-                                                              ", it must be an object with dtype, shape and data_offsets");
+        auto tw = [&] { return where + ", tensor " + quoted(name); };
+        if (!value.is_object())
+            fail(tw() + ": entry is a " + json_type_name(value.type) + ", it must be an object with dtype, shape and data_offsets");
         const JsonValue * dtype = value.find("dtype");
         const JsonValue * shape = value.find("shape");
         const JsonValue * offsets = value.find("data_offsets");
-        require(dtype != nullptr, SDN_STATUS_BAD_FORMAT, tw + ": \"dtype\" is missing");
-        require(dtype->is_string(), SDN_STATUS_BAD_FORMAT, tw + ": \"dtype\" must be a string");
-        require(shape != nullptr, SDN_STATUS_BAD_FORMAT, tw + ": \"shape\" is missing");
-        require(shape->is_array(), SDN_STATUS_BAD_FORMAT, tw + ": \"shape\" must be an array of non-negative integers");
-        require(offsets != nullptr, SDN_STATUS_BAD_FORMAT, tw + ": \"data_offsets\" is missing");
-        require(offsets->is_array() && offsets->array.size() == 2, SDN_STATUS_BAD_FORMAT,
-                tw + ": \"data_offsets\" must be [begin, end]");
+        if (!dtype) fail(tw() + ": \"dtype\" is missing");
+        if (!dtype->is_string()) fail(tw() + ": \"dtype\" must be a string");
+        if (!shape) fail(tw() + ": \"shape\" is missing");
+        if (!shape->is_array()) fail(tw() + ": \"shape\" must be an array of non-negative integers");
+        if (!offsets) fail(tw() + ": \"data_offsets\" is missing");
+        if (!offsets->is_array() || offsets->array.size() != 2) fail(tw() + ": \"data_offsets\" must be [begin, end]");
 
         SafetensorsEntry e;
         e.name = name;
         e.dtype = dtype->string;
         e.element_size = safetensors_dtype_size(e.dtype);
-        require(e.element_size != 0, SDN_STATUS_BAD_FORMAT, tw + ": unknown dtype " + quoted(e.dtype));
+        if (e.element_size == 0) fail(tw() + ": unknown dtype " + quoted(e.dtype));
 
-        // numel with overflow detection; 2^53 keeps every value exact in the JSON double.
+        // numel with overflow detection; below 2^53 every integer is exact in the JSON double.
         constexpr double kMaxExact = 9007199254740992.0;
+        auto is_count = [&](const JsonValue & v) { return v.is_number() && v.number_is_integer && v.number >= 0 && v.number < kMaxExact; };
         uint64_t numel = 1;
         bool overflow = false;
         for (const auto & d : shape->array) {
-            require(d.is_number() && d.number_is_integer && d.number >= 0 && d.number < kMaxExact, SDN_STATUS_BAD_FORMAT,
-                    tw + ": shape entries must be non-negative integers (found " +
-                        json_value_str(d) + ")");
+            if (!is_count(d)) fail(tw() + ": shape entries must be non-negative integers (found " + json_value_str(d) + ")");
             const uint64_t dim = static_cast<uint64_t>(d.number);
             if (dim != 0 && numel > UINT64_MAX / dim) overflow = true;
             else numel *= dim;
             e.shape.push_back(static_cast<int64_t>(dim));
         }
         for (const auto & o : offsets->array)
-            require(o.is_number() && o.number_is_integer && o.number >= 0 && o.number < kMaxExact, SDN_STATUS_BAD_FORMAT,
-                    tw + ": data_offsets must be non-negative integers (found " + json_value_str(o) + ")");
+            if (!is_count(o)) fail(tw() + ": data_offsets must be non-negative integers (found " + json_value_str(o) + ")");
         e.begin = static_cast<uint64_t>(offsets->array[0].number);
         e.end = static_cast<uint64_t>(offsets->array[1].number);
-        require(e.begin <= e.end, SDN_STATUS_BAD_FORMAT,
-                tw + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] has begin > end");
-        require(!overflow && numel <= UINT64_MAX / e.element_size && e.end - e.begin == numel * e.element_size,
-                SDN_STATUS_BAD_FORMAT,
-                tw + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " + shape_str(e.shape) + " of " +
-                    e.dtype + " needs " + (overflow ? std::string("more than 2^64") : std::to_string(numel * e.element_size)));
-        require(e.end <= data_size_, SDN_STATUS_BAD_FORMAT,
-                tw + ": bytes [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + ") lie outside the data section of " +
-                    std::to_string(data_size_) + " bytes (file truncated?)");
+        if (e.begin > e.end)
+            fail(tw() + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] has begin > end");
+        if (overflow || numel > UINT64_MAX / e.element_size || e.end - e.begin != numel * e.element_size)
+            fail(tw() + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " + shape_str(e.shape) + " of " +
+                 e.dtype + " needs " + (overflow ? std::string("more than 2^64") : std::to_string(numel * e.element_size)));
+        if (e.end > data_size_)
+            fail(tw() + ": bytes [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + ") lie outside the data section of " +
+                 std::to_string(data_size_) + " bytes (file truncated?)");
         // Duplicate names are already rejected by the JSON reader; keep the guard for clarity.
-        require(index_.count(name) == 0, SDN_STATUS_BAD_FORMAT, tw + ": listed twice");
-        index_[name] = entries_.size();
+        if (!index_.emplace(name, entries_.size()).second) fail(tw() + ": listed twice");
         entries_.push_back(std::move(e));
     }
 
@@ -203,18 +197,18 @@ void SafetensorsFile::parse_header(const std::string & where) {
     uint64_t covered = 0;
     const SafetensorsEntry * previous = nullptr;
     for (const SafetensorsEntry * e : sorted) {
-        require(e->begin >= covered, SDN_STATUS_BAD_FORMAT,
-                where + ": tensors " + quoted(previous ? previous->name : "?") + " and " + quoted(e->name) + " overlap (bytes [" +
-                    std::to_string(e->begin) + ", " + std::to_string(std::min(covered, e->end)) + ") of the data section)");
-        require(e->begin == covered, SDN_STATUS_BAD_FORMAT,
-                where + ": hole of " + std::to_string(e->begin - covered) + " unused bytes in the data section before tensor " +
-                    quoted(e->name) + " (bytes [" + std::to_string(covered) + ", " + std::to_string(e->begin) + "))");
+        if (e->begin < covered)
+            fail(where + ": tensors " + quoted(previous ? previous->name : "?") + " and " + quoted(e->name) + " overlap (bytes [" +
+                 std::to_string(e->begin) + ", " + std::to_string(std::min(covered, e->end)) + ") of the data section)");
+        if (e->begin > covered)
+            fail(where + ": hole of " + std::to_string(e->begin - covered) + " unused bytes in the data section before tensor " +
+                 quoted(e->name) + " (bytes [" + std::to_string(covered) + ", " + std::to_string(e->begin) + "))");
         covered = e->end;
         if (e->end > e->begin) previous = e;
     }
-    require(covered == data_size_, SDN_STATUS_BAD_FORMAT,
-            where + ": " + std::to_string(data_size_ - covered) + " trailing bytes after the last tensor (data section is " +
-                std::to_string(data_size_) + " bytes, tensors cover " + std::to_string(covered) + ")");
+    if (covered != data_size_)
+        fail(where + ": " + std::to_string(data_size_ - covered) + " trailing bytes after the last tensor (data section is " +
+             std::to_string(data_size_) + " bytes, tensors cover " + std::to_string(covered) + ")");
 }
 
 Tensor SafetensorsFile::tensor(const std::string & name) {
