@@ -223,6 +223,7 @@ private:
                 skip();
                 if (p < s.size() && s[p] == ',') { ++p; skip(); if (p < s.size() && s[p] == close) { ++p; return v; } continue; }
                 if (p < s.size() && s[p] == close) { ++p; return v; }
+                if (p >= s.size()) fail(line, "unterminated flow collection (multi-line flow collections are not supported)");
                 fail(line, std::string("expected ',' or '") + close + "' in a flow collection");
             }
         }
