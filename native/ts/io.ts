@@ -95,7 +95,8 @@ export interface CheckpointInfo {
   /** scheduler_config.json text (diffusers folder, or derived from a .yaml sidecar); null when absent. */
   schedulerConfig: string | null;
   tokenizerDir: string | null;
-  /** Engine memory the loaded weights held: owned (converted) bytes and mapped file bytes. */
+  /** Engine memory the loaded weights held: owned (converted) bytes and mapped file bytes, measured
+   * around the load (another load running at the same time in this process would add to them). */
   memory: { weightsBytes: number; mappedBytes: number };
   tensors: CheckpointTensorInfo[];
 }

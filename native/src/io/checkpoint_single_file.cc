@@ -452,6 +452,11 @@ std::shared_ptr<WeightStore> build_store(const std::string & where, const std::s
 
 Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage storage) {
     const std::string where = "checkpoint " + quoted(path);
+    const size_t ext_at = path.rfind('.');
+    const std::string ext = ext_at == std::string::npos || path.find('/', ext_at) != std::string::npos ? "" : path.substr(ext_at);
+    require(ext != ".ckpt" && ext != ".pt" && ext != ".pth" && ext != ".bin", SDN_STATUS_BAD_FORMAT,
+            where + " is a PyTorch pickle (" + ext + "); only .safetensors checkpoints are loaded (a pickle can run code when "
+                    "read): convert it to .safetensors first");
     std::shared_ptr<SafetensorsFile> file = SafetensorsFile::open(path);
 
     Component unet{kUNetPrefix, "UNet", {}}, vae{kVAEPrefix, "VAE", {}}, clip{kCLIPPrefix, "text encoder", {}};

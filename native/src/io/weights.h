@@ -3,7 +3,8 @@
 // Matrices and kernels (rank >= 2: linear and conv weights, embeddings) are kept as `storage` says:
 // F16 keeps f16 tensors as zero-copy views of the mmap'd file (f32 ones are rounded into owned f16
 // memory), F32 keeps f32 views and widens f16 ones into owned f32 memory. Vectors (rank <= 1: biases,
-// norm scales) are always f32. Names are diffusers/transformers names (single-file checkpoints are
+// norm scales) are always f32. A mapped view that is not aligned to its element size (a safetensors
+// header of odd length) is copied into owned memory, so kernels may assume natural alignment. Names are diffusers/transformers names (single-file checkpoints are
 // mapped to them on load, see checkpoint.h).
 #pragma once
 

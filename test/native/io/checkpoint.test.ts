@@ -300,6 +300,16 @@ const errorCases: ErrorCase[] = [
     message: /text encoder is OpenCLIP \(cond_stage_model\.model\.\*, SD 2\.x\)/,
   },
   {
+    name: 'a pickle checkpoint',
+    make: () => {
+      const file = path.join(tmp.dir, 'model.ckpt');
+      fs.writeFileSync(file, Buffer.from('PK\x03\x04archive/data.pkl', 'latin1'));
+      return file;
+    },
+    code: 'SDN_STATUS_BAD_FORMAT',
+    message: /model\.ckpt" is a PyTorch pickle \(\.ckpt\); only \.safetensors checkpoints are loaded/,
+  },
+  {
     name: 'truncated file',
     make: () => {
       const file = path.join(tmp.dir, 'truncated.safetensors');
@@ -352,7 +362,7 @@ describe('single-file checkpoint: errors name the file and what is wrong', () =>
     const file = make();
     const error = await rejection(loadCheckpointInfo(file, 'f16'));
     expect(error.code).toBe(code);
-    expect(error.message).toContain(file.replace(/\.safetensors$/, ''));
+    expect(error.message).toContain(file.replace(/\.(safetensors|ckpt)$/, ''));
     expect(error.message).toMatch(message);
   });
 });
