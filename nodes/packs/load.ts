@@ -186,21 +186,12 @@ function entryInside(dir: string, relative: string): { file: string } | { error:
   return { file };
 }
 
-const TYPESCRIPT = /\.(ts|mts|cts|tsx)$/;
-
 /**
- * Imports an entry point. TypeScript goes through tsx: already registered when the host runs under
- * `node --import tsx` (or vitest); otherwise through tsx's own `tsImport`.
+ * Imports an entry point. TypeScript loads through tsx, which the host has registered (the project runs
+ * under `node --import tsx`; vitest transforms TypeScript itself); JavaScript (ESM or CommonJS) as is.
  */
 async function importEntry(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    if (!TYPESCRIPT.test(file) || (error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
 /** Something exported that is meant as a node definition: an object with a type and run/inputs/outputs. */
