@@ -131,7 +131,8 @@ async function loadFolder(dir: string, inNodeModules: boolean, registry: NodeReg
   }
   if (pkg && Object.hasOwn(pkg, 'latentflow')) {
     if (fs.existsSync(subgraphFile)) {
-      fail(report, null, dir, 'ambiguous', `Pack folder "${dir}" has both a package.json "latentflow" field and ${SUBGRAPH_FILE}; ${SUBGRAPH_FILE} was ignored (a folder is one pack: move the subgraphs to a folder of their own).`);
+      const named = (pkg.latentflow as { name?: unknown } | null)?.name ?? pkg.name;
+      fail(report, typeof named === 'string' ? named : null, dir, 'ambiguous', `Pack folder "${dir}" has both a package.json "latentflow" field and ${SUBGRAPH_FILE}; ${SUBGRAPH_FILE} was ignored (a folder is one pack: move the subgraphs to a folder of their own).`);
     }
     await loadCodePack(dir, pkg, registry, report, loaded);
   } else if (!inNodeModules && fs.existsSync(subgraphFile)) {

@@ -68,6 +68,10 @@ beforeAll(() => {
     // One invalid definition, one duplicate, one good: the good one loads.
     'mixed/package.json': manifest('mixed', './index.mjs'),
     'mixed/index.mjs': `export default [${jsNode('Fine')}, ${jsNode('Fine')}, { type: 'NoRun', version: 1, category: 'x', description: '', inputs: {}, outputs: {} }];\n`,
+    // A folder is one pack: the code pack loads, its latentflow.json is reported as ignored.
+    'both/package.json': manifest('both', './index.mjs'),
+    'both/index.mjs': `export default [${jsNode('Both')}];\n`,
+    'both/latentflow.json': subgraphPack('both-graphs', []),
     // Not a pack at all: ignored without an issue.
     'just-a-folder/readme.txt': 'hello',
     'plain-package/package.json': JSON.stringify({ name: 'plain', version: '1.0.0' }),
@@ -164,7 +168,8 @@ describe('loadPacks: broken packs are reported and the others still load', () =>
     expect(loaded.graphs).toMatchObject({ kind: 'subgraphs', nodeTypes: ['graphs/TimesTenTwice'] });
     expect(loaded.single).toMatchObject({ kind: 'subgraphs', nodeTypes: ['single/Again'], dir: path.join(root, 'a', 'single.latentflow.json') });
     expect(loaded.second.nodeTypes).toEqual(['second/Second']);
-    expect(report.packs.map((p) => p.name).sort()).toEqual(['common', 'good', 'graphs', 'mixed', 'npm', 'scoped', 'second', 'single', 'typed']);
+    expect(loaded.both).toMatchObject({ kind: 'code', nodeTypes: ['both/Both'] });
+    expect(report.packs.map((p) => p.name).sort()).toEqual(['both', 'common', 'good', 'graphs', 'mixed', 'npm', 'scoped', 'second', 'single', 'typed']);
   });
 
   it('reports each broken pack with its name (when known), folder and reason', () => {
@@ -179,6 +184,7 @@ describe('loadPacks: broken packs are reported and the others still load', () =>
     expect(issueOf(report, 'good', 'name_taken')).toMatchObject({ details: { dir: path.join(root, 'b', 'good'), loadedFrom: path.join(root, 'a', 'good') } });
     expect(report.issues.find((i) => i.details.dir === path.join(root, 'a', 'broken.latentflow.json'))).toMatchObject({ code: 'pack_invalid', details: { pack: null, reason: 'file_invalid' } });
     expect(issueOf(report, 'nope', 'file_invalid')?.message).toContain('"version"');
+    expect(report.issues.find((i) => i.details.reason === 'ambiguous')).toMatchObject({ code: 'pack_invalid', details: { pack: 'both', dir: path.join(root, 'a', 'both') } });
     for (const issue of report.issues.filter((i) => i.code === 'pack_invalid')) expect(issue.message.length).toBeGreaterThan(20);
   });
 
@@ -197,7 +203,7 @@ describe('loadPacks: broken packs are reported and the others still load', () =>
     const dirs = report.issues.map((i) => i.details.dir);
     for (const ignored of ['just-a-folder', 'plain-package', 'node_modules/left-pad', 'node_modules/broken-unrelated']) expect(dirs).not.toContain(path.join(root, 'a', ignored));
     expect(registry.has('good/Other')).toBe(false);
-    expect(report.issues).toHaveLength(14); // the 14 broken things of dir a and b, nothing else
+    expect(report.issues).toHaveLength(15); // the 15 broken things of dirs a and b, nothing else
   });
 
   it('runs pack nodes and a subgraph of another pack\'s nodes', async () => {
