@@ -29,7 +29,7 @@ export interface SafetensorsInfo {
 }
 
 /** CLIP text encoder configuration, with transformers' config.json key names. */
-export interface CLIPConfig {
+export interface CLIPConfigFile {
   vocab_size: number;
   hidden_size: number;
   num_hidden_layers: number;
@@ -41,7 +41,7 @@ export interface CLIPConfig {
 }
 
 /** UNet2DConditionModel configuration, with diffusers' config.json key names (heads per block). */
-export interface UNetConfig {
+export interface UNetConfigFile {
   in_channels: number;
   out_channels: number;
   block_out_channels: number[];
@@ -60,7 +60,7 @@ export interface UNetConfig {
 }
 
 /** AutoencoderKL configuration, with diffusers' config.json key names. */
-export interface VAEConfig {
+export interface VAEConfigFile {
   in_channels: number;
   out_channels: number;
   latent_channels: number;
@@ -91,7 +91,7 @@ export interface CheckpointTensorInfo {
 export interface CheckpointInfo {
   source: string;
   layout: 'diffusers' | 'single-file';
-  configs: { clip: CLIPConfig; unet: UNetConfig; vae: VAEConfig };
+  configs: { clip: CLIPConfigFile; unet: UNetConfigFile; vae: VAEConfigFile };
   /** scheduler_config.json text (diffusers folder, or derived from a .yaml sidecar); null when absent. */
   schedulerConfig: string | null;
   tokenizerDir: string | null;

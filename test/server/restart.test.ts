@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { makeModelsDir, tinyTxt2img } from '../helpers/server.ts';
+import { json, makeModelsDir, tinyTxt2img } from '../helpers/server.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-restart-'));
 const modelsDir = makeModelsDir();
@@ -57,11 +57,11 @@ describe('restart', () => {
         body: JSON.stringify({ workflow: tinyTxt2img({ seed: 100 + i, steps: i === 0 ? 40 : 2, prefix: `restart${i}` }) }),
       });
       expect(response.status).toBe(202);
-      ids.push((await response.json()).id);
+      ids.push((await json(response)).id);
     }
     // Wait for the first to be running, then kill the server without warning.
     for (;;) {
-      const runs = await (await fetch(`${base}/api/runs`)).json();
+      const runs = await json(await fetch(`${base}/api/runs`));
       if (runs.running.length) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -71,7 +71,7 @@ describe('restart', () => {
     child = await start(port);
     const deadline = Date.now() + 240_000;
     for (;;) {
-      const jobs = await Promise.all(ids.map(async (id) => (await fetch(`${base}/api/runs/${id}`)).json()));
+      const jobs: any[] = await Promise.all(ids.map(async (id) => json(await fetch(`${base}/api/runs/${id}`))));
       if (jobs.every((j) => j.finishedAt)) {
         expect(jobs.map((j) => j.status)).toEqual(['success', 'success', 'success']);
         expect(jobs[0].attempts).toBe(2);
@@ -80,7 +80,7 @@ describe('restart', () => {
       if (Date.now() > deadline) throw new Error(`jobs did not finish: ${JSON.stringify(jobs.map((j) => j.status))}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const history = await (await fetch(`${base}/api/history?limit=50`)).json();
+    const history = await json(await fetch(`${base}/api/history?limit=50`));
     const seen = history.jobs.map((j: { id: string }) => j.id).filter((id: string) => ids.includes(id));
     expect(seen.sort()).toEqual([...ids].sort());
     child.kill('SIGTERM');

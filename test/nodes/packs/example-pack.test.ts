@@ -20,8 +20,8 @@ describe('ImageInvert', () => {
     const out = invert(image([0, 0.25, 1, 0.5, 0.75, 0.1], [1, 1, 2, 3]));
     close(out.data, [1, 0.75, 0, 0.5, 0.25, 0.9]);
     expect(out.shape).toEqual([1, 1, 2, 3]);
-    expect(() => imageInvertNode.run({ image: { data: new Float32Array(5), shape: [1, 1, 2, 3] } }, ctx)).toThrow('data has 5 values, shape [1, 1, 2, 3] needs 6');
-    expect(() => imageInvertNode.run({ image: { samples: new Float32Array(4), shape: [1, 4, 1, 1] } }, ctx)).toThrow('input "image" is not an IMAGE');
+    expect(() => imageInvertNode.run({ image: { data: new Float32Array(5), shape: [1, 1, 2, 3] as never } }, ctx)).toThrow('data has 5 values, shape [1, 1, 2, 3] needs 6');
+    expect(() => imageInvertNode.run({ image: { samples: new Float32Array(4), shape: [1, 4, 1, 1] } as never }, ctx)).toThrow('input "image" is not an IMAGE');
   });
 });
 
@@ -74,7 +74,7 @@ describe('LatentScale', () => {
   it('scale 1 is the identity for both methods (odd sizes, 4 channels, batch 2); other keys are kept', async () => {
     const values = Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.sin(i));
     for (const method of ['bilinear', 'nearest-exact'] as const) {
-      const out = await latentScaleNode.run({ samples: { ...latent(values, [2, 4, 3, 5]), batch_index: [0, 1] }, scale_by: 1, upscale_method: method }, ctx);
+      const out = await latentScaleNode.run({ samples: { ...latent(values, [2, 4, 3, 5]), batch_index: [0, 1] } as never, scale_by: 1, upscale_method: method }, ctx);
       expect((out.LATENT as Latent).shape).toEqual([2, 4, 3, 5]);
       expect((out.LATENT as Latent).batch_index).toEqual([0, 1]);
       close((out.LATENT as Latent).samples, values);

@@ -5,7 +5,11 @@
  */
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { checkSubgraph, subgraphDefinition } from '../../../nodes/packs/index.ts';
-import { choice, defineNode, float, int, socket, text } from '../../../nodes/schema.ts';
+import { type AnyNodeDefinition, defineNode as defineTypedNode, choice, float, int, socket, text } from '../../../nodes/schema.ts';
+
+// These stand-in node types carry plain numbers on LATENT sockets (not real latents), so they are declared
+// without the socket value types the core nodes give LATENT.
+const defineNode = (definition: AnyNodeDefinition): AnyNodeDefinition => defineTypedNode(definition as never);
 
 export const runs: Record<string, number> = {};
 export function resetRuns(): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestServer, type TestServer, tinyTxt2img } from '../../helpers/server.ts';
+import { json, startTestServer, type TestServer, tinyTxt2img } from '../../helpers/server.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -115,10 +115,10 @@ describe('bad input', () => {
       body: JSON.stringify({ workflow: withInput('6', 'text', 'cat '.repeat(200_000)) }),
     });
     expect(response.status).toBe(202);
-    const { id } = await response.json();
-    let job;
+    const { id } = (await response.json()) as { id: string };
+    let job: any;
     for (;;) {
-      job = await (await fetch(`${t.base}/api/runs/${id}`)).json();
+      job = await json(await fetch(`${t.base}/api/runs/${id}`));
       if (job.finishedAt) break;
       await new Promise((r) => setTimeout(r, 50));
     }
