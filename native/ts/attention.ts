@@ -64,12 +64,13 @@ export const attentionAddon = addon as unknown as AttentionAddon;
 
 /**
  * Runs attention off the JS thread. q: B*H*Tq*D floats, k and v: B*H*Tk*D floats, in `layout`.
+ * Bad arguments reject (NativeError, code SDN_STATUS_BAD_SHAPE / BAD_ARGUMENT / OUT_OF_MEMORY).
  *
  * @example
  *   const shape = { B: 2, H: 8, Tq: 4096, Tk: 77, D: 40 };
  *   const { out, peakBytes } = await attention('flash', q, k, v, shape, 'bthd');
  */
-export function attention(
+export async function attention(
   mode: AttentionMode,
   q: Float32Array,
   k: Float32Array,

@@ -102,13 +102,14 @@ Napi::Value attention_js(const Napi::CallbackInfo & info) {
                 "attention: layout must be \"bhtd\" ([B, H, T, D]) or \"bthd\" ([B, T, H*D]), got \"" + layout + "\"");
         const bool bthd = layout == "bthd";
         const AttentionShape & s = p.shape;
-        // Checked here, on the JS thread, so a bad call rejects before any work is queued.
+        // Checked here, on the JS thread, so a bad call fails before any work is queued: shape and
+        // scale (inside attention_extra_bytes), then the element counts.
+        attention_extra_bytes(p.mode, s, p.options);
         const AttentionOperand qo = operand(q, s, s.Tq, bthd, "q");
         const AttentionOperand ko = operand(k, s, s.Tk, bthd, "k");
         const AttentionOperand vo = operand(v, s, s.Tk, bthd, "v");
         Napi::Float32Array out = Napi::Float32Array::New(env, q.ElementLength());
         const AttentionOperand oo = operand(out, s, s.Tq, bthd, "out");
-        if (p.options.memory_limit_bytes > 0) attention_extra_bytes(p.mode, s, p.options); // shape errors now
 
         auto peak = std::make_shared<uint64_t>(0);
         AsyncJob job;
