@@ -1,4 +1,5 @@
 // attention(): argument checks, the memory estimate and the dispatch to the three modes.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -37,6 +38,12 @@ void check_shape(const AttentionShape & s) {
             "attention: every dimension of {B, H, Tq, Tk, D} must be >= 1, got {" + std::to_string(s.B) + ", " +
                 std::to_string(s.H) + ", " + std::to_string(s.Tq) + ", " + std::to_string(s.Tk) + ", " +
                 std::to_string(s.D) + "}");
+    // Every product the modes form (scores B*H*Tq*Tk, operands B*H*T*D) must fit int64 bytes.
+    const double bh = double(s.B) * double(s.H);
+    const double largest = std::max({bh * double(s.Tq) * double(s.Tk), bh * double(s.Tq) * double(s.D),
+                                     bh * double(s.Tk) * double(s.D)});
+    require(largest * sizeof(float) < 0x1p62, SDN_STATUS_BAD_SHAPE,
+            "attention: shape {B, H, Tq, Tk, D} is too large to address (B*H*Tq*Tk*4 bytes over 2^62)");
     require(std::isfinite(s.scale), SDN_STATUS_BAD_ARGUMENT,
             "attention: scale must be a finite number (usually 1 / sqrt(D))");
 }

@@ -248,6 +248,8 @@ describe('attention: errors a caller can cause', () => {
     expect((await rejection(attention('naive', q, k, v, { ...shape, D: 0 }))).code).toBe('SDN_STATUS_BAD_SHAPE');
     expect((await rejection(attention('naive', q, k, v, shape, 'bhtd', { scale: NaN }))).code).toBe('SDN_STATUS_BAD_ARGUMENT');
     expect(() => attentionExtraBytes('flash', { ...shape, Tk: 0 })).toThrow(/>= 1/);
+    const huge = 2 ** 30;
+    expect(() => attentionExtraBytes('naive', { B: huge, H: huge, Tq: huge, Tk: huge, D: 1 })).toThrow(/too large/);
   });
 
   it('refuses a run over memoryLimitBytes up front, naming the estimate', async () => {
