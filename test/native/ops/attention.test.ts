@@ -52,6 +52,7 @@ const conformanceCases: { name: string; shape: AttentionShape }[] = [
   { name: '77 tokens, D 8', shape: { B: 1, H: 2, Tq: 77, Tk: 77, D: 8 } },
   { name: '77 tokens, D 64', shape: { B: 2, H: 2, Tq: 77, Tk: 77, D: 64 } },
   { name: '77 tokens, D 80', shape: { B: 1, H: 3, Tq: 77, Tk: 77, D: 80 } },
+  { name: '77 tokens, D 160 (SD 1.5 deepest level)', shape: { B: 1, H: 2, Tq: 77, Tk: 77, D: 160 } },
   { name: 'odd head size D 3', shape: { B: 1, H: 2, Tq: 33, Tk: 19, D: 3 } },
   { name: 'cross-attention 7 x 77, D 40', shape: { B: 2, H: 2, Tq: 7, Tk: 77, D: 40 } },
   { name: 'cross-attention 300 x 77, D 80', shape: { B: 1, H: 2, Tq: 300, Tk: 77, D: 80 } },
