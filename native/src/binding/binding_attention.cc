@@ -79,17 +79,7 @@ AttentionOperand operand(Napi::Float32Array array, const AttentionShape & s, int
             std::string("attention: \"") + name + "\" has " + std::to_string(array.ElementLength()) +
                 " elements, shape needs B*H*" + (name[0] == 'q' || name[0] == 'o' ? "Tq" : "Tk") + "*D = " +
                 std::to_string(static_cast<int64_t>(expected)));
-    AttentionOperand o{array.Data(), 0, 0, 0};
-    if (bthd) { // [B, T, H, D]: the projections' [B, T, H*D]
-        o.stride_b = T * s.H * s.D;
-        o.stride_h = s.D;
-        o.stride_t = s.H * s.D;
-    } else { // [B, H, T, D]
-        o.stride_b = s.H * T * s.D;
-        o.stride_h = T * s.D;
-        o.stride_t = s.D;
-    }
-    return o;
+    return attention_operand(array.Data(), s, T, bthd ? AttentionLayout::BTHD : AttentionLayout::BHTD);
 }
 
 Napi::Value attention_js(const Napi::CallbackInfo & info) {

@@ -70,6 +70,9 @@ int64_t attention_extra_bytes(AttentionMode mode, const AttentionShape & s, cons
     check_shape(s);
     const int64_t f = sizeof(float);
     switch (mode) {
+        // naive and sliced count their score buffers only: gemm() and softmax_rows() take no arena
+        // memory today. If the GEMM ever packs into arena buffers, add its workspace here (the
+        // peak-bytes tests will say so).
         case AttentionMode::Naive: return arena_block_bytes(s.B * s.H * s.Tq * s.Tk * f);
         case AttentionMode::Sliced: {
             const AttentionSlicing slicing = attention_slicing(s, options);

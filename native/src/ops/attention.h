@@ -33,6 +33,16 @@ struct AttentionShape {
     float scale; // usually 1 / sqrt(D)
 };
 
+// The two contiguous layouts: BHTD = [B, H, T, D] (the fixtures); BTHD = [B, T, H, D], i.e. the
+// q/k/v projections' [B, T, H*D] used in place (what the UNet and CLIP pass).
+enum class AttentionLayout { BHTD, BTHD };
+
+// The operand of `data` in `layout`, with T = s.Tq for q and out, s.Tk for k and v.
+inline AttentionOperand attention_operand(float * data, const AttentionShape & s, int64_t T, AttentionLayout layout) {
+    if (layout == AttentionLayout::BTHD) return {data, T * s.H * s.D, s.D, s.H * s.D};
+    return {data, s.H * T * s.D, T * s.D, s.D};
+}
+
 struct AttentionOptions {
     // sliced: heads per slice; 0 = diffusers' "auto" (H / 2, at least 1).
     int64_t slice_heads = 0;
