@@ -9,7 +9,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { REPO_ROOT, type ServerOptions } from './config.ts';
-import { createHost, type Host, loadHostPacks } from './host.ts';
+import { createHost, type Host, loadHostPacks, seedExampleInputs } from './host.ts';
 import { packsRouter } from './api/packs.ts';
 import { catalogRouter } from './api/catalog.ts';
 import { comfyRouter } from './api/comfy.ts';
@@ -79,6 +79,7 @@ export function createApp(ctx: ApiContext): express.Express {
 export async function startServer(options: ServerOptions, host?: Host): Promise<RunningServer> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const resolvedHost = host ?? createHost({ dataDir: options.dataDir, modelsDir: options.modelsDir });
+  seedExampleInputs(resolvedHost.paths.input, REPO_ROOT);
   const packReport = await loadHostPacks(resolvedHost, options.packDirs ?? [path.join(options.dataDir, 'packs')]);
   for (const issue of packReport.issues) console.warn(`latentflow: ${issue.message}`);
   const jobs = new JobStore(options.dataDir);

@@ -66,6 +66,16 @@ export function createHost(options: HostOptions): Host {
   };
 }
 
+/** Copies the example inputs shipped in workflows/input (used by workflows/img2img.json) into an empty input folder. */
+export function seedExampleInputs(inputDir: string, repoRoot: string): void {
+  const shipped = path.join(repoRoot, 'workflows', 'input');
+  if (!fs.existsSync(shipped)) return;
+  for (const file of fs.readdirSync(shipped)) {
+    const target = path.join(inputDir, file);
+    if (!fs.existsSync(target)) fs.copyFileSync(path.join(shipped, file), target);
+  }
+}
+
 /** Loads the node packs found in `dirs` (only there) into the host's registry. */
 export async function loadHostPacks(host: Host, dirs: readonly string[]): Promise<PackLoadReport> {
   for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
