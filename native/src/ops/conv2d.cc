@@ -1,5 +1,21 @@
+// conv2d: the naive twin (seven loops) and the fast path as an implicit GEMM per batch item:
+//
+//   Y[co, p] = sum_k W[co, k] * X[k, p] (+ bias[co]) (+ residual[co, p])
+//   k = (ci * KH + ky) * KW + kx   (the weight's own [Cout, Cin, KH, KW] layout, so W is [Cout, K])
+//   p = oy * Wo + ox               (so Y is the NCHW output plane, row stride Ho * Wo)
+//   X[k, p] = x[ci, oy * stride - pad + ky, ox * stride - pad + kx]  (0 outside the image)
+//
+// The weight is the GEMM's A: packed once per call (per K slice), widening f16/bf16, and shared by
+// the batch. X is never materialised: the driver asks for one KC x NB block of it at a time and the
+// packer below gathers it straight from the image into the packed-B layout (im2col per block).
+// 1x1 stride-1 convolutions need no gathering: X is the input plane matrix [Cin, H * W] itself.
 #include "conv2d.h"
 
+#include <algorithm>
+#include <cstring>
+
+#include "../core/arena.h"
+#include "../core/threads.h"
 #include "gemm.h"
 
 namespace sdn {
@@ -30,9 +46,113 @@ void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, cons
                 }
 }
 
-// TODO(kernels): implicit GEMM over packed weights; until then the naive twin.
+namespace {
+
+using gemm_detail::NR;
+
+// Packs X[k0 .. k0 + kc, p0 .. p0 + np) of one image (x: [Cin, H, W]) into NR-column panels
+// (panel[k * NR + c], columns past np zero). Per panel, the common case — 16 positions on one
+// output row, the input row inside the image, stride 1 — is a 64-byte copy per k.
+void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc, int64_t p0, int64_t np, float * dst) {
+    const int64_t Wo = s.out_w();
+    for (int64_t j = 0; j * NR < np; ++j) {
+        float * d = dst + j * kc * NR;
+        const int64_t first = p0 + j * NR, cols = std::min<int64_t>(NR, np - j * NR);
+        const int64_t oy0 = first / Wo, ox0 = first % Wo;
+        const bool one_row = cols == NR && ox0 + NR <= Wo;
+        int64_t oys[NR], oxs[NR]; // the output position of each column
+        for (int64_t c = 0; c < NR; ++c) {
+            oys[c] = (first + c) / Wo;
+            oxs[c] = (first + c) % Wo;
+        }
+        // (ci, ky, kx) of k0, then stepped along with k.
+        int64_t kx = k0 % s.KW, ky = (k0 / s.KW) % s.KH, ci = k0 / (s.KW * s.KH);
+        for (int64_t k = 0; k < kc; ++k, d += NR) {
+            const float * plane = x + ci * s.H * s.W;
+            if (one_row) {
+                const int64_t iy = oy0 * s.stride - s.pad + ky;
+                const int64_t ix0 = ox0 * s.stride - s.pad + kx;
+                if (iy < 0 || iy >= s.H) {
+                    std::memset(d, 0, sizeof(float) * NR);
+                } else if (s.stride == 1 && ix0 >= 0 && ix0 + NR <= s.W) {
+                    std::memcpy(d, plane + iy * s.W + ix0, sizeof(float) * NR);
+                } else {
+                    const float * row = plane + iy * s.W;
+                    for (int64_t c = 0; c < NR; ++c) {
+                        const int64_t ix = ix0 + c * s.stride;
+                        d[c] = ix >= 0 && ix < s.W ? row[ix] : 0.0f;
+                    }
+                }
+            } else {
+                for (int64_t c = 0; c < NR; ++c) {
+                    const int64_t iy = oys[c] * s.stride - s.pad + ky, ix = oxs[c] * s.stride - s.pad + kx;
+                    d[c] = c < cols && iy >= 0 && iy < s.H && ix >= 0 && ix < s.W ? plane[iy * s.W + ix] : 0.0f;
+                }
+            }
+            if (++kx == s.KW) {
+                kx = 0;
+                if (++ky == s.KH) {
+                    ky = 0;
+                    ++ci;
+                }
+            }
+        }
+    }
+}
+
+} // namespace
+
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
-    conv2d_naive(s, x, w, bias, residual, y);
+    using namespace gemm_detail;
+    require(s.B >= 0 && s.Cin >= 1 && s.Cout >= 1 && s.KH >= 1 && s.KW >= 1 && s.stride >= 1 && s.pad >= 0,
+            SDN_STATUS_BAD_ARGUMENT, "conv2d: channels, kernel size and stride must be >= 1, padding >= 0");
+    require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
+                std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
+    require(s.H + 2 * s.pad >= s.KH && s.W + 2 * s.pad >= s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d: the kernel is larger than the padded input");
+    const int64_t Ho = s.out_h(), Wo = s.out_w(), P = Ho * Wo;
+    const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
+    if (s.B == 0 || P == 0) return;
+    const Kernels & kern = kernels();
+    const bool plain_1x1 = s.KH == 1 && s.KW == 1 && s.stride == 1 && s.pad == 0;
+
+    const int64_t ks_max = k_slice(M, K);
+    const int64_t m_panels = (M + MR - 1) / MR;
+    Buffer<float> packed_w(static_cast<size_t>(packed_floats(M, MR, ks_max)));
+    for (int64_t kb = 0; kb < K; kb += ks_max) {
+        const int64_t ks = std::min(ks_max, K - kb);
+        float * pa = packed_w.data();
+        const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (ks * MR));
+        parallel_for(m_panels, grain, [&](int64_t p0, int64_t p1, int) {
+            for (int64_t p = p0; p < p1; ++p)
+                kern.pack_a(w.data, w.dtype, K, p * MR, std::min(MR, M - p * MR), kb, ks, pa + p * ks * MR);
+        });
+        for (int64_t b = 0; b < s.B; ++b) {
+            const float * xb = x + b * s.Cin * s.H * s.W;
+            Side a_side, b_side;
+            a_side.packed = pa;
+            if (plain_1x1) {
+                const MatB xm{xb, DType::F32, false, P};
+                b_side.pack = [&, xm](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) {
+                    kern.pack_b(xm, kb + k0, kc, n0, nc, dst);
+                };
+            } else {
+                b_side.pack = [&, xb](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) {
+                    pack_im2col(s, xb, kb + k0, kc, n0, nc, dst);
+                };
+            }
+            Epilogue epi;
+            if (kb == 0) {
+                epi.bias_row = bias;
+                epi.residual = residual ? residual + b * M * P : nullptr;
+                epi.ldr = P;
+            } else {
+                epi.accumulate = true;
+            }
+            driver(M, P, ks, a_side, b_side, y + b * M * P, P, epi);
+        }
+    }
 }
 
 } // namespace sdn

@@ -18,7 +18,8 @@ struct Conv2dShape {
     int64_t out_w() const { return (W + 2 * pad - KW) / stride + 1; }
 };
 
-// Fast path (implicit GEMM). `residual` (same shape as y, may be null) is added to the output.
+// Fast path (implicit GEMM, see conv2d.cc). `residual` (same shape as y, may be null, may alias y) is
+// added to the output. Any stride >= 1, padding >= 0 and kernel size; w f32, f16 or bf16.
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
 
 // The specification: seven loops, double accumulation.
