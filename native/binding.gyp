@@ -1,10 +1,12 @@
 # The native engine. Portable sources build with -O3 for any x86-64 (or other) CPU; the files under
 # src/ops/arch/x86/ build in their own target with -mavx2 -mfma -mf16c and are only called after a
 # run-time CPU check (src/core/cpu.cc), so the addon loads and works on CPUs without AVX2.
+# Note: gyp's "!" lists remove a flag everywhere, also where we add it, so -O2/-O3 must not be in them
+# (they were, and the whole addon built at -O0).
 {
   "target_defaults": {
-    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-O2", "-O3"],
-    "cflags!": ["-fno-exceptions", "-O2", "-O3"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+    "cflags!": ["-fno-exceptions"],
     "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "include_dirs": ["include", "<!@(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

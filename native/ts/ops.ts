@@ -43,6 +43,7 @@ export interface OpsAddon {
   opsAdd(impl: OpsImpl, a: F32, b: F32, y: F32): void;
   opsAddPerChannel(impl: OpsImpl, x: F32, v: F32, B: number, C: number, S: number): void;
   opsScale(impl: OpsImpl, a: F32, s: number, y: F32): void;
+  opsPackedCapSet(floats: number): number;
 }
 
 export const opsAddon = addon as unknown as OpsAddon;
@@ -201,6 +202,13 @@ export const ops = {
     const y = Float32Array.from(x);
     opsAddon.opsAddPerChannel(impl, y, v, B, C, S);
     return y;
+  },
+  /**
+   * Test hook: caps a pre-packed weight slice at `floats` (default 4 Mi = 16 MiB); a smaller cap makes
+   * gemm and conv2d walk K in more slices. Returns the previous cap.
+   */
+  packedCapSet(floats: number): number {
+    return opsAddon.opsPackedCapSet(floats);
   },
   scale(a: F32, s: number, impl: OpsImpl = 'fast'): F32 {
     const y = new Float32Array(a.length);

@@ -399,6 +399,15 @@ Napi::Value scale_js(const Napi::CallbackInfo & info) {
     });
 }
 
+// (floats) -> previous: the cap on a pre-packed weight slice (tests use a small one to exercise K slicing).
+Napi::Value packed_cap_set_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const int64_t floats = arg_int(info, 0, "floats");
+        require(floats >= 1, SDN_STATUS_BAD_ARGUMENT, "packed cap must be >= 1 float");
+        return Napi::Number::New(info.Env(), static_cast<double>(gemm_detail::packed_cap_set(floats)));
+    });
+}
+
 } // namespace
 
 void register_ops(Napi::Env env, Napi::Object exports) {
@@ -418,6 +427,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
     exports.Set("opsAdd", Napi::Function::New(env, add_js));
     exports.Set("opsAddPerChannel", Napi::Function::New(env, add_per_channel_js));
     exports.Set("opsScale", Napi::Function::New(env, scale_js));
+    exports.Set("opsPackedCapSet", Napi::Function::New(env, packed_cap_set_js));
 }
 
 } // namespace sdn::binding

@@ -144,8 +144,12 @@ struct Scratch {
 thread_local Scratch t_scratch;
 } // namespace
 
+static std::atomic<int64_t> g_packed_cap_floats{int64_t(4) << 20}; // 16 MiB of packed f32
+
+int64_t packed_cap_set(int64_t floats) { return g_packed_cap_floats.exchange(std::max<int64_t>(1, floats)); }
+
 int64_t k_slice(int64_t rows, int64_t K) {
-    const int64_t cap_floats = int64_t(4) << 20; // 16 MiB of packed f32
+    const int64_t cap_floats = g_packed_cap_floats.load(std::memory_order_relaxed);
     const int64_t fit = std::max<int64_t>(KC, cap_floats / std::max<int64_t>(1, round_up(rows, 16)) / KC * KC);
     return std::min(K, fit);
 }
@@ -261,8 +265,23 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
     if (K == 0) return gemm_k0(M, N, C, ldc, bias, accumulate);
     const Kernels & kern = kernels();
 
-    // B (usually the weight) is packed once per K slice, all of its columns, by all threads; A is
-    // packed block by block inside the driver's tasks.
+    // A single block of rows (M <= MC: token-sized activations, GEMV-like shapes): each weight
+    // element is used by that block only, so the driver packs B block by block, straight into cache,
+    // with the tiles split along N. Otherwise B (usually the weight) is packed once per K slice, all
+    // of its columns, by all threads, and A is packed block by block inside the driver's tasks.
+    Side a_side;
+    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
+    };
+    Epilogue epi;
+    epi.accumulate = accumulate;
+    epi.bias_col = bias;
+    if (M <= MC) {
+        Side b_side;
+        b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); };
+        driver(M, N, K, a_side, b_side, C, ldc, epi);
+        return;
+    }
     const int64_t ks_max = k_slice(N, K);
     const int64_t n_panels = ceil_div(N, NR);
     Buffer<float> packed_b(static_cast<size_t>(packed_floats(N, NR, ks_max)));
@@ -274,19 +293,13 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
             for (int64_t p = p0; p < p1; ++p)
                 kern.pack_b(B, kb, ks, p * NR, std::min(NR, N - p * NR), pb + p * ks * NR);
         });
-        Side a_side, b_side;
+        Side a_slice, b_side;
         b_side.packed = pb;
-        a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        a_slice.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
             kern.pack_a(A, DType::F32, lda, m0, mc, kb + k0, kc, dst);
         };
-        Epilogue epi;
-        if (kb == 0) {
-            epi.accumulate = accumulate;
-            epi.bias_col = bias;
-        } else {
-            epi.accumulate = true;
-        }
-        driver(M, N, ks, a_side, b_side, C, ldc, epi);
+        if (kb > 0) epi = Epilogue{true, nullptr, nullptr, nullptr, 0}; // later slices add to C
+        driver(M, N, ks, a_slice, b_side, C, ldc, epi);
     }
 }
 

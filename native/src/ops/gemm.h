@@ -117,6 +117,8 @@ inline int64_t packed_floats(int64_t rows, int64_t panel, int64_t K) { return (r
 // Largest K slice whose pre-packed weight stays under ~16 MiB (a multiple of KC, at least KC):
 // gemm() and conv2d() walk K in such slices, so a huge weight is never widened to f32 all at once.
 int64_t k_slice(int64_t rows, int64_t K);
+// Test hook: sets that cap (in floats; default 4 Mi) and returns the previous one.
+int64_t packed_cap_set(int64_t floats);
 
 } // namespace gemm_detail
 

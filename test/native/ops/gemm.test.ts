@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { native, ops } from '../../../native/index.ts';
+import { ops } from '../../../native/index.ts';
 import { allFinite, FAST_IMPLS, random, relErr, toHalf } from './helpers.ts';
 
 // Plain-JS reference, independent of the C++ naive twin: double sums.
@@ -114,6 +114,18 @@ describe('gemm: large shapes (async, threaded)', () => {
     const fast = ops.gemm({ M, N, K, a, b: w.bits, bDtype: 'bf16', transB: true, c: random(M * N, 602), accumulate: true });
     const naive = ops.gemm({ M, N, K, a, b: w.bits, bDtype: 'bf16', transB: true, c: random(M * N, 602), accumulate: true, impl: 'naive' });
     expect(relErr(fast, naive)).toBeLessThan(TOL_F32);
+  });
+
+  it('K slices with bias and accumulate (small cap forces several slices)', () => {
+    const previous = ops.packedCapSet(4096);
+    try {
+      const M = 300, N = 40, K = 700;
+      const a = random(M * K, 610), b = random(N * K, 611), bias = random(N, 612), c0 = random(M * N, 613);
+      const fast = ops.gemm({ M, N, K, a, b, transB: true, bias, c: Float32Array.from(c0), accumulate: true });
+      expect(relErr(fast, gemmRef(M, N, K, a, b, true, bias, c0))).toBeLessThan(TOL_F32);
+    } finally {
+      ops.packedCapSet(previous);
+    }
   });
 
   it('rejects inconsistent arguments with a status code instead of crashing', () => {
