@@ -26,9 +26,9 @@ export interface OpsAddon {
     transB: boolean, ldb: number, c: F32, ldc: number, bias: Opt<F32>, accumulate: boolean): void;
   opsGemmAsync(impl: OpsImpl, M: number, N: number, K: number, a: F32, lda: number, b: Weights, bDtype: WeightDtype,
     transB: boolean, ldb: number, c: F32, ldc: number, bias: Opt<F32>, accumulate: boolean): Promise<void>;
-  opsConv2d(impl: OpsImpl, x: F32, xShape: number[], w: Weights, wDtype: WeightDtype, wShape: number[], stride: number,
+  opsConv2d(impl: OpsImpl, x: F32, xShape: readonly number[], w: Weights, wDtype: WeightDtype, wShape: readonly number[], stride: number,
     pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32): void;
-  opsConv2dAsync(impl: OpsImpl, x: F32, xShape: number[], w: Weights, wDtype: WeightDtype, wShape: number[], stride: number,
+  opsConv2dAsync(impl: OpsImpl, x: F32, xShape: readonly number[], w: Weights, wDtype: WeightDtype, wShape: readonly number[], stride: number,
     pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32): Promise<void>;
   opsGroupNorm(impl: OpsImpl, x: F32, y: F32, B: number, C: number, S: number, groups: number, gamma: F32, beta: F32,
     eps: number, silu: boolean): void;

@@ -11,7 +11,9 @@
 
 namespace sdn {
 
-static inline float gelu_exact(float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); }
+// x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2: the erfc form keeps its
+// digits for negative x, where 1 + erf(...) cancels.
+static inline float gelu_exact(float v) { return 0.5f * v * std::erfc(v * -0.70710678118654752f); }
 
 // 0.5 v (1 + tanh(u)) written as v * sigmoid(2u): the same function without the cancellation of
 // 1 + tanh(u) for negative u.

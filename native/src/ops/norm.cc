@@ -50,7 +50,8 @@ void layer_norm_naive(const float * x, float * y, int64_t M, int64_t D, const fl
 // ---- Fast paths -----------------------------------------------------------------------------------
 // Statistics in two passes (mean, then the mean of squared deviations: no cancellation), each summed
 // in float vector lanes over short runs and the runs in double; then one affine pass per channel,
-// y = x * a + b with a = gamma / sigma, b = beta - mean * a, with SiLU fused when asked.
+// y = (x - mean) * a + beta[c] with a = gamma[c] / sigma, with SiLU fused when asked (subtracting the
+// mean first keeps a near-constant group exact: x * a - mean * a would cancel catastrophically).
 
 namespace {
 
@@ -74,9 +75,9 @@ double sum_sq_dev_portable(const float * x, int64_t n, float mean) {
     return total;
 }
 
-void affine_portable(const float * x, float * y, int64_t n, float a, float b, bool silu) {
+void affine_portable(const float * x, float * y, int64_t n, float mean, float a, float b, bool silu) {
     for (int64_t i = 0; i < n; ++i) {
-        const float v = x[i] * a + b;
+        const float v = (x[i] - mean) * a + b;
         y[i] = silu ? v / (1.0f + std::exp(-v)) : v;
     }
 }
@@ -84,7 +85,7 @@ void affine_portable(const float * x, float * y, int64_t n, float a, float b, bo
 struct NormFns {
     double (*sum)(const float *, int64_t);
     double (*sum_sq_dev)(const float *, int64_t, float);
-    void (*affine)(const float *, float *, int64_t, float, float, bool);
+    void (*affine)(const float *, float *, int64_t, float, float, float, bool);
 };
 
 NormFns norm_fns() {
@@ -114,7 +115,7 @@ void group_norm(const float * x, float * y, int64_t B, int64_t C, int64_t S, int
         const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
         for (int64_t c = 0; c < cpg; ++c) {
             const float a = gamma[g * cpg + c] * inv;
-            f.affine(xg + c * S, yg + c * S, S, a, beta[g * cpg + c] - mean * a, silu);
+            f.affine(xg + c * S, yg + c * S, S, mean, a, beta[g * cpg + c], silu);
         }
     });
 }

@@ -47,3 +47,11 @@ export function toHalf(x: Float32Array, kind: 'f16' | 'bf16'): { bits: Uint16Arr
 
 /** The implementations to compare with 'naive': the dispatched one, plus the portable one on AVX2 CPUs. */
 export const FAST_IMPLS = ['fast', 'portable'] as const;
+
+/** Index of the first element where a and b differ bit-for-bit (NaN equals NaN), or -1; fast on large arrays. */
+export function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
+  return -1;
+}

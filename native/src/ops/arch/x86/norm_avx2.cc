@@ -58,24 +58,24 @@ double norm_sum_sq_dev(const float * x, int64_t n, float mean) {
     return total;
 }
 
-// y = x * a + b, then SiLU when asked (y may alias x).
-void norm_affine(const float * x, float * y, int64_t n, float a, float b, bool silu) {
-    const __m256 av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b), one = _mm256_set1_ps(1.0f);
+// y = (x - mean) * a + b, then SiLU when asked (y may alias x).
+void norm_affine(const float * x, float * y, int64_t n, float mean, float a, float b, bool silu) {
+    const __m256 mv = _mm256_set1_ps(mean), av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b), one = _mm256_set1_ps(1.0f);
     int64_t i = 0;
     if (silu) {
         for (; i + 8 <= n; i += 8) {
-            const __m256 v = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), av, bv);
+            const __m256 v = _mm256_fmadd_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv), av, bv);
             const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), v));
             _mm256_storeu_ps(y + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
         }
         for (; i < n; ++i) {
-            const float v = x[i] * a + b;
+            const float v = (x[i] - mean) * a + b;
             y[i] = v / (1.0f + std::exp(-v));
         }
         return;
     }
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_loadu_ps(x + i), av, bv));
-    for (; i < n; ++i) y[i] = x[i] * a + b;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv), av, bv));
+    for (; i < n; ++i) y[i] = (x[i] - mean) * a + b;
 }
 
 // y[d] = (x[d] - mean) * inv * gamma[d] + beta[d]

@@ -35,7 +35,7 @@ void softmax_row(float * row, int64_t N, float scale);
 // norm_avx2.cc
 double norm_sum(const float * x, int64_t n);
 double norm_sum_sq_dev(const float * x, int64_t n, float mean);
-void norm_affine(const float * x, float * y, int64_t n, float a, float b, bool silu);
+void norm_affine(const float * x, float * y, int64_t n, float mean, float a, float b, bool silu);
 void layer_norm_apply(const float * x, float * y, int64_t D, float mean, float inv, const float * gamma, const float * beta);
 
 } // namespace sdn::x86
