@@ -44,6 +44,7 @@ export interface OpsAddon {
   opsAddPerChannel(impl: OpsImpl, x: F32, v: F32, B: number, C: number, S: number): void;
   opsScale(impl: OpsImpl, a: F32, s: number, y: F32): void;
   opsPackedCapSet(floats: number): number;
+  opsClockGHz(): number;
 }
 
 export const opsAddon = addon as unknown as OpsAddon;
@@ -209,6 +210,10 @@ export const ops = {
    */
   packedCapSet(floats: number): number {
     return opsAddon.opsPackedCapSet(floats);
+  },
+  /** The core clock while busy (GHz, turbo included), measured; 0 where not measurable. Takes ~40 ms. */
+  clockGHz(): number {
+    return opsAddon.opsClockGHz();
   },
   scale(a: F32, s: number, impl: OpsImpl = 'fast'): F32 {
     const y = new Float32Array(a.length);

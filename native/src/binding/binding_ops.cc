@@ -408,6 +408,8 @@ Napi::Value packed_cap_set_js(const Napi::CallbackInfo & info) {
     });
 }
 
+Napi::Value clock_ghz_js(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), cpu_clock_ghz_measure()); }
+
 } // namespace
 
 void register_ops(Napi::Env env, Napi::Object exports) {
@@ -427,6 +429,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
     exports.Set("opsAdd", Napi::Function::New(env, add_js));
     exports.Set("opsAddPerChannel", Napi::Function::New(env, add_per_channel_js));
     exports.Set("opsScale", Napi::Function::New(env, scale_js));
+    exports.Set("opsClockGHz", Napi::Function::New(env, clock_ghz_js));
     exports.Set("opsPackedCapSet", Napi::Function::New(env, packed_cap_set_js));
 }
 

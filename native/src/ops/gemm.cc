@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -245,6 +246,27 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
 }
 
 } // namespace gemm_detail
+
+double cpu_clock_ghz_measure() {
+#if defined(__x86_64__)
+    double best = 0.0;
+    for (int trial = 0; trial < 60; ++trial) {
+        uint64_t x = 0, n = 250'000; // 8 dependent adds per iteration: ~2M cycles, ~0.6 ms
+        const auto t0 = std::chrono::steady_clock::now();
+        asm volatile(
+            "1:\n\t"
+            "addq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\t"
+            "addq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\t"
+            "subq $1, %1\n\tjnz 1b"
+            : "+r"(x), "+r"(n));
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, 8.0 * 250'000 / s / 1e9);
+    }
+    return best;
+#else
+    return 0.0;
+#endif
+}
 
 // ---- gemm ---------------------------------------------------------------------------------------
 

@@ -41,6 +41,12 @@ bool ops_use_x86();
 // Test hook: run the portable (plain C++) fast paths even on an AVX2 CPU. Process-wide.
 void ops_force_portable(bool portable);
 
+// The core clock while busy, in GHz, measured with a chain of dependent integer adds (1 cycle each
+// on every x86-64 core): turbo included, unlike /proc/cpuinfo's nominal figure. The best of a few
+// 60 trials of ~0.6 ms (other processes may take the core meanwhile); 0 where not measurable (non-x86).
+// The GEMM benchmark states the machine's peak with it.
+double cpu_clock_ghz_measure();
+
 // ---- Building blocks of the fast path, shared with conv2d.cc's implicit GEMM -------------------
 //
 // The design is GotoBLAS/BLIS's: C is computed in MR x NR micro-tiles by a register-blocked
