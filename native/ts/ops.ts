@@ -18,6 +18,8 @@ export type ActivationKind = 'silu' | 'gelu' | 'gelu_tanh' | 'quick_gelu';
 export type MathFn = 'exp' | 'erf' | 'erfc';
 
 type F32 = Float32Array;
+/** An opaque weight packed once by the engine (ops.packLinear / ops.packConv); freed by the GC. */
+export type PackedWeightHandle = { readonly __packedWeight: unique symbol };
 type Opt<T> = T | null;
 
 /** Raw addon functions of this family (positional; outputs written into caller arrays). */
@@ -45,6 +47,13 @@ export interface OpsAddon {
   opsScale(impl: OpsImpl, a: F32, s: number, y: F32): void;
   opsPackedCapSet(floats: number): number;
   opsClockGHz(): number;
+  opsPackLinear(N: number, K: number, b: Weights, bDtype: WeightDtype, transB: boolean, ldb: number): PackedWeightHandle;
+  opsPackConv(w: Weights, wDtype: WeightDtype, wShape: readonly number[]): PackedWeightHandle;
+  opsPackedInfo(packed: PackedWeightHandle): { rows: number; K: number; bytes: number };
+  opsGemmPacked(M: number, a: F32, lda: number, packed: PackedWeightHandle, c: F32, ldc: number, bias: Opt<F32>,
+    accumulate: boolean): void;
+  opsConv2dPacked(x: F32, xShape: readonly number[], packed: PackedWeightHandle, KH: number, KW: number, stride: number,
+    pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32): void;
 }
 
 export const opsAddon = addon as unknown as OpsAddon;
@@ -210,6 +219,42 @@ export const ops = {
    */
   packedCapSet(floats: number): number {
     return opsAddon.opsPackedCapSet(floats);
+  },
+  /**
+   * Packs a linear's weight once (op(B) [K, N]; a PyTorch Linear weight [N, K] is transB = true) for
+   * gemmPacked: f32 panels, 4 bytes per element, counted in memoryStats().weightsCurrent.
+   */
+  packLinear(N: number, K: number, b: Weights, opts: { bDtype?: WeightDtype; transB?: boolean; ldb?: number } = {}): PackedWeightHandle {
+    const trans = opts.transB ?? false;
+    const dtype = opts.bDtype ?? (b instanceof Float32Array ? 'f32' : undefined);
+    if (!dtype) throw new TypeError('packLinear: bDtype is required for Uint16Array weights ("f16" or "bf16")');
+    return opsAddon.opsPackLinear(N, K, b, dtype, trans, opts.ldb ?? (trans ? K : N));
+  },
+  /** Packs a convolution weight [Cout, Cin, KH, KW] once for conv2dPacked. */
+  packConv(w: Weights, wShape: [number, number, number, number], wDtype?: WeightDtype): PackedWeightHandle {
+    const dtype = wDtype ?? (w instanceof Float32Array ? 'f32' : undefined);
+    if (!dtype) throw new TypeError('packConv: wDtype is required for Uint16Array weights ("f16" or "bf16")');
+    return opsAddon.opsPackConv(w, dtype, wShape);
+  },
+  /** rows (N of a linear, Cout of a conv), K, and the bytes it holds. */
+  packedInfo(packed: PackedWeightHandle): { rows: number; K: number; bytes: number } {
+    return opsAddon.opsPackedInfo(packed);
+  },
+  /** C[M, N] (+)= A[M, K] * B + bias with a packed B (N, K from the packing). */
+  gemmPacked(M: number, a: F32, packed: PackedWeightHandle,
+    opts: { c?: F32; bias?: Opt<F32>; accumulate?: boolean; lda?: number; ldc?: number } = {}): F32 {
+    const { rows: N, K } = opsAddon.opsPackedInfo(packed);
+    const ldc = opts.ldc ?? N;
+    const c = opts.c ?? new Float32Array(M === 0 ? 0 : (M - 1) * ldc + N);
+    opsAddon.opsGemmPacked(M, a, opts.lda ?? K, packed, c, ldc, opts.bias ?? null, opts.accumulate ?? false);
+    return c;
+  },
+  conv2dPacked(args: Omit<Conv2dArgs, 'w' | 'wDtype' | 'impl'> & { packed: PackedWeightHandle }): F32 {
+    const [B, Cout, Ho, Wo] = conv2dOutShape(args);
+    const y = args.y ?? new Float32Array(B * Cout * Ho * Wo);
+    opsAddon.opsConv2dPacked(args.x, [...args.xShape], args.packed, args.wShape[2], args.wShape[3], args.stride ?? 1,
+      args.pad ?? 0, args.bias ?? null, args.residual ?? null, y);
+    return y;
   },
   /** The core clock while busy (GHz, turbo included), measured; 0 where not measurable. Takes ~40 ms. */
   clockGHz(): number {

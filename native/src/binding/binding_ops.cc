@@ -189,6 +189,97 @@ Napi::Value conv2d_async_js(const Napi::CallbackInfo & info) {
     });
 }
 
+// ---- pre-packed weights --------------------------------------------------------------------------
+// A PackedWeight crosses to JS as an External (freed by the GC; its bytes count as weight memory).
+
+using PackedHandle = Napi::External<PackedWeight>;
+
+Napi::Value wrap_packed(Napi::Env env, PackedWeight && pw) {
+    auto * owned = new PackedWeight(std::move(pw));
+    return PackedHandle::New(env, owned, [](Napi::Env, PackedWeight * p) { delete p; });
+}
+
+const PackedWeight & arg_packed(const Napi::CallbackInfo & info, size_t i) {
+    if (i >= info.Length() || !info[i].IsExternal())
+        throw Napi::TypeError::New(info.Env(), "argument \"packed\" must be a packed weight (from opsPackLinear / opsPackConv)");
+    return *info[i].As<PackedHandle>().Data();
+}
+
+// (N, K, b, bDtype, transB, ldb) -> packed
+Napi::Value pack_linear_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const int64_t N = arg_dim(info, 0, "N"), K = arg_dim(info, 1, "K");
+        const DType bt = arg_dtype(info, 3, "bDtype");
+        const bool trans = arg_bool(info, 4, "transB");
+        const int64_t ldb = arg_dim(info, 5, "ldb");
+        require(N >= 1 && K >= 1 && ldb >= (trans ? K : N), SDN_STATUS_BAD_ARGUMENT, "packLinear: N, K >= 1 and ldb >= the row length");
+        const void * b = arg_weight(info, 2, "b", bt, static_cast<size_t>(trans ? (N - 1) * ldb + K : (K - 1) * ldb + N));
+        return wrap_packed(info.Env(), gemm_pack_weight(N, K, MatB{b, bt, trans, ldb}));
+    });
+}
+
+// (w, wDtype, wShape) -> packed
+Napi::Value pack_conv_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const DType wt = arg_dtype(info, 1, "wDtype");
+        const Shape ws = arg_shape(info, 2, "wShape");
+        require(ws.size() == 4, SDN_STATUS_BAD_SHAPE, "packConv: wShape must be [Cout, Cin, KH, KW]");
+        Tensor w;
+        w.dtype = wt;
+        w.shape = ws;
+        w.strides = Tensor::contiguous_strides(ws);
+        w.data = const_cast<void *>(arg_weight(info, 0, "w", wt, static_cast<size_t>(shape_numel(ws))));
+        return wrap_packed(info.Env(), conv2d_pack_weight(w));
+    });
+}
+
+// (packed) -> { rows, K, bytes }
+Napi::Value packed_info_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const PackedWeight & pw = arg_packed(info, 0);
+        Napi::Object o = Napi::Object::New(info.Env());
+        o.Set("rows", Napi::Number::New(info.Env(), static_cast<double>(pw.rows)));
+        o.Set("K", Napi::Number::New(info.Env(), static_cast<double>(pw.K)));
+        o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(pw.bytes())));
+        return o;
+    });
+}
+
+// (M, a, lda, packed, c, ldc, bias | null, accumulate)
+Napi::Value gemm_packed_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const PackedWeight & pw = arg_packed(info, 3);
+        const int64_t M = arg_dim(info, 0, "M"), lda = arg_dim(info, 2, "lda"), ldc = arg_dim(info, 5, "ldc");
+        const int64_t N = pw.rows, K = pw.K;
+        require(!pw.a_side && lda >= K && ldc >= N, SDN_STATUS_BAD_ARGUMENT, "gemmPacked: a linear's packed weight, lda >= K, ldc >= N");
+        const float * a = arg_f32_len(info, 1, "a", M ? static_cast<size_t>((M - 1) * lda + K) : 0);
+        float * c = arg_f32_len(info, 4, "c", M ? static_cast<size_t>((M - 1) * ldc + N) : 0);
+        const float * bias = arg_f32_opt(info, 6, "bias", static_cast<size_t>(N));
+        gemm_packed(M, a, lda, pw, c, ldc, bias, arg_bool(info, 7, "accumulate"));
+        return info.Env().Undefined();
+    });
+}
+
+// (x, [B, Cin, H, W], packed, KH, KW, stride, pad, bias | null, residual | null, y)
+Napi::Value conv2d_packed_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const Shape xs = arg_shape(info, 1, "xShape");
+        require(xs.size() == 4, SDN_STATUS_BAD_SHAPE, "conv2dPacked: xShape must have 4 dimensions");
+        const PackedWeight & pw = arg_packed(info, 2);
+        Conv2dShape s{xs[0], xs[1], xs[2], xs[3], pw.rows, arg_dim(info, 3, "KH"), arg_dim(info, 4, "KW"),
+                      arg_dim(info, 5, "stride"), arg_dim(info, 6, "pad")};
+        require(s.stride >= 1 && s.KH >= 1 && s.KW >= 1 && s.H + 2 * s.pad >= s.KH && s.W + 2 * s.pad >= s.KW,
+                SDN_STATUS_BAD_SHAPE, "conv2dPacked: bad kernel size, stride or padding for the input");
+        const float * x = arg_f32_len(info, 0, "x", static_cast<size_t>(shape_numel(xs)));
+        const size_t ny = static_cast<size_t>(s.B * s.Cout * s.out_h() * s.out_w());
+        const float * bias = arg_f32_opt(info, 7, "bias", static_cast<size_t>(s.Cout));
+        const float * residual = arg_f32_opt(info, 8, "residual", ny);
+        float * y = arg_f32_len(info, 9, "y", ny);
+        conv2d_packed(s, x, pw, bias, residual, y);
+        return info.Env().Undefined();
+    });
+}
+
 // ---- norms ---------------------------------------------------------------------------------------
 
 // (impl, x, y, B, C, S, groups, gamma, beta, eps, silu)
@@ -429,6 +520,11 @@ void register_ops(Napi::Env env, Napi::Object exports) {
     exports.Set("opsAdd", Napi::Function::New(env, add_js));
     exports.Set("opsAddPerChannel", Napi::Function::New(env, add_per_channel_js));
     exports.Set("opsScale", Napi::Function::New(env, scale_js));
+    exports.Set("opsPackLinear", Napi::Function::New(env, pack_linear_js));
+    exports.Set("opsPackConv", Napi::Function::New(env, pack_conv_js));
+    exports.Set("opsPackedInfo", Napi::Function::New(env, packed_info_js));
+    exports.Set("opsGemmPacked", Napi::Function::New(env, gemm_packed_js));
+    exports.Set("opsConv2dPacked", Napi::Function::New(env, conv2d_packed_js));
     exports.Set("opsClockGHz", Napi::Function::New(env, clock_ghz_js));
     exports.Set("opsPackedCapSet", Napi::Function::New(env, packed_cap_set_js));
 }

@@ -102,15 +102,17 @@ void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc,
 
 } // namespace
 
-void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
-    using namespace gemm_detail;
+static void check_shape(const Conv2dShape & s) {
     require(s.B >= 0 && s.Cin >= 1 && s.Cout >= 1 && s.KH >= 1 && s.KW >= 1 && s.stride >= 1 && s.pad >= 0,
             SDN_STATUS_BAD_ARGUMENT, "conv2d: channels, kernel size and stride must be >= 1, padding >= 0");
-    require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
-            "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
-                std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
     require(s.H + 2 * s.pad >= s.KH && s.W + 2 * s.pad >= s.KW, SDN_STATUS_BAD_SHAPE,
             "conv2d: the kernel is larger than the padded input");
+}
+
+// The implicit GEMM, with the weight either pre-packed (`pre` not null) or read from `w`.
+static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w, const PackedWeight * pre, const float * bias,
+                       const float * residual, float * y) {
+    using namespace gemm_detail;
     const int64_t Ho = s.out_h(), Wo = s.out_w(), P = Ho * Wo;
     const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
     if (s.B == 0 || P == 0) return;
@@ -145,6 +147,13 @@ void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const floa
         return epi;
     };
 
+    if (pre) {
+        Side a_side;
+        a_side.packed = pre->data.f32();
+        for (int64_t b = 0; b < s.B; ++b) driver(M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
+        return;
+    }
+
     // Small images (P < 2 NB: the 16x16 and 8x8 levels of a UNet): few column tiles would reuse a
     // pre-packed weight, and writing and re-reading it would cost more memory traffic than the
     // product (a 1280-channel 3x3 weight is 59 MB in f32): the driver packs A blocks from the
@@ -152,7 +161,7 @@ void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const floa
     if (P < 2 * NB) {
         Side a_side;
         a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
-            kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
+            kern.pack_a(w->data, w->dtype, K, m0, mc, k0, kc, dst);
         };
         for (int64_t b = 0; b < s.B; ++b) driver(M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
         return;
@@ -167,12 +176,48 @@ void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const floa
         const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (ks * MR));
         parallel_for(m_panels, grain, [&](int64_t p0, int64_t p1, int) {
             for (int64_t p = p0; p < p1; ++p)
-                kern.pack_a(w.data, w.dtype, K, p * MR, std::min(MR, M - p * MR), kb, ks, pa + p * ks * MR);
+                kern.pack_a(w->data, w->dtype, K, p * MR, std::min(MR, M - p * MR), kb, ks, pa + p * ks * MR);
         });
         Side a_side;
         a_side.packed = pa;
         for (int64_t b = 0; b < s.B; ++b) driver(M, P, ks, a_side, b_side_of(b, kb), y + b * M * P, P, epilogue_of(b, kb == 0));
     }
+}
+
+void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
+    check_shape(s);
+    require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
+                std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
+    conv2d_run(s, x, &w, nullptr, bias, residual, y);
+}
+
+PackedWeight conv2d_pack_weight(const Tensor & w) {
+    using namespace gemm_detail;
+    require(w.rank() == 4 && w.is_contiguous() && w.numel() > 0, SDN_STATUS_BAD_SHAPE,
+            "conv2d_pack_weight: expected a contiguous [Cout, Cin, KH, KW] weight, got " + shape_str(w.shape));
+    const Kernels & kern = kernels();
+    PackedWeight pw;
+    pw.rows = w.dim(0);
+    pw.K = w.dim(1) * w.dim(2) * w.dim(3);
+    pw.a_side = true;
+    pw.data = Tensor::empty_weights({packed_floats(pw.rows, MR, pw.K)}, DType::F32);
+    float * dst = pw.data.f32();
+    const int64_t M = pw.rows, K = pw.K;
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (K * MR));
+    parallel_for((M + MR - 1) / MR, grain, [&](int64_t p0, int64_t p1, int) {
+        for (int64_t p = p0; p < p1; ++p) kern.pack_a(w.data, w.dtype, K, p * MR, std::min(MR, M - p * MR), 0, K, dst + p * K * MR);
+    });
+    return pw;
+}
+
+void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & w, const float * bias, const float * residual,
+                   float * y) {
+    check_shape(s);
+    require(w.a_side && w.data.data != nullptr && w.rows == s.Cout && w.K == s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d_packed: the packed weight (" + std::to_string(w.rows) + " x " + std::to_string(w.K) +
+                ") does not fit Cout = " + std::to_string(s.Cout) + ", Cin * KH * KW = " + std::to_string(s.Cin * s.KH * s.KW));
+    conv2d_run(s, x, nullptr, &w, bias, residual, y);
 }
 
 } // namespace sdn

@@ -247,6 +247,41 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
 
 } // namespace gemm_detail
 
+PackedWeight gemm_pack_weight(int64_t N, int64_t K, const MatB & B) {
+    using namespace gemm_detail;
+    require(N >= 1 && K >= 1, SDN_STATUS_BAD_ARGUMENT, "gemm_pack_weight: N and K must be >= 1");
+    const Kernels & kern = kernels();
+    PackedWeight pw;
+    pw.rows = N;
+    pw.K = K;
+    pw.a_side = false;
+    pw.data = Tensor::empty_weights({packed_floats(N, NR, K)}, DType::F32);
+    float * dst = pw.data.f32();
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (K * NR));
+    parallel_for(ceil_div(N, NR), grain, [&](int64_t p0, int64_t p1, int) {
+        for (int64_t p = p0; p < p1; ++p) kern.pack_b(B, 0, K, p * NR, std::min(NR, N - p * NR), dst + p * K * NR);
+    });
+    return pw;
+}
+
+void gemm_packed(int64_t M, const float * A, int64_t lda, const PackedWeight & B, float * C, int64_t ldc,
+                 const float * bias, bool accumulate) {
+    using namespace gemm_detail;
+    require(!B.a_side && B.data.data != nullptr, SDN_STATUS_BAD_ARGUMENT, "gemm_packed: the weight was not packed by gemm_pack_weight");
+    require(M >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm_packed: negative M");
+    if (M == 0) return;
+    const Kernels & kern = kernels();
+    Side a_side, b_side;
+    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
+    };
+    b_side.packed = B.data.f32();
+    Epilogue epi;
+    epi.accumulate = accumulate;
+    epi.bias_col = bias;
+    driver(M, B.rows, B.K, a_side, b_side, C, ldc, epi);
+}
+
 double cpu_clock_ghz_measure() {
 #if defined(__x86_64__)
     double best = 0.0;

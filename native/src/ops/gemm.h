@@ -28,6 +28,24 @@ struct MatB {
 void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
           const float * bias, bool accumulate);
 
+// A weight packed once for repeated use: f32 panels in the micro-kernel's layout (4 bytes per element
+// whatever the weight's storage), so later calls skip packing and widening. Owned, and counted as
+// weight memory (sdn_memory_stats.weights_current). Made by gemm_pack_weight (the B of a linear) or
+// conv2d_pack_weight (the A of a convolution); the layout is the same for the AVX2 and portable kernels.
+struct PackedWeight {
+    int64_t rows = 0;    // N of a linear, Cout of a convolution
+    int64_t K = 0;       // reduction length (Cin * KH * KW for a convolution)
+    bool a_side = false; // panels of MR rows (conv weight as A) or NR columns (linear weight as B)
+    Tensor data;         // F32, packed_floats(rows, panel, K) elements
+    int64_t bytes() const { return static_cast<int64_t>(data.nbytes()); }
+};
+
+// Packs op(B) [K, N] (e.g. a Linear weight [N, K] with trans = true) for gemm_packed. Threaded.
+PackedWeight gemm_pack_weight(int64_t N, int64_t K, const MatB & B);
+// gemm() with a pre-packed B: C[M, N] (+)= A[M, K] * B + bias.
+void gemm_packed(int64_t M, const float * A, int64_t lda, const PackedWeight & B, float * C, int64_t ldc,
+                 const float * bias, bool accumulate);
+
 // The specification: three loops, double accumulation, no threads.
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
                 const float * bias, bool accumulate);

@@ -101,6 +101,28 @@ describe.each(FAST_IMPLS)('conv2d %s', (impl) => {
   });
 });
 
+describe('conv2d: pre-packed weight', () => {
+  it('conv2dPacked equals conv2d on small and large images, 3x3 and 1x1, f16', () => {
+    let seed = 900;
+    for (const [c, H] of [[CASES[0], 0], [CASES[1], 0], [CASES[3], 0], [{ B: 2, Cin: 24, Cout: 13, H: 0, W: 0, k: 3, stride: 1, pad: 1 }, 30]] as const) {
+      const h = H || c.H, wd = H || c.W;
+      const xShape = [c.B, c.Cin, h, wd] as [number, number, number, number];
+      const wShape = [c.Cout, c.Cin, c.k, c.k] as [number, number, number, number];
+      const x = random(c.B * c.Cin * h * wd, seed++), w = toHalf(random(c.Cout * c.Cin * c.k * c.k, seed++), 'f16'), bias = random(c.Cout, seed++);
+      const packed = ops.packConv(w.bits, wShape, 'f16');
+      const got = ops.conv2dPacked({ x, xShape, wShape, packed, stride: c.stride, pad: c.pad, bias });
+      const want = ops.conv2d({ x, xShape, w: w.bits, wDtype: 'f16', wShape, stride: c.stride, pad: c.pad, bias, impl: 'naive' });
+      expect(relErr(got, want), describeCase({ ...c, H: h, W: wd })).toBeLessThan(TOL);
+    }
+  });
+
+  it('rejects a packed weight of another shape', () => {
+    const packed = ops.packConv(random(4 * 3 * 9, 1), [4, 3, 3, 3]);
+    expect(() => ops.conv2dPacked({ x: random(2 * 25, 2), xShape: [1, 2, 5, 5], wShape: [4, 2, 3, 3], packed, pad: 1 }))
+      .toThrow(expect.objectContaining({ code: 'SDN_STATUS_BAD_SHAPE' }));
+  });
+});
+
 describe('conv2d: large input (async, threaded, pre-packed weight)', () => {
   it('320 -> 40 channels, 3x3 on 32x32, stride 1 (pre-packed weight) and 2 (weight packed per block)', async () => {
     for (const stride of [1, 2]) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { ops } from '../../../native/index.ts';
+import { native, ops } from '../../../native/index.ts';
 import { allFinite, FAST_IMPLS, random, relErr, toHalf } from './helpers.ts';
 
 // Plain-JS reference, independent of the C++ naive twin: double sums.
@@ -135,6 +135,34 @@ describe('gemm: large shapes (async, threaded)', () => {
     expect(() => ops.gemm({ M: 2, N: 2, K: 4, a: new Float32Array(8), lda: 2, b: new Float32Array(8) })).toThrow(
       expect.objectContaining({ code: 'SDN_STATUS_BAD_ARGUMENT' }),
     );
+  });
+});
+
+describe('gemm: pre-packed weights', () => {
+  it('gemmPacked equals gemm for f32/f16/bf16 weights, M from 1 to 300, and counts its memory', () => {
+    let seed = 700;
+    for (const kind of ['f32', 'f16', 'bf16'] as const) {
+      const N = 77, K = 129;
+      const w0 = random(N * K, seed++);
+      const b = kind === 'f32' ? w0 : toHalf(w0, kind).bits;
+      const before = native.memoryStats().weightsCurrent;
+      const packed = ops.packLinear(N, K, b, { bDtype: kind, transB: true });
+      const info = ops.packedInfo(packed);
+      expect(info).toMatchObject({ rows: N, K });
+      expect(info.bytes).toBeGreaterThanOrEqual(N * K * 4);
+      expect(native.memoryStats().weightsCurrent - before).toBe(info.bytes);
+      for (const M of [1, 7, 150, 300]) {
+        const a = random(M * K, seed++), bias = random(N, seed++), c0 = random(M * N, seed++);
+        const got = ops.gemmPacked(M, a, packed, { bias, c: Float32Array.from(c0), accumulate: true });
+        const want = ops.gemm({ M, N, K, a, b, bDtype: kind, transB: true, bias, c: Float32Array.from(c0), accumulate: true, impl: 'naive' });
+        expect(relErr(got, want), `${kind} M=${M}`).toBeLessThan(TOL_F32);
+      }
+    }
+  });
+
+  it('rejects a convolution\'s packed weight', () => {
+    const packed = ops.packConv(random(2 * 3 * 9, 1), [2, 3, 3, 3]);
+    expect(() => ops.gemmPacked(1, random(27, 2), packed)).toThrow(expect.objectContaining({ code: 'SDN_STATUS_BAD_ARGUMENT' }));
   });
 });
 
