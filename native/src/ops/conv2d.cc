@@ -51,42 +51,50 @@ namespace {
 using gemm_detail::NR;
 
 // Packs X[k0 .. k0 + kc, p0 .. p0 + np) of one image (x: [Cin, H, W]) into NR-column panels
-// (panel[k * NR + c], columns past np zero). Per panel, the common case — 16 positions on one
-// output row, the input row inside the image, stride 1 — is a 64-byte copy per k.
+// (panel[k * NR + c], columns past np zero). A panel's 16 positions are cut into runs that lie on
+// one output row; for each k a run reads one input row: with stride 1 a contiguous copy of its
+// in-image part (zeros for the padding), with other strides a strided gather.
 void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc, int64_t p0, int64_t np, float * dst) {
     const int64_t Wo = s.out_w();
+    struct Run { int64_t c0, len, oy, ox0; };
     for (int64_t j = 0; j * NR < np; ++j) {
         float * d = dst + j * kc * NR;
         const int64_t first = p0 + j * NR, cols = std::min<int64_t>(NR, np - j * NR);
-        const int64_t oy0 = first / Wo, ox0 = first % Wo;
-        const bool one_row = cols == NR && ox0 + NR <= Wo;
-        int64_t oys[NR], oxs[NR]; // the output position of each column
-        for (int64_t c = 0; c < NR; ++c) {
-            oys[c] = (first + c) / Wo;
-            oxs[c] = (first + c) % Wo;
+        Run runs[NR];
+        int n_runs = 0;
+        for (int64_t c = 0; c < cols;) {
+            const int64_t oy = (first + c) / Wo, ox = (first + c) % Wo;
+            const int64_t len = std::min(cols - c, Wo - ox);
+            runs[n_runs++] = Run{c, len, oy, ox};
+            c += len;
         }
         // (ci, ky, kx) of k0, then stepped along with k.
         int64_t kx = k0 % s.KW, ky = (k0 / s.KW) % s.KH, ci = k0 / (s.KW * s.KH);
         for (int64_t k = 0; k < kc; ++k, d += NR) {
             const float * plane = x + ci * s.H * s.W;
-            if (one_row) {
-                const int64_t iy = oy0 * s.stride - s.pad + ky;
-                const int64_t ix0 = ox0 * s.stride - s.pad + kx;
+            if (cols < NR) std::memset(d + cols, 0, sizeof(float) * (NR - cols));
+            for (int r = 0; r < n_runs; ++r) {
+                const Run & run = runs[r];
+                float * out = d + run.c0;
+                const int64_t iy = run.oy * s.stride - s.pad + ky;
                 if (iy < 0 || iy >= s.H) {
-                    std::memset(d, 0, sizeof(float) * NR);
-                } else if (s.stride == 1 && ix0 >= 0 && ix0 + NR <= s.W) {
-                    std::memcpy(d, plane + iy * s.W + ix0, sizeof(float) * NR);
-                } else {
-                    const float * row = plane + iy * s.W;
-                    for (int64_t c = 0; c < NR; ++c) {
-                        const int64_t ix = ix0 + c * s.stride;
-                        d[c] = ix >= 0 && ix < s.W ? row[ix] : 0.0f;
-                    }
+                    std::memset(out, 0, sizeof(float) * run.len);
+                    continue;
                 }
-            } else {
-                for (int64_t c = 0; c < NR; ++c) {
-                    const int64_t iy = oys[c] * s.stride - s.pad + ky, ix = oxs[c] * s.stride - s.pad + kx;
-                    d[c] = c < cols && iy >= 0 && iy < s.H && ix >= 0 && ix < s.W ? plane[iy * s.W + ix] : 0.0f;
+                const float * row = plane + iy * s.W;
+                const int64_t ix0 = run.ox0 * s.stride - s.pad + kx; // input column of the run's first position
+                if (s.stride == 1) {
+                    // Positions t in [0, len) read row[ix0 + t]; the in-image ones are [lo, hi).
+                    const int64_t lo = std::min(run.len, std::max<int64_t>(0, -ix0));
+                    const int64_t hi = std::max(lo, std::min(run.len, s.W - ix0));
+                    if (lo > 0) std::memset(out, 0, sizeof(float) * lo);
+                    if (hi > lo) std::memcpy(out + lo, row + ix0 + lo, sizeof(float) * (hi - lo));
+                    if (run.len > hi) std::memset(out + hi, 0, sizeof(float) * (run.len - hi));
+                } else {
+                    for (int64_t t = 0; t < run.len; ++t) {
+                        const int64_t ix = ix0 + t * s.stride;
+                        out[t] = ix >= 0 && ix < s.W ? row[ix] : 0.0f;
+                    }
                 }
             }
             if (++kx == s.KW) {
@@ -168,16 +176,13 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w,
     }
 
     const int64_t ks_max = k_slice(M, K);
-    const int64_t m_panels = (M + MR - 1) / MR;
     Buffer<float> packed_w(static_cast<size_t>(packed_floats(M, MR, ks_max)));
     for (int64_t kb = 0; kb < K; kb += ks_max) {
         const int64_t ks = std::min(ks_max, K - kb);
         float * pa = packed_w.data();
-        const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (ks * MR));
-        parallel_for(m_panels, grain, [&](int64_t p0, int64_t p1, int) {
-            for (int64_t p = p0; p < p1; ++p)
-                kern.pack_a(w->data, w->dtype, K, p * MR, std::min(MR, M - p * MR), kb, ks, pa + p * ks * MR);
-        });
+        prepack(M, MR, ks, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+            kern.pack_a(w->data, w->dtype, K, m0, mc, kb + k0, kc, dst);
+        }, pa);
         Side a_side;
         a_side.packed = pa;
         for (int64_t b = 0; b < s.B; ++b) driver(M, P, ks, a_side, b_side_of(b, kb), y + b * M * P, P, epilogue_of(b, kb == 0));
@@ -202,12 +207,10 @@ PackedWeight conv2d_pack_weight(const Tensor & w) {
     pw.K = w.dim(1) * w.dim(2) * w.dim(3);
     pw.a_side = true;
     pw.data = Tensor::empty_weights({packed_floats(pw.rows, MR, pw.K)}, DType::F32);
-    float * dst = pw.data.f32();
-    const int64_t M = pw.rows, K = pw.K;
-    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (K * MR));
-    parallel_for((M + MR - 1) / MR, grain, [&](int64_t p0, int64_t p1, int) {
-        for (int64_t p = p0; p < p1; ++p) kern.pack_a(w.data, w.dtype, K, p * MR, std::min(MR, M - p * MR), 0, K, dst + p * K * MR);
-    });
+    const int64_t K = pw.K;
+    prepack(pw.rows, MR, K, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
+    }, pw.data.f32());
     return pw;
 }
 

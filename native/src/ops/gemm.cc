@@ -155,15 +155,33 @@ int64_t k_slice(int64_t rows, int64_t K) {
     return std::min(K, fit);
 }
 
+int64_t kc_step_for(int64_t K) {
+    const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
+    return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), 8));
+}
+
+void prepack(int64_t rows, int64_t R, int64_t K, const std::function<void(int64_t, int64_t, int64_t, int64_t, float *)> & pack,
+             float * dst) {
+    const int64_t kc_step = kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
+    // Tasks of ~64K floats: a run of panels within one K block.
+    const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 16) / (kc_step * R));
+    const int64_t tasks_per_block = ceil_div(panels, per_task);
+    parallel_tasks(k_blocks * tasks_per_block, [&](int64_t task, int) {
+        const int64_t kb = task / tasks_per_block, p0 = (task % tasks_per_block) * per_task;
+        const int64_t k0 = kb * kc_step, kc = std::min(kc_step, K - k0);
+        const int64_t i0 = p0 * R, i1 = std::min(rows, (p0 + per_task) * R);
+        pack(i0, i1 - i0, k0, kc, dst + k0 * panels * R + p0 * kc * R);
+    });
+}
+
 void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc, const Epilogue & epi) {
     if (M <= 0 || N <= 0) return;
     require(K > 0, SDN_STATUS_INTERNAL, "gemm driver called with K = 0");
     const Kernels & kern = kernels();
     const int64_t n_threads = threads_count();
 
-    // K blocks of even length (a multiple of 8, at most KC).
-    const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
-    const int64_t kc_step = std::min(KC, round_up(ceil_div(K, k_blocks), 8));
+    const int64_t kc_step = kc_step_for(K);
+    const int64_t m_padded = round_up(M, MR), n_padded = round_up(N, NR);
 
     // Tiles of C, one task each. Start from the shape the pre-packed side suggests, then split the
     // longer dimension until there is a task per thread (more when the work is large, for balance).
@@ -171,7 +189,10 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
     int64_t m_tiles = b_prepacked ? ceil_div(M, MC) : 1;
     int64_t n_tiles = b_prepacked ? 1 : ceil_div(N, NB);
     const double flops = 2.0 * M * N * K;
-    const int64_t want = flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 4 * n_threads);
+    // Tasks wanted: one per thread, more on large products so a thread slowed by other work on the
+    // machine is balanced by the others (dynamic hand-out); extra tiles along the side packed per
+    // task repeat that packing, so stay modest.
+    const int64_t want = n_threads == 1 || flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 3 * n_threads);
     while (m_tiles * n_tiles < want) {
         const bool m_room = ceil_div(M, m_tiles) > MR, n_room = ceil_div(N, n_tiles) > NR;
         if (!m_room && !n_room) break;
@@ -197,6 +218,7 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
         const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, MC)), MR);
         float * a_buf = A.packed ? nullptr : t_scratch.get(0, static_cast<size_t>(mc_step * kc_step));
         float * b_buf = B.packed ? nullptr : t_scratch.get(1, static_cast<size_t>(round_up(n1 - n0, NR) * kc_step));
+        const bool a_from_memory = A.packed != nullptr && n1 - n0 <= 8 * NR;
         for (int64_t k0 = 0; k0 < K; k0 += kc_step) {
             const int64_t kc = std::min(kc_step, K - k0);
             const bool first = k0 == 0;
@@ -204,8 +226,8 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
             const float * b_blk;
             int64_t b_panel_stride;
             if (B.packed) {
-                b_blk = B.packed + (n0 / NR) * K * NR + k0 * NR;
-                b_panel_stride = K * NR;
+                b_blk = B.packed + k0 * n_padded + (n0 / NR) * kc * NR;
+                b_panel_stride = kc * NR;
             } else {
                 B.pack(n0, n1 - n0, k0, kc, b_buf);
                 b_blk = b_buf;
@@ -216,29 +238,37 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
                 const float * a_blk;
                 int64_t a_panel_stride;
                 if (A.packed) {
-                    a_blk = A.packed + (i0 / MR) * K * MR + k0 * MR;
-                    a_panel_stride = K * MR;
+                    a_blk = A.packed + k0 * m_padded + (i0 / MR) * kc * MR;
+                    a_panel_stride = kc * MR;
                 } else {
                     A.pack(i0, mc, k0, kc, a_buf);
                     a_blk = a_buf;
                     a_panel_stride = kc * MR;
                 }
-                for (int64_t j = n0; j < n1; j += NR) {
-                    const float * b_panel = b_blk + ((j - n0) / NR) * b_panel_stride;
-                    for (int64_t i = i0; i < i0 + mc; i += MR) {
-                        Tile t;
-                        t.m = static_cast<int>(std::min(MR, i0 + mc - i));
-                        t.n = static_cast<int>(std::min(NR, n1 - j));
-                        t.first = first;
-                        t.accumulate = epi.accumulate;
-                        if (first) {
-                            t.bias_col = epi.bias_col ? epi.bias_col + j : nullptr;
-                            t.bias_row = epi.bias_row ? epi.bias_row + i : nullptr;
-                            t.residual = epi.residual ? epi.residual + i * epi.ldr + j : nullptr;
-                            t.ldr = epi.ldr;
-                        }
-                        kern.kernel(kc, a_blk + ((i - i0) / MR) * a_panel_stride, b_panel, C + i * ldc + j, ldc, t);
+                auto tile = [&](int64_t i, int64_t j) {
+                    Tile t;
+                    t.m = static_cast<int>(std::min(MR, i0 + mc - i));
+                    t.n = static_cast<int>(std::min(NR, n1 - j));
+                    t.first = first;
+                    t.accumulate = epi.accumulate;
+                    if (first) {
+                        t.bias_col = epi.bias_col ? epi.bias_col + j : nullptr;
+                        t.bias_row = epi.bias_row ? epi.bias_row + i : nullptr;
+                        t.residual = epi.residual ? epi.residual + i * epi.ldr + j : nullptr;
+                        t.ldr = epi.ldr;
                     }
+                    kern.kernel(kc, a_blk + ((i - i0) / MR) * a_panel_stride, b_blk + ((j - n0) / NR) * b_panel_stride,
+                                C + i * ldc + j, ldc, t);
+                };
+                if (a_from_memory) {
+                    // A streams from memory (pre-packed, not yet in cache) and the B block is narrow:
+                    // each A micro-panel is used for all of the B block while it is in L1.
+                    for (int64_t i = i0; i < i0 + mc; i += MR)
+                        for (int64_t j = n0; j < n1; j += NR) tile(i, j);
+                } else {
+                    // The classic order: a B micro-panel stays in L1 while the A block (in L2) sweeps it.
+                    for (int64_t j = n0; j < n1; j += NR)
+                        for (int64_t i = i0; i < i0 + mc; i += MR) tile(i, j);
                 }
             }
         }
@@ -256,11 +286,8 @@ PackedWeight gemm_pack_weight(int64_t N, int64_t K, const MatB & B) {
     pw.K = K;
     pw.a_side = false;
     pw.data = Tensor::empty_weights({packed_floats(N, NR, K)}, DType::F32);
-    float * dst = pw.data.f32();
-    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (K * NR));
-    parallel_for(ceil_div(N, NR), grain, [&](int64_t p0, int64_t p1, int) {
-        for (int64_t p = p0; p < p1; ++p) kern.pack_b(B, 0, K, p * NR, std::min(NR, N - p * NR), dst + p * K * NR);
-    });
+    prepack(N, NR, K, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); },
+            pw.data.f32());
     return pw;
 }
 
@@ -340,16 +367,12 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
         return;
     }
     const int64_t ks_max = k_slice(N, K);
-    const int64_t n_panels = ceil_div(N, NR);
     Buffer<float> packed_b(static_cast<size_t>(packed_floats(N, NR, ks_max)));
     for (int64_t kb = 0; kb < K; kb += ks_max) {
         const int64_t ks = std::min(ks_max, K - kb);
         float * pb = packed_b.data();
-        const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (ks * NR)); // >= ~64K floats a chunk
-        parallel_for(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
-            for (int64_t p = p0; p < p1; ++p)
-                kern.pack_b(B, kb, ks, p * NR, std::min(NR, N - p * NR), pb + p * ks * NR);
-        });
+        prepack(N, NR, ks, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, kb + k0, kc, n0, nc, dst); },
+                pb);
         Side a_slice, b_side;
         b_side.packed = pb;
         a_slice.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {

@@ -114,9 +114,15 @@ void kernel_portable(int64_t kc, const float * a, const float * b, float * c, in
 void pack_a_portable(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst);
 void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst);
 
-// One operand of the driver: either pre-packed over the driver's whole K (panels of K * MR or
-// K * NR floats), or packed block by block by `pack(i0, ni, k0, kc, dst)` (rows of A or columns of B
-// [i0, i0 + ni), k [k0, k0 + kc), into panels of kc * MR or kc * NR floats).
+// The driver's K block length for a given K: blocks of even length, a multiple of 8, at most KC.
+int64_t kc_step_for(int64_t K);
+
+// One operand of the driver: either pre-packed over the driver's whole K, or packed block by block
+// by `pack(i0, ni, k0, kc, dst)` (rows of A or columns of B [i0, i0 + ni), k [k0, k0 + kc), into
+// panels of kc * MR or kc * NR floats). The pre-packed layout is K-block major: for each K block
+// (kc_step_for(K) long, the last one shorter) all panels of that block, one after the other, so the
+// block the kernel sweeps is one contiguous run of memory:
+//   packed + k0 * rows_padded + panel * kc * R      (R = MR or NR, rows_padded = rows rounded up to R)
 struct Side {
     const float * packed = nullptr;
     std::function<void(int64_t i0, int64_t ni, int64_t k0, int64_t kc, float * dst)> pack;
@@ -134,6 +140,10 @@ struct Epilogue {
 // tiling: B pre-packed (a linear's weight) -> tiles of MC rows x all of N; A pre-packed (a conv's
 // weight) -> tiles of all of M x NB columns; either is split further until every thread has work.
 void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc, const Epilogue & epi);
+
+// Packs all of an operand into that layout, threaded: pack(i0, ni, k0, kc, dst) as in Side.
+void prepack(int64_t rows, int64_t R, int64_t K, const std::function<void(int64_t, int64_t, int64_t, int64_t, float *)> & pack,
+             float * dst);
 
 // Floats of a pre-packed operand: rows (M or N) rounded up to the panel width, times K.
 inline int64_t packed_floats(int64_t rows, int64_t panel, int64_t K) { return (rows + panel - 1) / panel * panel * K; }
