@@ -67,14 +67,45 @@ static inline float load_elem(const void * p, DType dtype, int64_t i) {
     return 0.0f;
 }
 
+// The micro-tile in two 6 x 8 halves: 12 accumulators of 4 floats plus 2 B vectors and a broadcast
+// fit the 16 registers of a baseline SSE2 (or NEON) target, where 6 x 16 would spill. GCC/Clang
+// vector extensions make the 4-float vectors explicit without naming an ISA; other compilers get
+// the same loops on scalars.
+#if defined(__GNUC__)
+typedef float v4f __attribute__((vector_size(16)));
+static inline v4f v4_load(const float * p) {
+    v4f v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+#endif
+
 void kernel_portable(int64_t kc, const float * a, const float * b, float * c, int64_t ldc, const Tile & t) {
-    float sums[MR][NR] = {};
-    for (int64_t k = 0; k < kc; ++k) {
-        const float * bk = b + k * NR;
-        for (int64_t i = 0; i < MR; ++i) {
-            const float ai = a[k * MR + i];
-            for (int64_t j = 0; j < NR; ++j) sums[i][j] += ai * bk[j];
+    float sums[MR][NR];
+    for (int64_t half = 0; half < NR; half += 8) {
+#if defined(__GNUC__)
+        v4f acc[MR][2] = {};
+        for (int64_t k = 0; k < kc; ++k) {
+            const v4f b0 = v4_load(b + k * NR + half), b1 = v4_load(b + k * NR + half + 4);
+            const float * ak = a + k * MR;
+            for (int64_t i = 0; i < MR; ++i) {
+                const v4f ai = {ak[i], ak[i], ak[i], ak[i]};
+                acc[i][0] += ai * b0;
+                acc[i][1] += ai * b1;
+            }
         }
+        for (int64_t i = 0; i < MR; ++i) {
+            std::memcpy(&sums[i][half], &acc[i][0], sizeof(v4f));
+            std::memcpy(&sums[i][half + 4], &acc[i][1], sizeof(v4f));
+        }
+#else
+        float acc[MR][8] = {};
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t i = 0; i < MR; ++i)
+                for (int64_t j = 0; j < 8; ++j) acc[i][j] += a[k * MR + i] * b[k * NR + half + j];
+        for (int64_t i = 0; i < MR; ++i)
+            for (int64_t j = 0; j < 8; ++j) sums[i][half + j] = acc[i][j];
+#endif
     }
     for (int i = 0; i < t.m; ++i)
         for (int j = 0; j < t.n; ++j) {
