@@ -103,11 +103,12 @@ async function main(): Promise<void> {
         });
       }
     }
-    // Convolutions of the UNet's first level (64 x 64 latent, 320 channels), batch 1.
+    // Convolutions of the UNet's first level (64 x 64 latent, 320 channels) and its lowest, batch 1.
     const convs: Array<{ name: string; Cin: number; Cout: number; H: number; k: number; stride: number; pad: number }> = [
       { name: 'conv 3x3', Cin: 320, Cout: 320, H: 64, k: 3, stride: 1, pad: 1 },
       { name: 'conv 1x1', Cin: 320, Cout: 320, H: 64, k: 1, stride: 1, pad: 0 },
       { name: 'conv 3x3 s2', Cin: 320, Cout: 320, H: 64, k: 3, stride: 2, pad: 1 },
+      { name: 'conv 3x3', Cin: 1280, Cout: 1280, H: 8, k: 3, stride: 1, pad: 1 }, // the lowest level
     ];
     for (const cv of convs) {
       const x = randomArray(cv.Cin * cv.H * cv.H, 4);
