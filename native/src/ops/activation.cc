@@ -83,7 +83,10 @@ void gelu(const float * x, float * y, int64_t n, bool tanh_approx) {
 }
 
 void geglu(const float * x, float * y, int64_t M, int64_t D) {
-    const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(D, 1));
+    // In place (y overlapping x) works row by row in order (row m's output lies at or before its
+    // input, and each row reads a chunk before writing it), but not with rows in parallel.
+    const bool overlap = y < x + M * 2 * D && x < y + M * D;
+    const int64_t grain = overlap ? std::max<int64_t>(M, 1) : std::max<int64_t>(1, 16384 / std::max<int64_t>(D, 1));
     parallel_for(M, grain, [&](int64_t m0, int64_t m1, int) {
         for (int64_t m = m0; m < m1; ++m) {
 #if SDN_X86

@@ -12,7 +12,7 @@ void gelu(const float * x, float * y, int64_t n, bool tanh_approx); // exact: x 
 void quick_gelu(const float * x, float * y, int64_t n);            // x * sigmoid(1.702 x)  (CLIP)
 
 // GEGLU as diffusers': x: [M, 2D] whose row is [value | gate]; y: [M, D] = value * gelu(gate) (exact).
-// y may not alias x.
+// y may be x (the result then fills the first M * D floats).
 void geglu(const float * x, float * y, int64_t M, int64_t D);
 
 void silu_naive(const float * x, float * y, int64_t n);

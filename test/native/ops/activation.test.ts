@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ops } from '../../../native/index.ts';
+import { ops, opsAddon } from '../../../native/index.ts';
 import { allFinite, FAST_IMPLS, random, relErr } from './helpers.ts';
 
 // Relative error of the vectorised element functions against the C library's (through the naive
@@ -93,6 +93,15 @@ describe.each(FAST_IMPLS)('activations %s', (impl) => {
     const x = random(10_001, 9, -6, 6);
     const ref = Array.from(x, (v) => 0.5 * v * (1 + erfDouble(v / Math.SQRT2)));
     expect(relErr(ops.activation('gelu', x, impl), ref)).toBeLessThan(1e-6);
+  });
+
+  it('geglu in place (y = x) gives the same rows', () => {
+    const M = 300, D = 77;
+    const x = random(M * 2 * D, 123, -4, 4);
+    const want = ops.geglu(x, M, D, 'naive');
+    const buf = Float32Array.from(x);
+    opsAddon.opsGeglu(impl, buf, buf, M, D);
+    expect(relErr(buf.subarray(0, M * D), want)).toBeLessThan(1e-6);
   });
 
   it('geglu: value * gelu(gate) per row, odd D', () => {
