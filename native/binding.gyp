@@ -1,6 +1,8 @@
 # The native engine. Portable sources build with -O3 for any x86-64 (or other) CPU; the files under
 # src/ops/arch/x86/ build in their own target with -mavx2 -mfma -mf16c and are only called after a
 # run-time CPU check (src/core/cpu.cc), so the addon loads and works on CPUs without AVX2.
+# Note: gyp's "!" lists remove a flag everywhere, also where we add it, so -O2/-O3 must not be in them
+# (they were, and the whole addon built at -O0).
 {
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],

@@ -1,5 +1,21 @@
+// conv2d: the naive twin (seven loops) and the fast path as an implicit GEMM per batch item:
+//
+//   Y[co, p] = sum_k W[co, k] * X[k, p] (+ bias[co]) (+ residual[co, p])
+//   k = (ci * KH + ky) * KW + kx   (the weight's own [Cout, Cin, KH, KW] layout, so W is [Cout, K])
+//   p = oy * Wo + ox               (so Y is the NCHW output plane, row stride Ho * Wo)
+//   X[k, p] = x[ci, oy * stride - pad + ky, ox * stride - pad + kx]  (0 outside the image)
+//
+// The weight is the GEMM's A: packed once per call (per K slice), widening f16/bf16, and shared by
+// the batch. X is never materialised: the driver asks for one KC x NB block of it at a time and the
+// packer below gathers it straight from the image into the packed-B layout (im2col per block).
+// 1x1 stride-1 convolutions need no gathering: X is the input plane matrix [Cin, H * W] itself.
 #include "conv2d.h"
 
+#include <algorithm>
+#include <cstring>
+
+#include "../core/arena.h"
+#include "../core/threads.h"
 #include "gemm.h"
 
 namespace sdn {
@@ -30,9 +46,181 @@ void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, cons
                 }
 }
 
-// TODO(kernels): implicit GEMM over packed weights; until then the naive twin.
+namespace {
+
+using gemm_detail::NR;
+
+// Packs X[k0 .. k0 + kc, p0 .. p0 + np) of one image (x: [Cin, H, W]) into NR-column panels
+// (panel[k * NR + c], columns past np zero). A panel's 16 positions are cut into runs that lie on
+// one output row; for each k a run reads one input row: with stride 1 a contiguous copy of its
+// in-image part (zeros for the padding), with other strides a strided gather.
+void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc, int64_t p0, int64_t np, float * dst) {
+    const int64_t Wo = s.out_w();
+    struct Run { int64_t c0, len, oy, ox0; };
+    for (int64_t j = 0; j * NR < np; ++j) {
+        float * d = dst + j * kc * NR;
+        const int64_t first = p0 + j * NR, cols = std::min<int64_t>(NR, np - j * NR);
+        Run runs[NR];
+        int n_runs = 0;
+        for (int64_t c = 0; c < cols;) {
+            const int64_t oy = (first + c) / Wo, ox = (first + c) % Wo;
+            const int64_t len = std::min(cols - c, Wo - ox);
+            runs[n_runs++] = Run{c, len, oy, ox};
+            c += len;
+        }
+        // (ci, ky, kx) of k0, then stepped along with k.
+        int64_t kx = k0 % s.KW, ky = (k0 / s.KW) % s.KH, ci = k0 / (s.KW * s.KH);
+        for (int64_t k = 0; k < kc; ++k, d += NR) {
+            const float * plane = x + ci * s.H * s.W;
+            if (cols < NR) std::memset(d + cols, 0, sizeof(float) * (NR - cols));
+            for (int r = 0; r < n_runs; ++r) {
+                const Run & run = runs[r];
+                float * out = d + run.c0;
+                const int64_t iy = run.oy * s.stride - s.pad + ky;
+                if (iy < 0 || iy >= s.H) {
+                    std::memset(out, 0, sizeof(float) * run.len);
+                    continue;
+                }
+                const float * row = plane + iy * s.W;
+                const int64_t ix0 = run.ox0 * s.stride - s.pad + kx; // input column of the run's first position
+                if (s.stride == 1) {
+                    // Positions t in [0, len) read row[ix0 + t]; the in-image ones are [lo, hi).
+                    const int64_t lo = std::min(run.len, std::max<int64_t>(0, -ix0));
+                    const int64_t hi = std::max(lo, std::min(run.len, s.W - ix0));
+                    if (lo > 0) std::memset(out, 0, sizeof(float) * lo);
+                    if (hi > lo) std::memcpy(out + lo, row + ix0 + lo, sizeof(float) * (hi - lo));
+                    if (run.len > hi) std::memset(out + hi, 0, sizeof(float) * (run.len - hi));
+                } else {
+                    for (int64_t t = 0; t < run.len; ++t) {
+                        const int64_t ix = ix0 + t * s.stride;
+                        out[t] = ix >= 0 && ix < s.W ? row[ix] : 0.0f;
+                    }
+                }
+            }
+            if (++kx == s.KW) {
+                kx = 0;
+                if (++ky == s.KH) {
+                    ky = 0;
+                    ++ci;
+                }
+            }
+        }
+    }
+}
+
+} // namespace
+
+static void check_shape(const Conv2dShape & s) {
+    require(s.B >= 0 && s.Cin >= 1 && s.Cout >= 1 && s.KH >= 1 && s.KW >= 1 && s.stride >= 1 && s.pad >= 0,
+            SDN_STATUS_BAD_ARGUMENT, "conv2d: channels, kernel size and stride must be >= 1, padding >= 0");
+    require(s.H + 2 * s.pad >= s.KH && s.W + 2 * s.pad >= s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d: the kernel is larger than the padded input");
+}
+
+// The implicit GEMM, with the weight either pre-packed (`pre` not null) or read from `w`.
+static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w, const PackedWeight * pre, const float * bias,
+                       const float * residual, float * y) {
+    using namespace gemm_detail;
+    const int64_t Ho = s.out_h(), Wo = s.out_w(), P = Ho * Wo;
+    const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
+    if (s.B == 0 || P == 0) return;
+    const Kernels & kern = kernels();
+    const bool plain_1x1 = s.KH == 1 && s.KW == 1 && s.stride == 1 && s.pad == 0;
+
+    // The B side of image b, K offset kb: the plane matrix itself for 1x1, else im2col per block.
+    auto b_side_of = [&](int64_t b, int64_t kb) {
+        const float * xb = x + b * s.Cin * s.H * s.W;
+        Side side;
+        if (plain_1x1) {
+            const MatB xm{xb, DType::F32, false, P};
+            side.pack = [&kern, xm, kb](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) {
+                kern.pack_b(xm, kb + k0, kc, n0, nc, dst);
+            };
+        } else {
+            side.pack = [&s, xb, kb](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) {
+                pack_im2col(s, xb, kb + k0, kc, n0, nc, dst);
+            };
+        }
+        return side;
+    };
+    auto epilogue_of = [&](int64_t b, bool first_slice) {
+        Epilogue epi;
+        if (first_slice) {
+            epi.bias_row = bias;
+            epi.residual = residual ? residual + b * M * P : nullptr;
+            epi.ldr = P;
+        } else {
+            epi.accumulate = true;
+        }
+        return epi;
+    };
+
+    if (pre) {
+        Side a_side;
+        a_side.packed = pre->data.f32();
+        for (int64_t b = 0; b < s.B; ++b) driver(M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
+        return;
+    }
+
+    // Small images (P < 2 NB: the 16x16 and 8x8 levels of a UNet): few column tiles would reuse a
+    // pre-packed weight, and writing and re-reading it would cost more memory traffic than the
+    // product (a 1280-channel 3x3 weight is 59 MB in f32): the driver packs A blocks from the
+    // weight straight into cache instead, tiles split along Cout.
+    if (P < 2 * NB) {
+        Side a_side;
+        a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+            kern.pack_a(w->data, w->dtype, K, m0, mc, k0, kc, dst);
+        };
+        for (int64_t b = 0; b < s.B; ++b) driver(M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
+        return;
+    }
+
+    const int64_t ks_max = k_slice(M, K);
+    Buffer<float> packed_w(static_cast<size_t>(packed_floats(M, MR, ks_max)));
+    for (int64_t kb = 0; kb < K; kb += ks_max) {
+        const int64_t ks = std::min(ks_max, K - kb);
+        float * pa = packed_w.data();
+        prepack(M, MR, ks, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+            kern.pack_a(w->data, w->dtype, K, m0, mc, kb + k0, kc, dst);
+        }, pa);
+        Side a_side;
+        a_side.packed = pa;
+        for (int64_t b = 0; b < s.B; ++b) driver(M, P, ks, a_side, b_side_of(b, kb), y + b * M * P, P, epilogue_of(b, kb == 0));
+    }
+}
+
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
-    conv2d_naive(s, x, w, bias, residual, y);
+    check_shape(s);
+    require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
+                std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
+    conv2d_run(s, x, &w, nullptr, bias, residual, y);
+}
+
+PackedWeight conv2d_pack_weight(const Tensor & w) {
+    using namespace gemm_detail;
+    require(w.rank() == 4 && w.is_contiguous() && w.numel() > 0, SDN_STATUS_BAD_SHAPE,
+            "conv2d_pack_weight: expected a contiguous [Cout, Cin, KH, KW] weight, got " + shape_str(w.shape));
+    const Kernels & kern = kernels();
+    PackedWeight pw;
+    pw.rows = w.dim(0);
+    pw.K = w.dim(1) * w.dim(2) * w.dim(3);
+    pw.a_side = true;
+    pw.data = Tensor::empty_weights({packed_floats(pw.rows, MR, pw.K)}, DType::F32);
+    const int64_t K = pw.K;
+    prepack(pw.rows, MR, K, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
+    }, pw.data.f32());
+    return pw;
+}
+
+void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & w, const float * bias, const float * residual,
+                   float * y) {
+    check_shape(s);
+    require(w.a_side && w.data.data != nullptr && w.rows == s.Cout && w.K == s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
+            "conv2d_packed: the packed weight (" + std::to_string(w.rows) + " x " + std::to_string(w.K) +
+                ") does not fit Cout = " + std::to_string(s.Cout) + ", Cin * KH * KW = " + std::to_string(s.Cin * s.KH * s.KW));
+    conv2d_run(s, x, nullptr, &w, bias, residual, y);
 }
 
 } // namespace sdn

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "../core/tensor.h"
+#include "gemm.h"
 
 namespace sdn {
 
@@ -18,8 +19,16 @@ struct Conv2dShape {
     int64_t out_w() const { return (W + 2 * pad - KW) / stride + 1; }
 };
 
-// Fast path (implicit GEMM). `residual` (same shape as y, may be null) is added to the output.
+// Fast path (implicit GEMM, see conv2d.cc). `residual` (same shape as y, may be null, may alias y) is
+// added to the output. Any stride >= 1, padding >= 0 and kernel size; w f32, f16 or bf16.
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
+
+// Packs a convolution weight [Cout, Cin, KH, KW] (any dtype) once, for conv2d_packed (see PackedWeight
+// in gemm.h: f32, 4 bytes per element, counted as weight memory).
+PackedWeight conv2d_pack_weight(const Tensor & w);
+// conv2d() with a pre-packed weight; s.Cout and s.Cin * s.KH * s.KW must match it.
+void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & w, const float * bias, const float * residual,
+                   float * y);
 
 // The specification: seven loops, double accumulation.
 void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,

@@ -1,6 +1,22 @@
+// GEMM: the naive twin (the specification), the portable micro-kernel and packers, and the
+// blocked, threaded driver shared by gemm() and conv2d()'s implicit GEMM. The AVX2/FMA versions of
+// the kernel and packers live in arch/x86/gemm_avx2.cc; kernels() picks one set at run time.
 #include "gemm.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "../core/arena.h"
+#include "../core/cpu.h"
+#include "../core/threads.h"
+#include "arch/x86/x86.h"
+
 namespace sdn {
+
+// ---- The specification --------------------------------------------------------------------------
 
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
                 const float * bias, bool accumulate) {
@@ -15,10 +31,387 @@ void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, c
     }
 }
 
-// TODO(kernels): packed, threaded AVX2/FMA path; until then the naive twin.
+// ---- Dispatch -----------------------------------------------------------------------------------
+
+static std::atomic<bool> g_force_portable{false};
+
+bool ops_use_x86() {
+#if SDN_X86
+    return cpu_features().avx2_fma && cpu_features().f16c && !g_force_portable.load(std::memory_order_relaxed);
+#else
+    return false;
+#endif
+}
+
+void ops_force_portable(bool portable) { g_force_portable.store(portable); }
+
+namespace gemm_detail {
+
+const Kernels & kernels() {
+    static const Kernels portable{kernel_portable, pack_a_portable, pack_b_portable};
+#if SDN_X86
+    static const Kernels avx2{x86::gemm_kernel_6x16, x86::gemm_pack_a, x86::gemm_pack_b};
+    if (ops_use_x86()) return avx2;
+#endif
+    return portable;
+}
+
+// ---- Portable kernel and packers ----------------------------------------------------------------
+
+static inline float load_elem(const void * p, DType dtype, int64_t i) {
+    switch (dtype) {
+        case DType::F32: return static_cast<const float *>(p)[i];
+        case DType::F16: return f16_to_f32(static_cast<const uint16_t *>(p)[i]);
+        case DType::BF16: return bf16_to_f32(static_cast<const uint16_t *>(p)[i]);
+    }
+    return 0.0f;
+}
+
+// The micro-tile in two 6 x 8 halves: 12 accumulators of 4 floats plus 2 B vectors and a broadcast
+// fit the 16 registers of a baseline SSE2 (or NEON) target, where 6 x 16 would spill. GCC/Clang
+// vector extensions make the 4-float vectors explicit without naming an ISA; other compilers get
+// the same loops on scalars.
+#if defined(__GNUC__)
+typedef float v4f __attribute__((vector_size(16)));
+static inline v4f v4_load(const float * p) {
+    v4f v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+#endif
+
+void kernel_portable(int64_t kc, const float * a, const float * b, float * c, int64_t ldc, const Tile & t) {
+    float sums[MR][NR];
+    for (int64_t half = 0; half < NR; half += 8) {
+#if defined(__GNUC__)
+        v4f acc[MR][2] = {};
+        for (int64_t k = 0; k < kc; ++k) {
+            const v4f b0 = v4_load(b + k * NR + half), b1 = v4_load(b + k * NR + half + 4);
+            const float * ak = a + k * MR;
+            for (int64_t i = 0; i < MR; ++i) {
+                const v4f ai = {ak[i], ak[i], ak[i], ak[i]};
+                acc[i][0] += ai * b0;
+                acc[i][1] += ai * b1;
+            }
+        }
+        for (int64_t i = 0; i < MR; ++i) {
+            std::memcpy(&sums[i][half], &acc[i][0], sizeof(v4f));
+            std::memcpy(&sums[i][half + 4], &acc[i][1], sizeof(v4f));
+        }
+#else
+        float acc[MR][8] = {};
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t i = 0; i < MR; ++i)
+                for (int64_t j = 0; j < 8; ++j) acc[i][j] += a[k * MR + i] * b[k * NR + half + j];
+        for (int64_t i = 0; i < MR; ++i)
+            for (int64_t j = 0; j < 8; ++j) sums[i][half + j] = acc[i][j];
+#endif
+    }
+    for (int i = 0; i < t.m; ++i)
+        for (int j = 0; j < t.n; ++j) {
+            float v = sums[i][j];
+            float & out = c[i * ldc + j];
+            if (!t.first || t.accumulate) v += out;
+            if (t.first) {
+                if (t.bias_col) v += t.bias_col[j];
+                if (t.bias_row) v += t.bias_row[i];
+                if (t.residual) v += t.residual[i * t.ldr + j];
+            }
+            out = v;
+        }
+}
+
+void pack_a_portable(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+    for (int64_t p = 0; p * MR < mc; ++p) {
+        float * d = dst + p * kc * MR;
+        const int64_t rows = std::min<int64_t>(MR, mc - p * MR);
+        for (int64_t i = 0; i < MR; ++i) {
+            if (i >= rows) {
+                for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = 0.0f;
+                continue;
+            }
+            const int64_t row = (m0 + p * MR + i) * lda + k0;
+            for (int64_t k = 0; k < kc; ++k) d[k * MR + i] = load_elem(A, dtype, row + k);
+        }
+    }
+}
+
+void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst) {
+    for (int64_t p = 0; p * NR < nc; ++p) {
+        float * d = dst + p * kc * NR;
+        const int64_t cols = std::min<int64_t>(NR, nc - p * NR);
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t c = 0; c < NR; ++c) d[k * NR + c] = c < cols ? matb_at(B, k0 + k, n0 + p * NR + c) : 0.0f;
+    }
+}
+
+// ---- Driver -------------------------------------------------------------------------------------
+
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+// Per-thread packing buffers (an A block and a B block), kept for the thread's lifetime: they are
+// small (<= ~300 KiB each) and every GEMM needs them.
+namespace {
+struct Scratch {
+    float * ptr[2] = {nullptr, nullptr};
+    size_t floats[2] = {0, 0};
+    ~Scratch() {
+        std::free(ptr[0]);
+        std::free(ptr[1]);
+    }
+    float * get(int slot, size_t n) {
+        if (floats[slot] < n) {
+            std::free(ptr[slot]);
+            ptr[slot] = nullptr;
+            floats[slot] = 0;
+            const size_t bytes = round_up(static_cast<int64_t>(n * sizeof(float)) + 64, 64);
+            ptr[slot] = static_cast<float *>(std::aligned_alloc(64, bytes));
+            require(ptr[slot] != nullptr, SDN_STATUS_OUT_OF_MEMORY, "out of memory for GEMM packing buffers");
+            floats[slot] = n;
+        }
+        return ptr[slot];
+    }
+};
+thread_local Scratch t_scratch;
+} // namespace
+
+static std::atomic<int64_t> g_packed_cap_floats{int64_t(4) << 20}; // 16 MiB of packed f32
+
+int64_t packed_cap_set(int64_t floats) { return g_packed_cap_floats.exchange(std::max<int64_t>(1, floats)); }
+
+int64_t k_slice(int64_t rows, int64_t K) {
+    const int64_t cap_floats = g_packed_cap_floats.load(std::memory_order_relaxed);
+    const int64_t fit = std::max<int64_t>(KC, cap_floats / std::max<int64_t>(1, round_up(rows, 16)) / KC * KC);
+    return std::min(K, fit);
+}
+
+int64_t kc_step_for(int64_t K) {
+    const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
+    return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), 8));
+}
+
+void prepack(int64_t rows, int64_t R, int64_t K, const std::function<void(int64_t, int64_t, int64_t, int64_t, float *)> & pack,
+             float * dst) {
+    const int64_t kc_step = kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
+    // Tasks of ~64K floats: a run of panels within one K block.
+    const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 16) / (kc_step * R));
+    const int64_t tasks_per_block = ceil_div(panels, per_task);
+    parallel_tasks(k_blocks * tasks_per_block, [&](int64_t task, int) {
+        const int64_t kb = task / tasks_per_block, p0 = (task % tasks_per_block) * per_task;
+        const int64_t k0 = kb * kc_step, kc = std::min(kc_step, K - k0);
+        const int64_t i0 = p0 * R, i1 = std::min(rows, (p0 + per_task) * R);
+        pack(i0, i1 - i0, k0, kc, dst + k0 * panels * R + p0 * kc * R);
+    });
+}
+
+void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc, const Epilogue & epi) {
+    if (M <= 0 || N <= 0) return;
+    require(K > 0, SDN_STATUS_INTERNAL, "gemm driver called with K = 0");
+    const Kernels & kern = kernels();
+    const int64_t n_threads = threads_count();
+
+    const int64_t kc_step = kc_step_for(K);
+    const int64_t m_padded = round_up(M, MR), n_padded = round_up(N, NR);
+
+    // Tiles of C, one task each. Start from the shape the pre-packed side suggests, then split the
+    // longer dimension until there is a task per thread (more when the work is large, for balance).
+    const bool b_prepacked = B.packed != nullptr;
+    int64_t m_tiles = b_prepacked ? ceil_div(M, MC) : 1;
+    int64_t n_tiles = b_prepacked ? 1 : ceil_div(N, NB);
+    const double flops = 2.0 * M * N * K;
+    // Tasks wanted: one per thread, more on large products so a thread slowed by other work on the
+    // machine is balanced by the others (dynamic hand-out); extra tiles along the side packed per
+    // task repeat that packing, so stay modest.
+    const int64_t want = n_threads == 1 || flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 3 * n_threads);
+    while (m_tiles * n_tiles < want) {
+        const bool m_room = ceil_div(M, m_tiles) > MR, n_room = ceil_div(N, n_tiles) > NR;
+        if (!m_room && !n_room) break;
+        // Split the dimension whose tiles are longer (in micro-tiles), preferring the block-packed side.
+        const double m_len = static_cast<double>(ceil_div(M, m_tiles)) / MR, n_len = static_cast<double>(ceil_div(N, n_tiles)) / NR;
+        if (m_room && (!n_room || m_len >= n_len)) ++m_tiles; else ++n_tiles;
+    }
+    if (n_threads > 1 && m_tiles * n_tiles > 1 && (m_tiles * n_tiles) % n_threads != 0 && m_tiles * n_tiles < 16 * n_threads) {
+        // Even out the last round: give the longer dimension a few more tiles.
+        const int64_t total = round_up(m_tiles * n_tiles, n_threads);
+        if (b_prepacked && total % n_tiles == 0 && ceil_div(M, total / n_tiles) >= MR) m_tiles = total / n_tiles;
+        else if (!b_prepacked && total % m_tiles == 0 && ceil_div(N, total / m_tiles) >= NR) n_tiles = total / m_tiles;
+    }
+    const int64_t m_step = round_up(ceil_div(M, m_tiles), MR);
+    const int64_t n_step = round_up(ceil_div(N, n_tiles), NR);
+    m_tiles = ceil_div(M, m_step);
+    n_tiles = ceil_div(N, n_step);
+
+    parallel_tasks(m_tiles * n_tiles, [&](int64_t task, int) {
+        const int64_t m0 = (task / n_tiles) * m_step, m1 = std::min(M, m0 + m_step);
+        const int64_t n0 = (task % n_tiles) * n_step, n1 = std::min(N, n0 + n_step);
+        // M blocks of even length inside the tile (at most MC + MR - 1 rows).
+        const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, MC)), MR);
+        float * a_buf = A.packed ? nullptr : t_scratch.get(0, static_cast<size_t>(mc_step * kc_step));
+        float * b_buf = B.packed ? nullptr : t_scratch.get(1, static_cast<size_t>(round_up(n1 - n0, NR) * kc_step));
+        const bool a_from_memory = A.packed != nullptr && n1 - n0 <= 8 * NR;
+        for (int64_t k0 = 0; k0 < K; k0 += kc_step) {
+            const int64_t kc = std::min(kc_step, K - k0);
+            const bool first = k0 == 0;
+            // The B block of this tile: columns [n0, n1) x k [k0, k0 + kc).
+            const float * b_blk;
+            int64_t b_panel_stride;
+            if (B.packed) {
+                b_blk = B.packed + k0 * n_padded + (n0 / NR) * kc * NR;
+                b_panel_stride = kc * NR;
+            } else {
+                B.pack(n0, n1 - n0, k0, kc, b_buf);
+                b_blk = b_buf;
+                b_panel_stride = kc * NR;
+            }
+            for (int64_t i0 = m0; i0 < m1; i0 += mc_step) {
+                const int64_t mc = std::min(mc_step, m1 - i0);
+                const float * a_blk;
+                int64_t a_panel_stride;
+                if (A.packed) {
+                    a_blk = A.packed + k0 * m_padded + (i0 / MR) * kc * MR;
+                    a_panel_stride = kc * MR;
+                } else {
+                    A.pack(i0, mc, k0, kc, a_buf);
+                    a_blk = a_buf;
+                    a_panel_stride = kc * MR;
+                }
+                auto tile = [&](int64_t i, int64_t j) {
+                    Tile t;
+                    t.m = static_cast<int>(std::min(MR, i0 + mc - i));
+                    t.n = static_cast<int>(std::min(NR, n1 - j));
+                    t.first = first;
+                    t.accumulate = epi.accumulate;
+                    if (first) {
+                        t.bias_col = epi.bias_col ? epi.bias_col + j : nullptr;
+                        t.bias_row = epi.bias_row ? epi.bias_row + i : nullptr;
+                        t.residual = epi.residual ? epi.residual + i * epi.ldr + j : nullptr;
+                        t.ldr = epi.ldr;
+                    }
+                    kern.kernel(kc, a_blk + ((i - i0) / MR) * a_panel_stride, b_blk + ((j - n0) / NR) * b_panel_stride,
+                                C + i * ldc + j, ldc, t);
+                };
+                if (a_from_memory) {
+                    // A streams from memory (pre-packed, not yet in cache) and the B block is narrow:
+                    // each A micro-panel is used for all of the B block while it is in L1.
+                    for (int64_t i = i0; i < i0 + mc; i += MR)
+                        for (int64_t j = n0; j < n1; j += NR) tile(i, j);
+                } else {
+                    // The classic order: a B micro-panel stays in L1 while the A block (in L2) sweeps it.
+                    for (int64_t j = n0; j < n1; j += NR)
+                        for (int64_t i = i0; i < i0 + mc; i += MR) tile(i, j);
+                }
+            }
+        }
+    });
+}
+
+} // namespace gemm_detail
+
+PackedWeight gemm_pack_weight(int64_t N, int64_t K, const MatB & B) {
+    using namespace gemm_detail;
+    require(N >= 1 && K >= 1, SDN_STATUS_BAD_ARGUMENT, "gemm_pack_weight: N and K must be >= 1");
+    const Kernels & kern = kernels();
+    PackedWeight pw;
+    pw.rows = N;
+    pw.K = K;
+    pw.a_side = false;
+    pw.data = Tensor::empty_weights({packed_floats(N, NR, K)}, DType::F32);
+    prepack(N, NR, K, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); },
+            pw.data.f32());
+    return pw;
+}
+
+void gemm_packed(int64_t M, const float * A, int64_t lda, const PackedWeight & B, float * C, int64_t ldc,
+                 const float * bias, bool accumulate) {
+    using namespace gemm_detail;
+    require(!B.a_side && B.data.data != nullptr, SDN_STATUS_BAD_ARGUMENT, "gemm_packed: the weight was not packed by gemm_pack_weight");
+    require(M >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm_packed: negative M");
+    if (M == 0) return;
+    const Kernels & kern = kernels();
+    Side a_side, b_side;
+    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
+    };
+    b_side.packed = B.data.f32();
+    Epilogue epi;
+    epi.accumulate = accumulate;
+    epi.bias_col = bias;
+    driver(M, B.rows, B.K, a_side, b_side, C, ldc, epi);
+}
+
+double cpu_clock_ghz_measure() {
+#if defined(__x86_64__)
+    double best = 0.0;
+    for (int trial = 0; trial < 60; ++trial) {
+        uint64_t x = 0, n = 250'000; // 8 dependent adds per iteration: ~2M cycles, ~0.6 ms
+        const auto t0 = std::chrono::steady_clock::now();
+        asm volatile(
+            "1:\n\t"
+            "addq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\t"
+            "addq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\t"
+            "subq $1, %1\n\tjnz 1b"
+            : "+r"(x), "+r"(n));
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, 8.0 * 250'000 / s / 1e9);
+    }
+    return best;
+#else
+    return 0.0;
+#endif
+}
+
+// ---- gemm ---------------------------------------------------------------------------------------
+
+// C = bias (+ C): the whole product when K == 0.
+static void gemm_k0(int64_t M, int64_t N, float * C, int64_t ldc, const float * bias, bool accumulate) {
+    for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+            float & c = C[m * ldc + n];
+            c = (accumulate ? c : 0.0f) + (bias ? bias[n] : 0.0f);
+        }
+}
+
 void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
           const float * bias, bool accumulate) {
-    gemm_naive(M, N, K, A, lda, B, C, ldc, bias, accumulate);
+    using namespace gemm_detail;
+    require(M >= 0 && N >= 0 && K >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm: negative dimension");
+    if (M == 0 || N == 0) return;
+    if (K == 0) return gemm_k0(M, N, C, ldc, bias, accumulate);
+    const Kernels & kern = kernels();
+
+    // A single block of rows (M <= MC: token-sized activations, GEMV-like shapes): each weight
+    // element is used by that block only, so the driver packs B block by block, straight into cache,
+    // with the tiles split along N. Otherwise B (usually the weight) is packed once per K slice, all
+    // of its columns, by all threads, and A is packed block by block inside the driver's tasks.
+    Side a_side;
+    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
+    };
+    Epilogue epi;
+    epi.accumulate = accumulate;
+    epi.bias_col = bias;
+    if (M <= MC) {
+        Side b_side;
+        b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); };
+        driver(M, N, K, a_side, b_side, C, ldc, epi);
+        return;
+    }
+    const int64_t ks_max = k_slice(N, K);
+    Buffer<float> packed_b(static_cast<size_t>(packed_floats(N, NR, ks_max)));
+    for (int64_t kb = 0; kb < K; kb += ks_max) {
+        const int64_t ks = std::min(ks_max, K - kb);
+        float * pb = packed_b.data();
+        prepack(N, NR, ks, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, kb + k0, kc, n0, nc, dst); },
+                pb);
+        Side a_slice, b_side;
+        b_side.packed = pb;
+        a_slice.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+            kern.pack_a(A, DType::F32, lda, m0, mc, kb + k0, kc, dst);
+        };
+        if (kb > 0) epi = Epilogue{true, nullptr, nullptr, nullptr, 0}; // later slices add to C
+        driver(M, N, ks, a_slice, b_side, C, ldc, epi);
+    }
 }
 
 } // namespace sdn

@@ -1,10 +1,15 @@
 #include "softmax.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "../core/threads.h"
+#include "arch/x86/x86.h"
+#include "gemm.h"
 
 namespace sdn {
 
-void softmax_rows(float * x, int64_t M, int64_t N, float scale) {
+void softmax_rows_naive(float * x, int64_t M, int64_t N, float scale) {
     for (int64_t m = 0; m < M; ++m) {
         float * row = x + m * N;
         float mx = -INFINITY;
@@ -17,6 +22,21 @@ void softmax_rows(float * x, int64_t M, int64_t N, float scale) {
         const float inv = static_cast<float>(1.0 / sum);
         for (int64_t n = 0; n < N; ++n) row[n] *= inv;
     }
+}
+
+void softmax_rows(float * x, int64_t M, int64_t N, float scale) {
+    if (M <= 0 || N <= 0) return;
+    const int64_t grain = std::max<int64_t>(1, 16384 / N);
+    const bool use_x86 = ops_use_x86();
+    parallel_for(M, grain, [&](int64_t m0, int64_t m1, int) {
+#if SDN_X86
+        if (use_x86) {
+            for (int64_t m = m0; m < m1; ++m) x86::softmax_row(x + m * N, N, scale);
+            return;
+        }
+#endif
+        softmax_rows_naive(x + m0 * N, m1 - m0, N, scale);
+    });
 }
 
 } // namespace sdn

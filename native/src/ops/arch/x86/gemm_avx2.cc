@@ -1,0 +1,194 @@
+// AVX2/FMA GEMM micro-kernel (6 x 16 f32 tile in 12 YMM accumulators) and the packing routines
+// that widen f16 (F16C) / bf16 weights to f32 on the way into the packed panels. See gemm.h for
+// the packed formats and the blocking around them.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "avx2_util.h"
+#include "x86.h"
+
+namespace sdn::x86 {
+
+using gemm_detail::MR;
+using gemm_detail::NR;
+using gemm_detail::Tile;
+
+// Combines one row of sums (16 floats in two registers) with C as the tile asks (full rows only).
+static inline void epilogue_row(float * c, __m256 v0, __m256 v1, int i, const Tile & t) {
+    if (!t.first || t.accumulate) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(c));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(c + 8));
+    }
+    if (t.first) {
+        if (t.bias_col) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.bias_col));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.bias_col + 8));
+        }
+        if (t.bias_row) {
+            const __m256 b = _mm256_broadcast_ss(t.bias_row + i);
+            v0 = _mm256_add_ps(v0, b);
+            v1 = _mm256_add_ps(v1, b);
+        }
+        if (t.residual) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.residual + i * t.ldr));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.residual + i * t.ldr + 8));
+        }
+    }
+    _mm256_storeu_ps(c, v0);
+    _mm256_storeu_ps(c + 8, v1);
+}
+
+// Partial tiles: the same combination, element by element, on the valid m x n corner.
+static void epilogue_partial(float * c, int64_t ldc, const float * sums, const Tile & t) {
+    for (int i = 0; i < t.m; ++i)
+        for (int j = 0; j < t.n; ++j) {
+            float v = sums[i * NR + j];
+            float & out = c[i * ldc + j];
+            if (!t.first || t.accumulate) v += out;
+            if (t.first) {
+                if (t.bias_col) v += t.bias_col[j];
+                if (t.bias_row) v += t.bias_row[i];
+                if (t.residual) v += t.residual[i * t.ldr + j];
+            }
+            out = v;
+        }
+}
+
+// C[0:6, 0:16] (+)= sum_k a[k * 6 + i] * b[k * 16 + j]: per k, two B loads, six A broadcasts, twelve
+// FMAs. Two FMA pipes x 4-5 cycles latency need >= 10 independent chains: 12 accumulators do.
+void gemm_kernel_6x16(int64_t kc, const float * a, const float * b, float * c, int64_t ldc, const Tile & tile) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int i = 0; i < tile.m; ++i) _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc), _MM_HINT_T0);
+
+#define SDN_GEMM_STEP(K)                                                   \
+    {                                                                      \
+        const __m256 b0 = _mm256_loadu_ps(b + (K) * 16);                   \
+        const __m256 b1 = _mm256_loadu_ps(b + (K) * 16 + 8);               \
+        __m256 av = _mm256_broadcast_ss(a + (K) * 6 + 0);                  \
+        c00 = _mm256_fmadd_ps(av, b0, c00);                                \
+        c01 = _mm256_fmadd_ps(av, b1, c01);                                \
+        av = _mm256_broadcast_ss(a + (K) * 6 + 1);                         \
+        c10 = _mm256_fmadd_ps(av, b0, c10);                                \
+        c11 = _mm256_fmadd_ps(av, b1, c11);                                \
+        av = _mm256_broadcast_ss(a + (K) * 6 + 2);                         \
+        c20 = _mm256_fmadd_ps(av, b0, c20);                                \
+        c21 = _mm256_fmadd_ps(av, b1, c21);                                \
+        av = _mm256_broadcast_ss(a + (K) * 6 + 3);                         \
+        c30 = _mm256_fmadd_ps(av, b0, c30);                                \
+        c31 = _mm256_fmadd_ps(av, b1, c31);                                \
+        av = _mm256_broadcast_ss(a + (K) * 6 + 4);                         \
+        c40 = _mm256_fmadd_ps(av, b0, c40);                                \
+        c41 = _mm256_fmadd_ps(av, b1, c41);                                \
+        av = _mm256_broadcast_ss(a + (K) * 6 + 5);                         \
+        c50 = _mm256_fmadd_ps(av, b0, c50);                                \
+        c51 = _mm256_fmadd_ps(av, b1, c51);                                \
+    }
+
+    int64_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+        _mm_prefetch(reinterpret_cast<const char *>(b + 16 * 16), _MM_HINT_T0);
+        SDN_GEMM_STEP(0)
+        SDN_GEMM_STEP(1)
+        SDN_GEMM_STEP(2)
+        SDN_GEMM_STEP(3)
+        a += 4 * 6;
+        b += 4 * 16;
+    }
+    for (; k < kc; ++k) {
+        SDN_GEMM_STEP(0)
+        a += 6;
+        b += 16;
+    }
+#undef SDN_GEMM_STEP
+
+    if (tile.m == MR && tile.n == NR) {
+        epilogue_row(c + 0 * ldc, c00, c01, 0, tile);
+        epilogue_row(c + 1 * ldc, c10, c11, 1, tile);
+        epilogue_row(c + 2 * ldc, c20, c21, 2, tile);
+        epilogue_row(c + 3 * ldc, c30, c31, 3, tile);
+        epilogue_row(c + 4 * ldc, c40, c41, 4, tile);
+        epilogue_row(c + 5 * ldc, c50, c51, 5, tile);
+        return;
+    }
+    alignas(32) float sums[MR * NR];
+    _mm256_store_ps(sums + 0 * 16, c00), _mm256_store_ps(sums + 0 * 16 + 8, c01);
+    _mm256_store_ps(sums + 1 * 16, c10), _mm256_store_ps(sums + 1 * 16 + 8, c11);
+    _mm256_store_ps(sums + 2 * 16, c20), _mm256_store_ps(sums + 2 * 16 + 8, c21);
+    _mm256_store_ps(sums + 3 * 16, c30), _mm256_store_ps(sums + 3 * 16 + 8, c31);
+    _mm256_store_ps(sums + 4 * 16, c40), _mm256_store_ps(sums + 4 * 16 + 8, c41);
+    _mm256_store_ps(sums + 5 * 16, c50), _mm256_store_ps(sums + 5 * 16 + 8, c51);
+    epilogue_partial(c, ldc, sums, tile);
+}
+
+// Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into MR-row panels: 8 k-columns of 6 rows at a time are
+// loaded (widened), transposed in registers, and stored as 8 groups of 6 (a 4 + 2 float store, so
+// nothing is written past the group: panels of one buffer may be packed by different threads).
+void gemm_pack_a(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+    for (int64_t p = 0; p * MR < mc; ++p) {
+        float * d = dst + p * kc * MR;
+        const int64_t rows = std::min<int64_t>(MR, mc - p * MR);
+        const int64_t row0 = (m0 + p * MR) * lda + k0; // element index of (first row, k0)
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) {
+            __m256 r[8];
+            for (int64_t i = 0; i < 8; ++i) r[i] = i < rows ? load8(A, dtype, row0 + i * lda + k) : _mm256_setzero_ps();
+            transpose8(r);
+            for (int64_t j = 0; j < 8; ++j) {
+                float * g = d + (k + j) * MR;
+                _mm_storeu_ps(g, _mm256_castps256_ps128(r[j]));
+                _mm_storel_pi(reinterpret_cast<__m64 *>(g + 4), _mm256_extractf128_ps(r[j], 1));
+            }
+        }
+        for (; k < kc; ++k)
+            for (int64_t i = 0; i < MR; ++i) d[k * MR + i] = i < rows ? load1(A, dtype, row0 + i * lda + k) : 0.0f;
+    }
+}
+
+// k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into NR-column panels. Non-transposed B: each k
+// row of a panel is 16 contiguous elements (two widening loads). Transposed B (a linear's weight,
+// [N, K]): each panel column is a contiguous run along k, so 8 k x 8 n blocks are transposed in registers.
+void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst) {
+    for (int64_t p = 0; p * NR < nc; ++p) {
+        float * d = dst + p * kc * NR;
+        const int64_t cols = std::min<int64_t>(NR, nc - p * NR);
+        const int64_t col0 = n0 + p * NR;
+        if (!B.trans) {
+            for (int64_t k = 0; k < kc; ++k) {
+                const int64_t at = (k0 + k) * B.ld + col0;
+                __m256 v0, v1;
+                if (cols == NR) {
+                    v0 = load8(B.data, B.dtype, at);
+                    v1 = load8(B.data, B.dtype, at + 8);
+                } else {
+                    v0 = cols >= 8 ? load8(B.data, B.dtype, at) : load_partial(B.data, B.dtype, at, cols);
+                    v1 = cols > 8 ? load_partial(B.data, B.dtype, at + 8, cols - 8) : _mm256_setzero_ps();
+                }
+                _mm256_storeu_ps(d + k * NR, v0);
+                _mm256_storeu_ps(d + k * NR + 8, v1);
+            }
+            continue;
+        }
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) {
+            for (int64_t half = 0; half < 2; ++half) {
+                __m256 r[8];
+                for (int64_t j = 0; j < 8; ++j) {
+                    const int64_t c = half * 8 + j;
+                    r[j] = c < cols ? load8(B.data, B.dtype, (col0 + c) * B.ld + k0 + k) : _mm256_setzero_ps();
+                }
+                transpose8(r);
+                for (int64_t i = 0; i < 8; ++i) _mm256_storeu_ps(d + (k + i) * NR + half * 8, r[i]);
+            }
+        }
+        for (; k < kc; ++k)
+            for (int64_t c = 0; c < NR; ++c) d[k * NR + c] = c < cols ? load1(B.data, B.dtype, (col0 + c) * B.ld + k0 + k) : 0.0f;
+    }
+}
+
+} // namespace sdn::x86
