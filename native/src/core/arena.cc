@@ -40,6 +40,8 @@ void note_alloc(size_t bytes) {
 
 } // namespace
 
+int64_t arena_block_bytes(int64_t bytes) { return bytes <= 0 ? 0 : static_cast<int64_t>(size_class(static_cast<size_t>(bytes))); }
+
 void * arena_alloc(size_t bytes) {
     const size_t cls = size_class(bytes == 0 ? 1 : bytes);
     {

@@ -13,6 +13,8 @@ namespace sdn {
 // Returns 64-byte aligned memory of at least `bytes`; throws sdn::Error(OUT_OF_MEMORY) on failure.
 void * arena_alloc(size_t bytes);
 void arena_free(void * ptr, size_t bytes);
+// Bytes the arena hands out (and counts) for a request of `bytes`: its size-class rounding; 0 for 0.
+int64_t arena_block_bytes(int64_t bytes);
 // Frees cached blocks back to the system (after a run, or under memory pressure).
 void arena_trim();
 

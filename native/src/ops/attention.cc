@@ -8,23 +8,12 @@
 #include "../core/error.h"
 #include "attention.h"
 #include "attention_flash.h"
+#include "gemm.h"
+#include "../core/arena.h"
 
 namespace sdn {
 
 namespace {
-
-// The bytes the arena hands out for a request: it rounds to size classes (64-byte steps up to 64 KiB,
-// then 1/16 of the next power of two). Mirrors size_class() in core/arena.cc; the peak-bytes tests
-// (test/native/ops/attention.test.ts) fail if the two drift apart.
-int64_t arena_block_bytes(int64_t bytes) {
-    if (bytes <= 0) return 0; // Buffer<T>(0) does not allocate
-    const uint64_t b = static_cast<uint64_t>(bytes);
-    if (b <= 65536) return static_cast<int64_t>((b + 63) & ~uint64_t(63));
-    uint64_t p = 65536;
-    while (p < b) p <<= 1;
-    const uint64_t step = p / 16;
-    return static_cast<int64_t>((b + step - 1) / step * step);
-}
 
 std::string mib(int64_t bytes) {
     char text[32];
@@ -70,13 +59,15 @@ int64_t attention_extra_bytes(AttentionMode mode, const AttentionShape & s, cons
     check_shape(s);
     const int64_t f = sizeof(float);
     switch (mode) {
-        // naive and sliced count their score buffers only: gemm() and softmax_rows() take no arena
-        // memory today. If the GEMM ever packs into arena buffers, add its workspace here (the
-        // peak-bytes tests will say so).
-        case AttentionMode::Naive: return arena_block_bytes(s.B * s.H * s.Tq * s.Tk * f);
+        // naive and sliced: their score buffer, plus the larger packing buffer of their two GEMMs
+        // (S = q k^T, then P v), which the GEMM takes from the arena while the scores are alive.
+        case AttentionMode::Naive:
+            return arena_block_bytes(s.B * s.H * s.Tq * s.Tk * f) +
+                   std::max(gemm_workspace_bytes(s.Tq, s.Tk, s.D), gemm_workspace_bytes(s.Tq, s.D, s.Tk));
         case AttentionMode::Sliced: {
             const AttentionSlicing slicing = attention_slicing(s, options);
-            return arena_block_bytes(slicing.heads * slicing.rows * s.Tk * f);
+            return arena_block_bytes(slicing.heads * slicing.rows * s.Tk * f) +
+                   std::max(gemm_workspace_bytes(slicing.rows, s.Tk, s.D), gemm_workspace_bytes(slicing.rows, s.D, s.Tk));
         }
         case AttentionMode::Flash: {
             const FlashTiling t = flash_tiling(s);

@@ -372,6 +372,12 @@ static void gemm_k0(int64_t M, int64_t N, float * C, int64_t ldc, const float * 
         }
 }
 
+int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K) {
+    using namespace gemm_detail;
+    if (M <= 0 || N <= 0 || K <= 0 || M <= MC) return 0; // mirrors gemm() below
+    return arena_block_bytes(packed_floats(N, NR, k_slice(N, K)) * static_cast<int64_t>(sizeof(float)));
+}
+
 void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
           const float * bias, bool accumulate) {
     using namespace gemm_detail;

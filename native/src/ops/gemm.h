@@ -46,6 +46,10 @@ PackedWeight gemm_pack_weight(int64_t N, int64_t K, const MatB & B);
 void gemm_packed(int64_t M, const float * A, int64_t lda, const PackedWeight & B, float * C, int64_t ldc,
                  const float * bias, bool accumulate);
 
+// Activation-arena bytes one gemm() call of this shape holds while it runs (its B packing buffer;
+// 0 when B is packed block by block into per-thread scratch). For memory estimates.
+int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K);
+
 // The specification: three loops, double accumulation, no threads.
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
                 const float * bias, bool accumulate);

@@ -33,6 +33,13 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
   throw new Error('expected a rejection');
 }
 
+
+/** The estimate is the scores' bytes plus the GEMM's packing buffer (a few MiB at most at these shapes). */
+function expectScoresPlusPacking(estimate: number, scoresBytes: number): void {
+  expect(estimate).toBeGreaterThanOrEqual(scoresBytes);
+  expect(estimate - scoresBytes).toBeLessThan(4 << 20);
+}
+
 describe('attention: the fixture (q, k, v [1, 2, 1024, 40], out computed in float64)', () => {
   const fixture = readSafetensors(fileURLToPath(new URL('../../fixtures/expected/attention.safetensors', import.meta.url)));
   const [q, k, v, expected] = ['q', 'k', 'v', 'out'].map((name) => f32Tensor(fixture, name));
@@ -137,12 +144,12 @@ describe('attention sliced: slices of heads and of query rows', () => {
   it('slices like diffusers: H/2 heads by default, then query blocks within the byte budget', () => {
     const sd = (T: number): AttentionShape => ({ B: 2, H: 8, Tq: T, Tk: T, D: 40 });
     // 1024 tokens: 4 heads x 1024 x 1024 floats = 16 MiB, under the 64 MiB default budget.
-    expect(attentionExtraBytes('sliced', sd(1024))).toBe(16 << 20);
+    expectScoresPlusPacking(attentionExtraBytes('sliced', sd(1024)), 16 << 20);
     // 4096 tokens: one head (64 MiB) fills the budget.
-    expect(attentionExtraBytes('sliced', sd(4096))).toBe(64 << 20);
+    expectScoresPlusPacking(attentionExtraBytes('sliced', sd(4096)), 64 << 20);
     // 16384 tokens: one head is 1 GiB, so blocks of 1024 query rows (64 MiB).
-    expect(attentionExtraBytes('sliced', sd(16384))).toBe(64 << 20);
-    expect(attentionExtraBytes('sliced', sd(16384), { sliceBytes: 16 << 20 })).toBe(16 << 20);
+    expectScoresPlusPacking(attentionExtraBytes('sliced', sd(16384)), 64 << 20);
+    expectScoresPlusPacking(attentionExtraBytes('sliced', sd(16384), { sliceBytes: 16 << 20 }), 16 << 20);
   });
 });
 
@@ -165,8 +172,8 @@ describe('attention: working memory (arena peak) equals the prediction', () => {
   });
 
   it('naive needs B*H*Tq*Tk*4 bytes; at 16384 tokens (SD 1.5 at 1024x1024) that is 16 GiB (17.2 GB)', () => {
-    expect(attentionExtraBytes('naive', { B: 2, H: 8, Tq: 4096, Tk: 4096, D: 40 })).toBe(2 ** 30);
-    expect(attentionExtraBytes('naive', { B: 2, H: 8, Tq: 16384, Tk: 16384, D: 40 })).toBe(2 ** 34);
+    expectScoresPlusPacking(attentionExtraBytes('naive', { B: 2, H: 8, Tq: 4096, Tk: 4096, D: 40 }), 2 ** 30);
+    expectScoresPlusPacking(attentionExtraBytes('naive', { B: 2, H: 8, Tq: 16384, Tk: 16384, D: 40 }), 2 ** 34);
   });
 
   it('flash at 4096 tokens measures > 100x less than naive and does not grow with tokens', async () => {
@@ -175,7 +182,7 @@ describe('attention: working memory (arena peak) equals the prediction', () => {
     const naive = await attention('naive', q, k, v, shape);
     const flash = await attention('flash', q, k, v, shape);
     expect(relativeError(flash.out, naive.out)).toBeLessThan(TOLERANCE);
-    expect(naive.peakBytes).toBe(4096 * 4096 * 4);
+    expectScoresPlusPacking(naive.peakBytes, 4096 * 4096 * 4);
     expect(flash.peakBytes).toBeGreaterThan(0);
     expect(flash.peakBytes * 100).toBeLessThan(naive.peakBytes);
     const sd = (T: number): AttentionShape => ({ B: 2, H: 8, Tq: T, Tk: T, D: 40 });
