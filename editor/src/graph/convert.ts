@@ -5,6 +5,7 @@
  */
 import type { ExecutionGraph, Link, SavedEdge, SavedNode, SavedWorkflow } from '../api/types.ts';
 import { defaultWidgetValue, isWidgetInput, type Catalog } from './catalog.ts';
+import { socketColor } from './connection.ts';
 import type { EdgeData, FlowEdge, FlowNode, GraphDoc, NodeData, SeedControl } from './types.ts';
 
 /** React Flow's node type for every latentflow node (the component looks the node type up in the catalog). */
@@ -32,6 +33,7 @@ export function makeEdge(source: string, output: number, target: string, input: 
     target,
     targetHandle: input,
     data: { socketType } satisfies EdgeData,
+    style: { stroke: socketColor(socketType) },
   };
 }
 

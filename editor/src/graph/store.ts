@@ -36,6 +36,9 @@ export interface GraphState extends GraphDoc, DocumentMeta {
   connectionProblem(connection: Connection | FlowEdge): string | null;
   /** Adds the link (replacing any link into the same input); returns the refusal reason or null. */
   connect(connection: Connection): string | null;
+  /** Moves an existing link's end (dragged from one input to another); refusal reason or null. */
+  reconnect(edgeId: string, connection: Connection): string | null;
+  deleteEdges(ids: string[]): void;
   addNode(nodeType: string, position: { x: number; y: number }): string;
   setWidget(nodeId: string, input: string, value: unknown): void;
   setWidgets(changes: Array<{ nodeId: string; input: string; value: unknown }>, coalesceKey?: string): void;
@@ -111,7 +114,7 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         const refreshed = edges.map((e) => {
           if (e.data?.socketType && e.data.socketType !== '*') return e;
           const t = edgeSocketType(catalog, typeOf.get(e.source), Number(e.sourceHandle ?? 0), typeOf.get(e.target), e.targetHandle ?? '');
-          return { ...e, data: { socketType: t } };
+          return makeEdge(e.source, Number(e.sourceHandle ?? 0), e.target, e.targetHandle ?? '', t);
         });
         set({ catalog, edges: refreshed });
       },
@@ -155,6 +158,27 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         const edges = [...get().edges.filter((e) => e.id !== edge.id), edge];
         edit({ edges });
         return null;
+      },
+
+      reconnect(edgeId, connection) {
+        const state = get();
+        const old = state.edges.find((e) => e.id === edgeId);
+        if (!old) return state.connect(connection);
+        const without = state.edges.filter((e) => e.id !== edgeId);
+        set({ edges: without });
+        const problem = get().connectionProblem(connection);
+        set({ edges: state.edges });
+        if (problem) return problem;
+        const sockets = socketsOf(connection)!;
+        const edge = makeEdge(sockets.source.id, sockets.output, sockets.target.id, connection.targetHandle!, sockets.sourceType!);
+        edit({ edges: [...without.filter((e) => e.id !== edge.id), edge] });
+        return null;
+      },
+
+      deleteEdges(list) {
+        const ids = new Set(list);
+        const edges = get().edges.filter((e) => !ids.has(e.id));
+        if (edges.length !== get().edges.length) edit({ edges });
       },
 
       addNode(nodeType, position) {
