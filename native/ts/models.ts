@@ -1,7 +1,254 @@
-/** The models family of the native engine (see native/src/binding/binding_models.cc). */
+/**
+ * The models family of the native engine (see native/src/binding/binding_models.cc): load an SD 1.x
+ * checkpoint (diffusers folder or single file) and run its text encoder, UNet and VAE. Every heavy
+ * call runs on a worker thread and returns a Promise; a CancelToken stops a run between blocks (the
+ * Promise then rejects with code "SDN_STATUS_CANCELLED").
+ *
+ * @example
+ *   const model = await loadModel('models/diffusers/shapes-sd', { weights: 'f32' });
+ *   const context = await encodeText(model, ids);                        // [B, 77, hidden]
+ *   const eps = await unetForward(model, latent, [2, 4, 8, 8], new Float32Array([999, 999]), context);
+ *   const image = await vaeDecode(model, latentOverScaling, [1, 4, 8, 8]); // [1, 3, 64, 64]
+ *   model.dispose();
+ */
 import { addon } from './core.ts';
 
+/** An opaque engine handle (a type-tagged N-API external). */
+type NativeHandle = { readonly __nativeHandle: unique symbol };
+
+export type WeightsDType = 'f32' | 'f16';
+export type AttentionModeName = 'naive' | 'sliced' | 'flash';
+/** [batch, channels, height, width] */
+export type Shape4 = readonly [number, number, number, number];
+
+export interface CLIPConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  intermediateSize: number;
+  maxPositionEmbeddings: number;
+  layerNormEps: number;
+  hiddenAct: 'quick_gelu' | 'gelu';
+}
+
+export interface UNetConfig {
+  inChannels: number;
+  outChannels: number;
+  blockOutChannels: number[];
+  downBlockTypes: string[];
+  upBlockTypes: string[];
+  layersPerBlock: number;
+  /** Heads per block (SD 1.x: 8 everywhere). */
+  numAttentionHeads: number[];
+  crossAttentionDim: number;
+  normNumGroups: number;
+  normEps: number;
+  useLinearProjection: boolean;
+  transformerLayersPerBlock: number;
+  flipSinToCos: boolean;
+  freqShift: number;
+  sampleSize: number;
+}
+
+export interface VAEConfig {
+  inChannels: number;
+  outChannels: number;
+  latentChannels: number;
+  blockOutChannels: number[];
+  layersPerBlock: number;
+  normNumGroups: number;
+  /** Latents are divided by this before vaeDecode (and multiplied after vaeEncode). */
+  scalingFactor: number;
+  sampleSize: number;
+  /** Image size / latent size (8 for SD 1.x). */
+  downscaleFactor: number;
+}
+
+export interface ModelInfo {
+  /** The folder or file loaded. */
+  source: string;
+  layout: 'diffusers' | 'single-file';
+  weights: WeightsDType;
+  clip: CLIPConfig;
+  unet: UNetConfig;
+  vae: VAEConfig;
+  /** The diffusers folder's tokenizer/ ("" for single files: use the default CLIP tokenizer). */
+  tokenizerDir: string;
+  /** scheduler/scheduler_config.json, parsed (null when absent). */
+  schedulerConfig: Record<string, unknown> | null;
+  /** Bytes of each network's weights (owned or mmap'd). */
+  weightBytes: { clip: number; unet: number; vae: number };
+}
+
 /** Raw addon functions of this family. */
-export interface ModelsAddon {}
+export interface ModelsAddon {
+  modelLoad(path: string, weights: WeightsDType): Promise<NativeHandle>;
+  modelDispose(model: NativeHandle): void;
+  modelInfo(model: NativeHandle): Omit<ModelInfo, 'schedulerConfig'> & { schedulerConfigJson: string };
+  modelEncodeText(
+    model: NativeHandle,
+    ids: Int32Array,
+    tokensPerPrompt: number,
+    clipSkip: number,
+    finalLayerNorm: boolean,
+    cancel: NativeHandle | null,
+  ): Promise<Float32Array>;
+  modelUnetForward(
+    model: NativeHandle,
+    latent: Float32Array,
+    shape: Shape4,
+    timesteps: Float32Array,
+    context: Float32Array,
+    attention: AttentionModeName,
+    cancel: NativeHandle | null,
+  ): Promise<Float32Array>;
+  modelVaeDecode(
+    model: NativeHandle,
+    latent: Float32Array,
+    shape: Shape4,
+    attention: AttentionModeName,
+    cancel: NativeHandle | null,
+  ): Promise<Float32Array>;
+  modelVaeEncode(
+    model: NativeHandle,
+    image: Float32Array,
+    shape: Shape4,
+    attention: AttentionModeName,
+    cancel: NativeHandle | null,
+  ): Promise<{ mean: Float32Array; logvar: Float32Array }>;
+  cancelTokenCreate(): NativeHandle;
+  cancelTokenCancel(token: NativeHandle): void;
+  cancelTokenIsCancelled(token: NativeHandle): boolean;
+}
 
 export const modelsAddon = addon as unknown as ModelsAddon;
+
+/**
+ * Stops a running native call between blocks. One token may be passed to several calls; once
+ * cancelled it stays cancelled (make a new one for the next run).
+ *
+ * @example
+ *   const token = new CancelToken();
+ *   const run = unetForward(model, latent, shape, t, context, { cancel: token });
+ *   token.cancel(); // run rejects with code "SDN_STATUS_CANCELLED"
+ */
+export class CancelToken {
+  /** @internal */ readonly handle: NativeHandle = modelsAddon.cancelTokenCreate();
+
+  cancel(): void {
+    modelsAddon.cancelTokenCancel(this.handle);
+  }
+
+  get cancelled(): boolean {
+    return modelsAddon.cancelTokenIsCancelled(this.handle);
+  }
+}
+
+/**
+ * A loaded SD 1.x model (text encoder, UNet, VAE). Its weights are freed when it is garbage
+ * collected or, sooner, by dispose() (a run in progress keeps them until it finishes).
+ */
+export class ModelHandle {
+  readonly info: ModelInfo;
+  #handle: NativeHandle | null;
+
+  /** @internal use loadModel */
+  constructor(handle: NativeHandle) {
+    this.#handle = handle;
+    const { schedulerConfigJson, ...rest } = modelsAddon.modelInfo(handle);
+    this.info = { ...rest, schedulerConfig: schedulerConfigJson ? (JSON.parse(schedulerConfigJson) as Record<string, unknown>) : null };
+  }
+
+  /** @internal */
+  get handle(): NativeHandle {
+    if (!this.#handle) throw Object.assign(new Error('the model was disposed; load it again'), { code: 'SDN_STATUS_BAD_ARGUMENT' });
+    return this.#handle;
+  }
+
+  get disposed(): boolean {
+    return this.#handle === null;
+  }
+
+  dispose(): void {
+    if (this.#handle) modelsAddon.modelDispose(this.#handle);
+    this.#handle = null;
+  }
+}
+
+export interface RunOptions {
+  /** Attention kernel of every attention layer (default 'naive'). */
+  attention?: AttentionModeName;
+  cancel?: CancelToken;
+}
+
+/** Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint. */
+export async function loadModel(path: string, options: { weights?: WeightsDType } = {}): Promise<ModelHandle> {
+  return new ModelHandle(await modelsAddon.modelLoad(path, options.weights ?? 'f32'));
+}
+
+/**
+ * Runs the text encoder on token ids (B prompts x 77 tokens, as the tokenizer pads them).
+ * clipSkip 1 (default) is the last layer, 2 the penultimate ("clip skip 2"), ...; finalLayerNorm
+ * (default true) applies the final layer norm to that layer's output, as diffusers, A1111 and
+ * ComfyUI do. Returns [B, 77, hidden].
+ */
+export async function encodeText(
+  model: ModelHandle,
+  ids: Int32Array,
+  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken } = {},
+): Promise<Float32Array> {
+  const tokens = model.info.clip.maxPositionEmbeddings;
+  return modelsAddon.modelEncodeText(
+    model.handle,
+    ids,
+    tokens,
+    options.clipSkip ?? 1,
+    options.finalLayerNorm ?? true,
+    options.cancel?.handle ?? null,
+  );
+}
+
+/**
+ * One UNet evaluation: latent [B, 4, H, W], one timestep per batch element, context [B, 77, ctx]
+ * (the text encoding of each latent's prompt). Returns the noise prediction [B, 4, H, W].
+ */
+export async function unetForward(
+  model: ModelHandle,
+  latent: Float32Array,
+  shape: Shape4,
+  timesteps: Float32Array,
+  context: Float32Array,
+  options: RunOptions = {},
+): Promise<Float32Array> {
+  return modelsAddon.modelUnetForward(
+    model.handle,
+    latent,
+    shape,
+    timesteps,
+    context,
+    options.attention ?? 'naive',
+    options.cancel?.handle ?? null,
+  );
+}
+
+/**
+ * Decodes raw latents [B, 4, h, w] (divide sampled latents by info.vae.scalingFactor first) into an
+ * image [B, 3, 8h, 8w], roughly in [-1, 1].
+ */
+export async function vaeDecode(model: ModelHandle, latent: Float32Array, shape: Shape4, options: RunOptions = {}): Promise<Float32Array> {
+  return modelsAddon.modelVaeDecode(model.handle, latent, shape, options.attention ?? 'naive', options.cancel?.handle ?? null);
+}
+
+/**
+ * Encodes an image [B, 3, H, W] in [-1, 1] into the latent distribution: mean and logvar (clamped to
+ * [-30, 20]), each [B, 4, H/8, W/8]. Multiply a sample by info.vae.scalingFactor for the sampler.
+ */
+export async function vaeEncode(
+  model: ModelHandle,
+  image: Float32Array,
+  shape: Shape4,
+  options: RunOptions = {},
+): Promise<{ mean: Float32Array; logvar: Float32Array }> {
+  return modelsAddon.modelVaeEncode(model.handle, image, shape, options.attention ?? 'naive', options.cancel?.handle ?? null);
+}

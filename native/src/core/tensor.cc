@@ -93,7 +93,8 @@ Tensor Tensor::empty(const Shape & shape, DType dtype) {
     t.shape = shape;
     t.strides = contiguous_strides(shape);
     size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-    auto block = std::make_shared<ArenaBlock>(ArenaBlock{arena_alloc(bytes), bytes});
+    // new, not make_shared(ArenaBlock{...}): a temporary block's destructor would free the memory.
+    std::shared_ptr<ArenaBlock> block(new ArenaBlock{arena_alloc(bytes), bytes});
     t.data = block->ptr;
     t.owner = block;
     t.storage = Storage::Arena;
@@ -116,7 +117,7 @@ Tensor Tensor::empty_weights(const Shape & shape, DType dtype) {
     void * p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
     require(p != nullptr, SDN_STATUS_OUT_OF_MEMORY, "out of memory allocating " + std::to_string(bytes >> 20) + " MiB of weights");
     weights_bytes_add(static_cast<int64_t>(bytes));
-    auto block = std::make_shared<WeightBlock>(WeightBlock{p, bytes});
+    std::shared_ptr<WeightBlock> block(new WeightBlock{p, bytes}); // no temporary: its destructor would free p
     t.data = p;
     t.owner = block;
     t.storage = Storage::Weights;

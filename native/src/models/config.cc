@@ -133,6 +133,19 @@ UNetConfig unet_config_from_json(const JsonValue & j, const std::string & what) 
     require(get_string(j, "resnet_time_scale_shift", "default", what) == "default", SDN_STATUS_BAD_FORMAT,
             what + ": resnet_time_scale_shift other than \"default\" is not supported");
     require(get_string(j, "act_fn", "silu", what) == "silu", SDN_STATUS_BAD_FORMAT, what + ": act_fn other than \"silu\" is not supported");
+    // Settings SD 1.x never changes; anything else would silently compute another network.
+    require(get_int(j, "conv_in_kernel", 3, what) == 3 && get_int(j, "conv_out_kernel", 3, what) == 3, SDN_STATUS_BAD_FORMAT,
+            what + ": conv_in_kernel/conv_out_kernel other than 3 are not supported");
+    require(get_int(j, "downsample_padding", 1, what) == 1, SDN_STATUS_BAD_FORMAT, what + ": downsample_padding other than 1 is not supported");
+    require(get_float(j, "mid_block_scale_factor", 1.0f, what) == 1.0f && get_float(j, "resnet_out_scale_factor", 1.0f, what) == 1.0f,
+            SDN_STATUS_BAD_FORMAT, what + ": mid_block_scale_factor/resnet_out_scale_factor other than 1 are not supported");
+    require(get_string(j, "time_embedding_type", "positional", what) == "positional", SDN_STATUS_BAD_FORMAT,
+            what + ": time_embedding_type other than \"positional\" is not supported");
+    require(get_string(j, "attention_type", "default", what) == "default", SDN_STATUS_BAD_FORMAT,
+            what + ": attention_type other than \"default\" is not supported");
+    for (const char * key : {"center_input_sample", "time_embedding_dim", "time_embedding_act_fn", "timestep_post_act", "cross_attention_norm",
+                             "num_class_embeds", "reverse_transformer_layers_per_block", "mid_block_only_cross_attention", "resnet_skip_time_act"})
+        require_null_or_absent(j, key, what);
     return c;
 }
 
@@ -147,6 +160,17 @@ VAEConfig vae_config_from_json(const JsonValue & j, const std::string & what) {
     c.norm_num_groups = get_int(j, "norm_num_groups", c.norm_num_groups, what);
     c.scaling_factor = get_float(j, "scaling_factor", c.scaling_factor, what);
     c.sample_size = get_int(j, "sample_size", c.sample_size, what);
+    c.mid_block_add_attention = get_bool(j, "mid_block_add_attention", c.mid_block_add_attention, what);
+    c.use_quant_conv = get_bool(j, "use_quant_conv", c.use_quant_conv, what);
+    c.use_post_quant_conv = get_bool(j, "use_post_quant_conv", c.use_post_quant_conv, what);
+    const int n = static_cast<int>(c.block_out_channels.size());
+    require(n >= 1, SDN_STATUS_BAD_FORMAT, what + ": \"block_out_channels\" is empty");
+    for (const auto & t : get_strings(j, "down_block_types", std::vector<std::string>(n, "DownEncoderBlock2D"), what))
+        require(t == "DownEncoderBlock2D", SDN_STATUS_BAD_FORMAT, what + ": down block type \"" + t + "\" is not supported");
+    for (const auto & t : get_strings(j, "up_block_types", std::vector<std::string>(n, "UpDecoderBlock2D"), what))
+        require(t == "UpDecoderBlock2D", SDN_STATUS_BAD_FORMAT, what + ": up block type \"" + t + "\" is not supported");
+    require(get_string(j, "act_fn", "silu", what) == "silu", SDN_STATUS_BAD_FORMAT, what + ": act_fn other than \"silu\" is not supported");
+    require(get_string(j, "norm_type", "group", what) == "group", SDN_STATUS_BAD_FORMAT, what + ": norm_type other than \"group\" is not supported");
     return c;
 }
 

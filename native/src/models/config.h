@@ -51,6 +51,9 @@ struct VAEConfig {
     int norm_num_groups = 32;
     float scaling_factor = 0.18215f;
     int sample_size = 512;
+    bool mid_block_add_attention = true; // the mid blocks' single-head attention
+    bool use_quant_conv = true;          // encoder output -> moments through a 1x1 conv
+    bool use_post_quant_conv = true;     // latent -> decoder through a 1x1 conv
 };
 
 // Parse a diffusers/transformers config.json (`what` names the file in errors). Unknown keys are

@@ -1,0 +1,42 @@
+#include "attention_call.h"
+
+#include <cstring>
+
+#include "../../core/arena.h"
+#include "../../core/error.h"
+#include "../../ops/gemm.h"
+#include "../../ops/softmax.h"
+
+namespace sdn {
+
+// TODO(merge): the attention ops' dispatcher `attention(mode, ...)` lands with the attention issue;
+// switch this call to it then. Until then every mode runs the exact naive kernel (same results,
+// naive memory: B*H*Tq*Tk floats of scores).
+void attention_call(AttentionMode mode, const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
+                    const AttentionOperand & v, const AttentionOperand & out) {
+    (void)mode;
+    attention_naive(s, q, k, v, out);
+}
+
+void attention_causal_naive(const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
+                            const AttentionOperand & v, const AttentionOperand & out) {
+    require(s.Tq == s.Tk, SDN_STATUS_INTERNAL, "causal attention needs Tq == Tk");
+    Buffer<float> scores(static_cast<size_t>(s.Tq * s.Tk));
+    float * S = scores.data();
+    for (int64_t b = 0; b < s.B; ++b)
+        for (int64_t h = 0; h < s.H; ++h) {
+            const float * qp = q.data + b * q.stride_b + h * q.stride_h;
+            const float * kp = k.data + b * k.stride_b + h * k.stride_h;
+            const float * vp = v.data + b * v.stride_b + h * v.stride_h;
+            float * op = out.data + b * out.stride_b + h * out.stride_h;
+            gemm(s.Tq, s.Tk, s.D, qp, q.stride_t, MatB{kp, DType::F32, true, k.stride_t}, S, s.Tk, nullptr, false); // S = q k^T  [Tq, Tk]
+            for (int64_t i = 0; i < s.Tq; ++i) {
+                float * row = S + i * s.Tk;
+                softmax_rows(row, 1, i + 1, s.scale);                           // keys 0..i
+                std::memset(row + i + 1, 0, sizeof(float) * (s.Tk - i - 1));   // keys i+1..: probability 0
+            }
+            gemm(s.Tq, s.D, s.Tk, S, s.Tk, MatB{vp, DType::F32, false, v.stride_t}, op, out.stride_t, nullptr, false); // P v  [Tq, D]
+        }
+}
+
+} // namespace sdn

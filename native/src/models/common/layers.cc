@@ -1,0 +1,157 @@
+#include "layers.h"
+
+#include <cstring>
+
+#include "../../ops/activation.h"
+#include "../../ops/conv2d.h"
+#include "../../ops/gemm.h"
+#include "../../ops/norm.h"
+
+namespace sdn {
+
+void check_cancelled(const std::atomic<bool> * cancel, const std::string & where) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Error(SDN_STATUS_CANCELLED, "cancelled (" + where + ")");
+}
+
+// ---------------------------------------------------------------------------------------------- Linear
+
+Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t in, int64_t out, bool has_bias) {
+    Linear l;
+    l.in = in;
+    l.out = out;
+    const std::string name = prefix + ".weight";
+    const Tensor & w = ws.get(name);
+    const bool is_1x1 = w.shape == Shape{out, in, 1, 1};
+    l.weight = is_1x1 ? &w : &ws.get(name, Shape{out, in}); // the 2-D shape names the expectation on mismatch
+    if (has_bias) l.bias = ws.vec(prefix + ".bias", out);
+    return l;
+}
+
+void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) const {
+    gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate);
+}
+
+Tensor Linear::forward(const Tensor & x) const {
+    require(x.dim(-1) == in, SDN_STATUS_INTERNAL, "Linear: input " + shape_str(x.shape) + " does not end in " + std::to_string(in));
+    Shape shape = x.shape;
+    shape.back() = out;
+    Tensor y = Tensor::empty(shape);
+    forward(x.f32(), x.numel() / in, y.f32());
+    return y;
+}
+
+// ---------------------------------------------------------------------------------------------- Conv2d
+
+Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t cin, int64_t cout, int64_t kernel,
+                    int64_t stride, int64_t pad) {
+    Conv2d c;
+    c.cin = cin;
+    c.cout = cout;
+    c.kernel = kernel;
+    c.stride = stride;
+    c.pad = pad;
+    c.weight = &ws.get(prefix + ".weight", Shape{cout, cin, kernel, kernel});
+    c.bias = ws.vec(prefix + ".bias", cout);
+    return c;
+}
+
+Tensor Conv2d::forward(const Tensor & x, const Tensor * residual) const {
+    require(x.rank() == 4 && x.dim(1) == cin, SDN_STATUS_INTERNAL, "Conv2d: input " + shape_str(x.shape) + " has not " + std::to_string(cin) + " channels");
+    const Conv2dShape s{x.dim(0), cin, x.dim(2), x.dim(3), cout, kernel, kernel, stride, pad};
+    Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
+    if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
+    conv2d(s, x.f32(), *weight, bias, residual ? residual->f32() : nullptr, y.f32());
+    return y;
+}
+
+// ------------------------------------------------------------------------------------------- GroupNorm
+
+GroupNorm GroupNorm::load(const WeightStore & ws, const std::string & prefix, int64_t channels, int64_t groups, float eps) {
+    require(groups > 0 && channels % groups == 0, SDN_STATUS_BAD_FORMAT,
+            prefix + ": " + std::to_string(channels) + " channels cannot be split into " + std::to_string(groups) + " groups (norm_num_groups)");
+    GroupNorm g;
+    g.channels = channels;
+    g.groups = groups;
+    g.eps = eps;
+    g.gamma = ws.vec(prefix + ".weight", channels);
+    g.beta = ws.vec(prefix + ".bias", channels);
+    return g;
+}
+
+Tensor GroupNorm::forward(const Tensor & x, bool then_silu) const {
+    require(x.rank() >= 2 && x.dim(1) == channels, SDN_STATUS_INTERNAL, "GroupNorm: input " + shape_str(x.shape));
+    Tensor y = Tensor::empty(x.shape);
+    const int64_t B = x.dim(0), S = x.numel() / (B * channels);
+    group_norm(x.f32(), y.f32(), B, channels, S, groups, gamma, beta, eps, then_silu);
+    return y;
+}
+
+// ------------------------------------------------------------------------------------------- LayerNorm
+
+LayerNorm LayerNorm::load(const WeightStore & ws, const std::string & prefix, int64_t dim, float eps) {
+    LayerNorm l;
+    l.dim = dim;
+    l.eps = eps;
+    l.gamma = ws.vec(prefix + ".weight", dim);
+    l.beta = ws.vec(prefix + ".bias", dim);
+    return l;
+}
+
+Tensor LayerNorm::forward(const Tensor & x) const {
+    require(x.dim(-1) == dim, SDN_STATUS_INTERNAL, "LayerNorm: input " + shape_str(x.shape));
+    Tensor y = Tensor::empty(x.shape);
+    layer_norm(x.f32(), y.f32(), x.numel() / dim, dim, gamma, beta, eps);
+    return y;
+}
+
+// ------------------------------------------------------------------------------------------ reshaping
+
+Tensor transpose_channels_last(const Tensor & x) {
+    const int64_t B = x.dim(0), C = x.dim(1), S = x.numel() / (B * C);
+    Tensor y = Tensor::empty({B, S, C});
+    const float * xp = x.f32();
+    float * yp = y.f32();
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c) {
+            const float * src = xp + (b * C + c) * S;
+            float * dst = yp + b * S * C + c;
+            for (int64_t s = 0; s < S; ++s) dst[s * C] = src[s];
+        }
+    return y;
+}
+
+Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residual) {
+    const int64_t B = residual.dim(0), C = residual.dim(1), S = residual.numel() / (B * C);
+    require(tokens.numel() == residual.numel() && tokens.dim(-1) == C, SDN_STATUS_INTERNAL,
+            "transpose_channels_first_add: " + shape_str(tokens.shape) + " vs " + shape_str(residual.shape));
+    Tensor y = Tensor::empty(residual.shape);
+    const float * tp = tokens.f32();
+    const float * rp = residual.f32();
+    float * yp = y.f32();
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c) {
+            const float * src = tp + b * S * C + c;
+            const int64_t o = (b * C + c) * S;
+            for (int64_t s = 0; s < S; ++s) yp[o + s] = src[s * C] + rp[o + s];
+        }
+    return y;
+}
+
+Tensor pad_bottom_right(const Tensor & x) {
+    const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+    Tensor y = Tensor::empty({B, C, H + 1, W + 1});
+    const float * xp = x.f32();
+    float * yp = y.f32();
+    for (int64_t bc = 0; bc < B * C; ++bc) {
+        for (int64_t h = 0; h < H; ++h) {
+            std::memcpy(yp + (bc * (H + 1) + h) * (W + 1), xp + (bc * H + h) * W, sizeof(float) * W);
+            yp[(bc * (H + 1) + h) * (W + 1) + W] = 0.0f;
+        }
+        std::memset(yp + (bc * (H + 1) + H) * (W + 1), 0, sizeof(float) * (W + 1));
+    }
+    return y;
+}
+
+void silu_inplace(Tensor & x) { silu(x.f32(), x.f32(), x.numel()); }
+
+} // namespace sdn

@@ -1,0 +1,89 @@
+// layers.h — the building blocks every network is made of (Linear, Conv2d, GroupNorm, LayerNorm),
+// bound to their weights once, when a model is constructed.
+//
+// `load` looks each weight up by its checkpoint name and checks its shape against the configuration,
+// so a wrong or truncated checkpoint fails while loading (MISSING_TENSOR / BAD_SHAPE naming the tensor),
+// never in the middle of a forward pass. The layers keep pointers into the WeightStore: the store must
+// outlive them (the model classes hold a shared_ptr to it).
+//
+// Memory: every `forward` returns a new activation from the arena (Tensor::empty) and frees nothing
+// itself; callers drop their inputs as soon as they are dead, so the arena's peak is the working set.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "../../core/tensor.h"
+#include "../../io/weights.h"
+
+namespace sdn {
+
+// Throws SDN_STATUS_CANCELLED when the caller's flag (may be null) is set. `where` names the step.
+void check_cancelled(const std::atomic<bool> * cancel, const std::string & where);
+
+// y = x W^T + b, a PyTorch nn.Linear. The weight is [out, in] (f32 or f16, widened in the GEMM
+// packing); a 1x1 convolution's [out, in, 1, 1] weight is accepted too (same bytes).
+struct Linear {
+    const Tensor * weight = nullptr;
+    const float * bias = nullptr; // [out] or null
+    int64_t in = 0, out = 0;
+
+    static Linear load(const WeightStore & ws, const std::string & prefix, int64_t in, int64_t out, bool has_bias);
+
+    // x: [M, in] -> y: [M, out]; accumulate = true adds to y (a fused residual add).
+    void forward(const float * x, int64_t M, float * y, bool accumulate = false) const;
+    // x: [..., in] -> [..., out]
+    Tensor forward(const Tensor & x) const;
+};
+
+// A PyTorch nn.Conv2d (square kernel, groups 1): weight [cout, cin, k, k], bias [cout].
+struct Conv2d {
+    const Tensor * weight = nullptr;
+    const float * bias = nullptr;
+    int64_t cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
+
+    static Conv2d load(const WeightStore & ws, const std::string & prefix, int64_t cin, int64_t cout, int64_t kernel,
+                       int64_t stride, int64_t pad);
+
+    // x: [B, cin, H, W] -> [B, cout, Ho, Wo]; `residual` (shape of the output, may be null) is added.
+    Tensor forward(const Tensor & x, const Tensor * residual = nullptr) const;
+};
+
+// A PyTorch nn.GroupNorm with affine weights, optionally followed by SiLU (fused).
+struct GroupNorm {
+    const float * gamma = nullptr;
+    const float * beta = nullptr;
+    int64_t channels = 0, groups = 1;
+    float eps = 1e-5f;
+
+    static GroupNorm load(const WeightStore & ws, const std::string & prefix, int64_t channels, int64_t groups, float eps);
+
+    // x: [B, C, ...] -> same shape
+    Tensor forward(const Tensor & x, bool then_silu) const;
+};
+
+// A PyTorch nn.LayerNorm over the last dimension, with affine weights.
+struct LayerNorm {
+    const float * gamma = nullptr;
+    const float * beta = nullptr;
+    int64_t dim = 0;
+    float eps = 1e-5f;
+
+    static LayerNorm load(const WeightStore & ws, const std::string & prefix, int64_t dim, float eps);
+
+    // x: [..., dim] -> same shape
+    Tensor forward(const Tensor & x) const;
+};
+
+// x: [B, C, S] -> [B, S, C]   (NCHW feature map to a token sequence)
+Tensor transpose_channels_last(const Tensor & x);
+// tokens: [B, S, C] -> [B, C, S] (viewed with `shape`, e.g. [B, C, H, W]) + residual (same shape)
+Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residual);
+// x: [B, C, H, W] -> [B, C, H + 1, W + 1], a zero row below and a zero column to the right
+// (F.pad(x, (0, 1, 0, 1)), the VAE encoder's down-sampling pad).
+Tensor pad_bottom_right(const Tensor & x);
+// In place: x[i] = silu(x[i]).
+void silu_inplace(Tensor & x);
+
+} // namespace sdn

@@ -1,0 +1,159 @@
+#include "unet.h"
+
+#include <cmath>
+
+#include "../../ops/activation.h"
+#include "../../ops/resample.h"
+
+namespace sdn {
+
+UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights) : config_(config), weights_(std::move(weights)) {
+    const WeightStore & ws = *weights_;
+    const std::vector<int> & ch = config.block_out_channels;
+    const int n = static_cast<int>(ch.size());
+    require(n >= 1 && static_cast<int>(config.num_attention_heads.size()) == n && static_cast<int>(config.down_block_types.size()) == n &&
+                static_cast<int>(config.up_block_types.size()) == n,
+            SDN_STATUS_BAD_FORMAT, "UNet config: block_out_channels, num_attention_heads and the block types need one entry per block");
+    const int64_t groups = config.norm_num_groups, ctx = config.cross_attention_dim, tl = config.transformer_layers_per_block;
+    const float eps = config.norm_eps;
+    time_embed_dim_ = 4 * ch[0];
+
+    time_linear_1_ = Linear::load(ws, "time_embedding.linear_1", ch[0], time_embed_dim_, true);
+    time_linear_2_ = Linear::load(ws, "time_embedding.linear_2", time_embed_dim_, time_embed_dim_, true);
+    conv_in_ = Conv2d::load(ws, "conv_in", config.in_channels, ch[0], 3, 1, 1);
+
+    int64_t out_ch = ch[0];
+    for (int i = 0; i < n; ++i) {
+        const int64_t in_ch = out_ch;
+        out_ch = ch[i];
+        const std::string p = "down_blocks." + std::to_string(i);
+        const bool cross = config.down_block_types[i] == "CrossAttnDownBlock2D";
+        Block b;
+        for (int j = 0; j < config.layers_per_block; ++j) {
+            const std::string q = std::to_string(j);
+            b.resnets.push_back(ResnetBlock2D::load(ws, p + ".resnets." + q, j == 0 ? in_ch : out_ch, out_ch, time_embed_dim_, groups, eps));
+            if (cross) b.attentions.push_back(Transformer2D::load(ws, p + ".attentions." + q, out_ch, config.num_attention_heads[i], ctx, tl, groups));
+        }
+        b.has_downsample = i < n - 1;
+        if (b.has_downsample) b.downsample = Downsample2D::load(ws, p + ".downsamplers.0", out_ch, 1);
+        down_.push_back(std::move(b));
+    }
+
+    mid_resnet_0_ = ResnetBlock2D::load(ws, "mid_block.resnets.0", ch[n - 1], ch[n - 1], time_embed_dim_, groups, eps);
+    mid_attention_ = Transformer2D::load(ws, "mid_block.attentions.0", ch[n - 1], config.num_attention_heads[n - 1], ctx, tl, groups);
+    mid_resnet_1_ = ResnetBlock2D::load(ws, "mid_block.resnets.1", ch[n - 1], ch[n - 1], time_embed_dim_, groups, eps);
+
+    out_ch = ch[n - 1];
+    for (int i = 0; i < n; ++i) {
+        const int64_t prev_out_ch = out_ch;
+        out_ch = ch[n - 1 - i];
+        const int64_t in_ch = ch[std::max(n - 2 - i, 0)]; // channels of this block's last skip
+        const std::string p = "up_blocks." + std::to_string(i);
+        const bool cross = config.up_block_types[i] == "CrossAttnUpBlock2D";
+        const int layers = config.layers_per_block + 1;
+        Block b;
+        for (int j = 0; j < layers; ++j) {
+            const std::string q = std::to_string(j);
+            const int64_t skip_ch = j == layers - 1 ? in_ch : out_ch;
+            const int64_t res_in = (j == 0 ? prev_out_ch : out_ch) + skip_ch;
+            b.resnets.push_back(ResnetBlock2D::load(ws, p + ".resnets." + q, res_in, out_ch, time_embed_dim_, groups, eps));
+            if (cross) b.attentions.push_back(Transformer2D::load(ws, p + ".attentions." + q, out_ch, config.num_attention_heads[n - 1 - i], ctx, tl, groups));
+        }
+        b.has_upsample = i < n - 1;
+        if (b.has_upsample) b.upsample = Upsample2D::load(ws, p + ".upsamplers.0", out_ch);
+        up_.push_back(std::move(b));
+    }
+
+    conv_norm_out_ = GroupNorm::load(ws, "conv_norm_out", ch[0], groups, eps);
+    conv_out_ = Conv2d::load(ws, "conv_out", ch[0], config.out_channels, 3, 1, 1);
+}
+
+// diffusers.models.embeddings.get_timestep_embedding, step by step in f32 as torch computes it:
+//   freq[i] = exp(-ln(10000) * i / (half - freq_shift)),  arg = t * freq[i]
+//   emb = [sin(arg) | cos(arg)], or [cos | sin] with flip_sin_to_cos; zero-padded when dim is odd.
+Tensor UNet::timestep_embedding(const float * timesteps, int64_t B) const {
+    const int64_t dim = config_.block_out_channels[0], half = dim / 2;
+    Tensor emb = Tensor::zeros({B, dim});
+    const float neg_log_period = static_cast<float>(-std::log(10000.0));
+    const float denom = static_cast<float>(half - config_.freq_shift);
+    for (int64_t b = 0; b < B; ++b) {
+        float * row = emb.f32() + b * dim;
+        for (int64_t i = 0; i < half; ++i) {
+            const float exponent = neg_log_period * static_cast<float>(i) / denom;
+            const float arg = timesteps[b] * std::exp(exponent);
+            const float s = static_cast<float>(std::sin(static_cast<double>(arg)));
+            const float c = static_cast<float>(std::cos(static_cast<double>(arg)));
+            row[i] = config_.flip_sin_to_cos ? c : s;
+            row[half + i] = config_.flip_sin_to_cos ? s : c;
+        }
+    }
+    return emb; // [B, dim]
+}
+
+Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
+                     const std::atomic<bool> * cancel) const {
+    require(sample.rank() == 4 && sample.dim(1) == config_.in_channels && sample.dim(2) >= 1 && sample.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
+            "UNet: latent has shape " + shape_str(sample.shape) + ", expected [B, " + std::to_string(config_.in_channels) + ", H, W]");
+    const int64_t B = sample.dim(0);
+    require(context.rank() == 3 && context.dim(0) == B && context.dim(1) >= 1 && context.dim(2) == config_.cross_attention_dim,
+            SDN_STATUS_BAD_SHAPE,
+            "UNet: context has shape " + shape_str(context.shape) + ", expected [" + std::to_string(B) + ", tokens, " +
+                std::to_string(config_.cross_attention_dim) + "] (one text encoding per latent)");
+    const std::string where = "UNet";
+
+    Tensor temb = timestep_embedding(timesteps, B);                             // [B, c0]
+    temb = time_linear_1_.forward(temb);                                        // [B, 4 c0]
+    silu_inplace(temb);                                                         // [B, 4 c0]
+    temb = time_linear_2_.forward(temb);                                        // [B, 4 c0]
+    silu_inplace(temb);                                                         // silu(temb): what every resnet projects  [B, 4 c0]
+
+    std::vector<Tensor> skips;
+    Tensor h = conv_in_.forward(sample);                                        // [B, c0, H, W]
+    skips.push_back(h);
+    for (size_t i = 0; i < down_.size(); ++i) {
+        const Block & b = down_[i];
+        for (size_t j = 0; j < b.resnets.size(); ++j) {
+            check_cancelled(cancel, where + " down block " + std::to_string(i));
+            h = b.resnets[j].forward(h, &temb);                                 // [B, c_i, H_i, W_i]
+            if (!b.attentions.empty()) h = b.attentions[j].forward(h, context, mode); // [B, c_i, H_i, W_i]
+            skips.push_back(h);
+        }
+        if (b.has_downsample) {
+            h = b.downsample.forward(h);                                        // [B, c_i, ceil(H_i / 2), ceil(W_i / 2)]
+            skips.push_back(h);
+        }
+    }
+
+    check_cancelled(cancel, where + " mid block");
+    h = mid_resnet_0_.forward(h, &temb);                                        // [B, c_last, h, w]
+    h = mid_attention_.forward(h, context, mode);                               // [B, c_last, h, w]
+    h = mid_resnet_1_.forward(h, &temb);                                        // [B, c_last, h, w]
+
+    for (size_t i = 0; i < up_.size(); ++i) {
+        const Block & b = up_[i];
+        for (size_t j = 0; j < b.resnets.size(); ++j) {
+            check_cancelled(cancel, where + " up block " + std::to_string(i));
+            Tensor skip = std::move(skips.back());
+            skips.pop_back();
+            const int64_t ch = h.dim(1), sk = skip.dim(1), S = h.dim(2) * h.dim(3);
+            Tensor cat = Tensor::empty({B, ch + sk, h.dim(2), h.dim(3)});
+            concat_channels(h.f32(), ch, skip.f32(), sk, cat.f32(), B, S);      // [B, ch + skip, H_i, W_i]
+            h = Tensor();
+            skip = Tensor();
+            h = b.resnets[j].forward(cat, &temb);                               // [B, c_i, H_i, W_i]
+            cat = Tensor();
+            if (!b.attentions.empty()) h = b.attentions[j].forward(h, context, mode); // [B, c_i, H_i, W_i]
+        }
+        if (b.has_upsample) {
+            // The next skip's size: 2x, or the size diffusers forwards when H or W is not a multiple of 2^(n-1).
+            const Tensor & next = skips.back();
+            h = b.upsample.forward(h, next.dim(2), next.dim(3));                // [B, c_i, H_(i+1), W_(i+1)]
+        }
+    }
+
+    check_cancelled(cancel, where + " output");
+    h = conv_norm_out_.forward(h, true);                                        // [B, c0, H, W]
+    return conv_out_.forward(h);                                                // [B, out_channels, H, W]
+}
+
+} // namespace sdn

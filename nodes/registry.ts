@@ -1,0 +1,125 @@
+/**
+ * The set of node types a host knows: core nodes under their own names, pack nodes namespaced as
+ * `pack/NodeType`. A bad or duplicate definition is reported (naming the pack) and skipped; the rest
+ * still load. The registry also produces the catalog (ComfyUI `object_info` shape).
+ *
+ * @example
+ *   const registry = new NodeRegistry();
+ *   registry.registerAll(coreNodes);
+ *   const problems = registry.registerPack('upscale', upscalePack); // 'upscale/ESRGAN', ...
+ *   for (const p of problems) log.warn(p.message, p.details);
+ *   res.json(registry.catalog({ paths }));
+ */
+import { type AnyNodeDefinition, checkDefinition, type HostServices, objectInfo, type ObjectInfoEntry } from './schema.ts';
+
+/** A definition the registry refused (same shape as the runner's GraphIssue). */
+export interface RegistryIssue {
+  code: 'node_definition_invalid' | 'node_type_duplicate';
+  message: string;
+  nodeType?: string;
+  details: { pack: string | null; problems?: string[] };
+}
+
+interface Entry {
+  definition: AnyNodeDefinition;
+  pack: string | null;
+}
+
+const PACK_NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
+
+export class NodeRegistry {
+  private readonly entries = new Map<string, Entry>();
+  /** Every refusal so far, in order (a host may show them at startup). */
+  readonly issues: RegistryIssue[] = [];
+
+  /**
+   * Adds one definition, core (`pack` null) or from a pack (registered as `pack/Type`). Returns the
+   * refusal, or null when it was added.
+   */
+  register(definition: unknown, pack: string | null = null): RegistryIssue | null {
+    const issue = this.tryRegister(definition, pack);
+    if (issue) this.issues.push(issue);
+    return issue;
+  }
+
+  /** Adds core definitions; returns the refusals (the others are added). */
+  registerAll(definitions: readonly unknown[]): RegistryIssue[] {
+    return definitions.map((d) => this.register(d)).filter((i): i is RegistryIssue => i !== null);
+  }
+
+  /** Adds a pack's definitions as `pack/Type`; returns the refusals (the others are added). */
+  registerPack(pack: string, definitions: readonly unknown[]): RegistryIssue[] {
+    if (!PACK_NAME.test(pack)) {
+      const issue: RegistryIssue = {
+        code: 'node_definition_invalid',
+        message: `Node pack "${pack}": its name must be letters, digits, "_", "-" or "." (starting with a letter or digit); none of its nodes were added.`,
+        details: { pack },
+      };
+      this.issues.push(issue);
+      return [issue];
+    }
+    return definitions.map((d) => this.register(d, pack)).filter((i): i is RegistryIssue => i !== null);
+  }
+
+  get(type: string): AnyNodeDefinition | undefined {
+    return this.entries.get(type)?.definition;
+  }
+
+  has(type: string): boolean {
+    return this.entries.has(type);
+  }
+
+  /** The pack that added a type (null for core, undefined when unknown). */
+  packOf(type: string): string | null | undefined {
+    return this.entries.get(type)?.pack;
+  }
+
+  /** Every registered type name, in registration order. */
+  types(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  definitions(): AnyNodeDefinition[] {
+    return [...this.entries.values()].map((e) => e.definition);
+  }
+
+  /** The catalog as ComfyUI's `/object_info` returns it, dynamic options evaluated against `env`. */
+  catalog(env: HostServices = {}): Record<string, ObjectInfoEntry> {
+    const out: Record<string, ObjectInfoEntry> = {};
+    for (const [type, entry] of this.entries) out[type] = objectInfo(entry.definition, env, entry.pack);
+    return out;
+  }
+
+  private tryRegister(definition: unknown, pack: string | null): RegistryIssue | null {
+    const where = pack ? `Node pack "${pack}"` : 'Core nodes';
+    const rawType = (definition as { type?: unknown } | null)?.type;
+    const shownType = typeof rawType === 'string' ? rawType : undefined;
+    const problems = checkDefinition(definition);
+    if (shownType?.includes('/')) {
+      if (!pack) problems.push('only pack nodes are namespaced ("pack/Type"); core node types have no "/"');
+      else if (!shownType.startsWith(`${pack}/`)) problems.push(`its namespace must be the pack's own ("${pack}/...")`);
+    }
+    if (problems.length > 0) {
+      return {
+        code: 'node_definition_invalid',
+        message: `${where}: node type ${shownType ? `"${shownType}"` : '(unnamed)'} was not added: ${problems.join('; ')}.`,
+        nodeType: shownType,
+        details: { pack, problems },
+      };
+    }
+    const base = definition as AnyNodeDefinition;
+    const type = pack && !base.type.startsWith(`${pack}/`) ? `${pack}/${base.type}` : base.type;
+    const existing = this.entries.get(type);
+    if (existing) {
+      const owner = existing.pack ? `pack "${existing.pack}"` : 'the core nodes';
+      return {
+        code: 'node_type_duplicate',
+        message: `${where}: node type "${type}" is already registered by ${owner}; rename one of them (the first one is kept).`,
+        nodeType: type,
+        details: { pack },
+      };
+    }
+    this.entries.set(type, { definition: type === base.type ? base : { ...base, type }, pack });
+    return null;
+  }
+}

@@ -1,0 +1,27 @@
+/** The node catalog: our /api/node-types and ComfyUI's /object_info (the same entries). */
+import { Router } from 'express';
+
+import type { ApiContext } from './context.ts';
+import { HttpError } from './errors.ts';
+
+export function catalogRouter(ctx: ApiContext): Router {
+  const router = Router();
+  const catalog = () => ctx.host.registry.catalog({ paths: ctx.host.paths });
+
+  router.get(['/api/node-types', '/object_info'], (_req, res) => {
+    res.json(catalog());
+  });
+
+  router.get(['/api/node-types/:type', '/object_info/:type'], (req, res) => {
+    const type = String(req.params.type);
+    const entries = catalog();
+    if (!Object.hasOwn(entries, type)) throw new HttpError(404, 'not_found', `there is no node type "${type}"`);
+    res.json({ [type]: entries[type] });
+  });
+
+  router.get('/api/packs', (_req, res) => {
+    res.json({ issues: ctx.host.registryIssues });
+  });
+
+  return router;
+}

@@ -1,0 +1,135 @@
+/**
+ * ComfyUI's HTTP API, so existing ComfyUI clients work unchanged: /prompt, /queue, /history,
+ * /interrupt (and /view, /upload/image, /object_info, /system_stats in their own modules).
+ * Payload shapes follow ComfyUI's server.py.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+
+import type { GraphIssue } from './protocol.ts';
+import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
+import type { JobRecord } from '../store/job-store.ts';
+import type { ApiContext } from './context.ts';
+import { parseBody } from './runs.ts';
+
+const promptSchema = z.object({
+  prompt: z.unknown(),
+  client_id: z.string().max(200).optional(),
+  front: z.boolean().optional(),
+  number: z.number().optional(),
+  extra_data: z.record(z.string(), z.unknown()).optional(),
+  prompt_id: z.string().max(100).optional(),
+});
+
+/** ComfyUI's queue item: [number, prompt_id, prompt, extra_data, outputs_to_execute]. */
+function queueItem(job: JobRecord): unknown[] {
+  const outputs = job.outputNodeIds ?? [];
+  return [job.number, job.id, job.prompt, { ...job.extra, client_id: job.clientId ?? undefined }, outputs];
+}
+
+/** ComfyUI's node_errors: { nodeId: { errors: [{ type, message, details, extra_info }], dependent_outputs, class_type } }. */
+function nodeErrors(issues: GraphIssue[], prompt: unknown): Record<string, unknown> {
+  const errors: Record<string, { errors: unknown[]; dependent_outputs: string[]; class_type: string }> = {};
+  for (const issue of issues) {
+    if (!issue.nodeId) continue;
+    const classType = issue.nodeType ?? ((prompt as Record<string, { class_type?: string }>)?.[issue.nodeId]?.class_type ?? '');
+    errors[issue.nodeId] ??= { errors: [], dependent_outputs: [], class_type: classType };
+    errors[issue.nodeId].errors.push({ type: issue.code, message: issue.message, details: issue.input ? `${issue.input}` : '', extra_info: { input_name: issue.input, ...issue.details } });
+  }
+  return errors;
+}
+
+export function historyEntry(job: JobRecord) {
+  const messages = ((job.error as { messages?: unknown[] } | null)?.messages ?? []) as unknown[];
+  return {
+    prompt: queueItem(job),
+    outputs: job.outputs ?? {},
+    status: {
+      status_str: job.status === 'success' ? 'success' : 'error',
+      completed: job.status === 'success',
+      messages,
+    },
+    meta: {},
+  };
+}
+
+export function comfyRouter(ctx: ApiContext): Router {
+  const router = Router();
+
+  router.get('/prompt', (_req, res) => {
+    res.json({ exec_info: { queue_remaining: ctx.jobs.pending().length } });
+  });
+
+  router.post('/prompt', (req, res) => {
+    const body = parseBody(promptSchema, req.body);
+    try {
+      // ComfyUI clients send the execution form; a saved-form workflow for the PNG rides in extra_pnginfo.
+      const prepared = prepareWorkflow(ctx.host, body.prompt);
+      const job = ctx.jobs.enqueue({
+        id: body.prompt_id,
+        prompt: prepared.prompt,
+        extra: body.extra_data ?? {},
+        clientId: body.client_id ?? null,
+        front: body.front,
+      });
+      ctx.bus.publishRun({ event: { type: 'queued', runId: job.id, position: ctx.jobs.pending().length - 1 }, clientId: job.clientId });
+      ctx.executor.notify();
+      res.json({ prompt_id: job.id, number: job.number, node_errors: {} });
+    } catch (error) {
+      if (!(error instanceof InvalidWorkflowError)) throw error;
+      const outputFailure = error.issues.some((i) => i.nodeId);
+      res.status(400).json({
+        error: {
+          type: outputFailure ? 'prompt_outputs_failed_validation' : 'invalid_prompt',
+          message: outputFailure ? 'Prompt outputs failed validation' : error.message,
+          details: error.message,
+          extra_info: {},
+        },
+        node_errors: nodeErrors(error.issues, body.prompt),
+      });
+    }
+  });
+
+  router.get('/queue', (_req, res) => {
+    const pending = ctx.jobs.pending();
+    res.json({
+      queue_running: pending.filter((j) => j.status === 'running').map(queueItem),
+      queue_pending: pending.filter((j) => j.status === 'queued').map(queueItem),
+    });
+  });
+
+  router.post('/queue', (req, res) => {
+    const body = (req.body ?? {}) as { clear?: boolean; delete?: unknown };
+    if (body.clear === true) ctx.jobs.clearQueued();
+    if (Array.isArray(body.delete)) for (const id of body.delete) if (typeof id === 'string') ctx.jobs.removeQueued(id);
+    ctx.executor.publishQueue();
+    res.status(200).end();
+  });
+
+  router.get('/history', (req, res) => {
+    const maxItems = req.query.max_items === undefined ? 200 : Math.max(1, Math.min(10_000, Number(req.query.max_items) || 200));
+    const { jobs } = ctx.jobs.history({ limit: maxItems });
+    const out: Record<string, unknown> = {};
+    for (const job of jobs.reverse()) out[job.id] = historyEntry(job);
+    res.json(out);
+  });
+
+  router.get('/history/:id', (req, res) => {
+    const job = ctx.jobs.get(req.params.id);
+    res.json(job && job.finishedAt !== null ? { [job.id]: historyEntry(job) } : {});
+  });
+
+  router.post('/history', (req, res) => {
+    const body = (req.body ?? {}) as { clear?: boolean; delete?: unknown };
+    if (body.clear === true) ctx.jobs.deleteHistory();
+    if (Array.isArray(body.delete)) ctx.jobs.deleteHistory(body.delete.filter((id): id is string => typeof id === 'string'));
+    res.status(200).end();
+  });
+
+  router.post('/interrupt', (_req, res) => {
+    ctx.executor.interrupt();
+    res.status(200).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,58 @@
+/**
+ * The one place that maps errors to HTTP answers. Routes throw (or pass to next) and never format
+ * errors themselves. Every answer body is `{ error: { code, message, issues?, details? } }`.
+ */
+import type { NextFunction, Request, Response } from 'express';
+
+import { PathError } from '../store/paths.ts';
+import { StaleRevisionError, WorkflowExistsError, WorkflowNotFoundError } from '../store/workflow-store.ts';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+interface ErrorAnswer {
+  status: number;
+  body: { error: { code: string; message: string; issues?: unknown[]; details?: Record<string, unknown> } };
+}
+
+/** Error -> HTTP status and body. Unknown errors are 500 with a generic message (logged by the caller). */
+export function answerFor(error: unknown): ErrorAnswer {
+  const e = error as { status?: number; statusCode?: number; type?: string; issues?: unknown[]; code?: string; message?: string };
+  if (error instanceof HttpError) {
+    return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
+  }
+  if (error instanceof PathError) return { status: 400, body: { error: { code: 'bad_path', message: error.message, details: { parameter: error.what } } } };
+  if (error instanceof StaleRevisionError) {
+    return { status: 409, body: { error: { code: 'stale_revision', message: error.message, details: { expected: error.expected, actual: error.actual } } } };
+  }
+  if (error instanceof WorkflowExistsError) return { status: 409, body: { error: { code: 'exists', message: error.message } } };
+  if (error instanceof WorkflowNotFoundError) return { status: 404, body: { error: { code: 'not_found', message: error.message } } };
+  if (Array.isArray(e?.issues)) {
+    return { status: 400, body: { error: { code: 'invalid_workflow', message: e.message ?? 'the workflow is not valid', issues: e.issues } } };
+  }
+  // body-parser errors
+  if (e?.type === 'entity.too.large') return { status: 413, body: { error: { code: 'too_large', message: 'request body is larger than the server accepts' } } };
+  if (e?.type === 'entity.parse.failed') return { status: 400, body: { error: { code: 'bad_json', message: 'request body is not valid JSON' } } };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status, body: { error: { code: 'bad_request', message: e.message ?? 'bad request' } } };
+  }
+  return { status: 500, body: { error: { code: 'internal', message: 'internal server error (see the server log)' } } };
+}
+
+export function errorHandler(log: (message: string, error: unknown) => void) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    const answer = answerFor(error);
+    if (answer.status >= 500) log('request failed', error);
+    if (res.headersSent) return;
+    res.status(answer.status).json(answer.body);
+  };
+}

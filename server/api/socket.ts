@@ -1,0 +1,150 @@
+/**
+ * Live events. Two doors onto the same bus:
+ * - socket.io (our editor): a client joins a run's room with `run:subscribe {runId}` and receives
+ *   `run:event` RunEvents of that run only; everyone receives `queue:changed`.
+ * - ComfyUI's websocket `/ws?clientId=ID`: JSON messages with ComfyUI's names and payloads (status,
+ *   execution_start, execution_cached, executing, progress, executed, execution_error,
+ *   execution_interrupted, execution_success) plus binary preview frames, sent to the client that queued
+ *   the run (or to every /ws client when the run has no client id, as ComfyUI does).
+ * Both check the token when the server has one.
+ */
+import type http from 'node:http';
+
+import { Server as SocketServer } from 'socket.io';
+import { WebSocket, WebSocketServer } from 'ws';
+
+import type { ServerOptions } from '../config.ts';
+import type { EventBus, QueueState } from '../jobs/bus.ts';
+import type { RunEvent } from './protocol.ts';
+import { isAuthorized, isCrossSite } from './security.ts';
+
+export interface LiveServers {
+  io: SocketServer;
+  ws: WebSocketServer;
+  close(): Promise<void>;
+}
+
+/** ComfyUI's message for a run event, or null when ComfyUI has none. */
+export function comfyMessage(event: RunEvent): { type: string; data: Record<string, unknown> } | null {
+  const prompt_id = event.runId;
+  switch (event.type) {
+    case 'execution_start':
+      return { type: 'execution_start', data: { prompt_id, timestamp: event.timestamp } };
+    case 'execution_cached':
+      return { type: 'execution_cached', data: { nodes: event.nodes, prompt_id, timestamp: Date.now() } };
+    case 'executing':
+      return { type: 'executing', data: { node: event.node, display_node: event.node, prompt_id } };
+    case 'progress':
+      return { type: 'progress', data: { value: event.value, max: event.max, prompt_id, node: event.node } };
+    case 'executed':
+      return { type: 'executed', data: { node: event.node, display_node: event.node, output: event.output, prompt_id } };
+    case 'execution_error':
+      return {
+        type: 'execution_error',
+        data: {
+          prompt_id,
+          node_id: event.node,
+          node_type: event.nodeType,
+          executed: [],
+          exception_message: event.message,
+          exception_type: event.issues[0]?.code ?? 'error',
+          traceback: [],
+          current_inputs: {},
+          current_outputs: {},
+        },
+      };
+    case 'execution_interrupted':
+      return { type: 'execution_interrupted', data: { prompt_id, node_id: event.node, node_type: event.nodeType, executed: event.executed } };
+    case 'execution_success':
+      return { type: 'execution_success', data: { prompt_id, timestamp: event.timestamp } };
+    default:
+      return null;
+  }
+}
+
+/** ComfyUI's binary preview frame: u32 BE event type (1 = preview image), u32 BE format (1 JPEG, 2 PNG), bytes. */
+export function comfyPreviewFrame(event: Extract<RunEvent, { type: 'preview' }>): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(1, 0);
+  header.writeUInt32BE(event.image.mime === 'image/jpeg' ? 1 : 2, 4);
+  return Buffer.concat([header, Buffer.from(event.image.data)]);
+}
+
+export function attachLive(httpServer: http.Server, options: ServerOptions, bus: EventBus, queueState: () => QueueState): LiveServers {
+  const io = new SocketServer(httpServer, {
+    serveClient: false,
+    maxHttpBufferSize: 1e6,
+    allowRequest: (req, callback) => {
+      const ok = isAuthorized(options, req) && !isCrossSite(options, req.headers);
+      callback(ok ? null : 'unauthorized', ok);
+    },
+  });
+  io.on('connection', (socket) => {
+    socket.emit('queue:changed', queueState());
+    socket.on('run:subscribe', (message: unknown) => {
+      const runId = (message as { runId?: unknown })?.runId;
+      if (typeof runId === 'string' && runId.length <= 100) void socket.join(`run:${runId}`);
+    });
+    socket.on('run:unsubscribe', (message: unknown) => {
+      const runId = (message as { runId?: unknown })?.runId;
+      if (typeof runId === 'string') void socket.leave(`run:${runId}`);
+    });
+  });
+
+  const ws = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const comfyClients = new Map<WebSocket, string>();
+  httpServer.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/ws') return; // socket.io handles its own path
+    if (!isAuthorized(options, req) || isCrossSite(options, req.headers)) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    ws.handleUpgrade(req, socket, head, (client) => {
+      const clientId = url.searchParams.get('clientId') || crypto.randomUUID().replace(/-/g, '');
+      comfyClients.set(client, clientId);
+      client.on('close', () => comfyClients.delete(client));
+      client.on('error', () => comfyClients.delete(client));
+      const state = queueState();
+      client.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: state.queued + (state.running ? 1 : 0) } }, sid: clientId } }));
+    });
+  });
+
+  const sendComfy = (clientId: string | null, payload: string | Buffer) => {
+    for (const [client, id] of comfyClients) {
+      if (client.readyState !== WebSocket.OPEN) continue;
+      if (clientId === null || id === clientId) client.send(payload);
+    }
+  };
+
+  const offRun = bus.onRun(({ event, clientId }) => {
+    io.to(`run:${event.runId}`).emit('run:event', event);
+    if (event.type === 'preview') {
+      sendComfy(clientId, comfyPreviewFrame(event));
+      return;
+    }
+    const message = comfyMessage(event);
+    if (message) sendComfy(clientId, JSON.stringify(message));
+    if (event.type === 'execution_success' || event.type === 'execution_error' || event.type === 'execution_interrupted') {
+      // ComfyUI marks the end of a run with executing(node: null).
+      sendComfy(clientId, JSON.stringify({ type: 'executing', data: { node: null, prompt_id: event.runId } }));
+    }
+  });
+  const offQueue = bus.onQueue((state) => {
+    io.emit('queue:changed', state);
+    sendComfy(null, JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: state.queued + (state.running ? 1 : 0) } } } }));
+  });
+
+  return {
+    io,
+    ws,
+    async close() {
+      offRun();
+      offQueue();
+      for (const client of comfyClients.keys()) client.terminate();
+      ws.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Saved workflows: CRUD with revisions (a stale save is 409), the shipped default, and "workflow as an
+ * endpoint": POST /api/workflows/:name/run runs a saved graph with the body as input overrides and
+ * answers with its outputs (or a job id with ?wait=false).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { Router } from 'express';
+import { z } from 'zod';
+
+import { REPO_ROOT } from '../config.ts';
+import { parseWorkflow } from '../../nodes/workflow.ts';
+import type { ApiContext } from './context.ts';
+import { HttpError } from './errors.ts';
+import { jobView, parseBody, queueWorkflow, waitForJob } from './runs.ts';
+import { InvalidWorkflowError } from '../jobs/submit.ts';
+
+const createSchema = z.object({ name: z.string(), workflow: z.unknown() });
+const updateSchema = z.object({ workflow: z.unknown(), revision: z.number().int().min(1) });
+const renameSchema = z.object({ newName: z.string(), revision: z.number().int().min(1) });
+
+/** Workflows shipped with latentflow (workflows/*.json), by name. */
+export function shippedWorkflowPath(name: string): string | null {
+  if (!/^[a-z0-9-]+$/.test(name)) return null;
+  const file = path.join(REPO_ROOT, 'workflows', `${name}.json`);
+  return fs.existsSync(file) ? file : null;
+}
+
+/** The workflow must parse in either form (shape and links); node-level validation happens at run time. */
+function checkShape(ctx: ApiContext, workflow: unknown): void {
+  const parsed = parseWorkflow(workflow, ctx.host.registry);
+  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues as never);
+}
+
+export function workflowsRouter(ctx: ApiContext): Router {
+  const router = Router();
+
+  router.get('/api/workflows', (_req, res) => {
+    res.json(ctx.workflows.list());
+  });
+
+  // The editor's starting canvas: the shipped txt2img workflow on the demo model.
+  router.get('/api/workflows/default', (_req, res) => {
+    const file = shippedWorkflowPath('txt2img');
+    if (!file) throw new HttpError(404, 'not_found', 'the default workflow (workflows/txt2img.json) is missing from this install');
+    res.json({ name: 'txt2img', revision: 0, updatedAt: fs.statSync(file).mtime.toISOString(), workflow: JSON.parse(fs.readFileSync(file, 'utf8')) });
+  });
+
+  router.get('/api/workflows/shipped/:name', (req, res) => {
+    const file = shippedWorkflowPath(req.params.name);
+    if (!file) throw new HttpError(404, 'not_found', `latentflow ships no workflow "${req.params.name}"`);
+    res.json({ name: req.params.name, revision: 0, workflow: JSON.parse(fs.readFileSync(file, 'utf8')) });
+  });
+
+  router.get('/api/workflows/:name', (req, res) => {
+    res.json(ctx.workflows.get(req.params.name));
+  });
+
+  router.post('/api/workflows', (req, res) => {
+    const { name, workflow } = parseBody(createSchema, req.body);
+    checkShape(ctx, workflow);
+    res.status(201).json(ctx.workflows.create(name, workflow));
+  });
+
+  router.put('/api/workflows/:name', (req, res) => {
+    const { workflow, revision } = parseBody(updateSchema, req.body);
+    checkShape(ctx, workflow);
+    res.json(ctx.workflows.update(req.params.name, workflow, revision));
+  });
+
+  router.post('/api/workflows/:name/rename', (req, res) => {
+    const { newName, revision } = parseBody(renameSchema, req.body);
+    res.json(ctx.workflows.rename(req.params.name, newName, revision));
+  });
+
+  router.delete('/api/workflows/:name', (req, res) => {
+    const revision = req.query.revision === undefined ? undefined : Number(req.query.revision);
+    if (revision !== undefined && !Number.isInteger(revision)) throw new HttpError(400, 'bad_request', 'revision must be an integer');
+    ctx.workflows.delete(req.params.name, revision);
+    res.json({ deleted: true });
+  });
+
+  router.post('/api/workflows/:name/run', async (req, res) => {
+    const stored = ctx.workflows.get(req.params.name);
+    const overrides = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
+    const job = queueWorkflow(ctx, { workflow: stored.workflow, overrides });
+    if (req.query.wait === 'false') {
+      res.status(202).json({ id: job.id, number: job.number });
+      return;
+    }
+    const timeoutMs = Math.min(3_600_000, Math.max(1000, Number(req.query.timeoutMs ?? 600_000) || 600_000));
+    const finished = await waitForJob(ctx, job.id, timeoutMs);
+    const status = finished.status === 'success' ? 200 : finished.finishedAt === null ? 202 : 500;
+    res.status(status).json({ ...jobView(finished), files: outputFiles(finished.outputs) });
+  });
+
+  return router;
+}
+
+/** URLs of the images an output map mentions (ComfyUI ui: { images: [{ filename, subfolder, type }] }). */
+export function outputFiles(outputs: Record<string, unknown> | null): { node: string; url: string; filename: string; subfolder: string; type: string }[] {
+  const files: { node: string; url: string; filename: string; subfolder: string; type: string }[] = [];
+  for (const [node, ui] of Object.entries(outputs ?? {})) {
+    const images = (ui as { images?: { filename: string; subfolder?: string; type?: string }[] })?.images ?? [];
+    for (const image of images) {
+      const subfolder = image.subfolder ?? '';
+      const type = image.type ?? 'output';
+      const query = new URLSearchParams({ filename: image.filename, subfolder, type });
+      files.push({ node, url: `/view?${query}`, filename: image.filename, subfolder, type });
+    }
+  }
+  return files;
+}

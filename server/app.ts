@@ -1,0 +1,115 @@
+/**
+ * The latentflow server: one process serving the editor, our API, ComfyUI's API, live events and the
+ * embedded runner, on the embedded defaults (SQLite queue, files under the data directory).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+import { REPO_ROOT, type ServerOptions } from './config.ts';
+import { createHost, type Host } from './host.ts';
+import { catalogRouter } from './api/catalog.ts';
+import { comfyRouter } from './api/comfy.ts';
+import type { ApiContext } from './api/context.ts';
+import { errorHandler, HttpError } from './api/errors.ts';
+import { filesRouter } from './api/files.ts';
+import { runsRouter } from './api/runs.ts';
+import { jsonDepth, securityMiddleware } from './api/security.ts';
+import { attachLive, type LiveServers } from './api/socket.ts';
+import { systemRouter } from './api/system.ts';
+import { workflowsRouter } from './api/workflows.ts';
+import { EventBus } from './jobs/bus.ts';
+import { Executor } from './jobs/executor.ts';
+import { JobStore } from './store/job-store.ts';
+import { WorkflowStore } from './store/workflow-store.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  context: ApiContext;
+  live: LiveServers;
+  close(): Promise<void>;
+}
+
+const MAX_JSON_DEPTH = 64;
+
+export function createApp(ctx: ApiContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(securityMiddleware(ctx.options));
+  app.use(express.json({ limit: ctx.options.bodyLimitBytes, strict: false }));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.body !== undefined && jsonDepth(req.body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      return next(new HttpError(400, 'too_deep', `request JSON is nested deeper than ${MAX_JSON_DEPTH} levels`));
+    }
+    next();
+  });
+
+  app.use(catalogRouter(ctx));
+  app.use(workflowsRouter(ctx));
+  app.use(runsRouter(ctx));
+  app.use(filesRouter(ctx));
+  app.use(systemRouter(ctx));
+  app.use(comfyRouter(ctx));
+
+  const editorDist = path.join(REPO_ROOT, 'editor', 'dist');
+  if (fs.existsSync(path.join(editorDist, 'index.html'))) {
+    app.use(express.static(editorDist, { index: 'index.html', maxAge: '1h', setHeaders: (res, file) => {
+      if (file.endsWith('index.html')) res.setHeader('cache-control', 'no-cache');
+    } }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>latentflow</title></head>
+<body><h1>latentflow</h1><p>The server is running, but the editor has not been built: run <code>npm run build:editor</code>.</p>
+<p>API: <a href="/api/node-types">/api/node-types</a>, <a href="/api/system">/api/system</a>.</p></body></html>`);
+    });
+  }
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
+  app.use(errorHandler((message, error) => console.error(`latentflow: ${message}:`, error)));
+  return app;
+}
+
+/** Starts everything; resolves once listening. */
+export async function startServer(options: ServerOptions, host?: Host): Promise<RunningServer> {
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const resolvedHost = host ?? createHost({ dataDir: options.dataDir, modelsDir: options.modelsDir });
+  const jobs = new JobStore(options.dataDir);
+  const workflows = new WorkflowStore(options.dataDir);
+  const bus = new EventBus();
+  const executor = new Executor(jobs, resolvedHost, bus);
+  const ctx: ApiContext = { options, host: resolvedHost, jobs, workflows, executor, bus, startedAt: Date.now() };
+  const app = createApp(ctx);
+  const httpServer = http.createServer(app);
+  httpServer.headersTimeout = 30_000;
+  httpServer.requestTimeout = 0; // workflow endpoints may wait for a run
+  const live = attachLive(httpServer, options, bus, () => ({ queued: jobs.pending().filter((j) => j.status === 'queued').length, running: executor.runningId() }));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.listen, () => resolve());
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const hostPart = options.listen.includes(':') ? `[${options.listen}]` : options.listen;
+  executor.start();
+
+  return {
+    url: `http://${hostPart}:${port}/`,
+    port,
+    context: ctx,
+    live,
+    async close() {
+      await executor.stop();
+      await live.close();
+      await new Promise<void>((resolve) => {
+        httpServer.closeAllConnections();
+        httpServer.close(() => resolve());
+      });
+      jobs.close();
+    },
+  };
+}

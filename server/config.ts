@@ -1,0 +1,84 @@
+/**
+ * Server options: command-line flags over environment variables over embedded defaults.
+ * `latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T]`
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ServerOptions {
+  port: number;
+  listen: string;
+  dataDir: string;
+  modelsDir: string;
+  /** Required when listening beyond loopback; checked on HTTP and websockets. */
+  token: string | null;
+  /** Maximum JSON body, bytes. */
+  bodyLimitBytes: number;
+  /** Maximum upload, bytes. */
+  uploadLimitBytes: number;
+  /** Extra origins allowed to make state-changing requests (besides the server's own). */
+  allowedOrigins: string[];
+}
+
+export const DEFAULT_OPTIONS: ServerOptions = {
+  port: 8188,
+  listen: '127.0.0.1',
+  dataDir: path.resolve('data'),
+  modelsDir: path.join(REPO_ROOT, 'models'),
+  token: null,
+  bodyLimitBytes: 8 * 1024 * 1024,
+  uploadLimitBytes: 32 * 1024 * 1024,
+  allowedOrigins: [],
+};
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parses `--flag value` / `--flag=value` arguments; unknown flags are an error naming them. */
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerOptions {
+  const options: ServerOptions = {
+    ...DEFAULT_OPTIONS,
+    port: env.LATENTFLOW_PORT ? Number(env.LATENTFLOW_PORT) : DEFAULT_OPTIONS.port,
+    listen: env.LATENTFLOW_LISTEN ?? DEFAULT_OPTIONS.listen,
+    dataDir: env.LATENTFLOW_DATA_DIR ? path.resolve(env.LATENTFLOW_DATA_DIR) : DEFAULT_OPTIONS.dataDir,
+    modelsDir: env.LATENTFLOW_MODELS_DIR ? path.resolve(env.LATENTFLOW_MODELS_DIR) : DEFAULT_OPTIONS.modelsDir,
+    token: env.LATENTFLOW_TOKEN || null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer 0..65535');
+        options.port = port;
+        break;
+      }
+      case '--listen': options.listen = value(); break;
+      case '--data-dir': options.dataDir = path.resolve(value()); break;
+      case '--models-dir': options.modelsDir = path.resolve(value()); break;
+      case '--token': options.token = value(); break;
+      case '--allow-origin': options.allowedOrigins.push(value()); break;
+      default: throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
+    }
+  }
+  if (!isLoopback(options.listen) && !options.token) {
+    throw new UsageError(
+      `listening on ${options.listen} exposes the server beyond this machine: set a token with --token or LATENTFLOW_TOKEN`,
+    );
+  }
+  return options;
+}
+
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+}

@@ -1,0 +1,63 @@
+/**
+ * What every process that runs workflows shares (server, CLI, worker): the node registry (core nodes
+ * and node packs), the directories nodes resolve names in, the result cache and the memory probe that
+ * reads the native engine's high-water mark.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { native } from '../native/index.ts';
+import { coreNodes } from '../nodes/core/index.ts';
+import { NodeRegistry, type RegistryIssue } from '../nodes/registry.ts';
+import type { HostPaths } from '../nodes/schema.ts';
+import { NodeCache } from './runner/cache.ts';
+import type { MemoryProbe } from './runner/execute.ts';
+
+export interface Host {
+  registry: NodeRegistry;
+  paths: HostPaths;
+  cache: NodeCache;
+  memoryProbe: MemoryProbe;
+  /** Problems found while registering node types (shown at startup and in /api/packs). */
+  registryIssues: RegistryIssue[];
+}
+
+export interface HostOptions {
+  dataDir: string;
+  modelsDir: string;
+  /** Largest estimated size of cached results (models, latents, images), bytes. */
+  cacheBytes?: number;
+}
+
+/** Peak native activation bytes while a node runs (the engine's arena high-water mark). */
+export const nativeMemoryProbe: MemoryProbe = {
+  begin() {
+    native.memoryPeakReset();
+  },
+  peakBytes() {
+    return native.memoryStats().activationsPeak;
+  },
+};
+
+export function hostPaths(dataDir: string, modelsDir: string): HostPaths {
+  const paths: HostPaths = {
+    models: modelsDir,
+    input: path.join(dataDir, 'input'),
+    output: path.join(dataDir, 'output'),
+    temp: path.join(dataDir, 'temp'),
+  };
+  for (const dir of [paths.input, paths.output, paths.temp]) fs.mkdirSync(dir, { recursive: true });
+  return paths;
+}
+
+export function createHost(options: HostOptions): Host {
+  const registry = new NodeRegistry();
+  registry.registerAll(coreNodes);
+  return {
+    registry,
+    paths: hostPaths(options.dataDir, options.modelsDir),
+    cache: new NodeCache({ maxEntries: 128, maxBytes: options.cacheBytes ?? 8 * 2 ** 30 }),
+    memoryProbe: nativeMemoryProbe,
+    registryIssues: [...registry.issues],
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * Checks a workflow (either form) against the registry before anything runs and returns every problem
+ * at once, so the editor can mark all failing nodes: unknown node types, inputs missing or unknown,
+ * links to missing nodes/outputs, socket type mismatches, widget values of the wrong type, not finite,
+ * not integer, out of range or not among the options, loops, and a workflow without an output node.
+ * Widget values are checked with the zod schemas derived from the node definitions.
+ */
+import type { z } from 'zod';
+
+import type { NodeRegistry } from '../../nodes/registry.ts';
+import {
+  type AnyNodeDefinition,
+  type HostServices,
+  type InputSpecs,
+  isWidgetSpec,
+  outputNames,
+  type OutputSpecs,
+  resolveOptions,
+  type SocketType,
+  type WidgetSpec,
+  widgetSchema,
+} from '../../nodes/schema.ts';
+import { asLink, type ExecutionGraph, type Link, parseWorkflow } from '../../nodes/workflow.ts';
+import { type GraphIssue, nodeLabel } from './issues.ts';
+import { compareNodeIds, cycleIssue, findCycles } from './order.ts';
+
+/** A node whose inputs checked out: widget values (defaults filled in) and links by input name. */
+export interface ResolvedNode {
+  id: string;
+  type: string;
+  definition: AnyNodeDefinition;
+  widgets: Record<string, unknown>;
+  links: Record<string, Link>;
+}
+
+/** A workflow that validated: the execution form, its resolved nodes, and its output nodes (sorted by id). */
+export interface ResolvedGraph {
+  graph: ExecutionGraph;
+  nodes: Map<string, ResolvedNode>;
+  outputNodes: string[];
+}
+
+/**
+ * Every problem of a workflow (saved or execution form) against `registry`; empty when it can run.
+ * `env` is what dynamic options (model file lists) are evaluated against.
+ *
+ * @example
+ *   const issues = validateGraph(body, registry, { paths });
+ *   if (issues.length > 0) return res.status(400).json({ issues });
+ */
+export function validateGraph(workflow: unknown, registry: NodeRegistry, env: HostServices = {}): GraphIssue[] {
+  return resolveGraph(workflow, registry, env).issues;
+}
+
+/** validateGraph, plus the resolved graph when there were no issues (what executeGraph runs). */
+export function resolveGraph(workflow: unknown, registry: NodeRegistry, env: HostServices = {}): { graph?: ResolvedGraph; issues: GraphIssue[] } {
+  const parsed = parseWorkflow(workflow, registry);
+  if (!parsed.graph) return { issues: parsed.issues };
+  const graph = parsed.graph;
+  const issues: GraphIssue[] = [...parsed.issues];
+  const nodes = new Map<string, ResolvedNode>();
+  const outputNodes: string[] = [];
+  const ids = Object.keys(graph).sort(compareNodeIds);
+  for (const id of ids) {
+    const node = graph[id];
+    const definition = registry.get(node.class_type);
+    if (!definition) {
+      issues.push(unknownTypeIssue(registry, id, node.class_type));
+      // Its links can still point nowhere; report those too.
+      for (const [input, value] of Object.entries(node.inputs)) {
+        const link = asLink(value);
+        if (link && !Object.hasOwn(graph, link[0])) issues.push(linkMissingNodeIssue(id, node.class_type, input, link));
+      }
+      continue;
+    }
+    const resolved = resolveNode(graph, registry, env, id, definition, issues);
+    nodes.set(id, resolved);
+    if (definition.outputNode) outputNodes.push(id);
+  }
+  for (const cycle of findCycles(graph)) issues.push(cycleIssue(graph, cycle));
+  if (outputNodes.length === 0 && ids.every((id) => registry.has(graph[id].class_type))) {
+    issues.push({
+      code: 'output_node_missing',
+      message: 'The workflow has no output node (such as SaveImage or PreviewImage), so nothing would run; add one.',
+      details: { nodes: ids.length },
+    });
+  }
+  return issues.length > 0 ? { issues } : { graph: { graph, nodes, outputNodes }, issues };
+}
+
+function resolveNode(graph: ExecutionGraph, registry: NodeRegistry, env: HostServices, id: string, definition: AnyNodeDefinition, issues: GraphIssue[]): ResolvedNode {
+  const type = definition.type;
+  const label = nodeLabel(type, id);
+  const inputs = graph[id].inputs;
+  const specs = definition.inputs as InputSpecs;
+  const widgets: Record<string, unknown> = {};
+  const links: Record<string, Link> = {};
+  const at = (input: string) => ({ nodeId: id, nodeType: type, input });
+
+  for (const input of Object.keys(inputs)) {
+    if (Object.hasOwn(specs, input)) continue;
+    issues.push({
+      code: 'input_unknown',
+      message: `${label}: there is no input "${input}" (inputs: ${Object.keys(specs).join(', ') || 'none'}); remove it or check its spelling.`,
+      ...at(input),
+      details: { known: Object.keys(specs) },
+    });
+  }
+
+  for (const [input, spec] of Object.entries(specs)) {
+    const value = inputs[input];
+    if (!isWidgetSpec(spec)) {
+      if (value === undefined || value === null) {
+        if (!spec.optional) issues.push({ code: 'input_missing', message: `${label}: input "${input}" is not connected; connect a ${spec.type} output to it.`, ...at(input), details: { expected: spec.type } });
+        continue;
+      }
+      const link = asLink(value);
+      if (!link) {
+        issues.push(
+          Array.isArray(value)
+            ? { code: 'link_invalid', message: `${label}: input "${input}" has a malformed link ${JSON.stringify(value)}; a link is ["<node id>", <output index>].`, ...at(input), details: { received: value, reason: 'malformed' } }
+            : { code: 'value_invalid', message: `${label}: input "${input}" takes a ${spec.type} link, not a value; connect a node's ${spec.type} output to it.`, ...at(input), details: { reason: 'expected_link', expected: spec.type, received: value } },
+        );
+        continue;
+      }
+      const source = checkLinkSource(graph, registry, id, type, input, link, issues);
+      if (source && source.socket !== spec.type) {
+        issues.push({
+          code: 'type_mismatch',
+          message: `${label}: input "${input}" takes ${spec.type}, but ${nodeLabel(source.type, link[0])} output ${link[1]} ("${source.name}") is ${source.socket}; connect a ${spec.type} output.`,
+          ...at(input),
+          details: { expected: spec.type, received: source.socket, from: link },
+        });
+      }
+      links[input] = link;
+      continue;
+    }
+
+    if (value === undefined) {
+      if (spec.default !== undefined) widgets[input] = spec.default;
+      else if (!spec.optional) issues.push({ code: 'input_missing', message: `${label}: widget "${input}" has no value and no default; set it.`, ...at(input), details: { expected: widgetTypeName(spec) } });
+      continue;
+    }
+    const link = asLink(value);
+    if (link) {
+      const source = checkLinkSource(graph, registry, id, type, input, link, issues);
+      issues.push({
+        code: 'type_mismatch',
+        message: `${label}: "${input}" is a ${widgetTypeName(spec)} widget and takes a value, not a link; set a value instead.`,
+        ...at(input),
+        details: { expected: widgetTypeName(spec), received: source?.socket ?? 'link', from: link },
+      });
+      continue;
+    }
+    const problem = checkWidget(spec, value, env, label, input);
+    if (problem) issues.push({ ...problem, ...at(input) });
+    else widgets[input] = value;
+  }
+  return { id, type, definition, widgets, links };
+}
+
+/** Checks that a link's node and output exist; returns the output's socket type and name. */
+function checkLinkSource(
+  graph: ExecutionGraph,
+  registry: NodeRegistry,
+  id: string,
+  type: string,
+  input: string,
+  link: Link,
+  issues: GraphIssue[],
+): { type: string; name: string; socket: SocketType } | undefined {
+  const [fromId, outputIndex] = link;
+  const from = graph[fromId];
+  if (!from || !Object.hasOwn(graph, fromId)) {
+    issues.push(linkMissingNodeIssue(id, type, input, link));
+    return undefined;
+  }
+  const definition = registry.get(from.class_type);
+  if (!definition) return undefined; // reported as node_type_unknown on that node
+  const names = outputNames(definition);
+  if (outputIndex >= names.length) {
+    issues.push({
+      code: 'link_invalid',
+      message: `${nodeLabel(type, id)}: input "${input}" links to output ${outputIndex} of ${nodeLabel(from.class_type, fromId)}, which has ${names.length} output${names.length === 1 ? '' : 's'} (${names.join(', ') || 'none'}).`,
+      nodeId: id,
+      nodeType: type,
+      input,
+      details: { from: link, reason: 'output_missing', outputs: names },
+    });
+    return undefined;
+  }
+  const name = names[outputIndex];
+  return { type: from.class_type, name, socket: (definition.outputs as OutputSpecs)[name].type };
+}
+
+function linkMissingNodeIssue(id: string, type: string, input: string, link: Link): GraphIssue {
+  return {
+    code: 'link_invalid',
+    message: `${nodeLabel(type, id)}: input "${input}" links to node #${link[0]}, which is not in the workflow; reconnect it.`,
+    nodeId: id,
+    nodeType: type,
+    input,
+    details: { from: link, reason: 'node_missing' },
+  };
+}
+
+function unknownTypeIssue(registry: NodeRegistry, id: string, type: string): GraphIssue {
+  const lower = type.toLowerCase();
+  const similar = registry.types().filter((t) => t.toLowerCase() === lower || t.toLowerCase().endsWith(`/${lower}`));
+  const hint = similar.length > 0 ? ` Did you mean ${similar.map((t) => `"${t}"`).join(' or ')}?` : ' Is the node pack that adds it installed?';
+  return { code: 'node_type_unknown', message: `Node #${id}: node type "${type}" is unknown.${hint}`, nodeId: id, nodeType: type, details: { similar } };
+}
+
+const WIDGET_TYPE_NAMES = { int: 'INT', float: 'FLOAT', text: 'STRING', boolean: 'BOOLEAN', choice: 'COMBO' } as const;
+
+function widgetTypeName(spec: WidgetSpec): string {
+  return WIDGET_TYPE_NAMES[spec.kind];
+}
+
+// zod schemas of static widgets are built once per spec (a 10,000-node workflow reuses them).
+const schemaCache = new WeakMap<WidgetSpec, z.ZodType>();
+
+function schemaOf(spec: WidgetSpec, env: HostServices): z.ZodType {
+  if (spec.kind === 'choice' && typeof spec.options === 'function') return widgetSchema(spec, env);
+  let schema = schemaCache.get(spec);
+  if (!schema) schemaCache.set(spec, (schema = widgetSchema(spec, env)));
+  return schema;
+}
+
+/** The issue (without location) for a widget value its zod schema refuses, or null when it is fine. */
+function checkWidget(spec: WidgetSpec, value: unknown, env: HostServices, label: string, input: string): Omit<GraphIssue, 'nodeId' | 'nodeType' | 'input'> | null {
+  const result = schemaOf(spec, env).safeParse(value);
+  if (result.success) return null;
+  const zodIssue = result.error.issues[0];
+  const expected = widgetTypeName(spec);
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (spec.kind === 'choice') {
+    const { options, error } = resolveOptions(spec, env);
+    const list = options.length > 0 ? options.slice(0, 10).map((o) => `"${o}"`).join(', ') + (options.length > 10 ? ', ...' : '') : '(none available)';
+    return {
+      code: 'value_invalid',
+      message: `${label}: "${input}" is ${shown}, which is not one of the options: ${list}.${error ? ` The options could not be listed: ${error}` : ''}`,
+      details: { reason: typeof value === 'string' ? 'not_in_options' : 'wrong_type', expected: 'COMBO', received: value, options: [...options], ...(error ? { optionsError: error } : {}) },
+    };
+  }
+  if (zodIssue.code === 'too_small' || zodIssue.code === 'too_big') {
+    const range = spec.kind === 'int' || spec.kind === 'float' ? { min: spec.min, max: spec.max } : {};
+    const bound = zodIssue.code === 'too_small' ? `below the minimum ${range.min}` : `above the maximum ${range.max}`;
+    return { code: 'value_out_of_range', message: `${label}: "${input}" is ${shown}, ${bound}; use a value in [${range.min ?? '-inf'}, ${range.max ?? 'inf'}].`, details: { ...range, received: value } };
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return { code: 'value_invalid', message: `${label}: "${input}" is ${shown}; it must be a finite number.`, details: { reason: 'not_finite', expected, received: String(value) } };
+  }
+  if (typeof value === 'number' && spec.kind === 'int') {
+    return { code: 'value_invalid', message: `${label}: "${input}" is ${shown}; it must be a whole number.`, details: { reason: 'not_integer', expected, received: value } };
+  }
+  return {
+    code: 'value_invalid',
+    message: `${label}: "${input}" is ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}; it takes a ${expected} value.`,
+    details: { reason: 'wrong_type', expected, received: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value },
+  };
+}
