@@ -165,25 +165,44 @@ export interface QueueChanged {
   running: string | null;
 }
 
-/** A subgraph node type as POST /api/packs/subgraphs takes it (and GET /api/packs/subgraphs/:type gives it). */
+/**
+ * A subgraph node type (nodes/packs/subgraph.ts `SubgraphJson`): what POST /api/packs/subgraphs takes and
+ * GET /api/packs/subgraphs/:type gives. Inputs feed inner node inputs (`targets`); outputs come `from`
+ * an inner node's output; the server lists it as `<pack>/<type>` with inputs and outputs in this order.
+ */
 export interface SubgraphDefinition {
-  name: string;
   type: string;
-  description: string;
-  inputs: SubgraphPort[];
-  outputs: SubgraphPort[];
-  workflow: SavedWorkflow;
+  version?: number;
+  description?: string;
+  category?: string;
+  displayName?: string;
+  outputNode?: boolean;
+  inputs: SubgraphInput[];
+  outputs: SubgraphOutput[];
+  /** The fragment, saved or execution form. */
+  workflow: SavedWorkflow | ExecutionGraph;
 }
 
-/** One socket of a subgraph node, bound to an input or output of a node inside it. */
-export interface SubgraphPort {
+export interface SubgraphInput {
+  name: string;
+  /** A socket type, or a widget type: INT, FLOAT, STRING, BOOLEAN, COMBO. */
+  type: string;
+  description?: string;
+  optional?: boolean;
+  default?: unknown;
+  min?: number;
+  max?: number;
+  step?: number;
+  options?: string[];
+  multiline?: boolean;
+  targets: Array<{ node: string; input: string }>;
+}
+
+export interface SubgraphOutput {
   name: string;
   type: string;
-  node: string;
-  /** The inner node's input name (for an input port) ... */
-  input?: string;
-  /** ... or its output index (for an output port). */
-  output?: number;
+  description?: string;
+  from: { node: string; output: number };
 }
 
 export interface SystemInfo {

@@ -7,9 +7,9 @@ import type { ReactFlowInstance } from '@xyflow/react';
 
 import { ApiError, api } from '../api/client.ts';
 import { connectServer, type ServerConnection } from '../api/socket.ts';
-import type { SavedWorkflow, SubgraphDefinition, SubgraphPort } from '../api/types.ts';
-import { isWidgetInput, parseCatalog, type Catalog, type NumberInput } from '../graph/catalog.ts';
-import { fromSaved, makeEdge, makeNode, readWorkflowJson, savedToExecution, toSaved, WorkflowFormatError } from '../graph/convert.ts';
+import type { SavedWorkflow, SubgraphDefinition, SubgraphInput, SubgraphOutput } from '../api/types.ts';
+import { defaultWidgets, isWidgetInput, parseCatalog, type Catalog, type NumberInput } from '../graph/catalog.ts';
+import { fromSaved, makeEdge, makeNode, nextNodeId, readWorkflowJson, savedToExecution, toSaved, WorkflowFormatError } from '../graph/convert.ts';
 import { isPng, workflowFromPng } from '../graph/png-text.ts';
 import { graphStore } from '../graph/store.ts';
 import type { FlowEdge, FlowNode, GraphDoc, NodeData } from '../graph/types.ts';
@@ -465,36 +465,78 @@ export function screenToFlow(point: { x: number; y: number }): { x: number; y: n
 // Save selection as a node type (subgraph)
 
 function unique(name: string, taken: Set<string>): string {
-  let candidate = name;
-  for (let i = 2; taken.has(candidate); i++) candidate = `${name}_${i}`;
+  const base = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^([^A-Za-z_])/, '_$1') || 'input';
+  let candidate = base;
+  for (let i = 2; taken.has(candidate); i++) candidate = `${base}_${i}`;
   taken.add(candidate);
   return candidate;
 }
 
+export interface SubgraphMeta {
+  /** Shown in the palette. */
+  displayName: string;
+  /** The type id (the server adds its pack's namespace). */
+  type: string;
+  description: string;
+  /** Widgets to expose as inputs of the new node, as `<nodeId>:<input>`. */
+  exposedWidgets?: string[];
+}
+
+const WIDGET_TYPE = { int: 'INT', float: 'FLOAT', text: 'STRING', boolean: 'BOOLEAN', choice: 'COMBO' } as const;
+
 /**
- * The subgraph definition of the selected nodes: links coming in from outside (and required sockets
- * left unconnected) become its inputs, links going out (or, when none, the unused outputs) its outputs.
+ * The subgraph of the selected nodes. Inputs: one per outside output feeding the selection (all the
+ * inner inputs it fed become its targets), one per required socket left unconnected, and the widgets
+ * the user chose to expose (their current values become defaults). Outputs: the selection's outputs
+ * used outside, or, when none is, every output not used inside.
  */
-export function subgraphOfSelection(doc: GraphDoc, catalog: Catalog, meta: { name: string; type: string; description: string }): SubgraphDefinition | null {
+export function subgraphOfSelection(doc: GraphDoc, catalog: Catalog, meta: SubgraphMeta): SubgraphDefinition | null {
   const selected = doc.nodes.filter((n) => n.selected);
   if (selected.length === 0) return null;
   const ids = new Set(selected.map((n) => n.id));
   const inner = doc.edges.filter((e) => ids.has(e.source) && ids.has(e.target));
-  const inputs: SubgraphPort[] = [];
-  const outputs: SubgraphPort[] = [];
+  const inputs: SubgraphInput[] = [];
+  const outputs: SubgraphOutput[] = [];
   const inputNames = new Set<string>();
   const outputNames = new Set<string>();
+
+  const bySource = new Map<string, SubgraphInput>();
+  for (const edge of doc.edges) {
+    if (ids.has(edge.source) || !ids.has(edge.target)) continue;
+    const key = `${edge.source}:${edge.sourceHandle ?? 0}`;
+    const target = { node: edge.target, input: edge.targetHandle ?? '' };
+    const port = bySource.get(key);
+    if (port) port.targets.push(target);
+    else {
+      const created: SubgraphInput = { name: unique(target.input, inputNames), type: edge.data?.socketType ?? '*', targets: [target] };
+      bySource.set(key, created);
+      inputs.push(created);
+    }
+  }
+  const exposed = new Set(meta.exposedWidgets ?? []);
   for (const node of selected) {
     const spec = catalog.get(node.data.nodeType);
     for (const input of spec?.inputs ?? []) {
-      if (isWidgetInput(input)) continue;
-      const innerLink = inner.some((e) => e.target === node.id && e.targetHandle === input.name);
-      if (innerLink) continue;
-      const outside = doc.edges.some((e) => e.target === node.id && e.targetHandle === input.name);
-      if (outside || !input.optional) inputs.push({ name: unique(input.name, inputNames), type: input.type, node: node.id, input: input.name });
+      const linked = doc.edges.some((e) => e.target === node.id && e.targetHandle === input.name);
+      if (!isWidgetInput(input)) {
+        if (!linked && !input.optional) inputs.push({ name: unique(input.name, inputNames), type: input.type, targets: [{ node: node.id, input: input.name }] });
+        continue;
+      }
+      if (linked || !exposed.has(`${node.id}:${input.name}`)) continue;
+      const port: SubgraphInput = { name: unique(input.name, inputNames), type: WIDGET_TYPE[input.kind], targets: [{ node: node.id, input: input.name }] };
+      const value = node.data.widgets[input.name];
+      if (value !== undefined) port.default = value;
+      if (input.kind === 'int' || input.kind === 'float') {
+        if (input.min !== undefined) port.min = input.min;
+        if (input.max !== undefined) port.max = input.max;
+        if (input.step !== undefined) port.step = input.step;
+      }
+      if (input.kind === 'text' && input.multiline) port.multiline = true;
+      if (input.tooltip) port.description = input.tooltip;
+      inputs.push(port);
     }
   }
-  const outgoing = doc.edges.filter((e) => ids.has(e.source) && !ids.has(e.target));
+
   const seen = new Set<string>();
   const addOutput = (nodeId: string, index: number) => {
     const key = `${nodeId}:${index}`;
@@ -502,21 +544,33 @@ export function subgraphOfSelection(doc: GraphDoc, catalog: Catalog, meta: { nam
     seen.add(key);
     const node = selected.find((n) => n.id === nodeId)!;
     const out = catalog.get(node.data.nodeType)?.outputs[index];
-    if (out) outputs.push({ name: unique(out.name, outputNames), type: out.type, node: nodeId, output: index });
+    if (out) outputs.push({ name: unique(out.name, outputNames), type: out.type, from: { node: nodeId, output: index } });
   };
+  const outgoing = doc.edges.filter((e) => ids.has(e.source) && !ids.has(e.target));
   for (const edge of outgoing) addOutput(edge.source, Number(edge.sourceHandle ?? 0));
   if (outgoing.length === 0) {
     for (const node of selected) {
-      const spec = catalog.get(node.data.nodeType);
-      for (const out of spec?.outputs ?? []) if (!inner.some((e) => e.source === node.id && Number(e.sourceHandle ?? 0) === out.index)) addOutput(node.id, out.index);
+      for (const out of catalog.get(node.data.nodeType)?.outputs ?? []) {
+        if (!inner.some((e) => e.source === node.id && Number(e.sourceHandle ?? 0) === out.index)) addOutput(node.id, out.index);
+      }
     }
   }
-  const workflow = toSaved({ nodes: selected, edges: inner }, { name: meta.name });
-  return { ...meta, inputs, outputs, workflow };
+  const outputNode = selected.some((n) => catalog.get(n.data.nodeType)?.outputNode);
+  const workflow = toSaved({ nodes: selected, edges: inner }, { name: meta.type });
+  return {
+    type: meta.type,
+    displayName: meta.displayName,
+    ...(meta.description ? { description: meta.description } : {}),
+    category: 'subgraphs',
+    ...(outputNode ? { outputNode: true } : {}),
+    inputs,
+    outputs,
+    workflow,
+  };
 }
 
 /** Sends the selection to the server as a node type; on success replaces the selection by one such node. */
-export async function saveSelectionAsNode(meta: { name: string; type: string; description: string }): Promise<boolean> {
+export async function saveSelectionAsNode(meta: SubgraphMeta): Promise<boolean> {
   const state = graphStore.getState();
   const definition = subgraphOfSelection(state, state.catalog, meta);
   if (!definition) {
@@ -530,7 +584,7 @@ export async function saveSelectionAsNode(meta: { name: string; type: string; de
     return false;
   }
   const catalog = await loadCatalog();
-  const spec = [...catalog.values()].find((s) => s.type === meta.type || (s.pack !== null && s.type.endsWith(`/${meta.type}`)));
+  const spec = [...catalog.values()].find((s) => s.pack !== null && (s.type === meta.type || s.type.endsWith(`/${meta.type}`)));
   if (!spec) {
     toast('success', `Saved node type "${meta.type}".`);
     return true;
@@ -541,28 +595,29 @@ export async function saveSelectionAsNode(meta: { name: string; type: string; de
 }
 
 /** Replaces the selected nodes by one node of `nodeType`, rewiring the links that crossed the selection. */
-function collapseSelection(definition: SubgraphDefinition, nodeType: string): void {
-  const state = graphStore.getState();
+export function collapseSelection(definition: SubgraphDefinition, nodeType: string, store = graphStore): void {
+  const state = store.getState();
   const spec = state.catalog.get(nodeType);
   if (!spec) return;
   const selected = state.nodes.filter((n) => n.selected);
   const ids = new Set(selected.map((n) => n.id));
   const x = Math.min(...selected.map((n) => n.position.x));
   const y = Math.min(...selected.map((n) => n.position.y));
-  const id = String(Math.max(0, ...state.nodes.map((n) => Number(n.id)).filter(Number.isInteger)) + 1);
-  const data: NodeData = { nodeType, widgets: {}, ...(spec.version !== undefined ? { version: spec.version } : {}) };
-  for (const input of spec.inputs) if (isWidgetInput(input)) data.widgets[input.name] = input.default;
+  const id = nextNodeId(state.nodes);
+  const data: NodeData = { nodeType, widgets: defaultWidgets(spec), ...(spec.version !== undefined ? { version: spec.version } : {}) };
   const edges: FlowEdge[] = state.edges.filter((e) => !ids.has(e.source) && !ids.has(e.target));
   for (const edge of state.edges) {
     if (!ids.has(edge.source) && ids.has(edge.target)) {
-      const port = definition.inputs.find((p) => p.node === edge.target && p.input === edge.targetHandle);
-      if (port && spec.inputs.some((i) => i.name === port.name)) edges.push(makeEdge(edge.source, Number(edge.sourceHandle ?? 0), id, port.name, port.type));
+      const port = definition.inputs.find((p) => p.targets.some((t) => t.node === edge.target && t.input === edge.targetHandle));
+      if (port && spec.inputs.some((i) => i.name === port.name) && !edges.some((e) => e.target === id && e.targetHandle === port.name)) {
+        edges.push(makeEdge(edge.source, Number(edge.sourceHandle ?? 0), id, port.name, port.type));
+      }
     } else if (ids.has(edge.source) && !ids.has(edge.target)) {
-      const index = definition.outputs.findIndex((p) => p.node === edge.source && p.output === Number(edge.sourceHandle ?? 0));
+      const index = definition.outputs.findIndex((p) => p.from.node === edge.source && p.from.output === Number(edge.sourceHandle ?? 0));
       if (index >= 0 && spec.outputs[index]) edges.push(makeEdge(id, index, edge.target, edge.targetHandle ?? '', spec.outputs[index].type));
     }
   }
-  const nodes = [...state.nodes.filter((n) => !ids.has(n.id)), { ...makeNode(id, data, { x, y }), selected: true }];
+  const nodes = [...state.nodes.filter((n) => !ids.has(n.id)).map((n) => (n.selected ? { ...n, selected: false } : n)), { ...makeNode(id, data, { x, y }), selected: true }];
   state.replaceDocument({ nodes, edges });
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { encodePng } from '../../../../nodes/image/png.ts';
 import { readPngText, workflowFromPng, PngTextError } from '../../../../editor/src/graph/png-text.ts';
 import { savedToExecution } from '../../../../editor/src/graph/convert.ts';
-import { TXT2IMG } from './convert.test.ts';
+import { TXT2IMG } from '../../workflow-fixture.ts';
 
 const pixels = { width: 2, height: 2, channels: 3 as const, data: new Uint8Array(12).fill(200) };
 

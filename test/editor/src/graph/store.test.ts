@@ -5,7 +5,7 @@ import { fromSaved } from '../../../../editor/src/graph/convert.ts';
 import { COALESCE_MS } from '../../../../editor/src/graph/history.ts';
 import { createGraphStore } from '../../../../editor/src/graph/store.ts';
 import { OBJECT_INFO } from '../../catalog-fixture.ts';
-import { TXT2IMG } from './convert.test.ts';
+import { TXT2IMG } from '../../workflow-fixture.ts';
 
 const catalog = parseCatalog(OBJECT_INFO);
 
