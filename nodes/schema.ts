@@ -293,8 +293,19 @@ export interface NodeDefinition<I extends InputSpecs = InputSpecs, O extends Out
   run(input: InputValues<I>, ctx: NodeContext): NodeResult<O> | Promise<NodeResult<O>>;
 }
 
-/** Any node definition, as the registry and runner hold them. */
-export type AnyNodeDefinition = NodeDefinition<any, any>;
+/**
+ * Any node definition, as the registry and runner hold them: the typed parts (`run`, the cache hooks)
+ * are seen with loose argument types, since the runner passes values it has checked against the schema.
+ */
+export type AnyNodeDefinition = Omit<NodeDefinition<any, any>, 'run' | 'cache'> & {
+  cache?: {
+    enabled?: boolean;
+    fingerprint?(widgets: any, services: HostServices): string | Promise<string>;
+    sizeBytes?(outputs: any): number;
+    dispose?(outputs: any): void | Promise<void>;
+  };
+  run(input: any, ctx: NodeContext): any;
+};
 
 /** Thrown by `defineNode` for a definition that cannot work; `problems` lists every reason. */
 export class NodeDefinitionError extends Error {

@@ -57,6 +57,8 @@ export interface SampleOptions {
   denoise?: number;
   signal?: AbortSignal;
   onProgress?: (progress: SampleProgress) => void;
+  /** Called after every step with the latents so far (the loop's own array: copy it to keep it). */
+  onLatents?: (step: number, latents: Float32Array) => void;
   /** Called after every step with the preview of the current x0 estimate of the first latent. */
   onPreview?: (preview: PreviewImage & { step: number }) => void;
 }
@@ -113,6 +115,7 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
     }
     const result = scheduler.step(eps, i, x, generator);
     x = result.prevSample;
+    options.onLatents?.(i - startIndex + 1, x);
     options.onProgress?.({ step: i - startIndex + 1, total, timestep: t });
     if (options.onPreview) options.onPreview({ step: i - startIndex + 1, ...latentToRgbPreview(result.predOriginalSample, shape[2], shape[3]) });
   }

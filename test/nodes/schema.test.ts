@@ -89,7 +89,7 @@ describe('defineNode', () => {
           'not-an-identifier': text(),
         },
         outputs: { ui: socket('IMAGE') },
-        run: () => ({ ui: {} }),
+        run: () => ({ ui: {} as never }),
       });
     } catch (error) {
       caught = error;
@@ -173,7 +173,7 @@ describe('objectInfo', () => {
       outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },
       run(input) {
         expectTypeOf(input.ckpt_name).toEqualTypeOf<string>();
-        return { MODEL: input.ckpt_name, CLIP: null, VAE: null };
+        return { MODEL: input.ckpt_name as never, CLIP: null as never, VAE: null as never }; // stand-in values
       },
     });
     expect(objectInfo(loader).input.required.ckpt_name).toEqual([[], {}]);

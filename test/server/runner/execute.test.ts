@@ -3,9 +3,13 @@ import { setImmediate as nextTick } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { NodeRegistry } from '../../../nodes/registry.ts';
-import { choice, defineNode, float, int, type Logger, socket, text } from '../../../nodes/schema.ts';
+import { type AnyNodeDefinition, choice, defineNode as defineTypedNode, float, int, type Logger, socket, text } from '../../../nodes/schema.ts';
 import type { ExecutionGraph } from '../../../nodes/workflow.ts';
 import type { RunEvent } from '../../../server/api/protocol.ts';
+// The stand-in node types here carry plain test values on their sockets (not real models or latents),
+// so they are declared without the socket value types core nodes give MODEL, LATENT, ...
+const defineNode = (definition: AnyNodeDefinition): AnyNodeDefinition => defineTypedNode(definition as never);
+
 import { executeGraph, type ExecuteOptions, type MemoryProbe, NodeCache, NodeRunError, rssProbe, wrapNodeError } from '../../../server/runner/index.ts';
 
 // A txt2img-shaped pipeline over plain numbers: each node counts its runs so the tests can see what reran.
@@ -22,7 +26,7 @@ const nodes = [
     description: 'A fake checkpoint loader.',
     inputs: { ckpt: text({ default: 'tiny' }) },
     outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },
-    cache: { sizeBytes: () => 1000, dispose: (outputs) => void disposed.push(`Load:${(outputs.MODEL as { ckpt: string }).ckpt}`) },
+    cache: { sizeBytes: () => 1000, dispose: (outputs) => void disposed.push(`Load:${(outputs.MODEL as unknown as { ckpt: string }).ckpt}`) },
     run(input, ctx) {
       ran('Load');
       ctx.log.info('loading');

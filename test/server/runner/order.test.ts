@@ -87,7 +87,7 @@ describe('validateGraph on a 10,000-node chain', () => {
   it('validates it quickly and without overflowing the stack', () => {
     const registry = new NodeRegistry();
     registry.registerAll([
-      defineNode({ type: 'Source', version: 1, category: 't', description: '', inputs: { value: int({ min: 0 }) }, outputs: { L: socket('LATENT') }, run: (i) => ({ L: i.value }) }),
+      defineNode({ type: 'Source', version: 1, category: 't', description: '', inputs: { value: int({ min: 0 }) }, outputs: { L: socket('LATENT') }, run: (i) => ({ L: i.value as never }) }), // a stand-in value
       defineNode({ type: 'Step', version: 1, category: 't', description: '', inputs: { a: socket('LATENT'), k: int({ default: 1 }) }, outputs: { L: socket('LATENT') }, run: (i) => ({ L: i.a }) }),
       defineNode({ type: 'Sink', version: 1, category: 't', description: '', inputs: { a: socket('LATENT'), b: optional(socket('LATENT')) }, outputs: {}, outputNode: true, run: () => ({}) }),
     ]);

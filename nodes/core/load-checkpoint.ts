@@ -1,0 +1,34 @@
+/**
+ * Shared by CheckpointLoaderSimple and DiffusersLoader: load a model through the native engine and
+ * hand out its MODEL, CLIP and VAE, with the tokenizer that belongs to it.
+ */
+import { loadModel, type WeightsDType } from '../../native/index.ts';
+import { CLIPTokenizer, defaultClipTokenizer } from '../text/clip-tokenizer.ts';
+import type { ClipValue, ModelValue, VaeValue } from './types.ts';
+
+export interface LoadedCheckpoint {
+  MODEL: ModelValue;
+  CLIP: ClipValue;
+  VAE: VaeValue;
+}
+
+export async function loadCheckpoint(file: string, weights: WeightsDType): Promise<LoadedCheckpoint> {
+  const model = await loadModel(file, { weights });
+  const tokenizer = model.info.tokenizerDir ? await CLIPTokenizer.load(model.info.tokenizerDir) : defaultClipTokenizer();
+  return {
+    MODEL: { model, source: file },
+    CLIP: { model, tokenizer, source: file },
+    VAE: { model, source: file },
+  };
+}
+
+/** Cache policy of the loaders: the weights' size counts against the cache; eviction frees them. */
+export const loaderCachePolicy = {
+  sizeBytes(outputs: LoadedCheckpoint): number {
+    const w = outputs.MODEL.model.disposed ? { clip: 0, unet: 0, vae: 0 } : outputs.MODEL.model.info.weightBytes;
+    return w.clip + w.unet + w.vae;
+  },
+  dispose(outputs: LoadedCheckpoint): void {
+    outputs.MODEL.model.dispose();
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * Writing IMAGE batches as PNG files, as ComfyUI does: `<prefix>_00001_.png`, counting up from the
+ * highest number already there and never overwriting (files are created exclusively), with the run's
+ * workflow embedded as tEXt chunks: "prompt" (execution form) and "workflow" (saved form) plus any other
+ * extra_pnginfo entries.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { imageToRgb8 } from '../image/convert.ts';
+import { encodePng } from '../image/png.ts';
+import type { HostServices } from '../schema.ts';
+import type { ImageValue } from './types.ts';
+
+export interface SavedImageRef {
+  filename: string;
+  subfolder: string;
+  type: 'output' | 'temp';
+}
+
+/** tEXt chunks for a run: ComfyUI's "prompt" and "workflow" (and other extra_pnginfo keys). */
+export function workflowChunks(services: HostServices): Record<string, string> {
+  const chunks: Record<string, string> = {};
+  const run = services.run;
+  if (run?.prompt) chunks.prompt = JSON.stringify(run.prompt);
+  const info = (run?.extra?.extra_pnginfo ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(info)) {
+    if (/^[A-Za-z0-9_ -]{1,79}$/.test(key)) chunks[key] = JSON.stringify(value);
+  }
+  return chunks;
+}
+
+/** Splits "folder/name" into a safe subfolder and file prefix (no "..", no absolute paths). */
+export function splitPrefix(prefix: string, nodeLabel: string): { subfolder: string; name: string } {
+  const parts = prefix.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0) throw new Error(`${nodeLabel}: filename_prefix is empty; give a name such as "latentflow".`);
+  for (const part of parts) {
+    if (part === '..' || /[\x00-\x1f\\:*?"<>|]/.test(part)) {
+      throw new Error(`${nodeLabel}: filename_prefix "${prefix}" may not contain "..", control characters or any of \\:*?"<>|.`);
+    }
+  }
+  return { subfolder: parts.slice(0, -1).join('/'), name: parts[parts.length - 1] };
+}
+
+function nextCounter(dir: string, name: string): number {
+  let highest = 0;
+  const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{5,})_\\.png$`);
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const m = pattern.exec(file);
+    if (m) highest = Math.max(highest, Number(m[1]));
+  }
+  return highest + 1;
+}
+
+export function saveImages(images: ImageValue, root: string, prefix: string, type: 'output' | 'temp', chunks: Record<string, string>, nodeLabel: string): SavedImageRef[] {
+  const { subfolder, name } = splitPrefix(prefix, nodeLabel);
+  const dir = path.join(root, subfolder);
+  if (!path.resolve(dir).startsWith(path.resolve(root))) throw new Error(`${nodeLabel}: filename_prefix "${prefix}" leads outside the output folder.`);
+  fs.mkdirSync(dir, { recursive: true });
+  const [B, H, W] = images.shape;
+  const refs: SavedImageRef[] = [];
+  let counter = nextCounter(dir, name);
+  for (let b = 0; b < B; b++) {
+    const png = encodePng({ width: W, height: H, channels: 3, data: imageToRgb8(images.data, b, H, W) }, chunks);
+    for (;;) {
+      const filename = `${name}_${String(counter).padStart(5, '0')}_.png`;
+      counter++;
+      try {
+        fs.writeFileSync(path.join(dir, filename), png, { flag: 'wx' }); // never overwrite
+        refs.push({ filename, subfolder, type });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+  }
+  return refs;
+}

@@ -1,0 +1,99 @@
+// The whole text-to-image path against the reference pipeline (test/fixtures/expected/pipeline_*):
+// tokenizer -> text encoder -> seeded noise -> scheduler loop with CFG -> VAE decode -> 8-bit picture,
+// for DDIM and Euler, from the diffusers folder (f32) and the single-file checkpoint (f16).
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { encodeText, loadModel, type ModelHandle, unetForward, vaeDecode } from '../../native/index.ts';
+import { vaeToImage, imageToRgb8 } from '../../nodes/image/convert.ts';
+import { decodePng } from '../../nodes/image/png.ts';
+import { sample } from '../../nodes/sampling/sample.ts';
+import type { SchedulerConfigFile } from '../../nodes/sampling/schedulers/index.ts';
+import { CLIPTokenizer } from '../../nodes/text/clip-tokenizer.ts';
+import { f32, readSafetensors } from '../helpers/safetensors.ts';
+import fs from 'node:fs';
+
+const fixtures = path.resolve('test/fixtures');
+const folder = path.join(fixtures, 'tiny-sd');
+const singleFile = path.join(fixtures, 'tiny-sd', 'tiny-sd.safetensors');
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function txt2img(model: ModelHandle, tokenizer: CLIPTokenizer, sampler: 'ddim' | 'euler', onLatents: (step: number, x: Float32Array) => void) {
+  const encode = async (text: string) => {
+    const ids = Int32Array.from(tokenizer.encode(text).inputIds);
+    return { data: await encodeText(model, ids), shape: [1, 77, model.info.clip.hiddenSize] as const };
+  };
+  const positive = await encode('a small cat');
+  const negative = await encode('');
+  const latents = await sample({
+    predictNoise: (x, shape, t, context) => unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data),
+    sampler,
+    schedule: 'normal',
+    schedulerConfig: (model.info.schedulerConfig ?? JSON.parse(fs.readFileSync(path.join(folder, 'scheduler', 'scheduler_config.json'), 'utf8'))) as SchedulerConfigFile,
+    steps: 4,
+    cfg: 7.5,
+    seed: 42,
+    positive,
+    negative,
+    shape: [1, 4, 8, 8],
+    onLatents: (step, x) => onLatents(step, x.slice()),
+  });
+  const factor = model.info.vae.scalingFactor;
+  const decoded = await vaeDecode(model, latents.map((v) => v / factor), [1, 4, 8, 8]);
+  return { latents, decoded, rgb: imageToRgb8(vaeToImage(decoded, 1, 64, 64), 0, 64, 64) };
+}
+
+/** Fraction of 8-bit channel values within `tolerance` of the reference PNG. */
+function fractionWithin(rgb: Uint8Array, referencePng: string, tolerance: number): number {
+  const reference = decodePng(fs.readFileSync(referencePng));
+  expect(reference.width).toBe(64);
+  let ok = 0;
+  for (let i = 0; i < rgb.length; i++) if (Math.abs(rgb[i] - reference.data[i]) <= tolerance) ok++;
+  return ok / rgb.length;
+}
+
+describe.each([
+  { layout: 'diffusers folder, f32 weights', path: folder, weights: 'f32' as const, latentBound: 1e-3, pixelTolerance: 2 },
+  // f16 weights change the UNet's output by ~1e-3 of its range at each step; CFG 7.5 amplifies it.
+  { layout: 'single file, f16 weights', path: singleFile, weights: 'f16' as const, latentBound: 5e-2, pixelTolerance: 8 },
+])('txt2img equals the reference pipeline: $layout', ({ path: modelPath, weights, latentBound, pixelTolerance }) => {
+  let model: ModelHandle;
+  let tokenizer: CLIPTokenizer;
+  beforeAll(async () => {
+    model = await loadModel(modelPath, { weights });
+    tokenizer = await CLIPTokenizer.load(path.join(folder, 'tokenizer'));
+  });
+  afterAll(() => model.dispose());
+
+  it.each(['ddim', 'euler'] as const)('%s, 4 steps, cfg 7.5, seed 42', async (sampler) => {
+    const expected = readSafetensors(path.join(fixtures, 'expected', `pipeline_${sampler}.safetensors`));
+    const steps: Float32Array[] = [];
+    const { latents, rgb } = await txt2img(model, tokenizer, sampler, (_step, x) => steps.push(x));
+    expect(steps).toHaveLength(4);
+    const report: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const reference = f32(expected, `latents_after_step.${i}`);
+      const relative = maxAbsDiff(steps[i], reference) / maxAbs(reference);
+      report.push(`step ${i}: ${relative.toExponential(2)}`);
+      expect(relative).toBeLessThanOrEqual(latentBound);
+    }
+    const finalRelative = maxAbsDiff(latents, f32(expected, 'final_latents')) / maxAbs(f32(expected, 'final_latents'));
+    expect(finalRelative).toBeLessThanOrEqual(latentBound);
+    const within = fractionWithin(rgb, path.join(fixtures, 'expected', `pipeline_${sampler}.png`), pixelTolerance);
+    console.log(`${sampler} ${weights}: latents max rel err ${report.join(', ')}; pixels within ${pixelTolerance}/255: ${(within * 100).toFixed(3)}%`);
+    expect(within).toBeGreaterThanOrEqual(0.999);
+  });
+});
