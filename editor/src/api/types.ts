@@ -147,7 +147,8 @@ export interface Job {
   status: JobStatus;
   /** Output node id -> what it showed (e.g. `{ images: [...] }`). */
   outputs?: Record<string, UiOutputPayload> | null;
-  error?: { message?: string; issues?: GraphIssue[] } | string | null;
+  /** A failed or interrupted run: its message, issues, and milestone events as `[type, event]` pairs. */
+  error?: { message?: string; issues?: GraphIssue[]; messages?: Array<[string, unknown]> } | string | null;
   createdAt?: string | number | null;
   startedAt?: string | number | null;
   finishedAt?: string | number | null;

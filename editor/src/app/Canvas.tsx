@@ -137,8 +137,6 @@ export function Canvas() {
         defaultEdgeOptions={{ interactionWidth: 16 }}
         connectionRadius={24}
         proOptions={{ hideAttribution: false }}
-        fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1} color="#3a3f4b" />
         <MiniMap pannable zoomable nodeColor={nodeColor} maskColor="rgba(20, 22, 28, 0.7)" ariaLabel="Minimap" />

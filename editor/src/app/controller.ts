@@ -7,7 +7,7 @@ import type { ReactFlowInstance } from '@xyflow/react';
 
 import { ApiError, api } from '../api/client.ts';
 import { connectServer, type ServerConnection } from '../api/socket.ts';
-import type { SavedWorkflow, SubgraphDefinition, SubgraphInput, SubgraphOutput } from '../api/types.ts';
+import type { RunEvent, SavedWorkflow, SubgraphDefinition, SubgraphInput, SubgraphOutput } from '../api/types.ts';
 import { defaultWidgets, isWidgetInput, parseCatalog, type Catalog, type NumberInput } from '../graph/catalog.ts';
 import { fromSaved, makeEdge, makeNode, nextNodeId, readWorkflowJson, savedToExecution, toSaved, WorkflowFormatError } from '../graph/convert.ts';
 import { isPng, workflowFromPng } from '../graph/png-text.ts';
@@ -47,7 +47,12 @@ export async function start(): Promise<void> {
         if (event.type === 'execution_interrupted') toast('info', 'Run interrupted.');
       }
     },
-    onQueueChanged: () => void refreshQueue(),
+    onQueueChanged: () => {
+      void refreshQueue();
+      const { active, waiting } = useRun.getState();
+      if (active?.phase === 'queued') void catchUp(active.runId);
+      for (const runId of Object.keys(waiting)) void catchUp(runId);
+    },
     onConnection: (connected) => {
       useUi.setState({ connected });
       if (connected) void refreshQueue();
@@ -165,10 +170,9 @@ export function loadWorkflow(workflow: SavedWorkflow, meta: { name: string | nul
   state.load(loaded, meta);
   useRun.getState().clearIssues();
   for (const warning of loaded.warnings) toast('error', warning);
-  requestAnimationFrame(() => {
-    if (loaded.viewport) flow?.setViewport(loaded.viewport);
-    else void flow?.fitView({ padding: 0.15, maxZoom: 1 });
-  });
+  // React Flow queues fitView until the new nodes are measured.
+  if (loaded.viewport) void flow?.setViewport(loaded.viewport);
+  else if (loaded.nodes.length > 0) void flow?.fitView({ padding: 0.15, maxZoom: 1 });
   if (!options.quiet) toast('info', `Opened "${workflow.name}".`);
 }
 
@@ -394,8 +398,7 @@ export async function runWorkflow(): Promise<void> {
     connection?.subscribe(id);
     useRun.getState().queued(id, number, expected);
     void refreshQueue();
-    // Events sent before the subscription reached the server are lost; catch up from the job record.
-    void catchUp(id);
+    setTimeout(() => void catchUp(id), 1500);
   } catch (error) {
     if (error instanceof ApiError && error.issues.length > 0) {
       useRun.getState().rejected(error.issues);
@@ -406,15 +409,25 @@ export async function runWorkflow(): Promise<void> {
   }
 }
 
+/**
+ * Events sent before our subscription reached the server are lost (a quick run can finish first):
+ * once the job record says the run is over, show its outcome from the record.
+ */
 async function catchUp(runId: string): Promise<void> {
   try {
     const job = await api.getRun(runId);
-    const run = useRun.getState();
-    if (run.active?.runId !== runId || run.active.phase !== 'queued') return;
-    if (job.status === 'success' && job.outputs) {
-      for (const [node, output] of Object.entries(job.outputs)) run.apply({ runId, type: 'executed', node, nodeType: '', output, cached: false });
-      run.apply({ runId, type: 'execution_success', timestamp: Date.now() });
-    }
+    const { active, waiting } = useRun.getState();
+    const unseen = active?.runId === runId ? active.phase === 'queued' : runId in waiting;
+    if (!unseen || job.status === 'queued' || job.status === 'running') return;
+    const apply = useRun.getState().apply;
+    apply({ runId, type: 'execution_start', timestamp: Date.now() });
+    for (const [node, output] of Object.entries(job.outputs ?? {})) apply({ runId, type: 'executed', node, nodeType: '', output, cached: false });
+    const error = typeof job.error === 'object' && job.error !== null ? job.error : null;
+    const recorded = (error?.messages ?? []).map(([, event]) => event as RunEvent).find((e) => e?.type === 'execution_error' || e?.type === 'execution_interrupted');
+    if (job.status === 'success') apply({ runId, type: 'execution_success', timestamp: Date.now() });
+    else if (recorded) apply({ ...recorded, runId });
+    else if (job.status === 'error') apply({ runId, type: 'execution_error', node: null, nodeType: null, message: error?.message ?? 'The run failed.', issues: error?.issues ?? [] });
+    else apply({ runId, type: 'execution_interrupted', node: null, nodeType: null, executed: [] });
   } catch {
     // Live events will still arrive.
   }

@@ -25,8 +25,8 @@ function NodeStatsImpl({ stats }: { stats: NodeRun['stats'] }) {
   if (!stats) return null;
   return (
     <div className="lf-node-stats" title="Last run of this node: wall time and peak memory">
-      <span>⏱ {formatMs(stats.ms)}</span>
-      {stats.peakBytes !== null && <span>▲ {formatBytes(stats.peakBytes)} peak</span>}
+      <span className="lf-stat-time">{formatMs(stats.ms)}</span>
+      {stats.peakBytes !== null && <span className="lf-stat-peak">{formatBytes(stats.peakBytes)} peak</span>}
     </div>
   );
 }

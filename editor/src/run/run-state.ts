@@ -35,31 +35,50 @@ export interface ActiveRun {
 
 export interface RunState {
   active: ActiveRun | null;
+  /** Runs this tab queued that have not started, with the nodes each will execute. */
+  waiting: Record<string, { number?: number; expected: string[]; queuedAt: number }>;
   nodes: Record<string, NodeRun>;
-  /** Issues of the last failed queueing or run, each on its node (and input) when known. */
+  /** Issues of the last refused or failed run, each on its node (and input) when known. */
   issues: GraphIssue[];
 }
 
 export function emptyRunState(): RunState {
-  return { active: null, nodes: {}, issues: [] };
+  return { active: null, waiting: {}, nodes: {}, issues: [] };
 }
 
 function patchNode(state: RunState, id: string, patch: Partial<NodeRun>): Record<string, NodeRun> {
   return { ...state.nodes, [id]: { ...state.nodes[id], ...patch } };
 }
 
-/** A run was accepted (POST /api/runs answered 202): expected nodes `total`. Clears old issues and statuses. */
+function isOver(run: ActiveRun | null): boolean {
+  return !run || run.phase === 'success' || run.phase === 'error' || run.phase === 'interrupted';
+}
+
+/**
+ * A run was accepted (POST /api/runs answered 202) and will execute `expectedNodes`. Clears old
+ * issues; when nothing of ours is running it becomes the active run at once (marked queued).
+ */
 export function runQueued(state: RunState, runId: string, number: number | undefined, expectedNodes: string[], now = Date.now()): RunState {
+  const waiting = { ...state.waiting, [runId]: { ...(number !== undefined ? { number } : {}), expected: expectedNodes, queuedAt: now } };
+  const next = { ...state, waiting, issues: [] };
+  return isOver(state.active) ? begin(next, runId, 'queued', now) : next;
+}
+
+/** Makes a waiting run the active one: statuses of the last run cleared (images and stats kept). */
+function begin(state: RunState, runId: string, phase: RunPhase, now: number): RunState {
+  const entry = state.waiting[runId];
   const nodes: Record<string, NodeRun> = {};
   for (const [id, run] of Object.entries(state.nodes)) {
     const { status: _s, progress: _p, ...kept } = run;
     nodes[id] = kept;
   }
-  for (const id of expectedNodes) nodes[id] = { ...nodes[id], status: 'pending' };
+  for (const id of entry?.expected ?? []) nodes[id] = { ...nodes[id], status: 'pending' };
+  const { [runId]: _taken, ...waiting } = state.waiting;
   return {
-    active: { runId, ...(number !== undefined ? { number } : {}), phase: 'queued', total: expectedNodes.length, finished: 0, node: null, startedAt: now },
+    ...state,
+    waiting,
     nodes,
-    issues: [],
+    active: { runId, ...(entry?.number !== undefined ? { number: entry.number } : {}), phase, total: entry?.expected.length ?? 0, finished: 0, node: null, startedAt: now },
   };
 }
 
@@ -69,56 +88,64 @@ export function runRejected(state: RunState, issues: GraphIssue[]): RunState {
 }
 
 /**
- * The state after one event. Events of a run other than the active one are ignored (another tab's
- * run, or a stale one), except that a run starting becomes the active one.
+ * The state after one event. Only runs this tab queued are followed; a run's first event makes it
+ * the active one (its `execution_start` may have been sent before our subscription reached the server).
  * `previewUrl`: the object URL made for a `preview` event's image (made by the caller: side effect).
  */
 export function reduceRunEvent(state: RunState, event: RunEvent, previewUrl?: string): RunState {
-  const active = state.active;
-  if (event.type === 'execution_start') {
-    const base = active?.runId === event.runId ? active : { runId: event.runId, total: 0, finished: 0, node: null };
-    return { ...state, active: { ...base, phase: 'running', startedAt: event.timestamp } };
+  if (event.type === 'queued') return state;
+  let current = state;
+  if (state.active?.runId !== event.runId) {
+    if (!(event.runId in state.waiting)) return state;
+    current = begin(state, event.runId, 'running', Date.now());
+  } else if (state.active.phase === 'queued') {
+    current = { ...state, active: { ...state.active, phase: 'running' } };
   }
-  if (!active || active.runId !== event.runId) return state;
+  const active = current.active!;
   switch (event.type) {
-    case 'queued':
-      return state;
+    case 'execution_start':
+      return { ...current, active: { ...active, startedAt: event.timestamp } };
     case 'execution_cached': {
-      let nodes = state.nodes;
-      for (const id of event.nodes) nodes = { ...nodes, [id]: { ...nodes[id], status: 'cached' } };
-      return { ...state, nodes, active: { ...active, finished: active.finished + event.nodes.length, total: Math.max(active.total, event.nodes.length) } };
+      let nodes = current.nodes;
+      let added = 0;
+      for (const id of event.nodes) {
+        if (nodes[id]?.status === 'cached') continue;
+        nodes = { ...nodes, [id]: { ...nodes[id], status: 'cached' } };
+        added++;
+      }
+      return { ...current, nodes, active: { ...active, finished: active.finished + added, total: Math.max(active.total, active.finished + added) } };
     }
     case 'executing':
-      return { ...state, nodes: patchNode(state, event.node, { status: 'running', progress: undefined }), active: { ...active, phase: 'running', node: event.node } };
+      return { ...current, nodes: patchNode(current, event.node, { status: 'running', progress: undefined }), active: { ...active, node: event.node } };
     case 'progress':
-      return { ...state, nodes: patchNode(state, event.node, { status: 'running', progress: { value: event.value, max: event.max } }) };
+      return { ...current, nodes: patchNode(current, event.node, { status: 'running', progress: { value: event.value, max: event.max } }) };
     case 'preview':
-      return previewUrl ? { ...state, nodes: patchNode(state, event.node, { preview: previewUrl }) } : state;
+      return previewUrl ? { ...current, nodes: patchNode(current, event.node, { preview: previewUrl }) } : current;
     case 'executed': {
       const images = imagesOf(event.output);
       const patch: Partial<NodeRun> = images ? { images } : {};
       if (event.cached) patch.status = 'cached';
-      return { ...state, nodes: patchNode(state, event.node, patch) };
+      return { ...current, nodes: patchNode(current, event.node, patch) };
     }
     case 'stats': {
-      const wasCounted = state.nodes[event.node]?.status === 'done';
+      const wasCounted = current.nodes[event.node]?.status === 'done';
       return {
-        ...state,
-        nodes: patchNode(state, event.node, { status: 'done', progress: undefined, stats: { ms: event.ms, peakBytes: event.peakBytes, extra: event.extra ?? {} } }),
+        ...current,
+        nodes: patchNode(current, event.node, { status: 'done', progress: undefined, stats: { ms: event.ms, peakBytes: event.peakBytes, extra: event.extra ?? {} } }),
         active: { ...active, finished: wasCounted ? active.finished : active.finished + 1, node: active.node === event.node ? null : active.node },
       };
     }
     case 'execution_error': {
       const issues = event.issues.map((issue) => (issue.nodeId === undefined && event.node ? { ...issue, nodeId: event.node, nodeType: event.nodeType ?? undefined } : issue));
-      const nodes = event.node ? patchNode(state, event.node, { status: 'error', progress: undefined }) : state.nodes;
-      return { nodes: clearPending(nodes), issues, active: { ...active, phase: 'error', node: null, finishedAt: Date.now(), message: event.message } };
+      const nodes = event.node ? patchNode(current, event.node, { status: 'error', progress: undefined }) : current.nodes;
+      return { ...current, nodes: clearPending(nodes), issues, active: { ...active, phase: 'error', node: null, finishedAt: Date.now(), message: event.message } };
     }
     case 'execution_interrupted': {
-      const nodes = event.node ? patchNode(state, event.node, { status: 'interrupted', progress: undefined }) : state.nodes;
-      return { ...state, nodes: clearPending(nodes), active: { ...active, phase: 'interrupted', node: null, finishedAt: Date.now(), message: 'Interrupted.' } };
+      const nodes = event.node ? patchNode(current, event.node, { status: 'interrupted', progress: undefined }) : current.nodes;
+      return { ...current, nodes: clearPending(nodes), active: { ...active, phase: 'interrupted', node: null, finishedAt: Date.now(), message: 'Interrupted.' } };
     }
     case 'execution_success':
-      return { ...state, nodes: clearPending(state.nodes), active: { ...active, phase: 'success', node: null, finished: active.total, finishedAt: event.timestamp } };
+      return { ...current, nodes: clearPending(current.nodes), active: { ...active, phase: 'success', node: null, finished: active.total, finishedAt: event.timestamp } };
   }
 }
 

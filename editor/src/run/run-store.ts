@@ -39,7 +39,7 @@ export const useRun = create<RunStore>()((set, get) => {
     apply(event) {
       const state = get();
       let url: string | undefined;
-      if (event.type === 'preview' && state.active?.runId === event.runId) {
+      if (event.type === 'preview' && (state.active?.runId === event.runId || event.runId in state.waiting)) {
         url = previewUrl(event);
         const old = state.nodes[event.node]?.preview;
         if (old && url) URL.revokeObjectURL(old);

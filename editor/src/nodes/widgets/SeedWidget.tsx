@@ -34,8 +34,8 @@ function SeedWidgetImpl({ id, spec, value, control, onChange, onControlChange }:
             </option>
           ))}
         </select>
-        <button type="button" className="lf-icon-button" aria-label={`New random ${spec.name}`} title="New random seed now" onClick={() => onChange(nextSeed('randomize', value, spec))}>
-          🎲
+        <button type="button" className="lf-small-button" aria-label={`New random ${spec.name}`} title="Pick a new random seed now" onClick={() => onChange(nextSeed('randomize', value, spec))}>
+          random
         </button>
       </div>
     </div>

@@ -28,7 +28,7 @@ const node = (id: string) => document.querySelector(`[data-node-id="${id}"]`) as
 beforeEach(() => {
   graphStore.getState().setCatalog(catalog);
   graphStore.getState().load(fromSaved(TXT2IMG, catalog), { name: 'txt2img', revision: 1 });
-  useRun.setState({ active: null, nodes: {}, issues: [], issuesByNode: {} });
+  useRun.setState({ active: null, waiting: {}, nodes: {}, issues: [], issuesByNode: {} });
   render(
     <ReactFlowProvider>
       <Canvas />

@@ -47,11 +47,38 @@ describe('run state', () => {
   });
 
   it('keeps images and stats of the last run when a new one is queued, but clears issues', () => {
-    let s = run(queued, { runId: 'r1', type: 'execution_start', timestamp: 1 }, { runId: 'r1', type: 'stats', node: '3', nodeType: 'KSampler', ms: 9, peakBytes: 1, extra: {} });
+    let s = run(
+      queued,
+      { runId: 'r1', type: 'execution_start', timestamp: 1 },
+      { runId: 'r1', type: 'stats', node: '3', nodeType: 'KSampler', ms: 9, peakBytes: 1, extra: {} },
+      { runId: 'r1', type: 'execution_success', timestamp: 2 },
+    );
     s = runRejected(s, [{ code: 'input_missing', message: 'x', nodeId: '3', input: 'model' }]);
     s = runQueued(s, 'r2', 2, ['3']);
     expect(s.issues).toEqual([]);
+    expect(s.active).toMatchObject({ runId: 'r2', phase: 'queued', number: 2, total: 1 });
     expect(s.nodes['3']).toMatchObject({ status: 'pending', stats: { ms: 9 } });
+  });
+
+  it('follows runs queued back to back, each when it starts', () => {
+    let s = run(queued, { runId: 'r1', type: 'executing', node: '3', nodeType: 'KSampler' }); // execution_start was missed
+    expect(s.active).toMatchObject({ runId: 'r1', phase: 'running', node: '3' });
+    s = runQueued(s, 'r2', 2, ['3', '9']);
+    expect(s.active!.runId).toBe('r1');
+    expect(Object.keys(s.waiting)).toEqual(['r2']);
+    s = run(
+      s,
+      { runId: 'r1', type: 'stats', node: '3', nodeType: 'KSampler', ms: 5, peakBytes: null, extra: {} },
+      { runId: 'r1', type: 'execution_success', timestamp: 3 },
+      { runId: 'r2', type: 'execution_start', timestamp: 4 },
+      { runId: 'r2', type: 'execution_cached', nodes: ['3'] },
+      { runId: 'r2', type: 'execution_cached', nodes: ['3'] }, // a duplicate changes nothing
+    );
+    expect(s.active).toMatchObject({ runId: 'r2', phase: 'running', total: 2, finished: 1, number: 2 });
+    expect(s.waiting).toEqual({});
+    expect(s.nodes['3'].status).toBe('cached');
+    expect(s.nodes['9'].status).toBe('pending');
+    expect(overallProgress(s)).toBe(0.5);
   });
 
   it('ignores events of other runs and marks an interrupt', () => {
