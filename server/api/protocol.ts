@@ -29,6 +29,8 @@
  * - `output_node_missing`: nothing in the workflow is an output node, so nothing would run
  * - `node_failed` / `native_failed`: a node threw while running (native: the engine's status is in details.status)
  * - `node_definition_invalid` / `node_type_duplicate`: a node pack could not add a node type (details.pack)
+ * - `pack_invalid`: a whole node pack was not loaded: bad manifest, its entry point threw, unreadable
+ *   subgraph file (details: pack, dir, reason)
  */
 export type GraphIssueCode =
   | 'workflow_invalid'
@@ -44,7 +46,8 @@ export type GraphIssueCode =
   | 'node_failed'
   | 'native_failed'
   | 'node_definition_invalid'
-  | 'node_type_duplicate';
+  | 'node_type_duplicate'
+  | 'pack_invalid';
 
 /** One problem, located: which node, which input, what was expected and received. */
 export interface GraphIssue {

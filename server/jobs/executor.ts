@@ -11,6 +11,7 @@ import type { EventBus } from './bus.ts';
 
 /** Messages ComfyUI keeps in history ("status.messages"): the run's milestones, in order. */
 const MILESTONES = new Set<RunEvent['type']>(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
+const TERMINAL = new Set<RunEvent['type']>(['execution_success', 'execution_error', 'execution_interrupted']);
 
 export class Executor {
   private running: { job: JobRecord; controller: AbortController } | null = null;
@@ -79,6 +80,9 @@ export class Executor {
     this.running = { job, controller };
     this.publishQueue();
     const messages: [string, Record<string, unknown>][] = [];
+    // The run's last event is published only after the job is recorded as finished, so a client that
+    // reacts to it (ComfyUI clients fetch /history on it) finds the finished job.
+    const terminal: RunEvent[] = [];
     try {
       const result = await executeGraph(job.prompt, this.host.registry, {
         runId: job.id,
@@ -88,7 +92,8 @@ export class Executor {
         services: { paths: this.host.paths, run: { prompt: job.prompt, extra: job.extra } },
         onEvent: (event) => {
           if (MILESTONES.has(event.type)) messages.push([event.type, { ...event }]);
-          this.bus.publishRun({ event, clientId: job.clientId });
+          if (TERMINAL.has(event.type)) terminal.push(event);
+          else this.bus.publishRun({ event, clientId: job.clientId });
         },
       });
       const outputs = result.outputs as Record<string, unknown>;
@@ -106,6 +111,7 @@ export class Executor {
       this.store.finish(job.id, 'error', { error: { message: `internal error: ${(error as Error).message}`, messages } });
     } finally {
       this.running = null;
+      for (const event of terminal) this.bus.publishRun({ event, clientId: job.clientId });
       this.publishQueue();
     }
   }

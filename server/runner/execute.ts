@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { mapIssueToOuter, type SubgraphOrigins } from '../../nodes/packs/expand.ts';
 import type { NodeRegistry } from '../../nodes/registry.ts';
 import type { HostServices, Logger, NodeContext, OutputSpecs, PreviewImage, UiOutput } from '../../nodes/schema.ts';
 import { outputNames } from '../../nodes/schema.ts';
@@ -196,8 +197,10 @@ export async function executeGraph(workflow: unknown, registry: NodeRegistry, op
     emit({ type: 'execution_success', runId, timestamp: Date.now() });
     return result;
   } catch (error) {
-    const wrapped = current ? wrapNodeError(error, current.id, current.type) : internalError(error);
-    emit({ type: 'execution_error', runId, node: current?.id ?? null, nodeType: current?.type ?? null, message: wrapped.issue.message, issues: [wrapped.issue] });
+    // An inner node of a subgraph fails on the outer node the user sees (inner id in details).
+    const wrapped = current ? onOuterNode(wrapNodeError(error, current.id, current.type), graph.origins) : internalError(error);
+    const node = wrapped.issue.nodeId ?? null;
+    emit({ type: 'execution_error', runId, node, nodeType: node === null ? null : (wrapped.issue.nodeType ?? null), message: wrapped.issue.message, issues: [wrapped.issue] });
     return { ...result, status: 'error', issues: [wrapped.issue], error: wrapped };
   } finally {
     for (const key of pinned) cache!.unpin(key);
@@ -292,6 +295,11 @@ function nodeContext(
 function interrupted(result: RunResult, emit: (event: RunEvent) => void, node: ResolvedNode, finished: string[]): RunResult {
   emit({ type: 'execution_interrupted', runId: result.runId, node: node.id, nodeType: node.type, executed: [...finished] });
   return { ...result, status: 'interrupted' };
+}
+
+function onOuterNode(wrapped: NodeRunError, origins: SubgraphOrigins): NodeRunError {
+  if (!wrapped.issue.nodeId || !origins.has(wrapped.issue.nodeId)) return wrapped;
+  return new NodeRunError(mapIssueToOuter(wrapped.issue, origins), { cause: wrapped.cause });
 }
 
 function internalError(error: unknown): NodeRunError {

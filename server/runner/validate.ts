@@ -4,6 +4,11 @@
  * links to missing nodes/outputs, socket type mismatches, widget values of the wrong type, not finite,
  * not integer, out of range or not among the options, loops, and a workflow without an output node.
  * Widget values are checked with the zod schemas derived from the node definitions.
+ *
+ * Subgraph nodes (nodes/packs/subgraph.ts) are checked twice: first the workflow as drawn (so problems
+ * with what the user gave a subgraph node are reported on it, under its declared input names), then,
+ * after expandSubgraphs replaced them by their inner nodes, the graph that will run; a problem of an
+ * inner node is reported on the outer node (inner id, type and input in details).
  */
 import type { z } from 'zod';
 
@@ -20,6 +25,7 @@ import {
   type WidgetSpec,
   widgetSchema,
 } from '../../nodes/schema.ts';
+import { expandSubgraphs, hasSubgraphNodes, mapIssueToOuter, type SubgraphOrigins } from '../../nodes/packs/expand.ts';
 import { asLink, type ExecutionGraph, type Link, parseWorkflow } from '../../nodes/workflow.ts';
 import { type GraphIssue, nodeLabel } from './issues.ts';
 import { compareNodeIds, cycleIssue, findCycles } from './order.ts';
@@ -35,9 +41,12 @@ export interface ResolvedNode {
 
 /** A workflow that validated: the execution form, its resolved nodes, and its output nodes (sorted by id). */
 export interface ResolvedGraph {
+  /** The graph that runs: subgraph nodes replaced by their inner nodes (`<outerId>/<innerId>`). */
   graph: ExecutionGraph;
   nodes: Map<string, ResolvedNode>;
   outputNodes: string[];
+  /** Inner node id -> the outer subgraph node it came from (empty without subgraph nodes). */
+  origins: SubgraphOrigins;
 }
 
 /**
@@ -56,8 +65,25 @@ export function validateGraph(workflow: unknown, registry: NodeRegistry, env: Ho
 export function resolveGraph(workflow: unknown, registry: NodeRegistry, env: HostServices = {}): { graph?: ResolvedGraph; issues: GraphIssue[] } {
   const parsed = parseWorkflow(workflow, registry);
   if (!parsed.graph) return { issues: parsed.issues };
-  const graph = parsed.graph;
-  const issues: GraphIssue[] = [...parsed.issues];
+  if (!hasSubgraphNodes(parsed.graph, registry)) return checkGraph(parsed.graph, registry, env, parsed.issues, new Map());
+  // The workflow as drawn; an inner output node may be what makes it run, so that check waits.
+  const drawn = checkGraph(parsed.graph, registry, env, parsed.issues, new Map(), { requireOutputNode: false });
+  if (drawn.issues.length > 0) return drawn;
+  const expanded = expandSubgraphs(parsed.graph, registry);
+  if (expanded.issues.length > 0) return { issues: expanded.issues };
+  const inner = checkGraph(expanded.graph, registry, env, [], expanded.origins);
+  return inner.graph ? inner : { issues: inner.issues.map((issue) => mapIssueToOuter(issue, expanded.origins)) };
+}
+
+function checkGraph(
+  graph: ExecutionGraph,
+  registry: NodeRegistry,
+  env: HostServices,
+  parseIssues: GraphIssue[],
+  origins: SubgraphOrigins,
+  { requireOutputNode = true } = {},
+): { graph?: ResolvedGraph; issues: GraphIssue[] } {
+  const issues: GraphIssue[] = [...parseIssues];
   const nodes = new Map<string, ResolvedNode>();
   const outputNodes: string[] = [];
   const ids = Object.keys(graph).sort(compareNodeIds);
@@ -78,14 +104,14 @@ export function resolveGraph(workflow: unknown, registry: NodeRegistry, env: Hos
     if (definition.outputNode) outputNodes.push(id);
   }
   for (const cycle of findCycles(graph)) issues.push(cycleIssue(graph, cycle));
-  if (outputNodes.length === 0 && ids.every((id) => registry.has(graph[id].class_type))) {
+  if (requireOutputNode && outputNodes.length === 0 && ids.every((id) => registry.has(graph[id].class_type))) {
     issues.push({
       code: 'output_node_missing',
       message: 'The workflow has no output node (such as SaveImage or PreviewImage), so nothing would run; add one.',
       details: { nodes: ids.length },
     });
   }
-  return issues.length > 0 ? { issues } : { graph: { graph, nodes, outputNodes }, issues };
+  return issues.length > 0 ? { issues } : { graph: { graph, nodes, outputNodes, origins }, issues };
 }
 
 function resolveNode(graph: ExecutionGraph, registry: NodeRegistry, env: HostServices, id: string, definition: AnyNodeDefinition, issues: GraphIssue[]): ResolvedNode {

@@ -34,8 +34,13 @@ Checkpoint checkpoint_load(const std::string & path, WeightStorage storage);
 Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage storage);
 
 // Original-layout keys (model.diffusion_model.*, first_stage_model.*, cond_stage_model.transformer.*)
-// mapped to diffusers names; configurations inferred from the tensor shapes, with an optional sidecar
-// (same base name, .yaml as A1111 reads it or a diffusers-style .json) for what shapes cannot show.
+// mapped to diffusers names (ldm_keys.h); configurations inferred from the tensor shapes, with an
+// optional sidecar beside the file for what shapes cannot show: "<base>.yaml" (an LDM config as A1111
+// reads it: num_heads / num_head_channels, scale_factor, image_size, the noise schedule) and/or
+// "<base>.json" ({"unet": {...}, "vae": {...}, "text_encoder": {...}, "scheduler": {...}} with
+// config.json keys). Without one: 8 UNet heads, scaling 0.18215, 64/512 sample sizes, CLIP heads =
+// max(4, hidden / 64). A sidecar that contradicts the weights, a missing or extra tensor, or a non-SD
+// 1.x layout throws an error naming the file and the tensor or field (checkpoint_single_file.cc).
 Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage storage);
 
 // Reads a whole small text file (configs); throws IO_ERROR naming it.

@@ -1,7 +1,9 @@
 #include "json.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "../core/error.h"
 
@@ -62,6 +64,7 @@ private:
         char c = s_[pos_];
         if (c == '{') {
             v.type = JsonValue::Type::Object;
+            std::unordered_set<std::string> seen;
             ++pos_;
             skip_ws();
             if (pos_ < s_.size() && s_[pos_] == '}') { ++pos_; return v; }
@@ -69,8 +72,15 @@ private:
                 skip_ws();
                 if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
                 std::string key = parse_string();
-                for (const auto & kv : v.object)
-                    if (kv.first == key) fail("duplicate key \"" + key + "\"");
+                // Duplicate check: a linear scan for small objects, a set for big ones (safetensors headers).
+                if (v.object.size() < 16) {
+                    for (const auto & kv : v.object)
+                        if (kv.first == key) fail("duplicate key \"" + key + "\"");
+                } else {
+                    if (seen.empty())
+                        for (const auto & kv : v.object) seen.insert(kv.first);
+                    if (!seen.insert(key).second) fail("duplicate key \"" + key + "\"");
+                }
                 skip_ws();
                 if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':'");
                 ++pos_;
@@ -173,6 +183,12 @@ private:
         std::string out;
         for (;;) {
             if (pos_ >= s_.size()) fail("unterminated string");
+            // Copy the run of plain characters in one go.
+            size_t run = pos_;
+            while (run < s_.size() && s_[run] != '"' && s_[run] != '\\' && static_cast<unsigned char>(s_[run]) >= 0x20) ++run;
+            out.append(s_, pos_, run - pos_);
+            pos_ = run;
+            if (pos_ >= s_.size()) fail("unterminated string");
             unsigned char c = static_cast<unsigned char>(s_[pos_++]);
             if (c == '"') return out;
             if (c < 0x20) fail("control character in string");
@@ -217,6 +233,77 @@ private:
 
 JsonValue json_parse(const std::string & text, const std::string & what, int max_depth) {
     return Parser(text, what, max_depth).parse_document();
+}
+
+namespace {
+
+void write_string(std::string & out, const std::string & s) {
+    out += '"';
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    out += '"';
+}
+
+void write_value(std::string & out, const JsonValue & v) {
+    switch (v.type) {
+        case JsonValue::Type::Null: out += "null"; break;
+        case JsonValue::Type::Bool: out += v.boolean ? "true" : "false"; break;
+        case JsonValue::Type::Number: {
+            if (!std::isfinite(v.number)) { out += "null"; break; }
+            char buf[40];
+            if (v.number_is_integer && std::fabs(v.number) < 9.0e15) std::snprintf(buf, sizeof buf, "%.0f", v.number);
+            else {
+                for (int precision = 1; precision <= 17; ++precision) { // shortest text that reads back exactly
+                    std::snprintf(buf, sizeof buf, "%.*g", precision, v.number);
+                    if (std::strtod(buf, nullptr) == v.number) break;
+                }
+            }
+            out += buf;
+            break;
+        }
+        case JsonValue::Type::String: write_string(out, v.string); break;
+        case JsonValue::Type::Array:
+            out += '[';
+            for (size_t i = 0; i < v.array.size(); ++i) {
+                if (i) out += ',';
+                write_value(out, v.array[i]);
+            }
+            out += ']';
+            break;
+        case JsonValue::Type::Object:
+            out += '{';
+            for (size_t i = 0; i < v.object.size(); ++i) {
+                if (i) out += ',';
+                write_string(out, v.object[i].first);
+                out += ':';
+                write_value(out, v.object[i].second);
+            }
+            out += '}';
+            break;
+    }
+}
+
+} // namespace
+
+std::string json_write(const JsonValue & value) {
+    std::string out;
+    write_value(out, value);
+    return out;
 }
 
 } // namespace sdn

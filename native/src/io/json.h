@@ -30,6 +30,25 @@ public:
     bool is_bool() const { return type == Type::Bool; }
 
     const JsonValue * find(const std::string & key) const; // objects only; nullptr if absent
+
+    // Builders, for JSON made in code (e.g. a config inferred from tensor shapes).
+    static JsonValue make_bool(bool b) { JsonValue v; v.type = Type::Bool; v.boolean = b; return v; }
+    static JsonValue make_number(double x) {
+        JsonValue v;
+        v.type = Type::Number;
+        v.number = x;
+        v.number_is_integer = x == static_cast<double>(static_cast<long long>(x));
+        return v;
+    }
+    static JsonValue make_string(const std::string & s) { JsonValue v; v.type = Type::String; v.string = s; return v; }
+    static JsonValue make_array() { JsonValue v; v.type = Type::Array; return v; }
+    static JsonValue make_object() { JsonValue v; v.type = Type::Object; return v; }
+    // Objects only: replaces the value of `key`, or appends it.
+    void set(const std::string & key, JsonValue value) {
+        for (auto & kv : object)
+            if (kv.first == key) { kv.second = std::move(value); return; }
+        object.emplace_back(key, std::move(value));
+    }
 };
 
 // Parses `text` (the whole of it must be one JSON value, surrounding whitespace allowed).
@@ -37,5 +56,9 @@ public:
 JsonValue json_parse(const std::string & text, const std::string & what, int max_depth = 64);
 
 const char * json_type_name(JsonValue::Type type);
+
+// Compact JSON text of `value` (object keys in stored order; numbers as the shortest text that reads
+// back exactly, integers without a fraction). Non-finite numbers are written as null.
+std::string json_write(const JsonValue & value);
 
 } // namespace sdn

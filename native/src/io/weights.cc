@@ -1,5 +1,6 @@
 #include "weights.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "../core/half.h"
@@ -26,9 +27,21 @@ static Tensor convert(const Tensor & t, DType to) {
     return out;
 }
 
+// safetensors data starts right after a header of any length, so a mapped view may be misaligned for
+// its element type; kernels (and the compiler's vectorizer) assume natural alignment. Such a tensor is
+// copied into owned, 64-byte aligned memory. Files written by the safetensors library pad the header
+// to a multiple of 8 bytes, so their views stay zero-copy.
+static Tensor aligned(const Tensor & t) {
+    if (reinterpret_cast<uintptr_t>(t.data) % dtype_size(t.dtype) == 0) return t;
+    Tensor out = Tensor::empty_weights(t.shape, t.dtype);
+    std::memcpy(out.data, t.data, t.nbytes());
+    return out;
+}
+
 void WeightStore::add(const std::string & name, const Tensor & tensor, const std::string & source) {
+    require(tensor.is_contiguous(), SDN_STATUS_INTERNAL, label_ + ": weight \"" + name + "\" is not contiguous");
     const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32 : DType::F16;
-    tensors_[name] = convert(tensor, want);
+    tensors_[name] = convert(aligned(tensor), want);
     sources_[name] = source;
 }
 

@@ -3,7 +3,8 @@
 // Matrices and kernels (rank >= 2: linear and conv weights, embeddings) are kept as `storage` says:
 // F16 keeps f16 tensors as zero-copy views of the mmap'd file (f32 ones are rounded into owned f16
 // memory), F32 keeps f32 views and widens f16 ones into owned f32 memory. Vectors (rank <= 1: biases,
-// norm scales) are always f32. Names are diffusers/transformers names (single-file checkpoints are
+// norm scales) are always f32. A mapped view that is not aligned to its element size (a safetensors
+// header of odd length) is copied into owned memory, so kernels may assume natural alignment. Names are diffusers/transformers names (single-file checkpoints are
 // mapped to them on load, see checkpoint.h).
 #pragma once
 
@@ -30,6 +31,9 @@ public:
     void add(const std::string & name, const Tensor & tensor, const std::string & source);
     // Adds every float tensor of `file` whose name starts with `strip_prefix`, without that prefix.
     void add_file(const std::shared_ptr<SafetensorsFile> & file, const std::string & strip_prefix = "");
+
+    // Records a file the weights came from (named in MISSING_TENSOR messages); add_file does it itself.
+    void add_source_file(const std::string & path) { source_files_.push_back(path); }
 
     bool has(const std::string & name) const { return tensors_.count(name) != 0; }
     std::vector<std::string> names() const;

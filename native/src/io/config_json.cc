@@ -1,0 +1,81 @@
+#include "config_json.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace sdn {
+
+namespace {
+
+JsonValue ints(const std::vector<int> & v) {
+    JsonValue a = JsonValue::make_array();
+    for (int x : v) a.array.push_back(JsonValue::make_number(x));
+    return a;
+}
+
+JsonValue strings(const std::vector<std::string> & v) {
+    JsonValue a = JsonValue::make_array();
+    for (const auto & s : v) a.array.push_back(JsonValue::make_string(s));
+    return a;
+}
+
+} // namespace
+
+JsonValue json_float(float x) {
+    char buf[32];
+    for (int precision = 6; precision <= 9; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(x));
+        if (static_cast<float>(std::strtod(buf, nullptr)) == x) break;
+    }
+    JsonValue v = JsonValue::make_number(std::strtod(buf, nullptr));
+    v.number_is_integer = false;
+    return v;
+}
+
+JsonValue clip_config_to_json(const CLIPConfig & c) {
+    JsonValue j = JsonValue::make_object();
+    j.set("vocab_size", JsonValue::make_number(c.vocab_size));
+    j.set("hidden_size", JsonValue::make_number(c.hidden_size));
+    j.set("num_hidden_layers", JsonValue::make_number(c.num_hidden_layers));
+    j.set("num_attention_heads", JsonValue::make_number(c.num_attention_heads));
+    j.set("intermediate_size", JsonValue::make_number(c.intermediate_size));
+    j.set("max_position_embeddings", JsonValue::make_number(c.max_position_embeddings));
+    j.set("layer_norm_eps", json_float(c.layer_norm_eps));
+    j.set("hidden_act", JsonValue::make_string(c.hidden_act));
+    return j;
+}
+
+JsonValue unet_config_to_json(const UNetConfig & c) {
+    JsonValue j = JsonValue::make_object();
+    j.set("in_channels", JsonValue::make_number(c.in_channels));
+    j.set("out_channels", JsonValue::make_number(c.out_channels));
+    j.set("block_out_channels", ints(c.block_out_channels));
+    j.set("down_block_types", strings(c.down_block_types));
+    j.set("up_block_types", strings(c.up_block_types));
+    j.set("layers_per_block", JsonValue::make_number(c.layers_per_block));
+    j.set("num_attention_heads", ints(c.num_attention_heads));
+    j.set("cross_attention_dim", JsonValue::make_number(c.cross_attention_dim));
+    j.set("norm_num_groups", JsonValue::make_number(c.norm_num_groups));
+    j.set("norm_eps", json_float(c.norm_eps));
+    j.set("use_linear_projection", JsonValue::make_bool(c.use_linear_projection));
+    j.set("transformer_layers_per_block", JsonValue::make_number(c.transformer_layers_per_block));
+    j.set("flip_sin_to_cos", JsonValue::make_bool(c.flip_sin_to_cos));
+    j.set("freq_shift", JsonValue::make_number(c.freq_shift));
+    j.set("sample_size", JsonValue::make_number(c.sample_size));
+    return j;
+}
+
+JsonValue vae_config_to_json(const VAEConfig & c) {
+    JsonValue j = JsonValue::make_object();
+    j.set("in_channels", JsonValue::make_number(c.in_channels));
+    j.set("out_channels", JsonValue::make_number(c.out_channels));
+    j.set("latent_channels", JsonValue::make_number(c.latent_channels));
+    j.set("block_out_channels", ints(c.block_out_channels));
+    j.set("layers_per_block", JsonValue::make_number(c.layers_per_block));
+    j.set("norm_num_groups", JsonValue::make_number(c.norm_num_groups));
+    j.set("scaling_factor", json_float(c.scaling_factor));
+    j.set("sample_size", JsonValue::make_number(c.sample_size));
+    return j;
+}
+
+} // namespace sdn
