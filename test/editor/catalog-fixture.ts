@@ -2,13 +2,15 @@
  * A node catalog in the shape GET /api/node-types serves (nodes/schema.ts objectInfo()), for the txt2img
  * core nodes; the editor's unit tests draw and convert with it.
  */
-import type { ObjectInfo, ObjectInfoEntry } from '../../editor/src/api/types.ts';
+import type { ObjectInfo, ObjectInfoEntry, ObjectInfoInput } from '../../editor/src/api/types.ts';
 
-function entry(name: string, category: string, input: ObjectInfoEntry['input'], outputs: Array<[string, string]>, outputNode = false): ObjectInfoEntry {
+type Inputs = { required: Record<string, ObjectInfoInput>; optional?: Record<string, ObjectInfoInput> };
+
+function entry(name: string, category: string, input: Inputs, outputs: Array<[string, string]>, outputNode = false): ObjectInfoEntry {
   return {
     input: { required: input.required, optional: input.optional ?? {} },
     input_order: { required: Object.keys(input.required), optional: Object.keys(input.optional ?? {}) },
-    output: outputs.map(([, type]) => type),
+    output: outputs.map(([, type]) => type) as ObjectInfoEntry['output'],
     output_is_list: outputs.map(() => false),
     output_name: outputs.map(([n]) => n),
     output_tooltips: outputs.map(() => ''),

@@ -1,71 +1,19 @@
 /**
- * The wire types the editor reads and writes. The editor imports nothing from the server at run time;
- * these are the shapes of server/api/protocol.ts, nodes/schema.ts (`ObjectInfoEntry`) and
- * nodes/workflow.ts (the two workflow forms), written out here for the browser build.
- * TODO(editor): replace the copies below by `export type { ... } from '../../../server/api/protocol.ts'`
- * (and nodes/workflow.ts, nodes/schema.ts) once those modules are on main, so the two cannot drift.
+ * The wire types the editor reads and writes. The editor imports nothing from the server at run time:
+ * the protocol, catalog and workflow types come from their real definitions as `export type` (erased
+ * by the build), so the two sides cannot drift; the rest are the shapes of the HTTP routes.
  */
 
-// ---------------------------------------------------------------------------------------------------
-// Node catalog (GET /api/node-types): ComfyUI's object_info shape plus latentflow's version and pack.
+import type { ObjectInfoEntry } from '../../../nodes/schema.ts';
+import type { GraphIssue, UiOutputPayload } from '../../../server/api/protocol.ts';
+import type { ExecutionGraph, SavedWorkflow } from '../../../nodes/workflow.ts';
 
-/** One input as object_info writes it: `[type | options, config]`. */
-export type ObjectInfoInput = [string | string[], Record<string, unknown>];
+export type { ObjectInfoEntry, ObjectInfoInput } from '../../../nodes/schema.ts';
+export type { ExecutionGraph, ExecutionNode, Link, SavedEdge, SavedNode, SavedWorkflow } from '../../../nodes/workflow.ts';
+export type { GraphIssue, GraphIssueCode, PreviewImagePayload, RunEvent, RunEventType, UiOutputPayload } from '../../../server/api/protocol.ts';
 
-export interface ObjectInfoEntry {
-  input: { required: Record<string, ObjectInfoInput>; optional?: Record<string, ObjectInfoInput> };
-  input_order?: { required: string[]; optional?: string[] };
-  output: string[];
-  output_is_list?: boolean[];
-  output_name: string[];
-  output_tooltips?: string[];
-  name: string;
-  display_name?: string;
-  description?: string;
-  category: string;
-  python_module?: string;
-  output_node?: boolean;
-  version?: number;
-  pack?: string | null;
-}
-
+/** GET /api/node-types: the catalog, by node type. */
 export type ObjectInfo = Record<string, ObjectInfoEntry>;
-
-// ---------------------------------------------------------------------------------------------------
-// Workflows: the saved form (the editor's view) and the execution form (ComfyUI API format).
-
-export type Link = [nodeId: string, outputIndex: number];
-
-export interface ExecutionNode {
-  class_type: string;
-  inputs: Record<string, unknown>;
-  _meta?: { title?: string; [key: string]: unknown };
-}
-
-export type ExecutionGraph = Record<string, ExecutionNode>;
-
-export interface SavedNode {
-  id: string;
-  type: string;
-  version?: number;
-  title?: string;
-  position: { x: number; y: number };
-  size?: { width: number; height: number };
-  widgets: Record<string, unknown>;
-}
-
-export interface SavedEdge {
-  from: { node: string; output: number };
-  to: { node: string; input: string };
-}
-
-export interface SavedWorkflow {
-  version: 1;
-  name: string;
-  nodes: SavedNode[];
-  edges: SavedEdge[];
-  extra?: Record<string, unknown>;
-}
 
 /** A stored workflow (GET /api/workflows/:name). */
 export interface WorkflowRecord {
@@ -76,65 +24,6 @@ export interface WorkflowRecord {
 }
 
 export type WorkflowSummary = Omit<WorkflowRecord, 'workflow'>;
-
-// ---------------------------------------------------------------------------------------------------
-// Issues and run events (server/api/protocol.ts).
-
-export type GraphIssueCode =
-  | 'workflow_invalid'
-  | 'node_type_unknown'
-  | 'input_missing'
-  | 'input_unknown'
-  | 'link_invalid'
-  | 'type_mismatch'
-  | 'value_invalid'
-  | 'value_out_of_range'
-  | 'cycle'
-  | 'output_node_missing'
-  | 'node_failed'
-  | 'native_failed'
-  | 'node_definition_invalid'
-  | 'node_type_duplicate';
-
-export interface GraphIssue {
-  code: GraphIssueCode | (string & {});
-  message: string;
-  nodeId?: string;
-  nodeType?: string;
-  input?: string;
-  details?: Record<string, unknown>;
-}
-
-export type UiOutputPayload = Record<string, unknown>;
-
-export interface PreviewImagePayload {
-  mime: 'image/png' | 'image/jpeg';
-  width: number;
-  height: number;
-  /** Binary over socket.io: an ArrayBuffer (or a typed array) in the browser. */
-  data: ArrayBuffer | Uint8Array;
-}
-
-interface RunEventBase {
-  runId: string;
-}
-
-export type RunEvent = RunEventBase &
-  (
-    | { type: 'queued'; position: number }
-    | { type: 'execution_start'; timestamp: number }
-    | { type: 'execution_cached'; nodes: string[] }
-    | { type: 'executing'; node: string; nodeType: string }
-    | { type: 'progress'; node: string; value: number; max: number }
-    | { type: 'preview'; node: string; image: PreviewImagePayload }
-    | { type: 'executed'; node: string; nodeType: string; output: UiOutputPayload; cached: boolean }
-    | { type: 'stats'; node: string; nodeType: string; ms: number; peakBytes: number | null; extra: Record<string, number> }
-    | { type: 'execution_error'; node: string | null; nodeType: string | null; message: string; issues: GraphIssue[] }
-    | { type: 'execution_interrupted'; node: string | null; nodeType: string | null; executed: string[] }
-    | { type: 'execution_success'; timestamp: number }
-  );
-
-export type RunEventType = RunEvent['type'];
 
 // ---------------------------------------------------------------------------------------------------
 // Runs, images, packs, system.

@@ -78,7 +78,7 @@ describe('save selection as a node type', () => {
       pack: 'mypack',
       input: { required: Object.fromEntries(definition.inputs.map((i) => [i.name, [i.type === 'INT' ? 'INT' : i.type, {}] as [string, Record<string, unknown>]])), optional: {} },
       input_order: { required: definition.inputs.map((i) => i.name), optional: [] },
-      output: ['IMAGE'],
+      output: ['IMAGE' as const],
       output_name: ['IMAGE'],
     };
     const withNew = new Map(catalog).set('mypack/SampleDecode', parseEntry('mypack/SampleDecode', entry));

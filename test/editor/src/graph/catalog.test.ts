@@ -39,3 +39,24 @@ describe('catalog', () => {
     expect(searchFlat(catalog, 'zzz')).toEqual([]);
   });
 });
+
+describe('the real core catalog', () => {
+  it('parses every core node type as the server serves it, with the widgets the editor draws', async () => {
+    const { coreNodes } = await import('../../../../nodes/core/index.ts');
+    const { objectInfo } = await import('../../../../nodes/schema.ts');
+    const paths = { models: 'models', input: 'data/input', output: 'data/output', temp: 'data/temp' };
+    const real = parseCatalog(Object.fromEntries(coreNodes.map((d) => [d.type, objectInfo(d, { paths })])));
+    for (const type of ['CheckpointLoaderSimple', 'DiffusersLoader', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode', 'SaveImage']) {
+      expect(real.has(type), type).toBe(true);
+    }
+    const ks = real.get('KSampler')!;
+    const kinds = Object.fromEntries(ks.inputs.map((i) => [i.name, i.kind === 'socket' ? i.type : i.kind]));
+    expect(kinds).toMatchObject({ model: 'MODEL', positive: 'CONDITIONING', negative: 'CONDITIONING', latent_image: 'LATENT', seed: 'int', steps: 'int', cfg: 'float', sampler_name: 'choice', scheduler: 'choice', attention: 'choice' });
+    expect(ks.inputs.find((i) => i.name === 'seed')).toMatchObject({ seed: true });
+    expect(ks.inputs.find((i) => i.name === 'attention')).toMatchObject({ options: ['auto', 'naive', 'sliced', 'flash'] });
+    expect(real.get('CLIPTextEncode')!.inputs.find((i) => i.name === 'text')).toMatchObject({ kind: 'text', multiline: true });
+    expect(real.get('SaveImage')!.outputNode).toBe(true);
+    expect(real.get('CheckpointLoaderSimple')!.outputs.map((o) => o.type)).toEqual(['MODEL', 'CLIP', 'VAE']);
+    expect(real.get('CheckpointLoaderSimple')!.inputs[0]).toMatchObject({ kind: 'choice', options: expect.arrayContaining(['shapes-sd.safetensors']) });
+  });
+});
