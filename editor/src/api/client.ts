@@ -86,7 +86,7 @@ export const api = {
   uploadImage: (file: File) => {
     const form = new FormData();
     form.append('image', file);
-    return request<ImageRef>('POST', '/upload/image', form);
+    return request<{ name: string; subfolder: string; type: string }>('POST', '/upload/image', form);
   },
 
   packs: () => request<unknown>('GET', '/api/packs'),

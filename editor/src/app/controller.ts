@@ -10,7 +10,7 @@ import { connectServer, type ServerConnection } from '../api/socket.ts';
 import type { RunEvent, SavedWorkflow, SubgraphDefinition, SubgraphInput, SubgraphOutput } from '../api/types.ts';
 import { defaultWidgets, isWidgetInput, parseCatalog, type Catalog, type NumberInput } from '../graph/catalog.ts';
 import { fromSaved, makeEdge, makeNode, nextNodeId, readWorkflowJson, savedToExecution, toSaved, WorkflowFormatError } from '../graph/convert.ts';
-import { isPng, workflowFromPng } from '../graph/png-text.ts';
+import { isPng, readPngText, workflowFromPng } from '../graph/png-text.ts';
 import { graphStore } from '../graph/store.ts';
 import type { FlowEdge, FlowNode, GraphDoc, NodeData } from '../graph/types.ts';
 import { nextSeed } from '../graph/widget-values.ts';
@@ -308,14 +308,34 @@ function isSubgraphDefinition(json: unknown): json is SubgraphDefinition {
   return !!j && typeof j === 'object' && typeof j.type === 'string' && Array.isArray(j.inputs) && Array.isArray(j.outputs) && typeof j.workflow === 'object';
 }
 
+/** Uploads a PNG to the server's input folder and points a node's image input at it. */
+export async function uploadImageTo(nodeId: string, input: string, file: File): Promise<void> {
+  try {
+    const ref = await api.uploadImage(file);
+    const name = ref.subfolder ? `${ref.subfolder}/${ref.name}` : ref.name;
+    await loadCatalog(); // the input's options now include the new file
+    graphStore.getState().setWidget(nodeId, input, name);
+    toast('success', `Uploaded ${file.name} as "${name}".`);
+  } catch (error) {
+    toast('error', `Could not upload ${file.name}: ${errorMessage(error)}`);
+  }
+}
+
 /**
  * Opens a file: a workflow JSON (either form), a subgraph node type exported from another server, or a
- * PNG made by SaveImage (its embedded workflow).
+ * PNG made by SaveImage (its embedded workflow). A PNG without a workflow dropped at `at` becomes a
+ * LoadImage node there (the picture is uploaded to the input folder).
  */
-export async function importFile(file: File): Promise<void> {
+export async function importFile(file: File, at?: { x: number; y: number }): Promise<void> {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (isPng(bytes)) {
+      const text = await readPngText(bytes);
+      if (!('workflow' in text) && !('prompt' in text) && at && graphStore.getState().catalog.has('LoadImage')) {
+        const id = graphStore.getState().addNode('LoadImage', at);
+        await uploadImageTo(id, 'image', file);
+        return;
+      }
       const workflow = await workflowFromPng(bytes, fileStem(file.name));
       if (!(await discardChanges())) return;
       loadWorkflow(workflow, { name: null, revision: null }, { quiet: true });

@@ -13,6 +13,7 @@ import { graphStore, useGraph } from '../graph/store.ts';
 import type { FlowNode, SeedControl } from '../graph/types.ts';
 import { useRun } from '../run/run-store.ts';
 import { linkedInputsKey, usedOutputsKey } from './linked-inputs.ts';
+import { ImageUpload } from './ImageUpload.tsx';
 import { NodeImages } from './NodeImages.tsx';
 import { NodeStats } from './NodeStats.tsx';
 import { Widget } from './widgets/Widget.tsx';
@@ -78,6 +79,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<FlowNode>) {
           <MissingInputs nodeType={data.nodeType} linked={[...linked]} widgets={data.widgets} />
         )}
       </div>
+      {spec?.inputs.some(isImagePicker) && !linked.has('image') && <ImageUpload nodeId={id} input="image" value={data.widgets.image} />}
       {nodeIssues.map((issue, i) => (
         <div key={i} className="lf-node-issue" role="alert">
           {issue.message}
@@ -87,6 +89,11 @@ function NodeCardImpl({ id, data, selected }: NodeProps<FlowNode>) {
       <NodeStats stats={run?.stats} />
     </div>
   );
+}
+
+/** An input that picks a file from the server's input folder (LoadImage's `image`). */
+function isImagePicker(input: InputDef): boolean {
+  return input.kind === 'choice' && input.name === 'image';
 }
 
 const Outputs = memo(function Outputs({ spec }: { spec: NodeSpec }) {
