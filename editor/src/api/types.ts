@@ -95,10 +95,13 @@ export interface SubgraphOutput {
   from: { node: string; output: number };
 }
 
+/** GET /api/system (fields may be missing on other hosts; everything is optional here). */
 export interface SystemInfo {
-  cpu?: Record<string, unknown> | string;
-  memory?: Record<string, unknown>;
-  native?: { activationsPeak?: number; [key: string]: unknown };
-  models?: unknown[];
-  [key: string]: unknown;
+  version?: string;
+  uptimeSeconds?: number;
+  cpu?: { model?: string; cores?: number; loadAverage?: number[]; features?: Record<string, boolean>; engineThreads?: number };
+  memory?: { totalBytes?: number; freeBytes?: number; rssBytes?: number; heapUsedBytes?: number };
+  native?: { activationsCurrent?: number; activationsPeak?: number; weightsCurrent?: number; mappedCurrent?: number };
+  cache?: { entries?: number; bytes?: number };
+  queue?: { pending?: number; running?: string | null };
 }

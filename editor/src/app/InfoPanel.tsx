@@ -1,21 +1,32 @@
-/** What the bundled demo model can do, how to add a real checkpoint, and what the server runs on. */
+/** What the bundled demo model can do, how to add a real checkpoint, the models found, and what the server runs on. */
 import { useEffect } from 'react';
 
+import { isWidgetInput } from '../graph/catalog.ts';
+import { useGraph } from '../graph/store.ts';
 import { formatBytes } from '../nodes/NodeStats.tsx';
 import { refreshSystem } from './controller.ts';
 import { useUi } from './ui-store.ts';
 
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+/** Model files the loaders offer (their choice options, as the server listed them). */
+function useModelFiles(): string[] {
+  return useGraph((s) => {
+    const files: string[] = [];
+    for (const [type, input] of [['CheckpointLoaderSimple', 'ckpt_name'], ['DiffusersLoader', 'model_path']] as const) {
+      const def = s.catalog.get(type)?.inputs.find((i) => i.name === input);
+      if (def && isWidgetInput(def) && def.kind === 'choice') files.push(...def.options.map((o) => (type === 'DiffusersLoader' ? `${o}/ (diffusers)` : o)));
+    }
+    return files.join('\n');
+  })
+    .split('\n')
+    .filter(Boolean);
 }
+
+const bytes = (value: number | undefined) => (value === undefined ? '—' : formatBytes(value));
 
 export function InfoPanel() {
   const system = useUi((s) => s.system);
+  const models = useModelFiles();
   useEffect(() => void refreshSystem(), []);
-  const memory = system?.memory as Record<string, unknown> | undefined;
-  const models = Array.isArray(system?.models) ? system!.models : [];
   return (
     <section className="lf-info" aria-label="About">
       <h2>The demo model</h2>
@@ -34,22 +45,29 @@ export function InfoPanel() {
       </p>
       <h2>A real model</h2>
       <p>
-        Put a Stable Diffusion 1.5 checkpoint (<code>.safetensors</code>) in <code>&lt;models&gt;/checkpoints</code> (or a diffusers folder in{' '}
-        <code>&lt;models&gt;/diffusers</code>), then reload this page: it appears in the loader's model list. Use 512×512 latents; with{' '}
-        <code>attention: flash</code> large images fit in far less memory.
+        Put a Stable Diffusion 1.5 checkpoint (<code>.safetensors</code>) in <code>&lt;models&gt;/checkpoints</code>, or a diffusers folder in{' '}
+        <code>&lt;models&gt;/diffusers</code>, then reload this page: it appears in the loader's list. Use 512×512 latents; with <code>attention: flash</code>{' '}
+        large images fit in far less memory.
       </p>
+      <h2>Models found</h2>
+      {models.length === 0 ? <p className="lf-meta">No model files found.</p> : <ul>{models.map((m) => <li key={m}>{m}</li>)}</ul>}
       <h2>This server</h2>
       {system ? (
         <dl>
-          <dt>CPU</dt>
-          <dd>{describe(system.cpu)}</dd>
-          {memory && (
+          {system.cpu && (
+            <>
+              <dt>CPU</dt>
+              <dd>
+                {system.cpu.model ?? 'unknown'} · {system.cpu.cores ?? '?'} cores · engine threads {system.cpu.engineThreads ?? '?'}
+                {system.cpu.features && ` · ${Object.entries(system.cpu.features).filter(([, on]) => on).map(([name]) => name).join(', ') || 'portable kernels'}`}
+              </dd>
+            </>
+          )}
+          {system.memory && (
             <>
               <dt>Memory</dt>
               <dd>
-                {Object.entries(memory)
-                  .map(([k, v]) => `${k}: ${typeof v === 'number' && v > 4096 ? formatBytes(v) : describe(v)}`)
-                  .join(' · ')}
+                {bytes(system.memory.freeBytes)} free of {bytes(system.memory.totalBytes)} · server {bytes(system.memory.rssBytes)}
               </dd>
             </>
           )}
@@ -57,14 +75,24 @@ export function InfoPanel() {
             <>
               <dt>Engine</dt>
               <dd>
-                {Object.entries(system.native)
-                  .map(([k, v]) => `${k}: ${typeof v === 'number' && /bytes|peak|current/i.test(k) ? formatBytes(v) : describe(v)}`)
-                  .join(' · ')}
+                weights {bytes(system.native.weightsCurrent)} · mapped {bytes(system.native.mappedCurrent)} · activations peak {bytes(system.native.activationsPeak)}
               </dd>
             </>
           )}
-          <dt>Models</dt>
-          <dd>{models.length === 0 ? 'none found' : models.map((m) => (typeof m === 'string' ? m : describe((m as { name?: string }).name ?? m))).join(', ')}</dd>
+          {system.cache && (
+            <>
+              <dt>Cache</dt>
+              <dd>
+                {system.cache.entries ?? 0} results · {bytes(system.cache.bytes)}
+              </dd>
+            </>
+          )}
+          {system.version && (
+            <>
+              <dt>Version</dt>
+              <dd>{system.version}</dd>
+            </>
+          )}
         </dl>
       ) : (
         <p className="lf-meta">System information is not available.</p>

@@ -23,7 +23,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Double-click canvas', action: 'Search node types and add one there' },
   { keys: 'Shift+drag', action: 'Select with a box' },
   { keys: 'Ctrl+click', action: 'Add a node to the selection' },
-  { keys: 'Drag from an input', action: 'Detach a link (drop on empty canvas to delete it)' },
+  { keys: 'Drag a link end', action: "Grab a link just outside its input to move it; drop it on empty canvas to delete it" },
   { keys: 'F', action: 'Fit the whole graph in view' },
   { keys: 'G', action: 'Toggle snap to grid' },
   { keys: '?', action: 'Show this help' },
