@@ -3,8 +3,8 @@
 # run-time CPU check (src/core/cpu.cc), so the addon loads and works on CPUs without AVX2.
 {
   "target_defaults": {
-    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-O2", "-O3"],
-    "cflags!": ["-fno-exceptions", "-O2", "-O3"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+    "cflags!": ["-fno-exceptions"],
     "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "include_dirs": ["include", "<!@(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -9,7 +9,8 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { REPO_ROOT, type ServerOptions } from './config.ts';
-import { createHost, type Host } from './host.ts';
+import { createHost, type Host, loadHostPacks } from './host.ts';
+import { packsRouter } from './api/packs.ts';
 import { catalogRouter } from './api/catalog.ts';
 import { comfyRouter } from './api/comfy.ts';
 import type { ApiContext } from './api/context.ts';
@@ -49,6 +50,7 @@ export function createApp(ctx: ApiContext): express.Express {
   });
 
   app.use(catalogRouter(ctx));
+  app.use(packsRouter(ctx));
   app.use(workflowsRouter(ctx));
   app.use(runsRouter(ctx));
   app.use(filesRouter(ctx));
@@ -77,6 +79,8 @@ export function createApp(ctx: ApiContext): express.Express {
 export async function startServer(options: ServerOptions, host?: Host): Promise<RunningServer> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const resolvedHost = host ?? createHost({ dataDir: options.dataDir, modelsDir: options.modelsDir });
+  const packReport = await loadHostPacks(resolvedHost, options.packDirs ?? [path.join(options.dataDir, 'packs')]);
+  for (const issue of packReport.issues) console.warn(`latentflow: ${issue.message}`);
   const jobs = new JobStore(options.dataDir);
   const workflows = new WorkflowStore(options.dataDir);
   const bus = new EventBus();

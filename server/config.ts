@@ -20,6 +20,8 @@ export interface ServerOptions {
   uploadLimitBytes: number;
   /** Extra origins allowed to make state-changing requests (besides the server's own). */
   allowedOrigins: string[];
+  /** Folders node packs load from (and only from); default `<data>/packs`. */
+  packDirs: string[] | null;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -31,6 +33,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   bodyLimitBytes: 8 * 1024 * 1024,
   uploadLimitBytes: 32 * 1024 * 1024,
   allowedOrigins: [],
+  packDirs: null,
 };
 
 export class UsageError extends Error {
@@ -46,6 +49,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     dataDir: env.LATENTFLOW_DATA_DIR ? path.resolve(env.LATENTFLOW_DATA_DIR) : DEFAULT_OPTIONS.dataDir,
     modelsDir: env.LATENTFLOW_MODELS_DIR ? path.resolve(env.LATENTFLOW_MODELS_DIR) : DEFAULT_OPTIONS.modelsDir,
     token: env.LATENTFLOW_TOKEN || null,
+    allowedOrigins: [],
+    packDirs: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -68,6 +73,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       case '--models-dir': options.modelsDir = path.resolve(value()); break;
       case '--token': options.token = value(); break;
       case '--allow-origin': options.allowedOrigins.push(value()); break;
+      case '--packs-dir': options.packDirs = [...(options.packDirs ?? []), path.resolve(value())]; break;
       default: throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
     }
   }

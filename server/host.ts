@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { native } from '../native/index.ts';
 import { coreNodes } from '../nodes/core/index.ts';
+import { loadPacks, type PackLoadReport } from '../nodes/packs/index.ts';
 import { NodeRegistry, type RegistryIssue } from '../nodes/registry.ts';
 import type { HostPaths } from '../nodes/schema.ts';
 import { NodeCache } from './runner/cache.ts';
@@ -20,6 +21,8 @@ export interface Host {
   memoryProbe: MemoryProbe;
   /** Problems found while registering node types (shown at startup and in /api/packs). */
   registryIssues: RegistryIssue[];
+  /** Node packs loaded (see loadHostPacks). */
+  packs: PackLoadReport;
 }
 
 export interface HostOptions {
@@ -59,5 +62,13 @@ export function createHost(options: HostOptions): Host {
     cache: new NodeCache({ maxEntries: 128, maxBytes: options.cacheBytes ?? 8 * 2 ** 30 }),
     memoryProbe: nativeMemoryProbe,
     registryIssues: [...registry.issues],
+    packs: { packs: [], issues: [] },
   };
+}
+
+/** Loads the node packs found in `dirs` (only there) into the host's registry. */
+export async function loadHostPacks(host: Host, dirs: readonly string[]): Promise<PackLoadReport> {
+  for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
+  host.packs = await loadPacks(dirs, host.registry);
+  return host.packs;
 }

@@ -19,9 +19,5 @@ export function catalogRouter(ctx: ApiContext): Router {
     res.json({ [type]: entries[type] });
   });
 
-  router.get('/api/packs', (_req, res) => {
-    res.json({ issues: ctx.host.registryIssues });
-  });
-
   return router;
 }

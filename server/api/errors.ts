@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 
+import { SubgraphError } from '../../nodes/packs/issues.ts';
 import { PathError } from '../store/paths.ts';
 import { StaleRevisionError, WorkflowExistsError, WorkflowNotFoundError } from '../store/workflow-store.ts';
 
@@ -33,6 +34,10 @@ export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof PathError) return { status: 400, body: { error: { code: 'bad_path', message: error.message, details: { parameter: error.what } } } };
   if (error instanceof StaleRevisionError) {
     return { status: 409, body: { error: { code: 'stale_revision', message: error.message, details: { expected: error.expected, actual: error.actual } } } };
+  }
+  if (error instanceof SubgraphError) {
+    const status = error.issue.code === 'node_type_duplicate' ? 409 : 400;
+    return { status, body: { error: { code: error.issue.code, message: error.message, issues: [error.issue] } } };
   }
   if (error instanceof WorkflowExistsError) return { status: 409, body: { error: { code: 'exists', message: error.message } } };
   if (error instanceof WorkflowNotFoundError) return { status: 404, body: { error: { code: 'not_found', message: error.message } } };

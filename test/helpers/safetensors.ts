@@ -71,3 +71,6 @@ export function writeSafetensors(path: string, tensors: Map<string, { shape: num
   for (const t of tensors.values()) parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   writeFileSync(path, Buffer.concat(parts));
 }
+
+/** Same as f32 (the name the attention tests use). */
+export const f32Tensor = f32;

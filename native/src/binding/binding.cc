@@ -8,6 +8,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     register_io(env, exports);
     register_ops(env, exports);
     register_models(env, exports);
+    register_attention(env, exports);
     return exports;
 }
 

@@ -66,5 +66,6 @@ void register_core(Napi::Env env, Napi::Object exports);
 void register_io(Napi::Env env, Napi::Object exports);
 void register_ops(Napi::Env env, Napi::Object exports);
 void register_models(Napi::Env env, Napi::Object exports);
+void register_attention(Napi::Env env, Napi::Object exports);
 
 } // namespace sdn::binding

@@ -9,13 +9,10 @@
 
 namespace sdn {
 
-// TODO(merge): the attention ops' dispatcher `attention(mode, ...)` lands with the attention issue;
-// switch this call to it then. Until then every mode runs the exact naive kernel (same results,
-// naive memory: B*H*Tq*Tk floats of scores).
+// Every attention of the UNet and VAE goes through here, in the run's mode (ops/attention.h).
 void attention_call(AttentionMode mode, const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
                     const AttentionOperand & v, const AttentionOperand & out) {
-    (void)mode;
-    attention_naive(s, q, k, v, out);
+    attention(mode, s, q, k, v, out);
 }
 
 void attention_causal_naive(const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,

@@ -1,0 +1,194 @@
+// Flash attention: exact softmax(q k^T * scale) v without ever holding an N x M score matrix.
+//
+//   q: [B, H, Tq, D]  k, v: [B, H, Tk, D]  out: [B, H, Tq, D]   strided as in attention.h
+//   extra memory: one FlashTiling workspace per worker thread (a few hundred KiB), from the arena.
+//
+// The algorithm (FlashAttention, Dao et al. 2022, https://arxiv.org/abs/2205.14135), per query tile:
+// per query row keep a running max m (start -inf) and running sum l (start 0) and an unnormalised
+// output o (start 0). For each key tile: compute the tile's scores s = q k^T * scale, take the new max
+// m' = max(m, max_j s_j), rescale o and l by alpha = exp(m - m'), add the weights p_j = exp(s_j - m')
+// to l and p_j v_j to o. At the end out = o / l. Every weight is exp(s_j - m_final) / l, as in a
+// plain softmax, because each earlier factor exp(s_j - m_old) was multiplied by exp(m_old - m_new).
+//
+// This file holds the driver (tiling, workspaces, threads over (b, h, query tile)) and the portable
+// tile kernel; arch/x86/attention_flash_avx2.cc holds the AVX2/FMA twin, chosen by cpu_features().
+#include "attention_flash.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "../core/arena.h"
+#include "../core/cpu.h"
+#include "../core/threads.h"
+#include "arch/x86/x86.h"
+
+namespace sdn {
+
+namespace {
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+} // namespace
+
+FlashTiling flash_tiling(const AttentionShape & s) {
+    FlashTiling t{};
+    t.D = s.D;
+    // Query tiles of up to 64 queries (a multiple of the micro-kernels' 16); key tiles of up to 128
+    // keys, so one tile's scores [Bc, Br] (32 KiB) stay in L1/L2 between the three passes over them.
+    t.Br = std::min<int64_t>(64, round_up(s.Tq, 16));
+    t.Bc = std::min<int64_t>(128, s.Tk);
+    t.q_tiles = (s.Tq + t.Br - 1) / t.Br;
+
+    int64_t at = 0;
+    auto take = [&](int64_t floats) {
+        const int64_t offset = at;
+        at += round_up(floats, 16); // 64-byte aligned parts
+        return offset;
+    };
+    t.off_qt = take(t.D * t.Br);
+    t.off_st = take(t.Bc * t.Br);
+    t.off_ot = take(t.D * t.Br);
+    t.off_m = take(t.Br);
+    t.off_l = take(t.Br);
+    t.off_tmax = take(t.Br);
+    t.off_alpha = take(t.Br);
+    t.floats_per_thread = at;
+    return t;
+}
+
+int64_t flash_workers(const AttentionShape & s, const FlashTiling & t) {
+    return std::min<int64_t>(threads_count(), s.B * s.H * t.q_tiles);
+}
+
+// The portable tile kernel: the algorithm above in plain loops over the transposed workspace (the
+// innermost loops run over queries, so the compiler vectorises them for the baseline ISA).
+void attention_flash_tile_portable(const FlashTiling & t, const FlashTask & task, float * ws) {
+    const int64_t D = t.D, Br = t.Br, nq = task.nq;
+    float * qt = ws + t.off_qt;   // [D, Br]
+    float * st = ws + t.off_st;   // [Bc, Br]
+    float * ot = ws + t.off_ot;   // [D, Br]
+    float * m = ws + t.off_m;     // [Br]
+    float * l = ws + t.off_l;
+    float * tmax = ws + t.off_tmax;
+    float * alpha = ws + t.off_alpha;
+
+    for (int64_t d = 0; d < D; ++d)
+        for (int64_t r = 0; r < nq; ++r) {
+            qt[d * Br + r] = task.q[r * task.ldq + d];
+            ot[d * Br + r] = 0.0f;
+        }
+    for (int64_t r = 0; r < nq; ++r) {
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+    }
+
+    for (int64_t k0 = 0; k0 < task.Tk; k0 += t.Bc) {
+        const int64_t nk = std::min(t.Bc, task.Tk - k0);
+        // s[j][r] = scale * k_j . q_r ; tmax[r] = max_j s[j][r]
+        for (int64_t r = 0; r < nq; ++r) tmax[r] = -INFINITY;
+        for (int64_t j = 0; j < nk; ++j) {
+            const float * krow = task.k + (k0 + j) * task.ldk;
+            float * srow = st + j * Br;
+            for (int64_t r = 0; r < nq; ++r) srow[r] = 0.0f;
+            for (int64_t d = 0; d < D; ++d) {
+                const float kd = krow[d];
+                const float * qrow = qt + d * Br;
+                for (int64_t r = 0; r < nq; ++r) srow[r] += kd * qrow[r];
+            }
+            for (int64_t r = 0; r < nq; ++r) {
+                srow[r] *= task.scale;
+                tmax[r] = std::max(tmax[r], srow[r]);
+            }
+        }
+        // m' = max(m, tmax); alpha = exp(m - m'); p = exp(s - m'); l = l * alpha + sum_j p
+        for (int64_t r = 0; r < nq; ++r) {
+            const float m_new = std::max(m[r], tmax[r]);
+            alpha[r] = m[r] == -INFINITY ? 0.0f : std::exp(m[r] - m_new);
+            m[r] = m_new;
+            l[r] *= alpha[r];
+        }
+        for (int64_t j = 0; j < nk; ++j) {
+            float * srow = st + j * Br;
+            for (int64_t r = 0; r < nq; ++r) {
+                srow[r] = std::exp(srow[r] - m[r]);
+                l[r] += srow[r];
+            }
+        }
+        // o = o * alpha + sum_j p_j v_j
+        for (int64_t d = 0; d < D; ++d) {
+            float * orow = ot + d * Br;
+            for (int64_t r = 0; r < nq; ++r) orow[r] *= alpha[r];
+            for (int64_t j = 0; j < nk; ++j) {
+                const float vd = task.v[(k0 + j) * task.ldv + d];
+                const float * prow = st + j * Br;
+                for (int64_t r = 0; r < nq; ++r) orow[r] += vd * prow[r];
+            }
+        }
+    }
+
+    // out = o / l
+    for (int64_t r = 0; r < nq; ++r) {
+        const float inv = 1.0f / l[r];
+        float * dst = task.out + r * task.ldo;
+        for (int64_t d = 0; d < D; ++d) dst[d] = ot[d * Br + r] * inv;
+    }
+}
+
+void attention_flash(const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
+                     const AttentionOperand & v, const AttentionOperand & out) {
+    const FlashTiling t = flash_tiling(s);
+    const int64_t n_tasks = s.B * s.H * t.q_tiles;
+    const int64_t n_threads = threads_count();
+    Buffer<float> workspace(static_cast<size_t>(flash_workers(s, t) * t.floats_per_thread));
+
+    auto * tile_kernel = &attention_flash_tile_portable;
+#if SDN_X86
+    if (cpu_features().avx2_fma) tile_kernel = &x86::attention_flash_tile_avx2;
+#endif
+
+    // Each thread that runs a task takes the next free workspace slot the first time; at most
+    // min(threads, tasks) threads ever do, which is what flash_workers() counted.
+    std::unique_ptr<std::atomic<int64_t>[]> slot_of(new std::atomic<int64_t>[n_threads]);
+    for (int64_t i = 0; i < n_threads; ++i) slot_of[i].store(-1);
+    std::atomic<int64_t> next_slot{0};
+
+    parallel_tasks(n_tasks, [&](int64_t task_index, int thread_index) {
+        int64_t slot = slot_of[thread_index].load(std::memory_order_relaxed);
+        if (slot < 0) {
+            slot = next_slot.fetch_add(1);
+            slot_of[thread_index].store(slot, std::memory_order_relaxed);
+        }
+        const int64_t tile = task_index % t.q_tiles;
+        const int64_t bh = task_index / t.q_tiles;
+        const int64_t b = bh / s.H, h = bh % s.H;
+        const int64_t r0 = tile * t.Br;
+        FlashTask task;
+        task.q = q.data + b * q.stride_b + h * q.stride_h + r0 * q.stride_t;
+        task.ldq = q.stride_t;
+        task.k = k.data + b * k.stride_b + h * k.stride_h;
+        task.ldk = k.stride_t;
+        task.v = v.data + b * v.stride_b + h * v.stride_h;
+        task.ldv = v.stride_t;
+        task.out = out.data + b * out.stride_b + h * out.stride_h + r0 * out.stride_t;
+        task.ldo = out.stride_t;
+        task.nq = std::min(t.Br, s.Tq - r0);
+        task.Tk = s.Tk;
+        task.scale = s.scale;
+        tile_kernel(t, task, workspace.data() + slot * t.floats_per_thread);
+    });
+}
+
+void attention_exp(const float * x, float * y, int64_t n) {
+#if SDN_X86
+    if (cpu_features().avx2_fma) {
+        x86::exp_avx2(x, y, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] < -87.33654f ? 0.0f : std::exp(x[i]);
+}
+
+} // namespace sdn

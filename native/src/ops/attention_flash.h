@@ -1,0 +1,56 @@
+// attention_flash.h — the pieces of flash attention shared by the driver (attention_flash.cc), its
+// portable tile kernel and the AVX2/FMA tile kernel (arch/x86/attention_flash_avx2.cc).
+//
+// The driver cuts the work into tasks (b, h, query tile of Br rows); each task runs one tile kernel
+// over all key tiles of Bc keys, in a per-thread workspace taken from the arena. Everything in the
+// workspace is stored query-minor ("transposed"), so the kernels' vectors run over 8 queries and the
+// per-query softmax state needs no horizontal reductions; K and V rows are read in place:
+//
+//   qt     [D, Br]      the tile's queries, transposed; queries past Tq are zero
+//   st     [Bc, Br]     one key tile's scores s * scale, then in place its weights exp(s * scale - m)
+//   ot     [D, Br]      the running, unnormalised output, transposed
+//   m, l   [Br]         running max and running sum of each query
+//   tmax, alpha [Br]    this key tile's max score and rescale factor exp(m_old - m_new)
+//
+// Br is a multiple of 16 (two AVX2 vectors of queries, the micro-kernels' width).
+#pragma once
+
+#include <cstdint>
+
+#include "attention.h"
+
+namespace sdn {
+
+struct FlashTiling {
+    int64_t Br, Bc, D;
+    int64_t q_tiles;                                              // ceil(Tq / Br)
+    int64_t off_qt, off_st, off_ot, off_m, off_l, off_tmax, off_alpha; // in floats, 64-byte aligned
+    int64_t floats_per_thread;
+};
+
+FlashTiling flash_tiling(const AttentionShape & s);
+// Threads that take a workspace: min(threads_count(), B * H * q_tiles).
+int64_t flash_workers(const AttentionShape & s, const FlashTiling & t);
+
+// One task: rows [0, nq) of a query tile (nq <= Br) against all Tk keys of one (b, h).
+struct FlashTask {
+    const float * q;  int64_t ldq; // row stride of q, k, v, out (the operands' stride_t)
+    const float * k;  int64_t ldk;
+    const float * v;  int64_t ldv;
+    float * out;      int64_t ldo;
+    int64_t nq, Tk;
+    float scale;
+};
+
+void attention_flash_tile_portable(const FlashTiling & t, const FlashTask & task, float * workspace);
+
+// y[i] = exp(x[i]) with the flash kernel's exp (AVX2 polynomial when the CPU has it, else std::exp);
+// exposed so the tests can measure its accuracy. Exact 0 below -87.33 (no denormals); x <= 88.
+void attention_exp(const float * x, float * y, int64_t n);
+
+namespace x86 {
+void attention_flash_tile_avx2(const FlashTiling & t, const FlashTask & task, float * workspace);
+void exp_avx2(const float * x, float * y, int64_t n);
+} // namespace x86
+
+} // namespace sdn
