@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Native work is CPU-bound and the machine has 2 cores: run test files in 2 forked processes.
     pool: 'forks',
     maxWorkers: 2,

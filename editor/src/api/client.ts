@@ -1,0 +1,102 @@
+/**
+ * Every HTTP call the editor makes. Components never call `fetch`; they call these.
+ * Errors come back as ApiError with the HTTP status and the server's `{ error: { code, message, issues } }`.
+ */
+import type {
+  ImageRef,
+  Job,
+  ObjectInfo,
+  SavedWorkflow,
+  ExecutionGraph,
+  SubgraphDefinition,
+  SystemInfo,
+  WorkflowRecord,
+  WorkflowSummary,
+  GraphIssue,
+} from './types.ts';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: GraphIssue[] = [],
+    readonly body: unknown = undefined,
+  ) {
+    super(message);
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, headers: { accept: 'application/json' } };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, 'network', `Cannot reach the server (${method} ${path}): ${(error as Error).message}. Is latentflow running?`);
+  }
+  const text = await response.text();
+  let json: unknown = undefined;
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+  if (!response.ok) {
+    const error = (json as { error?: { code?: string; message?: string; issues?: GraphIssue[] } } | undefined)?.error;
+    const message = error?.message ?? `${method} ${path} failed with HTTP ${response.status}${text && !json ? `: ${text.slice(0, 200)}` : ''}`;
+    throw new ApiError(response.status, error?.code ?? `http_${response.status}`, message, error?.issues ?? [], json);
+  }
+  return json as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  nodeTypes: () => request<ObjectInfo>('GET', '/api/node-types'),
+
+  listWorkflows: () => request<WorkflowSummary[]>('GET', '/api/workflows'),
+  getWorkflow: (name: string) => request<WorkflowRecord>('GET', `/api/workflows/${enc(name)}`),
+  /** 201 with the record; ApiError 409 when the name exists. */
+  createWorkflow: (name: string, workflow: SavedWorkflow) => request<WorkflowRecord>('POST', '/api/workflows', { name, workflow }),
+  /** ApiError 409 with code `stale_revision` when someone saved in between. */
+  updateWorkflow: (name: string, workflow: SavedWorkflow, revision: number) =>
+    request<WorkflowRecord>('PUT', `/api/workflows/${enc(name)}`, { workflow, revision }),
+  renameWorkflow: (name: string, newName: string, revision: number) =>
+    request<WorkflowRecord>('POST', `/api/workflows/${enc(name)}/rename`, { newName, revision }),
+  deleteWorkflow: (name: string, revision: number) => request<unknown>('DELETE', `/api/workflows/${enc(name)}?revision=${revision}`),
+
+  /** 202 `{ id, number }`; ApiError 400 `invalid_workflow` with every issue. */
+  queueRun: (workflow: SavedWorkflow | ExecutionGraph, clientId: string) =>
+    request<{ id: string; number: number }>('POST', '/api/runs', { workflow, clientId }),
+  listRuns: () => request<{ running: Job[]; queued: Job[] }>('GET', '/api/runs'),
+  getRun: (id: string) => request<Job>('GET', `/api/runs/${enc(id)}`),
+  cancelRun: (id: string) => request<unknown>('DELETE', `/api/runs/${enc(id)}`),
+  interrupt: (runId?: string) => request<unknown>('POST', '/api/interrupt', runId ? { runId } : {}),
+  history: (offset = 0, limit = 20) => request<{ total: number; jobs: Job[] }>('GET', `/api/history?offset=${offset}&limit=${limit}`),
+
+  uploadImage: (file: File) => {
+    const form = new FormData();
+    form.append('image', file);
+    return request<{ name: string; subfolder: string; type: string }>('POST', '/upload/image', form);
+  },
+
+  packs: () => request<unknown>('GET', '/api/packs'),
+  saveSubgraph: (definition: SubgraphDefinition) => request<unknown>('POST', '/api/packs/subgraphs', definition),
+  exportSubgraph: (type: string) => request<SubgraphDefinition>('GET', `/api/packs/subgraphs/${enc(type)}`),
+
+  system: () => request<SystemInfo>('GET', '/api/system'),
+};
+
+/** The URL of an image a node produced (ComfyUI's /view). */
+export function imageUrl(image: ImageRef): string {
+  return `/view?filename=${enc(image.filename)}&subfolder=${enc(image.subfolder ?? '')}&type=${enc(image.type ?? 'output')}`;
+}

@@ -1,0 +1,38 @@
+/** For an image-picking input (LoadImage's `image`): a thumbnail of the picked file and an upload button. */
+import { memo, useRef } from 'react';
+
+import { imageUrl } from '../api/client.ts';
+import { uploadImageTo } from '../app/controller.ts';
+
+interface ImageUploadProps {
+  nodeId: string;
+  input: string;
+  value: unknown;
+}
+
+function ImageUploadImpl({ nodeId, input, value }: ImageUploadProps) {
+  const file = useRef<HTMLInputElement>(null);
+  const name = typeof value === 'string' && value !== '' ? value : null;
+  return (
+    <div className="lf-upload nodrag">
+      {name && <img src={imageUrl({ filename: name, subfolder: '', type: 'input' })} alt={name} />}
+      <button type="button" className="lf-small-button" onClick={() => file.current?.click()}>
+        Upload PNG…
+      </button>
+      <input
+        ref={file}
+        type="file"
+        accept="image/png"
+        hidden
+        aria-label={`Upload an image for ${input} of node #${nodeId}`}
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) void uploadImageTo(nodeId, input, f);
+          e.target.value = '';
+        }}
+      />
+    </div>
+  );
+}
+
+export const ImageUpload = memo(ImageUploadImpl);

@@ -1,0 +1,60 @@
+import zlib from 'node:zlib';
+
+import { describe, expect, it } from 'vitest';
+
+import { encodePng } from '../../../../nodes/image/png.ts';
+import { readPngText, workflowFromPng, PngTextError } from '../../../../editor/src/graph/png-text.ts';
+import { savedToExecution } from '../../../../editor/src/graph/convert.ts';
+import { TXT2IMG } from '../../workflow-fixture.ts';
+
+const pixels = { width: 2, height: 2, channels: 3 as const, data: new Uint8Array(12).fill(200) };
+
+/** Inserts a raw chunk before IEND (the reader does not check CRCs, so it is left zero). */
+function withChunk(png: Uint8Array, type: string, body: Uint8Array): Uint8Array {
+  const iend = png.length - 12;
+  const chunk = new Uint8Array(12 + body.length);
+  new DataView(chunk.buffer).setUint32(0, body.length);
+  chunk.set(Buffer.from(type, 'latin1'), 4);
+  chunk.set(body, 8);
+  return Buffer.concat([png.subarray(0, iend), chunk, png.subarray(iend)]);
+}
+
+describe('PNG text chunks', () => {
+  it('reads the tEXt chunks SaveImage writes', async () => {
+    const png = encodePng(pixels, { workflow: JSON.stringify(TXT2IMG), prompt: JSON.stringify(savedToExecution(TXT2IMG)) });
+    const text = await readPngText(png);
+    expect(JSON.parse(text.workflow)).toEqual(TXT2IMG);
+    expect(await workflowFromPng(png)).toEqual(TXT2IMG);
+  });
+
+  it('reads non-Latin-1 prompts (iTXt) intact', async () => {
+    const workflow = { ...TXT2IMG, nodes: TXT2IMG.nodes.map((n) => (n.id === '6' ? { ...n, widgets: { text: 'ein Würfel — 立方体 🟨' } } : n)) };
+    const png = encodePng(pixels, { workflow: JSON.stringify(workflow) });
+    const read = await workflowFromPng(png);
+    expect(read.nodes.find((n) => n.id === '6')!.widgets.text).toBe('ein Würfel — 立方体 🟨');
+  });
+
+  it('inflates zTXt and compressed iTXt', async () => {
+    const base = encodePng(pixels);
+    const ztxt = Buffer.concat([Buffer.from('prompt\0\0', 'latin1'), zlib.deflateSync(JSON.stringify(savedToExecution(TXT2IMG)))]);
+    const itxt = Buffer.concat([Buffer.from('note\0\x01\0en\0\0', 'latin1'), zlib.deflateSync('größer')]);
+    const png = withChunk(withChunk(base, 'zTXt', ztxt), 'iTXt', itxt);
+    const text = await readPngText(png);
+    expect(text.note).toBe('größer');
+    const fromPrompt = await workflowFromPng(png, 'dropped');
+    expect(fromPrompt.name).toBe('dropped');
+    expect(savedToExecution(fromPrompt)).toEqual(savedToExecution(TXT2IMG));
+  });
+
+  it('prefers "workflow" over "prompt", falls back when it is unreadable', async () => {
+    const png = encodePng(pixels, { workflow: '{not json', prompt: JSON.stringify(savedToExecution(TXT2IMG)) });
+    expect((await workflowFromPng(png)).nodes).toHaveLength(7);
+  });
+
+  it('says what is missing', async () => {
+    await expect(workflowFromPng(encodePng(pixels))).rejects.toThrow(/carries no workflow/);
+    await expect(readPngText(new Uint8Array([1, 2, 3]))).rejects.toThrow(PngTextError);
+    const truncated = encodePng(pixels, { workflow: '{}' }).subarray(0, 40);
+    await expect(readPngText(truncated)).rejects.toThrow(/truncated/);
+  });
+});
