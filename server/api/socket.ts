@@ -1,7 +1,8 @@
 /**
  * Live events. Two doors onto the same bus:
  * - socket.io (our editor): a client joins a run's room with `run:subscribe {runId}` and receives
- *   `run:event` RunEvents of that run only; everyone receives `queue:changed`.
+ *   `run:event` RunEvents of that run only (a client connected with ?clientId=ID also receives those of
+ *   the runs queued with that clientId, from their first event); everyone receives `queue:changed`.
  * - ComfyUI's websocket `/ws?clientId=ID`: JSON messages with ComfyUI's names and payloads (status,
  *   execution_start, execution_cached, executing, progress, executed, execution_error,
  *   execution_interrupted, execution_success) plus binary preview frames, sent to the client that queued
@@ -80,6 +81,10 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     },
   });
   io.on('connection', (socket) => {
+    // A client that says who it is (?clientId=) also gets the events of the runs it queues from their
+    // first event on, before it could subscribe to the run's room.
+    const clientId = socket.handshake.query.clientId;
+    if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 200) void socket.join(`client:${clientId}`);
     socket.emit('queue:changed', queueState());
     socket.on('run:subscribe', (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
@@ -119,7 +124,7 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
   };
 
   const offRun = bus.onRun(({ event, clientId }) => {
-    io.to(`run:${event.runId}`).emit('run:event', event);
+    io.to(clientId ? [`run:${event.runId}`, `client:${clientId}`] : `run:${event.runId}`).emit('run:event', event);
     if (event.type === 'preview') {
       sendComfy(clientId, comfyPreviewFrame(event));
       return;

@@ -188,6 +188,8 @@ describe('editor in chromium against the real server', () => {
     // Two more runs back to back: the first with a randomized seed (the widget shows the seed it used),
     // the second unchanged, waiting in the queue, then served from the cache except SaveImage.
     await page.getByRole('button', { name: 'Queue', exact: true }).click();
+    // Enough steps that the first run is still going when the second is queued (the engine is fast).
+    await setNumber('5', 'steps', 150);
     const seedField = nodeEl('5').locator('[data-input="seed"] input');
     await nodeEl('5').getByLabel('seed before each run').selectOption('randomize');
     await page.keyboard.press('Control+Enter');
