@@ -1,0 +1,46 @@
+// VAEEncode (and LoadImage -> VAEEncode): the posterior mean of the fixture image, times the scaling factor.
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadModel, type ModelHandle } from '../../../native/index.ts';
+import vaeEncodeNode from '../../../nodes/core/vae-encode.ts';
+import type { NodeContext } from '../../../nodes/schema.ts';
+import { f32, readSafetensors } from '../../helpers/safetensors.ts';
+
+const expected = readSafetensors(path.resolve('test/fixtures/expected/vae.safetensors'));
+
+function ctx(): NodeContext {
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  return { nodeId: '11', nodeType: 'VAEEncode', signal: new AbortController().signal, progress() {}, preview() {}, stats() {}, log, services: {} };
+}
+
+let model: ModelHandle;
+beforeAll(async () => {
+  model = await loadModel(path.resolve('test/fixtures/tiny-sd'));
+});
+afterAll(() => model.dispose());
+
+describe('VAEEncode', () => {
+  it('encodes an IMAGE to the posterior mean times the scaling factor (fixture image)', async () => {
+    // The fixture image is NCHW in [-1, 1]; IMAGE is NHWC in [0, 1].
+    const nchw = f32(expected, 'image');
+    const data = new Float32Array(64 * 64 * 3);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < 64 * 64; i++) data[i * 3 + c] = (nchw[c * 4096 + i] + 1) / 2;
+    const out = await vaeEncodeNode.run({ pixels: { data, shape: [1, 64, 64, 3] }, vae: { model, source: 'tiny-sd' } }, ctx());
+    const mean = f32(expected, 'posterior_mean');
+    expect(out.LATENT.shape).toEqual([1, 4, 8, 8]);
+    let maxDiff = 0, maxRef = 0;
+    for (let i = 0; i < mean.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(out.LATENT.samples[i] - mean[i] * 0.18215));
+      maxRef = Math.max(maxRef, Math.abs(mean[i] * 0.18215));
+    }
+    expect(maxDiff / maxRef).toBeLessThan(1e-4);
+  });
+
+  it('refuses a picture whose sides are not multiples of 8, naming the node', async () => {
+    await expect(vaeEncodeNode.run({ pixels: { data: new Float32Array(60 * 64 * 3), shape: [1, 60, 64, 3] }, vae: { model, source: 'tiny-sd' } }, ctx())).rejects.toThrow(
+      /VAEEncode #11: the picture is 64x60/,
+    );
+  });
+});
