@@ -143,3 +143,28 @@ describe('broken checkpoints fail at load time', () => {
     await expect(loadModel(path.join(dir, 'nothing-here'))).rejects.toMatchObject({ code: 'SDN_STATUS_IO_ERROR', message: /does not exist/ });
   });
 });
+
+describe('the two layouts of one model', () => {
+  it('give identical outputs: diffusers folder (fp16 variant) and single file, f16 storage', async () => {
+    const folder = await loadModel(path.resolve('test/fixtures/tiny-sd'), { weights: 'f16' });
+    const single = await loadModel(path.resolve('test/fixtures/tiny-sd/tiny-sd.safetensors'), { weights: 'f16' });
+    try {
+      const ids = new Int32Array(77).fill(49407);
+      ids[0] = 49406;
+      ids[1] = 320;
+      const [c1, c2] = await Promise.all([encodeText(folder, ids), encodeText(single, ids)]);
+      expect(Buffer.from(c1.buffer).equals(Buffer.from(c2.buffer))).toBe(true);
+      const latent = new Float32Array(4 * 8 * 8).map((_, i) => Math.cos(i));
+      const [e1, e2] = await Promise.all([
+        unetForward(folder, latent, [1, 4, 8, 8], new Float32Array([500]), c1),
+        unetForward(single, latent, [1, 4, 8, 8], new Float32Array([500]), c2),
+      ]);
+      expect(Buffer.from(e1.buffer).equals(Buffer.from(e2.buffer))).toBe(true);
+      const [d1, d2] = await Promise.all([vaeDecode(folder, latent, [1, 4, 8, 8]), vaeDecode(single, latent, [1, 4, 8, 8])]);
+      expect(Buffer.from(d1.buffer).equals(Buffer.from(d2.buffer))).toBe(true);
+    } finally {
+      folder.dispose();
+      single.dispose();
+    }
+  });
+});
