@@ -4,6 +4,7 @@
  * reads the native engine's high-water mark.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { native } from '../native/index.ts';
@@ -23,6 +24,21 @@ export interface Host {
   registryIssues: RegistryIssue[];
   /** Node packs loaded (see loadHostPacks). */
   packs: PackLoadReport;
+  /** True when the machine is short of memory: cached results (loaded models first of all) are dropped before the next run. */
+  underMemoryPressure: () => boolean;
+}
+
+/** Memory pressure: less than 1 GiB or 10% of the machine's memory available. */
+export function lowFreeMemory(): boolean {
+  return os.freemem() < Math.max(2 ** 30, os.totalmem() * 0.1);
+}
+
+/** Before a run: under memory pressure, frees every cached result no run is using (models are unloaded). */
+export function relieveMemoryPressure(host: Host): boolean {
+  if (!host.underMemoryPressure()) return false;
+  host.cache.trim(0);
+  native.memoryTrim();
+  return true;
 }
 
 export interface HostOptions {
@@ -63,6 +79,7 @@ export function createHost(options: HostOptions): Host {
     memoryProbe: nativeMemoryProbe,
     registryIssues: [...registry.issues],
     packs: { packs: [], issues: [] },
+    underMemoryPressure: lowFreeMemory,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { RunEvent } from '../api/protocol.ts';
 import type { Host } from '../host.ts';
+import { relieveMemoryPressure } from '../host.ts';
 import { executeGraph } from '../runner/execute.ts';
 import type { JobRecord, JobStore } from '../store/job-store.ts';
 import type { EventBus } from './bus.ts';
@@ -78,6 +79,7 @@ export class Executor {
   private async execute(job: JobRecord): Promise<void> {
     const controller = new AbortController();
     this.running = { job, controller };
+    if (relieveMemoryPressure(this.host)) console.warn('latentflow: memory is low: unloaded cached models and results before the next run');
     this.publishQueue();
     const messages: [string, Record<string, unknown>][] = [];
     // The run's last event is published only after the job is recorded as finished, so a client that
