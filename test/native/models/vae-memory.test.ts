@@ -2,19 +2,9 @@
 // peak (equal byte for byte), and its refusal up front.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { estimateVaeDecodeMemory, isNativeError, loadModel, native, vaeDecode, type ModelHandle, type VAEConfig } from '../../../native/index.ts';
+import { estimateVaeDecodeMemory, isNativeError, loadModel, native, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+import { SD15_VAE } from '../../helpers/sd15-configs.ts';
 
-const SD15_VAE: VAEConfig = {
-  inChannels: 3,
-  outChannels: 3,
-  latentChannels: 4,
-  blockOutChannels: [128, 256, 512, 512],
-  layersPerBlock: 2,
-  normNumGroups: 32,
-  scalingFactor: 0.18215,
-  sampleSize: 512,
-  downscaleFactor: 8,
-};
 
 async function measuredPeak(model: ModelHandle, batch: number, h: number, w: number, attention: 'naive' | 'flash', memoryLimitBytes?: number) {
   const latent = new Float32Array(batch * 4 * h * w).map((_, i) => Math.sin(i * 0.37));
