@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { native } from '../native/index.ts';
+import { memoryBudgetFromEnv } from '../nodes/core/attention-mode.ts';
 import { coreNodes } from '../nodes/core/index.ts';
 import { loadPacks, type PackLoadReport } from '../nodes/packs/index.ts';
 import { NodeRegistry, type RegistryIssue } from '../nodes/registry.ts';
@@ -24,6 +25,11 @@ export interface Host {
   registryIssues: RegistryIssue[];
   /** Node packs loaded (see loadHostPacks). */
   packs: PackLoadReport;
+  /**
+   * Activation memory a run may use, given to nodes as services.memoryBudgetBytes (KSampler and
+   * VAEDecode plan and refuse by it); undefined: what the machine has available at each run.
+   */
+  memoryBudgetBytes?: number;
   /** True when the machine is short of memory: cached results (loaded models first of all) are dropped before the next run. */
   underMemoryPressure: () => boolean;
 }
@@ -46,6 +52,8 @@ export interface HostOptions {
   modelsDir: string;
   /** Largest estimated size of cached results (models, latents, images), bytes. */
   cacheBytes?: number;
+  /** See Host.memoryBudgetBytes; default: LATENTFLOW_MEMORY_BUDGET_GB, else none. */
+  memoryBudgetBytes?: number;
 }
 
 /** Peak native activation bytes while a node runs (the engine's arena high-water mark). */
@@ -80,6 +88,7 @@ export function createHost(options: HostOptions): Host {
     registryIssues: [...registry.issues],
     packs: { packs: [], issues: [] },
     underMemoryPressure: lowFreeMemory,
+    memoryBudgetBytes: options.memoryBudgetBytes ?? memoryBudgetFromEnv(),
   };
 }
 

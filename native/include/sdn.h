@@ -41,6 +41,7 @@ typedef struct sdn_memory_stats {
     uint64_t activations_peak;
     uint64_t weights_current;
     uint64_t mapped_current;
+    uint64_t activations_cached; /* freed arena blocks kept for reuse: resident, but free for activations */
 } sdn_memory_stats;
 
 const char * sdn_status_name(sdn_status status);

@@ -36,6 +36,8 @@ export interface MemoryStats {
   activationsPeak: number;
   weightsCurrent: number;
   mappedCurrent: number;
+  /** Freed activation blocks the arena keeps for reuse (resident, yet available to the next run; memoryTrim frees them). */
+  activationsCached: number;
 }
 
 /** The engine-wide part of the raw addon; each family file (io.ts, ops.ts, models.ts) types its own. */

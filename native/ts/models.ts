@@ -63,6 +63,10 @@ export interface VAEConfig {
   sampleSize: number;
   /** Image size / latent size (8 for SD 1.x). */
   downscaleFactor: number;
+  /** Whether the encoder's and decoder's mid blocks have their attention (SD 1.x: true). */
+  midBlockAddAttention?: boolean;
+  /** Whether latents go through post_quant_conv before the decoder (SD 1.x: true). */
+  usePostQuantConv?: boolean;
 }
 
 export interface ModelInfo {
@@ -102,6 +106,7 @@ export interface ModelsAddon {
     context: Float32Array,
     attention: AttentionModeName,
     cancel: NativeHandle | null,
+    memoryLimitBytes?: number,
   ): Promise<Float32Array>;
   modelVaeDecode(
     model: NativeHandle,
@@ -109,6 +114,7 @@ export interface ModelsAddon {
     shape: Shape4,
     attention: AttentionModeName,
     cancel: NativeHandle | null,
+    memoryLimitBytes?: number,
   ): Promise<Float32Array>;
   modelVaeEncode(
     model: NativeHandle,
@@ -117,6 +123,8 @@ export interface ModelsAddon {
     attention: AttentionModeName,
     cancel: NativeHandle | null,
   ): Promise<{ mean: Float32Array; logvar: Float32Array }>;
+  unetMemoryEstimate(config: UNetConfig, query: UnetMemoryQuery): MemoryEstimate;
+  vaeDecodeMemoryEstimate(config: VAEConfig, query: VaeDecodeMemoryQuery): MemoryEstimate;
   cancelTokenCreate(): NativeHandle;
   cancelTokenCancel(token: NativeHandle): void;
   cancelTokenIsCancelled(token: NativeHandle): boolean;
@@ -180,6 +188,74 @@ export interface RunOptions {
   /** Attention kernel of every attention layer (default 'naive'). */
   attention?: AttentionModeName;
   cancel?: CancelToken;
+  /**
+   * unetForward and vaeDecode: refuse the run up front (a NativeError with code
+   * "SDN_STATUS_OUT_OF_MEMORY" naming the estimate and what to use instead) when its estimated
+   * working memory (estimateUnetMemory / estimateVaeDecodeMemory) is over this many bytes.
+   */
+  memoryLimitBytes?: number;
+}
+
+/** The run a memory estimate is for. */
+export interface UnetMemoryQuery {
+  /** Latents per UNet call (2 x images with classifier-free guidance). */
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  /** Text tokens of the context (default 77). */
+  contextTokens?: number;
+  attention: AttentionModeName;
+}
+
+export interface VaeDecodeMemoryQuery {
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  attention: AttentionModeName;
+}
+
+/**
+ * The activation memory one call needs: the engine's arena high-water mark above what was allocated
+ * before it (what memoryStats().activationsPeak rises by), for the current thread count. Weights are
+ * not included.
+ */
+export interface MemoryEstimate {
+  peakBytes: number;
+  /** The largest single attention call's own working memory (naive: its B x heads x T x T scores). */
+  attentionBytes: number;
+  breakdown: {
+    /** The step at which the peak happens, e.g. "down block 0, transformer 0, self-attention". */
+    at: string;
+    /** UNet skip connections held for the up path at the peak. */
+    skipBytes: number;
+    /** The op's own buffer at the peak (attention scores/tiles, a GEMM or conv packing buffer), or 0. */
+    transientBytes: number;
+    /** Everything else alive at the peak (the time embedding, the block's activations). */
+    activationBytes: number;
+    /** The returned tensor. */
+    outputBytes: number;
+    /** Where attentionBytes happens. */
+    attentionAt: string;
+  };
+}
+
+/**
+ * Predicts the working memory of one UNet forward from the model's configuration by replaying the
+ * forward's allocations (native/src/models/unet/unet_memory.h): exact for the engine's current
+ * thread count, no allocation made.
+ *
+ * @example
+ *   const e = estimateUnetMemory(model, { batch: 2, latentHeight: 128, latentWidth: 128, attention: 'naive' });
+ *   e.peakBytes;      // ~16.5 GiB for SD 1.5
+ *   e.attentionBytes; // 16 GiB: the level-0 self-attention's 2 x 8 x 16384 x 16384 scores
+ */
+export function estimateUnetMemory(model: ModelHandle | UNetConfig, query: UnetMemoryQuery): MemoryEstimate {
+  return modelsAddon.unetMemoryEstimate(model instanceof ModelHandle ? model.info.unet : model, query);
+}
+
+/** Predicts the working memory of one vaeDecode (see estimateUnetMemory). */
+export function estimateVaeDecodeMemory(model: ModelHandle | VAEConfig, query: VaeDecodeMemoryQuery): MemoryEstimate {
+  return modelsAddon.vaeDecodeMemoryEstimate(model instanceof ModelHandle ? model.info.vae : model, query);
 }
 
 /** Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint. */
@@ -229,6 +305,7 @@ export async function unetForward(
     context,
     options.attention ?? 'naive',
     options.cancel?.handle ?? null,
+    options.memoryLimitBytes ?? 0,
   );
 }
 
@@ -237,7 +314,14 @@ export async function unetForward(
  * image [B, 3, 8h, 8w], roughly in [-1, 1].
  */
 export async function vaeDecode(model: ModelHandle, latent: Float32Array, shape: Shape4, options: RunOptions = {}): Promise<Float32Array> {
-  return modelsAddon.modelVaeDecode(model.handle, latent, shape, options.attention ?? 'naive', options.cancel?.handle ?? null);
+  return modelsAddon.modelVaeDecode(
+    model.handle,
+    latent,
+    shape,
+    options.attention ?? 'naive',
+    options.cancel?.handle ?? null,
+    options.memoryLimitBytes ?? 0,
+  );
 }
 
 /**

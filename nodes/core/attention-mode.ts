@@ -1,60 +1,193 @@
 /**
- * Picking the attention kernel for a run. `auto` chooses by the memory the naive kernel's score
- * matrices would need against a budget (default: the memory the machine has available), preferring
- * naive when it fits comfortably and flash otherwise; explicit modes are used as given, but a mode whose
- * attention memory alone exceeds the budget is refused before anything runs, with the estimate and advice.
+ * Picking the attention kernel of a run, and refusing a run that cannot fit, before anything big is
+ * allocated. Both go by the engine's estimate of the run's working memory (estimateUnetMemory /
+ * estimateVaeDecodeMemory: a replay of the forward's allocations, equal to the measured arena peak)
+ * against a budget: the host's (services.memoryBudgetBytes, e.g. from LATENTFLOW_MEMORY_BUDGET_GB) or
+ * what the machine has available now (defaultMemoryBudget).
+ *
+ * `auto` chooses by speed among the modes that fit: naive is the fastest while the score matrices
+ * are small (measured: naive 47 ms vs flash 88 ms for SD 1.5's self-attention at 1024 tokens, batch 2
+ * — 64 MiB of scores; from 1536 tokens on flash wins, 4x at 4096 tokens), flash otherwise. auto never
+ * picks sliced: it was never the fastest (docs/BENCHMARKS.md) and flash always needs less memory.
+ * An explicit mode is used as given unless it does not fit, then the run is refused with the estimate
+ * and the mode that would fit.
+ *
+ * @example
+ *   const plan = planUnetAttention('auto', model, { batch: 2, latentHeight: 128, latentWidth: 128 }, memoryBudget(ctx.services));
+ *   plan.mode; // 'flash'
  */
+import fs from 'node:fs';
 import os from 'node:os';
 
-import type { AttentionModeName } from '../../native/index.ts';
+import {
+  estimateUnetMemory,
+  estimateVaeDecodeMemory,
+  ModelHandle,
+  native,
+  type AttentionModeName,
+  type MemoryEstimate,
+  type UNetConfig,
+  type VAEConfig,
+} from '../../native/index.ts';
+import type { HostServices } from '../schema.ts';
 
 export type AttentionChoice = 'auto' | AttentionModeName;
 
-export interface AttentionPlan {
-  mode: AttentionModeName;
-  /** Bytes of the largest attention's score matrices under naive attention. */
-  naiveScoreBytes: number;
-  budgetBytes: number;
-}
-
-/** The default budget: memory available now, less a safety margin for weights and activations. */
-export function defaultMemoryBudget(): number {
-  return Math.max(256 * 2 ** 20, os.freemem() * 0.8);
-}
-
-function gib(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(bytes >= 2 ** 30 ? 1 : 2)} GiB`;
+declare module '../schema.ts' {
+  interface HostServices {
+    /**
+     * Bytes of activation memory a run may use (the CLI and server set it from
+     * LATENTFLOW_MEMORY_BUDGET_GB); absent: what the machine has available (defaultMemoryBudget).
+     */
+    memoryBudgetBytes?: number;
+  }
 }
 
 /**
- * The largest naive attention in an SD 1.x UNet is the level-0 self-attention: batch x heads x N x N
- * floats with N = latent height x width.
+ * Largest naive attention that auto still runs naive (below it naive is the fastest mode): SD 1.5's
+ * self-attention at 1024 tokens, batch 2 (64 MiB of scores + the GEMM's packing buffer), with 1 MiB to spare.
+ */
+export const NAIVE_FAST_ATTENTION_BYTES = 65 * 2 ** 20;
+
+/** Memory the OS can give now: MemAvailable from /proc/meminfo (Linux), else os.freemem(). */
+export function availableMemoryBytes(): number {
+  try {
+    const match = /^MemAvailable:\s+(\d+)\s+kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return os.freemem();
+}
+
+/**
+ * The default budget for a run's activations: memory available now, plus the arena's cached free
+ * blocks (resident, but the run reuses them), minus the mmap'd weights (the OS counts their page
+ * cache as available, yet the run needs them resident; owned weights are already excluded).
+ */
+export function defaultMemoryBudget(): number {
+  const stats = native.memoryStats();
+  return Math.max(0, availableMemoryBytes() + stats.activationsCached - stats.mappedCurrent);
+}
+
+/** The host's budget when it set one, else defaultMemoryBudget(). */
+export function memoryBudget(services: HostServices = {}): number {
+  return services.memoryBudgetBytes ?? defaultMemoryBudget();
+}
+
+/** LATENTFLOW_MEMORY_BUDGET_GB (GiB, may be fractional) as bytes; undefined when unset; throws when not a positive number. */
+export function memoryBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env.LATENTFLOW_MEMORY_BUDGET_GB;
+  if (text === undefined || text === '') return undefined;
+  const gb = Number(text);
+  if (!Number.isFinite(gb) || gb <= 0) throw new Error(`LATENTFLOW_MEMORY_BUDGET_GB must be a positive number of GiB, got "${text}"`);
+  return Math.round(gb * 2 ** 30);
+}
+
+export function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** A run refused up front because its estimate is over the budget. */
+export class AttentionMemoryError extends Error {
+  override name = 'AttentionMemoryError';
+  readonly code = 'SDN_STATUS_OUT_OF_MEMORY';
+  constructor(
+    message: string,
+    readonly details: { mode: AttentionModeName; estimateBytes: number; attentionBytes: number; budgetBytes: number; fits?: AttentionModeName },
+  ) {
+    super(message);
+  }
+}
+
+export interface AttentionPlan {
+  mode: AttentionModeName;
+  /** The chosen mode's estimate. */
+  estimate: MemoryEstimate;
+  budgetBytes: number;
+}
+
+export interface UnetRunShape {
+  /** Latents per UNet call (2 x images with classifier-free guidance). */
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  contextTokens?: number;
+}
+
+/**
+ * Bytes of the largest naive attention's score matrices alone (batch x heads x N x N floats, N the
+ * top level's latent pixels): the figure people quote for naive attention.
  */
 export function naiveScoreBytes(batch: number, heads: number, latentHeight: number, latentWidth: number): number {
   const tokens = latentHeight * latentWidth;
   return batch * heads * tokens * tokens * 4;
 }
 
-export class AttentionMemoryError extends Error {
-  override name = 'AttentionMemoryError';
-  readonly code = 'SDN_STATUS_OUT_OF_MEMORY';
+/** Picks (auto) or checks (explicit) the UNet's attention mode for one run; throws AttentionMemoryError when nothing fits. */
+export function planUnetAttention(
+  choice: AttentionChoice,
+  model: ModelHandle | UNetConfig,
+  shape: UnetRunShape,
+  budgetBytes: number,
+): AttentionPlan {
+  const estimate = (mode: AttentionModeName) => estimateUnetMemory(model, { ...shape, attention: mode });
+  return plan(choice, estimate, budgetBytes, (mode, e, fits) => {
+    const size = `${shape.latentWidth * 8}x${shape.latentHeight * 8}`;
+    return (
+      `${mode} attention at ${size} (batch ${shape.batch}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
+      `(${formatBytes(e.attentionBytes)} for one attention's score matrices alone, at ${e.breakdown.attentionAt}), ` +
+      `more than the budget of ${formatBytes(budgetBytes)}; ` +
+      (fits ? `use ${fits.mode} (needs ~${formatBytes(fits.estimate.peakBytes)})` : 'use a smaller image or batch, or raise LATENTFLOW_MEMORY_BUDGET_GB')
+    );
+  });
 }
 
-export function planAttention(
-  choice: AttentionChoice,
-  shape: { batch: number; heads: number; latentHeight: number; latentWidth: number; imageWidth: number; imageHeight: number },
-  budgetBytes = defaultMemoryBudget(),
+/**
+ * The VAE decoder's attention (single-head, global over the latent's cells): naive while small,
+ * flash otherwise or when naive would not fit; refuses (AttentionMemoryError with `advice`, by default
+ * VAEDecodeTiled) when even flash would not fit.
+ */
+export function planVaeDecodeAttention(
+  model: ModelHandle | VAEConfig,
+  shape: { batch: number; latentHeight: number; latentWidth: number },
+  budgetBytes: number,
+  advice = 'use VAEDecodeTiled (or a smaller batch)',
 ): AttentionPlan {
-  const scores = naiveScoreBytes(shape.batch, shape.heads, shape.latentHeight, shape.latentWidth);
-  if (choice === 'auto') {
-    // naive is the reference and fast on short sequences; flash never holds the score matrix.
-    return { mode: scores <= Math.min(budgetBytes / 4, 2 ** 30) ? 'naive' : 'flash', naiveScoreBytes: scores, budgetBytes };
-  }
-  if (choice === 'naive' && scores > budgetBytes) {
-    throw new AttentionMemoryError(
-      `naive attention at ${shape.imageWidth}x${shape.imageHeight} (batch ${shape.batch}) needs ~${gib(scores)} for one attention matrix, ` +
-        `more than the ${gib(budgetBytes)} available; use flash (or sliced, or auto)`,
+  const estimate = (mode: AttentionModeName) => estimateVaeDecodeMemory(model, { ...shape, attention: mode });
+  return plan('auto', estimate, budgetBytes, (mode, e) => {
+    const f = model instanceof ModelHandle ? model.info.vae.downscaleFactor : model.downscaleFactor;
+    return (
+      `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
+      `with ${mode} attention, more than the budget of ${formatBytes(budgetBytes)}; ${advice}`
     );
+  });
+}
+
+function plan(
+  choice: AttentionChoice,
+  estimate: (mode: AttentionModeName) => MemoryEstimate,
+  budgetBytes: number,
+  refusal: (mode: AttentionModeName, e: MemoryEstimate, fits?: { mode: AttentionModeName; estimate: MemoryEstimate }) => string,
+): AttentionPlan {
+  const refuse = (mode: AttentionModeName, e: MemoryEstimate, fits?: { mode: AttentionModeName; estimate: MemoryEstimate }): never => {
+    throw new AttentionMemoryError(refusal(mode, e, fits), {
+      mode,
+      estimateBytes: e.peakBytes,
+      attentionBytes: e.attentionBytes,
+      budgetBytes,
+      fits: fits?.mode,
+    });
+  };
+  if (choice !== 'auto') {
+    const e = estimate(choice);
+    if (e.peakBytes <= budgetBytes) return { mode: choice, estimate: e, budgetBytes };
+    const flash = choice === 'flash' ? e : estimate('flash');
+    return refuse(choice, e, choice !== 'flash' && flash.peakBytes <= budgetBytes ? { mode: 'flash', estimate: flash } : undefined);
   }
-  return { mode: choice, naiveScoreBytes: scores, budgetBytes };
+  const naive = estimate('naive');
+  if (naive.attentionBytes <= NAIVE_FAST_ATTENTION_BYTES && naive.peakBytes <= budgetBytes) return { mode: 'naive', estimate: naive, budgetBytes };
+  const flash = estimate('flash');
+  if (flash.peakBytes <= budgetBytes) return { mode: 'flash', estimate: flash, budgetBytes };
+  return refuse('flash', flash);
 }

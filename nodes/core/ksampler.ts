@@ -3,7 +3,7 @@ import { encodePng } from '../image/png.ts';
 import { sample } from '../sampling/sample.ts';
 import { SAMPLER_NAMES, SCHEDULE_NAMES, type SchedulerConfigFile } from '../sampling/schedulers/index.ts';
 import { choice, defineNode, float, int, socket } from '../schema.ts';
-import { planAttention } from './attention-mode.ts';
+import { formatBytes, memoryBudget, naiveScoreBytes, planUnetAttention } from './attention-mode.ts';
 import type { ConditioningValue } from './types.ts';
 
 /** SD 1.5's scheduler_config.json: what single-file checkpoints (which carry none) are sampled with. */
@@ -47,17 +47,22 @@ export default defineNode({
   async run(input, ctx) {
     const { model } = input.model;
     const [batch, channels, height, width] = input.latent_image.shape;
-    const plan = planAttention(input.attention, {
-      batch: batch * (input.cfg === 1 ? 1 : 2),
-      heads: Math.max(...model.info.unet.numAttentionHeads),
-      latentHeight: height,
-      latentWidth: width,
-      imageWidth: width * 8,
-      imageHeight: height * 8,
-    });
-    ctx.stats({ naiveScoreBytes: plan.naiveScoreBytes });
-    ctx.log.info(`KSampler #${ctx.nodeId}: ${plan.mode} attention`);
     const [positive, negative] = matchTokenCounts(input.positive, input.negative);
+    // Cond and uncond go through the UNet as one batch (unless cfg is 1). A run whose estimate is over
+    // the budget is refused here (AttentionMemoryError), before the first step allocates anything.
+    const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
+    const plan = planUnetAttention(
+      input.attention,
+      model,
+      { batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: positive.shape[1] },
+      memoryBudget(ctx.services),
+    );
+    ctx.stats({
+      naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.numAttentionHeads), height, width),
+      estimatedPeakBytes: plan.estimate.peakBytes,
+      memoryBudgetBytes: plan.budgetBytes,
+    });
+    ctx.log.info(`KSampler #${ctx.nodeId}: ${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
     const cancel = new CancelToken();
     const onAbort = () => cancel.cancel();
     ctx.signal.addEventListener('abort', onAbort);

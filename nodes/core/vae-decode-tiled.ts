@@ -1,7 +1,8 @@
 import { vaeDecode } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { defineNode, int, socket } from '../schema.ts';
-import { unscaledLatent, vaeAttentionMode, withCancel } from './vae-decode.ts';
+import { memoryBudget, planVaeDecodeAttention } from './attention-mode.ts';
+import { unscaledLatent, withCancel } from './vae-decode.ts';
 import { decodeTiled } from './vae-tiles.ts';
 
 export default defineNode({
@@ -24,9 +25,11 @@ export default defineNode({
     const f = model.info.vae.downscaleFactor;
     const tile = Math.max(1, Math.floor(input.tile_size / f));
     const overlap = Math.min(Math.floor(input.overlap / f), tile - 1);
+    // Every tile is at most tile x tile latent cells: plan (and refuse) for that size up front.
+    const plan = planVaeDecodeAttention(model, { batch: B, latentHeight: Math.min(tile, h), latentWidth: Math.min(tile, w) }, memoryBudget(ctx.services), 'use a smaller tile_size (or a smaller batch)');
     const pixels = await withCancel(ctx.signal, (cancel) =>
       decodeTiled(
-        (latent, shape) => vaeDecode(model, latent, shape, { attention: vaeAttentionMode(shape[2], shape[3]), cancel }),
+        (latent, shape) => vaeDecode(model, latent, shape, { attention: plan.mode, cancel }),
         unscaledLatent(model, input.samples),
         [B, C, h, w],
         { tile, overlap, scale: f, onTile: (done, total) => ctx.progress(done, total) },

@@ -116,7 +116,11 @@ export async function runCommand(args: string[]): Promise<number> {
     signal: controller.signal,
     cache: host.cache,
     memoryProbe: nativeMemoryProbe,
-    services: { paths: host.paths, run: { prompt: prepared.prompt, extra: prepared.saved ? { extra_pnginfo: { workflow: prepared.saved } } : {} } },
+    services: {
+      paths: host.paths,
+      run: { prompt: prepared.prompt, extra: prepared.saved ? { extra_pnginfo: { workflow: prepared.saved } } : {} },
+      memoryBudgetBytes: host.memoryBudgetBytes,
+    },
     onEvent: (event) => {
       if (!tty) return;
       const line = progressLine(event, labels);

@@ -91,7 +91,7 @@ export class Executor {
         signal: controller.signal,
         cache: this.host.cache,
         memoryProbe: this.host.memoryProbe,
-        services: { paths: this.host.paths, run: { prompt: job.prompt, extra: job.extra } },
+        services: { paths: this.host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: this.host.memoryBudgetBytes },
         onEvent: (event) => {
           if (MILESTONES.has(event.type)) messages.push([event.type, { ...event }]);
           if (TERMINAL.has(event.type)) terminal.push(event);

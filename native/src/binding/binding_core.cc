@@ -35,6 +35,7 @@ static Napi::Value memory_stats_js(const Napi::CallbackInfo & info) {
     o.Set("activationsPeak", Napi::Number::New(env, static_cast<double>(s.activations_peak)));
     o.Set("weightsCurrent", Napi::Number::New(env, static_cast<double>(s.weights_current)));
     o.Set("mappedCurrent", Napi::Number::New(env, static_cast<double>(s.mapped_current)));
+    o.Set("activationsCached", Napi::Number::New(env, static_cast<double>(s.activations_cached)));
     return o;
 }
 

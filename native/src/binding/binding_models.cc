@@ -8,7 +8,11 @@
 #include <cstring>
 #include <memory>
 
+#include <cmath>
+
 #include "../models/model.h"
+#include "../models/unet/unet_memory.h"
+#include "../models/vae/vae_memory.h"
 #include "napi_util.h"
 
 namespace sdn::binding {
@@ -107,6 +111,150 @@ Napi::Promise run_tensor_job(Napi::Env env, std::function<Tensor()> work, std::v
 
 // ---------------------------------------------------------------------------------------------------
 
+// ---- Memory estimates -------------------------------------------------------------------------
+
+// A property of a plain JS object: an integer >= min, or `fallback` when absent (required: TypeError).
+int64_t prop_int(const Napi::Object & o, const char * key, const char * where, int64_t min, int64_t fallback, bool required) {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined() && !required) return fallback;
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d >= static_cast<double>(min) && d <= 9.0e15 && d == std::floor(d)))
+        throw Napi::TypeError::New(o.Env(), std::string(where) + "." + key + " must be an integer >= " + std::to_string(min));
+    return static_cast<int64_t>(d);
+}
+
+bool prop_bool(const Napi::Object & o, const char * key, bool fallback) {
+    Napi::Value v = o.Get(key);
+    return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+std::vector<int> prop_ints(const Napi::Object & o, const char * key, const char * where) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string(where) + "." + key + " must be an array of integers");
+    Napi::Array a = v.As<Napi::Array>();
+    std::vector<int> out;
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value e = a.Get(i);
+        const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : NAN;
+        if (!(d >= 1 && d <= 1e6 && d == std::floor(d)))
+            throw Napi::TypeError::New(o.Env(), std::string(where) + "." + key + " must be an array of positive integers");
+        out.push_back(static_cast<int>(d));
+    }
+    return out;
+}
+
+std::vector<std::string> prop_strings(const Napi::Object & o, const char * key, const char * where) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsArray()) throw Napi::TypeError::New(o.Env(), std::string(where) + "." + key + " must be an array of strings");
+    Napi::Array a = v.As<Napi::Array>();
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+        Napi::Value e = a.Get(i);
+        if (!e.IsString()) throw Napi::TypeError::New(o.Env(), std::string(where) + "." + key + " must be an array of strings");
+        out.push_back(e.As<Napi::String>().Utf8Value());
+    }
+    return out;
+}
+
+Napi::Object arg_plain_object(const Napi::CallbackInfo & info, size_t i, const char * name) {
+    if (i >= info.Length() || !info[i].IsObject() || info[i].IsArray())
+        throw Napi::TypeError::New(info.Env(), std::string("argument \"") + name + "\" must be an object");
+    return info[i].As<Napi::Object>();
+}
+
+// The UNetConfig of modelInfo().unet (camelCase): the fields that shape the forward's memory.
+UNetConfig unet_config_of(const Napi::Object & o) {
+    UNetConfig c;
+    c.in_channels = static_cast<int>(prop_int(o, "inChannels", "config", 1, 4, true));
+    c.out_channels = static_cast<int>(prop_int(o, "outChannels", "config", 1, 4, true));
+    c.block_out_channels = prop_ints(o, "blockOutChannels", "config");
+    c.down_block_types = prop_strings(o, "downBlockTypes", "config");
+    c.up_block_types = prop_strings(o, "upBlockTypes", "config");
+    c.layers_per_block = static_cast<int>(prop_int(o, "layersPerBlock", "config", 1, 2, true));
+    c.num_attention_heads = prop_ints(o, "numAttentionHeads", "config");
+    c.cross_attention_dim = static_cast<int>(prop_int(o, "crossAttentionDim", "config", 1, 768, true));
+    c.transformer_layers_per_block = static_cast<int>(prop_int(o, "transformerLayersPerBlock", "config", 1, 1, false));
+    return c;
+}
+
+// The VAEConfig of modelInfo().vae.
+VAEConfig vae_config_of(const Napi::Object & o) {
+    VAEConfig c;
+    c.out_channels = static_cast<int>(prop_int(o, "outChannels", "config", 1, 3, true));
+    c.latent_channels = static_cast<int>(prop_int(o, "latentChannels", "config", 1, 4, true));
+    c.block_out_channels = prop_ints(o, "blockOutChannels", "config");
+    c.layers_per_block = static_cast<int>(prop_int(o, "layersPerBlock", "config", 1, 2, true));
+    c.mid_block_add_attention = prop_bool(o, "midBlockAddAttention", true);
+    c.use_post_quant_conv = prop_bool(o, "usePostQuantConv", true);
+    return c;
+}
+
+AttentionMode attention_of(const Napi::Object & o) {
+    Napi::Value v = o.Get("attention");
+    if (!v.IsString()) throw Napi::TypeError::New(o.Env(), "query.attention must be \"naive\", \"sliced\" or \"flash\"");
+    return attention_mode_parse(v.As<Napi::String>().Utf8Value().c_str());
+}
+
+Napi::Object estimate_js(Napi::Env env, const MemoryEstimate & e) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("peakBytes", static_cast<double>(e.peak.bytes));
+    o.Set("attentionBytes", static_cast<double>(e.attention_bytes));
+    Napi::Object b = Napi::Object::New(env);
+    b.Set("at", e.peak.where);
+    b.Set("skipBytes", static_cast<double>(e.peak.skip_bytes));
+    b.Set("transientBytes", static_cast<double>(e.peak.transient_bytes));
+    b.Set("activationBytes", static_cast<double>(e.peak.bytes - e.peak.skip_bytes - e.peak.transient_bytes));
+    b.Set("outputBytes", static_cast<double>(e.output_bytes));
+    b.Set("attentionAt", e.attention_where);
+    o.Set("breakdown", b);
+    return o;
+}
+
+UNetMemoryQuery unet_query_of(const Napi::Object & q) {
+    UNetMemoryQuery query;
+    query.batch = prop_int(q, "batch", "query", 1, 1, true);
+    query.height = prop_int(q, "latentHeight", "query", 1, 64, true);
+    query.width = prop_int(q, "latentWidth", "query", 1, 64, true);
+    query.context_tokens = prop_int(q, "contextTokens", "query", 1, 77, false);
+    query.mode = attention_of(q);
+    return query;
+}
+
+VAEDecodeMemoryQuery vae_query_of(const Napi::Object & q) {
+    VAEDecodeMemoryQuery query;
+    query.batch = prop_int(q, "batch", "query", 1, 1, true);
+    query.height = prop_int(q, "latentHeight", "query", 1, 64, true);
+    query.width = prop_int(q, "latentWidth", "query", 1, 64, true);
+    query.mode = attention_of(q);
+    return query;
+}
+
+// unetMemoryEstimate(config, { batch, latentHeight, latentWidth, contextTokens?, attention }) -> estimate
+Napi::Value unet_memory_estimate_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+        const UNetConfig config = unet_config_of(arg_plain_object(info, 0, "config"));
+        return estimate_js(env, unet_memory_estimate(config, unet_query_of(arg_plain_object(info, 1, "query"))));
+    });
+}
+
+// vaeDecodeMemoryEstimate(config, { batch, latentHeight, latentWidth, attention }) -> estimate
+Napi::Value vae_decode_memory_estimate_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+        const VAEConfig config = vae_config_of(arg_plain_object(info, 0, "config"));
+        return estimate_js(env, vae_decode_memory_estimate(config, vae_query_of(arg_plain_object(info, 1, "query"))));
+    });
+}
+
+// An optional memory limit in bytes (absent, null or 0: none).
+int64_t arg_limit(const Napi::CallbackInfo & info, size_t i) {
+    if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return 0;
+    const double d = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d >= 0 && d <= 9.0e18)) throw Napi::TypeError::New(info.Env(), "argument \"memoryLimitBytes\" must be a number >= 0");
+    return static_cast<int64_t>(d);
+}
+
 // modelLoad(path, weights: "f32" | "f16") -> Promise<External>
 Napi::Value model_load_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -183,6 +331,8 @@ Napi::Value model_info_js(const Napi::CallbackInfo & info) {
         vae.Set("scalingFactor", vc.scaling_factor);
         vae.Set("sampleSize", vc.sample_size);
         vae.Set("downscaleFactor", static_cast<double>(m->vae->downscale_factor()));
+        vae.Set("midBlockAddAttention", vc.mid_block_add_attention);
+        vae.Set("usePostQuantConv", vc.use_post_quant_conv);
         o.Set("vae", vae);
 
         o.Set("tokenizerDir", c.tokenizer_dir);
@@ -220,7 +370,9 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
 }
 
 // modelUnetForward(model, latent, shape [B, C, H, W], timesteps: Float32Array [B], context: Float32Array [B, T, ctx],
-//                  attention, cancel?) -> Promise<Float32Array [B, out, H, W]>
+//                  attention, cancel?, memoryLimitBytes?) -> Promise<Float32Array [B, out, H, W]>
+// With a memory limit the run is refused up front (SDN_STATUS_OUT_OF_MEMORY, with the estimate) when
+// unet_memory_estimate exceeds it.
 Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     return guard(env, [&]() -> Napi::Value {
@@ -239,6 +391,7 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
                 "unetForward: context has " + std::to_string(cn) + " values, expected [" + std::to_string(B) + ", tokens, " + std::to_string(ctx) + "]");
         Tensor x = tensor_of(latent, shape, "latent");
         Tensor c = tensor_of(context, {B, cn / (B * ctx), ctx}, "context");
+        unet_memory_check(m->unet->config(), UNetMemoryQuery{B, shape[2], shape[3], cn / (B * ctx), mode}, arg_limit(info, 7));
         const float * t = timesteps.Data();
         std::vector<Napi::Reference<Napi::Value>> k;
         k.push_back(keep(latent));
@@ -248,7 +401,7 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
     });
 }
 
-// modelVaeDecode(model, latent, shape [B, L, h, w], attention, cancel?) -> Promise<Float32Array [B, 3, 8h, 8w]>
+// modelVaeDecode(model, latent, shape [B, L, h, w], attention, cancel?, memoryLimitBytes?) -> Promise<Float32Array [B, 3, 8h, 8w]>
 Napi::Value model_vae_decode_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     return guard(env, [&]() -> Napi::Value {
@@ -257,6 +410,7 @@ Napi::Value model_vae_decode_js(const Napi::CallbackInfo & info) {
         Tensor z = tensor_of(latent, arg_shape4(info, 2, "shape"), "latent");
         const AttentionMode mode = arg_attention(info, 3);
         auto cancel = arg_cancel(info, 4);
+        vae_decode_memory_check(m->vae->config(), VAEDecodeMemoryQuery{z.dim(0), z.dim(2), z.dim(3), mode}, arg_limit(info, 5));
         std::vector<Napi::Reference<Napi::Value>> k;
         k.push_back(keep(latent));
         return run_tensor_job(env, [m, z, mode, cancel] { return m->vae->decode(z, mode, cancel.get()); }, std::move(k));
@@ -320,6 +474,8 @@ void register_models(Napi::Env env, Napi::Object exports) {
     exports.Set("modelUnetForward", Napi::Function::New(env, model_unet_forward_js));
     exports.Set("modelVaeDecode", Napi::Function::New(env, model_vae_decode_js));
     exports.Set("modelVaeEncode", Napi::Function::New(env, model_vae_encode_js));
+    exports.Set("unetMemoryEstimate", Napi::Function::New(env, unet_memory_estimate_js));
+    exports.Set("vaeDecodeMemoryEstimate", Napi::Function::New(env, vae_decode_memory_estimate_js));
     exports.Set("cancelTokenCreate", Napi::Function::New(env, cancel_token_create_js));
     exports.Set("cancelTokenCancel", Napi::Function::New(env, cancel_token_cancel_js));
     exports.Set("cancelTokenIsCancelled", Napi::Function::New(env, cancel_token_is_cancelled_js));

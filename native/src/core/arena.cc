@@ -89,6 +89,10 @@ void arena_trim() {
 
 uint64_t arena_current_bytes() { return g_current.load(); }
 uint64_t arena_peak_bytes() { return g_peak.load(); }
+uint64_t arena_cached_bytes() {
+    std::lock_guard<std::mutex> lock(g_cache_mutex);
+    return g_cached_bytes;
+}
 void arena_peak_reset() { g_peak.store(g_current.load()); }
 
 void weights_bytes_add(int64_t delta) { g_weights.fetch_add(delta); }
@@ -103,6 +107,7 @@ extern "C" void sdn_memory_stats_get(sdn_memory_stats * out) {
     out->activations_peak = sdn::arena_peak_bytes();
     out->weights_current = sdn::weights_current_bytes();
     out->mapped_current = sdn::mapped_current_bytes();
+    out->activations_cached = sdn::arena_cached_bytes();
 }
 
 extern "C" void sdn_memory_peak_reset(void) { sdn::arena_peak_reset(); }

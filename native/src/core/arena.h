@@ -19,6 +19,8 @@ int64_t arena_block_bytes(int64_t bytes);
 void arena_trim();
 
 uint64_t arena_current_bytes();
+// Bytes of freed blocks the arena keeps for reuse (resident, not counted in current; arena_trim frees them).
+uint64_t arena_cached_bytes();
 uint64_t arena_peak_bytes();
 void arena_peak_reset(); // peak := current
 

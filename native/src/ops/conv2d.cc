@@ -189,6 +189,13 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w,
     }
 }
 
+int64_t conv2d_workspace_bytes(const Conv2dShape & s) {
+    using namespace gemm_detail;
+    const int64_t P = s.out_h() * s.out_w(), M = s.Cout, K = s.Cin * s.KH * s.KW;
+    if (s.B <= 0 || P <= 0 || P < 2 * NB) return 0; // the paths of conv2d_run that pack no whole weight
+    return arena_block_bytes(packed_floats(M, MR, k_slice(M, K)) * static_cast<int64_t>(sizeof(float)));
+}
+
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
     check_shape(s);
     require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,

@@ -30,6 +30,11 @@ PackedWeight conv2d_pack_weight(const Tensor & w);
 void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & w, const float * bias, const float * residual,
                    float * y);
 
+// Activation-arena bytes one conv2d() call of this shape holds while it runs (the weight's packing
+// buffer, for images of >= 512 output pixels; 0 when the weight is packed block by block into
+// per-thread scratch). For memory estimates; mirrors conv2d_run in conv2d.cc.
+int64_t conv2d_workspace_bytes(const Conv2dShape & s);
+
 // The specification: seven loops, double accumulation.
 void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,
                   float * y);

@@ -1,0 +1,85 @@
+/**
+ * The memory estimates against the engine's measured activation peak on a full-size checkpoint: one
+ * UNet forward per (latent size, attention mode), batch 2, and optionally VAE decodes.
+ *
+ *   npm run make:sd15-random -- /tmp/sd15.safetensors
+ *   LATENTFLOW_THREADS=2 npm run bench:memory -- /tmp/sd15.safetensors [--sizes 32,64] [--modes naive,sliced,flash]
+ *                                                [--weights f16] [--vae 32,64]
+ *
+ * For each run: the estimate (estimateUnetMemory / estimateVaeDecodeMemory, made before the run), the
+ * arena's measured rise over the call (memoryStats().activationsPeak), their relative error, the
+ * peak's place and the wall time. A run whose estimate is over what the machine has available is
+ * skipped (its estimate is still printed).
+ */
+import os from 'node:os';
+
+import { estimateUnetMemory, estimateVaeDecodeMemory, loadModel, native, unetForward, vaeDecode, type AttentionModeName, type WeightsDType } from '../native/index.ts';
+import { defaultMemoryBudget } from '../nodes/core/attention-mode.ts';
+
+const argv = process.argv.slice(2);
+function option(name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+}
+const checkpoint = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
+if (!checkpoint) {
+  console.error('usage: npm run bench:memory -- CHECKPOINT [--sizes 32,64] [--modes naive,sliced,flash] [--weights f16] [--vae 32,64]');
+  process.exit(2);
+}
+const list = (text: string) => (text === '' ? [] : text.split(','));
+const sizes = list(option('sizes', '32,64')).map(Number);
+const modes = list(option('modes', 'naive,sliced,flash')) as AttentionModeName[];
+const vaeSizes = list(option('vae', '')).map(Number);
+const weights = option('weights', 'f16') as WeightsDType;
+native.threadsSet(Number(process.env.LATENTFLOW_THREADS ?? '2'));
+
+const MiB = 2 ** 20;
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+
+function pseudoRandom(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * 2;
+  }
+  return out;
+}
+
+async function measure(run: () => Promise<unknown>): Promise<{ peak: number; seconds: number }> {
+  native.memoryPeakReset();
+  const base = native.memoryStats().activationsCurrent;
+  const t0 = performance.now();
+  await run();
+  return { peak: native.memoryStats().activationsPeak - base, seconds: (performance.now() - t0) / 1000 };
+}
+
+console.log(`bench:memory  ${checkpoint}  weights ${weights}  threads ${native.threadsGet()}  load average ${load()}`);
+const model = await loadModel(checkpoint, { weights });
+const { unet, vae } = model.info;
+const context = pseudoRandom(2 * 77 * unet.crossAttentionDim, 3);
+console.log('\n| network | latent | batch | attention | estimate | measured | error | peak at | time | load avg |');
+console.log('|---|---|---:|---|---:|---:|---:|---|---:|---|');
+const row = (net: string, size: number, batch: number, mode: string, estimate: number, measured: string, error: string, at: string, time: string) =>
+  console.log(`| ${net} | ${size}x${size} | ${batch} | ${mode} | ${mib(estimate)} | ${measured} | ${error} | ${at} | ${time} | ${load()} |`);
+
+for (const size of sizes)
+  for (const attention of modes) {
+    const e = estimateUnetMemory(model, { batch: 2, latentHeight: size, latentWidth: size, attention });
+    if (e.peakBytes > defaultMemoryBudget()) {
+      row('UNet', size, 2, attention, e.peakBytes, 'skipped (over available memory)', '', e.breakdown.at, '');
+      continue;
+    }
+    const latent = pseudoRandom(2 * unet.inChannels * size * size, size);
+    const m = await measure(() => unetForward(model, latent, [2, unet.inChannels, size, size], new Float32Array([981, 981]), context, { attention }));
+    row('UNet', size, 2, attention, e.peakBytes, mib(m.peak), `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
+  }
+for (const size of vaeSizes)
+  for (const attention of modes.filter((m) => m !== 'sliced')) {
+    const e = estimateVaeDecodeMemory(model, { batch: 1, latentHeight: size, latentWidth: size, attention });
+    const latent = pseudoRandom(vae.latentChannels * size * size, 7);
+    const m = await measure(() => vaeDecode(model, latent, [1, vae.latentChannels, size, size], { attention }));
+    row('VAE decode', size, 1, attention, e.peakBytes, mib(m.peak), `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
+  }
+model.dispose();
