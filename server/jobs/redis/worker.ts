@@ -26,7 +26,7 @@ import { type JobOutcome, runJob } from '../run-job.ts';
 import { fetchInputBlobs, imageRefsOf, MissingInputError, publishOutputFile, refKey, renameImages } from './files.ts';
 import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
 import { RedisEventBus } from './redis-bus.ts';
-import { type ControlMessage, openQueue, queueStateOf, type RedisJob, type RedisJobData } from './redis-queue.ts';
+import { type ControlMessage, openQueue, queueStateOf, type RedisJob, type RedisJobData, withTimeout } from './redis-queue.ts';
 
 export interface RemoteWorkerOptions {
   redis: RedisQueueOptions;
@@ -84,7 +84,7 @@ export class RemoteWorker {
   /** Connects, starts the heartbeat and starts taking jobs. */
   async start(): Promise<void> {
     const r = this.options.redis;
-    await this.redis.ping();
+    await withTimeout(this.redis.ping(), 10_000, 'Redis does not answer (is it running? is the URL right?)');
     await this.bus.ready();
     this.control.on('message', (_channel: string, text: string) => this.onControl(text));
     await this.control.subscribe(this.keys.control);

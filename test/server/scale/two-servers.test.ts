@@ -103,6 +103,18 @@ describe('two server instances, one Redis', () => {
     comfy.close();
   });
 
+  it('interrupts a job running on the worker from the other instance, and deletes a queued one', async () => {
+    const first = await json(await post(a.base, '/api/runs', { workflow: tinyTxt2img({ seed: 11, steps: 200 }) }));
+    const second = await json(await post(a.base, '/api/runs', { workflow: tinyTxt2img({ seed: 12, steps: 1 }) }));
+    await until('the first to run', async () => (await json(await fetch(`${b.base}/api/runs`))).running.some((j: { id: string }) => j.id === first.id), 60_000, 50);
+    expect((await json(await fetch(`${b.base}/api/runs/${second.id}`, { method: 'DELETE' }))).deleted).toBe(true);
+    expect((await json(await post(b.base, '/api/interrupt', { runId: first.id }))).interrupted).toBe(true);
+    const job = await waitForRun(a.base, first.id, 60_000);
+    expect(job).toMatchObject({ status: 'interrupted', attempts: 1 });
+    expect((await fetch(`${a.base}/api/runs/${second.id}`)).status).toBe(404);
+    expect((await json(await fetch(`${a.base}/api/runs`))).queued).toEqual([]);
+  });
+
   it('reports a node error on the worker once, without retrying it', async () => {
     // The servers offer the single-file checkpoint; this worker's models folder does not hold it.
     const response = await post(a.base, '/api/runs', { workflow: tinyTxt2img({ loader: 'checkpoint', steps: 1 }) });
