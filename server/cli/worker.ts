@@ -90,11 +90,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     if (temporary) fs.rmSync(workDir, { recursive: true, force: true });
     return 1;
   }
-  console.log(`latentflow worker ${worker.id} is taking jobs from ${redactUrl(args.redis.url)} (concurrency ${args.concurrency})`);
-  console.log(`  models: ${args.modelsDir}   work: ${workDir}`);
-
+  // Handlers first, then the ready line: a supervisor may signal as soon as it reads it.
   let signals = 0;
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       signals++;
       if (signals === 1) {
@@ -107,6 +105,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  console.log(`latentflow worker ${worker.id} is taking jobs from ${redactUrl(args.redis.url)} (concurrency ${args.concurrency})`);
+  console.log(`  models: ${args.modelsDir}   work: ${workDir}`);
+  await stopped;
   if (temporary) fs.rmSync(workDir, { recursive: true, force: true });
   return 0;
 }

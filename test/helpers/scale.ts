@@ -90,7 +90,7 @@ export async function startWorker(redisUrl: string, id: string, { concurrency = 
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000); // a running job finishes first
         await exited;
         clearTimeout(timer);
       }

@@ -61,6 +61,8 @@ export class RemoteWorker {
   private readonly bus: RedisEventBus;
   private readonly rooms = new SocketServer({ serveClient: false });
   private worker: Worker<RedisJobData, JobOutcome> | null = null;
+  /** BullMQ's connection (it duplicates it for blocking reads, and leaves it to us to close). */
+  private workerConnection: Redis | null = null;
   private readonly running = new Map<string, Running>();
   /** Terminal events of runs waiting for BullMQ to record them (published on 'completed'). */
   private readonly finished = new Map<string, { terminal: RunEvent[]; clientId: string | null }>();
@@ -92,8 +94,9 @@ export class RemoteWorker {
     this.heartbeat = setInterval(() => void this.beat().catch(() => {}), r.heartbeatMs);
     this.heartbeat.unref();
 
+    this.workerConnection = openRedis(r.url, { name: `worker-${this.id}:bullmq`, blocking: true });
     this.worker = new Worker<RedisJobData, JobOutcome>(this.keys.queueName, (job) => this.process(job), {
-      connection: openRedis(r.url, { name: `worker-${this.id}:bullmq`, blocking: true }),
+      connection: this.workerConnection,
       prefix: r.prefix,
       name: this.id,
       concurrency: this.concurrency,
@@ -124,10 +127,12 @@ export class RemoteWorker {
     if (force) for (const run of this.running.values()) run.controller.abort(new RunAbandoned('the worker is stopping'));
     await this.worker?.close(force);
     await this.redis.multi().del(this.keys.worker(this.id)).zrem(this.keys.workers, this.id).exec().catch(() => {});
-    await new Promise<void>((resolve) => this.rooms.close(() => resolve()));
+    // The socket.io server was never attached to HTTP (its close() expects an engine): close its adapter.
+    await Promise.resolve(this.rooms.of('/').adapter.close()).catch(() => {});
     await this.bus.close();
     await this.queue.close();
-    await Promise.all([this.redis, this.control].map((c) => c.quit().catch(() => c.disconnect())));
+    const connections = [this.redis, this.control, ...(this.workerConnection ? [this.workerConnection] : [])];
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 
   info(): WorkerInfo {

@@ -141,4 +141,14 @@ describe('two server instances, one Redis', () => {
     expect(job.status).toBe('success');
     expect(job.attempts).toBe(2);
   });
+
+  it('lets a worker stopped with SIGTERM finish its running job, then leave the list', async () => {
+    const { id } = await json(await post(a.base, '/api/runs', { workflow: tinyTxt2img({ seed: 21, steps: 1, prefix: 'drain' }) }));
+    await until('the job to run', async () => (await json(await fetch(`${a.base}/api/runs/${id}`))).status === 'running', 60_000, 50);
+    await worker.stop();
+    expect(worker.proc.exitCode).toBe(0);
+    const job = await json(await fetch(`${a.base}/api/runs/${id}`));
+    expect(job).toMatchObject({ status: 'success', attempts: 1 });
+    expect((await json(await fetch(`${a.base}/api/system`))).workers).toEqual([]);
+  });
 });
