@@ -1,7 +1,8 @@
 /**
  * Live events. Two doors onto the same bus:
  * - socket.io (our editor): a client joins a run's room with `run:subscribe {runId}` and receives
- *   `run:event` RunEvents of that run only; everyone receives `queue:changed`.
+ *   `run:event` RunEvents of that run only (a client connected with ?clientId=ID also receives those of
+ *   the runs queued with that clientId, from their first event); everyone receives `queue:changed`.
  * - ComfyUI's websocket `/ws?clientId=ID`: JSON messages with ComfyUI's names and payloads (status,
  *   execution_start, execution_cached, executing, progress, executed, execution_error,
  *   execution_interrupted, execution_success) plus binary preview frames, sent to the client that queued
@@ -18,7 +19,7 @@ import { Server as SocketServer } from 'socket.io';
 import { WebSocket, WebSocketServer } from 'ws';
 
 import type { ServerOptions } from '../config.ts';
-import { type EventBus, type QueueState, runRoom } from '../jobs/bus.ts';
+import { clientRoom, type EventBus, type QueueState, runRoom } from '../jobs/bus.ts';
 import type { RunEvent } from './protocol.ts';
 import { isAuthorized, isCrossSite } from './security.ts';
 
@@ -85,6 +86,10 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
   });
   bus.bindRooms(io);
   io.on('connection', (socket) => {
+    // A client that says who it is (?clientId=) also gets the events of the runs it queues from their
+    // first event on, before it could subscribe to the run's room.
+    const clientId = socket.handshake.query.clientId;
+    if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 200) void socket.join(clientRoom(clientId));
     queueState().then((state) => socket.emit('queue:changed', state), () => {});
     socket.on('run:subscribe', (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;

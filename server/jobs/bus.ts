@@ -44,10 +44,18 @@ export function runRoom(runId: string): string {
   return `run:${runId}`;
 }
 
-/** Emits one envelope or state to socket.io (shared by both buses). */
+/** The room of the sockets connected with ?clientId=ID: they get the runs queued with that id. */
+export function clientRoom(clientId: string): string {
+  return `client:${clientId}`;
+}
+
+/** Emits one envelope or state to socket.io (shared by both buses); a socket in both rooms gets it once. */
 export function emitToRooms(io: SocketServer | null, message: { run?: RunEventEnvelope; queue?: QueueState }): void {
   if (!io) return;
-  if (message.run) io.to(runRoom(message.run.event.runId)).emit('run:event', message.run.event);
+  if (message.run) {
+    const { event, clientId } = message.run;
+    io.to(clientId ? [runRoom(event.runId), clientRoom(clientId)] : runRoom(event.runId)).emit('run:event', event);
+  }
   if (message.queue) io.emit('queue:changed', message.queue);
 }
 
