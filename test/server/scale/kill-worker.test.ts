@@ -53,7 +53,7 @@ describe('a worker killed mid-job', () => {
     const jobs = await until('every job to finish', async () => {
       const all = await Promise.all(ids.map(async (id) => json(await fetch(`${server.base}/api/runs/${id}`))));
       return all.every((j) => j.finishedAt !== null) && all;
-    }, 120_000, 250);
+    }, 240_000, 250);
     expect(jobs.map((j) => j.status)).toEqual(Array(6).fill('success'));
     const rerun = jobs.find((j) => j.id === victimRun)!;
     expect(rerun.attempts).toBe(2);
@@ -90,5 +90,5 @@ describe('a worker killed mid-job', () => {
     }, 10_000);
     expect(system.workers[0]).toMatchObject({ id: survivor.id, pid: survivor.pid, status: 'idle', loadedModels: ['diffusers/tiny-sd'] });
     socket.close();
-  });
+  }, 300_000); // about a minute on this 2-core machine; longer when other processes hold the cores
 });

@@ -109,5 +109,5 @@ describe('server restart with jobs waiting in Redis', () => {
     expect(outputs.files.map((f: { filename: string }) => f.filename).sort()).toEqual(['restart0_00001_.png', 'restart1_00001_.png']);
     socket.close();
     comfy.close();
-  });
+  }, 240_000);
 });
