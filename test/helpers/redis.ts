@@ -34,12 +34,17 @@ export async function startRedis(): Promise<TestRedis> {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
+  let spawnError: Error | null = null;
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    spawnError = error.code === 'ENOENT' ? new Error('redis-server is not installed (Debian: apt-get install redis-server); the Redis-mode tests start their own') : error;
+  });
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Ready when it accepts a connection and answers PING.
   const deadline = Date.now() + 10_000;
   for (;;) {
+    if (spawnError) throw spawnError;
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${log}`);
     if (await ping(port)) break;
     if (Date.now() > deadline) {
