@@ -1,19 +1,30 @@
 /**
  * The latentflow command line.
  *
- *   latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T]
+ *   latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
+ *   latentflow worker --redis URL [--concurrency 1] [--models-dir M] [--data-dir D] [--packs-dir P] [--id NAME]
  *   latentflow run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--models-dir D] [--output-dir O] [--input-dir I] [--json]
  *   latentflow nodes [--json]
  */
 import { runCommand } from '../server/cli/run.ts';
 import { nodesCommand } from '../server/cli/nodes.ts';
+import { workerCommand } from '../server/cli/worker.ts';
 import { serve } from '../server/main.ts';
 
 const HELP = `latentflow — node-based Stable Diffusion workbench
 
 Usage:
-  latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T]
+  latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
       Starts the editor, the API and the runner; prints the URL.
+      With --redis URL the queue lives in Redis and \`latentflow worker\` processes run the jobs
+      (any number, on any machine; several servers may share one Redis); without it, everything
+      runs embedded in this process (SQLite queue).
+  latentflow worker --redis URL [--concurrency 1] [--models-dir M] [--data-dir D] [--packs-dir P] [--id NAME]
+      Runs jobs from the Redis queue with its own models directory; sends events and images back
+      through Redis. A job whose worker dies is re-run by another (at least once); a worker fault
+      is retried with backoff, a node error is reported and not retried.
+      Tuning (serve and worker): --lock-ms 30000 --stalled-interval-ms 30000 --attempts 3
+      --backoff-ms 2000 --heartbeat-ms 5000 --redis-prefix lf (or LATENTFLOW_LOCK_MS, ...).
   latentflow run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--models-dir D] [--output-dir O] [--input-dir I] [--json]
       Runs a workflow (saved or ComfyUI API form) headless; prints the files it wrote.
       Exit status: 0 done, 1 a node failed, 2 invalid workflow or usage, 130 interrupted.
@@ -25,6 +36,9 @@ const [command, ...args] = process.argv.slice(2);
 switch (command) {
   case 'serve':
     await serve(args);
+    break;
+  case 'worker':
+    process.exitCode = await workerCommand(args);
     break;
   case 'run':
     process.exitCode = await runCommand(args);

@@ -1,6 +1,7 @@
 /**
- * The latentflow server: one process serving the editor, our API, ComfyUI's API, live events and the
- * embedded runner, on the embedded defaults (SQLite queue, files under the data directory).
+ * The latentflow server: one process serving the editor, our API, ComfyUI's API and live events, with
+ * the job queue either embedded (SQLite, this process runs the jobs) or in Redis (`--redis URL`:
+ * BullMQ, `latentflow worker` processes run the jobs). Files live under the data directory either way.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,15 +16,15 @@ import { catalogRouter } from './api/catalog.ts';
 import { comfyRouter } from './api/comfy.ts';
 import type { ApiContext } from './api/context.ts';
 import { errorHandler, HttpError } from './api/errors.ts';
-import { filesRouter } from './api/files.ts';
+import { filesRouter, followRemoteOutputs } from './api/files.ts';
 import { runsRouter } from './api/runs.ts';
 import { jsonDepth, securityMiddleware } from './api/security.ts';
 import { attachLive, type LiveServers } from './api/socket.ts';
 import { systemRouter } from './api/system.ts';
 import { workflowsRouter } from './api/workflows.ts';
-import { EventBus } from './jobs/bus.ts';
-import { Executor } from './jobs/executor.ts';
-import { JobStore } from './store/job-store.ts';
+import { EmbeddedQueue } from './jobs/embedded-queue.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import { RedisJobQueue } from './jobs/redis/redis-queue.ts';
 import { WorkflowStore } from './store/workflow-store.ts';
 
 export interface RunningServer {
@@ -82,25 +83,34 @@ export async function startServer(options: ServerOptions, host?: Host): Promise<
   seedExampleInputs(resolvedHost.paths.input, REPO_ROOT);
   const packReport = await loadHostPacks(resolvedHost, options.packDirs ?? [path.join(options.dataDir, 'packs')]);
   for (const issue of packReport.issues) console.warn(`latentflow: ${issue.message}`);
-  const jobs = new JobStore(options.dataDir);
+  const queue: JobQueue = options.redis ? new RedisJobQueue(options.redis, resolvedHost) : new EmbeddedQueue(options.dataDir, resolvedHost);
   const workflows = new WorkflowStore(options.dataDir);
-  const bus = new EventBus();
-  const executor = new Executor(jobs, resolvedHost, bus);
-  const ctx: ApiContext = { options, host: resolvedHost, jobs, workflows, executor, bus, startedAt: Date.now() };
+  const ctx: ApiContext = { options, host: resolvedHost, queue, workflows, bus: queue.bus, startedAt: Date.now() };
   const app = createApp(ctx);
   const httpServer = http.createServer(app);
   httpServer.headersTimeout = 30_000;
   httpServer.requestTimeout = 0; // workflow endpoints may wait for a run
-  const live = attachLive(httpServer, options, bus, () => ({ queued: jobs.pending().filter((j) => j.status === 'queued').length, running: executor.runningId() }));
+  const live = attachLive(httpServer, options, queue.bus, () => queue.state());
+  const stopFollowing = queue.kind === 'redis' ? followRemoteOutputs(ctx, (error) => console.error('latentflow: storing a worker\'s output failed:', error)) : () => {};
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.listen, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port, options.listen, () => resolve());
+    });
+    await queue.start();
+  } catch (error) {
+    // A port in use or an unreachable Redis: release what was opened, then report.
+    stopFollowing();
+    await live.close().catch(() => {});
+    httpServer.closeAllConnections();
+    if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await queue.close().catch(() => {});
+    throw error;
+  }
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const hostPart = options.listen.includes(':') ? `[${options.listen}]` : options.listen;
-  executor.start();
 
   return {
     url: `http://${hostPart}:${port}/`,
@@ -108,13 +118,13 @@ export async function startServer(options: ServerOptions, host?: Host): Promise<
     context: ctx,
     live,
     async close() {
-      await executor.stop();
+      stopFollowing();
       await live.close();
       await new Promise<void>((resolve) => {
         httpServer.closeAllConnections();
         httpServer.close(() => resolve());
       });
-      jobs.close();
+      await queue.close();
     },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * Server options: command-line flags over environment variables over embedded defaults.
- * `latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T]`
+ * `latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]`
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { applyRedisFlag, REDIS_FLAGS, redisOptionsFromEnv, type RedisQueueOptions } from './jobs/redis/options.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -22,6 +24,8 @@ export interface ServerOptions {
   allowedOrigins: string[];
   /** Folders node packs load from (and only from); default `<data>/packs`. */
   packDirs: string[] | null;
+  /** The queue in Redis, run by `latentflow worker` processes (null: embedded, this process runs jobs). */
+  redis: RedisQueueOptions | null;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -34,6 +38,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   uploadLimitBytes: 32 * 1024 * 1024,
   allowedOrigins: [],
   packDirs: null,
+  redis: null,
 };
 
 export class UsageError extends Error {
@@ -51,7 +56,14 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     token: env.LATENTFLOW_TOKEN || null,
     allowedOrigins: [],
     packDirs: null,
+    redis: null,
   };
+  let redis: RedisQueueOptions;
+  try {
+    redis = redisOptionsFromEnv(env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -74,9 +86,17 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       case '--token': options.token = value(); break;
       case '--allow-origin': options.allowedOrigins.push(value()); break;
       case '--packs-dir': options.packDirs = [...(options.packDirs ?? []), path.resolve(value())]; break;
-      default: throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
+      default: {
+        if (!(REDIS_FLAGS as readonly string[]).includes(flag)) throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
+        try {
+          applyRedisFlag(redis, flag as (typeof REDIS_FLAGS)[number], value());
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      }
     }
   }
+  options.redis = redis.url ? redis : null;
   if (!isLoopback(options.listen) && !options.token) {
     throw new UsageError(
       `listening on ${options.listen} exposes the server beyond this machine: set a token with --token or LATENTFLOW_TOKEN`,

@@ -108,3 +108,20 @@ export async function loadHostPacks(host: Host, dirs: readonly string[]): Promis
   host.packs = await loadPacks(dirs, host.registry);
   return host.packs;
 }
+
+/**
+ * Models the host's cache holds, by file name relative to the models directory (e.g.
+ * "diffusers/tiny-sd"): the loaders' cached outputs carry the file they came from as `source`.
+ */
+export function loadedModels(host: Host): string[] {
+  const names = new Set<string>();
+  for (const entry of host.cache.entries()) {
+    for (const value of Object.values(entry.outputs)) {
+      const source = (value as { source?: unknown; model?: unknown } | null)?.source;
+      if (typeof source !== 'string' || !(value as { model?: unknown }).model) continue;
+      const relative = path.relative(host.paths.models, source);
+      names.add(relative.startsWith('..') || path.isAbsolute(relative) ? source : relative.split(path.sep).join('/'));
+    }
+  }
+  return [...names].sort();
+}

@@ -3,6 +3,7 @@
  */
 import { parseServeArgs, UsageError } from './config.ts';
 import { startServer } from './app.ts';
+import { redactUrl } from './jobs/redis/redis-queue.ts';
 
 export async function serve(argv: string[]): Promise<void> {
   let options;
@@ -18,6 +19,7 @@ export async function serve(argv: string[]): Promise<void> {
   const server = await startServer(options);
   console.log(`latentflow is serving ${server.url}${options.token ? '?token=<your token>' : ''}`);
   console.log(`  data: ${options.dataDir}   models: ${options.modelsDir}`);
+  console.log(options.redis ? `  queue: Redis ${redactUrl(options.redis.url)} (jobs run on \`latentflow worker\` processes)` : '  queue: embedded (jobs run in this process)');
   let closing = false;
   const shutdown = async () => {
     if (closing) return;

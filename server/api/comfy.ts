@@ -56,24 +56,22 @@ export function historyEntry(job: JobRecord) {
 export function comfyRouter(ctx: ApiContext): Router {
   const router = Router();
 
-  router.get('/prompt', (_req, res) => {
-    res.json({ exec_info: { queue_remaining: ctx.jobs.pending().length } });
+  router.get('/prompt', async (_req, res) => {
+    res.json({ exec_info: { queue_remaining: (await ctx.queue.pending()).length } });
   });
 
-  router.post('/prompt', (req, res) => {
+  router.post('/prompt', async (req, res) => {
     const body = parseBody(promptSchema, req.body);
     try {
       // ComfyUI clients send the execution form; a saved-form workflow for the PNG rides in extra_pnginfo.
       const prepared = prepareWorkflow(ctx.host, body.prompt);
-      const job = ctx.jobs.enqueue({
+      const job = await ctx.queue.enqueue({
         id: body.prompt_id,
         prompt: prepared.prompt,
         extra: body.extra_data ?? {},
         clientId: body.client_id ?? null,
         front: body.front,
       });
-      ctx.bus.publishRun({ event: { type: 'queued', runId: job.id, position: ctx.jobs.pending().length - 1 }, clientId: job.clientId });
-      ctx.executor.notify();
       res.json({ prompt_id: job.id, number: job.number, node_errors: {} });
     } catch (error) {
       if (!(error instanceof InvalidWorkflowError)) throw error;
@@ -90,44 +88,45 @@ export function comfyRouter(ctx: ApiContext): Router {
     }
   });
 
-  router.get('/queue', (_req, res) => {
-    const pending = ctx.jobs.pending();
+  router.get('/queue', async (_req, res) => {
+    const pending = await ctx.queue.pending();
     res.json({
       queue_running: pending.filter((j) => j.status === 'running').map(queueItem),
       queue_pending: pending.filter((j) => j.status === 'queued').map(queueItem),
     });
   });
 
-  router.post('/queue', (req, res) => {
+  router.post('/queue', async (req, res) => {
     const body = (req.body ?? {}) as { clear?: boolean; delete?: unknown };
-    if (body.clear === true) ctx.jobs.clearQueued();
-    if (Array.isArray(body.delete)) for (const id of body.delete) if (typeof id === 'string') ctx.jobs.removeQueued(id);
-    ctx.executor.publishQueue();
+    if (body.clear === true) await ctx.queue.clearQueued();
+    if (Array.isArray(body.delete)) for (const id of body.delete) if (typeof id === 'string') await ctx.queue.removeQueued(id);
     res.status(200).end();
   });
 
-  router.get('/history', (req, res) => {
+  router.get('/history', async (req, res) => {
     const maxItems = req.query.max_items === undefined ? 200 : Math.max(1, Math.min(10_000, Number(req.query.max_items) || 200));
-    const { jobs } = ctx.jobs.history({ limit: maxItems });
+    const { jobs } = await ctx.queue.history({ limit: maxItems });
     const out: Record<string, unknown> = {};
     for (const job of jobs.reverse()) out[job.id] = historyEntry(job);
     res.json(out);
   });
 
-  router.get('/history/:id', (req, res) => {
-    const job = ctx.jobs.get(req.params.id);
+  router.get('/history/:id', async (req, res) => {
+    const job = await ctx.queue.get(req.params.id);
     res.json(job && job.finishedAt !== null ? { [job.id]: historyEntry(job) } : {});
   });
 
-  router.post('/history', (req, res) => {
+  router.post('/history', async (req, res) => {
     const body = (req.body ?? {}) as { clear?: boolean; delete?: unknown };
-    if (body.clear === true) ctx.jobs.deleteHistory();
-    if (Array.isArray(body.delete)) ctx.jobs.deleteHistory(body.delete.filter((id): id is string => typeof id === 'string'));
+    if (body.clear === true) await ctx.queue.deleteHistory();
+    if (Array.isArray(body.delete)) await ctx.queue.deleteHistory(body.delete.filter((id): id is string => typeof id === 'string'));
     res.status(200).end();
   });
 
-  router.post('/interrupt', (_req, res) => {
-    ctx.executor.interrupt();
+  router.post('/interrupt', async (req, res) => {
+    // Newer ComfyUI clients name the run ({ prompt_id }); without it every running job stops.
+    const runId = typeof req.body?.prompt_id === 'string' ? req.body.prompt_id : undefined;
+    await ctx.queue.interrupt(runId);
     res.status(200).end();
   });
 

@@ -1,17 +1,16 @@
-/** What the route modules share: options, host, stores, executor and bus. */
+/** What the route modules share: options, host, stores, the job queue and its bus. */
 import type { ServerOptions } from '../config.ts';
 import type { Host } from '../host.ts';
 import type { EventBus } from '../jobs/bus.ts';
-import type { Executor } from '../jobs/executor.ts';
-import type { JobStore } from '../store/job-store.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 import type { WorkflowStore } from '../store/workflow-store.ts';
 
 export interface ApiContext {
   options: ServerOptions;
   host: Host;
-  jobs: JobStore;
+  /** Embedded (SQLite + this process) or Redis (BullMQ + remote workers); routes see only the interface. */
+  queue: JobQueue;
   workflows: WorkflowStore;
-  executor: Executor;
   bus: EventBus;
   startedAt: number;
 }

@@ -11,6 +11,7 @@ import { type Request, Router } from 'express';
 
 import { decodePng, PngError } from '../../nodes/image/png.ts';
 import { checkFileName, resolveInside } from '../store/paths.ts';
+import type { FileRef } from '../jobs/queue.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
 
@@ -75,16 +76,64 @@ function uniqueName(dir: string, name: string): string {
   return candidate;
 }
 
+/**
+ * A file a remote worker wrote (the Redis queue holds it until this server stores it): written into
+ * this server's folder, so it is served, listed and kept as the embedded runner's files are.
+ * `file` is the already-resolved path inside the folder. Returns whether the file is there now.
+ */
+export async function storeRemoteFile(ctx: Pick<ApiContext, 'queue'>, ref: FileRef, file: string): Promise<boolean> {
+  if (fs.existsSync(file)) return true;
+  const data = await ctx.queue.fetchFile(ref);
+  if (!data) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Written aside, then linked into place: a reader never sees half a file, and of two racing
+  // requests the first link wins (link never overwrites).
+  const part = `${file}.part-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  fs.writeFileSync(part, data);
+  try {
+    fs.linkSync(part, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    fs.rmSync(part, { force: true });
+  }
+  return true;
+}
+
+/**
+ * With remote workers: stores every image a run reports (its `executed` events) into this server's
+ * folders as soon as it is announced, so /api/outputs lists it and it outlives its copy in Redis.
+ * Returns the unsubscribe function.
+ */
+export function followRemoteOutputs(ctx: Pick<ApiContext, 'queue' | 'bus' | 'host'>, onError: (error: unknown) => void): () => void {
+  return ctx.bus.onRun(({ event }) => {
+    if (event.type !== 'executed') return;
+    for (const image of (event.output.images ?? []) as Partial<FileRef>[]) {
+      if (typeof image?.filename !== 'string' || (image.type !== 'output' && image.type !== 'temp')) continue;
+      const ref: FileRef = { type: image.type, subfolder: typeof image.subfolder === 'string' ? image.subfolder : '', filename: image.filename };
+      try {
+        const root = ref.type === 'output' ? ctx.host.paths.output : ctx.host.paths.temp;
+        const dir = resolveInside(root, ref.subfolder, 'subfolder', { allowEmpty: true });
+        checkFileName(ref.filename, 'filename');
+        storeRemoteFile(ctx, ref, resolveInside(dir, ref.filename, 'filename')).catch(onError);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  });
+}
+
 export function filesRouter(ctx: ApiContext): Router {
   const router = Router();
 
-  router.get('/view', (req, res) => {
+  router.get('/view', async (req, res) => {
     const filename = queryString(req.query.filename, 'filename');
     const subfolder = queryString(req.query.subfolder, 'subfolder');
     const root = rootOf(ctx, req.query.type);
     const dir = resolveInside(root, subfolder, 'subfolder', { allowEmpty: true });
     checkFileName(filename, 'filename');
     const file = resolveInside(dir, filename, 'filename');
+    if (!fs.existsSync(file) && (req.query.type ?? 'output') !== 'input') await storeRemoteFile(ctx, { type: (req.query.type ?? 'output') as 'output' | 'temp', subfolder, filename }, file);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new HttpError(404, 'not_found', `no file "${filename}" in ${req.query.type ?? 'output'}`);
     res.setHeader('content-type', CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
     res.setHeader('x-content-type-options', 'nosniff');

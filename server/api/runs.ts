@@ -5,6 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 
+import { TERMINAL_EVENTS } from '../jobs/run-job.ts';
 import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import type { ApiContext } from './context.ts';
@@ -27,6 +28,7 @@ export function jobView(job: JobRecord, { withPrompt = false } = {}) {
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
     attempts: job.attempts,
+    worker: job.workerId ?? null,
     outputs: job.outputs,
     error: job.error,
     ...(withPrompt ? { prompt: job.prompt, extra: job.extra } : {}),
@@ -43,88 +45,89 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** Queues a prepared workflow; returns the job. Throws InvalidWorkflowError (400) with every issue. */
-export function queueWorkflow(ctx: ApiContext, request: z.infer<typeof queueRequestSchema>): JobRecord {
+export async function queueWorkflow(ctx: ApiContext, request: z.infer<typeof queueRequestSchema>): Promise<JobRecord> {
   const prepared = prepareWorkflow(ctx.host, request.workflow, request.overrides);
-  const job = ctx.jobs.enqueue({
+  return ctx.queue.enqueue({
     prompt: prepared.prompt,
     extra: prepared.saved ? { extra_pnginfo: { workflow: prepared.saved } } : {},
     clientId: request.clientId ?? null,
     front: request.front,
   });
-  ctx.bus.publishRun({ event: { type: 'queued', runId: job.id, position: ctx.jobs.pending().filter((j) => j.status === 'queued').length - 1 }, clientId: job.clientId });
-  ctx.executor.notify();
-  return job;
 }
 
-/** Resolves when the job has finished (or the timeout passes). */
+/**
+ * Resolves when the job has finished (or the timeout passes): on its last event, with a slow poll
+ * besides, so a missed event (a Redis reconnect) only delays the answer.
+ */
 export function waitForJob(ctx: ApiContext, id: string, timeoutMs: number): Promise<JobRecord> {
-  return new Promise((resolve) => {
-    const done = () => {
-      const job = ctx.jobs.get(id)!;
-      return job.finishedAt !== null ? job : null;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const check = async () => {
+      if (settled) return;
+      const job = await ctx.queue.get(id);
+      if (!job || job.finishedAt !== null || Date.now() >= deadline) finish(job);
     };
-    const now = done();
-    if (now) return resolve(now);
-    const timer = setTimeout(() => {
+    const finish = (job: JobRecord | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(poll);
       off();
-      resolve(ctx.jobs.get(id)!);
-    }, timeoutMs);
-    const off = ctx.bus.onQueue(() => {
-      const finished = done();
-      if (finished) {
-        clearTimeout(timer);
-        off();
-        resolve(finished);
-      }
+      if (job) resolve(job);
+      else reject(new HttpError(404, 'not_found', `run "${id}" was removed while waiting for it`));
+    };
+    const deadline = Date.now() + timeoutMs;
+    const off = ctx.bus.onRun(({ event }) => {
+      if (event.runId === id && TERMINAL_EVENTS.has(event.type)) void check().catch(reject);
     });
+    const poll = setInterval(() => void check().catch(reject), Math.min(1000, timeoutMs));
+    void check().catch(reject);
   });
 }
 
 export function runsRouter(ctx: ApiContext): Router {
   const router = Router();
 
-  router.post('/api/runs', (req, res) => {
+  router.post('/api/runs', async (req, res) => {
     const request = parseBody(queueRequestSchema, req.body);
-    const job = queueWorkflow(ctx, request);
+    const job = await queueWorkflow(ctx, request);
     res.status(202).json({ id: job.id, number: job.number });
   });
 
-  router.get('/api/runs', (_req, res) => {
-    const pending = ctx.jobs.pending();
+  router.get('/api/runs', async (_req, res) => {
+    const pending = await ctx.queue.pending();
     res.json({
       running: pending.filter((j) => j.status === 'running').map((j) => jobView(j)),
       queued: pending.filter((j) => j.status === 'queued').map((j) => jobView(j)),
     });
   });
 
-  router.get('/api/runs/:id', (req, res) => {
-    const job = ctx.jobs.get(req.params.id);
+  router.get('/api/runs/:id', async (req, res) => {
+    const job = await ctx.queue.get(req.params.id);
     if (!job) throw new HttpError(404, 'not_found', `there is no run "${req.params.id}"`);
     res.json(jobView(job, { withPrompt: true }));
   });
 
-  router.delete('/api/runs/:id', (req, res) => {
-    const job = ctx.jobs.get(req.params.id);
+  router.delete('/api/runs/:id', async (req, res) => {
+    const job = await ctx.queue.get(req.params.id);
     if (!job) throw new HttpError(404, 'not_found', `there is no run "${req.params.id}"`);
     if (job.status === 'running') {
-      ctx.executor.interrupt(job.id);
+      await ctx.queue.interrupt(job.id);
       res.json({ interrupted: true });
       return;
     }
-    if (!ctx.jobs.removeQueued(job.id)) throw new HttpError(409, 'not_queued', `run "${job.id}" has already finished`);
-    ctx.executor.publishQueue();
+    if (!(await ctx.queue.removeQueued(job.id))) throw new HttpError(409, 'not_queued', `run "${job.id}" has already started or finished`);
     res.json({ deleted: true });
   });
 
-  router.post('/api/interrupt', (req, res) => {
+  router.post('/api/interrupt', async (req, res) => {
     const runId = typeof req.body?.runId === 'string' ? req.body.runId : undefined;
-    res.json({ interrupted: ctx.executor.interrupt(runId) });
+    res.json({ interrupted: await ctx.queue.interrupt(runId) });
   });
 
-  router.get('/api/history', (req, res) => {
+  router.get('/api/history', async (req, res) => {
     const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
     const limit = Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
-    const { total, jobs } = ctx.jobs.history({ offset, limit });
+    const { total, jobs } = await ctx.queue.history({ offset, limit });
     res.json({ total, offset, limit, jobs: jobs.map((j) => jobView(j)) });
   });
 

@@ -8,6 +8,10 @@
  *   execution_interrupted, execution_success) plus binary preview frames, sent to the client that queued
  *   the run (or to every /ws client when the run has no client id, as ComfyUI does).
  * Both check the token when the server has one.
+ *
+ * socket.io rooms are filled by the bus's publisher (with Redis, through the socket.io Redis adapter,
+ * so a room member on any server instance gets a run's events once); the /ws door listens to the bus,
+ * which gives every server instance every event, and each sends to its own /ws clients.
  */
 import type http from 'node:http';
 
@@ -15,7 +19,7 @@ import { Server as SocketServer } from 'socket.io';
 import { WebSocket, WebSocketServer } from 'ws';
 
 import type { ServerOptions } from '../config.ts';
-import type { EventBus, QueueState } from '../jobs/bus.ts';
+import { clientRoom, type EventBus, type QueueState, runRoom } from '../jobs/bus.ts';
 import type { RunEvent } from './protocol.ts';
 import { isAuthorized, isCrossSite } from './security.ts';
 
@@ -71,7 +75,7 @@ export function comfyPreviewFrame(event: Extract<RunEvent, { type: 'preview' }>)
   return Buffer.concat([header, Buffer.from(event.image.data)]);
 }
 
-export function attachLive(httpServer: http.Server, options: ServerOptions, bus: EventBus, queueState: () => QueueState): LiveServers {
+export function attachLive(httpServer: http.Server, options: ServerOptions, bus: EventBus, queueState: () => Promise<QueueState>): LiveServers {
   const io = new SocketServer(httpServer, {
     serveClient: false,
     maxHttpBufferSize: 1e6,
@@ -80,19 +84,20 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
       callback(ok ? null : 'unauthorized', ok);
     },
   });
+  bus.bindRooms(io);
   io.on('connection', (socket) => {
     // A client that says who it is (?clientId=) also gets the events of the runs it queues from their
     // first event on, before it could subscribe to the run's room.
     const clientId = socket.handshake.query.clientId;
-    if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 200) void socket.join(`client:${clientId}`);
-    socket.emit('queue:changed', queueState());
+    if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 200) void socket.join(clientRoom(clientId));
+    queueState().then((state) => socket.emit('queue:changed', state), () => {});
     socket.on('run:subscribe', (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
-      if (typeof runId === 'string' && runId.length <= 100) void socket.join(`run:${runId}`);
+      if (typeof runId === 'string' && runId.length <= 100) void socket.join(runRoom(runId));
     });
     socket.on('run:unsubscribe', (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
-      if (typeof runId === 'string') void socket.leave(`run:${runId}`);
+      if (typeof runId === 'string') void socket.leave(runRoom(runId));
     });
   });
 
@@ -111,8 +116,10 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
       comfyClients.set(client, clientId);
       client.on('close', () => comfyClients.delete(client));
       client.on('error', () => comfyClients.delete(client));
-      const state = queueState();
-      client.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: state.queued + (state.running ? 1 : 0) } }, sid: clientId } }));
+      queueState().then(
+        (state) => client.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: state.queued + state.runningIds.length } }, sid: clientId } })),
+        () => {},
+      );
     });
   });
 
@@ -124,7 +131,6 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
   };
 
   const offRun = bus.onRun(({ event, clientId }) => {
-    io.to(clientId ? [`run:${event.runId}`, `client:${clientId}`] : `run:${event.runId}`).emit('run:event', event);
     if (event.type === 'preview') {
       sendComfy(clientId, comfyPreviewFrame(event));
       return;
@@ -137,8 +143,7 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     }
   });
   const offQueue = bus.onQueue((state) => {
-    io.emit('queue:changed', state);
-    sendComfy(null, JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: state.queued + (state.running ? 1 : 0) } } } }));
+    sendComfy(null, JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: state.queued + state.runningIds.length } } } }));
   });
 
   return {

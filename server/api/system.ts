@@ -6,8 +6,9 @@ import { Router } from 'express';
 import { native } from '../../native/index.ts';
 import type { ApiContext } from './context.ts';
 
-export function systemStats(ctx: ApiContext) {
+export async function systemStats(ctx: ApiContext) {
   const memory = process.memoryUsage();
+  const [pending, state, workers] = await Promise.all([ctx.queue.pending(), ctx.queue.state(), ctx.queue.workers()]);
   return {
     version: process.env.npm_package_version ?? '0.1.0',
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
@@ -15,15 +16,16 @@ export function systemStats(ctx: ApiContext) {
     memory: { totalBytes: os.totalmem(), freeBytes: os.freemem(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
     native: native.memoryStats(),
     cache: { entries: ctx.host.cache.size, bytes: ctx.host.cache.bytes },
-    queue: { pending: ctx.jobs.pending().length, running: ctx.executor.runningId() },
-    workers: [{ id: `embedded-${process.pid}`, kind: 'embedded', host: os.hostname(), pid: process.pid, running: ctx.executor.runningId() }],
+    queue: { mode: ctx.queue.kind, pending: pending.length, running: state.running, runningIds: state.runningIds },
+    // Who runs jobs: this process (embedded) or the remote workers whose heartbeat is current.
+    workers,
   };
 }
 
 export function systemRouter(ctx: ApiContext): Router {
   const router = Router();
-  router.get(['/api/system', '/api/health'], (_req, res) => {
-    res.json(systemStats(ctx));
+  router.get(['/api/system', '/api/health'], async (_req, res) => {
+    res.json(await systemStats(ctx));
   });
   router.get('/system_stats', (_req, res) => {
     res.json({

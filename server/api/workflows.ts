@@ -84,7 +84,7 @@ export function workflowsRouter(ctx: ApiContext): Router {
   router.post('/api/workflows/:name/run', async (req, res) => {
     const stored = ctx.workflows.get(req.params.name);
     const overrides = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
-    const job = queueWorkflow(ctx, { workflow: stored.workflow, overrides });
+    const job = await queueWorkflow(ctx, { workflow: stored.workflow, overrides });
     if (req.query.wait === 'false') {
       res.status(202).json({ id: job.id, number: job.number });
       return;

@@ -1,8 +1,18 @@
 /**
  * The event bus between whatever runs jobs and whatever shows them (socket.io rooms, ComfyUI /ws).
  * Every run event travels with the id of the client that queued it, so /ws can address that client.
+ *
+ * Two doors, two rules, the same in every mode:
+ * - socket.io rooms are addressed by the publisher, through the socket.io server bound with
+ *   `bindRooms` (embedded: this process's; with Redis: any process's, since the socket.io Redis
+ *   adapter carries a room emit to every server instance);
+ * - listeners (`onRun`, `onQueue`: the /ws door of each server, waiters) receive every event.
+ * `LocalEventBus` keeps both in this process; `RedisEventBus` (server/jobs/redis/redis-bus.ts) spans
+ * processes.
  */
 import { EventEmitter } from 'node:events';
+
+import type { Server as SocketServer } from 'socket.io';
 
 import type { RunEvent } from '../api/protocol.ts';
 
@@ -13,21 +23,58 @@ export interface RunEventEnvelope {
 
 export interface QueueState {
   queued: number;
+  /** One running job (the first), as ComfyUI shows a single runner. */
   running: string | null;
+  /** Every running job (several with remote workers). */
+  runningIds: string[];
 }
 
-export class EventBus {
+export interface EventBus {
+  publishRun(envelope: RunEventEnvelope): void;
+  publishQueue(state: QueueState): void;
+  onRun(listener: (envelope: RunEventEnvelope) => void): () => void;
+  onQueue(listener: (state: QueueState) => void): () => void;
+  /** Lets the bus emit run events into socket.io rooms (`run:<id>`) and queue changes to everyone. */
+  bindRooms(io: SocketServer): void;
+  close(): Promise<void>;
+}
+
+/** The room a run's socket.io events go to. */
+export function runRoom(runId: string): string {
+  return `run:${runId}`;
+}
+
+/** The room of the sockets connected with ?clientId=ID: they get the runs queued with that id. */
+export function clientRoom(clientId: string): string {
+  return `client:${clientId}`;
+}
+
+/** Emits one envelope or state to socket.io (shared by both buses); a socket in both rooms gets it once. */
+export function emitToRooms(io: SocketServer | null, message: { run?: RunEventEnvelope; queue?: QueueState }): void {
+  if (!io) return;
+  if (message.run) {
+    const { event, clientId } = message.run;
+    io.to(clientId ? [runRoom(event.runId), clientRoom(clientId)] : runRoom(event.runId)).emit('run:event', event);
+  }
+  if (message.queue) io.emit('queue:changed', message.queue);
+}
+
+/** Everything in this process: the embedded server and the CLI. */
+export class LocalEventBus implements EventBus {
   private readonly emitter = new EventEmitter();
+  private io: SocketServer | null = null;
 
   constructor() {
     this.emitter.setMaxListeners(0);
   }
 
   publishRun(envelope: RunEventEnvelope): void {
+    emitToRooms(this.io, { run: envelope });
     this.emitter.emit('run', envelope);
   }
 
   publishQueue(state: QueueState): void {
+    emitToRooms(this.io, { queue: state });
     this.emitter.emit('queue', state);
   }
 
@@ -39,5 +86,14 @@ export class EventBus {
   onQueue(listener: (state: QueueState) => void): () => void {
     this.emitter.on('queue', listener);
     return () => this.emitter.off('queue', listener);
+  }
+
+  bindRooms(io: SocketServer): void {
+    this.io = io;
+  }
+
+  async close(): Promise<void> {
+    this.io = null;
+    this.emitter.removeAllListeners();
   }
 }

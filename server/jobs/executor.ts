@@ -1,18 +1,13 @@
 /**
- * Runs queued jobs one at a time on this process's runner: claims the next job from the store, runs
- * it with executeGraph, publishes every event on the bus, and records the outcome in the store.
- * Interrupting aborts the running job at the next step boundary; the executor keeps going.
+ * Runs queued jobs one at a time on this process's runner (the embedded mode): claims the next job
+ * from the store, runs it (runJob), publishes every event on the bus, and records the outcome in the
+ * store. Interrupting aborts the running job at the next step boundary; the executor keeps going.
  */
 import type { RunEvent } from '../api/protocol.ts';
 import type { Host } from '../host.ts';
-import { relieveMemoryPressure } from '../host.ts';
-import { executeGraph } from '../runner/execute.ts';
 import type { JobRecord, JobStore } from '../store/job-store.ts';
 import type { EventBus } from './bus.ts';
-
-/** Messages ComfyUI keeps in history ("status.messages"): the run's milestones, in order. */
-const MILESTONES = new Set<RunEvent['type']>(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
-const TERMINAL = new Set<RunEvent['type']>(['execution_success', 'execution_error', 'execution_interrupted']);
+import { runJob } from './run-job.ts';
 
 export class Executor {
   private running: { job: JobRecord; controller: AbortController } | null = null;
@@ -59,7 +54,8 @@ export class Executor {
 
   publishQueue(): void {
     const pending = this.store.pending();
-    this.bus.publishQueue({ queued: pending.filter((j) => j.status === 'queued').length, running: this.runningId() });
+    const running = this.runningId();
+    this.bus.publishQueue({ queued: pending.filter((j) => j.status === 'queued').length, running, runningIds: running ? [running] : [] });
   }
 
   private async run(): Promise<void> {
@@ -79,38 +75,16 @@ export class Executor {
   private async execute(job: JobRecord): Promise<void> {
     const controller = new AbortController();
     this.running = { job, controller };
-    if (relieveMemoryPressure(this.host)) console.warn('latentflow: memory is low: unloaded cached models and results before the next run');
     this.publishQueue();
-    const messages: [string, Record<string, unknown>][] = [];
-    // The run's last event is published only after the job is recorded as finished, so a client that
-    // reacts to it (ComfyUI clients fetch /history on it) finds the finished job.
-    const terminal: RunEvent[] = [];
+    let terminal: RunEvent[] = [];
     try {
-      const result = await executeGraph(job.prompt, this.host.registry, {
-        runId: job.id,
-        signal: controller.signal,
-        cache: this.host.cache,
-        memoryProbe: this.host.memoryProbe,
-        services: { paths: this.host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: this.host.memoryBudgetBytes },
-        onEvent: (event) => {
-          if (MILESTONES.has(event.type)) messages.push([event.type, { ...event }]);
-          if (TERMINAL.has(event.type)) terminal.push(event);
-          else this.bus.publishRun({ event, clientId: job.clientId });
-        },
-      });
-      const outputs = result.outputs as Record<string, unknown>;
-      if (result.status === 'success') this.store.finish(job.id, 'success', { outputs });
-      else if (result.status === 'interrupted') this.store.finish(job.id, 'interrupted', { outputs, error: { message: 'interrupted by the user', messages } });
-      else {
-        const issue = result.issues[0];
-        this.store.finish(job.id, 'error', {
-          outputs,
-          error: { message: issue?.message ?? 'the run failed', issues: result.issues, messages },
-        });
-      }
+      const run = await runJob(job, this.host, { signal: controller.signal, publish: (event) => this.bus.publishRun({ event, clientId: job.clientId }) });
+      terminal = run.terminal;
+      const { status, outputs, error } = run.outcome;
+      this.store.finish(job.id, status, { outputs, ...(error ? { error } : {}) });
     } catch (error) {
       // executeGraph reports node failures as results; reaching here is a bug of ours, not a lost job.
-      this.store.finish(job.id, 'error', { error: { message: `internal error: ${(error as Error).message}`, messages } });
+      this.store.finish(job.id, 'error', { error: { message: `internal error: ${(error as Error).message}`, messages: [] } });
     } finally {
       this.running = null;
       for (const event of terminal) this.bus.publishRun({ event, clientId: job.clientId });

@@ -211,6 +211,11 @@ export class NodeCache {
     return [...this.slots.keys()];
   }
 
+  /** Entries from least to most recently used (diagnostics, e.g. the models a worker holds). */
+  entries(): CacheEntry[] {
+    return [...this.slots.values()];
+  }
+
   private trimTo(maxEntries: number, maxBytes: number): void {
     for (const [key, slot] of this.slots) {
       if ((this.slots.size <= maxEntries && this.totalBytes <= maxBytes) || this.pinnedSlots === this.slots.size) break;

@@ -30,6 +30,8 @@ export interface JobRecord {
   error: Record<string, unknown> | null;
   /** Ids of the output nodes to run (null: all). */
   outputNodeIds: string[] | null;
+  /** The worker that runs or ran it (remote workers; the embedded store leaves it out). */
+  workerId?: string | null;
 }
 
 interface Row {

@@ -1,0 +1,271 @@
+/**
+ * The job queue in Redis, server side: jobs are BullMQ jobs (id = run id) that `latentflow worker`
+ * processes run. BullMQ keeps each job once, finished ones included (removeOnComplete: false), so the
+ * history is its completed and failed sets: a job re-run after its worker died is still one job.
+ * A job's record is its BullMQ state plus what the worker returned (the run's JobOutcome).
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+
+import { type Job, type JobState, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import type { Host } from '../../host.ts';
+import type { EnqueueRequest, JobRecord } from '../../store/job-store.ts';
+import type { QueueState } from '../bus.ts';
+import type { FileRef, JobQueue, WorkerInfo } from '../queue.ts';
+import type { JobOutcome } from '../run-job.ts';
+import { fetchOutputFile, type InputBlobRef, inputFilesOf, putInputBlobs, seedFileCounters } from './files.ts';
+import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
+import { RedisEventBus } from './redis-bus.ts';
+
+/** A BullMQ job's data: the run as the embedded store keeps it, plus the input files it reads. */
+export interface RedisJobData {
+  prompt: Record<string, unknown>;
+  extra: Record<string, unknown>;
+  clientId: string | null;
+  number: number;
+  outputNodeIds: string[] | null;
+  inputs: InputBlobRef[];
+  createdAt: number;
+}
+
+export type RedisJob = Job<RedisJobData, JobOutcome>;
+
+/** Commands on the control channel. */
+export interface ControlMessage {
+  type: 'interrupt';
+  /** null: every running job. */
+  runId: string | null;
+}
+
+/** The BullMQ queue with the options latentflow uses (server and workers open it alike). */
+export function openQueue(options: RedisQueueOptions, connection: Redis): Queue<RedisJobData, JobOutcome> {
+  return new Queue<RedisJobData, JobOutcome>(redisKeys(options.prefix).queueName, {
+    connection,
+    prefix: options.prefix,
+    defaultJobOptions: {
+      attempts: options.attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs },
+      removeOnComplete: false,
+      removeOnFail: false,
+    },
+  });
+}
+
+/** The queue's counts and running jobs (one round of reads). */
+export async function queueStateOf(queue: Queue<RedisJobData, JobOutcome>): Promise<QueueState> {
+  const [counts, active] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed'), queue.getActive(0, -1)]);
+  const runningIds = active.map((j) => j.id!).filter(Boolean);
+  return { queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0), running: runningIds[0] ?? null, runningIds };
+}
+
+/** A BullMQ job as the API's JobRecord. */
+export function recordOf(job: RedisJob, state: JobState | 'unknown'): JobRecord {
+  const data = job.data;
+  let status: JobRecord['status'] = 'queued';
+  let outputs: Record<string, unknown> | null = null;
+  let error: Record<string, unknown> | null = null;
+  let finishedAt: number | null = null;
+  if (state === 'completed') {
+    const outcome = job.returnvalue;
+    status = outcome?.status ?? 'error';
+    outputs = outcome?.outputs ?? null;
+    error = outcome?.error ?? (outcome ? null : { message: 'the worker returned no outcome', code: 'no_outcome' });
+    finishedAt = job.finishedOn ?? Date.now();
+  } else if (state === 'failed') {
+    status = 'error';
+    error = { message: job.failedReason || 'the job failed', code: 'worker_failed', attempts: job.attemptsMade };
+    finishedAt = job.finishedOn ?? Date.now();
+  } else if (state === 'active') {
+    status = 'running';
+  }
+  return {
+    id: job.id!,
+    number: data.number,
+    status,
+    prompt: data.prompt,
+    extra: data.extra,
+    clientId: data.clientId,
+    createdAt: data.createdAt ?? job.timestamp,
+    startedAt: status === 'queued' ? null : (job.processedOn ?? null),
+    finishedAt,
+    attempts: job.attemptsStarted ?? 0,
+    outputs,
+    error,
+    outputNodeIds: data.outputNodeIds,
+    workerId: status === 'queued' ? null : (job.processedBy ?? null),
+  };
+}
+
+const QUEUED_STATES: JobState[] = ['waiting', 'prioritized', 'delayed'];
+
+export class RedisJobQueue implements JobQueue {
+  readonly kind = 'redis' as const;
+  readonly bus: RedisEventBus;
+  private readonly keys: RedisKeys;
+  private readonly redis: Redis;
+  private readonly queue: Queue<RedisJobData, JobOutcome>;
+
+  constructor(
+    private readonly options: RedisQueueOptions,
+    private readonly host: Host,
+  ) {
+    const name = `server-${os.hostname()}-${process.pid}`;
+    this.keys = redisKeys(options.prefix);
+    this.redis = openRedis(options.url, { name });
+    this.queue = openQueue(options, this.redis);
+    this.bus = new RedisEventBus(options, name);
+  }
+
+  async start(): Promise<void> {
+    await withTimeout(this.redis.ping(), 10_000, `cannot reach Redis at ${redactUrl(this.options.url)} (is it running? is the URL right?)`);
+    await this.bus.ready();
+    await this.queue.waitUntilReady();
+    await seedFileCounters(this.redis, this.keys, [
+      { type: 'output', dir: this.host.paths.output },
+      { type: 'temp', dir: this.host.paths.temp },
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.bus.close();
+    await this.queue.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  async enqueue(request: EnqueueRequest): Promise<JobRecord> {
+    const id = request.id ?? randomUUID();
+    if (await this.queue.getJob(id)) throw new Error(`a run with id "${id}" already exists`);
+    const number = request.front ? await this.redis.decr(this.keys.frontNumber) : await this.redis.incr(this.keys.number);
+    const inputs = await putInputBlobs(this.redis, this.keys, inputFilesOf(request.prompt, this.host.paths.input), this.options.fileTtlSeconds);
+    const data: RedisJobData = {
+      prompt: request.prompt,
+      extra: request.extra ?? {},
+      clientId: request.clientId ?? null,
+      number,
+      outputNodeIds: request.outputNodeIds ?? null,
+      inputs,
+      createdAt: Date.now(),
+    };
+    const job = await this.queue.add('run', data, { jobId: id, lifo: request.front === true });
+    const state = await this.publishQueue();
+    this.bus.publishRun({ event: { type: 'queued', runId: id, position: Math.max(0, state.queued - 1) }, clientId: data.clientId });
+    return recordOf(job, 'waiting');
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const job = await this.queue.getJob(id);
+    if (!job) return undefined;
+    return recordOf(job, await job.getState());
+  }
+
+  async pending(): Promise<JobRecord[]> {
+    const [active, queued] = await Promise.all([this.queue.getActive(0, -1), this.queue.getJobs(QUEUED_STATES, 0, -1)]);
+    return [
+      ...active.map((j) => recordOf(j, 'active')).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0)),
+      ...queued.map((j) => recordOf(j, 'waiting')).sort((a, b) => a.number - b.number),
+    ];
+  }
+
+  state(): Promise<QueueState> {
+    return queueStateOf(this.queue);
+  }
+
+  async history({ offset = 0, limit = 50 }: { offset?: number; limit?: number } = {}): Promise<{ total: number; jobs: JobRecord[] }> {
+    // Both sets are ordered by finishing time; the newest offset+limit of each hold the page.
+    const end = offset + limit - 1;
+    const [counts, completed, failed] = await Promise.all([
+      this.queue.getJobCounts('completed', 'failed'),
+      this.queue.getJobs(['completed'], 0, end, false),
+      this.queue.getJobs(['failed'], 0, end, false),
+    ]);
+    const jobs = [...completed.map((j) => recordOf(j, 'completed')), ...failed.map((j) => recordOf(j, 'failed'))]
+      .sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0) || b.number - a.number)
+      .slice(offset, offset + limit);
+    return { total: (counts.completed ?? 0) + (counts.failed ?? 0), jobs };
+  }
+
+  async removeQueued(id: string): Promise<boolean> {
+    const job = await this.queue.getJob(id);
+    if (!job || !QUEUED_STATES.includes((await job.getState()) as JobState)) return false;
+    try {
+      await job.remove();
+    } catch {
+      return false; // a worker took it in between
+    }
+    await this.publishQueue();
+    return true;
+  }
+
+  async clearQueued(): Promise<number> {
+    const { queued } = await this.state();
+    await this.queue.drain(true);
+    await this.publishQueue();
+    return queued;
+  }
+
+  async deleteHistory(ids?: string[]): Promise<number> {
+    if (!ids) {
+      const removed = await Promise.all([this.queue.clean(0, 0, 'completed'), this.queue.clean(0, 0, 'failed')]);
+      return removed[0].length + removed[1].length;
+    }
+    let n = 0;
+    for (const id of ids) {
+      const job = await this.queue.getJob(id);
+      if (!job) continue;
+      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed') continue;
+      await job.remove().then(() => n++, () => {});
+    }
+    return n;
+  }
+
+  async interrupt(runId?: string): Promise<boolean> {
+    const { runningIds } = await this.state();
+    if (runId && !runningIds.includes(runId)) return false;
+    const message: ControlMessage = { type: 'interrupt', runId: runId ?? null };
+    await this.redis.publish(this.keys.control, JSON.stringify(message));
+    return runningIds.length > 0;
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const ids = await this.redis.zrange(this.keys.workers, '0', '-1');
+    if (ids.length === 0) return [];
+    const beats = await this.redis.mget(ids.map((id) => this.keys.worker(id)));
+    const workers: WorkerInfo[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const beat = beats[i];
+      if (beat) workers.push(JSON.parse(beat) as WorkerInfo);
+      else gone.push(id); // its heartbeat expired: it stopped or died
+    });
+    if (gone.length) await this.redis.zrem(this.keys.workers, ...gone);
+    return workers.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  fetchFile(ref: FileRef): Promise<Buffer | null> {
+    return fetchOutputFile(this.redis, this.keys, ref);
+  }
+
+  private async publishQueue(): Promise<QueueState> {
+    const state = await this.state();
+    this.bus.publishQueue(state);
+    return state;
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,122 @@
+/**
+ * The Redis mode under test: latentflow servers with the queue in a test's own redis-server, and
+ * `latentflow worker` processes as real child processes (`node --import tsx bin/latentflow.ts worker`),
+ * with short lock/stalled/heartbeat periods so a killed worker's job is re-run within seconds.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { DEFAULT_REDIS_OPTIONS, type RedisQueueOptions } from '../../server/jobs/redis/options.ts';
+import { startTestServer, type TestServer } from './server.ts';
+
+const fixtures = path.resolve('test/fixtures/tiny-sd');
+
+/** Periods short enough for tests: a dead worker's job runs again after about 3 + 1.5 s. */
+export const TEST_TIMINGS = { lockMs: 3000, stalledIntervalMs: 1500, heartbeatMs: 500, backoffMs: 1000, attempts: 3 } as const;
+
+export function testRedisOptions(url: string, overrides: Partial<RedisQueueOptions> = {}): RedisQueueOptions {
+  return { ...DEFAULT_REDIS_OPTIONS, ...TEST_TIMINGS, url, ...overrides };
+}
+
+/** A server in this process with its queue in Redis. */
+export function startRedisTestServer(url: string, overrides: Partial<RedisQueueOptions> = {}): Promise<TestServer> {
+  return startTestServer({ redis: testRedisOptions(url, overrides) });
+}
+
+/** A worker's own models folder: only the diffusers layout of the tiny model (no single-file checkpoint). */
+export function makeWorkerModelsDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-worker-models-'));
+  fs.mkdirSync(path.join(dir, 'diffusers'));
+  fs.symlinkSync(fixtures, path.join(dir, 'diffusers', 'tiny-sd'));
+  return dir;
+}
+
+export interface TestWorker {
+  id: string;
+  proc: ChildProcess;
+  pid: number;
+  dataDir: string;
+  modelsDir: string;
+  /** stdout and stderr so far. */
+  log(): string;
+  /** SIGTERM (graceful: the running job finishes) and wait for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/** Starts `latentflow worker` and resolves once it takes jobs. */
+export async function startWorker(redisUrl: string, id: string, { concurrency = 1, extraArgs = [] as string[] } = {}): Promise<TestWorker> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lf-worker-${id}-`));
+  const modelsDir = makeWorkerModelsDir();
+  const t = TEST_TIMINGS;
+  const args = [
+    '--import', 'tsx', 'bin/latentflow.ts', 'worker', '--redis', redisUrl, '--id', id, '--concurrency', String(concurrency),
+    '--models-dir', modelsDir, '--data-dir', dataDir,
+    '--lock-ms', String(t.lockMs), '--stalled-interval-ms', String(t.stalledIntervalMs), '--heartbeat-ms', String(t.heartbeatMs),
+    ...extraArgs,
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LATENTFLOW_THREADS: '1' } });
+  let log = '';
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start in 60 s: ${log}`)), 60_000);
+    proc.stdout!.on('data', (d) => {
+      log += d;
+      if (log.includes('is taking jobs')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.stderr!.on('data', (d) => (log += d));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${id} exited with ${code}: ${log}`));
+    });
+  });
+  const cleanup = () => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(modelsDir, { recursive: true, force: true });
+  };
+  return {
+    id,
+    proc,
+    pid: proc.pid!,
+    dataDir,
+    modelsDir,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000); // a running job finishes first
+        await exited;
+        clearTimeout(timer);
+      }
+      cleanup();
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      cleanup();
+    },
+  };
+}
+
+export function post(base: string, route: string, body: unknown): Promise<Response> {
+  return fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time is up. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
