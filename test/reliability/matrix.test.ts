@@ -192,7 +192,7 @@ describe('paths', () => {
 describe('uploads that are not images', () => {
   const upload = async (bytes: Uint8Array, name = 'x.png') => {
     const form = new FormData();
-    form.append('image', new Blob([bytes as BlobPart]), name);
+    form.append('image', new Blob([Buffer.from(bytes)]), name);
     return fetch(`${t.base}/upload/image`, { method: 'POST', body: form });
   };
   const chunk = (type: string, body: Buffer) => {
