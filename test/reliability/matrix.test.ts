@@ -164,6 +164,46 @@ describe('paths', () => {
     await stillServing();
   });
 
+  // Every path parameter of the API not covered by bad-input.test.ts (/view, workflow names, model names).
+  it.each([
+    ['GET', '/api/workflows/shipped/..%2f..%2fpackage.json'],
+    ['GET', '/api/workflows/shipped/%2fetc%2fpasswd'],
+    ['GET', '/api/workflows/..%2fsecret'],
+    ['GET', '/api/workflows/a%00b'],
+    ['PUT', '/api/workflows/..%2f..%2fescape'],
+    ['DELETE', '/api/workflows/..%2f..%2fescape'],
+    ['POST', '/api/workflows/..%2f..%2fescape/run'],
+    ['GET', '/api/packs/subgraphs/..%2f..%2fpackage.json'],
+    ['GET', '/api/packs/subgraphs/%2fetc%2fpasswd'],
+  ])('%s %s: a 4xx, never a file from outside', async (method, route) => {
+    const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
+    if (method !== 'GET' && method !== 'DELETE') init.body = JSON.stringify({ workflow: { version: 1, name: 'x', nodes: [], edges: [] }, revision: 1 });
+    const response = await fetch(`${t.base}${route}`, init);
+    const text = await response.text();
+    expect(response.status, text).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(text).not.toContain('"name": "latentflow"');
+    expect(text).not.toContain('root:');
+    expect(JSON.parse(text).error.code).toMatch(/bad_path|not_found|bad_request/);
+  });
+
+  it('rename to a traversal, and LoadImage / checkpoint names with traversal: refused', async () => {
+    const victim = await json(await post('/api/workflows', { name: 'victim', workflow: { version: 1, name: 'victim', nodes: [], edges: [] } }));
+    const rename = await post('/api/workflows/victim/rename', { newName: '../../escaped', revision: victim.revision });
+    expect(rename.status).toBe(400);
+    expect((await json(rename)).error.code).toBe('bad_path');
+    for (const [id, node] of [
+      ['4', { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: '../../../etc/passwd', weight_dtype: 'f16' } }],
+      ['4', { class_type: 'DiffusersLoader', inputs: { model_path: '/etc', weight_dtype: 'f32' } }],
+      ['9', { class_type: 'LoadImage', inputs: { image: '../secret.png' } }],
+    ] as const) {
+      const response = await post('/api/runs', { workflow: { ...tinyTxt2img(), [id]: node } });
+      expect(response.status).toBe(400);
+      const body = await json(response);
+      expect(body.error.issues.some((i: { nodeId: string; details?: { reason?: string } }) => i.nodeId === id && i.details?.reason === 'not_in_options')).toBe(true);
+    }
+  });
+
   it('upload with traversal in the file name or subfolder stays inside the input folder or is refused', async () => {
     const png = encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(12) });
     const input = t.server.context.host.paths.input;
