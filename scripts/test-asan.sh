@@ -20,7 +20,7 @@ mkdir -p "$work/native" "$work/reports"
 cp -r native/src native/include native/scripts native/binding.gyp "$work/native/"
 
 echo "== building the sanitized addon in .asan/native (LATENTFLOW_SANITIZE=1)"
-LATENTFLOW_SANITIZE=1 npx node-gyp rebuild --directory "$work/native" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
+LATENTFLOW_SANITIZE=1 npx node-gyp rebuild --jobs 2 --directory "$work/native" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 addon=$work/native/build/Release/latentflow.node
 ldd "$addon" | grep -q libasan || { echo "the addon is not linked with libasan: the sanitize flags did not apply"; exit 1; }
 
@@ -30,7 +30,7 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$work/reports/asan
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$work/reports/ubsan"
 export LATENTFLOW_THREADS=${LATENTFLOW_THREADS:-2}
 
-echo "== vitest run test/native with the sanitized addon"
+echo "== built in $SECONDS s; vitest run test/native with the sanitized addon"
 status=0
 npx vitest run test/native "$@" || status=$?
 unset LD_PRELOAD
