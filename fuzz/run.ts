@@ -73,6 +73,8 @@ for (const target of targets) {
     ],
     { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:allocator_may_return_null=0', UBSAN_OPTIONS: 'print_stacktrace=1' } },
   );
+  // The targets' scratch folder (fuzz/targets/fuzz_files.h), also when the fuzzer died on a finding.
+  for (const base of ['/dev/shm', process.env.TMPDIR ?? '/tmp']) fs.rmSync(path.join(base, `latentflow-fuzz-${run.pid}`), { recursive: true, force: true });
   const log = `${run.stdout}${run.stderr}`;
   fs.writeFileSync(path.join(here, 'build', `${target}.log`), log);
   const execs = Number(/stat::number_of_executed_units:\s*(\d+)/.exec(log)?.[1] ?? /Done (\d+) runs/.exec(log)?.[1] ?? 0);

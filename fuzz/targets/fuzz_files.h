@@ -14,13 +14,26 @@
 
 namespace fuzz {
 
-// /dev/shm/latentflow-fuzz-<pid> (or $TMPDIR), created once and removed at exit.
+// /dev/shm/latentflow-fuzz-<pid> (or $TMPDIR), created once; removed at a normal exit, and by
+// fuzz/run.ts after the fuzzer process ends in any way (a crash skips atexit).
+inline std::string & scratch_path() {
+    static std::string dir;
+    return dir;
+}
+
+inline void remove_scratch_dir() {
+    const std::string & d = scratch_path();
+    for (const char * f : {"/input.safetensors", "/model.safetensors", "/model.yaml", "/model.json"}) ::unlink((d + f).c_str());
+    ::rmdir(d.c_str());
+}
+
 inline const std::string & scratch_dir() {
-    static const std::string dir = [] {
+    static const std::string & dir = [] () -> const std::string & {
         const char * base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
-        std::string d = std::string(base) + "/latentflow-fuzz-" + std::to_string(getpid());
-        mkdir(d.c_str(), 0700);
-        return d;
+        scratch_path() = std::string(base) + "/latentflow-fuzz-" + std::to_string(getpid());
+        mkdir(scratch_path().c_str(), 0700);
+        std::atexit(remove_scratch_dir);
+        return scratch_path();
     }();
     return dir;
 }
