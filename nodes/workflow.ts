@@ -143,11 +143,58 @@ function zodIssues(error: z.ZodError, form: 'execution' | 'saved', nodeIdAt: (pa
   });
 }
 
+/**
+ * `__proto__` as a node id or input name: JSON.parse keeps it as an own key, but every `obj[key] = v`
+ * afterwards (zod's record parsing, the converter) sets the object's prototype instead, so the node or
+ * input silently vanished. Such keys are refused up front, with the node they are in.
+ */
+const RESERVED_KEY = '__proto__';
+
+function reservedKeyIssue(what: string, path: PropertyKey[], nodeId?: string): WorkflowIssue {
+  return {
+    code: 'workflow_invalid',
+    message: `Workflow: "${RESERVED_KEY}" cannot be used as ${what}; rename it.`,
+    ...(nodeId !== undefined ? { nodeId } : {}),
+    details: { path: path.map(String), reason: 'reserved_name' },
+  };
+}
+
+const ownKeys = (value: unknown): string[] => (typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : []);
+
+function executionReservedKeys(json: object): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
+  for (const id of Object.keys(json)) {
+    if (id === RESERVED_KEY) issues.push(reservedKeyIssue('a node id', [id]));
+    else if (ownKeys((json as Record<string, { inputs?: unknown }>)[id]?.inputs).includes(RESERVED_KEY)) issues.push(reservedKeyIssue('an input name', [id, 'inputs', RESERVED_KEY], id));
+  }
+  return issues;
+}
+
+function savedReservedKeys(json: unknown): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
+  const { nodes, edges } = (json ?? {}) as { nodes?: unknown; edges?: unknown };
+  if (Array.isArray(nodes)) {
+    nodes.forEach((node: { id?: unknown; widgets?: unknown } | null, i) => {
+      const id = typeof node?.id === 'string' || typeof node?.id === 'number' ? String(node.id) : undefined;
+      if (id === RESERVED_KEY) issues.push(reservedKeyIssue('a node id', ['nodes', i, 'id']));
+      else if (ownKeys(node?.widgets).includes(RESERVED_KEY)) issues.push(reservedKeyIssue('a widget name', ['nodes', i, 'widgets', RESERVED_KEY], id));
+    });
+  }
+  if (Array.isArray(edges)) {
+    edges.forEach((edge: { to?: { node?: unknown; input?: unknown } } | null, i) => {
+      if (edge?.to?.node === RESERVED_KEY || edge?.to?.input === RESERVED_KEY) issues.push(reservedKeyIssue('a node id or input name', ['edges', i, 'to']));
+    });
+  }
+  return issues;
+}
+
 /** Parses the execution form; on failure every shape problem is an issue. */
 export function parseExecutionGraph(json: unknown): { graph?: ExecutionGraph; issues: WorkflowIssue[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { issues: [{ code: 'workflow_invalid', message: 'Workflow: expected an object of nodes keyed by id ({ "3": { "class_type": ..., "inputs": ... } }).', details: { path: [], reason: 'invalid_type' } }] };
   }
+  const reserved = executionReservedKeys(json);
+  if (reserved.length > 0) return { issues: reserved };
   const parsed = executionGraphSchema.safeParse(json);
   if (!parsed.success) return { issues: zodIssues(parsed.error, 'execution', (p) => (p.length > 0 ? String(p[0]) : undefined)) };
   const graph: ExecutionGraph = {};
@@ -161,6 +208,8 @@ export function parseExecutionGraph(json: unknown): { graph?: ExecutionGraph; is
 
 /** Parses the saved form; on failure every shape problem is an issue. */
 export function parseSavedWorkflow(json: unknown): { workflow?: SavedWorkflow; issues: WorkflowIssue[] } {
+  const reserved = savedReservedKeys(json);
+  if (reserved.length > 0) return { issues: reserved };
   const parsed = savedWorkflowSchema.safeParse(json);
   if (!parsed.success) {
     const nodes = (json as { nodes?: unknown })?.nodes;

@@ -42,6 +42,10 @@ export function splitPrefix(prefix: string, nodeLabel: string): { subfolder: str
   return { subfolder: parts.slice(0, -1).join('/'), name: parts[parts.length - 1] };
 }
 
+function isInside(root: string, dir: string): boolean {
+  return dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
 function nextCounter(dir: string, name: string): number {
   let highest = 0;
   const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{5,})_\\.png$`);
@@ -55,8 +59,12 @@ function nextCounter(dir: string, name: string): number {
 export function saveImages(images: ImageValue, root: string, prefix: string, type: 'output' | 'temp', chunks: Record<string, string>, nodeLabel: string): SavedImageRef[] {
   const { subfolder, name } = splitPrefix(prefix, nodeLabel);
   const dir = path.join(root, subfolder);
-  if (!path.resolve(dir).startsWith(path.resolve(root))) throw new Error(`${nodeLabel}: filename_prefix "${prefix}" leads outside the output folder.`);
+  if (!isInside(path.resolve(root), path.resolve(dir))) throw new Error(`${nodeLabel}: filename_prefix "${prefix}" leads outside the output folder.`);
   fs.mkdirSync(dir, { recursive: true });
+  // A link inside the output folder may point elsewhere: compare where the folder really is.
+  if (!isInside(fs.realpathSync(root), fs.realpathSync(dir))) {
+    throw new Error(`${nodeLabel}: filename_prefix "${prefix}" leads outside the output folder (through a symbolic link); use a folder inside it.`);
+  }
   const [B, H, W] = images.shape;
   const refs: SavedImageRef[] = [];
   let counter = nextCounter(dir, name);

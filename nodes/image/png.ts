@@ -124,14 +124,21 @@ function* chunks(png: Uint8Array): Generator<Chunk> {
   throw new PngError('truncated PNG: no IEND chunk');
 }
 
+/** Inflates a compressed text chunk; corrupt or oversized data is a PngError (zlib's own errors never escape). */
+function inflateText(bytes: Buffer, type: string, keyword: string): Buffer {
+  try {
+    return zlib.inflateSync(bytes, { maxOutputLength: 64 << 20 });
+  } catch (error) {
+    throw new PngError(`corrupt PNG: the compressed ${type} chunk "${keyword}" cannot be inflated (${(error as Error).message})`);
+  }
+}
+
 function textOf(c: Chunk): [string, string] | undefined {
   const nul = c.body.indexOf(0);
   if (nul < 1) return undefined;
   const keyword = c.body.toString('latin1', 0, nul);
   if (c.type === 'tEXt') return [keyword, c.body.toString('latin1', nul + 1)];
-  if (c.type === 'zTXt') {
-    return [keyword, zlib.inflateSync(c.body.subarray(nul + 2), { maxOutputLength: 64 << 20 }).toString('latin1')];
-  }
+  if (c.type === 'zTXt') return [keyword, inflateText(c.body.subarray(nul + 2), c.type, keyword).toString('latin1')];
   if (c.type === 'iTXt') {
     const compressed = c.body[nul + 1] === 1;
     let p = c.body.indexOf(0, nul + 3); // end of language tag
@@ -139,7 +146,7 @@ function textOf(c: Chunk): [string, string] | undefined {
     p = c.body.indexOf(0, p + 1); // end of translated keyword
     if (p < 0) return undefined;
     const payload = c.body.subarray(p + 1);
-    const bytes = compressed ? zlib.inflateSync(payload, { maxOutputLength: 64 << 20 }) : payload;
+    const bytes = compressed ? inflateText(payload, c.type, keyword) : payload;
     return [keyword, bytes.toString('utf8')];
   }
   return undefined;

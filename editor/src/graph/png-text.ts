@@ -51,6 +51,16 @@ async function inflate(bytes: Uint8Array): Promise<Uint8Array> {
   return out;
 }
 
+/** inflate() for a text chunk: corrupt zlib data is a PngTextError naming the chunk, like every other problem. */
+async function inflateChunk(bytes: Uint8Array, type: string, keyword: string): Promise<Uint8Array> {
+  try {
+    return await inflate(bytes);
+  } catch (error) {
+    if (error instanceof PngTextError) throw error;
+    throw new PngTextError(`corrupt PNG: the compressed ${type} chunk "${keyword}" cannot be inflated (${(error as Error).message})`);
+  }
+}
+
 /** Keyword -> text of every tEXt/zTXt/iTXt chunk. Throws PngTextError for a file that is not a PNG. */
 export async function readPngText(bytes: Uint8Array): Promise<Record<string, string>> {
   if (!isPng(bytes)) throw new PngTextError('not a PNG file (wrong signature)');
@@ -79,7 +89,7 @@ async function textChunk(type: string, body: Uint8Array): Promise<[string, strin
   if (nul <= 0) return undefined;
   const keyword = new TextDecoder('latin1').decode(body.subarray(0, nul));
   if (type === 'tEXt') return [keyword, decodeText(body.subarray(nul + 1))];
-  if (type === 'zTXt') return [keyword, decodeText(await inflate(body.subarray(nul + 2)))];
+  if (type === 'zTXt') return [keyword, decodeText(await inflateChunk(body.subarray(nul + 2), type, keyword))];
   // iTXt: keyword\0 compressionFlag compressionMethod languageTag\0 translatedKeyword\0 text
   const compressed = body[nul + 1] === 1;
   let p = body.indexOf(0, nul + 3);
@@ -87,7 +97,7 @@ async function textChunk(type: string, body: Uint8Array): Promise<[string, strin
   p = body.indexOf(0, p + 1);
   if (p < 0) return undefined;
   const payload = body.subarray(p + 1);
-  return [keyword, new TextDecoder('utf-8').decode(compressed ? await inflate(payload) : payload)];
+  return [keyword, new TextDecoder('utf-8').decode(compressed ? await inflateChunk(payload, type, keyword) : payload)];
 }
 
 /**

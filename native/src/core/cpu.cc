@@ -3,6 +3,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include "sdn.h"
 
 namespace sdn {
@@ -14,7 +18,10 @@ static CpuFeatures detect() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     f.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    f.f16c = f.avx2_fma && __builtin_cpu_supports("f16c");
+    // F16C from CPUID leaf 1, ECX bit 29: clang (14) does not know __builtin_cpu_supports("f16c").
+    // The OS saving AVX state is already implied by avx2_fma above.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    f.f16c = f.avx2_fma && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
 #endif
     return f;
 }

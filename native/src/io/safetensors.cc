@@ -131,7 +131,10 @@ void SafetensorsFile::parse_header(const std::string & where) {
     JsonValue header = json_parse(header_text, where + " header");
     if (!header.is_object()) fail(where + ": header is a JSON " + json_type_name(header.type) + ", not an object of tensors");
 
-    for (const auto & [name, value] : header.object) {
+    for (const auto & item : header.object) {
+        // Named references rather than a structured binding: lambdas below capture them (C++17).
+        const std::string & name = item.first;
+        const JsonValue & value = item.second;
         if (name == "__metadata__") {
             if (!value.is_object()) fail(where + ": __metadata__ is a " + json_type_name(value.type) + ", it must be an object of strings");
             for (const auto & [k, v] : value.object) {

@@ -70,6 +70,28 @@ describe('png', () => {
     expect(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) })).toThrow(/needs 12/);
   });
 
+  it('reports corrupt compressed text chunks as PngError naming the chunk (fuzz regression: zlib errors escaped, a 500 on upload)', () => {
+    const good = encodePng(gradient(2, 2, 3));
+    const iend = good.length - 12;
+    const chunk = (type: string, body: Buffer) => {
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(body.length);
+      head.write(type, 4, 'latin1');
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), body])));
+      return Buffer.concat([head, body, crc]);
+    };
+    const corrupt = Buffer.from([0x78, 0x9c, 0xff, 0xff]);
+    for (const [type, body] of [
+      ['zTXt', Buffer.concat([Buffer.from('prompt\0\0', 'latin1'), corrupt])],
+      ['iTXt', Buffer.concat([Buffer.from('workflow\0\x01\0\0\0', 'latin1'), corrupt])],
+    ] as const) {
+      const png = Buffer.concat([good.subarray(0, iend), chunk(type, body), good.subarray(iend)]);
+      expect(() => readPngText(png)).toThrow(PngError);
+      expect(() => decodePng(png)).toThrow(new RegExp(`compressed ${type} chunk "\\w+" cannot be inflated`));
+    }
+  });
+
   it('refuses decompression bombs by the declared size before inflating', () => {
     const png = Buffer.from(encodePng(gradient(2, 2, 3)));
     // Patch IHDR to claim 100000 x 100000 pixels and fix its CRC.

@@ -57,4 +57,13 @@ describe('PNG text chunks', () => {
     const truncated = encodePng(pixels, { workflow: '{}' }).subarray(0, 40);
     await expect(readPngText(truncated)).rejects.toThrow(/truncated/);
   });
+
+  it('reports corrupt compressed text as a PngTextError naming the chunk (fuzz regression: was a raw zlib TypeError)', async () => {
+    const corrupt = Buffer.from([0x78, 0x9c, 0xff, 0xff]); // a zlib header, then an invalid block
+    const ztxt = withChunk(encodePng(pixels), 'zTXt', Buffer.concat([Buffer.from('prompt\0\0', 'latin1'), corrupt]));
+    await expect(readPngText(ztxt)).rejects.toThrow(PngTextError);
+    await expect(readPngText(ztxt)).rejects.toThrow(/compressed zTXt chunk "prompt" cannot be inflated/);
+    const itxt = withChunk(encodePng(pixels), 'iTXt', Buffer.concat([Buffer.from('workflow\0\x01\0\0\0', 'latin1'), corrupt]));
+    await expect(workflowFromPng(itxt)).rejects.toThrow(PngTextError);
+  });
 });
