@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { native } from '../../native/index.ts';
+import { attention, native } from '../../native/index.ts';
 
 // Reference f16 -> f32 decoding written from the IEEE 754 definition.
 function f16ToF32Reference(h: number): number {
@@ -84,5 +84,26 @@ describe('core: threads and memory', () => {
     const features = native.cpuFeatures();
     expect(typeof features.avx2Fma).toBe('boolean');
     expect(typeof features.f16c).toBe('boolean');
+  });
+});
+
+describe('core: the worker pool under concurrent use', () => {
+  it('finishes concurrent parallel native calls while the thread count changes (no deadlock, same results)', async () => {
+    const shape = { B: 1, H: 4, Tq: 256, Tk: 256, D: 32 };
+    const n = shape.B * shape.H * shape.Tq * shape.D;
+    const q = new Float32Array(n).map((_, i) => Math.sin(i));
+    const k = new Float32Array(n).map((_, i) => Math.cos(i * 0.7));
+    const v = new Float32Array(n).map((_, i) => Math.sin(i * 1.3));
+    const reference = (await attention('flash', q, k, v, shape)).out;
+    const before = native.threadsGet();
+    const runs: Promise<{ out: Float32Array }>[] = [];
+    for (let round = 0; round < 40; round++) {
+      runs.push(attention('flash', q, k, v, shape));
+      native.threadsSet(1 + (round % 2)); // resizes the pool between and during regions on other threads
+      expect(native.threadsGet()).toBe(1 + (round % 2));
+    }
+    const results = await Promise.all(runs);
+    native.threadsSet(before);
+    for (const r of results) expect(Buffer.from(r.out.buffer).equals(Buffer.from(reference.buffer))).toBe(true);
   });
 });

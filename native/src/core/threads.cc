@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -20,28 +21,28 @@ class Pool {
 public:
     ~Pool() { resize(0); }
 
-    int size() {
-        std::lock_guard<std::mutex> lock(region_mutex_);
-        return n_threads_;
-    }
+    // Read without the region lock: a JS-thread caller must never wait for another thread's region.
+    int size() const { return n_threads_.load(); }
 
     void set_size(int n) {
         std::lock_guard<std::mutex> lock(region_mutex_);
         resize(n - 1);
-        n_threads_ = n;
+        n_threads_.store(n);
     }
 
-    void run(int64_t n_tasks, const std::function<void(int64_t, int)> & fn) {
+    // A task that throws stops the hand-out of further tasks; every thread finishes what it is running,
+    // then the first exception is rethrown on the calling thread (never on a pool thread, where it would
+    // terminate the process, and never before the workers are done with `fn`).
+    void run(int64_t n_tasks, const std::function<void(int64_t, int)> & fn, int max_threads) {
         if (n_tasks <= 0) return;
         if (in_region_) { // nested: run inline
             for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
             return;
         }
         std::lock_guard<std::mutex> lock(region_mutex_);
+        RegionFlag flag;
         if (workers_.empty() || n_tasks == 1) {
-            in_region_ = true;
             for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
-            in_region_ = false;
             return;
         }
         {
@@ -49,29 +50,46 @@ public:
             job_ = &fn;
             n_tasks_ = n_tasks;
             next_.store(0);
+            error_ = nullptr;
+            max_threads_ = max_threads > 0 ? max_threads : 1 << 30;
             remaining_workers_ = static_cast<int>(workers_.size());
             ++generation_;
         }
         job_cv_.notify_all();
-        in_region_ = true;
         work(0);
-        in_region_ = false;
         std::unique_lock<std::mutex> jl(job_mutex_);
         done_cv_.wait(jl, [&] { return remaining_workers_ == 0; });
         job_ = nullptr;
+        if (error_) {
+            std::exception_ptr error = error_;
+            error_ = nullptr;
+            std::rethrow_exception(error);
+        }
     }
 
 private:
+    struct RegionFlag {
+        RegionFlag() { in_region_ = true; }
+        ~RegionFlag() { in_region_ = false; }
+    };
+
     void work(int thread_index) {
         for (;;) {
             int64_t i = next_.fetch_add(1);
             if (i >= n_tasks_) break;
-            (*job_)(i, thread_index);
+            try {
+                (*job_)(i, thread_index);
+            } catch (...) {
+                std::lock_guard<std::mutex> el(error_mutex_);
+                if (!error_) error_ = std::current_exception();
+                next_.store(n_tasks_); // hand out nothing more
+            }
         }
     }
 
-    void worker_main(int thread_index) {
-        uint64_t seen = 0;
+    // `seen` starts at the generation current when the worker was created (no region runs then: resize
+    // holds the region lock), so a new worker never mistakes an old region for a new one.
+    void worker_main(int thread_index, uint64_t seen) {
         for (;;) {
             {
                 std::unique_lock<std::mutex> jl(job_mutex_);
@@ -79,9 +97,10 @@ private:
                 if (stop_) return;
                 seen = generation_;
             }
-            in_region_ = true;
-            work(thread_index);
-            in_region_ = false;
+            if (thread_index < max_threads_) { // a caller sized per-thread buffers for fewer threads
+                RegionFlag flag;
+                work(thread_index);
+            }
             {
                 std::lock_guard<std::mutex> jl(job_mutex_);
                 if (--remaining_workers_ == 0) done_cv_.notify_one();
@@ -100,7 +119,8 @@ private:
         for (auto & t : workers_) t.join();
         workers_.clear();
         stop_ = false;
-        for (int i = 0; i < n_workers; ++i) workers_.emplace_back([this, i] { worker_main(i + 1); });
+        const uint64_t current = generation_;
+        for (int i = 0; i < n_workers; ++i) workers_.emplace_back([this, i, current] { worker_main(i + 1, current); });
     }
 
     std::mutex region_mutex_; // one parallel region at a time
@@ -110,10 +130,13 @@ private:
     const std::function<void(int64_t, int)> * job_ = nullptr;
     int64_t n_tasks_ = 0;
     std::atomic<int64_t> next_{0};
+    std::mutex error_mutex_;
+    std::exception_ptr error_;
+    int max_threads_ = 1 << 30;
     int remaining_workers_ = 0;
     uint64_t generation_ = 0;
     bool stop_ = false;
-    int n_threads_ = 1;
+    std::atomic<int> n_threads_{1};
     static thread_local bool in_region_;
 };
 
@@ -143,7 +166,7 @@ int threads_count() { return pool().size(); }
 
 void threads_set(int n_threads) { pool().set_size(n_threads <= 0 ? default_threads() : std::min(n_threads, 256)); }
 
-void parallel_tasks(int64_t n_tasks, const std::function<void(int64_t, int)> & fn) { pool().run(n_tasks, fn); }
+void parallel_tasks(int64_t n_tasks, const std::function<void(int64_t, int)> & fn, int max_threads) { pool().run(n_tasks, fn, max_threads); }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)> & fn) {
     if (n <= 0) return;
@@ -156,7 +179,7 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
         int64_t begin = chunk * units_per_chunk * grain;
         int64_t end = std::min(n, begin + units_per_chunk * grain);
         if (begin < end) fn(begin, end, thread_index);
-    });
+    }, static_cast<int>(n_threads));
 }
 
 } // namespace sdn

@@ -16,7 +16,9 @@ void threads_set(int n_threads); // 0 = one per hardware thread (or LATENTFLOW_T
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)> & fn);
 
 // Calls fn(task_index, thread_index) for each task in [0, n_tasks); tasks are handed out dynamically
-// (good for uneven work such as attention tiles).
-void parallel_tasks(int64_t n_tasks, const std::function<void(int64_t, int)> & fn);
+// (good for uneven work such as attention tiles). thread_index < max_threads when max_threads > 0: pass
+// the thread count per-thread buffers were sized for (the pool may have grown since, by threads_set on
+// another thread). A task that throws stops the hand-out; the exception is rethrown to the caller.
+void parallel_tasks(int64_t n_tasks, const std::function<void(int64_t, int)> & fn, int max_threads = 0);
 
 } // namespace sdn

@@ -142,7 +142,9 @@ void attention_flash(const AttentionShape & s, const AttentionOperand & q, const
     const FlashTiling t = flash_tiling(s);
     const int64_t n_tasks = s.B * s.H * t.q_tiles;
     const int64_t n_threads = threads_count();
-    Buffer<float> workspace(static_cast<size_t>(flash_workers(s, t) * t.floats_per_thread));
+    // One read of the thread count sizes everything (another thread may change it meanwhile; the
+    // region below uses at most n_threads threads): the same figure flash_workers() predicts.
+    Buffer<float> workspace(static_cast<size_t>(std::min<int64_t>(n_threads, n_tasks) * t.floats_per_thread));
 
     auto * tile_kernel = &attention_flash_tile_portable;
 #if SDN_X86
@@ -178,7 +180,7 @@ void attention_flash(const AttentionShape & s, const AttentionOperand & q, const
         task.Tk = s.Tk;
         task.scale = s.scale;
         tile_kernel(t, task, workspace.data() + slot * t.floats_per_thread);
-    });
+    }, static_cast<int>(n_threads));
 }
 
 void attention_exp(const float * x, float * y, int64_t n) {
