@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "../../core/profile.h"
 #include "../../ops/activation.h"
 #include "../../ops/conv2d.h"
 #include "../../ops/gemm.h"
@@ -28,6 +29,7 @@ Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t 
 }
 
 void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) const {
+    ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
     gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate);
 }
 
@@ -60,6 +62,8 @@ Tensor Conv2d::forward(const Tensor & x, const Tensor * residual) const {
     const Conv2dShape s{x.dim(0), cin, x.dim(2), x.dim(3), cout, kernel, kernel, stride, pad};
     Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
+    ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
+                      2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
     conv2d(s, x.f32(), *weight, bias, residual ? residual->f32() : nullptr, y.f32());
     return y;
 }
@@ -82,6 +86,7 @@ Tensor GroupNorm::forward(const Tensor & x, bool then_silu) const {
     require(x.rank() >= 2 && x.dim(1) == channels, SDN_STATUS_INTERNAL, "GroupNorm: input " + shape_str(x.shape));
     Tensor y = Tensor::empty(x.shape);
     const int64_t B = x.dim(0), S = x.numel() / (B * channels);
+    ProfileScope prof(ProfOp::GroupNorm);
     group_norm(x.f32(), y.f32(), B, channels, S, groups, gamma, beta, eps, then_silu);
     return y;
 }
@@ -100,6 +105,7 @@ LayerNorm LayerNorm::load(const WeightStore & ws, const std::string & prefix, in
 Tensor LayerNorm::forward(const Tensor & x) const {
     require(x.dim(-1) == dim, SDN_STATUS_INTERNAL, "LayerNorm: input " + shape_str(x.shape));
     Tensor y = Tensor::empty(x.shape);
+    ProfileScope prof(ProfOp::LayerNorm);
     layer_norm(x.f32(), y.f32(), x.numel() / dim, dim, gamma, beta, eps);
     return y;
 }
@@ -108,6 +114,7 @@ Tensor LayerNorm::forward(const Tensor & x) const {
 
 Tensor transpose_channels_last(const Tensor & x) {
     const int64_t B = x.dim(0), C = x.dim(1), S = x.numel() / (B * C);
+    ProfileScope prof(ProfOp::Transpose);
     Tensor y = Tensor::empty({B, S, C});
     const float * xp = x.f32();
     float * yp = y.f32();
@@ -124,6 +131,7 @@ Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residu
     const int64_t B = residual.dim(0), C = residual.dim(1), S = residual.numel() / (B * C);
     require(tokens.numel() == residual.numel() && tokens.dim(-1) == C, SDN_STATUS_INTERNAL,
             "transpose_channels_first_add: " + shape_str(tokens.shape) + " vs " + shape_str(residual.shape));
+    ProfileScope prof(ProfOp::Transpose);
     Tensor y = Tensor::empty(residual.shape);
     const float * tp = tokens.f32();
     const float * rp = residual.f32();
@@ -139,6 +147,7 @@ Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residu
 
 Tensor pad_bottom_right(const Tensor & x) {
     const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+    ProfileScope prof(ProfOp::Resample);
     Tensor y = Tensor::empty({B, C, H + 1, W + 1});
     const float * xp = x.f32();
     float * yp = y.f32();
@@ -152,6 +161,9 @@ Tensor pad_bottom_right(const Tensor & x) {
     return y;
 }
 
-void silu_inplace(Tensor & x) { silu(x.f32(), x.f32(), x.numel()); }
+void silu_inplace(Tensor & x) {
+    ProfileScope prof(ProfOp::Activation);
+    silu(x.f32(), x.f32(), x.numel());
+}
 
 } // namespace sdn
