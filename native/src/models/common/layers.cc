@@ -1,8 +1,10 @@
 #include "layers.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "../../core/profile.h"
+#include "../../core/threads.h"
 #include "../../ops/activation.h"
 #include "../../ops/conv2d.h"
 #include "../../ops/gemm.h"
@@ -57,9 +59,9 @@ Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t 
     return c;
 }
 
-Tensor Conv2d::forward(const Tensor & x, const Tensor * residual) const {
+Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsample) const {
     require(x.rank() == 4 && x.dim(1) == cin, SDN_STATUS_INTERNAL, "Conv2d: input " + shape_str(x.shape) + " has not " + std::to_string(cin) + " channels");
-    const Conv2dShape s{x.dim(0), cin, x.dim(2), x.dim(3), cout, kernel, kernel, stride, pad};
+    const Conv2dShape s{x.dim(0), cin, x.dim(2) * upsample, x.dim(3) * upsample, cout, kernel, kernel, stride, pad, upsample};
     Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
     ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
@@ -112,36 +114,53 @@ Tensor LayerNorm::forward(const Tensor & x) const {
 
 // ------------------------------------------------------------------------------------------ reshaping
 
+// Transposes go through 32 x 32 tiles (a tile of each side fits in L1), tiles spread over the threads.
+namespace {
+constexpr int64_t kTransposeTile = 32;
+}
+
 Tensor transpose_channels_last(const Tensor & x) {
-    const int64_t B = x.dim(0), C = x.dim(1), S = x.numel() / (B * C);
     ProfileScope prof(ProfOp::Transpose);
+    const int64_t B = x.dim(0), C = x.dim(1), S = x.numel() / (B * C);
     Tensor y = Tensor::empty({B, S, C});
     const float * xp = x.f32();
     float * yp = y.f32();
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t c = 0; c < C; ++c) {
-            const float * src = xp + (b * C + c) * S;
-            float * dst = yp + b * S * C + c;
-            for (int64_t s = 0; s < S; ++s) dst[s * C] = src[s];
+    const int64_t tc = (C + kTransposeTile - 1) / kTransposeTile, ts = (S + kTransposeTile - 1) / kTransposeTile;
+    parallel_for(B * tc * ts, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+            const int64_t b = t / (tc * ts), c0 = (t / ts) % tc * kTransposeTile, s0 = t % ts * kTransposeTile;
+            const int64_t c1 = std::min(C, c0 + kTransposeTile), s1 = std::min(S, s0 + kTransposeTile);
+            for (int64_t c = c0; c < c1; ++c) {
+                const float * src = xp + (b * C + c) * S;
+                float * dst = yp + b * S * C + c;
+                for (int64_t s = s0; s < s1; ++s) dst[s * C] = src[s];       // y[b, s, c] = x[b, c, s]
+            }
         }
+    });
     return y;
 }
 
 Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residual) {
+    ProfileScope prof(ProfOp::Transpose);
     const int64_t B = residual.dim(0), C = residual.dim(1), S = residual.numel() / (B * C);
     require(tokens.numel() == residual.numel() && tokens.dim(-1) == C, SDN_STATUS_INTERNAL,
             "transpose_channels_first_add: " + shape_str(tokens.shape) + " vs " + shape_str(residual.shape));
-    ProfileScope prof(ProfOp::Transpose);
     Tensor y = Tensor::empty(residual.shape);
     const float * tp = tokens.f32();
     const float * rp = residual.f32();
     float * yp = y.f32();
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t c = 0; c < C; ++c) {
-            const float * src = tp + b * S * C + c;
-            const int64_t o = (b * C + c) * S;
-            for (int64_t s = 0; s < S; ++s) yp[o + s] = src[s * C] + rp[o + s];
+    const int64_t tc = (C + kTransposeTile - 1) / kTransposeTile, ts = (S + kTransposeTile - 1) / kTransposeTile;
+    parallel_for(B * tc * ts, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+            const int64_t b = t / (tc * ts), c0 = (t / ts) % tc * kTransposeTile, s0 = t % ts * kTransposeTile;
+            const int64_t c1 = std::min(C, c0 + kTransposeTile), s1 = std::min(S, s0 + kTransposeTile);
+            for (int64_t c = c0; c < c1; ++c) {
+                const float * src = tp + b * S * C + c;
+                const int64_t o = (b * C + c) * S;
+                for (int64_t s = s0; s < s1; ++s) yp[o + s] = src[s * C] + rp[o + s]; // y[b, c, s] = t[b, s, c] + r[b, c, s]
+            }
         }
+    });
     return y;
 }
 
