@@ -6,7 +6,8 @@
  *   npm run bench:speed                                  # ~10-15 min on 2 busy cores (torch's UNet is most of it)
  *   npm run bench:speed -- --quick                       # smoke run: small latents, 1 repeat (~1-2 min)
  *   npm run bench:speed -- --full                        # also txt2img 512x512, 20 steps, Euler, f16, flash (long)
- *   npm run bench:speed -- --checkpoint /tmp/sd15.safetensors --repeat 3 --no-torch
+ *   npm run bench:speed -- --checkpoint /tmp/sd15.safetensors --repeat 3 --no-torch --only gemm,networks,attention
+ *   npm run bench:speed -- --full --only txt2img --txt2img-size 128 --txt2img-steps 2   # checks the set-up quickly
  *
  * The checkpoint (default /tmp/sd15.safetensors) is an SD 1.5-shaped one; random weights do:
  * `npm run make:sd15-random -- /tmp/sd15.safetensors`. The engine runs with f32 weights (as torch).
@@ -21,7 +22,7 @@
  * over the machine's measured sgemm peak (OpenBLAS, 2048^3, same thread count, same run).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -50,10 +51,13 @@ function option(name: string, fallback: string): string {
 const QUICK = flag('quick');
 const FULL = flag('full');
 const TORCH = !flag('no-torch');
+const ONLY = option('only', 'gemm,networks,attention,txt2img').split(','); // sections to run (txt2img also needs --full)
 const THREADS = Number(option('threads', '2'));
 const REPEAT = Number(option('repeat', QUICK ? '1' : '3'));
 const LATENT = Number(option('latent', QUICK ? '16' : '64'));
 const CHECKPOINT = option('checkpoint', '/tmp/sd15.safetensors');
+const TXT2IMG_SIZE = Number(option('txt2img-size', '512')); // --full's image size and steps (smaller ones check the set-up)
+const TXT2IMG_STEPS = Number(option('txt2img-steps', '20'));
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -90,8 +94,8 @@ function pseudoRandom(n: number, seed: number, amplitude = 1): Float32Array {
 }
 
 // Times `repeat` calls after one warm-up; returns the seconds of each and what `after` saw after each.
-async function timeCalls<T>(repeat: number, fn: () => Promise<unknown>, after?: () => T): Promise<{ t: Timing; seen: Array<{ s: number; v?: T }> }> {
-  await fn();
+async function timeCalls<T>(repeat: number, fn: () => Promise<unknown>, after?: () => T, warmUp = true): Promise<{ t: Timing; seen: Array<{ s: number; v?: T }> }> {
+  if (warmUp) await fn();
   const seen: Array<{ s: number; v?: T }> = [];
   for (let i = 0; i < repeat; i++) {
     const t0 = performance.now();
@@ -244,9 +248,10 @@ async function sectionNetworks(model: ModelHandle): Promise<void> {
   const latent = pseudoRandom(2 * 4 * LATENT * LATENT, 5);
   const t = new Float32Array([999, 999]);
   const unet = await withProfile(() => unetForward(model, latent, unetShape, t, context, { attention: 'flash' }));
-  const unetNaive = QUICK ? undefined : await timeCalls(1, () => unetForward(model, latent, unetShape, t, context, { attention: 'naive' }));
+  const unetNaive = QUICK ? undefined : await timeCalls(1, () => unetForward(model, latent, unetShape, t, context, { attention: 'naive' }), undefined, false);
   native.threadsSet(1);
-  const unet1 = await timeCalls(QUICK ? 1 : Math.min(REPEAT, 2), () => unetForward(model, latent, unetShape, t, context, { attention: 'flash' }));
+  // The model is warm: no warm-up call at 1 thread.
+  const unet1 = await timeCalls(QUICK ? 1 : Math.min(REPEAT, 2), () => unetForward(model, latent, unetShape, t, context, { attention: 'flash' }), undefined, false);
   native.threadsSet(THREADS);
   const vaeShape = [1, 4, LATENT, LATENT] as const;
   log(`VAE decode ${LATENT}x${LATENT}`);
@@ -293,25 +298,35 @@ async function sectionAttention(): Promise<void> {
 
 // txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
 function sectionTxt2img(): void {
-  log('txt2img 512x512, 20 steps, Euler, f16 weights, flash (--full)');
+  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash`;
+  log(`${label} (--full)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
-  const workflow = JSON.parse(readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
+  // The CLI reads checkpoints from <models>/checkpoints: a hard link (same file system) or a symlink.
+  mkdirSync(path.join(dir, 'checkpoints'));
+  const linked = path.join(dir, 'checkpoints', path.basename(CHECKPOINT));
+  try {
+    linkSync(CHECKPOINT, linked);
+  } catch {
+    symlinkSync(CHECKPOINT, linked);
+  }
   const file = path.join(dir, 'workflow.json');
-  writeFileSync(file, JSON.stringify(workflow));
+  writeFileSync(file, readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
   const sets = [
-    `4.ckpt_name=${path.basename(CHECKPOINT)}`, '4.weight_dtype=f16', '5.width=512', '5.height=512', '3.steps=20',
-    '3.sampler_name=euler', '3.scheduler=normal', '3.attention=flash',
+    `4.ckpt_name=${path.basename(CHECKPOINT)}`, '4.weight_dtype=f16', `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
+    `3.steps=${TXT2IMG_STEPS}`, '3.sampler_name=euler', '3.scheduler=normal', '3.attention=flash',
   ].flatMap((s) => ['--set', s]);
   const args = ['-v', process.execPath, '--import', 'tsx', path.join(ROOT, 'bin/latentflow.ts'), 'run', file, ...sets,
-    '--models-dir', path.dirname(CHECKPOINT), '--output-dir', dir];
+    '--models-dir', dir, '--output-dir', path.join(dir, 'out')];
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
   const seconds = (performance.now() - t0) / 1000;
+  rmSync(dir, { recursive: true, force: true });
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
   const rssGiB = rss ? Number(rss[1]) / 2 ** 20 : NaN;
   rows.push({
-    name: 'txt2img 512x512 20 steps Euler f16 flash', engine: { median: seconds, min: seconds, max: seconds },
-    note: r.status === 0 ? `peak RSS ${rssGiB.toFixed(2)} GiB` : `failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`,
+    name: label, engine: { median: seconds, min: seconds, max: seconds },
+    note: r.status === 0 ? `whole process (load, encode, sample, decode, save); peak RSS ${rssGiB.toFixed(2)} GiB`
+      : `failed (exit ${r.status}): ${[r.stdout, r.stderr].join('\n').trim().split('\n').slice(-3).join(' | ')}`,
   });
 }
 
@@ -343,8 +358,10 @@ function printTable(): void {
 
 async function main(): Promise<void> {
   native.threadsSet(THREADS);
-  await sectionGemm();
-  if (!existsSync(CHECKPOINT)) {
+  if (ONLY.includes('gemm')) await sectionGemm();
+  if (!ONLY.includes('networks')) {
+    // skipped
+  } else if (!existsSync(CHECKPOINT)) {
     log(`${CHECKPOINT} not found: networks skipped (npm run make:sd15-random -- ${CHECKPOINT})`);
   } else {
     const model = await loadModel(CHECKPOINT, { weights: 'f32' });
@@ -355,8 +372,8 @@ async function main(): Promise<void> {
       native.memoryTrim();
     }
   }
-  await sectionAttention();
-  if (FULL) sectionTxt2img();
+  if (ONLY.includes('attention')) await sectionAttention();
+  if (FULL && ONLY.includes('txt2img')) sectionTxt2img();
   printTable();
 }
 
