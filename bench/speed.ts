@@ -17,6 +17,10 @@
  * Debian's OpenBLAS 0.3.21 picks its Cooperlake (AVX-512) kernels on this Zen 4 VM and runs at half its
  * Haswell (AVX2) speed, so every OpenBLAS line is measured with both core types and the faster is kept.
  *
+ * Wall time on a shared machine mostly measures the other load, so each network row also gives the
+ * CPU seconds per call (the engine: process.cpuUsage(); torch: bench/baseline/torch_timed.py, which runs
+ * torch_sd15.py unchanged and adds time.process_time() per call) and GFLOP per CPU-second.
+ *
  * FLOPs are counted as torch_sd15.py counts them: convolutions and linears 2 * out * Cin * kh * kw,
  * attention 4 * B * H * Nq * Nk * d; norms, activations and adds count 0. "% peak" is the GFLOP/s
  * over the machine's measured sgemm peak (OpenBLAS, 2048^3, same thread count, same run).
@@ -64,9 +68,10 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 // -------------------------------------------------------------------------------------------- helpers
 
 interface Timing {
-  median: number; // seconds
+  median: number; // wall seconds
   min: number;
   max: number;
+  cpu?: number; // median CPU seconds of the process per call (user + system, all threads)
 }
 interface Row {
   name: string;
@@ -80,7 +85,13 @@ const rows: Row[] = [];
 let peakGflops = NaN; // OpenBLAS sgemm 2048^3 at THREADS threads, this run
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const timing = (xs: number[]): Timing => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const timing = (xs: number[], cpu?: number[]): Timing => ({
+  median: median(xs), min: Math.min(...xs), max: Math.max(...xs), cpu: cpu?.length ? median(cpu) : undefined,
+});
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const log = (line: string) => process.stderr.write(line + '\n');
 
 function pseudoRandom(n: number, seed: number, amplitude = 1): Float32Array {
@@ -97,12 +108,15 @@ function pseudoRandom(n: number, seed: number, amplitude = 1): Float32Array {
 async function timeCalls<T>(repeat: number, fn: () => Promise<unknown>, after?: () => T, warmUp = true): Promise<{ t: Timing; seen: Array<{ s: number; v?: T }> }> {
   if (warmUp) await fn();
   const seen: Array<{ s: number; v?: T }> = [];
+  const cpu: number[] = [];
   for (let i = 0; i < repeat; i++) {
+    const c0 = cpuSeconds();
     const t0 = performance.now();
     await fn();
     seen.push({ s: (performance.now() - t0) / 1000, v: after?.() });
+    cpu.push(cpuSeconds() - c0);
   }
-  return { t: timing(seen.map((x) => x.s)), seen };
+  return { t: timing(seen.map((x) => x.s), cpu), seen };
 }
 
 // ------------------------------------------------------------------------------------------ OpenBLAS
@@ -156,19 +170,24 @@ interface TorchRecord {
   max_s: number;
   gflop: number;
   torch: string;
+  calls_cpu_s: number[]; // from torch_timed.py: every call, the warm-up first
 }
 
 function torchRun(args: string[]): TorchRecord | null {
   if (!TORCH) return null;
-  log(`  torch: ${PYTHON} bench/baseline/torch_sd15.py ${args.join(' ')}`);
-  const r = spawnSync(PYTHON, [path.join(ROOT, 'bench/baseline/torch_sd15.py'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // torch_timed.py runs torch_sd15.py's main() unchanged and adds the CPU seconds of each call.
+  log(`  torch: ${PYTHON} bench/baseline/torch_timed.py ${args.join(' ')}   (= torch_sd15.py + CPU times)`);
+  const r = spawnSync(PYTHON, [path.join(ROOT, 'bench/baseline/torch_timed.py'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     log(`  torch baseline failed (apt-get install python3-torch): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
     return null;
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchRecord;
+  const lines = r.stdout.trim().split('\n');
+  return { ...JSON.parse(lines[lines.length - 2]), ...JSON.parse(lines[lines.length - 1]) } as TorchRecord;
 }
-const torchTiming = (r: TorchRecord): Timing => ({ median: r.median_s, min: r.min_s, max: r.max_s });
+const torchTiming = (r: TorchRecord): Timing => ({
+  median: r.median_s, min: r.min_s, max: r.max_s, cpu: r.calls_cpu_s.length > 1 ? median(r.calls_cpu_s.slice(1)) : undefined,
+});
 
 // ------------------------------------------------------------------------------------------ sections
 
@@ -343,16 +362,21 @@ function printTable(): void {
   console.log(`\nbench:speed ${new Date().toISOString().slice(0, 16)}  ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
     `clock ${ops.clockGHz().toFixed(2)} GHz measured, threads ${THREADS}, load average ${load}`);
   console.log(`measured sgemm peak (OpenBLAS 2048^3, ${THREADS} threads, best run): ${peakGflops.toFixed(1)} GFLOP/s; ` +
-    `times are median (min-max) of ${REPEAT} calls after a warm-up ("m" = milliseconds); ratio = engine / baseline time\n`);
-  console.log('| op / network | engine | baseline | ratio | GFLOP | engine GFLOP/s | % of sgemm peak | note |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+    `times are median (min-max) of ${REPEAT} calls after a warm-up ("m" = milliseconds); ratio = engine / baseline time; ` +
+    `CPU-s = CPU seconds of the process per call (all threads; steadier than wall time on a shared machine)\n`);
+  console.log('| op / network | engine wall | engine CPU-s | baseline wall | baseline CPU-s | ratio wall | ratio CPU | GFLOP | GFLOP/s (wall) | % of sgemm peak | GFLOP per CPU-s | note |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  const cpu = (t?: Timing) => (t?.cpu !== undefined ? t.cpu.toFixed(2) : '—');
   for (const r of rows) {
     const t = r.engine ?? r.baseline;
     const rate = r.gflop && t ? r.gflop / t.median : undefined;
     const ratio = r.engine && r.baseline ? (r.engine.median / r.baseline.median).toFixed(2) : '—';
+    const ratioCpu = r.engine?.cpu && r.baseline?.cpu ? (r.engine.cpu / r.baseline.cpu).toFixed(2) : '—';
+    const perCpu = r.gflop && t?.cpu ? (r.gflop / t.cpu).toFixed(1) : '—';
     const base = r.baseline ? `${fmtTime(r.baseline)} ${r.baselineName ?? ''}` : '—';
-    console.log(`| ${r.name} | ${fmtTime(r.engine)} | ${base} | ${ratio} | ${r.gflop ? r.gflop.toFixed(1) : '—'} | ` +
-      `${rate ? rate.toFixed(1) : '—'} | ${rate && peakGflops ? ((100 * rate) / peakGflops).toFixed(0) + '%' : '—'} | ${r.note ?? ''} |`);
+    console.log(`| ${r.name} | ${fmtTime(r.engine)} | ${cpu(r.engine)} | ${base} | ${cpu(r.baseline)} | ${ratio} | ${ratioCpu} | ` +
+      `${r.gflop ? r.gflop.toFixed(1) : '—'} | ${rate ? rate.toFixed(1) : '—'} | ` +
+      `${rate && peakGflops ? ((100 * rate) / peakGflops).toFixed(0) + '%' : '—'} | ${perCpu} | ${r.note ?? ''} |`);
   }
 }
 
