@@ -42,7 +42,8 @@ export interface MemoryStats {
 export interface ProfileReport {
   name: string; // "UNet forward", "CLIP text encoder", "VAE decode", "VAE encode"; "" before any
   totalSeconds: number;
-  ops: Array<{ op: string; calls: number; seconds: number; flops: number }>; // op families that ran
+  totalCpuSeconds: number; // CPU time of the process (all threads) over the call: / totalSeconds = cores busy
+  ops: Array<{ op: string; calls: number; seconds: number; cpuSeconds: number; flops: number }>; // op families that ran
 }
 
 /** The engine-wide part of the raw addon; each family file (io.ts, ops.ts, models.ts) types its own. */

@@ -85,6 +85,7 @@ static Napi::Value profile_last_js(const Napi::CallbackInfo & info) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("name", Napi::String::New(env, r.name));
     o.Set("totalSeconds", Napi::Number::New(env, r.total_seconds));
+    o.Set("totalCpuSeconds", Napi::Number::New(env, r.total_cpu_seconds));
     Napi::Array ops = Napi::Array::New(env);
     uint32_t n = 0;
     for (int i = 0; i < static_cast<int>(ProfOp::Count); ++i) {
@@ -93,6 +94,7 @@ static Napi::Value profile_last_js(const Napi::CallbackInfo & info) {
         e.Set("op", Napi::String::New(env, prof_op_name(static_cast<ProfOp>(i))));
         e.Set("calls", Napi::Number::New(env, static_cast<double>(r.totals.calls[i])));
         e.Set("seconds", Napi::Number::New(env, r.totals.seconds[i]));
+        e.Set("cpuSeconds", Napi::Number::New(env, r.totals.cpu_seconds[i]));
         e.Set("flops", Napi::Number::New(env, r.totals.flops[i]));
         ops.Set(n++, e);
     }

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 
 namespace sdn {
 
@@ -37,6 +38,7 @@ const char * prof_op_name(ProfOp op);
 // Totals of one network call.
 struct ProfileTotals {
     double seconds[static_cast<int>(ProfOp::Count)] = {};
+    double cpu_seconds[static_cast<int>(ProfOp::Count)] = {}; // process CPU time (all threads): cpu / seconds = cores busy
     double flops[static_cast<int>(ProfOp::Count)] = {};
     int64_t calls[static_cast<int>(ProfOp::Count)] = {};
 };
@@ -46,6 +48,11 @@ void profile_force(bool on); // test hook
 
 namespace profile_detail {
 extern thread_local ProfileTotals * current; // non-null while a ProfileRun is open on this thread
+inline double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 }
 
 class ProfileScope {
@@ -55,6 +62,7 @@ public:
             totals_ = profile_detail::current;
             op_ = op;
             flops_ = flops;
+            cpu0_ = profile_detail::process_cpu_seconds();
             t0_ = std::chrono::steady_clock::now();
         }
     }
@@ -62,6 +70,7 @@ public:
         if (totals_) {
             const int i = static_cast<int>(op_);
             totals_->seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+            totals_->cpu_seconds[i] += profile_detail::process_cpu_seconds() - cpu0_;
             totals_->flops[i] += flops_;
             totals_->calls[i] += 1;
         }
@@ -73,6 +82,7 @@ private:
     ProfileTotals * totals_ = nullptr;
     ProfOp op_ = ProfOp::Count;
     double flops_ = 0.0;
+    double cpu0_ = 0.0;
     std::chrono::steady_clock::time_point t0_;
 };
 
@@ -89,6 +99,7 @@ private:
     const char * name_;
     bool owner_ = false;
     ProfileTotals totals_;
+    double cpu0_ = 0.0;
     std::chrono::steady_clock::time_point t0_;
 };
 
@@ -96,6 +107,7 @@ private:
 struct ProfileReport {
     const char * name = "";
     double total_seconds = 0.0;
+    double total_cpu_seconds = 0.0;
     ProfileTotals totals;
 };
 ProfileReport profile_last(); // the last closed run on any thread (for tests and the bench)
