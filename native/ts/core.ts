@@ -40,6 +40,14 @@ export interface MemoryStats {
   activationsCached: number;
 }
 
+/** The op-level profile of one network call (see native/src/core/profile.h). */
+export interface ProfileReport {
+  name: string; // "UNet forward", "CLIP text encoder", "VAE decode", "VAE encode"; "" before any
+  totalSeconds: number;
+  totalCpuSeconds: number; // CPU time of the process (all threads) over the call: / totalSeconds = cores busy
+  ops: Array<{ op: string; calls: number; seconds: number; cpuSeconds: number; flops: number }>; // op families that ran
+}
+
 /** The engine-wide part of the raw addon; each family file (io.ts, ops.ts, models.ts) types its own. */
 export interface CoreAddon {
   cpuFeatures(): { avx2Fma: boolean; f16c: boolean };
@@ -50,6 +58,10 @@ export interface CoreAddon {
   memoryTrim(): void;
   halfToF32(src: Uint16Array, kind: 'f16' | 'bf16'): Float32Array;
   f32ToHalf(src: Float32Array, kind: 'f16' | 'bf16'): Uint16Array;
+  /** Collects the op profile of every UNet/CLIP/VAE call (as LATENTFLOW_PROFILE=1, without printing). */
+  profileCollect(on: boolean): void;
+  /** The profile of the last network call, e.g. `native.profileLast().ops[0].seconds`. */
+  profileLast(): ProfileReport;
 }
 
 function loadAddon(): Record<string, unknown> {

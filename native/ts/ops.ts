@@ -29,9 +29,9 @@ export interface OpsAddon {
   opsGemmAsync(impl: OpsImpl, M: number, N: number, K: number, a: F32, lda: number, b: Weights, bDtype: WeightDtype,
     transB: boolean, ldb: number, c: F32, ldc: number, bias: Opt<F32>, accumulate: boolean): Promise<void>;
   opsConv2d(impl: OpsImpl, x: F32, xShape: readonly number[], w: Weights, wDtype: WeightDtype, wShape: readonly number[], stride: number,
-    pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32): void;
+    pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32, upsample?: number): void;
   opsConv2dAsync(impl: OpsImpl, x: F32, xShape: readonly number[], w: Weights, wDtype: WeightDtype, wShape: readonly number[], stride: number,
-    pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32): Promise<void>;
+    pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32, upsample?: number): Promise<void>;
   opsGroupNorm(impl: OpsImpl, x: F32, y: F32, B: number, C: number, S: number, groups: number, gamma: F32, beta: F32,
     eps: number, silu: boolean): void;
   opsLayerNorm(impl: OpsImpl, x: F32, y: F32, M: number, D: number, gamma: F32, beta: F32, eps: number): void;
@@ -99,12 +99,15 @@ export interface Conv2dArgs {
   residual?: Opt<F32>; // same shape as y, added
   y?: F32;
   impl?: OpsImpl;
+  /** Convolve the nearest-neighbour `upsample`x up-sampling of x (x as stored in xShape); default 1. */
+  upsample?: number;
 }
 
 /** Output shape [B, Cout, Ho, Wo] of a convolution. */
-export function conv2dOutShape(a: Pick<Conv2dArgs, 'xShape' | 'wShape' | 'stride' | 'pad'>): [number, number, number, number] {
-  const stride = a.stride ?? 1, pad = a.pad ?? 0;
-  const [B, , H, W] = a.xShape;
+export function conv2dOutShape(a: Pick<Conv2dArgs, 'xShape' | 'wShape' | 'stride' | 'pad' | 'upsample'>): [number, number, number, number] {
+  const stride = a.stride ?? 1, pad = a.pad ?? 0, up = a.upsample ?? 1;
+  const [B, , h, w] = a.xShape;
+  const H = h * up, W = w * up;
   const [Cout, , KH, KW] = a.wShape;
   return [B, Cout, Math.floor((H + 2 * pad - KH) / stride) + 1, Math.floor((W + 2 * pad - KW) / stride) + 1];
 }
@@ -115,7 +118,7 @@ function conv2dArgs(a: Conv2dArgs) {
   const dtype = a.wDtype ?? (a.w instanceof Float32Array ? 'f32' : undefined);
   if (!dtype) throw new TypeError('conv2d: wDtype is required for Uint16Array weights ("f16" or "bf16")');
   return [a.impl ?? 'fast', a.x, [...a.xShape], a.w, dtype, [...a.wShape], a.stride ?? 1, a.pad ?? 0, a.bias ?? null,
-    a.residual ?? null, y] as const;
+    a.residual ?? null, y, a.upsample ?? 1] as const;
 }
 
 /** Typed wrappers: each returns its output array (allocated unless given). */

@@ -2,6 +2,7 @@
 #include "../core/arena.h"
 #include "../core/cpu.h"
 #include "../core/half.h"
+#include "../core/profile.h"
 #include "../core/threads.h"
 #include "napi_util.h"
 
@@ -72,7 +73,39 @@ static Napi::Value f32_to_half_js(const Napi::CallbackInfo & info) {
     return dst;
 }
 
+// profileCollect(on): collect the op-level profile of every network call (as LATENTFLOW_PROFILE=1 does,
+// without printing it). profileLast(): the totals of the last call, per op family.
+static Napi::Value profile_collect_js(const Napi::CallbackInfo & info) {
+    profile_force(info.Length() > 0 && info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+}
+
+static Napi::Value profile_last_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const ProfileReport r = profile_last();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", Napi::String::New(env, r.name));
+    o.Set("totalSeconds", Napi::Number::New(env, r.total_seconds));
+    o.Set("totalCpuSeconds", Napi::Number::New(env, r.total_cpu_seconds));
+    Napi::Array ops = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (int i = 0; i < static_cast<int>(ProfOp::Count); ++i) {
+        if (r.totals.calls[i] == 0) continue;
+        Napi::Object e = Napi::Object::New(env);
+        e.Set("op", Napi::String::New(env, prof_op_name(static_cast<ProfOp>(i))));
+        e.Set("calls", Napi::Number::New(env, static_cast<double>(r.totals.calls[i])));
+        e.Set("seconds", Napi::Number::New(env, r.totals.seconds[i]));
+        e.Set("cpuSeconds", Napi::Number::New(env, r.totals.cpu_seconds[i]));
+        e.Set("flops", Napi::Number::New(env, r.totals.flops[i]));
+        ops.Set(n++, e);
+    }
+    o.Set("ops", ops);
+    return o;
+}
+
 void register_core(Napi::Env env, Napi::Object exports) {
+    exports.Set("profileCollect", Napi::Function::New(env, profile_collect_js));
+    exports.Set("profileLast", Napi::Function::New(env, profile_last_js));
     exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features_js));
     exports.Set("threadsGet", Napi::Function::New(env, threads_get_js));
     exports.Set("threadsSet", Napi::Function::New(env, threads_set_js));

@@ -143,7 +143,8 @@ Napi::Value gemm_async_js(const Napi::CallbackInfo & info) {
 }
 
 // ---- conv2d --------------------------------------------------------------------------------------
-// (impl, x, [B, Cin, H, W], w, wDtype, [Cout, Cin, KH, KW], stride, pad, bias | null, residual | null, y)
+// (impl, x, [B, Cin, H, W], w, wDtype, [Cout, Cin, KH, KW], stride, pad, bias | null, residual | null, y[, upsample])
+// x is [B, Cin, H, W] as stored; with upsample f the convolution sees it up-sampled to f H x f W.
 
 std::function<void()> conv2d_job(const Napi::CallbackInfo & info) {
     const Impl impl = arg_impl(info, 0);
@@ -151,7 +152,9 @@ std::function<void()> conv2d_job(const Napi::CallbackInfo & info) {
     const DType wt = arg_dtype(info, 4, "wDtype");
     const Shape ws = arg_shape(info, 5, "wShape");
     require(xs.size() == 4 && ws.size() == 4, SDN_STATUS_BAD_SHAPE, "conv2d: xShape and wShape must have 4 dimensions");
-    Conv2dShape s{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], arg_dim(info, 6, "stride"), arg_dim(info, 7, "pad")};
+    const int64_t up = info.Length() > 11 && !info[11].IsUndefined() ? arg_dim(info, 11, "upsample") : 1;
+    require(up >= 1, SDN_STATUS_BAD_ARGUMENT, "conv2d: upsample must be >= 1");
+    Conv2dShape s{xs[0], xs[1], xs[2] * up, xs[3] * up, ws[0], ws[2], ws[3], arg_dim(info, 6, "stride"), arg_dim(info, 7, "pad"), up};
     require(ws[1] == s.Cin, SDN_STATUS_BAD_SHAPE, "conv2d: weight has " + std::to_string(ws[1]) + " input channels, x has " + std::to_string(s.Cin));
     require(s.stride >= 1, SDN_STATUS_BAD_ARGUMENT, "conv2d: stride must be >= 1");
     require(s.KH >= 1 && s.KW >= 1 && s.H + 2 * s.pad >= s.KH && s.W + 2 * s.pad >= s.KW, SDN_STATUS_BAD_SHAPE,

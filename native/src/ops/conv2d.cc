@@ -36,7 +36,8 @@ void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, cons
                             for (int64_t kx = 0; kx < s.KW; ++kx) {
                                 const int64_t ix = ox * s.stride - s.pad + kx;
                                 if (ix < 0 || ix >= s.W) continue;
-                                const float xv = x[((b * s.Cin + ci) * s.H + iy) * s.W + ix];
+                                const int64_t f = s.upsample, h = s.H / f, w_ = s.W / f; // stored size
+                                const float xv = x[((b * s.Cin + ci) * h + iy / f) * w_ + ix / f]; // nearest up-sampling
                                 const float wv = matb_at(wm, ((co * s.Cin + ci) * s.KH + ky) * s.KW + kx, 0);
                                 sum += static_cast<double>(xv) * wv;
                             }
@@ -53,7 +54,8 @@ using gemm_detail::NR;
 // Packs X[k0 .. k0 + kc, p0 .. p0 + np) of one image (x: [Cin, H, W]) into NR-column panels
 // (panel[k * NR + c], columns past np zero). A panel's 16 positions are cut into runs that lie on
 // one output row; for each k a run reads one input row: with stride 1 a contiguous copy of its
-// in-image part (zeros for the padding), with other strides a strided gather.
+// in-image part (zeros for the padding), with other strides a strided gather. With s.upsample = f the
+// image is read through the nearest up-sampling: input (iy, ix) is stored pixel (iy / f, ix / f).
 void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc, int64_t p0, int64_t np, float * dst) {
     const int64_t Wo = s.out_w();
     struct Run { int64_t c0, len, oy, ox0; };
@@ -70,8 +72,9 @@ void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc,
         }
         // (ci, ky, kx) of k0, then stepped along with k.
         int64_t kx = k0 % s.KW, ky = (k0 / s.KW) % s.KH, ci = k0 / (s.KW * s.KH);
+        const int64_t f = s.upsample, hs = s.H / f, ws = s.W / f; // stored size
         for (int64_t k = 0; k < kc; ++k, d += NR) {
-            const float * plane = x + ci * s.H * s.W;
+            const float * plane = x + ci * hs * ws;
             if (cols < NR) std::memset(d + cols, 0, sizeof(float) * (NR - cols));
             for (int r = 0; r < n_runs; ++r) {
                 const Run & run = runs[r];
@@ -81,9 +84,14 @@ void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc,
                     std::memset(out, 0, sizeof(float) * run.len);
                     continue;
                 }
-                const float * row = plane + iy * s.W;
+                const float * row = plane + iy / f * ws;
                 const int64_t ix0 = run.ox0 * s.stride - s.pad + kx; // input column of the run's first position
-                if (s.stride == 1) {
+                if (f > 1) {
+                    for (int64_t t = 0; t < run.len; ++t) {
+                        const int64_t ix = ix0 + t * s.stride;
+                        out[t] = ix >= 0 && ix < s.W ? row[ix / f] : 0.0f;
+                    }
+                } else if (s.stride == 1) {
                     // Positions t in [0, len) read row[ix0 + t]; the in-image ones are [lo, hi).
                     const int64_t lo = std::min(run.len, std::max<int64_t>(0, -ix0));
                     const int64_t hi = std::max(lo, std::min(run.len, s.W - ix0));
@@ -115,6 +123,8 @@ static void check_shape(const Conv2dShape & s) {
             SDN_STATUS_BAD_ARGUMENT, "conv2d: channels, kernel size and stride must be >= 1, padding >= 0");
     require(s.H + 2 * s.pad >= s.KH && s.W + 2 * s.pad >= s.KW, SDN_STATUS_BAD_SHAPE,
             "conv2d: the kernel is larger than the padded input");
+    require(s.upsample >= 1 && s.H % s.upsample == 0 && s.W % s.upsample == 0, SDN_STATUS_BAD_ARGUMENT,
+            "conv2d: the up-sampled size must be a multiple of the up-sampling factor (>= 1)");
 }
 
 // The implicit GEMM, with the weight either pre-packed (`pre` not null) or read from `w`.
@@ -125,11 +135,11 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w,
     const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
     if (s.B == 0 || P == 0) return;
     const Kernels & kern = kernels();
-    const bool plain_1x1 = s.KH == 1 && s.KW == 1 && s.stride == 1 && s.pad == 0;
+    const bool plain_1x1 = s.KH == 1 && s.KW == 1 && s.stride == 1 && s.pad == 0 && s.upsample == 1;
 
     // The B side of image b, K offset kb: the plane matrix itself for 1x1, else im2col per block.
     auto b_side_of = [&](int64_t b, int64_t kb) {
-        const float * xb = x + b * s.Cin * s.H * s.W;
+        const float * xb = x + b * s.Cin * (s.H / s.upsample) * (s.W / s.upsample);
         Side side;
         if (plain_1x1) {
             const MatB xm{xb, DType::F32, false, P};

@@ -2,6 +2,10 @@
 //
 //   x: [B, Cin, H, W]   w: [Cout, Cin, KH, KW] (f32/f16/bf16)   bias: [Cout] f32 or null
 //   y: [B, Cout, Ho, Wo]   Ho = (H + 2*pad - KH) / stride + 1   (same for Wo)
+//
+// With upsample = f > 1 the convolution reads the nearest-neighbour f-times up-sampling of x without
+// materialising it (diffusers' Upsample2D: interpolate(nearest, 2x) then a 3x3 conv): x is stored
+// [B, Cin, H / f, W / f] and pixel (iy, ix) of the convolved image is x[ci, iy / f, ix / f].
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,7 @@ struct Conv2dShape {
     int64_t B, Cin, H, W;
     int64_t Cout, KH, KW;
     int64_t stride, pad;
+    int64_t upsample = 1; // H and W (multiples of it) are the up-sampled sizes; x is stored H / upsample x W / upsample
     int64_t out_h() const { return (H + 2 * pad - KH) / stride + 1; }
     int64_t out_w() const { return (W + 2 * pad - KW) / stride + 1; }
 };

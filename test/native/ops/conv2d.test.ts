@@ -152,3 +152,42 @@ describe('conv2d: large input (async, threaded, pre-packed weight)', () => {
       .toThrow(expect.objectContaining({ code: 'SDN_STATUS_BAD_SHAPE' }));
   });
 });
+
+// Nearest 2x up-sampling in plain JS (what diffusers' Upsample2D does before its conv).
+function upsampleNearestRef(x: Float32Array, [B, C, H, W]: number[], f: number): Float32Array {
+  const y = new Float32Array(B * C * H * f * W * f);
+  for (let bc = 0; bc < B * C; bc++)
+    for (let oy = 0; oy < H * f; oy++)
+      for (let ox = 0; ox < W * f; ox++) y[(bc * H * f + oy) * W * f + ox] = x[(bc * H + Math.floor(oy / f)) * W + Math.floor(ox / f)];
+  return y;
+}
+
+describe.each(FAST_IMPLS)('conv2d %s with a fused nearest up-sampling', (impl) => {
+  // Small (weight packed per block) and large (pre-packed weight) images, odd sizes, stride 2, 1x1, f16.
+  const cases = [
+    { B: 2, Cin: 5, Cout: 7, h: 5, w: 3, k: 3, stride: 1, pad: 1, f: 2 },
+    { B: 1, Cin: 3, Cout: 4, h: 7, w: 9, k: 3, stride: 2, pad: 1, f: 2 },
+    { B: 1, Cin: 4, Cout: 6, h: 4, w: 5, k: 1, stride: 1, pad: 0, f: 3 },
+    { B: 1, Cin: 8, Cout: 9, h: 17, w: 13, k: 3, stride: 1, pad: 1, f: 2 }, // 34 x 26 = 884 outputs: pre-packed path
+  ];
+  it('equals up-sampling then convolving (plain JS and the naive twin), bias and residual', () => {
+    for (const c of cases) {
+      const xShape: [number, number, number, number] = [c.B, c.Cin, c.h, c.w];
+      const wShape: [number, number, number, number] = [c.Cout, c.Cin, c.k, c.k];
+      const x = random(c.B * c.Cin * c.h * c.w, 31);
+      const w = toHalf(random(c.Cout * c.Cin * c.k * c.k, 32), 'f16');
+      const bias = random(c.Cout, 33);
+      const up = upsampleNearestRef(x, xShape, c.f);
+      const upShape: [number, number, number, number] = [c.B, c.Cin, c.h * c.f, c.w * c.f];
+      const outShape = conv2dOutShape({ xShape: upShape, wShape, stride: c.stride, pad: c.pad });
+      expect(conv2dOutShape({ xShape, wShape, stride: c.stride, pad: c.pad, upsample: c.f })).toEqual(outShape);
+      const residual = random(outShape.reduce((a, b) => a * b), 34);
+      const base = { w: w.bits, wDtype: 'f16' as const, wShape, stride: c.stride, pad: c.pad, bias, residual };
+      const fused = ops.conv2d({ ...base, x, xShape, upsample: c.f, impl });
+      const label = JSON.stringify(c);
+      expect(relErr(fused, conv2dRef(up, upShape, w.values, wShape, c.stride, c.pad, bias, residual)), label).toBeLessThan(TOL);
+      expect(relErr(fused, ops.conv2d({ ...base, x: up, xShape: upShape, impl: 'naive' })), label).toBeLessThan(TOL);
+      expect(relErr(ops.conv2d({ ...base, x, xShape, upsample: c.f, impl: 'naive' }), ops.conv2d({ ...base, x: up, xShape: upShape, impl: 'naive' })), label).toBe(0);
+    }
+  });
+});

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "../../core/half.h"
+#include "../../core/profile.h"
 #include "../../ops/activation.h"
 #include "../common/attention_call.h"
 
@@ -79,8 +80,11 @@ void CLIPTextModel::layer_forward(const Layer & layer, Tensor & h) const {
     Tensor n = layer.layer_norm2.forward(h);                                    // [B, T, D]
     Tensor f = layer.fc1.forward(n);                                            // [B, T, I]
     n = Tensor();
-    if (config_.hidden_act == "quick_gelu") quick_gelu(f.f32(), f.f32(), f.numel());
-    else gelu(f.f32(), f.f32(), f.numel(), false);                              // [B, T, I]
+    {
+        ProfileScope prof(ProfOp::Activation);
+        if (config_.hidden_act == "quick_gelu") quick_gelu(f.f32(), f.f32(), f.numel());
+        else gelu(f.f32(), f.f32(), f.numel(), false);                          // [B, T, I]
+    }
     layer.fc2.forward(f.f32(), M, h.f32(), true);                               // h += fc2(f)  [B, T, D]
 }
 
@@ -97,6 +101,7 @@ Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int cli
                 "text encoder: token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." +
                     std::to_string(config_.vocab_size - 1) + ")");
 
+    ProfileRun profile("CLIP text encoder");
     Tensor h = embed(ids, B, T);                                                // [B, T, D]
     for (int l = 0; l < L - clip_skip + 1; ++l) {
         check_cancelled(cancel, "text encoder layer " + std::to_string(l));

@@ -4,6 +4,7 @@
 
 #include "../../core/arena.h"
 #include "../../core/error.h"
+#include "../../core/profile.h"
 #include "../../ops/gemm.h"
 #include "../../ops/softmax.h"
 
@@ -12,12 +13,14 @@ namespace sdn {
 // Every attention of the UNet and VAE goes through here, in the run's mode (ops/attention.h).
 void attention_call(AttentionMode mode, const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
                     const AttentionOperand & v, const AttentionOperand & out) {
+    ProfileScope prof(ProfOp::Attention, 4.0 * s.B * s.H * s.Tq * s.Tk * s.D);
     attention(mode, s, q, k, v, out);
 }
 
 void attention_causal_naive(const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
                             const AttentionOperand & v, const AttentionOperand & out) {
     require(s.Tq == s.Tk, SDN_STATUS_INTERNAL, "causal attention needs Tq == Tk");
+    ProfileScope prof(ProfOp::Attention, 4.0 * s.B * s.H * s.Tq * s.Tk * s.D);
     Buffer<float> scores(static_cast<size_t>(s.Tq * s.Tk));
     float * S = scores.data();
     for (int64_t b = 0; b < s.B; ++b)

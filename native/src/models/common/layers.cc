@@ -1,7 +1,10 @@
 #include "layers.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "../../core/profile.h"
+#include "../../core/threads.h"
 #include "../../ops/activation.h"
 #include "../../ops/conv2d.h"
 #include "../../ops/gemm.h"
@@ -28,6 +31,7 @@ Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t 
 }
 
 void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) const {
+    ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
     gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate);
 }
 
@@ -55,11 +59,13 @@ Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t 
     return c;
 }
 
-Tensor Conv2d::forward(const Tensor & x, const Tensor * residual) const {
+Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsample) const {
     require(x.rank() == 4 && x.dim(1) == cin, SDN_STATUS_INTERNAL, "Conv2d: input " + shape_str(x.shape) + " has not " + std::to_string(cin) + " channels");
-    const Conv2dShape s{x.dim(0), cin, x.dim(2), x.dim(3), cout, kernel, kernel, stride, pad};
+    const Conv2dShape s{x.dim(0), cin, x.dim(2) * upsample, x.dim(3) * upsample, cout, kernel, kernel, stride, pad, upsample};
     Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
+    ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
+                      2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
     conv2d(s, x.f32(), *weight, bias, residual ? residual->f32() : nullptr, y.f32());
     return y;
 }
@@ -82,6 +88,7 @@ Tensor GroupNorm::forward(const Tensor & x, bool then_silu) const {
     require(x.rank() >= 2 && x.dim(1) == channels, SDN_STATUS_INTERNAL, "GroupNorm: input " + shape_str(x.shape));
     Tensor y = Tensor::empty(x.shape);
     const int64_t B = x.dim(0), S = x.numel() / (B * channels);
+    ProfileScope prof(ProfOp::GroupNorm);
     group_norm(x.f32(), y.f32(), B, channels, S, groups, gamma, beta, eps, then_silu);
     return y;
 }
@@ -100,27 +107,41 @@ LayerNorm LayerNorm::load(const WeightStore & ws, const std::string & prefix, in
 Tensor LayerNorm::forward(const Tensor & x) const {
     require(x.dim(-1) == dim, SDN_STATUS_INTERNAL, "LayerNorm: input " + shape_str(x.shape));
     Tensor y = Tensor::empty(x.shape);
+    ProfileScope prof(ProfOp::LayerNorm);
     layer_norm(x.f32(), y.f32(), x.numel() / dim, dim, gamma, beta, eps);
     return y;
 }
 
 // ------------------------------------------------------------------------------------------ reshaping
 
+// Transposes go through 32 x 32 tiles (a tile of each side fits in L1), tiles spread over the threads.
+namespace {
+constexpr int64_t kTransposeTile = 32;
+}
+
 Tensor transpose_channels_last(const Tensor & x) {
+    ProfileScope prof(ProfOp::Transpose);
     const int64_t B = x.dim(0), C = x.dim(1), S = x.numel() / (B * C);
     Tensor y = Tensor::empty({B, S, C});
     const float * xp = x.f32();
     float * yp = y.f32();
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t c = 0; c < C; ++c) {
-            const float * src = xp + (b * C + c) * S;
-            float * dst = yp + b * S * C + c;
-            for (int64_t s = 0; s < S; ++s) dst[s * C] = src[s];
+    const int64_t tc = (C + kTransposeTile - 1) / kTransposeTile, ts = (S + kTransposeTile - 1) / kTransposeTile;
+    parallel_for(B * tc * ts, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+            const int64_t b = t / (tc * ts), c0 = (t / ts) % tc * kTransposeTile, s0 = t % ts * kTransposeTile;
+            const int64_t c1 = std::min(C, c0 + kTransposeTile), s1 = std::min(S, s0 + kTransposeTile);
+            for (int64_t c = c0; c < c1; ++c) {
+                const float * src = xp + (b * C + c) * S;
+                float * dst = yp + b * S * C + c;
+                for (int64_t s = s0; s < s1; ++s) dst[s * C] = src[s];       // y[b, s, c] = x[b, c, s]
+            }
         }
+    });
     return y;
 }
 
 Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residual) {
+    ProfileScope prof(ProfOp::Transpose);
     const int64_t B = residual.dim(0), C = residual.dim(1), S = residual.numel() / (B * C);
     require(tokens.numel() == residual.numel() && tokens.dim(-1) == C, SDN_STATUS_INTERNAL,
             "transpose_channels_first_add: " + shape_str(tokens.shape) + " vs " + shape_str(residual.shape));
@@ -128,17 +149,24 @@ Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residu
     const float * tp = tokens.f32();
     const float * rp = residual.f32();
     float * yp = y.f32();
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t c = 0; c < C; ++c) {
-            const float * src = tp + b * S * C + c;
-            const int64_t o = (b * C + c) * S;
-            for (int64_t s = 0; s < S; ++s) yp[o + s] = src[s * C] + rp[o + s];
+    const int64_t tc = (C + kTransposeTile - 1) / kTransposeTile, ts = (S + kTransposeTile - 1) / kTransposeTile;
+    parallel_for(B * tc * ts, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+            const int64_t b = t / (tc * ts), c0 = (t / ts) % tc * kTransposeTile, s0 = t % ts * kTransposeTile;
+            const int64_t c1 = std::min(C, c0 + kTransposeTile), s1 = std::min(S, s0 + kTransposeTile);
+            for (int64_t c = c0; c < c1; ++c) {
+                const float * src = tp + b * S * C + c;
+                const int64_t o = (b * C + c) * S;
+                for (int64_t s = s0; s < s1; ++s) yp[o + s] = src[s * C] + rp[o + s]; // y[b, c, s] = t[b, s, c] + r[b, c, s]
+            }
         }
+    });
     return y;
 }
 
 Tensor pad_bottom_right(const Tensor & x) {
     const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+    ProfileScope prof(ProfOp::Resample);
     Tensor y = Tensor::empty({B, C, H + 1, W + 1});
     const float * xp = x.f32();
     float * yp = y.f32();
@@ -152,6 +180,9 @@ Tensor pad_bottom_right(const Tensor & x) {
     return y;
 }
 
-void silu_inplace(Tensor & x) { silu(x.f32(), x.f32(), x.numel()); }
+void silu_inplace(Tensor & x) {
+    ProfileScope prof(ProfOp::Activation);
+    silu(x.f32(), x.f32(), x.numel());
+}
 
 } // namespace sdn

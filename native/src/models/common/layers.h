@@ -47,7 +47,9 @@ struct Conv2d {
                        int64_t stride, int64_t pad);
 
     // x: [B, cin, H, W] -> [B, cout, Ho, Wo]; `residual` (shape of the output, may be null) is added.
-    Tensor forward(const Tensor & x, const Tensor * residual = nullptr) const;
+    // With upsample = f, the convolution of x up-sampled f times (nearest), never materialised:
+    // [B, cin, H, W] -> [B, cout, Ho, Wo] with Ho, Wo computed from f H, f W.
+    Tensor forward(const Tensor & x, const Tensor * residual = nullptr, int64_t upsample = 1) const;
 };
 
 // A PyTorch nn.GroupNorm with affine weights, optionally followed by SiLU (fused).

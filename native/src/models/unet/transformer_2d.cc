@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../../core/profile.h"
 #include "../../ops/activation.h"
 #include "../common/attention_call.h"
 
@@ -68,7 +69,7 @@ void BasicTransformerBlock::forward(Tensor & t, const Tensor & context, Attentio
     for (int64_t m0 = 0; m0 < M; m0 += rows) {
         const int64_t m = std::min(rows, M - m0);
         ff_in.forward(n.f32() + m0 * C, m, p.f32());                            // [m, 2 * inner]  (value | gate)
-        geglu(p.f32(), g.f32(), m, inner);                                      // [m, inner]
+        { ProfileScope prof(ProfOp::Activation); geglu(p.f32(), g.f32(), m, inner); }                                    // [m, inner]
         ff_out.forward(g.f32(), m, t.f32() + m0 * C, true);                     // t[m0 : m0 + m] += ff  [m, C]
     }
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../../core/profile.h"
 #include "../../ops/activation.h"
 #include "../../ops/resample.h"
 
@@ -100,6 +101,7 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             "UNet: context has shape " + shape_str(context.shape) + ", expected [" + std::to_string(B) + ", tokens, " +
                 std::to_string(config_.cross_attention_dim) + "] (one text encoding per latent)");
     const std::string where = "UNet";
+    ProfileRun profile("UNet forward");
 
     Tensor temb = timestep_embedding(timesteps, B);                             // [B, c0]
     temb = time_linear_1_.forward(temb);                                        // [B, 4 c0]
@@ -137,7 +139,10 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             skips.pop_back();
             const int64_t ch = h.dim(1), sk = skip.dim(1), S = h.dim(2) * h.dim(3);
             Tensor cat = Tensor::empty({B, ch + sk, h.dim(2), h.dim(3)});
-            concat_channels(h.f32(), ch, skip.f32(), sk, cat.f32(), B, S);      // [B, ch + skip, H_i, W_i]
+            {
+                ProfileScope prof(ProfOp::Resample);
+                concat_channels(h.f32(), ch, skip.f32(), sk, cat.f32(), B, S);  // [B, ch + skip, H_i, W_i]
+            }
             h = Tensor();
             skip = Tensor();
             h = b.resnets[j].forward(cat, &temb);                               // [B, c_i, H_i, W_i]

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../../core/profile.h"
 #include "../common/attention_call.h"
 
 namespace sdn {
@@ -105,6 +106,7 @@ Tensor AutoencoderKL::MidBlock::forward(const Tensor & x, AttentionMode mode) co
 Tensor AutoencoderKL::decode(const Tensor & z, AttentionMode mode, const std::atomic<bool> * cancel) const {
     require(z.rank() == 4 && z.dim(1) == config_.latent_channels && z.dim(2) >= 1 && z.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
             "VAE decode: latent has shape " + shape_str(z.shape) + ", expected [B, " + std::to_string(config_.latent_channels) + ", h, w]");
+    ProfileRun profile("VAE decode");
     Tensor h = config_.use_post_quant_conv ? post_quant_conv_.forward(z) : z;   // [B, L, h, w]
     h = dec_conv_in_.forward(h);                                                // [B, c_last, h, w]
     check_cancelled(cancel, "VAE decoder mid block");
@@ -128,6 +130,7 @@ Tensor AutoencoderKL::encode_moments(const Tensor & x, AttentionMode mode, const
     require(x.rank() == 4 && x.dim(1) == config_.in_channels && x.dim(2) >= f && x.dim(3) >= f, SDN_STATUS_BAD_SHAPE,
             "VAE encode: image has shape " + shape_str(x.shape) + ", expected [B, " + std::to_string(config_.in_channels) +
                 ", H, W] with H, W >= " + std::to_string(f));
+    ProfileRun profile("VAE encode");
     Tensor h = enc_conv_in_.forward(x);                                         // [B, c0, H, W]
     for (size_t i = 0; i < enc_down_.size(); ++i) {
         const Block & b = enc_down_[i];
