@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { native } from '../native/index.ts';
 import { memoryBudgetFromEnv } from '../nodes/core/attention-mode.ts';
+import { availableMemoryBytes } from '../nodes/core/attention-mode.ts';
 import { coreNodes } from '../nodes/core/index.ts';
 import { loadPacks, type PackLoadReport } from '../nodes/packs/index.ts';
 import { NodeRegistry, type RegistryIssue } from '../nodes/registry.ts';
@@ -34,9 +35,9 @@ export interface Host {
   underMemoryPressure: () => boolean;
 }
 
-/** Memory pressure: less than 1 GiB or 10% of the machine's memory available. */
+/** Memory pressure: less than 1 GiB or 10% of the machine's memory available (MemAvailable: page cache counts as free). */
 export function lowFreeMemory(): boolean {
-  return os.freemem() < Math.max(2 ** 30, os.totalmem() * 0.1);
+  return availableMemoryBytes() < Math.max(2 ** 30, os.totalmem() * 0.1);
 }
 
 /** Before a run: under memory pressure, frees every cached result no run is using (models are unloaded). */
