@@ -155,9 +155,18 @@ export class RedisJobQueue implements JobQueue {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    const job = await this.queue.getJob(id);
-    if (!job) return undefined;
-    return recordOf(job, await job.getState());
+    // State first, then the job: the job and its state are two reads, and a job read before a worker
+    // finished it has no returnvalue yet, while its state read a moment later says "completed". Reading
+    // the state first (and re-reading until both agree) never pairs a finished state with unfinished data.
+    for (let attempt = 0; ; attempt++) {
+      const state = await this.queue.getJobState(id);
+      if (state === 'unknown') return undefined;
+      const job = await this.queue.getJob(id);
+      if (!job) return undefined;
+      const finishedData = job.finishedOn !== undefined && job.finishedOn !== null;
+      const finishedState = state === 'completed' || state === 'failed';
+      if (finishedData === finishedState || attempt >= 4) return recordOf(job, finishedState || !finishedData ? state : await job.getState());
+    }
   }
 
   async pending(): Promise<JobRecord[]> {

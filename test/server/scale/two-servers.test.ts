@@ -143,7 +143,8 @@ describe('two server instances, one Redis', () => {
   });
 
   it('lets a worker stopped with SIGTERM finish its running job, then leave the list', async () => {
-    const { id } = await json(await post(a.base, '/api/runs', { workflow: tinyTxt2img({ seed: 21, steps: 1, prefix: 'drain' }) }));
+    // Enough steps that the job is still running when the poll sees it (the engine is fast; 1 step could finish unseen).
+    const { id } = await json(await post(a.base, '/api/runs', { workflow: tinyTxt2img({ seed: 21, steps: 80, prefix: 'drain' }) }));
     await until('the job to run', async () => (await json(await fetch(`${a.base}/api/runs/${id}`))).status === 'running', 60_000, 50);
     await worker.stop();
     expect(worker.proc.exitCode).toBe(0);
