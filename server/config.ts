@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { forEachFlag } from './cli/flags.ts';
 import { applyRedisFlag, REDIS_FLAGS, redisOptionsFromEnv, type RedisQueueOptions } from './jobs/redis/options.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,15 +65,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  forEachFlag(argv, (flag, value) => {
     switch (flag) {
       case '--port': {
         const port = Number(value());
@@ -95,7 +88,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         }
       }
     }
-  }
+  }, (message) => new UsageError(message));
   options.redis = redis.url ? redis : null;
   if (!isLoopback(options.listen) && !options.token) {
     throw new UsageError(

@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { REPO_ROOT } from '../config.ts';
 import { createHost, loadHostPacks } from '../host.ts';
+import { forEachFlag } from './flags.ts';
 import { applyRedisFlag, REDIS_FLAGS, redisOptionsFromEnv, type RedisQueueOptions } from '../jobs/redis/options.ts';
 import { redactUrl } from '../jobs/redis/redis-queue.ts';
 import { RemoteWorker } from '../jobs/redis/worker.ts';
@@ -34,15 +35,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     packDirs: [],
     id: undefined,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === '') throw new Error(`${flag} needs a value`);
-      return v;
-    };
+  forEachFlag(argv, (flag, value) => {
     switch (flag) {
       case '--concurrency': {
         const n = Number(value());
@@ -63,7 +56,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         if (!(REDIS_FLAGS as readonly string[]).includes(flag)) throw new Error(`unknown option ${flag} (see "latentflow help")`);
         applyRedisFlag(args.redis, flag as (typeof REDIS_FLAGS)[number], value());
     }
-  }
+  }, (message) => new Error(message));
   if (!args.redis.url) throw new Error('name the queue: --redis redis://HOST:6379 (or set LATENTFLOW_REDIS_URL)');
   return args;
 }
