@@ -363,6 +363,7 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
         const int32_t * data = ids.Data();
         return run_tensor_job(
             env, [m, data, n, T, clip_skip, final_norm, cancel] {
+                model_begin_call(*m, ModelPart::TextEncoder);
                 return m->clip->forward(data, n / T, T, static_cast<int>(clip_skip), final_norm, cancel.get());
             },
             [&] { std::vector<Napi::Reference<Napi::Value>> k; k.push_back(keep(ids)); return k; }());
@@ -397,7 +398,10 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
         k.push_back(keep(latent));
         k.push_back(keep(timesteps));
         k.push_back(keep(context));
-        return run_tensor_job(env, [m, x, t, c, mode, cancel] { return m->unet->forward(x, t, c, mode, cancel.get()); }, std::move(k));
+        return run_tensor_job(env, [m, x, t, c, mode, cancel] {
+            model_begin_call(*m, ModelPart::UNet);
+            return m->unet->forward(x, t, c, mode, cancel.get());
+        }, std::move(k));
     });
 }
 
@@ -413,7 +417,10 @@ Napi::Value model_vae_decode_js(const Napi::CallbackInfo & info) {
         vae_decode_memory_check(m->vae->config(), VAEDecodeMemoryQuery{z.dim(0), z.dim(2), z.dim(3), mode}, arg_limit(info, 5));
         std::vector<Napi::Reference<Napi::Value>> k;
         k.push_back(keep(latent));
-        return run_tensor_job(env, [m, z, mode, cancel] { return m->vae->decode(z, mode, cancel.get()); }, std::move(k));
+        return run_tensor_job(env, [m, z, mode, cancel] {
+            model_begin_call(*m, ModelPart::VAE);
+            return m->vae->decode(z, mode, cancel.get());
+        }, std::move(k));
     });
 }
 
@@ -428,7 +435,10 @@ Napi::Value model_vae_encode_js(const Napi::CallbackInfo & info) {
         auto cancel = arg_cancel(info, 4);
         auto moments = std::make_shared<Tensor>();
         AsyncJob job;
-        job.execute = [m, x, mode, cancel, moments] { *moments = m->vae->encode_moments(x, mode, cancel.get()); };
+        job.execute = [m, x, mode, cancel, moments] {
+            model_begin_call(*m, ModelPart::VAE);
+            *moments = m->vae->encode_moments(x, mode, cancel.get());
+        };
         job.complete = [moments](Napi::Env e) -> Napi::Value {
             // moments [B, 2L, h, w]: mean = channels [0, L), logvar = clamp(channels [L, 2L), -30, 20)
             const int64_t B = moments->dim(0), L = moments->dim(1) / 2, S = moments->dim(2) * moments->dim(3);

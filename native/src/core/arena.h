@@ -2,6 +2,10 @@
 // the current and peak bytes of working memory (the figure the attention-mode estimates are checked
 // against). Freed blocks are kept in size-class free lists and reused, so a sampling loop does not
 // go back to the system allocator for every step; the counters count bytes handed out, not cached.
+// The cache is bounded: before a block is taken from the system, cached blocks are freed until
+// handed-out + cached bytes stay within the high-water mark of the current window (one network call,
+// see arena_window_begin), so the arena's resident footprint never exceeds the call's peak. Blocks of
+// 1 MiB and more are mmap'd, so freeing them returns their pages to the system.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +27,9 @@ uint64_t arena_current_bytes();
 uint64_t arena_cached_bytes();
 uint64_t arena_peak_bytes();
 void arena_peak_reset(); // peak := current
+// Starts a new window for the cache bound (called at the start of every network call): blocks cached
+// by an earlier call (another network's sizes) are freed as soon as this call needs new blocks.
+void arena_window_begin();
 
 // Owned weight memory (converted weights, not mmap'd views) is counted separately.
 void weights_bytes_add(int64_t delta);

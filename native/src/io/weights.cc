@@ -1,5 +1,10 @@
 #include "weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
 #include <cstdint>
 #include <cstring>
 
@@ -43,6 +48,10 @@ void WeightStore::add(const std::string & name, const Tensor & tensor, const std
     const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32 : DType::F16;
     tensors_[name] = convert(aligned(tensor), want);
     sources_[name] = source;
+    if (tensor.storage == Storage::Mapped && tensor.data) {
+        const auto begin = reinterpret_cast<uintptr_t>(tensor.data);
+        source_ranges_.push_back({begin, begin + tensor.nbytes(), tensor.owner.get()});
+    }
 }
 
 void WeightStore::add_file(const std::shared_ptr<SafetensorsFile> & file, const std::string & strip_prefix) {
@@ -83,6 +92,32 @@ const Tensor & WeightStore::get(const std::string & name, const Shape & expected
 const float * WeightStore::vec(const std::string & name, int64_t expected_numel) const {
     const Tensor & t = get(name, Shape{expected_numel});
     return t.f32();
+}
+
+uint64_t WeightStore::release_mapped_pages() const {
+    // Only mappings this store still holds views of are alive: a file whose tensors were all converted
+    // may be unmapped, and its addresses reused by other memory that must not be touched.
+    std::set<const void *> alive;
+    for (const auto & [name, t] : tensors_)
+        if (t.storage == Storage::Mapped) alive.insert(t.owner.get());
+    // The source ranges, merged where they touch (tensors lie back to back in a file), so pages
+    // spanning two tensors of this store are released too; pages shared with another store (another
+    // network's tensors in the same file) are kept.
+    std::vector<std::pair<uintptr_t, uintptr_t>> ranges;
+    for (const SourceRange & r : source_ranges_)
+        if (alive.count(r.owner)) ranges.emplace_back(r.begin, r.end);
+    std::sort(ranges.begin(), ranges.end());
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    uint64_t advised = 0;
+    for (size_t i = 0; i < ranges.size();) {
+        uintptr_t begin = ranges[i].first, end = ranges[i].second;
+        for (++i; i < ranges.size() && ranges[i].first <= end; ++i) end = std::max(end, ranges[i].second);
+        const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+        if (last <= first) continue;
+        // Advice only: a failure (never expected for a read-only file mapping) leaves the pages resident.
+        if (madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED) == 0) advised += last - first;
+    }
+    return advised;
 }
 
 } // namespace sdn

@@ -45,6 +45,11 @@ public:
     // An f32 vector (rank <= 1 weights are always stored f32).
     const float * vec(const std::string & name, int64_t expected_numel) const;
 
+    // Drops this store's file pages from the process (madvise MADV_DONTNEED on the whole pages inside
+    // the file ranges its tensors came from, where the store still holds views of that mapping): they
+    // leave the resident set and come back from the page cache (or the file) on the next access. Owned
+    // (converted) weights are untouched. Returns the bytes advised.
+    uint64_t release_mapped_pages() const;
     // Label used in error messages ("UNet", "VAE", "text encoder").
     void set_label(const std::string & label) { label_ = label; }
 
@@ -54,6 +59,13 @@ private:
     std::map<std::string, Tensor> tensors_;
     std::map<std::string, std::string> sources_;
     std::vector<std::string> source_files_;
+    // Where each tensor added from a mapped file lay in memory, with the mapping's owner: pages read
+    // while loading (vectors converted to f32) are released with the rest.
+    struct SourceRange {
+        uintptr_t begin, end;
+        const void * owner;
+    };
+    std::vector<SourceRange> source_ranges_;
 };
 
 } // namespace sdn

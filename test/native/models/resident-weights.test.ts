@@ -1,0 +1,64 @@
+// One network's weights resident at a time: each call (encodeText, unetForward, vaeDecode) drops the
+// mmap'd pages of the model's other two networks from the process (model_begin_call in
+// native/src/models/model.cc), so a txt2img holds the UNet's weights while sampling and the VAE's while
+// decoding. Measured on the demo model's single file with f16 weights (zero-copy views of the file),
+// through the resident size of that file's mapping in /proc/self/smaps.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { encodeText, loadModel, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+
+const file = path.resolve('models/checkpoints/shapes-sd.safetensors');
+
+/** Resident bytes of every mapping of `target` in this process. */
+function residentBytesOf(target: string): number {
+  let total = 0, inside = false;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inside = line.trimEnd().endsWith(target);
+    else if (inside && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)![1]) * 1024;
+  }
+  return total;
+}
+
+describe('mapped weights: one network resident at a time', () => {
+  let model: ModelHandle;
+  beforeAll(async () => {
+    model = await loadModel(file, { weights: 'f16' });
+  });
+  afterAll(() => model.dispose());
+
+  it('holds the text encoder, then the UNet, then the VAE', async () => {
+    const { clip, unet, vae } = model.info.weightBytes; // includes the vectors converted to f32 (not mapped)
+    const page = 4096, slack = 64 * page; // pages shared with a neighbouring network's tensors, the header
+    const ids = new Int32Array(77).fill(49407);
+    ids[0] = 49406;
+    const context = await encodeText(model, ids);
+    const afterClip = residentBytesOf(file);
+    expect(afterClip).toBeLessThanOrEqual(clip + slack);
+
+    const latent = new Float32Array(4 * 8 * 8).fill(0.1);
+    await unetForward(model, latent, [1, 4, 8, 8], new Float32Array([500]), context);
+    const afterUnet = residentBytesOf(file);
+    expect(afterUnet).toBeGreaterThan(0.8 * unet);
+    expect(afterUnet).toBeLessThanOrEqual(unet + slack);
+
+    await vaeDecode(model, latent, [1, 4, 8, 8]);
+    const afterVae = residentBytesOf(file);
+    expect(afterVae).toBeLessThanOrEqual(vae + slack);
+    expect(afterVae).toBeLessThan(0.5 * afterUnet);
+    console.log(`demo model file resident after CLIP / UNet / VAE: ${[afterClip, afterUnet, afterVae].map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB ` +
+      `(weights: CLIP ${(clip / 2 ** 20).toFixed(2)}, UNet ${(unet / 2 ** 20).toFixed(2)}, VAE ${(vae / 2 ** 20).toFixed(2)} MiB)`);
+  });
+
+  it('maps released pages again on their next use, with the same results', async () => {
+    const ids = new Int32Array(77).fill(49407);
+    ids[0] = 49406;
+    const first = await encodeText(model, ids);
+    const latent = new Float32Array(4 * 8 * 8).fill(0.1);
+    await unetForward(model, latent, [1, 4, 8, 8], new Float32Array([500]), first); // releases the text encoder's pages
+    const again = await encodeText(model, ids);
+    expect(again).toEqual(first);
+  });
+});
