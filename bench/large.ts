@@ -17,17 +17,9 @@ import os from 'node:os';
 
 import { estimateUnetMemory, loadModel, native, unetForward, type AttentionModeName, type WeightsDType } from '../native/index.ts';
 import { defaultMemoryBudget, formatBytes, planUnetAttention } from '../nodes/core/attention-mode.ts';
+import { checkpointArg, option } from './args.ts';
 
-const argv = process.argv.slice(2);
-function option(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-}
-const checkpoint = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
-if (!checkpoint) {
-  console.error('usage: npm run bench:large -- CHECKPOINT [--size 128] [--budget-gb 16] [--weights f16]');
-  process.exit(2);
-}
+const checkpoint = checkpointArg('npm run bench:large -- CHECKPOINT [--size 128] [--budget-gb 16] [--weights f16]');
 const size = Number(option('size', '128'));
 const budget = Number(option('budget-gb', '16')) * 2 ** 30;
 const weights = option('weights', 'f16') as WeightsDType;

@@ -15,17 +15,9 @@ import os from 'node:os';
 
 import { estimateUnetMemory, estimateVaeDecodeMemory, loadModel, native, unetForward, vaeDecode, type AttentionModeName, type WeightsDType } from '../native/index.ts';
 import { defaultMemoryBudget } from '../nodes/core/attention-mode.ts';
+import { checkpointArg, option } from './args.ts';
 
-const argv = process.argv.slice(2);
-function option(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-}
-const checkpoint = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
-if (!checkpoint) {
-  console.error('usage: npm run bench:memory -- CHECKPOINT [--sizes 32,64] [--modes naive,sliced,flash] [--weights f16] [--vae 32,64]');
-  process.exit(2);
-}
+const checkpoint = checkpointArg('npm run bench:memory -- CHECKPOINT [--sizes 32,64] [--modes naive,sliced,flash] [--weights f16] [--vae 32,64]');
 const list = (text: string) => (text === '' ? [] : text.split(','));
 const sizes = list(option('sizes', '32,64')).map(Number);
 const modes = list(option('modes', 'naive,sliced,flash')) as AttentionModeName[];

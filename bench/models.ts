@@ -14,17 +14,9 @@
  * run its time and the activation arena's peak.
  */
 import { encodeText, loadModel, native, unetForward, vaeDecode, type AttentionModeName, type WeightsDType } from '../native/index.ts';
+import { checkpointArg, option } from './args.ts';
 
-const argv = process.argv.slice(2);
-function option(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-}
-const checkpoint = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
-if (!checkpoint) {
-  console.error('usage: npm run bench:models -- CHECKPOINT [--sizes 32,64] [--decode 64] [--attention naive] [--weights f32,f16] [--threads 2]');
-  process.exit(2);
-}
+const checkpoint = checkpointArg('npm run bench:models -- CHECKPOINT [--sizes 32,64] [--decode 64] [--attention naive] [--weights f32,f16] [--threads 2]');
 const sizes = option('sizes', '32,64').split(',').map(Number);
 const decodeSize = Number(option('decode', '64'));
 const attention = option('attention', 'naive') as AttentionModeName;

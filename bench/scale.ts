@@ -20,12 +20,8 @@ import type { RunEvent } from '../server/api/protocol.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 import { post, startRedisTestServer, startWorker, type TestWorker, until } from '../test/helpers/scale.ts';
 import { json, startTestServer, type TestServer, tinyTxt2img } from '../test/helpers/server.ts';
+import { option } from './args.ts';
 
-const argv = process.argv.slice(2);
-function option(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-}
 const jobs = Number(option('jobs', '6'));
 const samples = Number(option('samples', '5'));
 const steps = Number(option('steps', '2'));

@@ -6,7 +6,7 @@
 // 'karras' is an extension: diffusers 0.27.2 has no use_karras_sigmas on this class; we use Euler's construction.
 
 import { randn } from '../rng.ts';
-import { addNoiseSigma, scaleBySigma, sigmaSchedule } from './euler.ts';
+import { addNoiseSigma, eulerStep, scaleBySigma, sigmaSchedule } from './euler.ts';
 import { checkIndex, checkSameLength, type ScheduleName, type Scheduler, type SchedulerConfigFile, type StepResult } from './schedule.ts';
 
 const f = Math.fround;
@@ -32,18 +32,11 @@ export function createEulerAncestral(file: SchedulerConfigFile, schedule: Schedu
       const sigmaFromSquared = f(sigmaFrom * sigmaFrom);
       const sigmaUp = f(Math.sqrt(f(f(sigmaToSquared * f(sigmaFromSquared - sigmaToSquared)) / sigmaFromSquared)));
       const sigmaDown = f(Math.sqrt(f(sigmaToSquared - f(sigmaUp * sigmaUp))));
-      const dt = f(sigmaDown - sigmaFrom);
-      const x0 = new Float32Array(x.length);
-      const prev = new Float32Array(x.length);
-      for (let k = 0; k < x.length; k++) {
-        const predicted = f(x[k] - f(sigmaFrom * eps[k]));
-        const derivative = f(f(x[k] - predicted) / sigmaFrom);
-        x0[k] = predicted;
-        prev[k] = f(x[k] + f(derivative * dt));
-      }
+      const result = eulerStep(eps, x, sigmaFrom, f(sigmaDown - sigmaFrom));
+      const prev = result.prevSample;
       const noise = randn([x.length], generator);
       for (let k = 0; k < x.length; k++) prev[k] = f(prev[k] + f(noise[k] * sigmaUp));
-      return { prevSample: prev, predOriginalSample: x0 };
+      return result;
     },
 
     addNoise: (original, noise, i) => addNoiseSigma('euler_ancestral', original, noise, sigmas[i]),

@@ -96,6 +96,22 @@ export function addNoiseSigma(name: SamplerName, original: Float32Array, noise: 
   return out;
 }
 
+/**
+ * One Euler step in float32 as diffusers computes it: x0 = x - sigma * eps, d = (x - x0) / sigma,
+ * x_next = x + d * dt (Euler ancestral steps to sigma_down and adds its noise afterwards).
+ */
+export function eulerStep(eps: Float32Array, x: Float32Array, sigma: number, dt: number): StepResult {
+  const x0 = new Float32Array(x.length);
+  const prev = new Float32Array(x.length);
+  for (let k = 0; k < x.length; k++) {
+    const predicted = f(x[k] - f(sigma * eps[k]));
+    const derivative = f(f(x[k] - predicted) / sigma);
+    x0[k] = predicted;
+    prev[k] = f(x[k] + f(derivative * dt));
+  }
+  return { prevSample: prev, predOriginalSample: x0 };
+}
+
 export function createEuler(file: SchedulerConfigFile, schedule: ScheduleName, steps: number): Scheduler {
   const { timesteps, sigmas, initNoiseSigma } = sigmaSchedule(file, 'euler', schedule, steps, { sigmaRange: true });
   return {
@@ -111,17 +127,7 @@ export function createEuler(file: SchedulerConfigFile, schedule: ScheduleName, s
       checkIndex('euler', i, timesteps.length);
       checkSameLength('euler', eps, x, 'the model output');
       // s_churn = 0: gamma = 0 and sigma_hat = sigma * (0 + 1) = sigma.
-      const sigma = sigmas[i];
-      const dt = f(sigmas[i + 1] - sigma);
-      const x0 = new Float32Array(x.length);
-      const prev = new Float32Array(x.length);
-      for (let k = 0; k < x.length; k++) {
-        const predicted = f(x[k] - f(sigma * eps[k]));
-        const derivative = f(f(x[k] - predicted) / sigma);
-        x0[k] = predicted;
-        prev[k] = f(x[k] + f(derivative * dt));
-      }
-      return { prevSample: prev, predOriginalSample: x0 };
+      return eulerStep(eps, x, sigmas[i], f(sigmas[i + 1] - sigmas[i]));
     },
 
     addNoise: (original, noise, i) => addNoiseSigma('euler', original, noise, sigmas[i]),
