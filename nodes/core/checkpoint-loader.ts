@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { loadCheckpoint, loaderCachePolicy } from './load-checkpoint.ts';
+import { loadCheckpoint, loaderCachePolicy, weightDtypeInput } from './load-checkpoint.ts';
 import { checkpointFiles } from './model-files.ts';
 
 export default defineNode({
@@ -13,10 +13,7 @@ export default defineNode({
     'Loads a single-file SD 1.x checkpoint (.safetensors, original layout) from <models>/checkpoints. A .yaml or .json with the same name beside it gives what the weights cannot (head count, VAE scale).',
   inputs: {
     ckpt_name: choice((env) => checkpointFiles(env), { description: 'A .safetensors file under <models>/checkpoints.' }),
-    weight_dtype: choice(['f32', 'f16'] as const, {
-      default: 'f32',
-      description: 'How weights are kept in memory: f16 halves their memory (zero-copy from an f16 file); compute is f32 either way.',
-    }),
+    weight_dtype: weightDtypeInput(),
   },
   outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },
   cache: loaderCachePolicy,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { loadCheckpoint, loaderCachePolicy } from './load-checkpoint.ts';
+import { loadCheckpoint, loaderCachePolicy, weightDtypeInput } from './load-checkpoint.ts';
 import { diffusersFolders } from './model-files.ts';
 
 export default defineNode({
@@ -12,10 +12,7 @@ export default defineNode({
   description: 'Loads a diffusers-format SD 1.x folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/) from <models>/diffusers.',
   inputs: {
     model_path: choice((env) => diffusersFolders(env), { description: 'A folder under <models>/diffusers.' }),
-    weight_dtype: choice(['f32', 'f16'] as const, {
-      default: 'f32',
-      description: 'f16 keeps weights in half precision (half the memory); f32 widens them once at load.',
-    }),
+    weight_dtype: weightDtypeInput(),
   },
   outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },
   cache: loaderCachePolicy,

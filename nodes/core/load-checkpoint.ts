@@ -3,6 +3,7 @@
  * hand out its MODEL, CLIP and VAE, with the tokenizer that belongs to it.
  */
 import { loadModel, type WeightsDType } from '../../native/index.ts';
+import { choice } from '../schema.ts';
 import { CLIPTokenizer, defaultClipTokenizer } from '../text/clip-tokenizer.ts';
 import type { ClipValue, ModelValue, VaeValue } from './types.ts';
 
@@ -32,3 +33,13 @@ export const loaderCachePolicy = {
     outputs.MODEL.model.dispose();
   },
 };
+
+/** The loaders' weight_dtype input. */
+export function weightDtypeInput() {
+  return choice(['f32', 'f16'] as const, {
+    default: 'f32',
+    description:
+      'How weights are kept in memory: f16 halves their memory (zero-copy views of an f16 file, paged in as each network runs); ' +
+      'f32 widens them once at load. Compute is f32 either way.',
+  });
+}
