@@ -6,10 +6,8 @@
  *   latentflow run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--models-dir D] [--output-dir O] [--input-dir I] [--json]
  *   latentflow nodes [--json]
  */
-import { runCommand } from '../server/cli/run.ts';
-import { nodesCommand } from '../server/cli/nodes.ts';
-import { workerCommand } from '../server/cli/worker.ts';
-import { serve } from '../server/main.ts';
+// Each command imports only what it runs (dynamic imports): `run` and `nodes` do not load the HTTP
+// server, socket.io or the Redis client, which keeps a headless run's memory down.
 
 const HELP = `latentflow — node-based Stable Diffusion workbench
 
@@ -35,16 +33,16 @@ Usage:
 const [command, ...args] = process.argv.slice(2);
 switch (command) {
   case 'serve':
-    await serve(args);
+    await (await import('../server/main.ts')).serve(args);
     break;
   case 'worker':
-    process.exitCode = await workerCommand(args);
+    process.exitCode = await (await import('../server/cli/worker.ts')).workerCommand(args);
     break;
   case 'run':
-    process.exitCode = await runCommand(args);
+    process.exitCode = await (await import('../server/cli/run.ts')).runCommand(args);
     break;
   case 'nodes':
-    process.exitCode = nodesCommand(args);
+    process.exitCode = (await import('../server/cli/nodes.ts')).nodesCommand(args);
     break;
   case undefined:
   case 'help':

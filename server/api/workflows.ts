@@ -15,6 +15,7 @@ import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
 import { jobView, parseBody, queueWorkflow, waitForJob } from './runs.ts';
 import { InvalidWorkflowError } from '../jobs/submit.ts';
+import { outputFiles } from './output-files.ts';
 
 const createSchema = z.object({ name: z.string(), workflow: z.unknown() });
 const updateSchema = z.object({ workflow: z.unknown(), revision: z.number().int().min(1) });
@@ -98,17 +99,3 @@ export function workflowsRouter(ctx: ApiContext): Router {
   return router;
 }
 
-/** URLs of the images an output map mentions (ComfyUI ui: { images: [{ filename, subfolder, type }] }). */
-export function outputFiles(outputs: Record<string, unknown> | null): { node: string; url: string; filename: string; subfolder: string; type: string }[] {
-  const files: { node: string; url: string; filename: string; subfolder: string; type: string }[] = [];
-  for (const [node, ui] of Object.entries(outputs ?? {})) {
-    const images = (ui as { images?: { filename: string; subfolder?: string; type?: string }[] })?.images ?? [];
-    for (const image of images) {
-      const subfolder = image.subfolder ?? '';
-      const type = image.type ?? 'output';
-      const query = new URLSearchParams({ filename: image.filename, subfolder, type });
-      files.push({ node, url: `/view?${query}`, filename: image.filename, subfolder, type });
-    }
-  }
-  return files;
-}

@@ -13,7 +13,7 @@ import { createHost, hostPaths, nativeMemoryProbe } from '../host.ts';
 import { executeGraph } from '../runner/execute.ts';
 import { parseSetArgument } from '../runner/overrides.ts';
 import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
-import { outputFiles } from '../api/workflows.ts';
+import { outputFiles } from '../api/output-files.ts';
 
 interface RunArgs {
   workflow: string;
