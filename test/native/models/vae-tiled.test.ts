@@ -1,0 +1,147 @@
+// The tiled VAE decode with image-wide normalisation (native/src/models/vae/vae_tiled.cc) against the
+// plain decode: equal up to float rounding for every tile size; its memory estimate
+// (vae_tiled_memory.cc) against the measured arena peak; refusal, cancellation and progress.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  CancelToken,
+  estimateVaeDecodeMemory,
+  estimateVaeDecodeTiledMemory,
+  isNativeError,
+  loadModel,
+  native,
+  vaeDecode,
+  vaeDecodeTiled,
+  type ModelHandle,
+} from '../../../native/index.ts';
+import { relativeMaxError } from '../../helpers/compare.ts';
+import { SD15_VAE } from '../../helpers/sd15-configs.ts';
+
+/** A smooth, latent-like input with a per-channel offset (group statistics far from 0 / 1). */
+function latentOf(B: number, h: number, w: number): Float32Array {
+  const z = new Float32Array(B * 4 * h * w);
+  for (let i = 0; i < z.length; i++) {
+    const c = Math.floor(i / (h * w)) % 4;
+    z[i] = Math.sin(i * 0.37) * 1.5 + Math.cos(i * 0.011) + 0.3 * c;
+  }
+  return z;
+}
+
+const BOUND = 1e-5; // max |tiled - plain| <= BOUND x max |plain|
+
+describe.each([
+  { path: 'test/fixtures/tiny-sd', weights: 'f32' as const },
+  { path: 'test/fixtures/tiny-sd', weights: 'f16' as const },
+  { path: 'models/diffusers/shapes-sd', weights: 'f32' as const },
+  { path: 'models/checkpoints/shapes-sd.safetensors', weights: 'f16' as const },
+])('tiled VAE decode, $path ($weights weights)', ({ path, weights }) => {
+  let model: ModelHandle;
+  beforeAll(async () => {
+    model = await loadModel(path, { weights });
+  });
+  afterAll(() => model.dispose());
+
+  it.each([
+    // [batch, h, w, tile, attention]
+    [1, 6, 6, 1, 'naive'],
+    [2, 7, 5, 3, 'flash'],
+    [1, 9, 11, 4, 'naive'], // non-dividing, non-square
+    [2, 8, 8, 5, 'naive'],
+    [1, 5, 7, 64, 'flash'], // one tile larger than the image
+  ] as const)('batch %i, %ix%i latent, tile %i, %s attention: equals the plain decode', async (B, h, w, tile, attention) => {
+    const latent = latentOf(B, h, w);
+    const plain = await vaeDecode(model, latent, [B, 4, h, w], { attention });
+    const tiled = await vaeDecodeTiled(model, latent, [B, 4, h, w], { tile, attention });
+    expect(tiled.length).toBe(plain.length);
+    const err = relativeMaxError(tiled, plain);
+    expect(err, `max |diff| = ${err.toExponential(2)} x max|plain|`).toBeLessThanOrEqual(BOUND);
+  });
+});
+
+describe('tiled VAE decode: memory, refusal, cancellation, progress (demo model)', () => {
+  let model: ModelHandle;
+  beforeAll(async () => {
+    model = await loadModel('models/diffusers/shapes-sd');
+  });
+  afterAll(() => model.dispose());
+
+  async function measuredPeak(run: () => Promise<unknown>) {
+    native.memoryPeakReset();
+    const base = native.memoryStats().activationsCurrent;
+    await run();
+    return native.memoryStats().activationsPeak - base;
+  }
+
+  it.each([
+    [1, 16, 16, 4],
+    [2, 9, 5, 3],
+    [1, 12, 12, 64],
+    [1, 8, 8, 1],
+  ])('batch %i, %ix%i latent, tile %i: the estimate equals the measured arena peak', async (B, h, w, tile) => {
+    for (const attention of ['naive', 'flash'] as const) {
+      const latent = latentOf(B, h, w);
+      const estimate = estimateVaeDecodeTiledMemory(model, { batch: B, latentHeight: h, latentWidth: w, attention, tile });
+      const measured = await measuredPeak(() => vaeDecodeTiled(model, latent, [B, 4, h, w], { tile, attention }));
+      expect(estimate.peakBytes, `${attention}, at ${estimate.breakdown.at}`).toBe(measured);
+    }
+  });
+
+  it('needs less memory than the plain decode, and refuses over the limit before allocating', async () => {
+    const query = { batch: 1, latentHeight: 16, latentWidth: 16, attention: 'naive' as const };
+    const tiled = estimateVaeDecodeTiledMemory(model, { ...query, tile: 4 });
+    expect(tiled.peakBytes).toBeLessThan(estimateVaeDecodeMemory(model, query).peakBytes);
+    const error = await vaeDecodeTiled(model, latentOf(1, 16, 16), [1, 4, 16, 16], { tile: 4, memoryLimitBytes: tiled.peakBytes - 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(isNativeError(error) && error.code).toBe('SDN_STATUS_OUT_OF_MEMORY');
+    expect((error as Error).message).toMatch(/^VAE tiled decode: naive attention at a 16x16 latent, batch 1, tiles of 4 latent cells, needs ~/);
+  });
+
+  it('reports progress per tile of every segment, in order', async () => {
+    const calls: [number, number][] = [];
+    await vaeDecodeTiled(model, latentOf(1, 6, 4), [1, 4, 6, 4], { tile: 3, onProgress: (done, total) => calls.push([done, total]) });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // queued calls may land just after the Promise
+    // shapes-sd: 4 up blocks x (2 resnets x 2 convolutions) + 3 up-samplers + the output = 20 segments; 2 x 2 tiles each.
+    const total = 20 * 4;
+    expect(calls.length).toBe(total);
+    expect(calls.map(([done]) => done)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(calls.every(([, t]) => t === total)).toBe(true);
+  });
+
+  it('stops between tiles when cancelled', async () => {
+    const cancel = new CancelToken();
+    let seen = 0;
+    const run = vaeDecodeTiled(model, latentOf(1, 8, 8), [1, 4, 8, 8], {
+      tile: 1,
+      cancel,
+      onProgress: (done) => {
+        seen = done;
+        cancel.cancel();
+      },
+    });
+    const error = await run.catch((e: unknown) => e);
+    expect(isNativeError(error) && error.code).toBe('SDN_STATUS_CANCELLED');
+    expect(seen).toBeLessThan(20 * 64);
+  });
+
+  it('rejects a tile below 1', async () => {
+    await expect(vaeDecodeTiled(model, latentOf(1, 4, 4), [1, 4, 4, 4], { tile: 0 })).rejects.toThrow(/tile/);
+  });
+});
+
+describe('tiled VAE decode memory, SD 1.5 shapes (no run)', () => {
+  it.each([64, 128])('%i x %i latent: image-normalised tiles need less than the plain decode', (size) => {
+    const query = { batch: 1, latentHeight: size, latentWidth: size, attention: 'flash' as const };
+    const plain = estimateVaeDecodeMemory(SD15_VAE, query).peakBytes;
+    const tiledFull = estimateVaeDecodeTiledMemory(SD15_VAE, { ...query, tile: 64 }).peakBytes;
+    const tiledSmall = estimateVaeDecodeTiledMemory(SD15_VAE, { ...query, tile: 16 }).peakBytes;
+    const perTile = estimateVaeDecodeMemory(SD15_VAE, { ...query, latentHeight: 64, latentWidth: 64 }).peakBytes;
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    console.log(
+      `SD 1.5 VAE decode at ${size * 8}x${size * 8}, batch 1 (flash): plain ${mib(plain)}, image-normalised tiles of 64 ${mib(tiledFull)}, ` +
+        `of 16 ${mib(tiledSmall)}, tile-normalised (tiles of 64) ${mib(perTile)}`,
+    );
+    expect(tiledSmall).toBeLessThan(tiledFull);
+    expect(tiledFull).toBeLessThan(plain);
+  });
+});
