@@ -359,8 +359,8 @@ export interface VaeDecodeTiledOptions extends RunOptions {
   tile: number;
   /**
    * Called as tiles finish: done of total tile steps (every tile of every segment; a segment is one
-   * convolution over the whole image). Calls are queued to the JS thread, so the last ones may arrive
-   * just after the Promise settles. An error it throws is ignored.
+   * convolution over the whole image), with `done` increasing. Never called after the Promise
+   * settles; on success the last call is (total, total). An error it throws is ignored.
    */
   onProgress?: (done: number, total: number) => void;
 }
@@ -383,16 +383,35 @@ export async function vaeDecodeTiled(
   shape: Shape4,
   options: VaeDecodeTiledOptions,
 ): Promise<Float32Array> {
-  return modelsAddon.modelVaeDecodeTiled(
-    model.handle,
-    latent,
-    shape,
-    options.tile,
-    options.attention ?? 'naive',
-    options.cancel?.handle ?? null,
-    options.memoryLimitBytes ?? 0,
-    options.onProgress ?? null,
-  );
+  // The engine queues progress calls to this thread; the last ones can land after the Promise settles:
+  // those are dropped, and the final (total, total) is reported here instead.
+  const report = options.onProgress;
+  let settled = false, last = 0, total = 0;
+  const onProgress = report
+    ? (done: number, all: number) => {
+        if (settled) return;
+        last = done;
+        total = all;
+        report(done, all);
+      }
+    : null;
+  try {
+    const image = await modelsAddon.modelVaeDecodeTiled(
+      model.handle,
+      latent,
+      shape,
+      options.tile,
+      options.attention ?? 'naive',
+      options.cancel?.handle ?? null,
+      options.memoryLimitBytes ?? 0,
+      onProgress,
+    );
+    settled = true;
+    if (report && last < total) report(total, total);
+    return image;
+  } finally {
+    settled = true;
+  }
 }
 
 /**
