@@ -153,7 +153,7 @@ export function planVaeDecodeAttention(
   model: ModelHandle | VAEConfig,
   shape: { batch: number; latentHeight: number; latentWidth: number },
   budgetBytes: number,
-  advice = 'use VAEDecodeTiled (or a smaller batch)',
+  advice = "use VAEDecodeTiled (the same picture in less memory; normalization 'tile' for the memory of one tile) or a smaller batch",
 ): AttentionPlan {
   const estimate = (mode: AttentionModeName) => estimateVaeDecodeMemory(model, { ...shape, attention: mode });
   return plan('auto', estimate, budgetBytes, (mode, e) => {
