@@ -1,6 +1,10 @@
 // The tiled VAE decode with image-wide normalisation (native/src/models/vae/vae_tiled.cc) against the
 // plain decode: equal up to float rounding for every tile size; its memory estimate
 // (vae_tiled_memory.cc) against the measured arena peak; refusal, cancellation and progress.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -15,6 +19,7 @@ import {
   type ModelHandle,
 } from '../../../native/index.ts';
 import { relativeMaxError } from '../../helpers/compare.ts';
+import { writeSafetensors } from '../../helpers/safetensors.ts';
 import { SD15_VAE } from '../../helpers/sd15-configs.ts';
 
 /** A smooth, latent-like input with a per-channel offset (group statistics far from 0 / 1). */
@@ -56,6 +61,84 @@ describe.each([
     const err = relativeMaxError(tiled, plain);
     console.log(`${path} (${weights}), batch ${B}, ${h}x${w}, tile ${tile}, ${attention}: max |tiled - plain| = ${err.toExponential(2)} x max|plain|`);
     expect(err, `max |diff| = ${err.toExponential(2)} x max|plain|`).toBeLessThanOrEqual(BOUND);
+  });
+});
+
+/**
+ * A copy of the tiny fixture whose VAE decoder is synthetic (random weights the test writes): two blocks,
+ * channels growing on the way up (32 -> 64: a resnet whose output does not fit in its input's buffer),
+ * 8 groups, three resnets per block.
+ */
+function growingVae(dir: string): string {
+  const target = path.join(dir, 'growing-vae');
+  cpSync('test/fixtures/tiny-sd', target, { recursive: true, filter: (src) => !src.endsWith('.fp16.safetensors') && !src.endsWith('tiny-sd.safetensors') });
+  const configFile = path.join(target, 'vae/config.json');
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  Object.assign(config, { block_out_channels: [64, 32], layers_per_block: 2, norm_num_groups: 8 });
+  writeFileSync(configFile, JSON.stringify({ ...config, down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D'] }));
+  let seed = 5;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  const add = (name: string, shape: number[], scale: number, offset = 0) =>
+    tensors.set(name, { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => offset + scale * rand()) });
+  const conv = (p: string, cin: number, cout: number, k: number) => {
+    add(`${p}.weight`, [cout, cin, k, k], 1 / Math.sqrt(cin * k * k));
+    add(`${p}.bias`, [cout], 0.1);
+  };
+  const norm = (p: string, c: number) => {
+    add(`${p}.weight`, [c], 0.2, 1);
+    add(`${p}.bias`, [c], 0.2);
+  };
+  const resnet = (p: string, cin: number, cout: number) => {
+    norm(`${p}.norm1`, cin);
+    conv(`${p}.conv1`, cin, cout, 3);
+    norm(`${p}.norm2`, cout);
+    conv(`${p}.conv2`, cout, cout, 3);
+    if (cin !== cout) conv(`${p}.conv_shortcut`, cin, cout, 1);
+  };
+  conv('post_quant_conv', 4, 4, 1);
+  conv('decoder.conv_in', 4, 32, 3);
+  resnet('decoder.mid_block.resnets.0', 32, 32);
+  norm('decoder.mid_block.attentions.0.group_norm', 32);
+  for (const l of ['to_q', 'to_k', 'to_v', 'to_out.0']) {
+    add(`decoder.mid_block.attentions.0.${l}.weight`, [32, 32], 1 / Math.sqrt(32));
+    add(`decoder.mid_block.attentions.0.${l}.bias`, [32], 0.1);
+  }
+  resnet('decoder.mid_block.resnets.1', 32, 32);
+  for (let j = 0; j < 3; j++) resnet(`decoder.up_blocks.0.resnets.${j}`, 32, 32);
+  conv('decoder.up_blocks.0.upsamplers.0.conv', 32, 32, 3);
+  for (let j = 0; j < 3; j++) resnet(`decoder.up_blocks.1.resnets.${j}`, j === 0 ? 32 : 64, 64);
+  norm('decoder.conv_norm_out', 64);
+  conv('decoder.conv_out', 64, 3, 3);
+  writeSafetensors(path.join(target, 'vae/diffusion_pytorch_model.safetensors'), tensors);
+  return target;
+}
+
+describe('tiled VAE decode, a synthetic decoder whose channels grow on the way up', () => {
+  let dir: string;
+  let model: ModelHandle;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'latentflow-vae-tiled-'));
+    model = await loadModel(growingVae(dir));
+  });
+  afterAll(() => {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [2, 9, 7, 2],
+    [1, 6, 6, 4],
+  ])('batch %i, %ix%i latent, tile %i: equals the plain decode; the estimate equals the measured peak', async (B, h, w, tile) => {
+    expect(model.info.vae.downscaleFactor).toBe(2);
+    const latent = latentOf(B, h, w);
+    const plain = await vaeDecode(model, latent, [B, 4, h, w]);
+    native.memoryPeakReset();
+    const base = native.memoryStats().activationsCurrent;
+    const tiled = await vaeDecodeTiled(model, latent, [B, 4, h, w], { tile });
+    const measured = native.memoryStats().activationsPeak - base;
+    expect(relativeMaxError(tiled, plain)).toBeLessThanOrEqual(BOUND);
+    expect(estimateVaeDecodeTiledMemory(model, { batch: B, latentHeight: h, latentWidth: w, attention: 'naive', tile }).peakBytes).toBe(measured);
   });
 });
 
