@@ -116,6 +116,16 @@ export interface ModelsAddon {
     cancel: NativeHandle | null,
     memoryLimitBytes?: number,
   ): Promise<Float32Array>;
+  modelVaeDecodeTiled(
+    model: NativeHandle,
+    latent: Float32Array,
+    shape: Shape4,
+    tile: number,
+    attention: AttentionModeName,
+    cancel: NativeHandle | null,
+    memoryLimitBytes: number,
+    onProgress: ((done: number, total: number) => void) | null,
+  ): Promise<Float32Array>;
   modelVaeEncode(
     model: NativeHandle,
     image: Float32Array,
@@ -125,6 +135,7 @@ export interface ModelsAddon {
   ): Promise<{ mean: Float32Array; logvar: Float32Array }>;
   unetMemoryEstimate(config: UNetConfig, query: UnetMemoryQuery): MemoryEstimate;
   vaeDecodeMemoryEstimate(config: VAEConfig, query: VaeDecodeMemoryQuery): MemoryEstimate;
+  vaeDecodeTiledMemoryEstimate(config: VAEConfig, query: VaeDecodeTiledMemoryQuery): MemoryEstimate;
   cancelTokenCreate(): NativeHandle;
   cancelTokenCancel(token: NativeHandle): void;
   cancelTokenIsCancelled(token: NativeHandle): boolean;
@@ -214,6 +225,11 @@ export interface VaeDecodeMemoryQuery {
   attention: AttentionModeName;
 }
 
+export interface VaeDecodeTiledMemoryQuery extends VaeDecodeMemoryQuery {
+  /** Tile side in latent cells (>= 1), as vaeDecodeTiled's `tile`. */
+  tile: number;
+}
+
 /**
  * The activation memory one call needs: the engine's arena high-water mark above what was allocated
  * before it (what memoryStats().activationsPeak rises by), for the current thread count. Weights are
@@ -256,6 +272,17 @@ export function estimateUnetMemory(model: ModelHandle | UNetConfig, query: UnetM
 /** Predicts the working memory of one vaeDecode (see estimateUnetMemory). */
 export function estimateVaeDecodeMemory(model: ModelHandle | VAEConfig, query: VaeDecodeMemoryQuery): MemoryEstimate {
   return modelsAddon.vaeDecodeMemoryEstimate(model instanceof ModelHandle ? model.info.vae : model, query);
+}
+
+/**
+ * Predicts the working memory of one vaeDecodeTiled (see estimateUnetMemory): the image-wide maps the
+ * tiles write (each held once) plus the largest tile's buffers.
+ *
+ * @example
+ *   estimateVaeDecodeTiledMemory(model, { batch: 1, latentHeight: 128, latentWidth: 128, attention: 'flash', tile: 32 }).peakBytes;
+ */
+export function estimateVaeDecodeTiledMemory(model: ModelHandle | VAEConfig, query: VaeDecodeTiledMemoryQuery): MemoryEstimate {
+  return modelsAddon.vaeDecodeTiledMemoryEstimate(model instanceof ModelHandle ? model.info.vae : model, query);
 }
 
 /** Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint. */
@@ -322,6 +349,69 @@ export async function vaeDecode(model: ModelHandle, latent: Float32Array, shape:
     options.cancel?.handle ?? null,
     options.memoryLimitBytes ?? 0,
   );
+}
+
+export interface VaeDecodeTiledOptions extends RunOptions {
+  /**
+   * Tile side in latent cells (>= 1): tile x tile latent cells, (8 tile)^2 pixels at the output. Only
+   * memory and speed depend on it, never the result.
+   */
+  tile: number;
+  /**
+   * Called as tiles finish: done of total tile steps (every tile of every segment; a segment is one
+   * convolution over the whole image), with `done` increasing. Never called after the Promise
+   * settles; on success the last call is (total, total). An error it throws is ignored.
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * vaeDecode computed region by region, equal to it up to float rounding (no seams, no blending):
+ * post_quant_conv, conv_in and the mid block (with its global attention) run once on the whole
+ * latent; the up blocks and the output run tile by tile, every group norm using the statistics of the
+ * WHOLE image at that layer (tiles advance together, one convolution at a time). Working memory:
+ * the full-size maps between layers, each held once, plus one tile's buffers; less than vaeDecode
+ * (estimateVaeDecodeTiledMemory), but growing with the image. With memoryLimitBytes it refuses up
+ * front ("SDN_STATUS_OUT_OF_MEMORY"); cancel is checked before every tile.
+ *
+ * @example
+ *   const image = await vaeDecodeTiled(model, latent, [1, 4, 128, 128], { tile: 32, attention: 'flash', onProgress: (d, t) => {} });
+ */
+export async function vaeDecodeTiled(
+  model: ModelHandle,
+  latent: Float32Array,
+  shape: Shape4,
+  options: VaeDecodeTiledOptions,
+): Promise<Float32Array> {
+  // The engine queues progress calls to this thread; the last ones can land after the Promise settles:
+  // those are dropped, and the final (total, total) is reported here instead.
+  const report = options.onProgress;
+  let settled = false, last = 0, total = 0;
+  const onProgress = report
+    ? (done: number, all: number) => {
+        if (settled) return;
+        last = done;
+        total = all;
+        report(done, all);
+      }
+    : null;
+  try {
+    const image = await modelsAddon.modelVaeDecodeTiled(
+      model.handle,
+      latent,
+      shape,
+      options.tile,
+      options.attention ?? 'naive',
+      options.cancel?.handle ?? null,
+      options.memoryLimitBytes ?? 0,
+      onProgress,
+    );
+    settled = true;
+    if (report && last < total) report(total, total);
+    return image;
+  } finally {
+    settled = true;
+  }
 }
 
 /**

@@ -34,6 +34,10 @@ export interface OpsAddon {
     pad: number, bias: Opt<F32>, residual: Opt<F32>, y: F32, upsample?: number): Promise<void>;
   opsGroupNorm(impl: OpsImpl, x: F32, y: F32, B: number, C: number, S: number, groups: number, gamma: F32, beta: F32,
     eps: number, silu: boolean): void;
+  opsRegionGather(impl: OpsImpl, x: F32, B: number, C: number, H: number, W: number, batchStride: number, y0: number, x0: number,
+    rh: number, rw: number, upsample: number, groups: number, gamma: Opt<F32>, beta: Opt<F32>, eps: number, silu: boolean, out: F32): void;
+  opsRegionScatter(tile: F32, dst: F32, B: number, C: number, H: number, W: number, batchStride: number, y0: number, x0: number,
+    rh: number, rw: number, residual: Opt<F32>, groups: number): Float64Array | undefined;
   opsLayerNorm(impl: OpsImpl, x: F32, y: F32, M: number, D: number, gamma: F32, beta: F32, eps: number): void;
   opsActivation(impl: OpsImpl, kind: ActivationKind, x: F32, y: F32): void;
   opsGeglu(impl: OpsImpl, x: F32, y: F32, M: number, D: number): void;
@@ -151,6 +155,30 @@ export const ops = {
     opsAddon.opsGroupNorm(opts.impl ?? 'fast', x, y, shape.B, shape.C, shape.S, groups, gamma, beta, opts.eps ?? 1e-5,
       opts.silu ?? false);
     return y;
+  },
+  /**
+   * The tiled decode's gather (native/src/ops/norm_stats.h): region [y0, y0 + rh) x [x0, x0 + rw) of
+   * map x [B, C, H, W] (batch stride `batchStride`, default C*H*W) up-sampled `upsample` times, 0
+   * outside; with `norm`, group-normalised by x's whole-image statistics. Returns [B, C, rh, rw].
+   */
+  regionGather(x: F32, map: { B: number; C: number; H: number; W: number; batchStride?: number },
+    region: { y0: number; x0: number; rh: number; rw: number; upsample?: number },
+    opts: { norm?: { groups: number; gamma: F32; beta: F32; eps: number; silu: boolean }; impl?: OpsImpl } = {}): F32 {
+    const out = new Float32Array(map.B * map.C * region.rh * region.rw);
+    const n = opts.norm;
+    opsAddon.opsRegionGather(opts.impl ?? 'fast', x, map.B, map.C, map.H, map.W, map.batchStride ?? map.C * map.H * map.W,
+      region.y0, region.x0, region.rh, region.rw, region.upsample ?? 1, n?.groups ?? 0, n?.gamma ?? null, n?.beta ?? null,
+      n?.eps ?? 0, n?.silu ?? false, out);
+    return out;
+  },
+  /**
+   * The tiled decode's scatter: dst region := tile (+ residual, same layout as dst); returns the
+   * written values' per-(batch, group) sums [sum | sum of squares] when groups > 0.
+   */
+  regionScatter(tile: F32, dst: F32, map: { B: number; C: number; H: number; W: number; batchStride?: number },
+    region: { y0: number; x0: number; rh: number; rw: number }, opts: { residual?: F32; groups?: number } = {}): Float64Array | undefined {
+    return opsAddon.opsRegionScatter(tile, dst, map.B, map.C, map.H, map.W, map.batchStride ?? map.C * map.H * map.W,
+      region.y0, region.x0, region.rh, region.rw, opts.residual ?? null, opts.groups ?? 0);
   },
   /** x, y: [M, D], each row normalised. */
   layerNorm(x: F32, M: number, D: number, gamma: F32, beta: F32, opts: { eps?: number; y?: F32; impl?: OpsImpl } = {}): F32 {

@@ -22,6 +22,7 @@ import os from 'node:os';
 import {
   estimateUnetMemory,
   estimateVaeDecodeMemory,
+  estimateVaeDecodeTiledMemory,
   ModelHandle,
   native,
   type AttentionModeName,
@@ -152,7 +153,7 @@ export function planVaeDecodeAttention(
   model: ModelHandle | VAEConfig,
   shape: { batch: number; latentHeight: number; latentWidth: number },
   budgetBytes: number,
-  advice = 'use VAEDecodeTiled (or a smaller batch)',
+  advice = "use VAEDecodeTiled (the same picture in less memory; normalization 'tile' for the memory of one tile) or a smaller batch",
 ): AttentionPlan {
   const estimate = (mode: AttentionModeName) => estimateVaeDecodeMemory(model, { ...shape, attention: mode });
   return plan('auto', estimate, budgetBytes, (mode, e) => {
@@ -160,6 +161,29 @@ export function planVaeDecodeAttention(
     return (
       `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
       `with ${mode} attention, more than the budget of ${formatBytes(budgetBytes)}; ${advice}`
+    );
+  });
+}
+
+/**
+ * planVaeDecodeAttention for vaeDecodeTiled (image-wide normalisation, tiles of `tile` latent cells):
+ * its mid block's attention still covers the whole latent; the rest of the estimate is the full-size
+ * maps plus one tile (estimateVaeDecodeTiledMemory). Refuses (AttentionMemoryError with `advice`)
+ * when even flash would not fit.
+ */
+export function planVaeDecodeTiledAttention(
+  model: ModelHandle | VAEConfig,
+  shape: { batch: number; latentHeight: number; latentWidth: number; tile: number },
+  budgetBytes: number,
+  advice: string,
+): AttentionPlan {
+  const estimate = (mode: AttentionModeName) => estimateVaeDecodeTiledMemory(model, { ...shape, attention: mode });
+  return plan('auto', estimate, budgetBytes, (mode, e) => {
+    const f = model instanceof ModelHandle ? model.info.vae.downscaleFactor : model.downscaleFactor;
+    return (
+      `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) in tiles of ${shape.tile * f} pixels with ` +
+      `image-wide normalisation needs ~${formatBytes(e.peakBytes)} of working memory (at ${e.breakdown.at}) with ${mode} attention, ` +
+      `more than the budget of ${formatBytes(budgetBytes)}; ${advice}`
     );
   });
 }

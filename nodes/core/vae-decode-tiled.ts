@@ -1,22 +1,50 @@
-import { vaeDecode } from '../../native/index.ts';
+import { vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
-import { defineNode, int, socket } from '../schema.ts';
-import { memoryBudget, planVaeDecodeAttention } from './attention-mode.ts';
+import { choice, defineNode, int, socket } from '../schema.ts';
+import { memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
 import { unscaledLatent, withCancel } from './vae-decode.ts';
 import { decodeTiled } from './vae-tiles.ts';
 
+/**
+ * Two ways to decode in tiles (input `normalization`):
+ * - 'image' (default): the engine's tiled decode (vaeDecodeTiled). The mid block runs once on the whole
+ *   latent, then every later layer runs tile by tile with group norms using the statistics of the whole
+ *   image, so the picture equals VAEDecode's up to float rounding: there are no seams, and `overlap` is
+ *   not needed (ignored). Memory: the decoder's full-size feature maps, each held once, plus one tile;
+ *   less than VAEDecode (SD 1.5 at 1024x1024: ~1.6 GiB with 256-pixel tiles vs ~2.5 GiB), but it still
+ *   grows with the image. Smaller tiles need less (down to that floor); a tile as large as the image
+ *   needs more than VAEDecode.
+ * - 'tile': ComfyUI's behaviour. Each tile is decoded on its own (its own normalisation, attention over
+ *   the tile only) and overlaps are blended: memory is that of one tile whatever the image size, but
+ *   the picture differs from VAEDecode's (tones shift between tiles; the blending hides the seams).
+ */
 export default defineNode({
   type: 'VAEDecodeTiled',
   version: 1,
   category: 'latent',
   displayName: 'VAE Decode (Tiled)',
   description:
-    'Decodes a latent tile by tile, blending the overlaps, so large pictures decode in the memory of one tile.',
+    "Decodes a latent tile by tile. With normalization 'image' (default) the picture equals VAEDecode's " +
+    "(no seams at all; overlap is not used) in less memory than VAEDecode, though it still grows with the picture. " +
+    "With 'tile' (ComfyUI's way) each tile is decoded on its own and overlaps are blended: memory of one tile at any size, " +
+    'but tones may differ from tile to tile.',
   inputs: {
     samples: socket('LATENT'),
     vae: socket('VAE'),
-    tile_size: int({ default: 512, min: 64, max: 4096, step: 64, description: 'Tile size in pixels.' }),
-    overlap: int({ default: 64, min: 0, max: 4096, step: 32, description: 'Overlap between tiles in pixels (blended).' }),
+    tile_size: int({
+      default: 512,
+      min: 64,
+      max: 4096,
+      step: 64,
+      description: "Tile size in pixels. 'image': only memory and speed depend on it (256 or less needs the least); 'tile': the memory bound.",
+    }),
+    overlap: int({ default: 64, min: 0, max: 4096, step: 32, description: "Overlap between tiles in pixels, blended (normalization 'tile' only)." }),
+    normalization: choice(['image', 'tile'] as const, {
+      default: 'image',
+      description:
+        "'image': group norms over the whole picture, equal to VAEDecode (memory grows with the picture). " +
+        "'tile': each tile normalised on its own, blended (ComfyUI's; memory of one tile, tones may differ between tiles).",
+    }),
   },
   outputs: { IMAGE: socket('IMAGE') },
   async run(input, ctx) {
@@ -24,17 +52,31 @@ export default defineNode({
     const [B, C, h, w] = input.samples.shape;
     const f = model.info.vae.downscaleFactor;
     const tile = Math.max(1, Math.floor(input.tile_size / f));
-    const overlap = Math.min(Math.floor(input.overlap / f), tile - 1);
-    // Every tile is at most tile x tile latent cells: plan (and refuse) for that size up front.
-    const plan = planVaeDecodeAttention(model, { batch: B, latentHeight: Math.min(tile, h), latentWidth: Math.min(tile, w) }, memoryBudget(ctx.services), 'use a smaller tile_size (or a smaller batch)');
-    const pixels = await withCancel(ctx.signal, (cancel) =>
-      decodeTiled(
-        (latent, shape) => vaeDecode(model, latent, shape, { attention: plan.mode, cancel }),
-        unscaledLatent(model, input.samples),
-        [B, C, h, w],
-        { tile, overlap, scale: f, onTile: (done, total) => ctx.progress(done, total) },
-      ),
-    );
+    const latent = unscaledLatent(model, input.samples);
+    const budget = memoryBudget(ctx.services);
+    let pixels: Float32Array;
+    if (input.normalization === 'image') {
+      const plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile }, budget,
+        "use a smaller tile_size, normalization 'tile' (memory of one tile) or a smaller batch");
+      ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
+      pixels = await withCancel(ctx.signal, (cancel) =>
+        vaeDecodeTiled(model, latent, [B, C, h, w], { tile, attention: plan.mode, cancel, onProgress: (done, total) => ctx.progress(done, total) }),
+      );
+    } else {
+      const overlap = Math.min(Math.floor(input.overlap / f), tile - 1);
+      // Every tile is at most tile x tile latent cells: plan (and refuse) for that size up front.
+      const plan = planVaeDecodeAttention(model, { batch: B, latentHeight: Math.min(tile, h), latentWidth: Math.min(tile, w) }, budget,
+        'use a smaller tile_size (or a smaller batch)');
+      ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
+      pixels = await withCancel(ctx.signal, (cancel) =>
+        decodeTiled(
+          (part, shape) => vaeDecode(model, part, shape, { attention: plan.mode, cancel }),
+          latent,
+          [B, C, h, w],
+          { tile, overlap, scale: f, onTile: (done, total) => ctx.progress(done, total) },
+        ),
+      );
+    }
     return { IMAGE: { data: vaeToImage(pixels, B, h * f, w * f), shape: [B, h * f, w * f, 3] as const } };
   },
 });

@@ -2,8 +2,10 @@
  * Tiled decoding: decode a large latent as overlapping tiles and blend them, so the VAE's working memory
  * is that of one tile. Inside the overlaps each output pixel is a weighted mean of the tiles covering it,
  * with weights ramping linearly from a tile's inner edge, so seams do not show; away from overlaps a pixel
- * comes from one tile only. (The VAE's mid-block attention is global, so a tile sees only its own region:
- * results are close to a plain decode, not identical, unless one tile covers everything.)
+ * comes from one tile only. This is VAEDecodeTiled's `normalization: 'tile'` (ComfyUI's behaviour): every
+ * group norm of a tile uses the tile's own statistics and the mid-block attention sees only the tile, so
+ * the result is close to a plain decode, not equal (tones shift between tiles), unless one tile covers
+ * everything. `normalization: 'image'` uses the engine's vaeDecodeTiled instead, equal to the plain decode.
  */
 
 /** Decodes a latent [B, C, h, w] into pixels [B, 3, h*scale, w*scale]. */

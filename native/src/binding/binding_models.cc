@@ -6,6 +6,7 @@
 // run frees the weights only when the run has finished.
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include <cmath>
@@ -247,6 +248,17 @@ Napi::Value vae_decode_memory_estimate_js(const Napi::CallbackInfo & info) {
     });
 }
 
+// vaeDecodeTiledMemoryEstimate(config, { batch, latentHeight, latentWidth, attention, tile }) -> estimate
+Napi::Value vae_decode_tiled_memory_estimate_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+        const VAEConfig config = vae_config_of(arg_plain_object(info, 0, "config"));
+        const Napi::Object q = arg_plain_object(info, 1, "query");
+        const VAEDecodeTiledMemoryQuery query{vae_query_of(q), prop_int(q, "tile", "query", 1, 64, true)};
+        return estimate_js(env, vae_decode_tiled_memory_estimate(config, query));
+    });
+}
+
 // An optional memory limit in bytes (absent, null or 0: none).
 int64_t arg_limit(const Napi::CallbackInfo & info, size_t i) {
     if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return 0;
@@ -424,6 +436,51 @@ Napi::Value model_vae_decode_js(const Napi::CallbackInfo & info) {
     });
 }
 
+// An optional JS progress callback fn(done, total), callable from the worker thread: each call is
+// queued to the JS thread (never blocking the worker; an error thrown by fn is ignored). The function
+// is released when the last copy of the returned callback goes (with the job).
+std::function<void(int64_t, int64_t)> arg_progress(const Napi::CallbackInfo & info, size_t i) {
+    if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return {};
+    if (!info[i].IsFunction()) throw Napi::TypeError::New(info.Env(), "argument \"onProgress\" must be a function");
+    auto tsfn = std::shared_ptr<Napi::ThreadSafeFunction>(
+        new Napi::ThreadSafeFunction(Napi::ThreadSafeFunction::New(info.Env(), info[i].As<Napi::Function>(), "latentflow:progress", 0, 1)),
+        [](Napi::ThreadSafeFunction * f) {
+            f->Release();
+            delete f;
+        });
+    return [tsfn](int64_t done, int64_t total) {
+        tsfn->NonBlockingCall([done, total](Napi::Env env, Napi::Function fn) {
+            try {
+                fn.Call({Napi::Number::New(env, static_cast<double>(done)), Napi::Number::New(env, static_cast<double>(total))});
+            } catch (const Napi::Error &) {
+                // a throwing progress callback must not stop (or crash) the decode
+            }
+        });
+    };
+}
+
+// modelVaeDecodeTiled(model, latent, shape [B, L, h, w], tile, attention, cancel?, memoryLimitBytes?, onProgress?)
+//   -> Promise<Float32Array [B, 3, 8h, 8w]>   (AutoencoderKL::decode_tiled: equal to modelVaeDecode)
+Napi::Value model_vae_decode_tiled_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+        std::shared_ptr<Model> m = arg_model(info, 0);
+        Napi::Float32Array latent = arg_f32(info, 1, "latent");
+        Tensor z = tensor_of(latent, arg_shape4(info, 2, "shape"), "latent");
+        const int64_t tile = arg_int(info, 3, "tile");
+        if (tile < 1) throw Napi::RangeError::New(env, "argument \"tile\" must be >= 1 (latent cells), got " + std::to_string(tile));
+        const AttentionMode mode = arg_attention(info, 4);
+        auto cancel = arg_cancel(info, 5);
+        vae_decode_tiled_memory_check(m->vae->config(), VAEDecodeTiledMemoryQuery{VAEDecodeMemoryQuery{z.dim(0), z.dim(2), z.dim(3), mode}, tile},
+                                      arg_limit(info, 6));
+        auto progress = arg_progress(info, 7);
+        std::vector<Napi::Reference<Napi::Value>> k;
+        k.push_back(keep(latent));
+        return run_tensor_job(
+            env, [m, z, tile, mode, cancel, progress] { return m->vae->decode_tiled(z, tile, mode, cancel.get(), progress); }, std::move(k));
+    });
+}
+
 // modelVaeEncode(model, image, shape [B, 3, H, W], attention, cancel?) -> Promise<{ mean, logvar }> each [B, L, H/8, W/8]
 Napi::Value model_vae_encode_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -483,9 +540,11 @@ void register_models(Napi::Env env, Napi::Object exports) {
     exports.Set("modelEncodeText", Napi::Function::New(env, model_encode_text_js));
     exports.Set("modelUnetForward", Napi::Function::New(env, model_unet_forward_js));
     exports.Set("modelVaeDecode", Napi::Function::New(env, model_vae_decode_js));
+    exports.Set("modelVaeDecodeTiled", Napi::Function::New(env, model_vae_decode_tiled_js));
     exports.Set("modelVaeEncode", Napi::Function::New(env, model_vae_encode_js));
     exports.Set("unetMemoryEstimate", Napi::Function::New(env, unet_memory_estimate_js));
     exports.Set("vaeDecodeMemoryEstimate", Napi::Function::New(env, vae_decode_memory_estimate_js));
+    exports.Set("vaeDecodeTiledMemoryEstimate", Napi::Function::New(env, vae_decode_tiled_memory_estimate_js));
     exports.Set("cancelTokenCreate", Napi::Function::New(env, cancel_token_create_js));
     exports.Set("cancelTokenCancel", Napi::Function::New(env, cancel_token_cancel_js));
     exports.Set("cancelTokenIsCancelled", Napi::Function::New(env, cancel_token_is_cancelled_js));

@@ -11,6 +11,7 @@
 #include "../ops/elementwise.h"
 #include "../ops/gemm.h"
 #include "../ops/norm.h"
+#include "../ops/norm_stats.h"
 #include "../ops/resample.h"
 #include "../ops/softmax.h"
 #include "napi_util.h"
@@ -307,6 +308,65 @@ Napi::Value group_norm_js(const Napi::CallbackInfo & info) {
     });
 }
 
+// A feature map [B, C, H, W] with a batch stride, from positional arguments i .. i + 5 (data first).
+MapView arg_map(const Napi::CallbackInfo & info, size_t i, const char * name) {
+    const int64_t B = arg_dim(info, i + 1, "B"), C = arg_dim(info, i + 2, "C"), H = arg_dim(info, i + 3, "H"), W = arg_dim(info, i + 4, "W");
+    const int64_t stride = arg_dim(info, i + 5, "batchStride");
+    require(stride >= C * H * W, SDN_STATUS_BAD_SHAPE, "batchStride must be >= C * H * W");
+    float * data = arg_f32_len(info, i, name, static_cast<size_t>(B > 0 ? (B - 1) * stride + C * H * W : 0));
+    return MapView{data, B, C, H, W, stride};
+}
+
+// (impl, x, B, C, H, W, batchStride, y0, x0, rh, rw, upsample, groups, gamma, beta, eps, silu, out): region_gather
+// of x, normalised (groups > 0) with x's own whole-image statistics (group_sums_add + group_moments).
+Napi::Value region_gather_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const Impl impl = arg_impl(info, 0);
+        const MapView x = arg_map(info, 1, "x");
+        const int64_t y0 = arg_int(info, 7, "y0"), x0 = arg_int(info, 8, "x0"), rh = arg_dim(info, 9, "rh"), rw = arg_dim(info, 10, "rw");
+        const int64_t up = arg_dim(info, 11, "upsample"), groups = arg_dim(info, 12, "groups");
+        require(up >= 1, SDN_STATUS_BAD_ARGUMENT, "upsample must be >= 1");
+        require(groups == 0 || x.C % groups == 0, SDN_STATUS_BAD_SHAPE, "C must split into groups");
+        float * out = arg_f32_len(info, 17, "out", static_cast<size_t>(x.B * x.C * rh * rw));
+        std::vector<double> sum(x.B * groups), sum_sq(x.B * groups);
+        std::vector<float> mean(x.B * groups), inv(x.B * groups);
+        GroupNormApply norm{};
+        if (groups > 0) {
+            group_sums_add(x, GroupSums{sum.data(), sum_sq.data(), groups});
+            group_moments(sum.data(), sum_sq.data(), x.B, groups, x.C / groups * x.H * x.W, static_cast<float>(arg_number(info, 15, "eps")),
+                          mean.data(), inv.data());
+            norm = GroupNormApply{mean.data(), inv.data(), arg_f32_len(info, 13, "gamma", x.C), arg_f32_len(info, 14, "beta", x.C), groups,
+                                  arg_bool(info, 16, "silu")};
+        }
+        ImplScope scope(impl);
+        if (impl == Impl::Naive) region_gather_naive(x, y0, x0, rh, rw, up, groups > 0 ? &norm : nullptr, out);
+        else region_gather(x, y0, x0, rh, rw, up, groups > 0 ? &norm : nullptr, out);
+        return info.Env().Undefined();
+    });
+}
+
+// (tile, dst, B, C, H, W, batchStride, y0, x0, rh, rw, residual | null (dst's layout), groups) -> the
+// region's per-(batch, group) sums as a Float64Array [sum (B x groups) | sum_sq (B x groups)], or
+// undefined when groups is 0.
+Napi::Value region_scatter_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&]() -> Napi::Value {
+        const MapView dst = arg_map(info, 1, "dst");
+        const int64_t y0 = arg_dim(info, 7, "y0"), x0 = arg_dim(info, 8, "x0"), rh = arg_dim(info, 9, "rh"), rw = arg_dim(info, 10, "rw");
+        require(y0 + rh <= dst.H && x0 + rw <= dst.W, SDN_STATUS_BAD_SHAPE, "region_scatter: the region must lie inside the map");
+        const int64_t groups = arg_dim(info, 12, "groups");
+        require(groups == 0 || dst.C % groups == 0, SDN_STATUS_BAD_SHAPE, "C must split into groups");
+        const float * tile = arg_f32_len(info, 0, "tile", static_cast<size_t>(dst.B * dst.C * rh * rw));
+        const float * res = arg_f32_opt(info, 11, "residual", static_cast<size_t>((dst.B - 1) * dst.batch_stride + dst.C * dst.H * dst.W));
+        MapView residual = dst;
+        residual.data = const_cast<float *>(res);
+        Napi::Float64Array sums = Napi::Float64Array::New(info.Env(), static_cast<size_t>(2 * dst.B * groups));
+        GroupSums gs{sums.Data(), sums.Data() + dst.B * groups, groups};
+        region_scatter(tile, dst, y0, x0, rh, rw, res ? &residual : nullptr, groups > 0 ? &gs : nullptr);
+        if (groups == 0) return info.Env().Undefined();
+        return sums;
+    });
+}
+
 // (impl, x, y, M, D, gamma, beta, eps)
 Napi::Value layer_norm_js(const Napi::CallbackInfo & info) {
     return guard(info.Env(), [&] {
@@ -512,6 +572,8 @@ void register_ops(Napi::Env env, Napi::Object exports) {
     exports.Set("opsConv2d", Napi::Function::New(env, conv2d_js));
     exports.Set("opsConv2dAsync", Napi::Function::New(env, conv2d_async_js));
     exports.Set("opsGroupNorm", Napi::Function::New(env, group_norm_js));
+    exports.Set("opsRegionGather", Napi::Function::New(env, region_gather_js));
+    exports.Set("opsRegionScatter", Napi::Function::New(env, region_scatter_js));
     exports.Set("opsLayerNorm", Napi::Function::New(env, layer_norm_js));
     exports.Set("opsActivation", Napi::Function::New(env, activation_js));
     exports.Set("opsGeglu", Napi::Function::New(env, geglu_js));

@@ -15,6 +15,7 @@ import {
   NAIVE_FAST_ATTENTION_BYTES,
   planUnetAttention,
   planVaeDecodeAttention,
+  planVaeDecodeTiledAttention,
 } from '../../../nodes/core/attention-mode.ts';
 import { parseWorkflow } from '../../../nodes/workflow.ts';
 import type { RunEvent } from '../../../server/api/protocol.ts';
@@ -90,6 +91,19 @@ describe('planVaeDecodeAttention (SD 1.5 VAE)', () => {
     expect(error.message).toMatch(/^decoding 1024x1024 \(batch 1\) needs ~2\.5 GiB of working memory with flash attention, more than the budget of 1\.0 GiB; use VAEDecodeTiled/);
     const tiled = refusal(() => planVaeDecodeAttention(SD15_VAE, { batch: 1, latentHeight: 64, latentWidth: 64 }, 2 ** 20, 'use a smaller tile_size'));
     expect(tiled.message).toMatch(/; use a smaller tile_size$/);
+  });
+});
+
+describe('planVaeDecodeTiledAttention (SD 1.5 VAE, image-wide normalisation)', () => {
+  it('fits 1024x1024 in 256-pixel tiles where the plain decode does not, and refuses with the advice when nothing fits', () => {
+    const shape = { batch: 1, latentHeight: 128, latentWidth: 128 };
+    const budget = 2 * GiB; // plain flash needs ~2.5 GiB (above)
+    refusal(() => planVaeDecodeAttention(SD15_VAE, shape, budget));
+    const plan = planVaeDecodeTiledAttention(SD15_VAE, { ...shape, tile: 32 }, budget, "use normalization 'tile'");
+    expect(plan.mode).toBe('flash');
+    expect(plan.estimate.peakBytes).toBeLessThan(budget);
+    const error = refusal(() => planVaeDecodeTiledAttention(SD15_VAE, { ...shape, tile: 32 }, GiB, "use normalization 'tile'"));
+    expect(error.message).toMatch(/^decoding 1024x1024 \(batch 1\) in tiles of 256 pixels with image-wide normalisation needs ~1\.\d GiB .*; use normalization 'tile'$/);
   });
 });
 

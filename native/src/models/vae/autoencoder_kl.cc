@@ -103,14 +103,18 @@ Tensor AutoencoderKL::MidBlock::forward(const Tensor & x, AttentionMode mode) co
     return resnet_1.forward(h, nullptr);                                        // [B, C, h, w]
 }
 
-Tensor AutoencoderKL::decode(const Tensor & z, AttentionMode mode, const std::atomic<bool> * cancel) const {
+Tensor AutoencoderKL::decode_mid(const Tensor & z, AttentionMode mode, const std::atomic<bool> * cancel) const {
     require(z.rank() == 4 && z.dim(1) == config_.latent_channels && z.dim(2) >= 1 && z.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
             "VAE decode: latent has shape " + shape_str(z.shape) + ", expected [B, " + std::to_string(config_.latent_channels) + ", h, w]");
-    ProfileRun profile("VAE decode");
     Tensor h = config_.use_post_quant_conv ? post_quant_conv_.forward(z) : z;   // [B, L, h, w]
     h = dec_conv_in_.forward(h);                                                // [B, c_last, h, w]
     check_cancelled(cancel, "VAE decoder mid block");
-    h = dec_mid_.forward(h, mode);                                              // [B, c_last, h, w]
+    return dec_mid_.forward(h, mode);                                           // [B, c_last, h, w]
+}
+
+Tensor AutoencoderKL::decode(const Tensor & z, AttentionMode mode, const std::atomic<bool> * cancel) const {
+    ProfileRun profile("VAE decode");
+    Tensor h = decode_mid(z, mode, cancel);                                     // [B, c_last, h, w]
     for (size_t i = 0; i < dec_up_.size(); ++i) {
         const Block & b = dec_up_[i];
         for (const auto & r : b.resnets) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -35,6 +36,16 @@ public:
     // z: raw latents [B, latent_channels, h, w] (callers divide by scaling_factor first)
     // -> image [B, out_channels, 8h, 8w] (2^(blocks-1) h in general), roughly in [-1, 1].
     Tensor decode(const Tensor & z, AttentionMode mode, const std::atomic<bool> * cancel) const;
+
+    // decode() region by region with image-wide normalisation (vae_tiled.cc): post_quant_conv, conv_in
+    // and the mid block run once on the whole latent; the up blocks and the output run tile by tile,
+    // every group norm using the statistics of the whole image, so the result equals decode() up to
+    // float rounding. `tile`: tile side in latent cells (>= 1; tile * 2^k pixels at a level up-sampled
+    // k times). `progress(done, total)` (may be empty) is called after every tile, on this thread;
+    // `cancel` is checked before every tile.
+    using TileProgress = std::function<void(int64_t done, int64_t total)>;
+    Tensor decode_tiled(const Tensor & z, int64_t tile, AttentionMode mode, const std::atomic<bool> * cancel,
+                        const TileProgress & progress) const;
 
     // x: image [B, in_channels, H, W] in [-1, 1] -> moments [B, 2 * latent_channels, H/8, W/8]
     // (unclamped: mean = first half of the channels, logvar = second half).
@@ -66,6 +77,8 @@ private:
     };
 
     MidBlock load_mid(const std::string & prefix) const;
+    // post_quant_conv, decoder.conv_in, decoder.mid_block on z: [B, L, h, w] -> [B, c_last, h, w]
+    Tensor decode_mid(const Tensor & z, AttentionMode mode, const std::atomic<bool> * cancel) const;
 
     VAEConfig config_;
     std::shared_ptr<const WeightStore> weights_;

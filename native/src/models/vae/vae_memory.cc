@@ -34,15 +34,13 @@ MemoryPlan::Id plan_vae_attention(MemoryPlan & p, int64_t B, int64_t C, int64_t 
 
 } // namespace
 
-MemoryEstimate vae_decode_memory_estimate(const VAEConfig & config, const VAEDecodeMemoryQuery & query) {
+MemoryPlan::Id plan_vae_decode_mid(MemoryPlan & p, const VAEConfig & config, const VAEDecodeMemoryQuery & query) {
     require(query.batch >= 1 && query.height >= 1 && query.width >= 1, SDN_STATUS_BAD_ARGUMENT,
             "VAE memory estimate: batch and latent height/width must be >= 1");
     const std::vector<int> & ch = config.block_out_channels;
     require(!ch.empty(), SDN_STATUS_BAD_FORMAT, "VAE config: block_out_channels is empty");
     const int n = static_cast<int>(ch.size());
-    const int64_t B = query.batch, L = config.latent_channels;
-    int64_t H = query.height, W = query.width;
-    MemoryPlan p;
+    const int64_t B = query.batch, L = config.latent_channels, H = query.height, W = query.width;
 
     p.where = "post_quant_conv";
     MemoryPlan::Id h = -1;                                                           // -1: the caller's latent (not arena)
@@ -65,9 +63,17 @@ MemoryEstimate vae_decode_memory_estimate(const VAEConfig & config, const VAEDec
     const MemoryPlan::Id r = plan_resnet(p, B, C, C, H, W, 0);
     p.free(m);
     p.free(h);
-    h = r;
+    return r;
+}
 
-    int64_t channels = C;
+MemoryEstimate vae_decode_memory_estimate(const VAEConfig & config, const VAEDecodeMemoryQuery & query) {
+    MemoryPlan p;
+    MemoryPlan::Id h = plan_vae_decode_mid(p, config, query);
+    const std::vector<int> & ch = config.block_out_channels;
+    const int n = static_cast<int>(ch.size());
+    const int64_t B = query.batch;
+    int64_t H = query.height, W = query.width;
+    int64_t channels = ch[n - 1];
     for (int i = 0; i < n; ++i) {
         const int64_t out_ch = ch[n - 1 - i];
         for (int j = 0; j < config.layers_per_block + 1; ++j) {
