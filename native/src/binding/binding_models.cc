@@ -477,7 +477,12 @@ Napi::Value model_vae_decode_tiled_js(const Napi::CallbackInfo & info) {
         std::vector<Napi::Reference<Napi::Value>> k;
         k.push_back(keep(latent));
         return run_tensor_job(
-            env, [m, z, tile, mode, cancel, progress] { return m->vae->decode_tiled(z, tile, mode, cancel.get(), progress); }, std::move(k));
+            env,
+            [m, z, tile, mode, cancel, progress] {
+                model_begin_call(*m, ModelPart::VAE);
+                return m->vae->decode_tiled(z, tile, mode, cancel.get(), progress);
+            },
+            std::move(k));
     });
 }
 
