@@ -1,7 +1,7 @@
-import { CancelToken, type ModelHandle, vaeDecode } from '../../native/index.ts';
+import { CancelToken, type ModelHandle, vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { defineNode, socket } from '../schema.ts';
-import { memoryBudget, planVaeDecodeAttention } from './attention-mode.ts';
+import { AttentionMemoryError, memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
 import type { LatentValue } from './types.ts';
 
 /**
@@ -30,24 +30,45 @@ export async function withCancel<T>(signal: AbortSignal, work: (cancel: CancelTo
   }
 }
 
+/** Tile edge (pixels) of the fallback to the tiled decode when a plain decode does not fit. */
+const FALLBACK_TILE_PX = 256;
+
 export default defineNode({
   type: 'VAEDecode',
   version: 1,
   category: 'latent',
   displayName: 'VAE Decode',
-  description: 'Turns a latent into a picture with the VAE decoder.',
+  description:
+    'Turns a latent into a picture with the VAE decoder. When the plain decode does not fit the memory budget it decodes in tiles ' +
+    "with image-wide normalisation (VAEDecodeTiled's 'image' mode: the same picture in less memory).",
   inputs: { samples: socket('LATENT'), vae: socket('VAE') },
   outputs: { IMAGE: socket('IMAGE') },
   async run(input, ctx) {
     const { model } = input.vae;
     const [B, C, h, w] = input.samples.shape;
     const f = model.info.vae.downscaleFactor;
-    // naive while small, flash when large; refused here (with the estimate) when even flash would not fit.
-    const plan = planVaeDecodeAttention(model, { batch: B, latentHeight: h, latentWidth: w }, memoryBudget(ctx.services));
-    ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
-    const pixels = await withCancel(ctx.signal, (cancel) =>
-      vaeDecode(model, unscaledLatent(model, input.samples), [B, C, h, w], { attention: plan.mode, cancel }),
-    );
+    const budget = memoryBudget(ctx.services);
+    const latent = unscaledLatent(model, input.samples);
+    let pixels: Float32Array;
+    try {
+      // naive while small, flash when large; refused (with the estimate) when even flash would not fit.
+      const plan = planVaeDecodeAttention(model, { batch: B, latentHeight: h, latentWidth: w }, budget);
+      ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
+      pixels = await withCancel(ctx.signal, (cancel) => vaeDecode(model, latent, [B, C, h, w], { attention: plan.mode, cancel }));
+    } catch (error) {
+      if (!(error instanceof AttentionMemoryError)) throw error;
+      // The tiled decode with image-wide normalisation gives the same picture in less memory; if even
+      // that does not fit, refuse with both estimates and what is left (tile normalisation, a smaller batch).
+      const tile = Math.max(1, Math.floor(FALLBACK_TILE_PX / f));
+      const plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile }, budget,
+        "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch");
+      ctx.log.info(`${error.message.split(';')[0]}: decoding in ${FALLBACK_TILE_PX}-pixel tiles with image-wide normalisation instead ` +
+        `(the same picture, ~${Math.round(plan.estimate.peakBytes / 2 ** 20)} MiB)`);
+      ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
+      pixels = await withCancel(ctx.signal, (cancel) =>
+        vaeDecodeTiled(model, latent, [B, C, h, w], { tile, attention: plan.mode, cancel, onProgress: (done, total) => ctx.progress(done, total) }),
+      );
+    }
     return { IMAGE: { data: vaeToImage(pixels, B, h * f, w * f), shape: [B, h * f, w * f, 3] as const } };
   },
 });

@@ -161,10 +161,23 @@ describe('KSampler and VAEDecode on the demo model, through the runner', () => {
     expect(stats.peakBytes!).toBeLessThanOrEqual(stats.extra.estimatedPeakBytes); // the node's peak is the UNet's, as estimated
   });
 
-  it('VAEDecode refuses a decode that cannot fit, advising VAEDecodeTiled', async () => {
+  it('VAEDecode falls back to the tiled decode with image-wide normalisation (the same picture) when the plain decode does not fit', async () => {
+    // Demo model at 512x512: plain decode ~96 MiB, in 256-pixel tiles ~81 MiB.
+    const { result, events } = await run({ '3.steps': 1, '3.seed': 8, '5.width': 512, '5.height': 512 }, 90 * 2 ** 20);
+    expect(result.issues).toEqual([]);
+    expect(result.status).toBe('success');
+    const stats = events.find((e) => e.type === 'stats' && e.node === '8') as Extract<RunEvent, { type: 'stats' }>;
+    expect(stats.extra.estimatedPeakBytes).toBeLessThanOrEqual(90 * 2 ** 20);
+    expect(stats.peakBytes!).toBeLessThanOrEqual(stats.extra.estimatedPeakBytes);
+    expect(events.filter((e) => e.type === 'progress' && e.node === '8').length).toBeGreaterThan(1); // tile by tile
+  });
+
+  it('VAEDecode refuses a decode that cannot fit even in tiles, advising tile normalisation', async () => {
     const { result } = await run({ '3.steps': 1, '3.seed': 7, '5.width': 512, '5.height': 512 }, 40 * 2 ** 20); // a new seed: not cached
     expect(result.status).toBe('error');
     expect(result.issues[0]).toMatchObject({ nodeId: '8', nodeType: 'VAEDecode', details: { status: 'SDN_STATUS_OUT_OF_MEMORY' } });
-    expect(result.issues[0].message).toMatch(/^VAEDecode #8: decoding 512x512 \(batch 1\) needs ~\d+\.\d MiB .*; use VAEDecodeTiled/);
+    expect(result.issues[0].message).toMatch(
+      /^VAEDecode #8: decoding 512x512 \(batch 1\) in tiles of 256 pixels with image-wide normalisation needs ~\d+\.\d MiB .*; use VAEDecodeTiled with normalization 'tile'/,
+    );
   });
 });
