@@ -14,16 +14,21 @@ using gemm_detail::MR;
 using gemm_detail::NR;
 using gemm_detail::Tile;
 
-// Combines one row of sums (16 floats in two registers) with C as the tile asks (full rows only).
-static inline void epilogue_row(float * c, __m256 v0, __m256 v1, int i, const Tile & t) {
+// Combines one row of sums (16 floats in two registers) with C as the tile asks. Full rows use
+// plain loads and stores; a partial row (t.n < 16) masked ones, which neither read nor write past
+// column t.n (masked-off lanes never fault).
+template <bool kMasked>
+static inline void epilogue_row(float * c, __m256 v0, __m256 v1, int i, const Tile & t, __m256i mk0 = _mm256_setzero_si256(),
+                                __m256i mk1 = _mm256_setzero_si256()) {
+    const auto load = [&](const float * p, __m256i mk) { return kMasked ? _mm256_maskload_ps(p, mk) : _mm256_loadu_ps(p); };
     if (!t.first || t.accumulate) {
-        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(c));
-        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(c + 8));
+        v0 = _mm256_add_ps(v0, load(c, mk0));
+        v1 = _mm256_add_ps(v1, load(c + 8, mk1));
     }
     if (t.first) {
         if (t.bias_col) {
-            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.bias_col));
-            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.bias_col + 8));
+            v0 = _mm256_add_ps(v0, load(t.bias_col, mk0));
+            v1 = _mm256_add_ps(v1, load(t.bias_col + 8, mk1));
         }
         if (t.bias_row) {
             const __m256 b = _mm256_broadcast_ss(t.bias_row + i);
@@ -31,28 +36,30 @@ static inline void epilogue_row(float * c, __m256 v0, __m256 v1, int i, const Ti
             v1 = _mm256_add_ps(v1, b);
         }
         if (t.residual) {
-            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(t.residual + i * t.ldr));
-            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(t.residual + i * t.ldr + 8));
+            v0 = _mm256_add_ps(v0, load(t.residual + i * t.ldr, mk0));
+            v1 = _mm256_add_ps(v1, load(t.residual + i * t.ldr + 8, mk1));
         }
     }
-    _mm256_storeu_ps(c, v0);
-    _mm256_storeu_ps(c + 8, v1);
+    if (kMasked) {
+        _mm256_maskstore_ps(c, mk0, v0);
+        _mm256_maskstore_ps(c + 8, mk1, v1);
+    } else {
+        _mm256_storeu_ps(c, v0);
+        _mm256_storeu_ps(c + 8, v1);
+    }
 }
 
-// Partial tiles: the same combination, element by element, on the valid m x n corner.
+// Partial tiles (the last rows of M or columns of N): the valid t.m rows, masked when t.n < 16.
 static void epilogue_partial(float * c, int64_t ldc, const float * sums, const Tile & t) {
+    if (t.n == NR) {
+        for (int i = 0; i < t.m; ++i) epilogue_row<false>(c + i * ldc, _mm256_load_ps(sums + i * NR), _mm256_load_ps(sums + i * NR + 8), i, t);
+        return;
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mk0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.n), lane);
+    const __m256i mk1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t.n - 8), lane);
     for (int i = 0; i < t.m; ++i)
-        for (int j = 0; j < t.n; ++j) {
-            float v = sums[i * NR + j];
-            float & out = c[i * ldc + j];
-            if (!t.first || t.accumulate) v += out;
-            if (t.first) {
-                if (t.bias_col) v += t.bias_col[j];
-                if (t.bias_row) v += t.bias_row[i];
-                if (t.residual) v += t.residual[i * t.ldr + j];
-            }
-            out = v;
-        }
+        epilogue_row<true>(c + i * ldc, _mm256_load_ps(sums + i * NR), _mm256_load_ps(sums + i * NR + 8), i, t, mk0, mk1);
 }
 
 // C[0:6, 0:16] (+)= sum_k a[k * 6 + i] * b[k * 16 + j]: per k, two B loads, six A broadcasts, twelve
@@ -140,12 +147,12 @@ void gemm_kernel_6x16(int64_t kc, const float * a, const float * b, float * c, i
 #undef SDN_STEP
 
     if (tile.m == MR && tile.n == NR) {
-        epilogue_row(c + 0 * ldc, c00, c01, 0, tile);
-        epilogue_row(c + 1 * ldc, c10, c11, 1, tile);
-        epilogue_row(c + 2 * ldc, c20, c21, 2, tile);
-        epilogue_row(c + 3 * ldc, c30, c31, 3, tile);
-        epilogue_row(c + 4 * ldc, c40, c41, 4, tile);
-        epilogue_row(c + 5 * ldc, c50, c51, 5, tile);
+        epilogue_row<false>(c + 0 * ldc, c00, c01, 0, tile);
+        epilogue_row<false>(c + 1 * ldc, c10, c11, 1, tile);
+        epilogue_row<false>(c + 2 * ldc, c20, c21, 2, tile);
+        epilogue_row<false>(c + 3 * ldc, c30, c31, 3, tile);
+        epilogue_row<false>(c + 4 * ldc, c40, c41, 4, tile);
+        epilogue_row<false>(c + 5 * ldc, c50, c51, 5, tile);
         return;
     }
     alignas(32) float sums[MR * NR];
