@@ -236,7 +236,12 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
     // Tasks wanted: one per thread, more on large products so a thread slowed by other work on the
     // machine is balanced by the others (dynamic hand-out); extra tiles along the side packed per
     // task repeat that packing, so stay modest.
-    const int64_t want = n_threads == 1 || flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 3 * n_threads);
+    int64_t want = n_threads == 1 || flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 3 * n_threads);
+    // Neither side pre-packed (gemm() with M <= mc_block(), the small-image convolutions): every
+    // tile packs its own copy of the other side's block (all of A for tiles along N, all of the
+    // gathered image for tiles along Cout), 5-15% of a tile's work at the UNet's 16x16 and 8x8
+    // levels. One tile per thread packs it once per thread.
+    if (!A.packed && !B.packed) want = std::min(want, n_threads);
     while (m_tiles * n_tiles < want) {
         const bool m_room = ceil_div(M, m_tiles) > MR, n_room = ceil_div(N, n_tiles) > NR;
         if (!m_room && !n_room) break;
