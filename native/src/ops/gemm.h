@@ -146,7 +146,7 @@ struct Epilogue {
 };
 
 // C[M, N] (+)= A[M, K] * B[K, N] + extras, threaded over tiles of C. The pre-packed side decides the
-// tiling: B pre-packed (a linear's weight) -> tiles of MC rows x all of N; A pre-packed (a conv's
+// tiling: B pre-packed (a linear's weight) -> tiles of mc_block() rows x all of N; A pre-packed (a conv's
 // weight) -> tiles of all of M x NB columns; either is split further until every thread has work.
 void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc, const Epilogue & epi);
 
