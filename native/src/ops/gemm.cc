@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "../core/arena.h"
 #include "../core/cpu.h"
 #include "../core/threads.h"
@@ -186,6 +188,17 @@ int64_t k_slice(int64_t rows, int64_t K) {
     return std::min(K, fit);
 }
 
+int64_t mc_block() {
+    static const int64_t mc = [] {
+        long l2 = -1;
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+        l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+        return l2 >= (1L << 20) ? 2 * MC : MC;
+    }();
+    return mc;
+}
+
 int64_t kc_step_for(int64_t K) {
     const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
     return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), 8));
@@ -217,13 +230,18 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
     // Tiles of C, one task each. Start from the shape the pre-packed side suggests, then split the
     // longer dimension until there is a task per thread (more when the work is large, for balance).
     const bool b_prepacked = B.packed != nullptr;
-    int64_t m_tiles = b_prepacked ? ceil_div(M, MC) : 1;
+    int64_t m_tiles = b_prepacked ? ceil_div(M, mc_block()) : 1;
     int64_t n_tiles = b_prepacked ? 1 : ceil_div(N, NB);
     const double flops = 2.0 * M * N * K;
     // Tasks wanted: one per thread, more on large products so a thread slowed by other work on the
     // machine is balanced by the others (dynamic hand-out); extra tiles along the side packed per
     // task repeat that packing, so stay modest.
-    const int64_t want = n_threads == 1 || flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 3 * n_threads);
+    int64_t want = n_threads == 1 || flops < 2e5 ? 1 : (flops < 5e7 ? n_threads : 3 * n_threads);
+    // Neither side pre-packed (gemm() with M <= mc_block(), the small-image convolutions): every
+    // tile packs its own copy of the other side's block (all of A for tiles along N, all of the
+    // gathered image for tiles along Cout), 5-15% of a tile's work at the UNet's 16x16 and 8x8
+    // levels. One tile per thread packs it once per thread.
+    if (!A.packed && !B.packed) want = std::min(want, n_threads);
     while (m_tiles * n_tiles < want) {
         const bool m_room = ceil_div(M, m_tiles) > MR, n_room = ceil_div(N, n_tiles) > NR;
         if (!m_room && !n_room) break;
@@ -245,8 +263,8 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
     parallel_tasks(m_tiles * n_tiles, [&](int64_t task, int) {
         const int64_t m0 = (task / n_tiles) * m_step, m1 = std::min(M, m0 + m_step);
         const int64_t n0 = (task % n_tiles) * n_step, n1 = std::min(N, n0 + n_step);
-        // M blocks of even length inside the tile (at most MC + MR - 1 rows).
-        const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, MC)), MR);
+        // M blocks of even length inside the tile (at most mc_block() + MR - 1 rows).
+        const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, mc_block())), MR);
         float * a_buf = A.packed ? nullptr : t_scratch.get(0, static_cast<size_t>(mc_step * kc_step));
         float * b_buf = B.packed ? nullptr : t_scratch.get(1, static_cast<size_t>(round_up(n1 - n0, NR) * kc_step));
         const bool a_from_memory = A.packed != nullptr && n1 - n0 <= 8 * NR;
@@ -374,7 +392,7 @@ static void gemm_k0(int64_t M, int64_t N, float * C, int64_t ldc, const float * 
 
 int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K) {
     using namespace gemm_detail;
-    if (M <= 0 || N <= 0 || K <= 0 || M <= MC) return 0; // mirrors gemm() below
+    if (M <= 0 || N <= 0 || K <= 0 || M <= mc_block()) return 0; // mirrors gemm() below
     return arena_block_bytes(packed_floats(N, NR, k_slice(N, K)) * static_cast<int64_t>(sizeof(float)));
 }
 
@@ -386,7 +404,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
     if (K == 0) return gemm_k0(M, N, C, ldc, bias, accumulate);
     const Kernels & kern = kernels();
 
-    // A single block of rows (M <= MC: token-sized activations, GEMV-like shapes): each weight
+    // A single block of rows (M <= mc_block(): token-sized activations, GEMV-like shapes): each weight
     // element is used by that block only, so the driver packs B block by block, straight into cache,
     // with the tiles split along N. Otherwise B (usually the weight) is packed once per K slice, all
     // of its columns, by all threads, and A is packed block by block inside the driver's tasks.
@@ -397,7 +415,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
     Epilogue epi;
     epi.accumulate = accumulate;
     epi.bias_col = bias;
-    if (M <= MC) {
+    if (M <= mc_block()) {
         Side b_side;
         b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); };
         driver(M, N, K, a_side, b_side, C, ldc, epi);

@@ -76,14 +76,15 @@ double cpu_clock_ghz_measure();
 //   packed A: panels of MR rows; a panel holds its k-slice k-major, panel[k * MR + r] (rows past M are 0)
 //   packed B: panels of NR columns;                                 panel[k * NR + c] (cols past N are 0)
 // so the micro-kernel streams both with unit stride. K is walked in blocks of ~KC (a B micro-panel,
-// KC x NR floats = 16 KiB, stays in L1 while the kernel sweeps an A block), M in blocks of ~MC
-// (an A block, MC x KC floats = 144 KiB, stays in L2; Zen 3 has 512 KiB per core).
+// KC x NR floats = 16 KiB, stays in L1 while the kernel sweeps an A block), M in blocks of ~mc_block()
+// rows (an A block, mc x KC floats, stays in L2: 144 rows = 144 KiB where L2 is 512 KiB or less,
+// 288 rows = 288 KiB where it is 1 MiB or more, as on Zen 4).
 namespace gemm_detail {
 
 constexpr int64_t MR = 6;   // micro-tile rows: 6 x 16 floats = 12 YMM accumulators
 constexpr int64_t NR = 16;  // micro-tile columns
 constexpr int64_t KC = 256; // K block (upper bound; blocks are evened out)
-constexpr int64_t MC = 144; // M block when A is packed block by block
+constexpr int64_t MC = 144; // M block when A is packed block by block, on cores with <= 512 KiB of L2 (see mc_block)
 constexpr int64_t NB = 256; // N block when B is packed block by block (implicit-GEMM conv)
 
 // The work of one micro-tile beyond the sums: how to combine them with C.
@@ -118,6 +119,10 @@ void kernel_portable(int64_t kc, const float * a, const float * b, float * c, in
 void pack_a_portable(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst);
 void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst);
 
+// The M block the driver and gemm() use: MC, or 2 MC where the core's L2 holds >= 1 MiB (read once
+// from sysconf; a larger A block halves how often each B micro-panel is reloaded into L1).
+int64_t mc_block();
+
 // The driver's K block length for a given K: blocks of even length, a multiple of 8, at most KC.
 int64_t kc_step_for(int64_t K);
 
@@ -141,7 +146,7 @@ struct Epilogue {
 };
 
 // C[M, N] (+)= A[M, K] * B[K, N] + extras, threaded over tiles of C. The pre-packed side decides the
-// tiling: B pre-packed (a linear's weight) -> tiles of MC rows x all of N; A pre-packed (a conv's
+// tiling: B pre-packed (a linear's weight) -> tiles of mc_block() rows x all of N; A pre-packed (a conv's
 // weight) -> tiles of all of M x NB columns; either is split further until every thread has work.
 void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc, const Epilogue & epi);
 

@@ -108,6 +108,34 @@ describe('gemm: large shapes (async, threaded)', () => {
     expect(relErr(got, ref)).toBeLessThan(TOL_F32);
   });
 
+  it('1 and 2 threads give the same bits, and match the naive twin (every driver path, f32/f16/bf16)', async () => {
+    // M <= 144 (B packed block by block, tiles along N), M in (144, 288] (the same on cores with
+    // >= 1 MiB of L2, B pre-packed elsewhere), M > 288 (B pre-packed once, shared by the threads;
+    // A packed per M tile), with partial micro-tiles and K not a multiple of 4 or 8.
+    const before = native.threadsGet();
+    let seed = 520;
+    try {
+      for (const [M, N, K] of [[77, 333, 301], [154, 320, 768], [250, 129, 515], [301, 70, 1030], [600, 47, 13]])
+        for (const kind of ['f32', 'f16', 'bf16'] as const) {
+          const a = random(M * K, seed++), w0 = random(N * K, seed++, -0.1, 0.1), bias = random(N, seed++);
+          const b = kind === 'f32' ? w0 : toHalf(w0, kind).bits;
+          const args = { M, N, K, a, b, bDtype: kind, transB: true, bias };
+          native.threadsSet(1);
+          const one = await ops.gemmAsync(args);
+          native.threadsSet(2);
+          const two = await ops.gemmAsync(args);
+          expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer)), `${kind} ${M}x${N}x${K}`).toBe(true);
+          if (M <= 154) expect(relErr(two, ops.gemm({ ...args, impl: 'naive' })), `${kind} ${M}x${N}x${K}`).toBeLessThan(TOL_F32);
+        }
+    } finally {
+      native.threadsSet(before);
+    }
+    // The larger ones against the naive twin on sampled rows (the whole naive product is slow).
+    const M = 600, N = 47, K = 13;
+    const a = random(M * K, 590), b = random(N * K, 591);
+    expect(relErr(ops.gemm({ M, N, K, a, b, transB: true }), gemmRef(M, N, K, a, b, true, null, null))).toBeLessThan(TOL_F32);
+  });
+
   it('K slices: a weight too large to pack at once (N = 4100, K = 1100) still matches', () => {
     const M = 9, N = 4100, K = 1100;
     const a = random(M * K, 600), w = toHalf(random(N * K, 601), 'bf16');
