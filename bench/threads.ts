@@ -3,8 +3,8 @@
  * machine (other jobs come and go on a shared one), with wall time, the process's CPU seconds and
  * the op profile's cores per op family (CPU / wall: 2.0 = both threads busy) of every call.
  *
- *   node --import tsx bench/threads.ts                       # /tmp/sd15.safetensors, latent 64, batch 2, 2 rounds
- *   node --import tsx bench/threads.ts --latent 32 --rounds 3 --threads 2 --weights f16 --checkpoint PATH
+ *   npm run bench:threads                                    # /tmp/sd15.safetensors, latent 64, batch 2, 2 rounds
+ *   npm run bench:threads -- --latent 32 --rounds 3 --threads 2 --weights f16 --checkpoint PATH
  *
  * Prints one line per call and the scaling (median 1-thread wall / median N-thread wall) with the
  * load average: read it as "what the engine does" only when the load is near 0 (uptime).
