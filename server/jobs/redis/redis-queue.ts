@@ -18,6 +18,7 @@ import type { JobOutcome } from '../run-job.ts';
 import { fetchOutputFile, type InputBlobRef, inputFilesOf, putInputBlobs, seedFileCounters } from './files.ts';
 import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
 import { RedisEventBus } from './redis-bus.ts';
+import { type ShippedSubgraph, subgraphsUsedBy } from './subgraphs.ts';
 
 /** A BullMQ job's data: the run as the embedded store keeps it, plus the input files it reads. */
 export interface RedisJobData {
@@ -27,6 +28,8 @@ export interface RedisJobData {
   number: number;
   outputNodeIds: string[] | null;
   inputs: InputBlobRef[];
+  /** The subgraph node types the workflow uses, so a worker without their pack runs it (subgraphs.ts). */
+  subgraphs?: ShippedSubgraph[];
   createdAt: number;
 }
 
@@ -182,6 +185,7 @@ export class RedisJobQueue implements JobQueue {
       number,
       outputNodeIds: request.outputNodeIds ?? null,
       inputs,
+      subgraphs: subgraphsUsedBy(request.prompt, this.host.registry),
       createdAt: Date.now(),
     };
     if (answered.aborted) throw answered.reason;
