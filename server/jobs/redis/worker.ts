@@ -10,6 +10,9 @@
  *   backoff; a node error or invalid workflow is an outcome ("error") and is not retried.
  * - The run's last event is published once BullMQ has recorded the job finished ('completed').
  * - Health: a heartbeat key with a TTL (id, host, pid, status, current jobs, loaded models).
+ * - Subgraph node types come with the job (subgraphs.ts): the worker needs no copy of the server's packs.
+ * - Redis away: ioredis reconnects every connection; a job whose lock renewal failed meanwhile is
+ *   abandoned here (RunAbandoned) and re-run once BullMQ's stalled check finds it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
