@@ -61,6 +61,18 @@ export class NodeRegistry {
     return definitions.map((d) => this.register(d, pack)).filter((i): i is RegistryIssue => i !== null);
   }
 
+  /** A copy that can be changed without changing this one (a worker adds the subgraph types a job brings). */
+  clone(): NodeRegistry {
+    const copy = new NodeRegistry();
+    for (const [type, entry] of this.entries) copy.entries.set(type, entry);
+    return copy;
+  }
+
+  /** Removes a type; true when it was there. */
+  remove(type: string): boolean {
+    return this.entries.delete(type);
+  }
+
   get(type: string): AnyNodeDefinition | undefined {
     return this.entries.get(type)?.definition;
   }

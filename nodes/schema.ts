@@ -290,14 +290,29 @@ export interface NodeDefinition<I extends InputSpecs = InputSpecs, O extends Out
   cache?: CachePolicy<I, O>;
   /** Upgrades widget values saved with an older `version` of this node type. */
   migrate?(widgets: Record<string, unknown>, fromVersion: number): Record<string, unknown>;
+  /**
+   * Checks the widget values together, at validation, before anything runs (each value is already in
+   * its own range): what `run` would refuse anyway, such as a size the memory budget cannot hold. Only
+   * exact checks (no model is loaded here); one problem per input, saying what to do.
+   */
+  checkWidgets?(widgets: WidgetValues<I>, services: HostServices): WidgetProblem[];
   run(input: InputValues<I>, ctx: NodeContext): NodeResult<O> | Promise<NodeResult<O>>;
+}
+
+/** A refusal by a node's `checkWidgets`: the validator reports it as `value_out_of_range` on that input. */
+export interface WidgetProblem {
+  input: string;
+  /** One sentence without the node's label (the validator adds it). */
+  message: string;
+  details?: Record<string, unknown>;
 }
 
 /**
  * Any node definition, as the registry and runner hold them: the typed parts (`run`, the cache hooks)
  * are seen with loose argument types, since the runner passes values it has checked against the schema.
  */
-export type AnyNodeDefinition = Omit<NodeDefinition<any, any>, 'run' | 'cache'> & {
+export type AnyNodeDefinition = Omit<NodeDefinition<any, any>, 'run' | 'cache' | 'checkWidgets'> & {
+  checkWidgets?(widgets: any, services: HostServices): WidgetProblem[];
   cache?: {
     enabled?: boolean;
     fingerprint?(widgets: any, services: HostServices): string | Promise<string>;
@@ -344,6 +359,7 @@ export function checkDefinition(definition: unknown): string[] {
   if (typeof d.description !== 'string') problems.push('"description" must be a string');
   if (typeof d.run !== 'function') problems.push('"run" must be a function');
   if (d.outputNode !== undefined && typeof d.outputNode !== 'boolean') problems.push('"outputNode" must be a boolean');
+  if (d.checkWidgets !== undefined && typeof d.checkWidgets !== 'function') problems.push('"checkWidgets" must be a function');
   if (typeof d.inputs !== 'object' || d.inputs === null) problems.push('"inputs" must be an object of socket()/widget specs');
   else for (const [name, spec] of Object.entries(d.inputs)) problems.push(...checkInputSpec(name, spec));
   if (typeof d.outputs !== 'object' || d.outputs === null) problems.push('"outputs" must be an object of socket() specs');

@@ -20,12 +20,15 @@ mkdir -p "$work/native" "$work/reports"
 cp -r native/src native/include native/scripts native/binding.gyp "$work/native/"
 
 echo "== building the sanitized addon in .asan/native (LATENTFLOW_SANITIZE=1)"
-LATENTFLOW_SANITIZE=1 npx node-gyp rebuild --jobs 2 --directory "$work/native" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
+LATENTFLOW_SANITIZE=1 npx node-gyp rebuild --jobs "$(nproc)" --directory "$work/native" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 addon=$work/native/build/Release/latentflow.node
 ldd "$addon" | grep -q libasan || { echo "the addon is not linked with libasan: the sanitize flags did not apply"; exit 1; }
 
+asan_runtime=$(gcc -print-file-name=libasan.so)
+[ -f "$asan_runtime" ] || { echo "gcc has no ASan runtime (libasan.so); Debian: apt-get install libasan8 (it comes with gcc)"; exit 1; }
+
 export LATENTFLOW_ADDON=$addon
-export LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+export LD_PRELOAD=$asan_runtime
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$work/reports/asan"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$work/reports/ubsan"
 export LATENTFLOW_THREADS=${LATENTFLOW_THREADS:-2}

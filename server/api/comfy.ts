@@ -64,7 +64,7 @@ export function comfyRouter(ctx: ApiContext): Router {
     const body = parseBody(promptSchema, req.body);
     try {
       // ComfyUI clients send the execution form; a saved-form workflow for the PNG rides in extra_pnginfo.
-      const prepared = prepareWorkflow(ctx.host, body.prompt);
+      const prepared = prepareWorkflow(ctx.host, body.prompt, {}, { runsHere: ctx.queue.kind === 'embedded' });
       const job = await ctx.queue.enqueue({
         id: body.prompt_id,
         prompt: prepared.prompt,

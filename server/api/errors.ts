@@ -5,6 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 
 import { SubgraphError } from '../../nodes/packs/issues.ts';
+import { QueueUnavailableError } from '../jobs/queue.ts';
 import { PathError } from '../store/paths.ts';
 import { StaleRevisionError, WorkflowExistsError, WorkflowNotFoundError } from '../store/workflow-store.ts';
 
@@ -31,6 +32,7 @@ export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof HttpError) {
     return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
   }
+  if (error instanceof QueueUnavailableError) return { status: 503, body: { error: { code: 'queue_unavailable', message: error.message } } };
   if (error instanceof PathError) return { status: 400, body: { error: { code: 'bad_path', message: error.message, details: { parameter: error.what } } } };
   if (error instanceof StaleRevisionError) {
     return { status: 409, body: { error: { code: 'stale_revision', message: error.message, details: { expected: error.expected, actual: error.actual } } } };
@@ -56,8 +58,9 @@ export function answerFor(error: unknown): ErrorAnswer {
 export function errorHandler(log: (message: string, error: unknown) => void) {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
     const answer = answerFor(error);
-    if (answer.status >= 500) log('request failed', error);
+    if (answer.status >= 500 && answer.status !== 503) log('request failed', error);
     if (res.headersSent) return;
+    if (answer.status === 503) res.setHeader('retry-after', '5');
     res.status(answer.status).json(answer.body);
   };
 }

@@ -24,7 +24,8 @@
  * - `type_mismatch`: a link joins different socket types, or a link feeds a widget
  * - `value_invalid`: a widget value has the wrong type, is not finite, not an integer, or not one of
  *   the options (details.reason: `wrong_type | not_finite | not_integer | not_in_options | expected_link`)
- * - `value_out_of_range`: a number outside the widget's [min, max] (details: min, max, received)
+ * - `value_out_of_range`: a number outside the widget's [min, max] (details: min, max, received), or values
+ *   the node refuses together before anything runs (details.reason, e.g. `over_memory_budget`: bytes, budgetBytes)
  * - `cycle`: links form a loop (details.nodes: the node ids in it)
  * - `output_node_missing`: nothing in the workflow is an output node, so nothing would run
  * - `node_failed` / `native_failed`: a node threw while running (native: the engine's status is in details.status)

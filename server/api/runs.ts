@@ -46,7 +46,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 
 /** Queues a prepared workflow; returns the job. Throws InvalidWorkflowError (400) with every issue. */
 export async function queueWorkflow(ctx: ApiContext, request: z.infer<typeof queueRequestSchema>): Promise<JobRecord> {
-  const prepared = prepareWorkflow(ctx.host, request.workflow, request.overrides);
+  const prepared = prepareWorkflow(ctx.host, request.workflow, request.overrides, { runsHere: ctx.queue.kind === 'embedded' });
   return ctx.queue.enqueue({
     prompt: prepared.prompt,
     extra: prepared.saved ? { extra_pnginfo: { workflow: prepared.saved } } : {},

@@ -8,6 +8,14 @@
 import type { EnqueueRequest, JobRecord } from '../store/job-store.ts';
 import type { EventBus, QueueState } from './bus.ts';
 
+/**
+ * The queue cannot be reached right now (Redis is down or restarting): the request did nothing and may
+ * be repeated later. The API answers 503 `queue_unavailable`; the server keeps serving everything else.
+ */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+}
+
 /** A process that runs jobs, as GET /api/system lists it. */
 export interface WorkerInfo {
   id: string;

@@ -21,14 +21,25 @@ export interface PreparedWorkflow {
   saved: SavedWorkflow | null;
 }
 
+export interface PrepareOptions {
+  /**
+   * Whether this process runs the job (embedded queue, CLI; default) or a remote worker does (Redis).
+   * Checks against the memory budget use this machine's available memory only when it runs the job;
+   * for a remote worker only a configured budget (LATENTFLOW_MEMORY_BUDGET_GB) is known here, and the
+   * worker checks its own when the job starts.
+   */
+  runsHere?: boolean;
+}
+
 /** Parses, converts, applies overrides and validates; throws InvalidWorkflowError with every issue. */
-export function prepareWorkflow(host: Host, workflow: unknown, overrides: Overrides = {}): PreparedWorkflow {
+export function prepareWorkflow(host: Host, workflow: unknown, overrides: Overrides = {}, { runsHere = true }: PrepareOptions = {}): PreparedWorkflow {
   const parsed = parseWorkflow(workflow, host.registry);
   if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues as GraphIssue[]);
   const saved = parsed.saved ?? null;
   const { graph, issues: overrideIssues } = applyOverrides(parsed.graph, overrides);
   if (overrideIssues.length) throw new InvalidWorkflowError(overrideIssues);
-  const issues = validateGraph(graph, host.registry, { paths: host.paths });
+  const memoryBudgetBytes = host.memoryBudgetBytes ?? (runsHere ? undefined : Number.POSITIVE_INFINITY);
+  const issues = validateGraph(graph, host.registry, { paths: host.paths, memoryBudgetBytes });
   if (issues.length) throw new InvalidWorkflowError(issues);
   return { prompt: graph, saved };
 }

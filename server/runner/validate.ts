@@ -99,7 +99,9 @@ function checkGraph(
       }
       continue;
     }
+    const before = issues.length;
     const resolved = resolveNode(graph, registry, env, id, definition, issues);
+    if (issues.length === before) issues.push(...checkWidgetsTogether(resolved, env));
     nodes.set(id, resolved);
     if (definition.outputNode) outputNodes.push(id);
   }
@@ -183,6 +185,27 @@ function resolveNode(graph: ExecutionGraph, registry: NodeRegistry, env: HostSer
     else widgets[input] = value;
   }
   return { id, type, definition, widgets, links };
+}
+
+/**
+ * The node type's own check of its widget values together (definition.checkWidgets), for a node whose
+ * inputs all checked out. A check that throws is reported on the node rather than escaping.
+ */
+function checkWidgetsTogether(node: ResolvedNode, env: HostServices): GraphIssue[] {
+  if (!node.definition.checkWidgets) return [];
+  const label = nodeLabel(node.type, node.id);
+  try {
+    return node.definition.checkWidgets(node.widgets, env).map((problem) => ({
+      code: 'value_out_of_range' as const,
+      message: `${label}: ${problem.message}`,
+      nodeId: node.id,
+      nodeType: node.type,
+      input: problem.input,
+      details: { received: node.widgets[problem.input], ...problem.details },
+    }));
+  } catch (error) {
+    return [{ code: 'node_failed', message: `${label}: checking its inputs failed: ${(error as Error)?.message ?? String(error)}`, nodeId: node.id, nodeType: node.type, details: { phase: 'checkWidgets' } }];
+  }
 }
 
 /** Checks that a link's node and output exist; returns the output's socket type and name. */

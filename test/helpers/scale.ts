@@ -120,3 +120,43 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  base: string;
+  /** stdout and stderr so far. */
+  log(): string;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * `latentflow serve --redis URL` as a child process (a crash, an unhandled rejection included, ends
+ * it, which a test can see), on `port`, with the given folders; resolves once it serves.
+ */
+export async function startServerProcess({ port, redisUrl, dataDir, modelsDir }: { port: number; redisUrl: string; dataDir: string; modelsDir: string }): Promise<ServerProcess> {
+  const args = ['--import', 'tsx', 'bin/latentflow.ts', 'serve', '--port', String(port), '--data-dir', dataDir, '--models-dir', modelsDir,
+    '--redis', redisUrl, '--heartbeat-ms', String(TEST_TIMINGS.heartbeatMs)];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LATENTFLOW_THREADS: '1' } });
+  let out = '';
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('latentflow is serving')) resolve();
+    });
+    proc.stderr!.on('data', (d) => (out += d));
+    proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return {
+    proc,
+    base: `http://127.0.0.1:${port}`,
+    log: () => out,
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}

@@ -119,6 +119,44 @@ describe('sizes refused before allocation', () => {
     expect(grew).toBeLessThan(64);
     await stillServing();
   });
+
+  it('sizes the schema allows but the memory budget cannot hold: 400 at validation, and the server RSS does not move', async () => {
+    // 8192x8192, batch 64 is inside every widget's range: a 1 GiB latent. Under a 200 MiB budget the
+    // validator refuses it on EmptyLatentImage before any node runs (no model loads, nothing is allocated).
+    const host = t.server.context.host;
+    const saved = host.memoryBudgetBytes;
+    host.memoryBudgetBytes = 200 * 2 ** 20;
+    try {
+      const cases = [
+        { width: 8192, height: 8192, batch_size: 64, input: 'batch_size' }, // 1 GiB (16 MiB per picture)
+        { width: 8192, height: 8192, batch_size: 32, input: 'batch_size' }, // 512 MiB
+        { width: 8192, height: 6144, batch_size: 24, input: 'batch_size' }, // 288 MiB
+      ];
+      const send = (c: (typeof cases)[number]) => {
+        const wf = tinyTxt2img();
+        (wf as Record<string, unknown>)['5'] = { class_type: 'EmptyLatentImage', inputs: { width: c.width, height: c.height, batch_size: c.batch_size } };
+        return post('/api/runs', { workflow: wf });
+      };
+      for (const c of cases) await send(c); // warm-up
+      const before = rssMiB();
+      const started = performance.now();
+      for (let round = 0; round < 50; round++) {
+        for (const c of cases) {
+          const response = await send(c);
+          expect(response.status).toBe(400);
+          expect((await json(response)).error.issues[0]).toMatchObject({ code: 'value_out_of_range', nodeId: '5', input: c.input, details: { reason: 'over_memory_budget' } });
+        }
+      }
+      const ms = performance.now() - started;
+      const grew = rssMiB() - before;
+      console.log(`${50 * cases.length} in-schema latents over a 200 MiB budget: 400 each (${(ms / (50 * cases.length)).toFixed(1)} ms per request), RSS ${before.toFixed(0)} -> ${(before + grew).toFixed(0)} MiB (${grew >= 0 ? '+' : ''}${grew.toFixed(1)})`);
+      // One allocated latent would be 288 MiB or more: it cannot hide in 64 MiB of allocator and V8 noise.
+      expect(grew).toBeLessThan(64);
+    } finally {
+      host.memoryBudgetBytes = saved;
+    }
+    await stillServing();
+  });
 });
 
 describe('JSON bodies', () => {

@@ -10,6 +10,9 @@
  *   backoff; a node error or invalid workflow is an outcome ("error") and is not retried.
  * - The run's last event is published once BullMQ has recorded the job finished ('completed').
  * - Health: a heartbeat key with a TTL (id, host, pid, status, current jobs, loaded models).
+ * - Subgraph node types come with the job (subgraphs.ts): the worker needs no copy of the server's packs.
+ * - Redis away: ioredis reconnects every connection; a job whose lock renewal failed meanwhile is
+ *   abandoned here (RunAbandoned) and re-run once BullMQ's stalled check finds it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +29,7 @@ import { type JobOutcome, runJob } from '../run-job.ts';
 import { fetchInputBlobs, imageRefsOf, MissingInputError, publishOutputFile, refKey, renameImages } from './files.ts';
 import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
 import { RedisEventBus } from './redis-bus.ts';
+import { registryForJob } from './subgraphs.ts';
 import { type ControlMessage, openQueue, queueStateOf, type RedisJob, type RedisJobData, withTimeout } from './redis-queue.ts';
 
 export interface RemoteWorkerOptions {
@@ -188,6 +192,14 @@ export class RemoteWorker {
         if (error instanceof MissingInputError) throw new UnrecoverableError(error.message);
         throw error;
       }
+      // The subgraph types the job brings (a pack this worker may not have), in a registry for this job.
+      let host = this.options.host;
+      try {
+        const registry = registryForJob(host.registry, job.data.subgraphs ?? []);
+        if (registry !== host.registry) host = { ...host, registry };
+      } catch (error) {
+        throw new UnrecoverableError((error as Error).message);
+      }
       // Events leave in order; each waits for the files it names to be in Redis.
       let chain: Promise<void> = Promise.resolve();
       let publishFailure: unknown = null;
@@ -198,7 +210,7 @@ export class RemoteWorker {
             publishFailure ??= error;
           });
       };
-      const { outcome, terminal } = await runJob({ id, prompt: job.data.prompt, extra: job.data.extra }, this.options.host, { signal: controller.signal, publish, paths });
+      const { outcome, terminal } = await runJob({ id, prompt: job.data.prompt, extra: job.data.extra }, host, { signal: controller.signal, publish, paths });
       await chain;
       if (publishFailure) throw publishFailure; // a fault of ours (Redis, disk): retried with backoff
       if (controller.signal.reason instanceof RunAbandoned) throw controller.signal.reason; // lock lost or stopping: not the user's interrupt

@@ -1,7 +1,6 @@
 // The server killed (SIGKILL) and restarted while its jobs wait in Redis: nothing is lost. The jobs
 // run when a worker comes, and their events reach a socket.io client that reconnected by itself and a
 // ComfyUI /ws client that connected to the new server; history and images are there.
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,11 +12,11 @@ import { WebSocket } from 'ws';
 import { decodePng } from '../../../nodes/image/png.ts';
 import type { RunEvent } from '../../../server/api/protocol.ts';
 import { freePort, type TestRedis, startRedis } from '../../helpers/redis.ts';
-import { post, startWorker, TEST_TIMINGS, type TestWorker, until } from '../../helpers/scale.ts';
+import { post, type ServerProcess, startServerProcess, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, makeModelsDir, tinyTxt2img } from '../../helpers/server.ts';
 
 let redis: TestRedis;
-let server: ChildProcess | null = null;
+let server: ServerProcess | null = null;
 let worker: TestWorker | null = null;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-scale-restart-'));
 const modelsDir = makeModelsDir();
@@ -27,34 +26,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server?.kill('SIGKILL');
+  await server?.kill();
   await worker?.stop();
   await redis?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(modelsDir, { recursive: true, force: true });
 });
 
-async function startServerProcess(port: number): Promise<ChildProcess> {
-  const args = ['--import', 'tsx', 'bin/latentflow.ts', 'serve', '--port', String(port), '--data-dir', dataDir, '--models-dir', modelsDir,
-    '--redis', redis.url, '--heartbeat-ms', String(TEST_TIMINGS.heartbeatMs)];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LATENTFLOW_THREADS: '1' } });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('latentflow is serving')) resolve();
-    });
-    proc.stderr!.on('data', (d) => (out += d));
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return proc;
-}
-
 describe('server restart with jobs waiting in Redis', () => {
   it('runs them afterwards and delivers their events to clients of the new server', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    server = await startServerProcess(port);
+    server = await startServerProcess({ port, redisUrl: redis.url, dataDir, modelsDir });
 
     const ids: string[] = [];
     const events = new Map<string, RunEvent[]>();
@@ -75,9 +58,8 @@ describe('server restart with jobs waiting in Redis', () => {
       socket.emit('run:subscribe', { runId: id });
     }
 
-    server.kill('SIGKILL');
-    await new Promise((resolve) => server!.once('exit', resolve));
-    server = await startServerProcess(port);
+    await server.kill();
+    server = await startServerProcess({ port, redisUrl: redis.url, dataDir, modelsDir });
     await until('the socket to reconnect by itself', async () => connects === 2, 20_000);
 
     const waiting = await json(await fetch(`${base}/api/runs`));
