@@ -15,13 +15,14 @@
  */
 import { z } from 'zod';
 
+import { asLink, type Link } from './link.ts';
 import type { NodeRegistry } from './registry.ts';
+
+export { asLink, type Link };
 
 // ---------------------------------------------------------------------------------------------------
 // Execution form
 
-/** A link to output `outputIndex` of node `nodeId`. */
-export type Link = [nodeId: string, outputIndex: number];
 
 export interface ExecutionNode {
   class_type: string;
@@ -32,14 +33,6 @@ export interface ExecutionNode {
 /** ComfyUI API format: node id -> node. */
 export type ExecutionGraph = Record<string, ExecutionNode>;
 
-/** The link in an input value, or null when the value is not a well-formed link. Numeric ids become strings. */
-export function asLink(value: unknown): Link | null {
-  if (!Array.isArray(value) || value.length !== 2) return null;
-  const [node, output] = value as unknown[];
-  const nodeOk = (typeof node === 'string' && node !== '') || (typeof node === 'number' && Number.isInteger(node));
-  if (!nodeOk || typeof output !== 'number' || !Number.isInteger(output) || output < 0) return null;
-  return [String(node), output];
-}
 
 /** The links of a node, by input name (malformed ones left out). */
 export function nodeLinks(node: ExecutionNode): Array<[input: string, link: Link]> {

@@ -81,6 +81,15 @@ describe('workflow converter properties', () => {
     );
   });
 
+  it('a pair with an output index beyond 2^53 is a widget value, not a link (found by the identity property below)', () => {
+    const graph = { a: { class_type: 'T', inputs: { x: [0, 2 ** 53], y: [2 ** 53, 0] } } };
+    const parsed = parseExecutionGraph(graph);
+    expect(parsed.issues).toEqual([]);
+    const back = savedToExecution(parseSavedWorkflow(JSON.parse(JSON.stringify(executionToSaved(parsed.graph!, { name: 'big' })))).workflow!);
+    expect(back.issues).toEqual([]);
+    expect(back.graph.a.inputs).toEqual(graph.a.inputs);
+  });
+
   it('execution -> saved -> execution is the identity (links normalised, titles kept)', () => {
     fc.assert(
       fc.property(executionGraph, (graph) => {

@@ -3,7 +3,9 @@
  * nodes/workflow.ts; both the saved and the execution (ComfyUI API) form are read back. One edge per
  * input, so an edge's id is `<target>:<input>`; a source handle is the output index as a string.
  */
-import type { ExecutionGraph, Link, SavedEdge, SavedNode, SavedWorkflow } from '../api/types.ts';
+import { asLink, type Link } from '../../../nodes/link.ts';
+import type { ExecutionGraph, SavedEdge, SavedNode, SavedWorkflow } from '../api/types.ts';
+
 import { defaultWidgetValue, isWidgetInput, type Catalog } from './catalog.ts';
 import { socketColor } from './connection.ts';
 import type { EdgeData, FlowEdge, FlowNode, GraphDoc, NodeData, SeedControl } from './types.ts';
@@ -145,15 +147,6 @@ export function fromSaved(saved: SavedWorkflow, catalog: Catalog): LoadResult {
 
 // ---------------------------------------------------------------------------------------------------
 // Execution form
-
-/** The link in an input value (`[nodeId, outputIndex]`), or null. */
-export function asLink(value: unknown): Link | null {
-  if (!Array.isArray(value) || value.length !== 2) return null;
-  const [node, output] = value as unknown[];
-  const nodeOk = (typeof node === 'string' && node !== '') || (typeof node === 'number' && Number.isInteger(node));
-  if (!nodeOk || typeof output !== 'number' || !Number.isInteger(output) || output < 0) return null;
-  return [String(node), output];
-}
 
 /** Saved -> execution (the "export API" file): widgets become inputs, edges links (an edge wins). */
 export function savedToExecution(saved: SavedWorkflow): ExecutionGraph {
