@@ -1,0 +1,328 @@
+// conv2d_winograd: F(4x4, 3x3) Winograd convolution (see conv2d_winograd.h for the maths) and the
+// direct-or-Winograd decision.
+//
+// Blocking. Output channels are cut into blocks of Cb (the transformed weight of a block, U:
+// 36 x Cb x Cin floats, stays under kUCapFloats), tiles into chunks of Tc (V: 36 x Cin x Tc and
+// M: 36 x Cb x Tc under kVCapFloats / kMCapFloats). For each output-channel block:
+//   1. weight transform -> U, in the packed-A layout of gemm.h (panels of MR rows, K-block major)
+//   for each tile chunk:
+//   2. input transform  -> V, in the packed-B layout (panels of NR = 16 tiles, K-block major); the
+//      patches are gathered straight from x (zeros outside the image, through the up-sampling)
+//   3. 36 GEMMs M[e] = U[e] V[e] with gemm.h's micro-kernel, tasks over (e, block of MC rows)
+//   4. output transform of M, + bias + residual, written into y (tiles cut at the image's edge)
+// The transforms work on 16 tiles at a time (conv2d_winograd_kernels.h), vectorised by the compiler:
+// the portable build here, the AVX2 one in arch/x86/winograd_avx2.cc.
+#include "conv2d_winograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../core/arena.h"
+#include "../core/threads.h"
+#include "arch/x86/x86.h"
+#include "conv2d_winograd_kernels.h"
+#include "gemm.h"
+
+namespace sdn {
+
+// ---- Dispatch -------------------------------------------------------------------------------------
+
+namespace {
+
+int algo_from_env() {
+    const char * env = std::getenv("LATENTFLOW_CONV");
+    if (!env) return 0;
+    const std::string v = env;
+    if (v == "direct") return 1;
+    if (v == "winograd") return 2;
+    return 0; // "auto" or anything else
+}
+
+std::atomic<int> & algo_mode() {
+    static std::atomic<int> mode{algo_from_env()};
+    return mode;
+}
+
+constexpr int64_t kTile = 4;  // output tile side
+constexpr int64_t kPatch = 6; // input patch side
+constexpr int64_t kE = 36;    // transformed elements per tile
+
+int64_t tiles_of(const Conv2dShape & s) {
+    return s.B * ((s.out_h() + kTile - 1) / kTile) * ((s.out_w() + kTile - 1) / kTile);
+}
+
+} // namespace
+
+int conv2d_algo_force(int mode) { return algo_mode().exchange(mode < 0 || mode > 2 ? 0 : mode); }
+
+bool conv2d_winograd_supports(const Conv2dShape & s) {
+    return s.KH == 3 && s.KW == 3 && s.stride == 1 && s.pad <= 2 && s.B >= 1 && s.out_h() >= 1 && s.out_w() >= 1;
+}
+
+ConvAlgo conv2d_algo(const Conv2dShape & s) {
+    if (!conv2d_winograd_supports(s)) return ConvAlgo::Direct;
+    switch (algo_mode().load(std::memory_order_relaxed)) {
+        case 1: return ConvAlgo::Direct;
+        case 2: return ConvAlgo::Winograd;
+        default: break;
+    }
+    // The transforms cost per tile and channel what the GEMM saves per tile, channel and output
+    // channel: worth it with enough channels on both sides; and U (36 / 9 = 4x the weight) is
+    // re-read per chunk of tiles, so few tiles (the 16x16 and 8x8 levels of a UNet) stay direct.
+    return s.Cin >= 32 && s.Cout >= 32 && tiles_of(s) >= 64 ? ConvAlgo::Winograd : ConvAlgo::Direct;
+}
+
+// ---- Plan -----------------------------------------------------------------------------------------
+
+namespace {
+
+using gemm_detail::MC;
+using gemm_detail::MR;
+using gemm_detail::NR;
+static_assert(NR == wino::L, "a GEMM column panel is one transform call of 16 tiles");
+
+// Caps of the three buffers, in floats (default U 24 MiB, V and M 8 MiB each; tests set small ones).
+std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(2) << 20}, g_cap_m{int64_t(2) << 20};
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+struct Plan {
+    int64_t Ho, Wo, TH, TW, T; // output size, tiles per column / row, tiles in all
+    int64_t Cb;                // output channels per block (a multiple of MR)
+    int64_t Tc;                // tiles per chunk (a multiple of NR)
+    int64_t kc_step;           // K block of the packed layouts (gemm_detail::kc_step_for(Cin))
+    int64_t u_floats() const { return kE * Cb * cin; }
+    int64_t v_floats() const { return kE * cin * Tc; }
+    int64_t m_floats() const { return kE * Cb * Tc; }
+    int64_t cin;
+};
+
+Plan plan_of(const Conv2dShape & s) {
+    Plan p;
+    p.Ho = s.out_h();
+    p.Wo = s.out_w();
+    p.TH = ceil_div(p.Ho, kTile);
+    p.TW = ceil_div(p.Wo, kTile);
+    p.T = s.B * p.TH * p.TW;
+    p.cin = s.Cin;
+    // Output-channel blocks: as large as the U cap allows, evened out.
+    const int64_t cap_u = g_cap_u.load(std::memory_order_relaxed), cap_v = g_cap_v.load(std::memory_order_relaxed),
+                  cap_m = g_cap_m.load(std::memory_order_relaxed);
+    const int64_t cb_fit = std::max<int64_t>(MR, cap_u / (kE * s.Cin) / MR * MR);
+    const int64_t n_cb = ceil_div(s.Cout, cb_fit);
+    p.Cb = round_up(ceil_div(s.Cout, n_cb), MR);
+    // Tile chunks: as large as the V and M caps allow, evened out.
+    const int64_t tc_fit = std::max<int64_t>(NR, std::min(cap_v / (kE * s.Cin), cap_m / (kE * p.Cb)) / NR * NR);
+    const int64_t n_tc = ceil_div(p.T, tc_fit);
+    p.Tc = round_up(ceil_div(p.T, n_tc), NR);
+    p.kc_step = gemm_detail::kc_step_for(s.Cin);
+    return p;
+}
+
+// ---- Transforms -----------------------------------------------------------------------------------
+
+using InputFn = void (*)(const float * d, float * v, int64_t e_stride);
+using OutputFn = void (*)(const float * m, int64_t e_stride, float * o);
+
+void input_portable(const float * d, float * v, int64_t e_stride) { wino::input_transform(d, v, e_stride); }
+void output_portable(const float * m, int64_t e_stride, float * o) { wino::output_transform(m, e_stride, o); }
+
+struct Transforms {
+    InputFn input;
+    OutputFn output;
+};
+
+Transforms transforms() {
+#if SDN_X86
+    if (ops_use_x86()) return Transforms{x86::winograd_input_transform, x86::winograd_output_transform};
+#endif
+    return Transforms{input_portable, output_portable};
+}
+
+// u[6 i + j] = (G g G^T)[i][j] for one 3x3 kernel g (row-major), in double (weights are transformed
+// once per call; the extra precision is free here).
+void weight_transform(const float g[9], float u[36]) {
+    static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    double t[6][3]; // G g
+    for (int i = 0; i < 6; ++i)
+        for (int c = 0; c < 3; ++c) t[i][c] = G[i][0] * g[0 * 3 + c] + G[i][1] * g[1 * 3 + c] + G[i][2] * g[2 * 3 + c];
+    for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 6; ++j) u[6 * i + j] = static_cast<float>(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+}
+
+inline void load9(const Tensor & w, int64_t index, float g[9]) {
+    switch (w.dtype) {
+        case DType::F32: std::memcpy(g, static_cast<const float *>(w.data) + index, 9 * sizeof(float)); return;
+        case DType::F16:
+            for (int k = 0; k < 9; ++k) g[k] = f16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
+            return;
+        case DType::BF16:
+            for (int k = 0; k < 9; ++k) g[k] = bf16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
+            return;
+    }
+}
+
+// Where one tile of a chunk reads its patch: image b's channel-0 plane offset and the patch origin.
+struct Lane {
+    int64_t x_offset; // b * Cin * hs * ws (stored image)
+    int64_t y_offset; // b * Cout * Ho * Wo
+    int32_t iy0, ix0; // patch origin in the (up-sampled) input; output tile origin = (iy0 + pad, ix0 + pad)
+    bool valid, interior;
+};
+
+} // namespace
+
+void conv2d_winograd_caps_set(int64_t u_floats, int64_t v_floats, int64_t m_floats, int64_t previous[3]) {
+    previous[0] = g_cap_u.exchange(std::max<int64_t>(1, u_floats));
+    previous[1] = g_cap_v.exchange(std::max<int64_t>(1, v_floats));
+    previous[2] = g_cap_m.exchange(std::max<int64_t>(1, m_floats));
+}
+
+int64_t conv2d_winograd_workspace_bytes(const Conv2dShape & s) {
+    const Plan p = plan_of(s);
+    return arena_block_bytes(p.u_floats() * 4) + arena_block_bytes(p.v_floats() * 4) + arena_block_bytes(p.m_floats() * 4);
+}
+
+void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,
+                     float * y) {
+    require(conv2d_winograd_supports(s), SDN_STATUS_INTERNAL, "conv2d_winograd: not a stride-1 3x3 convolution");
+    const Plan p = plan_of(s);
+    const gemm_detail::Kernels & kern = gemm_detail::kernels();
+    const Transforms tr = transforms();
+    const int64_t Cin = s.Cin, Cout = s.Cout, Ho = p.Ho, Wo = p.Wo, H = s.H, W = s.W;
+    const int64_t f = s.upsample, hs = H / f, ws = W / f; // stored input size
+    const int64_t kc_step = p.kc_step, Cb = p.Cb, Tc = p.Tc;
+
+    Buffer<float> U(static_cast<size_t>(p.u_floats())), V(static_cast<size_t>(p.v_floats())), M(static_cast<size_t>(p.m_floats()));
+    std::vector<Lane> lanes(static_cast<size_t>(Tc));
+
+    for (int64_t cb0 = 0; cb0 < Cout; cb0 += Cb) {
+        const int64_t rows = std::min(Cb, Cout - cb0); // valid output channels of the block
+
+        // 1. U[e] (Cb x Cin, packed A): U + e Cb Cin + k0 Cb + panel kc MR + (ci - k0) MR + row % MR.
+        parallel_tasks(Cb / MR, [&](int64_t panel, int) {
+            float g[9], u[kE];
+            for (int64_t k0 = 0; k0 < Cin; k0 += kc_step) {
+                const int64_t kc = std::min(kc_step, Cin - k0);
+                float * dst = U.data() + k0 * Cb + panel * kc * MR;
+                for (int64_t r = 0; r < MR; ++r) {
+                    const int64_t row = panel * MR + r;
+                    for (int64_t kk = 0; kk < kc; ++kk) {
+                        if (row < rows) {
+                            load9(w, ((cb0 + row) * Cin + k0 + kk) * 9, g);
+                            weight_transform(g, u);
+                        } else {
+                            std::fill(u, u + kE, 0.0f);
+                        }
+                        for (int64_t e = 0; e < kE; ++e) dst[e * Cb * Cin + kk * MR + r] = u[e];
+                    }
+                }
+            }
+        });
+
+        for (int64_t t0 = 0; t0 < p.T; t0 += Tc) {
+            const int64_t tiles = std::min(Tc, p.T - t0), panels = ceil_div(tiles, NR);
+            for (int64_t l = 0; l < Tc; ++l) {
+                Lane & lane = lanes[static_cast<size_t>(l)];
+                const int64_t t = t0 + l;
+                lane.valid = l < tiles;
+                if (!lane.valid) continue;
+                const int64_t b = t / (p.TH * p.TW), ty = t / p.TW % p.TH, tx = t % p.TW;
+                lane.x_offset = b * Cin * hs * ws;
+                lane.y_offset = b * Cout * Ho * Wo;
+                lane.iy0 = static_cast<int32_t>(ty * kTile - s.pad);
+                lane.ix0 = static_cast<int32_t>(tx * kTile - s.pad);
+                lane.interior = f == 1 && lane.iy0 >= 0 && lane.iy0 + kPatch <= H && lane.ix0 >= 0 && lane.ix0 + kPatch <= W;
+            }
+
+            // 2. V[e] (Cin x Tc, packed B): V + e Cin Tc + k0 Tc + panel kc NR + (ci - k0) NR + lane.
+            if (cb0 == 0 || p.T > Tc) { // one chunk: its V serves every output-channel block
+                parallel_tasks(Cin, [&](int64_t ci, int) {
+                    alignas(64) float d[kE * wino::L];
+                    const int64_t k0 = ci / kc_step * kc_step, kc = std::min(kc_step, Cin - k0);
+                    for (int64_t panel = 0; panel < panels; ++panel) {
+                        for (int64_t l = 0; l < wino::L; ++l) {
+                            const Lane & lane = lanes[static_cast<size_t>(panel * NR + l)];
+                            if (!lane.valid) {
+                                for (int64_t e = 0; e < kE; ++e) d[e * wino::L + l] = 0.0f;
+                                continue;
+                            }
+                            const float * plane = x + lane.x_offset + ci * hs * ws;
+                            if (lane.interior) {
+                                const float * src = plane + lane.iy0 * ws + lane.ix0;
+                                for (int64_t i = 0; i < kPatch; ++i)
+                                    for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * wino::L + l] = src[i * ws + j];
+                                continue;
+                            }
+                            for (int64_t i = 0; i < kPatch; ++i) {
+                                const int64_t iy = lane.iy0 + i;
+                                const bool row_in = iy >= 0 && iy < H;
+                                const float * row = row_in ? plane + iy / f * ws : nullptr;
+                                for (int64_t j = 0; j < kPatch; ++j) {
+                                    const int64_t ix = lane.ix0 + j;
+                                    d[(i * kPatch + j) * wino::L + l] = row_in && ix >= 0 && ix < W ? row[ix / f] : 0.0f;
+                                }
+                            }
+                        }
+                        tr.input(d, V.data() + k0 * Tc + panel * kc * NR + (ci - k0) * NR, Cin * Tc);
+                    }
+                });
+            }
+
+            // 3. M[e] = U[e] V[e]: M + e Cb Tc + row Tc + tile.
+            const int64_t rb_step = round_up(ceil_div(rows, ceil_div(rows, MC)), MR), n_rb = ceil_div(rows, rb_step);
+            parallel_tasks(kE * n_rb, [&](int64_t task, int) {
+                const int64_t e = task / n_rb, r0 = task % n_rb * rb_step, r1 = std::min(rows, r0 + rb_step);
+                const float * Ue = U.data() + e * Cb * Cin;
+                const float * Ve = V.data() + e * Cin * Tc;
+                float * Me = M.data() + e * Cb * Tc;
+                for (int64_t k0 = 0; k0 < Cin; k0 += kc_step) {
+                    const int64_t kc = std::min(kc_step, Cin - k0);
+                    gemm_detail::Tile t;
+                    t.first = k0 == 0;
+                    t.accumulate = false;
+                    for (int64_t j = 0; j < tiles; j += NR) {
+                        t.n = static_cast<int>(std::min(NR, tiles - j));
+                        const float * b = Ve + k0 * Tc + (j / NR) * kc * NR;
+                        for (int64_t i = r0; i < r1; i += MR) {
+                            t.m = static_cast<int>(std::min(MR, r1 - i));
+                            kern.kernel(kc, Ue + k0 * Cb + (i / MR) * kc * MR, b, Me + i * Tc + j, Tc, t);
+                        }
+                    }
+                }
+            });
+
+            // 4. y = A^T M A + bias + residual, per output channel.
+            parallel_tasks(rows, [&](int64_t r, int) {
+                alignas(64) float o[16 * wino::L];
+                const int64_t co = cb0 + r;
+                const float bias_co = bias ? bias[co] : 0.0f;
+                for (int64_t panel = 0; panel < panels; ++panel) {
+                    tr.output(M.data() + r * Tc + panel * NR, Cb * Tc, o);
+                    for (int64_t l = 0; l < wino::L; ++l) {
+                        const Lane & lane = lanes[static_cast<size_t>(panel * NR + l)];
+                        if (!lane.valid) break;
+                        const int64_t oy0 = lane.iy0 + s.pad, ox0 = lane.ix0 + s.pad;
+                        const int64_t base = lane.y_offset + co * Ho * Wo;
+                        const int64_t ni = std::min(kTile, Ho - oy0), nj = std::min(kTile, Wo - ox0);
+                        for (int64_t i = 0; i < ni; ++i)
+                            for (int64_t j = 0; j < nj; ++j) {
+                                const int64_t idx = base + (oy0 + i) * Wo + ox0 + j;
+                                float v = o[(i * kTile + j) * wino::L + l] + bias_co;
+                                if (residual) v += residual[idx];
+                                y[idx] = v;
+                            }
+                    }
+                }
+            });
+        }
+    }
+}
+
+} // namespace sdn
