@@ -73,7 +73,7 @@ ConvAlgo conv2d_algo(const Conv2dShape & s) {
     // The transforms cost per tile and channel what the GEMM saves per tile, channel and output
     // channel: worth it with enough channels on both sides; and U (36 / 9 = 4x the weight) is
     // re-read per chunk of tiles, so few tiles (the 16x16 and 8x8 levels of a UNet) stay direct.
-    return s.Cin >= 32 && s.Cout >= 32 && tiles_of(s) >= 64 ? ConvAlgo::Winograd : ConvAlgo::Direct;
+    return s.Cin >= 32 && s.Cout >= 32 && tiles_of(s) >= 32 ? ConvAlgo::Winograd : ConvAlgo::Direct;
 }
 
 // ---- Plan -----------------------------------------------------------------------------------------
@@ -85,8 +85,8 @@ using gemm_detail::MR;
 using gemm_detail::NR;
 static_assert(NR == wino::L, "a GEMM column panel is one transform call of 16 tiles");
 
-// Caps of the three buffers, in floats (default U 24 MiB, V and M 8 MiB each; tests set small ones).
-std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(2) << 20}, g_cap_m{int64_t(2) << 20};
+// Caps of the three buffers, in floats (default U 24 MiB, V 16 MiB, M 8 MiB; tests set small ones).
+std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(4) << 20}, g_cap_m{int64_t(2) << 20};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -128,42 +128,45 @@ Plan plan_of(const Conv2dShape & s) {
 
 using InputFn = void (*)(const float * d, float * v, int64_t e_stride);
 using OutputFn = void (*)(const float * m, int64_t e_stride, float * o);
+using WeightFn = void (*)(const float * g, int64_t n, float * u, int64_t e_stride);
+using GatherFn = void (*)(const float * src, int64_t ld, float * d);
+using ScatterFn = void (*)(const float * o, float bias, const float * residual, float * y, int64_t ld);
 
 void input_portable(const float * d, float * v, int64_t e_stride) { wino::input_transform(d, v, e_stride); }
 void output_portable(const float * m, int64_t e_stride, float * o) { wino::output_transform(m, e_stride, o); }
+void weight_portable(const float * g, int64_t n, float * u, int64_t e_stride) { wino::weight_transform(g, n, u, e_stride); }
+void gather_portable(const float * src, int64_t ld, float * d) { wino::gather_row_panel(src, ld, d); }
+void scatter_portable(const float * o, float bias, const float * residual, float * y, int64_t ld) {
+    wino::scatter_row_panel(o, bias, residual, y, ld);
+}
 
 struct Transforms {
     InputFn input;
     OutputFn output;
+    WeightFn weight;
+    GatherFn gather_row_panel;
+    ScatterFn scatter_row_panel;
 };
 
 Transforms transforms() {
 #if SDN_X86
-    if (ops_use_x86()) return Transforms{x86::winograd_input_transform, x86::winograd_output_transform};
+    if (ops_use_x86()) return Transforms{x86::winograd_input_transform, x86::winograd_output_transform, x86::winograd_weight_transform,
+                                               x86::winograd_gather_row_panel, x86::winograd_scatter_row_panel};
 #endif
-    return Transforms{input_portable, output_portable};
+    return Transforms{input_portable, output_portable, weight_portable, gather_portable, scatter_portable};
 }
 
-// u[6 i + j] = (G g G^T)[i][j] for one 3x3 kernel g (row-major), in double (weights are transformed
-// once per call; the extra precision is free here).
-void weight_transform(const float g[9], float u[36]) {
-    static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
-    double t[6][3]; // G g
-    for (int i = 0; i < 6; ++i)
-        for (int c = 0; c < 3; ++c) t[i][c] = G[i][0] * g[0 * 3 + c] + G[i][1] * g[1 * 3 + c] + G[i][2] * g[2 * 3 + c];
-    for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j) u[6 * i + j] = static_cast<float>(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
-}
-
-inline void load9(const Tensor & w, int64_t index, float g[9]) {
+// Widens kernel (co, ci) .. of w into g[k * n + lane] (k = 3 ky + kx) for the weight transform.
+inline void load9(const Tensor & w, int64_t index, float * g, int64_t n, int64_t lane) {
     switch (w.dtype) {
-        case DType::F32: std::memcpy(g, static_cast<const float *>(w.data) + index, 9 * sizeof(float)); return;
+        case DType::F32:
+            for (int k = 0; k < 9; ++k) g[k * n + lane] = static_cast<const float *>(w.data)[index + k];
+            return;
         case DType::F16:
-            for (int k = 0; k < 9; ++k) g[k] = f16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
+            for (int k = 0; k < 9; ++k) g[k * n + lane] = f16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
             return;
         case DType::BF16:
-            for (int k = 0; k < 9; ++k) g[k] = bf16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
+            for (int k = 0; k < 9; ++k) g[k * n + lane] = bf16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
             return;
     }
 }
@@ -201,28 +204,29 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
 
     Buffer<float> U(static_cast<size_t>(p.u_floats())), V(static_cast<size_t>(p.v_floats())), M(static_cast<size_t>(p.m_floats()));
     std::vector<Lane> lanes(static_cast<size_t>(Tc));
+    // Per panel of 16 tiles: all on one tile row of one image, side by side, patches inside the
+    // image (no up-sampling) -> row_in; outputs inside the image too -> row_out. The common case,
+    // with one strided copy per panel instead of per-tile bounds.
+    std::vector<char> row_in(static_cast<size_t>(Tc / NR)), row_out(static_cast<size_t>(Tc / NR));
 
     for (int64_t cb0 = 0; cb0 < Cout; cb0 += Cb) {
         const int64_t rows = std::min(Cb, Cout - cb0); // valid output channels of the block
 
         // 1. U[e] (Cb x Cin, packed A): U + e Cb Cin + k0 Cb + panel kc MR + (ci - k0) MR + row % MR.
+        // The kc x MR kernels of a panel's K block are gathered into g (lane = kk MR + r, the order of
+        // the packed panel), then transformed together: each e gets one contiguous run of kc MR floats.
         parallel_tasks(Cb / MR, [&](int64_t panel, int) {
-            float g[9], u[kE];
+            std::vector<float> g(static_cast<size_t>(9 * kc_step * MR));
             for (int64_t k0 = 0; k0 < Cin; k0 += kc_step) {
-                const int64_t kc = std::min(kc_step, Cin - k0);
-                float * dst = U.data() + k0 * Cb + panel * kc * MR;
+                const int64_t kc = std::min(kc_step, Cin - k0), n = kc * MR;
                 for (int64_t r = 0; r < MR; ++r) {
                     const int64_t row = panel * MR + r;
                     for (int64_t kk = 0; kk < kc; ++kk) {
-                        if (row < rows) {
-                            load9(w, ((cb0 + row) * Cin + k0 + kk) * 9, g);
-                            weight_transform(g, u);
-                        } else {
-                            std::fill(u, u + kE, 0.0f);
-                        }
-                        for (int64_t e = 0; e < kE; ++e) dst[e * Cb * Cin + kk * MR + r] = u[e];
+                        if (row < rows) load9(w, ((cb0 + row) * Cin + k0 + kk) * 9, g.data(), n, kk * MR + r);
+                        else for (int k = 0; k < 9; ++k) g[static_cast<size_t>(k * n + kk * MR + r)] = 0.0f;
                     }
                 }
+                tr.weight(g.data(), n, U.data() + k0 * Cb + panel * kc * MR, Cb * Cin);
             }
         });
 
@@ -238,15 +242,34 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                 lane.y_offset = b * Cout * Ho * Wo;
                 lane.iy0 = static_cast<int32_t>(ty * kTile - s.pad);
                 lane.ix0 = static_cast<int32_t>(tx * kTile - s.pad);
-                lane.interior = f == 1 && lane.iy0 >= 0 && lane.iy0 + kPatch <= H && lane.ix0 >= 0 && lane.ix0 + kPatch <= W;
+                lane.interior = lane.iy0 >= 0 && lane.iy0 + kPatch <= H && lane.ix0 >= 0 && lane.ix0 + kPatch <= W;
+            }
+
+            for (int64_t panel = 0; panel < panels; ++panel) {
+                const Lane & a = lanes[static_cast<size_t>(panel * NR)];
+                const Lane & z = lanes[static_cast<size_t>(panel * NR + NR - 1)];
+                const bool side_by_side = z.valid && a.x_offset == z.x_offset && a.iy0 == z.iy0 && z.ix0 == a.ix0 + kTile * (NR - 1);
+                row_in[static_cast<size_t>(panel)] = side_by_side && a.interior && z.interior && f == 1;
+                row_out[static_cast<size_t>(panel)] = side_by_side && a.iy0 + s.pad + kTile <= Ho && z.ix0 + s.pad + kTile <= Wo;
             }
 
             // 2. V[e] (Cin x Tc, packed B): V + e Cin Tc + k0 Tc + panel kc NR + (ci - k0) NR + lane.
             if (cb0 == 0 || p.T > Tc) { // one chunk: its V serves every output-channel block
-                parallel_tasks(Cin, [&](int64_t ci, int) {
+                // Tasks of one panel and a run of channels, channels inner: the 36 rows of V a call
+                // writes then move on by one cache line per channel (36 pages, not 36 new ones per call).
+                const int64_t ci_step = std::min<int64_t>(Cin, 64), ci_runs = ceil_div(Cin, ci_step);
+                parallel_tasks(panels * ci_runs, [&](int64_t task, int) {
                     alignas(64) float d[kE * wino::L];
-                    const int64_t k0 = ci / kc_step * kc_step, kc = std::min(kc_step, Cin - k0);
-                    for (int64_t panel = 0; panel < panels; ++panel) {
+                    const int64_t panel = task / ci_runs, ci0 = task % ci_runs * ci_step;
+                    for (int64_t ci = ci0; ci < std::min(Cin, ci0 + ci_step); ++ci) {
+                        const int64_t k0 = ci / kc_step * kc_step, kc = std::min(kc_step, Cin - k0);
+                        float * dst = V.data() + k0 * Tc + panel * kc * NR + (ci - k0) * NR;
+                        if (row_in[static_cast<size_t>(panel)]) {
+                            const Lane & a = lanes[static_cast<size_t>(panel * NR)];
+                            tr.gather_row_panel(x + a.x_offset + ci * hs * ws + a.iy0 * ws + a.ix0, ws, d);
+                            tr.input(d, dst, Cin * Tc);
+                            continue;
+                        }
                         for (int64_t l = 0; l < wino::L; ++l) {
                             const Lane & lane = lanes[static_cast<size_t>(panel * NR + l)];
                             if (!lane.valid) {
@@ -254,10 +277,17 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                                 continue;
                             }
                             const float * plane = x + lane.x_offset + ci * hs * ws;
-                            if (lane.interior) {
+                            if (lane.interior && f == 1) {
                                 const float * src = plane + lane.iy0 * ws + lane.ix0;
                                 for (int64_t i = 0; i < kPatch; ++i)
                                     for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * wino::L + l] = src[i * ws + j];
+                                continue;
+                            }
+                            if (lane.interior) { // through the up-sampling: input (iy, ix) is stored (iy / f, ix / f)
+                                for (int64_t i = 0; i < kPatch; ++i) {
+                                    const float * row = plane + (lane.iy0 + i) / f * ws;
+                                    for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * wino::L + l] = row[(lane.ix0 + j) / f];
+                                }
                                 continue;
                             }
                             for (int64_t i = 0; i < kPatch; ++i) {
@@ -270,7 +300,7 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                                 }
                             }
                         }
-                        tr.input(d, V.data() + k0 * Tc + panel * kc * NR + (ci - k0) * NR, Cin * Tc);
+                        tr.input(d, dst, Cin * Tc);
                     }
                 });
             }
@@ -305,6 +335,12 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                 const float bias_co = bias ? bias[co] : 0.0f;
                 for (int64_t panel = 0; panel < panels; ++panel) {
                     tr.output(M.data() + r * Tc + panel * NR, Cb * Tc, o);
+                    if (row_out[static_cast<size_t>(panel)]) {
+                        const Lane & a = lanes[static_cast<size_t>(panel * NR)];
+                        const int64_t at = a.y_offset + co * Ho * Wo + (a.iy0 + s.pad) * Wo + a.ix0 + s.pad;
+                        tr.scatter_row_panel(o, bias_co, residual ? residual + at : nullptr, y + at, Wo);
+                        continue;
+                    }
                     for (int64_t l = 0; l < wino::L; ++l) {
                         const Lane & lane = lanes[static_cast<size_t>(panel * NR + l)];
                         if (!lane.valid) break;

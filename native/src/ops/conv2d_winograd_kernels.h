@@ -4,6 +4,8 @@
 // arch/x86/winograd_avx2.cc (AVX2/FMA). Internal linkage: each file gets its own copy.
 //
 // 1-D transforms (Lavin & Gray 2015, points 0, 1, -1, 2, -2, infinity); 2-D = rows then columns:
+//   G g:   u0 = g0 / 4,  u1 = -(g0 + g1 + g2) / 6,  u2 = -(g0 - g1 + g2) / 6,
+//          u3 = g0 / 24 + g1 / 12 + g2 / 6,  u4 = g0 / 24 - g1 / 12 + g2 / 6,  u5 = g2
 //   B^T d: r0 = 4 d0 - 5 d2 + d4          A^T m: o0 = m0 + m1 + m2 + m3 + m4
 //          r1 = -4 (d1 + d2) + d3 + d4           o1 = (m1 - m2) + 2 (m3 - m4)
 //          r2 =  4 (d1 - d2) - d3 + d4           o2 = (m1 + m2) + 4 (m3 + m4)
@@ -35,16 +37,22 @@ inline void input_transform(const float * __restrict d, float * __restrict v, in
             t[30 + j][l] = 4.0f * d1 - 5.0f * d3 + d5;
         }
     for (int i = 0; i < 6; ++i) {
-        float * v0 = v + (6 * i) * e_stride;
+        // Into a local row first: stores through v at six offsets would look aliased to the
+        // vectoriser (and stay scalar).
+        float r[6][L];
         for (int l = 0; l < L; ++l) {
             const float d0 = t[6 * i + 0][l], d1 = t[6 * i + 1][l], d2 = t[6 * i + 2][l];
             const float d3 = t[6 * i + 3][l], d4 = t[6 * i + 4][l], d5 = t[6 * i + 5][l];
-            v0[0 * e_stride + l] = 4.0f * d0 - 5.0f * d2 + d4;
-            v0[1 * e_stride + l] = -4.0f * (d1 + d2) + (d3 + d4);
-            v0[2 * e_stride + l] = 4.0f * (d1 - d2) + (d4 - d3);
-            v0[3 * e_stride + l] = 2.0f * (d3 - d1) + (d4 - d2);
-            v0[4 * e_stride + l] = -2.0f * (d3 - d1) + (d4 - d2);
-            v0[5 * e_stride + l] = 4.0f * d1 - 5.0f * d3 + d5;
+            r[0][l] = 4.0f * d0 - 5.0f * d2 + d4;
+            r[1][l] = -4.0f * (d1 + d2) + (d3 + d4);
+            r[2][l] = 4.0f * (d1 - d2) + (d4 - d3);
+            r[3][l] = 2.0f * (d3 - d1) + (d4 - d2);
+            r[4][l] = -2.0f * (d3 - d1) + (d4 - d2);
+            r[5][l] = 4.0f * d1 - 5.0f * d3 + d5;
+        }
+        for (int j = 0; j < 6; ++j) {
+            float * dst = v + (6 * i + j) * e_stride;
+            for (int l = 0; l < L; ++l) dst[l] = r[j][l];
         }
     }
 }
@@ -74,6 +82,70 @@ inline void output_transform(const float * __restrict m, int64_t e_stride, float
             o[(4 * i + 2) * L + l] = a + 4.0f * c;
             o[(4 * i + 3) * L + l] = b + 8.0f * d + m5;
         }
+}
+
+// g: [9][n] (kernel element 3 i + j of n kernels) -> u[e * e_stride + lane], e = 6 i + j, for n
+// kernels at a time (any n; the loop over them is the vector one).
+inline void weight_transform(const float * __restrict g, int64_t n, float * __restrict u, int64_t e_stride) {
+    constexpr int64_t C = 64; // kernels per step: the [18][C] intermediate stays in L1
+    for (int64_t c0 = 0; c0 < n; c0 += C) {
+        const int64_t cn = n - c0 < C ? n - c0 : C;
+        float t[18][C]; // G g: t[3 i + j] = sum_k G[i][k] g[3 k + j]
+        for (int j = 0; j < 3; ++j)
+            for (int64_t l = 0; l < cn; ++l) {
+                const float g0 = g[(0 + j) * n + c0 + l], g1 = g[(3 + j) * n + c0 + l], g2 = g[(6 + j) * n + c0 + l];
+                t[0 + j][l] = 0.25f * g0;
+                t[3 + j][l] = (-1.0f / 6) * (g0 + g1 + g2);
+                t[6 + j][l] = (-1.0f / 6) * (g0 - g1 + g2);
+                t[9 + j][l] = (1.0f / 24) * g0 + (1.0f / 12) * g1 + (1.0f / 6) * g2;
+                t[12 + j][l] = (1.0f / 24) * g0 - (1.0f / 12) * g1 + (1.0f / 6) * g2;
+                t[15 + j][l] = g2;
+            }
+        for (int i = 0; i < 6; ++i) {
+            float r[6][C]; // a local row first (see input_transform)
+            for (int64_t l = 0; l < cn; ++l) {
+                const float g0 = t[3 * i + 0][l], g1 = t[3 * i + 1][l], g2 = t[3 * i + 2][l];
+                r[0][l] = 0.25f * g0;
+                r[1][l] = (-1.0f / 6) * (g0 + g1 + g2);
+                r[2][l] = (-1.0f / 6) * (g0 - g1 + g2);
+                r[3][l] = (1.0f / 24) * g0 + (1.0f / 12) * g1 + (1.0f / 6) * g2;
+                r[4][l] = (1.0f / 24) * g0 - (1.0f / 12) * g1 + (1.0f / 6) * g2;
+                r[5][l] = g2;
+            }
+            for (int j = 0; j < 6; ++j) {
+                float * dst = u + (6 * i + j) * e_stride + c0;
+                for (int64_t l = 0; l < cn; ++l) dst[l] = r[j][l];
+            }
+        }
+    }
+}
+
+// The patches of 16 tiles side by side on one tile row, all inside the image (no up-sampling):
+// tile l's patch starts at src + 4 l (row stride ld). d: [36][L] as input_transform reads it.
+inline void gather_row_panel(const float * __restrict src, int64_t ld, float * __restrict d) {
+    for (int i = 0; i < 6; ++i) {
+        const float * row = src + i * ld;
+        for (int j = 0; j < 6; ++j)
+            for (int l = 0; l < L; ++l) d[(6 * i + j) * L + l] = row[4 * l + j];
+    }
+}
+
+// The 4x4 outputs o: [16][L] of 16 tiles side by side on one tile row, all inside the image: tile l
+// covers columns 4 l .. 4 l + 3 of y rows y, y + ld, y + 2 ld, y + 3 ld; + bias, + residual (same
+// layout as y, may alias it, may be null).
+inline void scatter_row_panel(const float * __restrict o, float bias, const float * residual, float * y, int64_t ld) {
+    for (int i = 0; i < 4; ++i) {
+        float row[4 * L];
+        for (int l = 0; l < L; ++l)
+            for (int j = 0; j < 4; ++j) row[4 * l + j] = o[(4 * i + j) * L + l] + bias;
+        float * dst = y + i * ld;
+        if (residual) {
+            const float * res = residual + i * ld;
+            for (int c = 0; c < 4 * L; ++c) dst[c] = row[c] + res[c];
+        } else {
+            for (int c = 0; c < 4 * L; ++c) dst[c] = row[c];
+        }
+    }
 }
 
 } // namespace wino
