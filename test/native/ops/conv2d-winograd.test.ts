@@ -2,7 +2,9 @@
 // accumulation) on awkward sizes, its blocking, its dispatch and its workspace.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { conv2dOutShape, native, ops, type ConvAlgoMode } from '../../../native/index.ts';
+import { conv2dOutShape, loadModel, native, ops, unetForward, vaeDecode, type ConvAlgoMode } from '../../../native/index.ts';
+import { relativeMaxError } from '../../helpers/compare.ts';
+import { f32, i64, readSafetensors } from '../../helpers/safetensors.ts';
 import { allFinite, FAST_IMPLS, random, relErr, toHalf } from './helpers.ts';
 
 // F(4x4, 3x3) in f32 loses ~1 digit against a direct sum (the transforms scale by up to 8 and 1/24):
@@ -116,6 +118,28 @@ describe('conv2d winograd: SD 1.5-sized layers', () => {
     const wino = await ops.conv2dAsync(args);
     const direct = await withAlgo('direct', () => ops.conv2dAsync(args));
     expect(relErr(wino, direct)).toBeLessThan(TOL);
+  });
+});
+
+describe('conv2d winograd in the models: the fixtures with Winograd wherever it applies (f32 weights)', () => {
+  // Measured: UNet 5.9e-6 (8x8) and 3.0e-6 (16x12), VAE decode 4.9e-6 x max|ref| (direct: ~1.4e-6).
+  it('UNet noise_pred and VAE decode within 1e-4 x max|ref| of diffusers', async () => {
+    const model = await loadModel('test/fixtures/tiny-sd', { weights: 'f32' });
+    const previous = ops.convAlgoSet('winograd');
+    try {
+      const unet = readSafetensors('test/fixtures/expected/unet.safetensors');
+      const timesteps = Float32Array.from(i64(unet, 'timesteps'), (v) => Number(v));
+      for (const [tag, shape] of [['8x8', [2, 4, 8, 8]], ['16x12', [2, 4, 16, 12]]] as const) {
+        const out = await unetForward(model, f32(unet, `sample_${tag}`), shape, timesteps, f32(unet, 'encoder_hidden_states'));
+        expect(relativeMaxError(out, f32(unet, `noise_pred_${tag}`)), tag).toBeLessThanOrEqual(1e-4);
+      }
+      const vae = readSafetensors('test/fixtures/expected/vae.safetensors');
+      const decoded = await vaeDecode(model, f32(vae, 'latent'), [1, 4, 8, 8]);
+      expect(relativeMaxError(decoded, f32(vae, 'decoded'))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      ops.convAlgoSet(previous);
+      model.dispose();
+    }
   });
 });
 
