@@ -50,6 +50,8 @@ std::atomic<int> & algo_mode() {
 constexpr int64_t kTile = 4;  // output tile side
 constexpr int64_t kPatch = 6; // input patch side
 constexpr int64_t kE = 36;    // transformed elements per tile
+constexpr int64_t kStripUsed = 4 * 16 + 2; // input columns of 16 tiles side by side
+constexpr int64_t kStrip = 72;             // their row stride in the strip buffer
 
 int64_t tiles_of(const Conv2dShape & s) {
     return s.B * ((s.out_h() + kTile - 1) / kTile) * ((s.out_w() + kTile - 1) / kTile);
@@ -204,9 +206,9 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
 
     Buffer<float> U(static_cast<size_t>(p.u_floats())), V(static_cast<size_t>(p.v_floats())), M(static_cast<size_t>(p.m_floats()));
     std::vector<Lane> lanes(static_cast<size_t>(Tc));
-    // Per panel of 16 tiles: all on one tile row of one image, side by side, patches inside the
-    // image (no up-sampling) -> row_in; outputs inside the image too -> row_out. The common case,
-    // with one strided copy per panel instead of per-tile bounds.
+    // Per panel of 16 tiles: all on one tile row of one image, side by side -> row_in (the input rows
+    // are read as one strip); outputs inside the image too -> row_out. The common case, with one
+    // strided copy per panel instead of per-tile bounds.
     std::vector<char> row_in(static_cast<size_t>(Tc / NR)), row_out(static_cast<size_t>(Tc / NR));
 
     for (int64_t cb0 = 0; cb0 < Cout; cb0 += Cb) {
@@ -249,7 +251,7 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                 const Lane & a = lanes[static_cast<size_t>(panel * NR)];
                 const Lane & z = lanes[static_cast<size_t>(panel * NR + NR - 1)];
                 const bool side_by_side = z.valid && a.x_offset == z.x_offset && a.iy0 == z.iy0 && z.ix0 == a.ix0 + kTile * (NR - 1);
-                row_in[static_cast<size_t>(panel)] = side_by_side && a.interior && z.interior && f == 1;
+                row_in[static_cast<size_t>(panel)] = side_by_side;
                 row_out[static_cast<size_t>(panel)] = side_by_side && a.iy0 + s.pad + kTile <= Ho && z.ix0 + s.pad + kTile <= Wo;
             }
 
@@ -266,7 +268,29 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                         float * dst = V.data() + k0 * Tc + panel * kc * NR + (ci - k0) * NR;
                         if (row_in[static_cast<size_t>(panel)]) {
                             const Lane & a = lanes[static_cast<size_t>(panel * NR)];
-                            tr.gather_row_panel(x + a.x_offset + ci * hs * ws + a.iy0 * ws + a.ix0, ws, d);
+                            const float * plane = x + a.x_offset + ci * hs * ws;
+                            if (a.interior && lanes[static_cast<size_t>(panel * NR + NR - 1)].interior && f == 1) {
+                                tr.gather_row_panel(plane + a.iy0 * ws + a.ix0, ws, d);
+                            } else {
+                                // The 6 input rows of the panel, padded and up-sampled into a strip first.
+                                alignas(64) float strip[kPatch][kStrip];
+                                for (int64_t i = 0; i < kPatch; ++i) {
+                                    const int64_t iy = a.iy0 + i;
+                                    float * out = strip[i];
+                                    if (iy < 0 || iy >= H) {
+                                        std::fill(out, out + kStripUsed, 0.0f);
+                                        continue;
+                                    }
+                                    const float * row = plane + iy / f * ws;
+                                    const int64_t lo = std::min<int64_t>(kStripUsed, std::max<int64_t>(0, -a.ix0));
+                                    const int64_t hi = std::max(lo, std::min<int64_t>(kStripUsed, W - a.ix0));
+                                    std::fill(out, out + lo, 0.0f);
+                                    if (f == 1) std::memcpy(out + lo, row + a.ix0 + lo, sizeof(float) * (hi - lo));
+                                    else for (int64_t c = lo; c < hi; ++c) out[c] = row[(a.ix0 + c) / f];
+                                    std::fill(out + hi, out + kStripUsed, 0.0f);
+                                }
+                                tr.gather_row_panel(strip[0], kStrip, d);
+                            }
                             tr.input(d, dst, Cin * Tc);
                             continue;
                         }

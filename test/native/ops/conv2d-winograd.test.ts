@@ -24,10 +24,13 @@ const CASES: Case[] = [
   { B: 2, Cin: 9, Cout: 8, H: 7, W: 5, pad: 2 }, // padding 2
   { B: 1, Cin: 5, Cout: 6, H: 9, W: 70, pad: 1 }, // 18 tiles per row: panels of 16 side by side, and across rows
   { B: 2, Cin: 6, Cout: 7, H: 6, W: 136, pad: 1 }, // interior panels (the strided gather/scatter), two images
+  { B: 1, Cin: 5, Cout: 4, H: 10, W: 64, pad: 1 }, // one tile row per panel: left and right padding in the strip
+  { B: 2, Cin: 3, Cout: 4, H: 7, W: 62, pad: 1 }, // the last tile of each row sticks out
   { B: 1, Cin: 300, Cout: 20, H: 9, W: 9, pad: 1 }, // Cin > 256: several K blocks
   { B: 2, Cin: 5, Cout: 7, H: 5, W: 3, pad: 1, f: 2 }, // through a 2x up-sampling, odd stored size
   { B: 1, Cin: 6, Cout: 5, H: 9, W: 35, pad: 1, f: 2 }, // up-sampled to 18 x 70
   { B: 1, Cin: 3, Cout: 4, H: 4, W: 5, pad: 1, f: 3 }, // 3x up-sampling
+  { B: 2, Cin: 4, Cout: 3, H: 3, W: 32, pad: 1, f: 2 }, // up-sampled to 6 x 64: strips through the up-sampling
 ];
 
 const label = (c: Case) => `B${c.B} ${c.Cin}->${c.Cout} ${c.H}x${c.W} pad${c.pad} up${c.f ?? 1}`;
@@ -64,7 +67,7 @@ describe.each(FAST_IMPLS)('conv2d winograd (%s)', (impl) => {
   it('f16 and bf16 weights, no bias, no residual', () => {
     let seed = 100;
     for (const kind of ['f16', 'bf16'] as const)
-      for (const c of [CASES[0], CASES[1], CASES[8], CASES[11]]) {
+      for (const c of [CASES[0], CASES[1], CASES[8], CASES[9], CASES[13]]) {
         const { xShape, wShape } = shapes(c);
         const x = random(c.B * c.Cin * c.H * c.W, seed++), w = toHalf(random(c.Cout * c.Cin * 9, seed++), kind);
         const args = { x, xShape, w: w.bits, wDtype: kind, wShape, pad: c.pad, upsample: c.f };
