@@ -2,8 +2,9 @@
 // direct-or-Winograd decision.
 //
 // Blocking. Output channels are cut into blocks of Cb (the transformed weight of a block, U:
-// 36 x Cb x Cin floats, stays under kUCapFloats), tiles into chunks of Tc (V: 36 x Cin x Tc and
-// M: 36 x Cb x Tc under kVCapFloats / kMCapFloats). For each output-channel block:
+// 36 x Cb x Cin floats, stays under a cap of 24 MiB), tiles into chunks of Tc (V: 36 x Cin x Tc under
+// 8 MiB, M: 36 x Cb x Tc under 4 MiB): at most ~36 MiB, 10-32 MiB on SD 1.5's layers, all of it
+// from the activation arena. For each output-channel block:
 //   1. weight transform -> U, in the packed-A layout of gemm.h (panels of MR rows, K-block major)
 //   for each tile chunk:
 //   2. input transform  -> V, in the packed-B layout (panels of NR = 16 tiles, K-block major); the
@@ -73,8 +74,9 @@ ConvAlgo conv2d_algo(const Conv2dShape & s) {
         default: break;
     }
     // The transforms cost per tile and channel what the GEMM saves per tile, channel and output
-    // channel: worth it with enough channels on both sides; and U (36 / 9 = 4x the weight) is
-    // re-read per chunk of tiles, so few tiles (the 16x16 and 8x8 levels of a UNet) stay direct.
+    // channel: worth it with enough channels on both sides (conv_in / conv_out stay direct); and the
+    // weight transform (U: 4x the weight) is paid per call, so few tiles stay direct: measured with
+    // 1280 channels at batch 2, 0.7x the direct speed at 8x8 (8 tiles), 1.5x at 16x16 (32 tiles).
     return s.Cin >= 32 && s.Cout >= 32 && tiles_of(s) >= 32 ? ConvAlgo::Winograd : ConvAlgo::Direct;
 }
 
@@ -87,21 +89,23 @@ using gemm_detail::MR;
 using gemm_detail::NR;
 static_assert(NR == wino::L, "a GEMM column panel is one transform call of 16 tiles");
 
-// Caps of the three buffers, in floats (default U 24 MiB, V 16 MiB, M 8 MiB; tests set small ones).
-std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(4) << 20}, g_cap_m{int64_t(2) << 20};
+// Caps of the three buffers, in floats (default U 24 MiB, V 8 MiB, M 4 MiB; tests set small ones).
+// Measured on SD 1.5's layers (2 threads): V 16 / M 8 MiB were 0-15% faster on the 512- and
+// 640-channel ones and 0-10% slower on the 128- and 256-channel ones, for up to 12 MiB more.
+std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(2) << 20}, g_cap_m{int64_t(1) << 20};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 struct Plan {
     int64_t Ho, Wo, TH, TW, T; // output size, tiles per column / row, tiles in all
+    int64_t Cin;
     int64_t Cb;                // output channels per block (a multiple of MR)
     int64_t Tc;                // tiles per chunk (a multiple of NR)
     int64_t kc_step;           // K block of the packed layouts (gemm_detail::kc_step_for(Cin))
-    int64_t u_floats() const { return kE * Cb * cin; }
-    int64_t v_floats() const { return kE * cin * Tc; }
+    int64_t u_floats() const { return kE * Cb * Cin; }
+    int64_t v_floats() const { return kE * Cin * Tc; }
     int64_t m_floats() const { return kE * Cb * Tc; }
-    int64_t cin;
 };
 
 Plan plan_of(const Conv2dShape & s) {
@@ -111,7 +115,7 @@ Plan plan_of(const Conv2dShape & s) {
     p.TH = ceil_div(p.Ho, kTile);
     p.TW = ceil_div(p.Wo, kTile);
     p.T = s.B * p.TH * p.TW;
-    p.cin = s.Cin;
+    p.Cin = s.Cin;
     // Output-channel blocks: as large as the U cap allows, evened out.
     const int64_t cap_u = g_cap_u.load(std::memory_order_relaxed), cap_v = g_cap_v.load(std::memory_order_relaxed),
                   cap_m = g_cap_m.load(std::memory_order_relaxed);
