@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../core/arena.h"
+#include "../core/half.h"
 #include "../core/threads.h"
 #include "arch/x86/x86.h"
 #include "conv2d_winograd_kernels.h"
@@ -162,19 +163,16 @@ Transforms transforms() {
     return Transforms{input_portable, output_portable, weight_portable, gather_portable, scatter_portable};
 }
 
-// Widens kernel (co, ci) .. of w into g[k * n + lane] (k = 3 ky + kx) for the weight transform.
-inline void load9(const Tensor & w, int64_t index, float * g, int64_t n, int64_t lane) {
+// The 3x3 kernels (co, ci0 .. ci0 + count) of w as f32: a view of an f32 weight, else widened into
+// tmp (the bulk converters of half.h: F16C where present).
+inline const float * kernels_f32(const Tensor & w, int64_t Cin, int64_t co, int64_t ci0, int64_t count, float * tmp) {
+    const int64_t at = (co * Cin + ci0) * 9, n = count * 9;
     switch (w.dtype) {
-        case DType::F32:
-            for (int k = 0; k < 9; ++k) g[k * n + lane] = static_cast<const float *>(w.data)[index + k];
-            return;
-        case DType::F16:
-            for (int k = 0; k < 9; ++k) g[k * n + lane] = f16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
-            return;
-        case DType::BF16:
-            for (int k = 0; k < 9; ++k) g[k * n + lane] = bf16_to_f32(static_cast<const uint16_t *>(w.data)[index + k]);
-            return;
+        case DType::F32: return static_cast<const float *>(w.data) + at;
+        case DType::F16: convert_f16_to_f32(static_cast<const uint16_t *>(w.data) + at, tmp, n); return tmp;
+        case DType::BF16: convert_bf16_to_f32(static_cast<const uint16_t *>(w.data) + at, tmp, n); return tmp;
     }
+    return tmp;
 }
 
 // Where one tile of a chunk reads its patch: image b's channel-0 plane offset and the patch origin.
@@ -201,6 +199,8 @@ int64_t conv2d_winograd_workspace_bytes(const Conv2dShape & s) {
 void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,
                      float * y) {
     require(conv2d_winograd_supports(s), SDN_STATUS_INTERNAL, "conv2d_winograd: not a stride-1 3x3 convolution");
+    require(w.numel() == s.Cout * s.Cin * 9 && s.H % s.upsample == 0 && s.W % s.upsample == 0, SDN_STATUS_BAD_SHAPE,
+            "conv2d_winograd: weight " + shape_str(w.shape) + " or input size does not match the shape");
     const Plan p = plan_of(s);
     const gemm_detail::Kernels & kern = gemm_detail::kernels();
     const Transforms tr = transforms();
@@ -222,15 +222,14 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
         // The kc x MR kernels of a panel's K block are gathered into g (lane = kk MR + r, the order of
         // the packed panel), then transformed together: each e gets one contiguous run of kc MR floats.
         parallel_tasks(Cb / MR, [&](int64_t panel, int) {
-            std::vector<float> g(static_cast<size_t>(9 * kc_step * MR));
+            std::vector<float> g(static_cast<size_t>(9 * kc_step * MR)), tmp(static_cast<size_t>(9 * kc_step));
             for (int64_t k0 = 0; k0 < Cin; k0 += kc_step) {
                 const int64_t kc = std::min(kc_step, Cin - k0), n = kc * MR;
                 for (int64_t r = 0; r < MR; ++r) {
                     const int64_t row = panel * MR + r;
-                    for (int64_t kk = 0; kk < kc; ++kk) {
-                        if (row < rows) load9(w, ((cb0 + row) * Cin + k0 + kk) * 9, g.data(), n, kk * MR + r);
-                        else for (int k = 0; k < 9; ++k) g[static_cast<size_t>(k * n + kk * MR + r)] = 0.0f;
-                    }
+                    const float * src = row < rows ? kernels_f32(w, Cin, cb0 + row, k0, kc, tmp.data()) : nullptr;
+                    for (int64_t kk = 0; kk < kc; ++kk)
+                        for (int k = 0; k < 9; ++k) g[static_cast<size_t>(k * n + kk * MR + r)] = src ? src[kk * 9 + k] : 0.0f;
                 }
                 tr.weight(g.data(), n, U.data() + k0 * Cb + panel * kc * MR, Cb * Cin);
             }
