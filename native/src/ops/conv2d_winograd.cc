@@ -117,16 +117,27 @@ Plan plan_of(const Conv2dShape & s) {
     p.TW = ceil_div(p.Wo, kTile);
     p.T = s.B * p.TH * p.TW;
     p.Cin = s.Cin;
-    // Output-channel blocks: as large as the U cap allows, evened out.
     const int64_t cap_u = g_cap_u.load(std::memory_order_relaxed), cap_v = g_cap_v.load(std::memory_order_relaxed),
                   cap_m = g_cap_m.load(std::memory_order_relaxed);
-    const int64_t cb_fit = std::max<int64_t>(MR, cap_u / (kE * s.Cin) / MR * MR);
-    const int64_t n_cb = ceil_div(s.Cout, cb_fit);
-    p.Cb = round_up(ceil_div(s.Cout, n_cb), MR);
-    // Tile chunks: as large as the V and M caps allow, evened out.
-    const int64_t tc_fit = std::max<int64_t>(NR, std::min(cap_v / (kE * s.Cin), cap_m / (kE * p.Cb)) / NR * NR);
-    const int64_t n_tc = ceil_div(p.T, tc_fit);
-    p.Tc = round_up(ceil_div(p.T, n_tc), NR);
+    const int64_t all_tiles = round_up(p.T, NR);
+    if (kE * s.Cin * all_tiles <= 3 * cap_v) {
+        // Few tiles (the UNet's 16x16 and 32x32 levels): V of all of them (up to three times the V
+        // cap) is computed once and serves every output-channel block. Each U block is then used for
+        // few tiles only, so it should stay in the last-level cache between its transform and its
+        // GEMMs: blocks of at most the V cap (8 MiB), also within the M cap. Measured at batch 2
+        // (CPU-s): 1280 channels at 16x16 0.076 against 0.106 with 24 MiB blocks of U and two tile
+        // chunks, 2560 -> 1280 at 16x16 0.16 against 0.32, 1280 at 32x32 0.26 against 0.36.
+        p.Tc = all_tiles;
+        const int64_t cb_fit = std::max<int64_t>(MR, std::min(std::min(cap_u, cap_v) / (kE * s.Cin), cap_m / (kE * p.Tc)) / MR * MR);
+        p.Cb = round_up(ceil_div(s.Cout, ceil_div(s.Cout, cb_fit)), MR);
+    } else {
+        // Output-channel blocks as large as the U cap allows (each U block serves all tile chunks,
+        // V is recomputed per block), evened out; then tile chunks as large as the V and M caps allow.
+        const int64_t cb_fit = std::max<int64_t>(MR, cap_u / (kE * s.Cin) / MR * MR);
+        p.Cb = round_up(ceil_div(s.Cout, ceil_div(s.Cout, cb_fit)), MR);
+        const int64_t tc_fit = std::max<int64_t>(NR, std::min(cap_v / (kE * s.Cin), cap_m / (kE * p.Cb)) / NR * NR);
+        p.Tc = round_up(ceil_div(p.T, ceil_div(p.T, tc_fit)), NR);
+    }
     p.kc_step = gemm_detail::kc_step_for(s.Cin);
     return p;
 }

@@ -85,8 +85,10 @@ describe.each(FAST_IMPLS)('conv2d winograd (%s)', (impl) => {
     expect(relErr(y, ops.conv2d({ x, xShape, w, wShape, pad: 1, bias, residual: y0, impl: 'naive' }))).toBeLessThan(TOL);
   });
 
-  it('walks several output-channel blocks and tile chunks under small caps (bias and residual once)', () => {
-    const previous = ops.winogradCapsSet(1, 1, 1); // one panel of 6 output channels, one panel of 16 tiles
+  // caps [1, 1, 1]: blocks of 6 output channels x chunks of 16 tiles (V recomputed per block);
+  // [1, 2^20, 2^20]: all tiles in one chunk whose V serves every 6-channel block.
+  it.each([[1, 1, 1], [1, 1 << 20, 1 << 20]])('walks output-channel blocks and tile chunks under caps %j (bias and residual once)', (...caps) => {
+    const previous = ops.winogradCapsSet(caps[0], caps[1], caps[2]);
     try {
       for (const c of [{ B: 2, Cin: 20, Cout: 26, H: 13, W: 37, pad: 1 }, { B: 1, Cin: 11, Cout: 7, H: 9, W: 70, pad: 1, f: 2 }] as Case[]) {
         const { xShape, wShape } = shapes(c);
