@@ -3,12 +3,14 @@
 //
 // Blocking. Output channels are cut into blocks of Cb (the transformed weight of a block, U:
 // 36 x Cb x Cin floats, stays under a cap of 24 MiB), tiles into chunks of Tc (V: 36 x Cin x Tc under
-// 8 MiB, M: 36 x Cb x Tc under 4 MiB): at most ~36 MiB, 10-32 MiB on SD 1.5's layers, all of it
-// from the activation arena. For each output-channel block:
+// 8 MiB, M: 36 x Cb x Tc under 4 MiB); when all tiles fit one chunk of up to 24 MiB, that chunk is
+// taken and U blocks stay under 8 MiB instead (see plan_of). At most ~36 MiB, 10-32 MiB on SD 1.5's
+// layers, all of it from the activation arena. For each output-channel block:
 //   1. weight transform -> U, in the packed-A layout of gemm.h (panels of MR rows, K-block major)
 //   for each tile chunk:
 //   2. input transform  -> V, in the packed-B layout (panels of NR = 16 tiles, K-block major); the
-//      patches are gathered straight from x (zeros outside the image, through the up-sampling)
+//      patches are gathered straight from x (zeros outside the image, through the up-sampling);
+//      with one chunk only, V is made for the first block and serves the others
 //   3. 36 GEMMs M[e] = U[e] V[e] with gemm.h's micro-kernel, tasks over (e, block of MC rows)
 //   4. output transform of M, + bias + residual, written into y (tiles cut at the image's edge)
 // The transforms work on 16 tiles at a time (conv2d_winograd_kernels.h), vectorised by the compiler:
