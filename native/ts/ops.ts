@@ -16,6 +16,8 @@ export type WeightDtype = 'f32' | 'f16' | 'bf16';
 export type Weights = Float32Array | Uint16Array;
 export type ActivationKind = 'silu' | 'gelu' | 'gelu_tanh' | 'quick_gelu';
 export type MathFn = 'exp' | 'erf' | 'erfc';
+/** Which convolution conv2d runs for stride-1 3x3 kernels (see ops.convAlgoSet). */
+export type ConvAlgoMode = 'auto' | 'direct' | 'winograd';
 
 type F32 = Float32Array;
 /** An opaque weight packed once by the engine (ops.packLinear / ops.packConv); freed by the GC. */
@@ -50,6 +52,10 @@ export interface OpsAddon {
   opsAddPerChannel(impl: OpsImpl, x: F32, v: F32, B: number, C: number, S: number): void;
   opsScale(impl: OpsImpl, a: F32, s: number, y: F32): void;
   opsPackedCapSet(floats: number): number;
+  opsConvAlgoSet(mode: ConvAlgoMode): ConvAlgoMode;
+  opsConvPlan(xShape: readonly number[], wShape: readonly number[], stride: number, pad: number, upsample: number):
+    { algo: 'direct' | 'winograd'; workspaceBytes: number };
+  opsWinogradCapsSet(uFloats: number, vFloats: number, mFloats: number): [number, number, number];
   opsClockGHz(): number;
   opsPackLinear(N: number, K: number, b: Weights, bDtype: WeightDtype, transB: boolean, ldb: number): PackedWeightHandle;
   opsPackConv(w: Weights, wDtype: WeightDtype, wShape: readonly number[]): PackedWeightHandle;
@@ -250,6 +256,28 @@ export const ops = {
    */
   packedCapSet(floats: number): number {
     return opsAddon.opsPackedCapSet(floats);
+  },
+  /**
+   * Test/benchmark hook: which convolution conv2d runs for stride-1 3x3 kernels ('auto' picks per
+   * shape; LATENTFLOW_CONV=direct|winograd|auto sets the initial mode). Process-wide; returns the
+   * previous mode. `ops.convAlgoSet('winograd')` forces Winograd wherever it applies.
+   */
+  convAlgoSet(mode: ConvAlgoMode): ConvAlgoMode {
+    return opsAddon.opsConvAlgoSet(mode);
+  },
+  /**
+   * The convolution conv2d picks for a shape and the activation-arena bytes it holds meanwhile
+   * (what the memory estimates count), e.g. `ops.convPlan({ xShape: [1, 512, 64, 64], wShape: [512, 512, 3, 3] })`.
+   */
+  convPlan(a: Pick<Conv2dArgs, 'xShape' | 'wShape' | 'stride' | 'pad' | 'upsample'>): { algo: 'direct' | 'winograd'; workspaceBytes: number } {
+    return opsAddon.opsConvPlan([...a.xShape], [...a.wShape], a.stride ?? 1, a.pad ?? 0, a.upsample ?? 1);
+  },
+  /**
+   * Test hook: caps (in floats) of Winograd's transformed weight, input and product blocks; small caps
+   * make it walk several output-channel blocks and tile chunks. Returns the previous caps.
+   */
+  winogradCapsSet(uFloats: number, vFloats: number, mFloats: number): [number, number, number] {
+    return opsAddon.opsWinogradCapsSet(uFloats, vFloats, mFloats);
   },
   /**
    * Packs a linear's weight once (op(B) [K, N]; a PyTorch Linear weight [N, K] is transB = true) for

@@ -8,6 +8,7 @@
 #include "../core/threads.h"
 #include "../ops/activation.h"
 #include "../ops/conv2d.h"
+#include "../ops/conv2d_winograd.h"
 #include "../ops/elementwise.h"
 #include "../ops/gemm.h"
 #include "../ops/norm.h"
@@ -562,6 +563,45 @@ Napi::Value packed_cap_set_js(const Napi::CallbackInfo & info) {
     });
 }
 
+// (mode: "auto" | "direct" | "winograd") -> previous mode: which convolution conv2d() runs for stride-1 3x3
+// kernels (tests and benchmarks; LATENTFLOW_CONV sets the initial mode).
+Napi::Value conv_algo_set_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        static const char * names[] = {"auto", "direct", "winograd"};
+        const std::string mode = arg_string(info, 0, "mode");
+        int m = -1;
+        for (int i = 0; i < 3; ++i) if (mode == names[i]) m = i;
+        require(m >= 0, SDN_STATUS_BAD_ARGUMENT, "conv algorithm must be \"auto\", \"direct\" or \"winograd\", got \"" + mode + "\"");
+        return Napi::String::New(info.Env(), names[conv2d_algo_force(m)]);
+    });
+}
+
+// (xShape [B, Cin, H, W] as stored, wShape, stride, pad, upsample) -> { algo, workspaceBytes }: the
+// dispatch decision and the arena bytes conv2d() holds for it.
+Napi::Value conv_plan_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        const Shape xs = arg_shape(info, 0, "xShape"), ws = arg_shape(info, 1, "wShape");
+        require(xs.size() == 4 && ws.size() == 4, SDN_STATUS_BAD_SHAPE, "convPlan: xShape and wShape must have 4 dimensions");
+        const int64_t up = arg_dim(info, 4, "upsample");
+        const Conv2dShape s{xs[0], xs[1], xs[2] * up, xs[3] * up, ws[0], ws[2], ws[3], arg_dim(info, 2, "stride"), arg_dim(info, 3, "pad"), up};
+        Napi::Object o = Napi::Object::New(info.Env());
+        o.Set("algo", conv2d_algo(s) == ConvAlgo::Winograd ? "winograd" : "direct");
+        o.Set("workspaceBytes", Napi::Number::New(info.Env(), static_cast<double>(conv2d_workspace_bytes(s))));
+        return o;
+    });
+}
+
+// (uFloats, vFloats, mFloats) -> previous [u, v, m]: Winograd's buffer caps (tests use small ones).
+Napi::Value winograd_caps_set_js(const Napi::CallbackInfo & info) {
+    return guard(info.Env(), [&] {
+        int64_t prev[3];
+        conv2d_winograd_caps_set(arg_int(info, 0, "uFloats"), arg_int(info, 1, "vFloats"), arg_int(info, 2, "mFloats"), prev);
+        Napi::Array a = Napi::Array::New(info.Env(), 3);
+        for (uint32_t i = 0; i < 3; ++i) a.Set(i, Napi::Number::New(info.Env(), static_cast<double>(prev[i])));
+        return a;
+    });
+}
+
 Napi::Value clock_ghz_js(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), cpu_clock_ghz_measure()); }
 
 } // namespace
@@ -592,6 +632,9 @@ void register_ops(Napi::Env env, Napi::Object exports) {
     exports.Set("opsConv2dPacked", Napi::Function::New(env, conv2d_packed_js));
     exports.Set("opsClockGHz", Napi::Function::New(env, clock_ghz_js));
     exports.Set("opsPackedCapSet", Napi::Function::New(env, packed_cap_set_js));
+    exports.Set("opsConvAlgoSet", Napi::Function::New(env, conv_algo_set_js));
+    exports.Set("opsConvPlan", Napi::Function::New(env, conv_plan_js));
+    exports.Set("opsWinogradCapsSet", Napi::Function::New(env, winograd_caps_set_js));
 }
 
 } // namespace sdn::binding

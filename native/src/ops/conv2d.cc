@@ -9,6 +9,8 @@
 // the batch. X is never materialised: the driver asks for one KC x NB block of it at a time and the
 // packer below gathers it straight from the image into the packed-B layout (im2col per block).
 // 1x1 stride-1 convolutions need no gathering: X is the input plane matrix [Cin, H * W] itself.
+// Stride-1 3x3 convolutions with enough channels and pixels go to Winograd instead (conv2d_algo in
+// conv2d_winograd.cc decides, for conv2d() and conv2d_workspace_bytes() alike).
 #include "conv2d.h"
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 
 #include "../core/arena.h"
 #include "../core/threads.h"
+#include "conv2d_winograd.h"
 #include "gemm.h"
 
 namespace sdn {
@@ -201,6 +204,7 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w,
 
 int64_t conv2d_workspace_bytes(const Conv2dShape & s) {
     using namespace gemm_detail;
+    if (conv2d_algo(s) == ConvAlgo::Winograd) return conv2d_winograd_workspace_bytes(s);
     const int64_t P = s.out_h() * s.out_w(), M = s.Cout, K = s.Cin * s.KH * s.KW;
     if (s.B <= 0 || P <= 0 || P < 2 * NB) return 0; // the paths of conv2d_run that pack no whole weight
     return arena_block_bytes(packed_floats(M, MR, k_slice(M, K)) * static_cast<int64_t>(sizeof(float)));
@@ -211,6 +215,7 @@ void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const floa
     require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
             "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
                 std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
+    if (s.B > 0 && conv2d_algo(s) == ConvAlgo::Winograd) return conv2d_winograd(s, x, w, bias, residual, y);
     conv2d_run(s, x, &w, nullptr, bias, residual, y);
 }
 

@@ -24,7 +24,8 @@ struct Conv2dShape {
     int64_t out_w() const { return (W + 2 * pad - KW) / stride + 1; }
 };
 
-// Fast path (implicit GEMM, see conv2d.cc). `residual` (same shape as y, may be null, may alias y) is
+// Fast path: implicit GEMM (conv2d.cc), or Winograd F(4x4, 3x3) for stride-1 3x3 convolutions where
+// conv2d_algo() (conv2d_winograd.h) picks it. `residual` (same shape as y, may be null, may alias y) is
 // added to the output. Any stride >= 1, padding >= 0 and kernel size; w f32, f16 or bf16.
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
 
@@ -37,7 +38,8 @@ void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & 
 
 // Activation-arena bytes one conv2d() call of this shape holds while it runs (the weight's packing
 // buffer, for images of >= 512 output pixels; 0 when the weight is packed block by block into
-// per-thread scratch). For memory estimates; mirrors conv2d_run in conv2d.cc.
+// per-thread scratch; Winograd's U/V/M blocks where conv2d_algo() picks it). For memory estimates;
+// mirrors conv2d() (conv2d_packed() allocates nothing).
 int64_t conv2d_workspace_bytes(const Conv2dShape & s);
 
 // The specification: seven loops, double accumulation.

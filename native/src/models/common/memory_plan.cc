@@ -103,11 +103,16 @@ MemoryPlan::Id plan_resnet(MemoryPlan & p, int64_t B, int64_t in, int64_t out, i
 }
 
 // Mirrors Upsample2D::forward.
-MemoryPlan::Id plan_upsample(MemoryPlan & p, int64_t B, int64_t C, int64_t out_h, int64_t out_w) {
-    const MemoryPlan::Id up = p.alloc(B * C * out_h * out_w * 4);            // nearest 2x
+MemoryPlan::Id plan_upsample(MemoryPlan & p, int64_t B, int64_t C, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
+    if (out_h == 2 * in_h && out_w == 2 * in_w) return plan_conv2d(p, B, C, out_h, out_w, C, 3, 1, 1, "upsampler conv"); // fused 2x
+    const MemoryPlan::Id up = p.alloc(B * C * out_h * out_w * 4);            // nearest up-sampling
     const MemoryPlan::Id y = plan_conv2d(p, B, C, out_h, out_w, C, 3, 1, 1, "upsampler conv");
     p.free(up);
     return y;
+}
+
+MemoryPlan::Id plan_upsample(MemoryPlan & p, int64_t B, int64_t C, int64_t out_h, int64_t out_w) {
+    return plan_upsample(p, B, C, out_h / 2, out_w / 2, out_h, out_w);
 }
 
 MemoryEstimate memory_estimate_of(const MemoryPlan & p, MemoryPlan::Id output) {

@@ -78,7 +78,10 @@ MemoryPlan::Id plan_linear(MemoryPlan & p, int64_t M, int64_t in, int64_t out, c
 void plan_linear_into(MemoryPlan & p, int64_t M, int64_t in, int64_t out, const char * what);
 // ResnetBlock2D::forward on x [B, in, H, W] (live, not freed) -> [B, out, H, W].
 MemoryPlan::Id plan_resnet(MemoryPlan & p, int64_t B, int64_t in, int64_t out, int64_t H, int64_t W, int64_t temb_channels);
-// Upsample2D::forward [B, C, H, W] -> [B, C, out_h, out_w] (x stays live).
+// Upsample2D::forward [B, C, in_h, in_w] -> [B, C, out_h, out_w] (x stays live): exactly 2x convolves
+// through the up-sampling (no copy); other sizes materialise the nearest up-sampling first.
+MemoryPlan::Id plan_upsample(MemoryPlan & p, int64_t B, int64_t C, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w);
+// The exactly-2x case: [B, C, out_h / 2, out_w / 2] -> [B, C, out_h, out_w] (the VAE's up-samplers).
 MemoryPlan::Id plan_upsample(MemoryPlan & p, int64_t B, int64_t C, int64_t out_h, int64_t out_w);
 
 // A MemoryPeak and the largest attention as the estimators return them.

@@ -177,7 +177,7 @@ MemoryEstimate unet_memory_estimate(const UNetConfig & config, const UNetMemoryQ
         if (i < n - 1) {
             p.where = "up block " + std::to_string(i) + ", upsampler";
             const Map & next = skips.back();
-            const MemoryPlan::Id u = plan_upsample(p, B, h.channels, next.height, next.width);
+            const MemoryPlan::Id u = plan_upsample(p, B, h.channels, h.height, h.width, next.height, next.width);
             p.free(h.id);
             h = Map{u, h.channels, next.height, next.width};
         }

@@ -22,6 +22,13 @@ void gemm_kernel_6x16(int64_t kc, const float * a, const float * b, float * c, i
 void gemm_pack_a(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst);
 void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst);
 
+// winograd_avx2.cc: the F(4x4, 3x3) tile transforms of conv2d_winograd_kernels.h over 16 tiles.
+void winograd_input_transform(const float * d, float * v, int64_t e_stride);
+void winograd_output_transform(const float * m, int64_t e_stride, float * o);
+void winograd_weight_transform(const float * g, int64_t n, float * u, int64_t e_stride);
+void winograd_gather_row_panel(const float * src, int64_t ld, float * d);
+void winograd_scatter_row_panel(const float * o, float bias, const float * residual, float * y, int64_t ld);
+
 // activation_avx2.cc (vmath_avx2.h: exp / erf / erfc of 8 floats)
 void silu(const float * x, float * y, int64_t n, float k); // x * sigmoid(k x): SiLU (k = 1), quick GELU (1.702)
 void gelu_erf(const float * x, float * y, int64_t n);
