@@ -2,8 +2,8 @@
  * Direct (implicit GEMM) vs Winograd F(4x4, 3x3) on the stride-1 3x3 convolutions of SD 1.5's UNet
  * (batch 2, 64x64 latent) and VAE decoder (64x64 latent -> 512x512), f32 weights of SD scale.
  *
- *   node --import tsx bench/conv-winograd.ts                 # 2 threads, best of 3 calls per line
- *   node --import tsx bench/conv-winograd.ts --threads 1 --runs 5
+ *   npm run bench:conv                                       # 2 threads, best of 3 calls per line
+ *   npm run bench:conv -- --threads 1 --runs 5
  *
  * Each line: CPU seconds per call (all threads; steadier than wall time on a shared machine) of both
  * algorithms, the ratio, GFLOP per CPU-second (2 * out * Cin * 9, as for the direct convolution),
