@@ -1,7 +1,7 @@
 import { CancelToken, type ModelHandle, vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { defineNode, socket } from '../schema.ts';
-import { AttentionMemoryError, memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
+import { AttentionMemoryError, type AttentionPlan, memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
 import type { LatentValue } from './types.ts';
 
 /**
@@ -30,8 +30,8 @@ export async function withCancel<T>(signal: AbortSignal, work: (cancel: CancelTo
   }
 }
 
-/** Tile edge (pixels) of the fallback to the tiled decode when a plain decode does not fit. */
-const FALLBACK_TILE_PX = 256;
+/** Tile edges (pixels) tried, largest first, by the fallback to the tiled decode when a plain decode does not fit. */
+const FALLBACK_TILES_PX = [256, 128, 64];
 
 export default defineNode({
   type: 'VAEDecode',
@@ -57,12 +57,23 @@ export default defineNode({
       pixels = await withCancel(ctx.signal, (cancel) => vaeDecode(model, latent, [B, C, h, w], { attention: plan.mode, cancel }));
     } catch (error) {
       if (!(error instanceof AttentionMemoryError)) throw error;
-      // The tiled decode with image-wide normalisation gives the same picture in less memory; if even
-      // that does not fit, refuse with both estimates and what is left (tile normalisation, a smaller batch).
-      const tile = Math.max(1, Math.floor(FALLBACK_TILE_PX / f));
-      const plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile }, budget,
-        "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch");
-      ctx.log.info(`${error.message.split(';')[0]}: decoding in ${FALLBACK_TILE_PX}-pixel tiles with image-wide normalisation instead ` +
+      // The tiled decode with image-wide normalisation gives the same picture in less memory: the largest
+      // tile that fits (smaller tiles need less, down to the full-size maps); if even the smallest does not
+      // fit, refuse with its estimate and what is left (tile normalisation, a smaller batch).
+      let plan: AttentionPlan | undefined;
+      let tile = 0;
+      for (const px of FALLBACK_TILES_PX) {
+        tile = Math.max(1, Math.floor(px / f));
+        try {
+          plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile }, budget,
+            "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch");
+          break;
+        } catch (tiledError) {
+          if (!(tiledError instanceof AttentionMemoryError) || px === FALLBACK_TILES_PX.at(-1)) throw tiledError;
+        }
+      }
+      if (!plan) throw error;
+      ctx.log.info(`${error.message.split(';')[0]}: decoding in ${tile * f}-pixel tiles with image-wide normalisation instead ` +
         `(the same picture, ~${Math.round(plan.estimate.peakBytes / 2 ** 20)} MiB)`);
       ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
       pixels = await withCancel(ctx.signal, (cancel) =>

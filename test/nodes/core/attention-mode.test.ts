@@ -162,7 +162,7 @@ describe('KSampler and VAEDecode on the demo model, through the runner', () => {
   });
 
   it('VAEDecode falls back to the tiled decode with image-wide normalisation (the same picture) when the plain decode does not fit', async () => {
-    // Demo model at 512x512: plain decode ~96 MiB, in 256-pixel tiles ~81 MiB.
+    // Demo model at 512x512 (2 threads): plain decode ~104 MiB; in 256-pixel tiles ~103, 128-pixel ~76, 64-pixel ~68.
     const { result, events } = await run({ '3.steps': 1, '3.seed': 8, '5.width': 512, '5.height': 512 }, 90 * 2 ** 20);
     expect(result.issues).toEqual([]);
     expect(result.status).toBe('success');
@@ -177,7 +177,7 @@ describe('KSampler and VAEDecode on the demo model, through the runner', () => {
     expect(result.status).toBe('error');
     expect(result.issues[0]).toMatchObject({ nodeId: '8', nodeType: 'VAEDecode', details: { status: 'SDN_STATUS_OUT_OF_MEMORY' } });
     expect(result.issues[0].message).toMatch(
-      /^VAEDecode #8: decoding 512x512 \(batch 1\) in tiles of 256 pixels with image-wide normalisation needs ~\d+\.\d MiB .*; use VAEDecodeTiled with normalization 'tile'/,
+      /^VAEDecode #8: decoding 512x512 \(batch 1\) in tiles of 64 pixels with image-wide normalisation needs ~\d+\.\d MiB .*; use VAEDecodeTiled with normalization 'tile'/,
     );
   });
 });
