@@ -12,12 +12,8 @@
 import os from 'node:os';
 
 import { loadModel, native, unetForward, type WeightsDType } from '../native/index.ts';
+import { option } from './args.ts';
 
-const argv = process.argv.slice(2);
-function option(name: string, fallback: string): string {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-}
 const LATENT = Number(option('latent', '64'));
 const ROUNDS = Number(option('rounds', '2'));
 const THREADS = Number(option('threads', '2'));
