@@ -89,16 +89,30 @@ export function formatBytes(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** A run refused up front because its estimate is over the budget. */
-export class AttentionMemoryError extends Error {
-  override name = 'AttentionMemoryError';
+/**
+ * Work refused before it allocates because it needs more than the memory budget; the runner reports it
+ * like the engine's own SDN_STATUS_OUT_OF_MEMORY (native_failed, with `details`).
+ */
+export class MemoryBudgetError<D extends object = Record<string, unknown>> extends Error {
+  override name = 'MemoryBudgetError';
   readonly code = 'SDN_STATUS_OUT_OF_MEMORY';
   constructor(
     message: string,
-    readonly details: { mode: AttentionModeName; estimateBytes: number; attentionBytes: number; budgetBytes: number; fits?: AttentionModeName },
+    readonly details: D,
   ) {
     super(message);
   }
+}
+
+/** A run refused up front because its estimate is over the budget. */
+export class AttentionMemoryError extends MemoryBudgetError<{
+  mode: AttentionModeName;
+  estimateBytes: number;
+  attentionBytes: number;
+  budgetBytes: number;
+  fits?: AttentionModeName;
+}> {
+  override name = 'AttentionMemoryError';
 }
 
 export interface AttentionPlan {

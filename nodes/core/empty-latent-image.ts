@@ -1,5 +1,5 @@
 import { defineNode, type HostServices, int, socket, type WidgetProblem } from '../schema.ts';
-import { formatBytes, memoryBudget } from './attention-mode.ts';
+import { formatBytes, memoryBudget, MemoryBudgetError } from './attention-mode.ts';
 
 /** Bytes of the latent this node makes: batch x 4 x height/8 x width/8 float32. */
 export function latentBytes(width: number, height: number, batch: number): number {
@@ -26,15 +26,8 @@ export function latentBudgetProblem(widgets: { width: number; height: number; ba
 }
 
 /** A latent refused at run time (the budget shrank since validation): an out-of-memory refusal with the figures. */
-export class LatentMemoryError extends Error {
+export class LatentMemoryError extends MemoryBudgetError {
   override name = 'LatentMemoryError';
-  readonly code = 'SDN_STATUS_OUT_OF_MEMORY';
-  constructor(
-    message: string,
-    readonly details: Record<string, unknown>,
-  ) {
-    super(message);
-  }
 }
 
 export default defineNode({

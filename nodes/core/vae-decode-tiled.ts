@@ -1,8 +1,8 @@
-import { vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
+import { vaeDecode } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { choice, defineNode, int, socket } from '../schema.ts';
 import { memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
-import { unscaledLatent, withCancel } from './vae-decode.ts';
+import { decodeImageTiled, unscaledLatent, withCancel } from './vae-decode.ts';
 import { decodeTiled } from './vae-tiles.ts';
 
 /**
@@ -66,10 +66,7 @@ export default defineNode({
       const imageTile = Math.min(tile, Math.max(1, Math.floor(IMAGE_MODE_MAX_TILE_PX / f)));
       const plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile: imageTile }, budget,
         "use a smaller tile_size, normalization 'tile' (memory of one tile) or a smaller batch");
-      ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
-      pixels = await withCancel(ctx.signal, (cancel) =>
-        vaeDecodeTiled(model, latent, [B, C, h, w], { tile: imageTile, attention: plan.mode, cancel, onProgress: (done, total) => ctx.progress(done, total) }),
-      );
+      pixels = await decodeImageTiled(model, latent, [B, C, h, w], imageTile, plan, ctx);
     } else {
       const overlap = Math.min(Math.floor(input.overlap / f), tile - 1);
       // Every tile is at most tile x tile latent cells: plan (and refuse) for that size up front.

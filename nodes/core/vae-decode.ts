@@ -1,6 +1,6 @@
 import { CancelToken, type ModelHandle, vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
-import { defineNode, socket } from '../schema.ts';
+import { defineNode, type NodeContext, socket } from '../schema.ts';
 import { AttentionMemoryError, type AttentionPlan, memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
 import type { LatentValue } from './types.ts';
 
@@ -33,6 +33,46 @@ export async function withCancel<T>(signal: AbortSignal, work: (cancel: CancelTo
 /** Tile edges (pixels) tried, largest first, by the fallback to the tiled decode when a plain decode does not fit. */
 const FALLBACK_TILES_PX = [256, 128, 64];
 
+/**
+ * The largest fallback tile whose image-normalised tiled decode fits the budget (smaller tiles need
+ * less, down to the full-size maps); when even the smallest does not fit, its AttentionMemoryError,
+ * advising what is left (tile normalisation, a smaller batch).
+ */
+function planFallbackTiles(model: ModelHandle, [B, , h, w]: readonly number[], budget: number): { plan: AttentionPlan; tile: number } {
+  const f = model.info.vae.downscaleFactor;
+  const attempt = (px: number) => {
+    const tile = Math.max(1, Math.floor(px / f));
+    const advice = "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch";
+    return { plan: planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile }, budget, advice), tile };
+  };
+  for (const px of FALLBACK_TILES_PX.slice(0, -1)) {
+    try {
+      return attempt(px);
+    } catch (error) {
+      if (!(error instanceof AttentionMemoryError)) throw error;
+    }
+  }
+  return attempt(FALLBACK_TILES_PX.at(-1)!);
+}
+
+/**
+ * The engine's tiled decode with image-wide normalisation (VAEDecode's picture) in tiles of `tile`
+ * latent cells, as `plan` (planVaeDecodeTiledAttention) says; reports the plan and progress per tile.
+ */
+export function decodeImageTiled(
+  model: ModelHandle,
+  latent: Float32Array,
+  shape: readonly [number, number, number, number],
+  tile: number,
+  plan: AttentionPlan,
+  ctx: NodeContext,
+): Promise<Float32Array> {
+  ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
+  return withCancel(ctx.signal, (cancel) =>
+    vaeDecodeTiled(model, latent, shape, { tile, attention: plan.mode, cancel, onProgress: (done, total) => ctx.progress(done, total) }),
+  );
+}
+
 export default defineNode({
   type: 'VAEDecode',
   version: 1,
@@ -57,28 +97,11 @@ export default defineNode({
       pixels = await withCancel(ctx.signal, (cancel) => vaeDecode(model, latent, [B, C, h, w], { attention: plan.mode, cancel }));
     } catch (error) {
       if (!(error instanceof AttentionMemoryError)) throw error;
-      // The tiled decode with image-wide normalisation gives the same picture in less memory: the largest
-      // tile that fits (smaller tiles need less, down to the full-size maps); if even the smallest does not
-      // fit, refuse with its estimate and what is left (tile normalisation, a smaller batch).
-      let plan: AttentionPlan | undefined;
-      let tile = 0;
-      for (const px of FALLBACK_TILES_PX) {
-        tile = Math.max(1, Math.floor(px / f));
-        try {
-          plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile }, budget,
-            "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch");
-          break;
-        } catch (tiledError) {
-          if (!(tiledError instanceof AttentionMemoryError) || px === FALLBACK_TILES_PX.at(-1)) throw tiledError;
-        }
-      }
-      if (!plan) throw error;
+      // The tiled decode with image-wide normalisation gives the same picture in less memory.
+      const { plan, tile } = planFallbackTiles(model, [B, C, h, w], budget);
       ctx.log.info(`${error.message.split(';')[0]}: decoding in ${tile * f}-pixel tiles with image-wide normalisation instead ` +
         `(the same picture, ~${Math.round(plan.estimate.peakBytes / 2 ** 20)} MiB)`);
-      ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
-      pixels = await withCancel(ctx.signal, (cancel) =>
-        vaeDecodeTiled(model, latent, [B, C, h, w], { tile, attention: plan.mode, cancel, onProgress: (done, total) => ctx.progress(done, total) }),
-      );
+      pixels = await decodeImageTiled(model, latent, [B, C, h, w], tile, plan, ctx);
     }
     return { IMAGE: { data: vaeToImage(pixels, B, h * f, w * f), shape: [B, h * f, w * f, 3] as const } };
   },

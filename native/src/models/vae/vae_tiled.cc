@@ -101,6 +101,22 @@ struct TileWalk {
     }
 };
 
+// One convolution over the picture, tile by tile: src's region with a 1-pixel halo (read through the
+// up-sampling, normalised + SiLU when `norm` is given, zero outside the picture) is convolved and written
+// to dst, adding to `sums` (dst's group sums) when given.
+void conv_pass(const Conv2d & conv, const MapView & src, int64_t upsample, const GroupNormApply * norm, const MapView & dst, Stats * sums,
+               TileWalk & walk, const std::string & where) {
+    walk.each(dst.H, dst.W, where, [&](int64_t y0, int64_t x0, int64_t th, int64_t tw) {
+        Tensor g = Tensor::empty({dst.B, src.C, th + 2, tw + 2});                  // the region + halo
+        gather(src, y0 - 1, x0 - 1, th + 2, tw + 2, upsample, norm, g.f32());
+        Tensor c = Tensor::empty({dst.B, dst.C, th, tw});
+        conv_tile(conv, g, c.f32(), nullptr);                                      // [B, cout, th, tw]
+        g = Tensor();
+        GroupSums gs = sums ? sums->sums() : GroupSums{};
+        scatter(c.f32(), dst, y0, x0, th, tw, nullptr, sums ? &gs : nullptr);
+    });
+}
+
 // ResnetBlock2D on the carried map x (with its sums) -> y [B, out, H, W]; `stats` becomes y's sums.
 Map resnet_tiled(const ResnetBlock2D & r, Map x, Stats & stats, TileWalk & walk, const std::string & where) {
     const int64_t B = x.view.B, H = x.view.H, W = x.view.W, groups = stats.groups;
@@ -109,15 +125,7 @@ Map resnet_tiled(const ResnetBlock2D & r, Map x, Stats & stats, TileWalk & walk,
     const Norm n1(stats, r.norm1, true);
     Map h = map_new(B, r.out, H, W);                                            // [B, out, H, W]
     Stats hs(B, groups, r.out / groups * H * W);
-    walk.each(H, W, where + ", conv1", [&](int64_t y0, int64_t x0, int64_t th, int64_t tw) {
-        Tensor g = Tensor::empty({B, r.in, th + 2, tw + 2});                     // silu(norm1(x)) + halo
-        gather(x.view, y0 - 1, x0 - 1, th + 2, tw + 2, 1, &n1.apply, g.f32());
-        Tensor c = Tensor::empty({B, r.out, th, tw});
-        conv_tile(r.conv1, g, c.f32(), nullptr);                                 // [B, out, th, tw]
-        g = Tensor();
-        GroupSums sums = hs.sums();
-        scatter(c.f32(), h.view, y0, x0, th, tw, nullptr, &sums);
-    });
+    conv_pass(r.conv1, x.view, 1, &n1.apply, h.view, &hs, walk, where + ", conv1");
 
     // y = conv2(silu(norm2(h))) + shortcut(x), written over x when it fits in x's buffer.
     const Norm n2(hs, r.norm2, true);
@@ -147,15 +155,7 @@ Map upsample_tiled(const Upsample2D & u, Map x, Stats & stats, TileWalk & walk, 
     const int64_t B = x.view.B, C = x.view.C, H2 = 2 * x.view.H, W2 = 2 * x.view.W;
     Map y = map_new(B, C, H2, W2);                                               // [B, C, 2H, 2W]
     Stats ys(B, stats.groups, C / stats.groups * H2 * W2);
-    walk.each(H2, W2, where, [&](int64_t y0, int64_t x0, int64_t th, int64_t tw) {
-        Tensor g = Tensor::empty({B, C, th + 2, tw + 2});                        // up-sampled x + halo
-        gather(x.view, y0 - 1, x0 - 1, th + 2, tw + 2, 2, nullptr, g.f32());
-        Tensor c = Tensor::empty({B, C, th, tw});
-        conv_tile(u.conv, g, c.f32(), nullptr);
-        g = Tensor();
-        GroupSums sums = ys.sums();
-        scatter(c.f32(), y.view, y0, x0, th, tw, nullptr, &sums);
-    });
+    conv_pass(u.conv, x.view, 2, nullptr, y.view, &ys, walk, where);
     stats = std::move(ys);
     return y;
 }
@@ -195,18 +195,11 @@ Tensor AutoencoderKL::decode_tiled(const Tensor & z, int64_t tile, AttentionMode
     }
 
     // 3. conv_out(silu(conv_norm_out(x))).
-    const int64_t C = x.view.C, H = x.view.H, W = x.view.W, out_ch = dec_conv_out_.cout;
+    const int64_t H = x.view.H, W = x.view.W, out_ch = dec_conv_out_.cout;
     const Norm n(stats, dec_norm_out_, true);
     Tensor out = Tensor::empty({B, out_ch, H, W});                              // [B, out_channels, H, W]
     const MapView ov{out.f32(), B, out_ch, H, W, out_ch * H * W};
-    walk.each(H, W, "VAE decoder output", [&](int64_t y0, int64_t x0, int64_t th, int64_t tw) {
-        Tensor g = Tensor::empty({B, C, th + 2, tw + 2});                        // silu(conv_norm_out(x)) + halo
-        gather(x.view, y0 - 1, x0 - 1, th + 2, tw + 2, 1, &n.apply, g.f32());
-        Tensor c = Tensor::empty({B, out_ch, th, tw});
-        conv_tile(dec_conv_out_, g, c.f32(), nullptr);
-        g = Tensor();
-        scatter(c.f32(), ov, y0, x0, th, tw, nullptr, nullptr);
-    });
+    conv_pass(dec_conv_out_, x.view, 1, &n.apply, ov, nullptr, walk, "VAE decoder output");
     return out;
 }
 
