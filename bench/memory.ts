@@ -4,16 +4,30 @@
  *
  *   npm run make:sd15-random -- /tmp/sd15.safetensors
  *   LATENTFLOW_THREADS=2 npm run bench:memory -- /tmp/sd15.safetensors [--sizes 32,64] [--modes naive,sliced,flash]
- *                                                [--weights f16] [--vae 32,64]
+ *                                                [--weights f16] [--vae 32,64] [--vae-tiles 32,16,4]
  *
- * For each run: the estimate (estimateUnetMemory / estimateVaeDecodeMemory, made before the run), the
+ * --vae-tiles adds, for each --vae size, the engine's tiled decode with image-wide normalisation
+ * (vaeDecodeTiled, VAEDecodeTiled's 'image' mode) in tiles of that many latent cells.
+ *
+ * For each run: the estimate (estimateUnetMemory / estimateVaeDecode[Tiled]Memory, made before the run), the
  * arena's measured rise over the call (memoryStats().activationsPeak), their relative error, the
  * peak's place and the wall time. A run whose estimate is over what the machine has available is
  * skipped (its estimate is still printed).
  */
 import os from 'node:os';
 
-import { estimateUnetMemory, estimateVaeDecodeMemory, loadModel, native, unetForward, vaeDecode, type AttentionModeName, type WeightsDType } from '../native/index.ts';
+import {
+  estimateUnetMemory,
+  estimateVaeDecodeMemory,
+  estimateVaeDecodeTiledMemory,
+  loadModel,
+  native,
+  unetForward,
+  vaeDecode,
+  vaeDecodeTiled,
+  type AttentionModeName,
+  type WeightsDType,
+} from '../native/index.ts';
 import { defaultMemoryBudget } from '../nodes/core/attention-mode.ts';
 import { checkpointArg, option } from './args.ts';
 
@@ -22,6 +36,7 @@ const list = (text: string) => (text === '' ? [] : text.split(','));
 const sizes = list(option('sizes', '32,64')).map(Number);
 const modes = list(option('modes', 'naive,sliced,flash')) as AttentionModeName[];
 const vaeSizes = list(option('vae', '')).map(Number);
+const vaeTiles = list(option('vae-tiles', '')).map(Number);
 const weights = option('weights', 'f16') as WeightsDType;
 native.threadsSet(Number(process.env.LATENTFLOW_THREADS ?? '2'));
 
@@ -73,5 +88,14 @@ for (const size of vaeSizes)
     const latent = pseudoRandom(vae.latentChannels * size * size, 7);
     const m = await measure(() => vaeDecode(model, latent, [1, vae.latentChannels, size, size], { attention }));
     row('VAE decode', size, 1, attention, e.peakBytes, mib(m.peak), `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
+  }
+for (const size of vaeSizes)
+  for (const tile of vaeTiles) {
+    const attention = 'flash' as const;
+    const e = estimateVaeDecodeTiledMemory(model, { batch: 1, latentHeight: size, latentWidth: size, attention, tile });
+    const latent = pseudoRandom(vae.latentChannels * size * size, 7);
+    const m = await measure(() => vaeDecodeTiled(model, latent, [1, vae.latentChannels, size, size], { tile, attention }));
+    row(`VAE decode, tiled 'image', ${tile * vae.downscaleFactor}-px tiles`, size, 1, attention, e.peakBytes, mib(m.peak),
+      `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
   }
 model.dispose();

@@ -11,7 +11,7 @@ import { decodeTiled } from './vae-tiles.ts';
  *   latent, then every later layer runs tile by tile with group norms using the statistics of the whole
  *   image, so the picture equals VAEDecode's up to float rounding: there are no seams, and `overlap` is
  *   not needed (ignored). Memory: the decoder's full-size feature maps, each held once, plus one tile;
- *   less than VAEDecode (SD 1.5 at 1024x1024: ~1.6 GiB with 256-pixel tiles vs ~2.5 GiB), but it still
+ *   less than VAEDecode (SD 1.5 at 1024x1024: ~1.7 GiB with 256-pixel tiles vs ~2.5 GiB), but it still
  *   grows with the image. Smaller tiles need less (down to that floor); tiles above 256 pixels are
  *   split, since a tile as large as the image would need more than VAEDecode.
  * - 'tile': ComfyUI's behaviour. Each tile is decoded on its own (its own normalisation, attention over
@@ -61,8 +61,8 @@ export default defineNode({
     let pixels: Float32Array;
     if (input.normalization === 'image') {
       // The picture does not depend on the tile here; tiles above 256 pixels only add memory (one tile
-      // covering a 512x512 picture holds a full-size map twice: 931 MiB for SD 1.5 against 641 for
-      // VAEDecode; 256-pixel tiles 523 MiB), so larger ones are split.
+      // covering a 512x512 picture holds a full-size map twice: 946 MiB for SD 1.5 against 657 for
+      // VAEDecode; 256-pixel tiles 538 MiB), so larger ones are split.
       const imageTile = Math.min(tile, Math.max(1, Math.floor(IMAGE_MODE_MAX_TILE_PX / f)));
       const plan = planVaeDecodeTiledAttention(model, { batch: B, latentHeight: h, latentWidth: w, tile: imageTile }, budget,
         "use a smaller tile_size, normalization 'tile' (memory of one tile) or a smaller batch");
