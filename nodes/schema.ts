@@ -26,8 +26,11 @@ import { z } from 'zod';
 // ---------------------------------------------------------------------------------------------------
 // Socket types
 
-/** The closed set of socket types; a link is only valid between sockets of the same type. */
-export const SOCKET_TYPES = ['MODEL', 'CLIP', 'VAE', 'CONDITIONING', 'LATENT', 'IMAGE'] as const;
+/**
+ * The closed set of socket types; a link is only valid between sockets of the same type. SAMPLER, SIGMAS, NOISE
+ * and GUIDER are ComfyUI's custom-sampling types (KSamplerSelect, BasicScheduler, RandomNoise, CFGGuider, ...).
+ */
+export const SOCKET_TYPES = ['MODEL', 'CLIP', 'VAE', 'CONDITIONING', 'LATENT', 'IMAGE', 'SAMPLER', 'SIGMAS', 'NOISE', 'GUIDER'] as const;
 export type SocketType = (typeof SOCKET_TYPES)[number];
 
 /**
