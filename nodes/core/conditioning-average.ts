@@ -18,7 +18,9 @@ export default defineNode({
     const from = input.conditioning_from[0];
     if (!from) throw new Error(`ConditioningAverage #${ctx.nodeId}: conditioning_from is empty; connect a CLIPTextEncode.`);
     if (input.conditioning_from.length > 1) ctx.log.warn(`ConditioningAverage #${ctx.nodeId}: conditioning_from has ${input.conditioning_from.length} entries; only the first is used (as in ComfyUI).`);
-    const strength = input.conditioning_to_strength;
+    // torch.mul(t1, s) + torch.mul(t0, 1 - s): each scalar rounded to float32 first.
+    const strength = f(input.conditioning_to_strength);
+    const rest = f(1 - input.conditioning_to_strength);
     return {
       CONDITIONING: input.conditioning_to.map((entry) => {
         if (entry.shape[2] !== from.shape[2]) {
@@ -28,7 +30,7 @@ export default defineNode({
         const kept = Math.min(from.embeddings.length, embeddings.length); // from[:, :tokens], zeros beyond its end
         for (let k = 0; k < embeddings.length; k++) {
           const other = k < kept ? from.embeddings[k] : 0;
-          embeddings[k] = f(entry.embeddings[k] * strength) + f(other * (1 - strength));
+          embeddings[k] = f(entry.embeddings[k] * strength) + f(other * rest);
         }
         return { ...entry, embeddings };
       }),

@@ -15,6 +15,7 @@ import { NodeRegistry } from '../../../nodes/registry.ts';
 import { isWidgetSpec, type InputSpecs, type WidgetSpec } from '../../../nodes/schema.ts';
 import { orderGraph, resolveGraph, validateGraph, type GraphIssue } from '../../../server/runner/index.ts';
 import { makeModelsDir } from '../../helpers/server.ts';
+import { checkSamplerScheduler } from '../../../nodes/sampling/common-ksampler.ts';
 
 const registry = new NodeRegistry();
 registry.registerAll(coreNodes);
@@ -101,7 +102,9 @@ const validTxt2img = (() => {
     const entries = Object.entries(specs).filter(([, s]) => isWidgetSpec(s)) as Array<[string, WidgetSpec]>;
     return fc.record(Object.fromEntries(entries.map(([name, s]) => [name, validWidget(s)])));
   };
-  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler: widgets('KSampler'), save: widgets('SaveImage') }).map((w) => ({
+  // KSampler's sampler/scheduler pair must also be one that runs (its checkWidgets refuses e.g. pndm with karras).
+  const sampler = widgets('KSampler').filter((w) => checkSamplerScheduler(String(w.sampler_name), String(w.scheduler), Number(w.steps)).length === 0);
+  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler, save: widgets('SaveImage') }).map((w) => ({
     '4': { class_type: 'CheckpointLoaderSimple', inputs: w.load },
     '6': { class_type: 'CLIPTextEncode', inputs: { ...w.pos, clip: ['4', 1] } },
     '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },
