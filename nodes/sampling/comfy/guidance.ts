@@ -11,6 +11,7 @@
 // * result: uncond + (cond - uncond) * cfg; with cfg 1 the negative list is not run.
 
 import type { LatentShape } from '../sample.ts';
+import { roundHalfEven } from '../schedulers/schedule.ts';
 import type { Conditioning, ConditioningEntry } from './conditioning.ts';
 import type { ModelSampling } from './model-sampling.ts';
 
@@ -45,10 +46,10 @@ export function prepareConditioning(
     if (a?.unit === 'latent') out.area = [a.height, a.width, a.y, a.x];
     else if (a?.unit === 'percentage') {
       out.area = [
-        Math.max(1, pyRound(a.height * latentHeight)),
-        Math.max(1, pyRound(a.width * latentWidth)),
-        pyRound(a.y * latentHeight),
-        pyRound(a.x * latentWidth),
+        Math.max(1, roundHalfEven(a.height * latentHeight)),
+        Math.max(1, roundHalfEven(a.width * latentWidth)),
+        roundHalfEven(a.y * latentHeight),
+        roundHalfEven(a.x * latentWidth),
       ];
     }
     if (entry.startPercent !== undefined) out.sigmaStart = ms.percentToSigma(entry.startPercent);
@@ -62,14 +63,6 @@ export function prepareConditioning(
     for (const entry of [...negative]) addSameArea(positive, entry);
   }
   return { positive, negative };
-}
-
-/** Python's round(): half to even. */
-function pyRound(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff !== 0.5) return Math.round(x);
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 function inside(inner: readonly number[], outer: readonly number[]): boolean {

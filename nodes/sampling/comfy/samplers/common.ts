@@ -73,17 +73,6 @@ export function toD(x: Float32Array, sigma: number, denoised: Float32Array): Flo
   return out;
 }
 
-/** sum_j c_j v_j, element by element (one rounding). */
-export function combine(terms: ReadonlyArray<readonly [number, Float32Array]>): Float32Array {
-  const out = new Float32Array(terms[0][1].length);
-  for (let k = 0; k < out.length; k++) {
-    let sum = 0;
-    for (const [c, v] of terms) sum += c * v[k];
-    out[k] = sum;
-  }
-  return out;
-}
-
 /** Calls the denoiser, checking cancellation first and the result's size after. */
 export async function callModel(run: SamplerRun, x: Float32Array, sigma: number): Promise<Float32Array> {
   run.signal?.throwIfAborted();
