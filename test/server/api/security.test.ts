@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { checkHost, hostName, jsonTextDepth } from '../../../server/api/security.ts';
-import { DEFAULT_OPTIONS, isLoopback, parseServeArgs, UsageError } from '../../../server/config.ts';
+import { DEFAULT_OPTIONS, isLoopback, parseServeArgs, type ServerOptions, UsageError } from '../../../server/config.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 
 describe('serve options', () => {
@@ -45,7 +45,7 @@ describe('Host check (DNS rebinding)', () => {
     for (const bad of ['[::1', '[evil]:80', 'a:b', 'a:80:90', '[::1]x', ':80']) expect(hostName(bad), bad).toBeNull();
   });
 
-  it.each([
+  it.each<[ServerOptions, string | undefined, boolean]>([
     [loopback, 'localhost:8188', true],
     [loopback, '127.0.0.1', true],
     [loopback, '127.3.2.1:1', true],
@@ -60,7 +60,7 @@ describe('Host check (DNS rebinding)', () => {
     [wide, 'evil.example', false],
     [{ ...wide, allowedHosts: ['*'] }, 'evil.example', true],
     [{ ...DEFAULT_OPTIONS, listen: 'studio.lan', token: 't' }, 'Studio.LAN:8188', true],
-  ] as const)('%#: Host %s -> %s', (options, host, ok) => {
+  ])('%#: Host %s -> %s', (options, host, ok) => {
     expect(checkHost(options, host) === null).toBe(ok);
   });
 });
