@@ -10,7 +10,6 @@ export type Overrides = Record<string, unknown>;
 
 /** Returns a copy of `graph` with the overrides applied, or the issues that prevent it. */
 export function applyOverrides(graph: ExecutionGraph, overrides: Overrides): { graph: ExecutionGraph; issues: GraphIssue[] } {
-  if (Object.keys(overrides).length === 0) return { graph, issues: [] }; // nothing to change: no copy of a large graph
   const out: ExecutionGraph = structuredClone(graph);
   const issues: GraphIssue[] = [];
   const set = (nodeId: string, input: string, value: unknown) => {
