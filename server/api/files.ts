@@ -124,13 +124,13 @@ function writeNoFollow(file: string, data: Uint8Array, overwrite: boolean): void
   };
   const writeAll = (target: string) => {
     const fd = open(target);
+    let written = false;
     try {
       fs.writeFileSync(fd, data);
+      written = true;
+    } finally {
       fs.closeSync(fd);
-    } catch (error) {
-      fs.closeSync(fd);
-      fs.rmSync(target, { force: true });
-      throw error;
+      if (!written) fs.rmSync(target, { force: true });
     }
   };
   if (!overwrite) return writeAll(file);

@@ -125,15 +125,23 @@ export class JobStore {
   constructor(dataDir: string, { maxAttempts = 2 } = {}) {
     fs.mkdirSync(dataDir, { recursive: true });
     this.lock = DataFolderLock.acquire(dataDir);
+    this.maxAttempts = maxAttempts;
+    let db: Database.Database | undefined;
     try {
-      this.db = openDatabase(path.join(dataDir, 'latentflow.db'));
+      db = openDatabase(path.join(dataDir, 'latentflow.db'));
+      this.db = db;
+      this.setUp();
     } catch (error) {
+      // A store that did not open gives the lock back (the recovery can fail too, on a full disk).
+      if (db?.open) db.close();
       this.lock.release();
       throw error;
     }
+  }
+
+  private setUp(): void {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.maxAttempts = maxAttempts;
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         id TEXT PRIMARY KEY,
