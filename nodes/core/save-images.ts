@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { FILE_NAME_RULE, fileNameProblem } from '../file-names.ts';
 import { imageToRgb8 } from '../image/convert.ts';
 import { encodePng } from '../image/png.ts';
 import type { HostServices } from '../schema.ts';
@@ -30,15 +31,27 @@ export function workflowChunks(services: HostServices): Record<string, string> {
   return chunks;
 }
 
-/** Splits "folder/name" into a safe subfolder and file prefix (no "..", no absolute paths). */
-export function splitPrefix(prefix: string, nodeLabel: string): { subfolder: string; name: string } {
+/**
+ * Why `prefix` cannot name saved files, or null: every folder of "folder/name" and the file names made
+ * from it (`<name>_00001_.png`) must follow the file-name rule /view serves by (nodes/file-names.ts), so
+ * whatever is saved can be fetched. An absolute prefix is taken as relative to the output folder.
+ */
+export function prefixProblem(prefix: string): string | null {
   const parts = prefix.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0) throw new Error(`${nodeLabel}: filename_prefix is empty; give a name such as "latentflow".`);
-  for (const part of parts) {
-    if (part === '..' || /[\x00-\x1f\\:*?"<>|]/.test(part)) {
-      throw new Error(`${nodeLabel}: filename_prefix "${prefix}" may not contain "..", control characters or any of \\:*?"<>|.`);
-    }
+  if (parts.length === 0) return 'is empty; give a name such as "latentflow"';
+  for (const [i, part] of parts.entries()) {
+    const last = i === parts.length - 1;
+    const problem = fileNameProblem(last ? `${part}_00001_.png` : part);
+    if (problem) return `${last ? `makes file names such as "${part.slice(0, 64)}_00001_.png"` : `has a folder "${part.slice(0, 64)}"`} that ${problem}; ${FILE_NAME_RULE}`;
   }
+  return null;
+}
+
+/** Splits "folder/name" into a safe subfolder and file prefix (see prefixProblem). */
+export function splitPrefix(prefix: string, nodeLabel: string): { subfolder: string; name: string } {
+  const problem = prefixProblem(prefix);
+  if (problem) throw new Error(`${nodeLabel}: filename_prefix "${prefix.slice(0, 64)}" ${problem}.`);
+  const parts = prefix.split('/').filter((p) => p !== '' && p !== '.');
   return { subfolder: parts.slice(0, -1).join('/'), name: parts[parts.length - 1] };
 }
 

@@ -7,9 +7,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 
 import type { GraphIssue } from './protocol.ts';
+import { RUN_ID_PATTERN, RUN_ID_RULE } from '../jobs/queue.ts';
 import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import type { ApiContext } from './context.ts';
+import { capIssues } from './errors.ts';
 import { parseBody } from './runs.ts';
 
 const promptSchema = z.object({
@@ -18,7 +20,7 @@ const promptSchema = z.object({
   front: z.boolean().optional(),
   number: z.number().optional(),
   extra_data: z.record(z.string(), z.unknown()).optional(),
-  prompt_id: z.string().max(100).optional(),
+  prompt_id: z.string().regex(RUN_ID_PATTERN, RUN_ID_RULE).optional(),
 });
 
 /** ComfyUI's queue item: [number, prompt_id, prompt, extra_data, outputs_to_execute]. */
@@ -27,13 +29,21 @@ function queueItem(job: JobRecord): unknown[] {
   return [job.number, job.id, job.prompt, { ...job.extra, client_id: job.clientId ?? undefined }, outputs];
 }
 
-/** ComfyUI's node_errors: { nodeId: { errors: [{ type, message, details, extra_info }], dependent_outputs, class_type } }. */
+/**
+ * ComfyUI's node_errors: { nodeId: { errors: [{ type, message, details, extra_info }], dependent_outputs, class_type } }.
+ * Keyed by the client's node ids, so a null-prototype object: an id such as "constructor" or "__proto__" is
+ * a key like any other.
+ */
 function nodeErrors(issues: GraphIssue[], prompt: unknown): Record<string, unknown> {
-  const errors: Record<string, { errors: unknown[]; dependent_outputs: string[]; class_type: string }> = {};
+  const errors: Record<string, { errors: unknown[]; dependent_outputs: string[]; class_type: string }> = Object.create(null);
+  const classTypeOf = (id: string): string => {
+    const node = prompt !== null && typeof prompt === 'object' && Object.hasOwn(prompt, id) ? (prompt as Record<string, unknown>)[id] : undefined;
+    const type = node !== null && typeof node === 'object' ? (node as { class_type?: unknown }).class_type : undefined;
+    return typeof type === 'string' ? type : '';
+  };
   for (const issue of issues) {
     if (!issue.nodeId) continue;
-    const classType = issue.nodeType ?? ((prompt as Record<string, { class_type?: string }>)?.[issue.nodeId]?.class_type ?? '');
-    errors[issue.nodeId] ??= { errors: [], dependent_outputs: [], class_type: classType };
+    errors[issue.nodeId] ??= { errors: [], dependent_outputs: [], class_type: issue.nodeType ?? classTypeOf(issue.nodeId) };
     errors[issue.nodeId].errors.push({ type: issue.code, message: issue.message, details: issue.input ? `${issue.input}` : '', extra_info: { input_name: issue.input, ...issue.details } });
   }
   return errors;
@@ -76,14 +86,15 @@ export function comfyRouter(ctx: ApiContext): Router {
     } catch (error) {
       if (!(error instanceof InvalidWorkflowError)) throw error;
       const outputFailure = error.issues.some((i) => i.nodeId);
+      const { issues, issuesOmitted } = capIssues(error.issues);
       res.status(400).json({
         error: {
           type: outputFailure ? 'prompt_outputs_failed_validation' : 'invalid_prompt',
           message: outputFailure ? 'Prompt outputs failed validation' : error.message,
           details: error.message,
-          extra_info: {},
+          extra_info: issuesOmitted ? { issues_omitted: issuesOmitted } : {},
         },
-        node_errors: nodeErrors(error.issues, body.prompt),
+        node_errors: nodeErrors(issues, body.prompt),
       });
     }
   });
@@ -106,7 +117,7 @@ export function comfyRouter(ctx: ApiContext): Router {
   router.get('/history', async (req, res) => {
     const maxItems = req.query.max_items === undefined ? 200 : Math.max(1, Math.min(10_000, Number(req.query.max_items) || 200));
     const { jobs } = await ctx.queue.history({ limit: maxItems });
-    const out: Record<string, unknown> = {};
+    const out: Record<string, unknown> = Object.create(null);
     for (const job of jobs.reverse()) out[job.id] = historyEntry(job);
     res.json(out);
   });

@@ -5,8 +5,9 @@
 import type { NextFunction, Request, Response } from 'express';
 
 import { SubgraphError } from '../../nodes/packs/issues.ts';
-import { QueueUnavailableError } from '../jobs/queue.ts';
+import { QueueUnavailableError, RunExistsError } from '../jobs/queue.ts';
 import { PathError } from '../store/paths.ts';
+import { DISK_FULL_MESSAGE, isDatabaseDamaged, isDiskFull } from '../store/storage-errors.ts';
 import { StaleRevisionError, WorkflowExistsError, WorkflowNotFoundError } from '../store/workflow-store.ts';
 
 export class HttpError extends Error {
@@ -23,8 +24,22 @@ export class HttpError extends Error {
 
 interface ErrorAnswer {
   status: number;
-  body: { error: { code: string; message: string; issues?: unknown[]; details?: Record<string, unknown> } };
+  body: { error: { code: string; message: string; issues?: unknown[]; issuesOmitted?: number; details?: Record<string, unknown> } };
 }
+
+/**
+ * Most issues one answer lists: a 60,000-node graph could otherwise get an answer of megabytes. The rest
+ * are counted (`issuesOmitted`); the first ones are enough to mark nodes and to act on.
+ */
+export const MAX_ISSUES = 100;
+
+/** The first MAX_ISSUES issues and how many were left out. */
+export function capIssues<T>(issues: readonly T[]): { issues: T[]; issuesOmitted?: number } {
+  return issues.length > MAX_ISSUES ? { issues: issues.slice(0, MAX_ISSUES), issuesOmitted: issues.length - MAX_ISSUES } : { issues: [...issues] };
+}
+
+/** File-system errors a client's name causes (too long in bytes, a file where a folder should be, a link loop). */
+const PATH_ERRNOS = new Set(['ENAMETOOLONG', 'ENOTDIR', 'ELOOP', 'EISDIR']);
 
 /** Error -> HTTP status and body. Unknown errors are 500 with a generic message (logged by the caller). */
 export function answerFor(error: unknown): ErrorAnswer {
@@ -33,6 +48,14 @@ export function answerFor(error: unknown): ErrorAnswer {
     return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
   }
   if (error instanceof QueueUnavailableError) return { status: 503, body: { error: { code: 'queue_unavailable', message: error.message } } };
+  if (error instanceof RunExistsError) return { status: 409, body: { error: { code: 'exists', message: error.message, details: { runId: error.runId } } } };
+  if (isDiskFull(error)) return { status: 507, body: { error: { code: 'disk_full', message: DISK_FULL_MESSAGE } } };
+  if (isDatabaseDamaged(error)) {
+    return { status: 500, body: { error: { code: 'database_damaged', message: 'the job database is damaged: restart the server, which checks it and says how to recover' } } };
+  }
+  if (typeof e?.code === 'string' && PATH_ERRNOS.has(e.code)) {
+    return { status: 400, body: { error: { code: 'bad_path', message: `the name given cannot be used as a file name here (${e.code})` } } };
+  }
   if (error instanceof PathError) return { status: 400, body: { error: { code: 'bad_path', message: error.message, details: { parameter: error.what } } } };
   if (error instanceof StaleRevisionError) {
     return { status: 409, body: { error: { code: 'stale_revision', message: error.message, details: { expected: error.expected, actual: error.actual } } } };
@@ -44,7 +67,7 @@ export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof WorkflowExistsError) return { status: 409, body: { error: { code: 'exists', message: error.message } } };
   if (error instanceof WorkflowNotFoundError) return { status: 404, body: { error: { code: 'not_found', message: error.message } } };
   if (Array.isArray(e?.issues)) {
-    return { status: 400, body: { error: { code: 'invalid_workflow', message: e.message ?? 'the workflow is not valid', issues: e.issues } } };
+    return { status: 400, body: { error: { code: 'invalid_workflow', message: e.message ?? 'the workflow is not valid', ...capIssues(e.issues) } } };
   }
   // body-parser errors
   if (e?.type === 'entity.too.large') return { status: 413, body: { error: { code: 'too_large', message: 'request body is larger than the server accepts' } } };

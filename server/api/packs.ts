@@ -26,7 +26,9 @@ export function packsRouter(ctx: ApiContext): Router {
 
   // Export one subgraph node type as a JSON file another server can import (POST it back above).
   router.get(/^\/api\/packs\/subgraphs\/(.+)$/, (req, res) => {
-    const type = decodeURIComponent((req.params as Record<string, string>)[0]);
+    // Express has decoded the path parameter once already; decoding again would turn "%25" into a
+    // URIError (and "%2541" into "A").
+    const type = (req.params as Record<string, string>)[0];
     const subgraph = subgraphOf(ctx.host.registry.get(type));
     if (!subgraph) throw new HttpError(404, 'not_found', `there is no subgraph node type "${type}"`);
     res.setHeader('content-disposition', `attachment; filename="${type.replace(/[^A-Za-z0-9_-]/g, '_')}.latentflow-node.json"`);

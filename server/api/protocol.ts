@@ -26,7 +26,7 @@
  *   the options (details.reason: `wrong_type | not_finite | not_integer | not_in_options | expected_link`)
  * - `value_out_of_range`: a number outside the widget's [min, max] (details: min, max, received), or values
  *   the node refuses together before anything runs (details.reason, e.g. `over_memory_budget`: bytes, budgetBytes)
- * - `cycle`: links form a loop (details.nodes: the node ids in it)
+ * - `cycle`: links form a loop (details.nodes: the first 100 node ids in it, in link order; details.nodesTotal: how many)
  * - `output_node_missing`: nothing in the workflow is an output node, so nothing would run
  * - `node_failed` / `native_failed`: a node threw while running (native: the engine's status is in details.status)
  * - `node_definition_invalid` / `node_type_duplicate`: a node pack could not add a node type (details.pack)

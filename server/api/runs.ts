@@ -9,11 +9,13 @@ import { TERMINAL_EVENTS } from '../jobs/run-job.ts';
 import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import type { ApiContext } from './context.ts';
-import { HttpError } from './errors.ts';
+import { capIssues, HttpError } from './errors.ts';
 
 export const queueRequestSchema = z.object({
   workflow: z.unknown(),
-  overrides: z.record(z.string(), z.unknown()).optional(),
+  // The client's own object, not a copy: a copy made by assignment would drop a "__proto__" key
+  // silently (it would set the copy's prototype); applyOverrides refuses it instead.
+  overrides: z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'overrides must be an object such as {"6.text": "a cat"}').optional(),
   clientId: z.string().max(200).optional(),
   front: z.boolean().optional(),
 });
@@ -39,7 +41,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new HttpError(400, 'bad_request', `request body: ${first.path.join('.') || '(root)'}: ${first.message}`, { issues: parsed.error.issues });
+    throw new HttpError(400, 'bad_request', `request body: ${first.path.join('.') || '(root)'}: ${first.message}`, capIssues(parsed.error.issues));
   }
   return parsed.data;
 }

@@ -14,7 +14,7 @@ import { parseWorkflow } from '../../nodes/workflow.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
 import { jobView, parseBody, queueWorkflow, waitForJob } from './runs.ts';
-import { InvalidWorkflowError } from '../jobs/submit.ts';
+import { checkWorkflowSize, InvalidWorkflowError } from '../jobs/submit.ts';
 import { outputFiles } from './output-files.ts';
 
 const createSchema = z.object({ name: z.string(), workflow: z.unknown() });
@@ -28,8 +28,22 @@ export function shippedWorkflowPath(name: string): string | null {
   return fs.existsSync(file) ? file : null;
 }
 
+/**
+ * Names a saved workflow may not take: GET /api/workflows/default is the editor's starting canvas (the
+ * shipped txt2img), so a saved "default" could be written but never read back.
+ */
+const RESERVED_NAMES = new Set(['default']);
+
+function checkSavedName(name: string): string {
+  if (RESERVED_NAMES.has(name)) {
+    throw new HttpError(400, 'reserved_name', `"${name}" is reserved (GET /api/workflows/${name} is the shipped starting workflow): save under another name`);
+  }
+  return name;
+}
+
 /** The workflow must parse in either form (shape and links); node-level validation happens at run time. */
 function checkShape(ctx: ApiContext, workflow: unknown): void {
+  checkWorkflowSize(workflow);
   const parsed = parseWorkflow(workflow, ctx.host.registry);
   if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues as never);
 }
@@ -61,7 +75,7 @@ export function workflowsRouter(ctx: ApiContext): Router {
   router.post('/api/workflows', (req, res) => {
     const { name, workflow } = parseBody(createSchema, req.body);
     checkShape(ctx, workflow);
-    res.status(201).json(ctx.workflows.create(name, workflow));
+    res.status(201).json(ctx.workflows.create(checkSavedName(name), workflow));
   });
 
   router.put('/api/workflows/:name', (req, res) => {
@@ -72,7 +86,7 @@ export function workflowsRouter(ctx: ApiContext): Router {
 
   router.post('/api/workflows/:name/rename', (req, res) => {
     const { newName, revision } = parseBody(renameSchema, req.body);
-    res.json(ctx.workflows.rename(req.params.name, newName, revision));
+    res.json(ctx.workflows.rename(req.params.name, checkSavedName(newName), revision));
   });
 
   router.delete('/api/workflows/:name', (req, res) => {

@@ -16,6 +16,21 @@ export class QueueUnavailableError extends Error {
   override name = 'QueueUnavailableError';
 }
 
+/** A run id a client chose (ComfyUI's `prompt_id`) is already taken: 409, nothing queued. */
+export class RunExistsError extends Error {
+  override name = 'RunExistsError';
+  constructor(readonly runId: string) {
+    super(`a run with id "${runId}" already exists: send a new prompt_id (or none, and the server picks one)`);
+  }
+}
+
+/**
+ * Run ids clients may choose (ComfyUI's `prompt_id`, usually a UUID): 1-100 letters, digits, "-" or "_",
+ * not only digits (BullMQ refuses integer ids, and the rule is the same for both queues).
+ */
+export const RUN_ID_PATTERN = /^(?![0-9]+$)[A-Za-z0-9_-]{1,100}$/;
+export const RUN_ID_RULE = 'use 1-100 letters, digits, "-" or "_", not only digits (a UUID is fine)';
+
 /** A process that runs jobs, as GET /api/system lists it. */
 export interface WorkerInfo {
   id: string;

@@ -117,15 +117,21 @@ export function findCycles(graph: ExecutionGraph): string[][] {
   return cycles;
 }
 
+/** Nodes a loop's message names, and nodes its `details.nodes` lists (`details.nodesTotal` counts them all). */
+const CYCLE_NODES_NAMED = 10;
+const CYCLE_NODES_LISTED = 100;
+
 /** The issue for a loop through `nodes`. */
 export function cycleIssue(graph: ExecutionGraph, nodes: string[]): GraphIssue {
   const first = nodes[0];
-  const label = (id: string) => `${graph[id]?.class_type ?? '?'} #${id}`;
+  const label = (id: string) => `${Object.hasOwn(graph, id) ? graph[id].class_type : '?'} #${id}`;
+  const named = nodes.slice(0, CYCLE_NODES_NAMED).map(label).join(' -> ');
+  const rest = nodes.length > CYCLE_NODES_NAMED ? ` -> ... (${nodes.length} nodes in all)` : '';
   return {
     code: 'cycle',
-    message: `Nodes ${nodes.map(label).join(' -> ')} form a loop; remove one of the links between them.`,
+    message: `Nodes ${named}${rest} form a loop; remove one of the links between them.`,
     nodeId: first,
-    nodeType: graph[first]?.class_type,
-    details: { nodes },
+    nodeType: Object.hasOwn(graph, first) ? graph[first].class_type : undefined,
+    details: { nodes: nodes.slice(0, CYCLE_NODES_LISTED), nodesTotal: nodes.length },
   };
 }

@@ -13,12 +13,17 @@ export function applyOverrides(graph: ExecutionGraph, overrides: Overrides): { g
   const out: ExecutionGraph = structuredClone(graph);
   const issues: GraphIssue[] = [];
   const set = (nodeId: string, input: string, value: unknown) => {
-    const node = out[nodeId];
-    if (!node) {
-      issues.push({ code: 'link_invalid', message: `Override "${nodeId}.${input}": the workflow has no node "${nodeId}".`, nodeId, input });
+    // Own properties only: "constructor", "toString" or "__proto__" name no node of the workflow.
+    if (!Object.hasOwn(out, nodeId)) {
+      issues.push({ code: 'link_invalid', message: `Override "${nodeId}.${input}": the workflow has no node "${nodeId}".`, details: { key: `${nodeId}.${input}`, reason: 'node_missing' } });
       return;
     }
-    node.inputs[input] = value;
+    if (input === '__proto__') {
+      issues.push({ code: 'workflow_invalid', message: `Override "${nodeId}.${input}": "__proto__" cannot be an input name.`, nodeId, details: { key: `${nodeId}.${input}`, reason: 'reserved_name' } });
+      return;
+    }
+    // defineProperty, not assignment: the value lands as an own input whatever its name.
+    Object.defineProperty(out[nodeId].inputs, input, { value, enumerable: true, writable: true, configurable: true });
   };
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== null && typeof value === 'object' && !Array.isArray(value) && !key.includes('.')) {

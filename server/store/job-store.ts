@@ -3,12 +3,52 @@
  * A job is queued, then running, then finished (success, error or interrupted). Killing the process
  * loses nothing: on open, jobs left `running` by a dead process go back to the queue to run again
  * (at most `maxAttempts` times in all; after that they are marked interrupted with a reason).
+ *
+ * Opening the store takes the data folder's lock (data-lock.ts: a second server on the same folder
+ * would re-run this one's running job) and checks the database (`PRAGMA quick_check`): a damaged file
+ * stops the start with a message naming it and the way out, and is never replaced or emptied.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
+
+import { StartupError } from '../config.ts';
+import { RunExistsError } from '../jobs/queue.ts';
+import { DataFolderLock } from './data-lock.ts';
+import { isDatabaseDamaged } from './storage-errors.ts';
+
+/** The job database is damaged: the server does not start, and leaves the file as it is. */
+export class DatabaseDamagedError extends StartupError {
+  override name = 'DatabaseDamagedError';
+  constructor(readonly file: string, readonly problem: string) {
+    super(
+      `the job database ${file} is damaged (${problem}). latentflow did not start and changed nothing. ` +
+        `Restore the file from a backup, or move it aside to start with an empty queue and history ` +
+        `(the jobs in it are then no longer listed): mv ${file} ${file}.damaged` +
+        ` (with its -wal and -shm files, if there are any).`,
+    );
+  }
+}
+
+/** Opens the job database and checks it; a damaged file is a DatabaseDamagedError, never a stack trace. */
+function openDatabase(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    // quick_check reads every page of every table and index (not the index contents): a damaged inner
+    // page or header is found here, not by the first request that reads it.
+    const rows = db.pragma('quick_check(20)') as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    if (problems.length) throw new DatabaseDamagedError(file, `quick_check: ${problems.join('; ').slice(0, 500)}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (isDatabaseDamaged(error)) throw new DatabaseDamagedError(file, (error as Error).message);
+    throw error;
+  }
+}
 
 export type JobStatus = 'queued' | 'running' | 'success' | 'error' | 'interrupted';
 
@@ -79,14 +119,29 @@ export interface EnqueueRequest {
 
 export class JobStore {
   private readonly db: Database.Database;
+  private readonly lock: DataFolderLock;
   readonly maxAttempts: number;
 
   constructor(dataDir: string, { maxAttempts = 2 } = {}) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'latentflow.db'));
+    this.lock = DataFolderLock.acquire(dataDir);
+    this.maxAttempts = maxAttempts;
+    let db: Database.Database | undefined;
+    try {
+      db = openDatabase(path.join(dataDir, 'latentflow.db'));
+      this.db = db;
+      this.setUp();
+    } catch (error) {
+      // A store that did not open gives the lock back (the recovery can fail too, on a full disk).
+      if (db?.open) db.close();
+      this.lock.release();
+      throw error;
+    }
+  }
+
+  private setUp(): void {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.maxAttempts = maxAttempts;
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         id TEXT PRIMARY KEY,
@@ -111,6 +166,7 @@ export class JobStore {
 
   close(): void {
     this.db.close();
+    this.lock.release();
   }
 
   /** Jobs a dead process left running: re-queue them, or give up after maxAttempts. */
@@ -128,9 +184,11 @@ export class JobStore {
     }
   }
 
+  /** Queues a job; a given id that is taken is a RunExistsError. */
   enqueue(request: EnqueueRequest): JobRecord {
     const id = request.id ?? randomUUID();
     const insert = this.db.transaction(() => {
+      if (this.db.prepare(`SELECT 1 FROM jobs WHERE id = ?`).get(id)) throw new RunExistsError(id);
       const { hi, lo } = this.db.prepare(`SELECT MAX(number) AS hi, MIN(number) AS lo FROM jobs`).get() as { hi: number | null; lo: number | null };
       const number = request.front ? Math.min(lo ?? 0, 0) - 1 : (hi ?? 0) + 1;
       this.db
@@ -159,7 +217,7 @@ export class JobStore {
       return row.id;
     });
     const id = claim();
-    return id ? this.get(id) : undefined;
+    return id === undefined ? undefined : this.get(id);
   }
 
   finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, result: { outputs?: Record<string, unknown>; error?: Record<string, unknown> }): JobRecord | undefined {

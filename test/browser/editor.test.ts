@@ -12,7 +12,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SavedWorkflow } from '../../editor/src/api/types.ts';
-import { ARTIFACTS, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, startHarness, type Harness, TXT2IMG } from './harness.ts';
 
 let h: Harness;
 let page: Page;
@@ -69,31 +69,6 @@ async function importWorkflow(name: string, workflow: SavedWorkflow): Promise<vo
   await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
 }
 
-/** txt2img on the tiny model's diffusers folder, in the saved form. */
-const TXT2IMG: SavedWorkflow = {
-  version: 1,
-  name: 'txt2img',
-  nodes: [
-    { id: '1', type: 'DiffusersLoader', position: { x: 0, y: 0 }, widgets: { model_path: 'tiny-sd', weight_dtype: 'f32' } },
-    { id: '2', type: 'CLIPTextEncode', position: { x: 340, y: 0 }, widgets: { text: 'a small cat' } },
-    { id: '3', type: 'CLIPTextEncode', position: { x: 340, y: 260 }, widgets: { text: '' } },
-    { id: '4', type: 'EmptyLatentImage', position: { x: 340, y: 520 }, widgets: { width: 64, height: 64, batch_size: 1 } },
-    { id: '5', type: 'KSampler', position: { x: 680, y: 0 }, widgets: { seed: 42, steps: 3, cfg: 7.5, sampler_name: 'euler', scheduler: 'normal', denoise: 1, attention: 'auto' } },
-    { id: '6', type: 'VAEDecode', position: { x: 1020, y: 0 }, widgets: {} },
-    { id: '7', type: 'SaveImage', position: { x: 1020, y: 300 }, widgets: { filename_prefix: 'latentflow' } },
-  ],
-  edges: [
-    { from: { node: '1', output: 0 }, to: { node: '5', input: 'model' } },
-    { from: { node: '1', output: 1 }, to: { node: '2', input: 'clip' } },
-    { from: { node: '1', output: 1 }, to: { node: '3', input: 'clip' } },
-    { from: { node: '2', output: 0 }, to: { node: '5', input: 'positive' } },
-    { from: { node: '3', output: 0 }, to: { node: '5', input: 'negative' } },
-    { from: { node: '4', output: 0 }, to: { node: '5', input: 'latent_image' } },
-    { from: { node: '5', output: 0 }, to: { node: '6', input: 'samples' } },
-    { from: { node: '1', output: 2 }, to: { node: '6', input: 'vae' } },
-    { from: { node: '6', output: 0 }, to: { node: '7', input: 'images' } },
-  ],
-};
 
 async function setNumber(id: string, input: string, value: number): Promise<void> {
   const field = nodeEl(id).locator(`[data-input="${input}"] input.lf-number-input`);

@@ -9,6 +9,8 @@ import path from 'node:path';
 
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
+import type { SavedWorkflow } from '../../editor/src/api/types.ts';
+
 import { startServer, type RunningServer } from '../../server/app.ts';
 import { DEFAULT_OPTIONS } from '../../server/config.ts';
 
@@ -73,3 +75,29 @@ export async function startHarness(): Promise<Harness> {
     },
   };
 }
+
+/** txt2img on the tiny model's diffusers folder, in the saved form. */
+export const TXT2IMG: SavedWorkflow = {
+  version: 1,
+  name: 'txt2img',
+  nodes: [
+    { id: '1', type: 'DiffusersLoader', position: { x: 0, y: 0 }, widgets: { model_path: 'tiny-sd', weight_dtype: 'f32' } },
+    { id: '2', type: 'CLIPTextEncode', position: { x: 340, y: 0 }, widgets: { text: 'a small cat' } },
+    { id: '3', type: 'CLIPTextEncode', position: { x: 340, y: 260 }, widgets: { text: '' } },
+    { id: '4', type: 'EmptyLatentImage', position: { x: 340, y: 520 }, widgets: { width: 64, height: 64, batch_size: 1 } },
+    { id: '5', type: 'KSampler', position: { x: 680, y: 0 }, widgets: { seed: 42, steps: 3, cfg: 7.5, sampler_name: 'euler', scheduler: 'normal', denoise: 1, attention: 'auto' } },
+    { id: '6', type: 'VAEDecode', position: { x: 1020, y: 0 }, widgets: {} },
+    { id: '7', type: 'SaveImage', position: { x: 1020, y: 300 }, widgets: { filename_prefix: 'latentflow' } },
+  ],
+  edges: [
+    { from: { node: '1', output: 0 }, to: { node: '5', input: 'model' } },
+    { from: { node: '1', output: 1 }, to: { node: '2', input: 'clip' } },
+    { from: { node: '1', output: 1 }, to: { node: '3', input: 'clip' } },
+    { from: { node: '2', output: 0 }, to: { node: '5', input: 'positive' } },
+    { from: { node: '3', output: 0 }, to: { node: '5', input: 'negative' } },
+    { from: { node: '4', output: 0 }, to: { node: '5', input: 'latent_image' } },
+    { from: { node: '5', output: 0 }, to: { node: '6', input: 'samples' } },
+    { from: { node: '1', output: 2 }, to: { node: '6', input: 'vae' } },
+    { from: { node: '6', output: 0 }, to: { node: '7', input: 'images' } },
+  ],
+};

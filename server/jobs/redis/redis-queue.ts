@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Host } from '../../host.ts';
 import type { EnqueueRequest, JobRecord } from '../../store/job-store.ts';
 import type { QueueState } from '../bus.ts';
-import { type FileRef, type JobQueue, QueueUnavailableError, type WorkerInfo } from '../queue.ts';
+import { type FileRef, type JobQueue, QueueUnavailableError, RunExistsError, type WorkerInfo } from '../queue.ts';
 import type { JobOutcome } from '../run-job.ts';
 import { fetchOutputFile, type InputBlobRef, inputFilesOf, putInputBlobs, seedFileCounters } from './files.ts';
 import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
@@ -174,7 +174,7 @@ export class RedisJobQueue implements JobQueue {
    */
   private async add(request: EnqueueRequest, answered: AbortSignal): Promise<RedisJob> {
     const id = request.id ?? randomUUID();
-    if (await this.queue.getJob(id)) throw new Error(`a run with id "${id}" already exists`);
+    if (await this.queue.getJob(id)) throw new RunExistsError(id);
     if (answered.aborted) throw answered.reason;
     const number = request.front ? await this.redis.decr(this.keys.frontNumber) : await this.redis.incr(this.keys.number);
     const inputs = await putInputBlobs(this.redis, this.keys, inputFilesOf(request.prompt, this.host.paths.input), this.options.fileTtlSeconds);

@@ -53,7 +53,7 @@ describe('orderGraph', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.issue.code).toBe('cycle');
-      expect(result.issue.details).toEqual({ nodes: ['2', '3', '4'] });
+      expect(result.issue.details).toEqual({ nodes: ['2', '3', '4'], nodesTotal: 3 });
       expect(result.issue.message).toContain('A #2 -> B #3 -> C #4');
     }
   });

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { coreNodes } from '../../../nodes/core/index.ts';
+import { prefixProblem } from '../../../nodes/core/save-images.ts';
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { isWidgetSpec, type InputSpecs, type WidgetSpec } from '../../../nodes/schema.ts';
 import { orderGraph, resolveGraph, validateGraph, type GraphIssue } from '../../../server/runner/index.ts';
@@ -101,7 +102,9 @@ const validTxt2img = (() => {
     const entries = Object.entries(specs).filter(([, s]) => isWidgetSpec(s)) as Array<[string, WidgetSpec]>;
     return fc.record(Object.fromEntries(entries.map(([name, s]) => [name, validWidget(s)])));
   };
-  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler: widgets('KSampler'), save: widgets('SaveImage') }).map((w) => ({
+  // SaveImage's prefix is text whose folders and file names follow the file-name rule (checkWidgets).
+  const prefix = fc.stringMatching(/^(?:[\p{L}\p{N}_()-][\p{L}\p{N} ._()-]{0,20}\/){0,2}[\p{L}\p{N}_()-][\p{L}\p{N} ._()-]{0,40}$/u).filter((p) => prefixProblem(p) === null);
+  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler: widgets('KSampler'), save: fc.record({ filename_prefix: prefix }) }).map((w) => ({
     '4': { class_type: 'CheckpointLoaderSimple', inputs: w.load },
     '6': { class_type: 'CLIPTextEncode', inputs: { ...w.pos, clip: ['4', 1] } },
     '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },
@@ -166,6 +169,10 @@ describe('validateGraph properties', () => {
       ['3', 'cfg', Infinity],
       ['3', 'seed', -1],
       ['3', 'denoise', Number.NaN],
+      // A prefix whose file /view would refuse to serve (issue 15): refused at validation.
+      ['9', 'filename_prefix', "a'&;=b%22"],
+      ['9', 'filename_prefix', '../escape'],
+      ['9', 'filename_prefix', '\u4e00'.repeat(100)],
     ] as const;
     fc.assert(
       fc.property(validTxt2img, fc.constantFrom(...cases), (graph, [id, input, value]) => {

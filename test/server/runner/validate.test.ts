@@ -179,7 +179,7 @@ describe('validateGraph', () => {
     const graph = edit({ '3': { latent_image: ['11', 0] } });
     graph['11'] = { class_type: 'KSampler', inputs: { ...txt2img['3'].inputs, latent_image: ['3', 0] } };
     const issues = validateGraph(graph, registry, env);
-    expect(shape(issues)).toEqual([{ code: 'cycle', nodeId: '3', nodeType: 'KSampler', input: undefined, details: { nodes: ['3', '11'] } }]);
+    expect(shape(issues)).toEqual([{ code: 'cycle', nodeId: '3', nodeType: 'KSampler', input: undefined, details: { nodes: ['3', '11'], nodesTotal: 2 } }]);
     expect(issues[0].message).toContain('KSampler #11');
   });
 
