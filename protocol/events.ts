@@ -1,8 +1,7 @@
 /**
- * The wire protocol: every event a run emits and the issue shape every error reaching a person has.
- * The runner emits these; server/api fans them out to socket.io and to ComfyUI's `/ws` (whose message
- * names they keep: `execution_start`, `executing`, `progress`, ...). This module imports nothing, so
- * the editor can `import type` from it.
+ * Run events: every event a run emits, and the queue's state. The runner emits them; server/api fans
+ * them out to socket.io (`run:event`, `queue:changed`) and to ComfyUI's `/ws` (whose message names they
+ * keep: `execution_start`, `executing`, `progress`, ...). Add an event here first.
  *
  * @example
  *   function onEvent(event: RunEvent) {
@@ -10,180 +9,138 @@
  *     if (event.type === 'execution_error') for (const issue of event.issues) mark(issue.nodeId, issue.input);
  *   }
  */
+import { z } from 'zod';
 
-// ---------------------------------------------------------------------------------------------------
-// Issues
-
-/**
- * What went wrong; code branches on this, never on message text.
- * - `workflow_invalid`: the JSON is not a workflow in either form (details: path, reason)
- * - `node_type_unknown`: no registered node type has this name
- * - `input_missing`: a required input is neither connected nor set, and has no default
- * - `input_unknown`: the node type has no input of this name
- * - `link_invalid`: a link points at a missing node or output index, or is malformed
- * - `type_mismatch`: a link joins different socket types, or a link feeds a widget
- * - `value_invalid`: a widget value has the wrong type, is not finite, not an integer, or not one of
- *   the options (details.reason: `wrong_type | not_finite | not_integer | not_in_options | expected_link`)
- * - `value_out_of_range`: a number outside the widget's [min, max] (details: min, max, received), or values
- *   the node refuses together before anything runs (details.reason, e.g. `over_memory_budget`: bytes, budgetBytes)
- * - `cycle`: links form a loop (details.nodes: the node ids in it)
- * - `output_node_missing`: nothing in the workflow is an output node, so nothing would run
- * - `node_failed` / `native_failed`: a node threw while running (native: the engine's status is in details.status)
- * - `node_definition_invalid` / `node_type_duplicate`: a node pack could not add a node type (details.pack)
- * - `pack_invalid`: a whole node pack was not loaded: bad manifest, its entry point threw, unreadable
- *   subgraph file (details: pack, dir, reason)
- */
-export type GraphIssueCode =
-  | 'workflow_invalid'
-  | 'node_type_unknown'
-  | 'input_missing'
-  | 'input_unknown'
-  | 'link_invalid'
-  | 'type_mismatch'
-  | 'value_invalid'
-  | 'value_out_of_range'
-  | 'cycle'
-  | 'output_node_missing'
-  | 'node_failed'
-  | 'native_failed'
-  | 'node_definition_invalid'
-  | 'node_type_duplicate'
-  | 'pack_invalid';
-
-/** One problem, located: which node, which input, what was expected and received. */
-export interface GraphIssue {
-  code: GraphIssueCode;
-  /** One sentence a user can act on, e.g. `KSampler #7: input "model" is not connected.` */
-  message: string;
-  nodeId?: string;
-  nodeType?: string;
-  input?: string;
-  /** Expected/received values, the file or tensor, the pack; plain JSON. */
-  details?: Record<string, unknown>;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Run events
+import { issueSchema } from './issues.ts';
 
 /** JSON an output node gives the client (ComfyUI's `ui`), e.g. `{ images: [{ filename, subfolder, type }] }`. */
-export type UiOutputPayload = Record<string, unknown>;
+export const uiOutputSchema = z.record(z.string(), z.unknown());
+export type UiOutput = z.infer<typeof uiOutputSchema>;
 
-/** An encoded intermediate image. */
-export interface PreviewImagePayload {
-  mime: 'image/png' | 'image/jpeg';
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+/** An encoded intermediate image (a sampler's step preview). */
+export const previewImageSchema = z.object({
+  mime: z.enum(['image/png', 'image/jpeg']),
+  width: z.number().int(),
+  height: z.number().int(),
+  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes (Uint8Array)'),
+});
+export type PreviewImage = z.infer<typeof previewImageSchema>;
 
-interface RunEventBase {
-  /** The run (ComfyUI's prompt_id). */
-  runId: string;
-}
+/** The run (ComfyUI's prompt_id). */
+const runId = z.string();
+const nodeId = z.string();
 
-/** A workflow entered the queue (emitted by the queue, not the runner). */
-export interface QueuedEvent extends RunEventBase {
-  type: 'queued';
-  /** Jobs ahead of it. */
-  position: number;
-}
+/** A workflow entered the queue (emitted by the queue, not the runner); `position`: jobs ahead of it. */
+export const queuedEventSchema = z.object({ type: z.literal('queued'), runId, position: z.number().int() });
 
-/** The runner accepted the workflow and starts. */
-export interface ExecutionStartEvent extends RunEventBase {
-  type: 'execution_start';
-  /** Milliseconds since the epoch. */
-  timestamp: number;
-}
+/** The runner accepted the workflow and starts; `timestamp` in milliseconds since the epoch. */
+export const executionStartEventSchema = z.object({ type: z.literal('execution_start'), runId, timestamp: z.number() });
 
 /** Nodes whose outputs come from the cache and will not run (sent once, right after execution_start, maybe empty). */
-export interface ExecutionCachedEvent extends RunEventBase {
-  type: 'execution_cached';
-  nodes: string[];
-}
+export const executionCachedEventSchema = z.object({ type: z.literal('execution_cached'), runId, nodes: z.array(nodeId) });
 
 /** A node starts running. */
-export interface ExecutingEvent extends RunEventBase {
-  type: 'executing';
-  node: string;
-  nodeType: string;
-}
+export const executingEventSchema = z.object({ type: z.literal('executing'), runId, node: nodeId, nodeType: z.string() });
 
 /** A running node's progress, e.g. sampling step `value` of `max`. */
-export interface ProgressEvent extends RunEventBase {
-  type: 'progress';
-  node: string;
-  value: number;
-  max: number;
-}
+export const progressEventSchema = z.object({ type: z.literal('progress'), runId, node: nodeId, value: z.number(), max: z.number() });
 
 /** A running node's intermediate image. */
-export interface PreviewEvent extends RunEventBase {
-  type: 'preview';
-  node: string;
-  image: PreviewImagePayload;
-}
+export const previewEventSchema = z.object({ type: z.literal('preview'), runId, node: nodeId, image: previewImageSchema });
 
 /** An output node finished (or was served from the cache); `output` is what the client shows. */
-export interface ExecutedEvent extends RunEventBase {
-  type: 'executed';
-  node: string;
-  nodeType: string;
-  output: UiOutputPayload;
-  cached: boolean;
-}
+export const executedEventSchema = z.object({
+  type: z.literal('executed'),
+  runId,
+  node: nodeId,
+  nodeType: z.string(),
+  output: uiOutputSchema,
+  cached: z.boolean(),
+});
 
-/** Time and memory of one node that ran. */
-export interface StatsEvent extends RunEventBase {
-  type: 'stats';
-  node: string;
-  nodeType: string;
-  /** Wall time of `run`, milliseconds. */
-  ms: number;
-  /** Peak bytes during `run` from the host's memory probe (null when the host has none). */
-  peakBytes: number | null;
-  /** Extra numbers the node reported through ctx.stats. */
-  extra: Record<string, number>;
-}
+/**
+ * Time and memory of one node that ran: `ms` the wall time of `run`, `peakBytes` the peak during `run`
+ * from the host's memory probe (null when the host has none), `extra` the numbers the node reported
+ * through ctx.stats.
+ */
+export const statsEventSchema = z.object({
+  type: z.literal('stats'),
+  runId,
+  node: nodeId,
+  nodeType: z.string(),
+  ms: z.number(),
+  peakBytes: z.number().nullable(),
+  extra: z.record(z.string(), z.number()),
+});
 
 /**
  * The run failed. Either validation (every issue, `node` null) or one node at run time (`node` set,
  * one issue with code node_failed or native_failed). Nodes already finished stay cached.
  */
-export interface ExecutionErrorEvent extends RunEventBase {
-  type: 'execution_error';
-  node: string | null;
-  nodeType: string | null;
-  message: string;
-  issues: GraphIssue[];
-}
+export const executionErrorEventSchema = z.object({
+  type: z.literal('execution_error'),
+  runId,
+  node: nodeId.nullable(),
+  nodeType: z.string().nullable(),
+  message: z.string(),
+  issues: z.array(issueSchema),
+});
 
-/** The run stopped because it was interrupted; `node` is the node that was running or next. */
-export interface ExecutionInterruptedEvent extends RunEventBase {
-  type: 'execution_interrupted';
-  node: string | null;
-  nodeType: string | null;
-  /** Nodes that finished (ran or were cached) before the interrupt. */
-  executed: string[];
-}
+/** The run stopped because it was interrupted; `node` is the node that was running or next, `executed` what finished before. */
+export const executionInterruptedEventSchema = z.object({
+  type: z.literal('execution_interrupted'),
+  runId,
+  node: nodeId.nullable(),
+  nodeType: z.string().nullable(),
+  executed: z.array(nodeId),
+});
 
 /** Every output node finished. */
-export interface ExecutionSuccessEvent extends RunEventBase {
-  type: 'execution_success';
-  timestamp: number;
-}
+export const executionSuccessEventSchema = z.object({ type: z.literal('execution_success'), runId, timestamp: z.number() });
 
 /** Every event of a run, keyed by `type`. */
-export type RunEvent =
-  | QueuedEvent
-  | ExecutionStartEvent
-  | ExecutionCachedEvent
-  | ExecutingEvent
-  | ProgressEvent
-  | PreviewEvent
-  | ExecutedEvent
-  | StatsEvent
-  | ExecutionErrorEvent
-  | ExecutionInterruptedEvent
-  | ExecutionSuccessEvent;
+export const runEventSchema = z.discriminatedUnion('type', [
+  queuedEventSchema,
+  executionStartEventSchema,
+  executionCachedEventSchema,
+  executingEventSchema,
+  progressEventSchema,
+  previewEventSchema,
+  executedEventSchema,
+  statsEventSchema,
+  executionErrorEventSchema,
+  executionInterruptedEventSchema,
+  executionSuccessEventSchema,
+]);
 
+export type RunEvent = z.infer<typeof runEventSchema>;
 export type RunEventType = RunEvent['type'];
+export type QueuedEvent = z.infer<typeof queuedEventSchema>;
+export type ExecutionErrorEvent = z.infer<typeof executionErrorEventSchema>;
+export type ExecutionInterruptedEvent = z.infer<typeof executionInterruptedEventSchema>;
+
+/** The run's last event: one of these ends every run. */
+export const TERMINAL_EVENTS: ReadonlySet<RunEventType> = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
+
+/** Milestones a job's record keeps (ComfyUI's history "status.messages"), in order, as `[type, event]`. */
+export const MILESTONE_EVENTS: ReadonlySet<RunEventType> = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
+
+/** The queue as socket.io's `queue:changed` sends it: jobs waiting, and the running ones (`running`: the first). */
+export const queueStateSchema = z.object({
+  queued: z.number().int(),
+  running: z.string().nullable(),
+  runningIds: z.array(z.string()),
+});
+export type QueueState = z.infer<typeof queueStateSchema>;
+
+/** socket.io event names (`subject:event`): what the server sends and what a client asks. */
+export const SOCKET_EVENTS = {
+  /** server -> client: a RunEvent of a run the client subscribed to (or queued with its clientId). */
+  runEvent: 'run:event',
+  /** server -> every client: the QueueState after a change. */
+  queueChanged: 'queue:changed',
+  /** client -> server: `{ runId }`, receive that run's events. */
+  runSubscribe: 'run:subscribe',
+  /** client -> server: `{ runId }`, stop receiving them. */
+  runUnsubscribe: 'run:unsubscribe',
+} as const;

@@ -1,6 +1,10 @@
 /**
- * Links in ComfyUI's execution form: an input value `[nodeId, outputIndex]`. Dependency-free, shared by
- * the workflow parser (nodes/workflow.ts) and the editor (editor/src/graph/convert.ts).
+ * Links in ComfyUI's execution form: an input value `[nodeId, outputIndex]`.
+ *
+ * @example
+ *   asLink(['4', 0]);   // ['4', 0]
+ *   asLink([4, 0]);     // ['4', 0]  (numeric ids become strings)
+ *   asLink([4, -1]);    // null      (a widget value, not a link)
  */
 
 /** A link to output `outputIndex` of node `nodeId`. */
@@ -9,7 +13,7 @@ export type Link = [nodeId: string, outputIndex: number];
 /**
  * The link in an input value, or null when the value is not a well-formed link. Numeric ids become
  * strings. Ids and indices must be safe integers: the saved form cannot hold 2^53 and beyond exactly
- * (found by the identity property in test/nodes/workflow.property.test.ts: [0, 2^53] was taken as a
+ * (found by the identity property in test/protocol/workflow/convert.property.test.ts: [0, 2^53] was taken as a
  * link that the saved form then refused).
  */
 export function asLink(value: unknown): Link | null {

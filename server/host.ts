@@ -12,7 +12,8 @@ import { memoryBudgetFromEnv } from '../nodes/core/attention-mode.ts';
 import { availableMemoryBytes } from '../nodes/core/attention-mode.ts';
 import { coreNodes } from '../nodes/core/index.ts';
 import { loadPacks, type PackLoadReport } from '../nodes/packs/index.ts';
-import { NodeRegistry, type RegistryIssue } from '../nodes/registry.ts';
+import { NodeRegistry } from '../nodes/registry.ts';
+import type { Issue } from '../protocol/index.ts';
 import type { HostPaths } from '../nodes/schema.ts';
 import { NodeCache } from './runner/cache.ts';
 import type { MemoryProbe } from './runner/execute.ts';
@@ -23,7 +24,7 @@ export interface Host {
   cache: NodeCache;
   memoryProbe: MemoryProbe;
   /** Problems found while registering node types (shown at startup and in /api/packs). */
-  registryIssues: RegistryIssue[];
+  registryIssues: Issue[];
   /** Node packs loaded (see loadHostPacks). */
   packs: PackLoadReport;
   /**

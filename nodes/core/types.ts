@@ -8,7 +8,7 @@
  */
 import type { ModelHandle } from '../../native/index.ts';
 import type { CLIPTokenizer } from '../text/clip-tokenizer.ts';
-import type { ExecutionGraph } from '../workflow.ts';
+import type { ExecutionGraph } from '../../protocol/index.ts';
 
 /** The diffusion model (UNet) of a loaded checkpoint. */
 export interface ModelValue {

@@ -3,7 +3,7 @@
  * from the store, runs it (runJob), publishes every event on the bus, and records the outcome in the
  * store. Interrupting aborts the running job at the next step boundary; the executor keeps going.
  */
-import type { RunEvent } from '../api/protocol.ts';
+import { jobError, type RunEvent } from '../../protocol/index.ts';
 import type { Host } from '../host.ts';
 import type { JobRecord, JobStore } from '../store/job-store.ts';
 import type { EventBus } from './bus.ts';
@@ -84,7 +84,7 @@ export class Executor {
       this.store.finish(job.id, status, { outputs, ...(error ? { error } : {}) });
     } catch (error) {
       // executeGraph reports node failures as results; reaching here is a bug of ours, not a lost job.
-      this.store.finish(job.id, 'error', { error: { message: `internal error: ${(error as Error).message}`, messages: [] } });
+      this.store.finish(job.id, 'error', { error: jobError('internal', `internal error: ${(error as Error).message}`) });
     } finally {
       this.running = null;
       for (const event of terminal) this.bus.publishRun({ event, clientId: job.clientId });

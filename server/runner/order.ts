@@ -3,19 +3,9 @@
  * cycle detection. Both are iterative (explicit stacks), so a 10,000-node chain cannot overflow the
  * call stack. Links to nodes that do not exist are skipped here; validateGraph reports them.
  */
-import type { ExecutionGraph } from '../../nodes/workflow.ts';
-import { nodeLinks } from '../../nodes/workflow.ts';
-import type { GraphIssue } from './issues.ts';
+import { compareNodeIds, type ExecutionGraph, type Issue, nodeLabel, nodeLinks } from '../../protocol/index.ts';
 
-export type OrderResult = { ok: true; order: string[] } | { ok: false; issue: GraphIssue };
-
-/** Sorts node ids as ComfyUI users expect: numerically when both are numbers ("9" before "10"). */
-export function compareNodeIds(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (a !== '' && b !== '' && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export type OrderResult = { ok: true; order: string[] } | { ok: false; issue: Issue };
 
 /** The ids a node links from, in input order, de-duplicated, existing nodes only. */
 function dependencies(graph: ExecutionGraph, id: string): string[] {
@@ -118,9 +108,9 @@ export function findCycles(graph: ExecutionGraph): string[][] {
 }
 
 /** The issue for a loop through `nodes`. */
-export function cycleIssue(graph: ExecutionGraph, nodes: string[]): GraphIssue {
+export function cycleIssue(graph: ExecutionGraph, nodes: string[]): Issue {
   const first = nodes[0];
-  const label = (id: string) => `${graph[id]?.class_type ?? '?'} #${id}`;
+  const label = (id: string) => nodeLabel(graph[id]?.class_type ?? '?', id);
   return {
     code: 'cycle',
     message: `Nodes ${nodes.map(label).join(' -> ')} form a loop; remove one of the links between them.`,

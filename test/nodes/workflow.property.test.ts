@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { executionToSaved, parseExecutionGraph, parseSavedWorkflow, parseWorkflow, savedToExecution, type ExecutionGraph } from '../../nodes/workflow.ts';
+import { executionToSaved, parseExecutionGraph, parseSavedWorkflow, parseWorkflow, savedToExecution, type ExecutionGraph } from '../../protocol/index.ts';
 
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 const nodeId = fc.oneof(fc.integer({ min: 0, max: 30 }).map(String), fc.string({ minLength: 1, maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', '0/1'));

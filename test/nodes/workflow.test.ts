@@ -11,7 +11,7 @@ import {
   parseWorkflow,
   type SavedWorkflow,
   savedToExecution,
-} from '../../nodes/workflow.ts';
+} from '../../protocol/index.ts';
 
 // ComfyUI's default txt2img workflow in API format, as ComfyUI's "Save (API format)" writes it.
 const txt2img: ExecutionGraph = {
@@ -153,6 +153,6 @@ describe('parseWorkflow', () => {
     const fromExecution = parseWorkflow(txt2img);
     expect(fromExecution.form).toBe('execution');
     expect(fromExecution.graph).toEqual(txt2img);
-    expect(executionToSaved(fromSaved.graph!, { registry }).nodes[0].version).toBe(2);
+    expect(executionToSaved(fromSaved.graph!, { versions: registry }).nodes[0].version).toBe(2);
   });
 });

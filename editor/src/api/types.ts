@@ -5,12 +5,12 @@
  */
 
 import type { ObjectInfoEntry } from '../../../nodes/schema.ts';
-import type { GraphIssue, UiOutputPayload } from '../../../server/api/protocol.ts';
-import type { ExecutionGraph, SavedWorkflow } from '../../../nodes/workflow.ts';
+import type { Issue, UiOutput } from '../../../protocol/index.ts';
+import type { ExecutionGraph, SavedWorkflow } from '../../../protocol/index.ts';
 
 export type { ObjectInfoEntry, ObjectInfoInput } from '../../../nodes/schema.ts';
-export type { ExecutionGraph, ExecutionNode, Link, SavedEdge, SavedNode, SavedWorkflow } from '../../../nodes/workflow.ts';
-export type { GraphIssue, GraphIssueCode, PreviewImagePayload, RunEvent, RunEventType, UiOutputPayload } from '../../../server/api/protocol.ts';
+export type { ExecutionGraph, ExecutionNode, Link, SavedEdge, SavedNode, SavedWorkflow } from '../../../protocol/index.ts';
+export type { Issue, IssueCode, PreviewImage, RunEvent, RunEventType, UiOutput } from '../../../protocol/index.ts';
 
 /** GET /api/node-types: the catalog, by node type. */
 export type ObjectInfo = Record<string, ObjectInfoEntry>;
@@ -35,9 +35,9 @@ export interface Job {
   number: number;
   status: JobStatus;
   /** Output node id -> what it showed (e.g. `{ images: [...] }`). */
-  outputs?: Record<string, UiOutputPayload> | null;
+  outputs?: Record<string, UiOutput> | null;
   /** A failed or interrupted run: its message, issues, and milestone events as `[type, event]` pairs. */
-  error?: { message?: string; issues?: GraphIssue[]; messages?: Array<[string, unknown]> } | string | null;
+  error?: { message?: string; issues?: Issue[]; messages?: Array<[string, unknown]> } | string | null;
   createdAt?: string | number | null;
   startedAt?: string | number | null;
   finishedAt?: string | number | null;

@@ -3,7 +3,7 @@
  * nodes/workflow.ts; both the saved and the execution (ComfyUI API) form are read back. One edge per
  * input, so an edge's id is `<target>:<input>`; a source handle is the output index as a string.
  */
-import { asLink, type Link } from '../../../nodes/link.ts';
+import { asLink, type Link } from '../../../protocol/index.ts';
 import type { ExecutionGraph, SavedEdge, SavedNode, SavedWorkflow } from '../api/types.ts';
 
 import { defaultWidgetValue, isWidgetInput, type Catalog } from './catalog.ts';

@@ -17,8 +17,8 @@ import {
   planVaeDecodeAttention,
   planVaeDecodeTiledAttention,
 } from '../../../nodes/core/attention-mode.ts';
-import { parseWorkflow } from '../../../nodes/workflow.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import { parseWorkflow } from '../../../protocol/index.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { REPO_ROOT } from '../../../server/config.ts';
 import { createHost, nativeMemoryProbe } from '../../../server/host.ts';
 import { executeGraph } from '../../../server/runner/execute.ts';

@@ -4,8 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { type AnyNodeDefinition, choice, defineNode as defineTypedNode, float, int, type Logger, socket, text } from '../../../nodes/schema.ts';
-import type { ExecutionGraph } from '../../../nodes/workflow.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { ExecutionGraph } from '../../../protocol/index.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 // The stand-in node types here carry plain test values on their sockets (not real models or latents),
 // so they are declared without the socket value types core nodes give MODEL, LATENT, ...
 const defineNode = (definition: AnyNodeDefinition): AnyNodeDefinition => defineTypedNode(definition as never);

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { defineNode, int, optional, socket } from '../../../nodes/schema.ts';
-import type { ExecutionGraph } from '../../../nodes/workflow.ts';
-import { compareNodeIds, findCycles, orderGraph, validateGraph } from '../../../server/runner/index.ts';
+import type { ExecutionGraph } from '../../../protocol/index.ts';
+import { compareNodeIds } from '../../../protocol/index.ts';
+import { findCycles, orderGraph, validateGraph } from '../../../server/runner/index.ts';
 
 /** A graph from "id: type <- from, from" lines; links go into inputs a, b, c in order. */
 function graph(lines: string[]): ExecutionGraph {

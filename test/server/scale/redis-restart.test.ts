@@ -13,7 +13,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { freePort, type RestartableRedis, startRedis } from '../../helpers/redis.ts';
 import { post, type ServerProcess, startServerProcess, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, makeModelsDir, tinyTxt2img } from '../../helpers/server.ts';

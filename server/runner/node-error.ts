@@ -1,31 +1,15 @@
 /**
- * Issues and errors of the runner: every problem that reaches a person is a GraphIssue (the wire shape
- * from server/api/protocol.ts) that names the node, the input and what to do; code branches on `code`.
- * A node's run-time failure is wrapped exactly once, here, with node id and type; the original error
- * stays as `cause`.
+ * A node's run-time failure, wrapped exactly once, here, by the runner: the node threw about its input
+ * (without naming itself); the runner adds where it happened (`KSampler #7: ...`, node id and type) and
+ * keeps the original error as `cause`. Every other problem is an Issue (protocol/issues.ts) too.
  */
-import type { GraphIssue, GraphIssueCode } from '../api/protocol.ts';
-
-export type { GraphIssue, GraphIssueCode };
-
-/** How a node is named in messages: `KSampler #7`. */
-export function nodeLabel(nodeType: string, nodeId: string): string {
-  return `${nodeType} #${nodeId}`;
-}
-
-/** Thrown by callers that want an exception for a workflow that did not validate; `issues` has them all. */
-export class GraphValidationError extends Error {
-  override name = 'GraphValidationError';
-  constructor(readonly issues: GraphIssue[]) {
-    super(issues.length === 1 ? issues[0].message : `The workflow has ${issues.length} problems; the first: ${issues[0]?.message ?? '(none)'}`);
-  }
-}
+import { type Issue, nodeLabel } from '../../protocol/index.ts';
 
 /** A node's run-time failure: `issue` is what the client sees, `cause` the original error. */
 export class NodeRunError extends Error {
   override name = 'NodeRunError';
   constructor(
-    readonly issue: GraphIssue,
+    readonly issue: Issue,
     options: { cause?: unknown } = {},
   ) {
     super(issue.message, options);
@@ -47,7 +31,7 @@ export function wrapNodeError(error: unknown, nodeId: string, nodeType: string):
   const status = nativeStatusOf(error);
   const original = error instanceof Error ? error.message : String(error);
   const text = original.trim() === '' ? 'failed without a message' : original;
-  const issue: GraphIssue = {
+  const issue: Issue = {
     code: status ? 'native_failed' : 'node_failed',
     message: `${nodeLabel(nodeType, nodeId)}: ${text}`,
     nodeId,
