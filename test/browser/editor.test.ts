@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { SavedWorkflow } from '../../editor/src/api/types.ts';
+import type { SavedWorkflow } from '../../protocol/index.ts';
 import { ARTIFACTS, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;

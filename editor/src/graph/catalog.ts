@@ -2,7 +2,7 @@
  * The node catalog as the editor uses it beyond reading it (protocol/catalog.ts reads it): the values a
  * fresh node starts with, and the palette's search.
  */
-import { isWidgetInput, type NodeSpec, type WidgetInput } from '../../../protocol/index.ts';
+import { type Catalog, isWidgetInput, type NodeSpec, type WidgetInput } from '../../../protocol/index.ts';
 
 /** A widget's starting value: its default, else the first option / min / empty / false. */
 export function defaultWidgetValue(input: WidgetInput): unknown {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { defaultWidgets, parseCatalog, parseInput, searchCatalog, searchFlat } from '../../../../editor/src/graph/catalog.ts';
+import { defaultWidgets, searchCatalog, searchFlat } from '../../../../editor/src/graph/catalog.ts';
+import { parseCatalog, parseInput } from '../../../../protocol/index.ts';
 import { OBJECT_INFO } from '../../catalog-fixture.ts';
 
 describe('catalog', () => {

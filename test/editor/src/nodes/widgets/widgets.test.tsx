@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, describe, expect, it } from 'vitest';
 import { useState, type ReactElement } from 'react';
 
-import { parseCatalog, type ChoiceInput, type NumberInput, type TextInput, type BooleanInput } from '../../../../../editor/src/graph/catalog.ts';
+import { parseCatalog, type ChoiceInput, type NumberInput, type TextInput, type BooleanInput } from '../../../../../protocol/index.ts';
 import type { SeedControl } from '../../../../../editor/src/graph/types.ts';
 import { BooleanWidget } from '../../../../../editor/src/nodes/widgets/BooleanWidget.tsx';
 import { ChoiceWidget } from '../../../../../editor/src/nodes/widgets/ChoiceWidget.tsx';
