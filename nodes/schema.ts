@@ -238,6 +238,7 @@ export interface NodeContext {
   preview(image: PreviewImage): void;
   /** Adds named numbers to this node's stats event (e.g. `{ attentionBytes: 1.2e9 }`). */
   stats(values: Record<string, number>): void;
+  /** Messages are prefixed with the node (`KSampler #7: ...`) by the runner. */
   readonly log: Logger;
   readonly services: HostServices;
 }
@@ -290,6 +291,10 @@ export interface NodeDefinition<I extends InputSpecs = InputSpecs, O extends Out
    * exact checks (no model is loaded here); one problem per input, saying what to do.
    */
   checkWidgets?(widgets: WidgetValues<I>, services: HostServices): WidgetProblem[];
+  /**
+   * Computes the outputs. A problem with the input is thrown as an Error saying what is wrong and what
+   * to do, without naming the node: the runner adds where it happened (`KSampler #7: ...`) once.
+   */
   run(input: InputValues<I>, ctx: NodeContext): NodeResult<O> | Promise<NodeResult<O>>;
 }
 

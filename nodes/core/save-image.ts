@@ -1,5 +1,5 @@
 import { defineNode, requirePaths, socket, text } from '../schema.ts';
-import { saveImages, workflowChunks } from './save-images.ts';
+import { saveImages, workflowChunks } from '../image/save.ts';
 
 export default defineNode({
   type: 'SaveImage',
@@ -16,7 +16,7 @@ export default defineNode({
   outputNode: true,
   cache: { enabled: false },
   run(input, ctx) {
-    const refs = saveImages(input.images, requirePaths(ctx).output, input.filename_prefix, 'output', workflowChunks(ctx.services), `SaveImage #${ctx.nodeId}`);
+    const refs = saveImages(input.images, requirePaths(ctx).output, input.filename_prefix, 'output', workflowChunks(ctx.services));
     return { ui: { images: refs } };
   },
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type ModelHandle, ops, vaeEncode } from '../../../native/index.ts';
 import vaeDecodeNode from '../../../nodes/core/vae-decode.ts';
 import vaeDecodeTiledNode from '../../../nodes/core/vae-decode-tiled.ts';
-import { decodeTiled, tileStarts } from '../../../nodes/core/vae-tiles.ts';
+import { decodeTiled, tileStarts } from '../../../nodes/vae/tiles.ts';
 import { decodePng } from '../../../nodes/image/png.ts';
 import type { NodeContext } from '../../../nodes/schema.ts';
 import { relativeMaxError } from '../../helpers/compare.ts';

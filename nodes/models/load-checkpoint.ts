@@ -5,7 +5,7 @@
 import { loadModel, type WeightsDType } from '../../native/index.ts';
 import { choice } from '../schema.ts';
 import { CLIPTokenizer, defaultClipTokenizer } from '../text/clip-tokenizer.ts';
-import type { ClipValue, ModelValue, VaeValue } from './types.ts';
+import type { ClipValue, ModelValue, VaeValue } from '../socket-values.ts';
 
 export interface LoadedCheckpoint {
   MODEL: ModelValue;

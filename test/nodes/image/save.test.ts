@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { saveImages, splitPrefix, workflowChunks } from '../../../nodes/core/save-images.ts';
+import { saveImages, splitPrefix, workflowChunks } from '../../../nodes/image/save.ts';
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
 
 let dir: string;
@@ -18,7 +18,7 @@ const image = (batch: number) => ({ data: new Float32Array(batch * 4 * 4 * 3).ma
 describe('saving images', () => {
   it('names files <prefix>_00001_.png counting up from the highest existing, never overwriting', () => {
     fs.writeFileSync(path.join(dir, 'cat_00007_.png'), 'someone else\'s file');
-    const refs = saveImages(image(2), dir, 'cat', 'output', {}, 'SaveImage #9');
+    const refs = saveImages(image(2), dir, 'cat', 'output', {});
     expect(refs.map((r) => r.filename)).toEqual(['cat_00008_.png', 'cat_00009_.png']);
     expect(fs.readFileSync(path.join(dir, 'cat_00007_.png'), 'utf8')).toBe('someone else\'s file');
     const png = decodePng(fs.readFileSync(path.join(dir, 'cat_00008_.png')));
@@ -27,18 +27,18 @@ describe('saving images', () => {
   });
 
   it('saves into a subfolder given in the prefix and refuses prefixes that leave the folder', () => {
-    const [ref] = saveImages(image(1), dir, 'shapes/yellow', 'output', {}, 'SaveImage #9');
+    const [ref] = saveImages(image(1), dir, 'shapes/yellow', 'output', {});
     expect(ref).toEqual({ filename: 'yellow_00001_.png', subfolder: 'shapes', type: 'output' });
-    expect(() => splitPrefix('../escape', 'SaveImage #9')).toThrow(/SaveImage #9.*"\.\."/);
-    expect(() => splitPrefix('', 'SaveImage #9')).toThrow(/empty/);
-    expect(() => splitPrefix('a:b', 'SaveImage #9')).toThrow(/may not contain/);
+    expect(() => splitPrefix('../escape')).toThrow(/^filename_prefix "\.\.\/escape" may not contain "\.\."/);
+    expect(() => splitPrefix('')).toThrow(/empty/);
+    expect(() => splitPrefix('a:b')).toThrow(/may not contain/);
   });
 
   it('embeds the run\'s workflow as ComfyUI does: "prompt" and "workflow" tEXt chunks', () => {
     const prompt = { '3': { class_type: 'KSampler', inputs: { seed: 1 } } };
     const workflow = { version: 1, name: 'w', nodes: [], edges: [] };
     const chunks = workflowChunks({ run: { prompt, extra: { extra_pnginfo: { workflow } } } });
-    const [ref] = saveImages(image(1), dir, 'meta', 'output', chunks, 'SaveImage #9');
+    const [ref] = saveImages(image(1), dir, 'meta', 'output', chunks);
     const text = readPngText(fs.readFileSync(path.join(dir, ref.filename)));
     expect(JSON.parse(text.prompt)).toEqual(prompt);
     expect(JSON.parse(text.workflow)).toEqual(workflow);

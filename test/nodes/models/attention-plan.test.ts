@@ -6,19 +6,15 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { estimateUnetMemory, native } from '../../../native/index.ts';
+import { estimateUnetMemory } from '../../../native/index.ts';
 import {
   AttentionMemoryError,
-  defaultMemoryBudget,
-  memoryBudget,
-  memoryBudgetFromEnv,
   NAIVE_FAST_ATTENTION_BYTES,
   planUnetAttention,
   planVaeDecodeAttention,
   planVaeDecodeTiledAttention,
-} from '../../../nodes/core/attention-mode.ts';
-import { parseWorkflow } from '../../../protocol/index.ts';
-import type { RunEvent } from '../../../protocol/index.ts';
+} from '../../../nodes/models/attention-plan.ts';
+import { parseWorkflow, type RunEvent } from '../../../protocol/index.ts';
 import { REPO_ROOT } from '../../../server/config.ts';
 import { createHost, nativeMemoryProbe } from '../../../server/host.ts';
 import { executeGraph } from '../../../server/runner/execute.ts';
@@ -107,24 +103,8 @@ describe('planVaeDecodeTiledAttention (SD 1.5 VAE, image-wide normalisation)', (
   });
 });
 
-describe('the budget', () => {
-  it('is the host\'s when it gives one, else what the machine has available', () => {
-    expect(memoryBudget({ memoryBudgetBytes: 3 * GiB })).toBe(3 * GiB);
-    const free = defaultMemoryBudget();
-    expect(free).toBeGreaterThan(0);
-    expect(free).toBeLessThanOrEqual(os.totalmem() + native.memoryStats().activationsCached);
-  });
-
-  it('LATENTFLOW_MEMORY_BUDGET_GB is read in GiB; a bad value is an error naming it', () => {
-    expect(memoryBudgetFromEnv({ LATENTFLOW_MEMORY_BUDGET_GB: '16' })).toBe(16 * GiB);
-    expect(memoryBudgetFromEnv({ LATENTFLOW_MEMORY_BUDGET_GB: '0.5' })).toBe(GiB / 2);
-    expect(memoryBudgetFromEnv({})).toBeUndefined();
-    expect(() => memoryBudgetFromEnv({ LATENTFLOW_MEMORY_BUDGET_GB: 'lots' })).toThrow(/LATENTFLOW_MEMORY_BUDGET_GB must be a positive number/);
-  });
-});
-
 describe('KSampler and VAEDecode on the demo model, through the runner', () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-attention-mode-'));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-attention-plan-'));
   const host = createHost({ dataDir, modelsDir: path.join(REPO_ROOT, 'models') });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const json = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'workflows', 'txt2img.json'), 'utf8'));

@@ -46,14 +46,3 @@ export function diffusersFolders(env: HostServices): string[] {
     return [];
   }
 }
-
-/** Image files in the input folder (LoadImage). */
-export function inputImages(env: HostServices): string[] {
-  const input = env.paths?.input;
-  if (!input) return [];
-  try {
-    return fs.readdirSync(input).filter((f) => f.toLowerCase().endsWith('.png')).sort();
-  } catch {
-    return [];
-  }
-}

@@ -6,9 +6,9 @@
  * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is one prompt's text
  * embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts).
  */
-import type { ModelHandle } from '../../native/index.ts';
-import type { CLIPTokenizer } from '../text/clip-tokenizer.ts';
-import type { ExecutionGraph } from '../../protocol/index.ts';
+import type { ModelHandle } from '../native/index.ts';
+import type { CLIPTokenizer } from './text/clip-tokenizer.ts';
+import type { ExecutionGraph } from '../protocol/index.ts';
 
 /** The diffusion model (UNet) of a loaded checkpoint. */
 export interface ModelValue {
@@ -53,7 +53,7 @@ export interface RunInfo {
   extra?: Record<string, unknown>;
 }
 
-declare module '../schema.ts' {
+declare module './schema.ts' {
   interface SocketValueTypes {
     MODEL: ModelValue;
     CLIP: ClipValue;

@@ -16,93 +16,25 @@
  *   const plan = planUnetAttention('auto', model, { batch: 2, latentHeight: 128, latentWidth: 128 }, memoryBudget(ctx.services));
  *   plan.mode; // 'flash'
  */
-import fs from 'node:fs';
-import os from 'node:os';
-
 import {
   estimateUnetMemory,
   estimateVaeDecodeMemory,
   estimateVaeDecodeTiledMemory,
   ModelHandle,
-  native,
   type AttentionModeName,
   type MemoryEstimate,
   type UNetConfig,
   type VAEConfig,
 } from '../../native/index.ts';
-import type { HostServices } from '../schema.ts';
+import { formatBytes, MemoryBudgetError } from '../system/memory.ts';
 
 export type AttentionChoice = 'auto' | AttentionModeName;
-
-declare module '../schema.ts' {
-  interface HostServices {
-    /**
-     * Bytes of activation memory a run may use (the CLI and server set it from
-     * LATENTFLOW_MEMORY_BUDGET_GB); absent: what the machine has available (defaultMemoryBudget).
-     */
-    memoryBudgetBytes?: number;
-  }
-}
 
 /**
  * Largest naive attention that auto still runs naive (below it naive is the fastest mode): SD 1.5's
  * self-attention at 1024 tokens, batch 2 (64 MiB of scores + the GEMM's packing buffer), with 1 MiB to spare.
  */
 export const NAIVE_FAST_ATTENTION_BYTES = 65 * 2 ** 20;
-
-/** Memory the OS can give now: MemAvailable from /proc/meminfo (Linux), else os.freemem(). */
-export function availableMemoryBytes(): number {
-  try {
-    const match = /^MemAvailable:\s+(\d+)\s+kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
-    if (match) return Number(match[1]) * 1024;
-  } catch {
-    // not Linux: fall through
-  }
-  return os.freemem();
-}
-
-/**
- * The default budget for a run's activations: memory available now, plus the arena's cached free
- * blocks (resident, but the run reuses them), minus the mmap'd weights (the OS counts their page
- * cache as available, yet the run needs them resident; owned weights are already excluded).
- */
-export function defaultMemoryBudget(): number {
-  const stats = native.memoryStats();
-  return Math.max(0, availableMemoryBytes() + stats.activationsCached - stats.mappedCurrent);
-}
-
-/** The host's budget when it set one, else defaultMemoryBudget(). */
-export function memoryBudget(services: HostServices = {}): number {
-  return services.memoryBudgetBytes ?? defaultMemoryBudget();
-}
-
-/** LATENTFLOW_MEMORY_BUDGET_GB (GiB, may be fractional) as bytes; undefined when unset; throws when not a positive number. */
-export function memoryBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const text = env.LATENTFLOW_MEMORY_BUDGET_GB;
-  if (text === undefined || text === '') return undefined;
-  const gb = Number(text);
-  if (!Number.isFinite(gb) || gb <= 0) throw new Error(`LATENTFLOW_MEMORY_BUDGET_GB must be a positive number of GiB, got "${text}"`);
-  return Math.round(gb * 2 ** 30);
-}
-
-export function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-}
-
-/**
- * Work refused before it allocates because it needs more than the memory budget; the runner reports it
- * like the engine's own SDN_STATUS_OUT_OF_MEMORY (native_failed, with `details`).
- */
-export class MemoryBudgetError<D extends object = Record<string, unknown>> extends Error {
-  override name = 'MemoryBudgetError';
-  readonly code = 'SDN_STATUS_OUT_OF_MEMORY';
-  constructor(
-    message: string,
-    readonly details: D,
-  ) {
-    super(message);
-  }
-}
 
 /** A run refused up front because its estimate is over the budget. */
 export class AttentionMemoryError extends MemoryBudgetError<{

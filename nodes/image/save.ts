@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { imageToRgb8 } from '../image/convert.ts';
-import { encodePng } from '../image/png.ts';
+import { imageToRgb8 } from './convert.ts';
+import { encodePng } from './png.ts';
 import type { HostServices } from '../schema.ts';
-import type { ImageValue } from './types.ts';
+import type { ImageValue } from '../socket-values.ts';
 
 export interface SavedImageRef {
   filename: string;
@@ -31,12 +31,12 @@ export function workflowChunks(services: HostServices): Record<string, string> {
 }
 
 /** Splits "folder/name" into a safe subfolder and file prefix (no "..", no absolute paths). */
-export function splitPrefix(prefix: string, nodeLabel: string): { subfolder: string; name: string } {
+export function splitPrefix(prefix: string): { subfolder: string; name: string } {
   const parts = prefix.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0) throw new Error(`${nodeLabel}: filename_prefix is empty; give a name such as "latentflow".`);
+  if (parts.length === 0) throw new Error(`filename_prefix is empty; give a name such as "latentflow".`);
   for (const part of parts) {
     if (part === '..' || /[\x00-\x1f\\:*?"<>|]/.test(part)) {
-      throw new Error(`${nodeLabel}: filename_prefix "${prefix}" may not contain "..", control characters or any of \\:*?"<>|.`);
+      throw new Error(`filename_prefix "${prefix}" may not contain "..", control characters or any of \\:*?"<>|.`);
     }
   }
   return { subfolder: parts.slice(0, -1).join('/'), name: parts[parts.length - 1] };
@@ -56,14 +56,14 @@ function nextCounter(dir: string, name: string): number {
   return highest + 1;
 }
 
-export function saveImages(images: ImageValue, root: string, prefix: string, type: 'output' | 'temp', chunks: Record<string, string>, nodeLabel: string): SavedImageRef[] {
-  const { subfolder, name } = splitPrefix(prefix, nodeLabel);
+export function saveImages(images: ImageValue, root: string, prefix: string, type: 'output' | 'temp', chunks: Record<string, string>): SavedImageRef[] {
+  const { subfolder, name } = splitPrefix(prefix);
   const dir = path.join(root, subfolder);
-  if (!isInside(path.resolve(root), path.resolve(dir))) throw new Error(`${nodeLabel}: filename_prefix "${prefix}" leads outside the output folder.`);
+  if (!isInside(path.resolve(root), path.resolve(dir))) throw new Error(`filename_prefix "${prefix}" leads outside the output folder.`);
   fs.mkdirSync(dir, { recursive: true });
   // A link inside the output folder may point elsewhere: compare where the folder really is.
   if (!isInside(fs.realpathSync(root), fs.realpathSync(dir))) {
-    throw new Error(`${nodeLabel}: filename_prefix "${prefix}" leads outside the output folder (through a symbolic link); use a folder inside it.`);
+    throw new Error(`filename_prefix "${prefix}" leads outside the output folder (through a symbolic link); use a folder inside it.`);
   }
   const [B, H, W] = images.shape;
   const refs: SavedImageRef[] = [];
