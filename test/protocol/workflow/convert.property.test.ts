@@ -1,12 +1,12 @@
 /**
- * Property tests (fast-check) of the saved <-> execution converter (nodes/workflow.ts): parsing never
+ * Property tests (fast-check) of the saved <-> execution converter (protocol/workflow/): parsing never
  * throws on garbage, shape problems come back as issues located by node id where the path is inside a
  * node, and execution -> saved -> execution is the identity on every well-formed execution graph.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { executionToSaved, parseExecutionGraph, parseSavedWorkflow, parseWorkflow, savedToExecution, type ExecutionGraph } from '../../protocol/index.ts';
+import { executionToSaved, parseExecutionGraph, parseSavedWorkflow, parseWorkflow, savedToExecution, type ExecutionGraph } from '../../../protocol/index.ts';
 
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 const nodeId = fc.oneof(fc.integer({ min: 0, max: 30 }).map(String), fc.string({ minLength: 1, maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', '0/1'));
