@@ -41,10 +41,10 @@ export { isSocketType, SOCKET_TYPES, type PreviewImage, type SocketType, type Ui
 
 /**
  * The TypeScript type of the value carried by each socket type. Empty here (values are `unknown`): the
- * modules that own the values fill it in by declaration merging, e.g. in nodes/core/types.ts:
+ * modules that own the values fill it in by declaration merging, e.g. in nodes/socket-values.ts:
  *
  * @example
- *   declare module '../schema.ts' {
+ *   declare module './schema.ts' {
  *     interface SocketValueTypes { MODEL: UNetModel; LATENT: Latent }
  *   }
  */

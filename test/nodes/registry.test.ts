@@ -63,8 +63,8 @@ describe('NodeRegistry', () => {
     expect(dup?.details?.pack).toBeNull();
     expect(registry.get('Loader')?.description).toBe('Makes a model.');
     // Registry issues have the Issue shape the editor shows.
-    const asGraphIssue: Issue = issues[0];
-    expect(asGraphIssue.code).toBe('node_definition_invalid');
+    const asIssue: Issue = issues[0];
+    expect(asIssue.code).toBe('node_definition_invalid');
   });
 
   it('checks namespaces and pack names', () => {
