@@ -1,17 +1,9 @@
-/** The example code pack's nodes (examples/packs/latentflow-example) on small hand-checked values. */
+/** The example code pack's image-blend node (examples/packs/latentflow-example) on small hand-checked values. */
 import { describe, expect, it } from 'vitest';
 
 import imageBlendNode, { blend, BLEND_MODES } from '../../../../examples/packs/latentflow-example/image-blend.ts';
 import type { Image, Latent } from '../../../../examples/packs/latentflow-example/values.ts';
-import type { NodeContext } from '../../../../nodes/schema.ts';
-
-const ctx = {} as NodeContext;
-const image = (values: number[], shape: Image['shape']): Image => ({ data: Float32Array.from(values), shape });
-const latent = (values: number[], shape: Latent['shape']): Latent => ({ samples: Float32Array.from(values), shape });
-const close = (got: ArrayLike<number>, expected: number[], tolerance = 1e-6) => {
-  expect(got.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(tolerance);
-};
+import { close, ctx, image, latent } from './helpers.ts';
 
 describe('ImageBlend', () => {
   it('matches the formula of each mode (a = 0.2, 0.6, b = 0.5, 0.9)', () => {
