@@ -90,6 +90,9 @@ export async function runWorkflow(): Promise<void> {
     connection?.subscribe(id);
     useRun.getState().queued(id, number, expected);
     void refreshQueue();
+    // A run served from the cache can be over before the POST is answered (its events came before we
+    // knew its id): look at once, and again a little later for events lost before the subscription.
+    void catchUp(id);
     setTimeout(() => void catchUp(id), 1500);
   } catch (error) {
     if (error instanceof ApiError && error.issues.length > 0) {
