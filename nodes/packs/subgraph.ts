@@ -27,9 +27,7 @@ import {
   isSocketType,
   resolveOptions,
   socket,
-  SOCKET_TYPES,
   type SocketSpec,
-  type SocketType,
   text,
 } from '../schema.ts';
 

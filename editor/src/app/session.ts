@@ -8,7 +8,7 @@ import { ApiError, api } from '../api/client.ts';
 import { readWorkflowJson } from '../graph/convert.ts';
 import { graphStore } from '../graph/store.ts';
 import { currentWorkflow, loadWorkflow } from './document.ts';
-import { connectLive, refreshQueue } from './run.ts';
+import { connectLive } from './run.ts';
 import { errorMessage, toast, useUi } from './ui-store.ts';
 
 export const STORAGE_KEY = 'latentflow.canvas.v1';

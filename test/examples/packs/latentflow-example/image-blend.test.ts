@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import imageBlendNode, { blend, BLEND_MODES } from '../../../../examples/packs/latentflow-example/image-blend.ts';
-import type { Image, Latent } from '../../../../examples/packs/latentflow-example/values.ts';
-import { close, ctx, image, latent } from './helpers.ts';
+import type { Image } from '../../../../examples/packs/latentflow-example/values.ts';
+import { close, ctx, image } from './helpers.ts';
 
 describe('ImageBlend', () => {
   it('matches the formula of each mode (a = 0.2, 0.6, b = 0.5, 0.9)', () => {

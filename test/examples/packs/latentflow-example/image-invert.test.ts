@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import imageInvertNode, { invert } from '../../../../examples/packs/latentflow-example/image-invert.ts';
-import { close, ctx, image, latent } from './helpers.ts';
+import { close, ctx, image } from './helpers.ts';
 
 describe('ImageInvert', () => {
   it('gives 1 - x and keeps the shape; refuses what is not an IMAGE', async () => {

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import latentScaleNode, { scaleLatent } from '../../../../examples/packs/latentflow-example/latent-scale.ts';
-import type { Image, Latent } from '../../../../examples/packs/latentflow-example/values.ts';
-import { close, ctx, image, latent } from './helpers.ts';
+import type { Latent } from '../../../../examples/packs/latentflow-example/values.ts';
+import { close, ctx, latent } from './helpers.ts';
 
 describe('LatentScale', () => {
   it('bilinear 2x equals PyTorch F.interpolate(mode="bilinear", align_corners=False)', () => {

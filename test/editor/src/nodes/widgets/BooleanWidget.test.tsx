@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { BooleanInput } from '../../../../../protocol/index.ts';
 import { BooleanWidget } from '../../../../../editor/src/nodes/widgets/BooleanWidget.tsx';
-import { Harness, input, typeAndCommit } from './harness.tsx';
+import { Harness, input } from './harness.tsx';
 
 afterEach(cleanup);
 

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { ChoiceInput } from '../../../../../protocol/index.ts';
 import { ChoiceWidget } from '../../../../../editor/src/nodes/widgets/ChoiceWidget.tsx';
-import { Harness, input, typeAndCommit } from './harness.tsx';
+import { Harness, input } from './harness.tsx';
 
 afterEach(cleanup);
 

@@ -1,12 +1,12 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { NumberInput } from '../../../../../protocol/index.ts';
 import type { SeedControl } from '../../../../../editor/src/graph/types.ts';
 import { SeedWidget } from '../../../../../editor/src/nodes/widgets/SeedWidget.tsx';
-import { Harness, input, typeAndCommit } from './harness.tsx';
+import { input, typeAndCommit } from './harness.tsx';
 
 afterEach(cleanup);
 
