@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 
 import { estimateUnetMemory, loadModel, native, unetForward, type AttentionModeName, type WeightsDType } from '../native/index.ts';
-import { defaultMemoryBudget, formatBytes, planUnetAttention } from '../nodes/core/attention-mode.ts';
+import { planUnetAttention } from '../nodes/models/attention-plan.ts';
+import { defaultMemoryBudget, formatBytes } from '../nodes/system/memory.ts';
 import { checkpointArg, option } from './args.ts';
 
 const checkpoint = checkpointArg('npm run bench:large -- CHECKPOINT [--size 128] [--budget-gb 16] [--weights f16]');

@@ -28,7 +28,7 @@ import {
   type AttentionModeName,
   type WeightsDType,
 } from '../native/index.ts';
-import { defaultMemoryBudget } from '../nodes/core/attention-mode.ts';
+import { defaultMemoryBudget } from '../nodes/system/memory.ts';
 import { checkpointArg, option } from './args.ts';
 
 const checkpoint = checkpointArg('npm run bench:memory -- CHECKPOINT [--sizes 32,64] [--modes naive,sliced,flash] [--weights f16] [--vae 32,64]');

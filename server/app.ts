@@ -74,7 +74,7 @@ export function createApp(ctx: ApiContext): express.Express {
   }
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
-  app.use(errorHandler((message, error) => console.error(`latentflow: ${message}:`, error)));
+  app.use(errorHandler('ours'));
   return app;
 }
 

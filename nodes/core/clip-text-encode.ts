@@ -20,7 +20,7 @@ export default defineNode({
   async run(input, ctx) {
     if (input.text.length > MAX_PROMPT_CHARACTERS) {
       throw new Error(
-        `CLIPTextEncode #${ctx.nodeId}: the prompt is ${input.text.length} characters long; the limit is ${MAX_PROMPT_CHARACTERS}. Shorten it.`,
+        `the prompt is ${input.text.length} characters long; the limit is ${MAX_PROMPT_CHARACTERS}. Shorten it.`,
       );
     }
     const { model, tokenizer } = input.clip;

@@ -1,5 +1,5 @@
 import { defineNode, requirePaths, socket, text } from '../schema.ts';
-import { prefixProblem, saveImages, workflowChunks } from './save-images.ts';
+import { prefixProblem, saveImages, workflowChunks } from '../image/save.ts';
 
 export default defineNode({
   type: 'SaveImage',
@@ -20,7 +20,7 @@ export default defineNode({
     return problem ? [{ input: 'filename_prefix', message: `filename_prefix ${problem}.`, details: { reason: 'invalid_name' } }] : [];
   },
   run(input, ctx) {
-    const refs = saveImages(input.images, requirePaths(ctx).output, input.filename_prefix, 'output', workflowChunks(ctx.services), `SaveImage #${ctx.nodeId}`);
+    const refs = saveImages(input.images, requirePaths(ctx).output, input.filename_prefix, 'output', workflowChunks(ctx.services));
     return { ui: { images: refs } };
   },
 });

@@ -1,9 +1,10 @@
 import { vaeDecode } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { choice, defineNode, int, socket } from '../schema.ts';
-import { memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
-import { decodeImageTiled, unscaledLatent, withCancel } from './vae-decode.ts';
-import { decodeTiled } from './vae-tiles.ts';
+import { planVaeDecodeAttention, planVaeDecodeTiledAttention } from '../models/attention-plan.ts';
+import { memoryBudget } from '../system/memory.ts';
+import { decodeImageTiled, unscaledLatent, withCancel } from '../vae/decode.ts';
+import { decodeTiled } from '../vae/tiles.ts';
 
 /**
  * Two ways to decode in tiles (input `normalization`):

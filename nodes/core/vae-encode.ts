@@ -1,7 +1,7 @@
 import { vaeEncode } from '../../native/index.ts';
 import { imageToVae } from '../image/convert.ts';
 import { defineNode, socket } from '../schema.ts';
-import { vaeAttentionMode, withCancel } from './vae-decode.ts';
+import { vaeAttentionMode, withCancel } from '../vae/decode.ts';
 
 export default defineNode({
   type: 'VAEEncode',
@@ -16,7 +16,7 @@ export default defineNode({
     const [B, H, W] = input.pixels.shape;
     const f = model.info.vae.downscaleFactor;
     if (H % f !== 0 || W % f !== 0) {
-      throw new Error(`VAEEncode #${ctx.nodeId}: the picture is ${W}x${H}; both sides must be multiples of ${f}. Crop or resize it first.`);
+      throw new Error(`the picture is ${W}x${H}; both sides must be multiples of ${f}. Crop or resize it first.`);
     }
     const { mean } = await withCancel(ctx.signal, (cancel) =>
       vaeEncode(model, imageToVae(input.pixels.data, B, H, W), [B, 3, H, W], { attention: vaeAttentionMode(H / f, W / f), cancel }),

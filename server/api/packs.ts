@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Router } from 'express';
 
 import { saveSubgraph, subgraphOf } from '../../nodes/packs/index.ts';
+import type { PacksListing, SavedSubgraphAnswer } from '../../protocol/index.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
 
@@ -15,13 +16,13 @@ export function packsRouter(ctx: ApiContext): Router {
   const userPackDir = path.join(ctx.options.dataDir, 'packs', 'user');
 
   router.get('/api/packs', (_req, res) => {
-    res.json({ packs: ctx.host.packs.packs, issues: [...ctx.host.registryIssues, ...ctx.host.packs.issues] });
+    res.json({ packs: ctx.host.packs.packs, issues: [...ctx.host.registryIssues, ...ctx.host.packs.issues] } satisfies PacksListing);
   });
 
   // Save an editor selection as a subgraph node type; it is registered at once (appears in /api/node-types).
   router.post('/api/packs/subgraphs', async (req, res) => {
     const saved = await saveSubgraph(userPackDir, req.body, { registry: ctx.host.registry, packName: 'user' });
-    res.status(201).json({ type: saved.type, pack: saved.pack, subgraph: saved.subgraph });
+    res.status(201).json({ type: saved.type, pack: saved.pack, subgraph: saved.subgraph } satisfies SavedSubgraphAnswer);
   });
 
   // Export one subgraph node type as a JSON file another server can import (POST it back above).

@@ -21,7 +21,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 import type { ServerOptions } from '../config.ts';
 import { clientRoom, type EventBus, type QueueState, runRoom } from '../jobs/bus.ts';
-import type { RunEvent } from './protocol.ts';
+import { type RunEvent, SOCKET_EVENTS } from '../../protocol/index.ts';
 import { checkLiveRequest, requestUrl } from './security.ts';
 
 export interface LiveServers {
@@ -91,12 +91,12 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     // first event on, before it could subscribe to the run's room.
     const clientId = socket.handshake.query.clientId;
     if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 200) void socket.join(clientRoom(clientId));
-    queueState().then((state) => socket.emit('queue:changed', state), () => {});
-    socket.on('run:subscribe', (message: unknown) => {
+    queueState().then((state) => socket.emit(SOCKET_EVENTS.queueChanged, state), () => {});
+    socket.on(SOCKET_EVENTS.runSubscribe, (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
       if (typeof runId === 'string' && runId.length <= 100) void socket.join(runRoom(runId));
     });
-    socket.on('run:unsubscribe', (message: unknown) => {
+    socket.on(SOCKET_EVENTS.runUnsubscribe, (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
       if (typeof runId === 'string') void socket.leave(runRoom(runId));
     });

@@ -8,7 +8,7 @@
  * recorded as soon as a retry succeeds; a job it cannot claim stays queued until a retry can. Each
  * such failure is logged once, saying what is wrong and what to do.
  */
-import type { RunEvent } from '../api/protocol.ts';
+import { type JobError, jobError, type RunEvent, type UiOutput } from '../../protocol/index.ts';
 import type { Host } from '../host.ts';
 import type { JobRecord, JobStatus, JobStore } from '../store/job-store.ts';
 import { DISK_FULL_MESSAGE, isDiskFull } from '../store/storage-errors.ts';
@@ -20,8 +20,8 @@ const STORE_RETRY_MS = 2000;
 
 interface Outcome {
   status: Exclude<JobStatus, 'queued' | 'running'>;
-  outputs?: Record<string, unknown>;
-  error?: Record<string, unknown>;
+  outputs?: Record<string, UiOutput>;
+  error?: JobError;
 }
 
 export class Executor {
@@ -131,8 +131,8 @@ export class Executor {
       const { status, outputs, error } = run.outcome;
       outcome = { status, outputs, ...(error ? { error } : {}) };
     } catch (error) {
-      // executeGraph reports node failures as results; reaching here is a fault of the host, not a lost job.
-      outcome = { status: 'error', error: { message: `internal error: ${(error as Error)?.message ?? String(error)}`, messages: [] } };
+      // executeGraph reports node failures as results; reaching here is a bug of ours, not a lost job.
+      outcome = { status: 'error', error: jobError('internal', `internal error: ${(error as Error)?.message ?? String(error)}`) };
     }
     this.pendingOutcomes.set(job.id, { job, outcome, finishedAt: Date.now() });
     this.flushOutcomes();

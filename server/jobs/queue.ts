@@ -5,6 +5,7 @@
  *   `latentflow worker` processes; events and output files come back through Redis.
  * Routes call only this interface, so every route behaves the same in both modes.
  */
+import type { WorkerInfo } from '../../protocol/index.ts';
 import type { EnqueueRequest, JobRecord } from '../store/job-store.ts';
 import type { EventBus, QueueState } from './bus.ts';
 
@@ -24,30 +25,8 @@ export class RunExistsError extends Error {
   }
 }
 
-/**
- * Run ids clients may choose (ComfyUI's `prompt_id`, usually a UUID): 1-100 letters, digits, "-" or "_",
- * not only digits (BullMQ refuses integer ids, and the rule is the same for both queues).
- */
-export const RUN_ID_PATTERN = /^(?![0-9]+$)[A-Za-z0-9_-]{1,100}$/;
-export const RUN_ID_RULE = 'use 1-100 letters, digits, "-" or "_", not only digits (a UUID is fine)';
 
-/** A process that runs jobs, as GET /api/system lists it. */
-export interface WorkerInfo {
-  id: string;
-  kind: 'embedded' | 'remote';
-  host: string;
-  pid: number;
-  status: 'idle' | 'busy' | 'stopping';
-  /** The job it runs (the first, with concurrency > 1), or null. */
-  currentJob: string | null;
-  currentJobs: string[];
-  concurrency: number;
-  /** Models its cache holds, relative to its models directory (e.g. "diffusers/tiny-sd"). */
-  loadedModels: string[];
-  startedAt: number;
-  /** Milliseconds since the epoch. */
-  lastHeartbeat: number;
-}
+export type { WorkerInfo };
 
 /** A file a run wrote, as outputs name it (ComfyUI's image ref). */
 export interface FileRef {

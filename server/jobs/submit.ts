@@ -1,19 +1,14 @@
 /**
  * Turning a client's workflow (either form, with optional overrides) into a validated execution form,
- * ready to queue. Shared by /api/runs, /prompt, the workflow endpoint and the CLI.
+ * ready to queue. Shared by /api/runs, /prompt, the workflow endpoint and the CLI. The JSON is parsed
+ * once, here; what is queued is the typed graph.
  */
-import type { GraphIssue } from '../api/protocol.ts';
+import { type ExecutionGraph, InvalidWorkflowError, parseWorkflow, type SavedWorkflow } from '../../protocol/index.ts';
 import type { Host } from '../host.ts';
-import { validateGraph } from '../runner/validate.ts';
 import { applyOverrides, type Overrides } from '../runner/overrides.ts';
-import { parseWorkflow, type ExecutionGraph, type SavedWorkflow } from '../../nodes/workflow.ts';
+import { resolveGraph } from '../runner/validate.ts';
 
-export class InvalidWorkflowError extends Error {
-  override name = 'InvalidWorkflowError';
-  constructor(readonly issues: GraphIssue[]) {
-    super(issues.length === 1 ? issues[0].message : `the workflow has ${issues.length} problems; the first: ${issues[0]?.message}`);
-  }
-}
+export { InvalidWorkflowError };
 
 export interface PreparedWorkflow {
   prompt: ExecutionGraph;
@@ -55,12 +50,12 @@ export function checkWorkflowSize(workflow: unknown): void {
 export function prepareWorkflow(host: Host, workflow: unknown, overrides: Overrides = {}, { runsHere = true }: PrepareOptions = {}): PreparedWorkflow {
   checkWorkflowSize(workflow);
   const parsed = parseWorkflow(workflow, host.registry);
-  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues as GraphIssue[]);
+  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues);
   const saved = parsed.saved ?? null;
   const { graph, issues: overrideIssues } = applyOverrides(parsed.graph, overrides);
   if (overrideIssues.length) throw new InvalidWorkflowError(overrideIssues);
   const memoryBudgetBytes = host.memoryBudgetBytes ?? (runsHere ? undefined : Number.POSITIVE_INFINITY);
-  const issues = validateGraph(graph, host.registry, { paths: host.paths, memoryBudgetBytes });
+  const { issues } = resolveGraph(graph, host.registry, { paths: host.paths, memoryBudgetBytes });
   if (issues.length) throw new InvalidWorkflowError(issues);
   return { prompt: graph, saved };
 }

@@ -3,15 +3,15 @@
  * `--set 6.text="a cat"`, the queue API's `overrides` and "workflow as an endpoint" bodies.
  * Accepted shapes: `{ "6.text": "a cat" }` and `{ "6": { "text": "a cat" } }`.
  */
-import type { GraphIssue } from '../api/protocol.ts';
-import type { ExecutionGraph } from '../../nodes/workflow.ts';
+import type { Issue } from '../../protocol/index.ts';
+import type { ExecutionGraph } from '../../protocol/index.ts';
 
 export type Overrides = Record<string, unknown>;
 
 /** Returns a copy of `graph` with the overrides applied, or the issues that prevent it. */
-export function applyOverrides(graph: ExecutionGraph, overrides: Overrides): { graph: ExecutionGraph; issues: GraphIssue[] } {
+export function applyOverrides(graph: ExecutionGraph, overrides: Overrides): { graph: ExecutionGraph; issues: Issue[] } {
   const out: ExecutionGraph = structuredClone(graph);
-  const issues: GraphIssue[] = [];
+  const issues: Issue[] = [];
   const set = (nodeId: string, input: string, value: unknown) => {
     // Own properties only: "constructor", "toString" or "__proto__" name no node of the workflow.
     if (!Object.hasOwn(out, nodeId)) {

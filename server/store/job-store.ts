@@ -14,6 +14,7 @@ import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
+import { type ExecutionGraph, type JobError, jobError, type JobStatus, readJobError, type UiOutput } from '../../protocol/index.ts';
 import { StartupError } from '../config.ts';
 import { RunExistsError } from '../jobs/queue.ts';
 import { DataFolderLock } from './data-lock.ts';
@@ -50,15 +51,15 @@ function openDatabase(file: string): Database.Database {
   }
 }
 
-export type JobStatus = 'queued' | 'running' | 'success' | 'error' | 'interrupted';
+export type { JobStatus };
 
 export interface JobRecord {
   id: string;
   /** Monotonic queue number (ComfyUI's "number"); `front` jobs get a negative one and run first. */
   number: number;
   status: JobStatus;
-  /** The execution form of the workflow. */
-  prompt: Record<string, unknown>;
+  /** The workflow as it runs: parsed and validated when it was queued. */
+  prompt: ExecutionGraph;
   /** Extra data stored with the job (ComfyUI's extra_data: extra_pnginfo.workflow, client_id). */
   extra: Record<string, unknown>;
   clientId: string | null;
@@ -66,8 +67,9 @@ export interface JobRecord {
   startedAt: number | null;
   finishedAt: number | null;
   attempts: number;
-  outputs: Record<string, unknown> | null;
-  error: Record<string, unknown> | null;
+  /** Output node id -> what it showed. */
+  outputs: Record<string, UiOutput> | null;
+  error: JobError | null;
   /** Ids of the output nodes to run (null: all). */
   outputNodeIds: string[] | null;
   /** The worker that runs or ran it (remote workers; the embedded store leaves it out). */
@@ -103,13 +105,13 @@ function fromRow(row: Row): JobRecord {
     finishedAt: row.finished_at,
     attempts: row.attempts,
     outputs: row.outputs ? JSON.parse(row.outputs) : null,
-    error: row.error ? JSON.parse(row.error) : null,
+    error: row.error ? readJobError(JSON.parse(row.error)) : null,
     outputNodeIds: row.output_node_ids ? JSON.parse(row.output_node_ids) : null,
   };
 }
 
 export interface EnqueueRequest {
-  prompt: Record<string, unknown>;
+  prompt: ExecutionGraph;
   extra?: Record<string, unknown>;
   clientId?: string | null;
   front?: boolean;
@@ -176,7 +178,7 @@ export class JobStore {
       if (row.attempts < this.maxAttempts) {
         this.db.prepare(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(row.id);
       } else {
-        const error = { message: `the server stopped while this job was running, ${row.attempts} times; it was not retried again`, code: 'abandoned' };
+        const error = jobError('abandoned', `the server stopped while this job was running, ${row.attempts} times; it was not retried again`, { attempts: row.attempts });
         this.db
           .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?`)
           .run(Date.now(), JSON.stringify(error), row.id);
@@ -220,7 +222,7 @@ export class JobStore {
     return id === undefined ? undefined : this.get(id);
   }
 
-  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, result: { outputs?: Record<string, unknown>; error?: Record<string, unknown> }): JobRecord | undefined {
+  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, result: { outputs?: Record<string, UiOutput>; error?: JobError }): JobRecord | undefined {
     this.db
       .prepare(`UPDATE jobs SET status = ?, finished_at = ?, outputs = ?, error = ? WHERE id = ?`)
       .run(status, Date.now(), result.outputs ? JSON.stringify(result.outputs) : null, result.error ? JSON.stringify(result.error) : null, id);

@@ -9,8 +9,7 @@ import path from 'node:path';
 
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-import type { SavedWorkflow } from '../../editor/src/api/types.ts';
-
+import type { SavedWorkflow } from '../../protocol/index.ts';
 import { startServer, type RunningServer } from '../../server/app.ts';
 import { DEFAULT_OPTIONS } from '../../server/config.ts';
 
@@ -76,6 +75,19 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+/** Opens a workflow file through the Import button, discarding unsaved changes when asked. */
+export async function importWorkflow(page: Page, name: string, workflow: SavedWorkflow): Promise<void> {
+  const file = path.join(ARTIFACTS, name);
+  fs.writeFileSync(file, JSON.stringify(workflow));
+  const unsaved = (await page.locator('.lf-dirty').count()) > 0; // the editor asks before replacing unsaved work
+  await page.getByTestId('import-file').setInputFiles(file);
+  if (unsaved) await page.getByRole('dialog', { name: 'Discard changes?' }).getByRole('button', { name: 'Discard' }).click();
+  for (const deadline = Date.now() + 10_000; (await page.getByRole('dialog').count()) > 0; ) {
+    if (Date.now() > deadline) throw new Error(`importing ${name}: a dialog stayed open`);
+    await page.waitForTimeout(50);
+  }
+}
+
 /** txt2img on the tiny model's diffusers folder, in the saved form. */
 export const TXT2IMG: SavedWorkflow = {
   version: 1,
@@ -101,3 +113,15 @@ export const TXT2IMG: SavedWorkflow = {
     { from: { node: '6', output: 0 }, to: { node: '7', input: 'images' } },
   ],
 };
+
+/** `copies` copies of `workflow` side by side (ids shifted by 100 per copy), as one workflow. */
+export function manyCopies(workflow: SavedWorkflow, copies: number): SavedWorkflow {
+  const nodes: SavedWorkflow['nodes'] = [];
+  const edges: SavedWorkflow['edges'] = [];
+  for (let copy = 0; copy < copies; copy++) {
+    const id = (n: string) => String(Number(n) + copy * 100);
+    for (const node of workflow.nodes) nodes.push({ ...node, id: id(node.id), position: { x: node.position.x + (copy % 6) * 1800, y: node.position.y + Math.floor(copy / 6) * 900 } });
+    for (const edge of workflow.edges) edges.push({ from: { ...edge.from, node: id(edge.from.node) }, to: { ...edge.to, node: id(edge.to.node) } });
+  }
+  return { ...workflow, name: `${workflow.name} x${copies}`, nodes, edges };
+}

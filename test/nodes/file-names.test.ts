@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { prefixProblem } from '../../nodes/core/save-images.ts';
+import { prefixProblem } from '../../nodes/image/save.ts';
 import { fileNameProblem } from '../../nodes/file-names.ts';
 
 describe('the file-name rule', () => {

@@ -106,12 +106,23 @@ describe('token', () => {
     accepted.close();
   });
 
-  it('checks the token on socket.io', async () => {
-    const refused = connect(t.base, { transports: ['websocket'], reconnection: false });
-    await new Promise<void>((resolve) => refused.on('connect_error', () => resolve()));
-    refused.close();
+  it('checks the token on socket.io: refused on both transports, no socket on the server; accepted with it', async () => {
+    const io = t.server.live.io;
+    const refusal = async (transport: 'websocket' | 'polling') => {
+      const refused = connect(t.base, { transports: [transport], reconnection: false });
+      const error = await new Promise<Error & { description?: unknown }>((resolve) => refused.on('connect_error', resolve));
+      expect(refused.connected).toBe(false);
+      refused.close();
+      return error;
+    };
+    // The handshake is refused by the server (engine.io's allowRequest): the upgrade gets HTTP 400, the poll 403.
+    expect((await refusal('websocket')).description).toMatchObject({ message: expect.stringMatching(/Unexpected server response: 400/) });
+    expect((await refusal('polling')).description).toBe(403);
+    expect(io.engine.clientsCount).toBe(0);
     const accepted = connect(t.base, { transports: ['websocket'], reconnection: false, query: { token: 's3cret-token' } });
     await new Promise<void>((resolve) => accepted.on('connect', () => resolve()));
+    expect(accepted.connected).toBe(true);
+    expect(io.engine.clientsCount).toBe(1);
     accepted.close();
   });
 });

@@ -11,10 +11,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { coreNodes } from '../../../nodes/core/index.ts';
-import { prefixProblem } from '../../../nodes/core/save-images.ts';
+import { prefixProblem } from '../../../nodes/image/save.ts';
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { isWidgetSpec, type InputSpecs, type WidgetSpec } from '../../../nodes/schema.ts';
-import { orderGraph, resolveGraph, validateGraph, type GraphIssue } from '../../../server/runner/index.ts';
+import type { Issue } from '../../../protocol/index.ts';
+import { orderGraph, resolveGraph, validateGraph } from '../../../server/runner/index.ts';
 import { makeModelsDir } from '../../helpers/server.ts';
 
 const registry = new NodeRegistry();
@@ -28,7 +29,7 @@ const CODES = new Set(['workflow_invalid', 'node_type_unknown', 'input_missing',
 const NODE_CODES = new Set(['node_type_unknown', 'input_missing', 'input_unknown', 'type_mismatch', 'value_invalid', 'value_out_of_range', 'cycle']);
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 
-function checkIssues(issues: GraphIssue[], ids: Set<string> | null) {
+function checkIssues(issues: Issue[], ids: Set<string> | null) {
   expect(Array.isArray(issues)).toBe(true);
   for (const issue of issues) {
     expect(CODES.has(issue.code), issue.code).toBe(true);
