@@ -357,7 +357,7 @@ describe('8. run ids', () => {
   ])('prompt_id %s: 400, nothing queued', async (_name, id) => {
     const answer = await postJson(open, '/prompt', { prompt: tinyTxt2img({ steps: 1 }), prompt_id: id });
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.text).error.code).toBe('bad_request');
+    expect(JSON.parse(answer.text).error.type).toBe('bad_request'); // ComfyUI's route answers ComfyUI's shape
     const queue = await json(await fetch(`${open.base}/queue`));
     expect([...queue.queue_running, ...queue.queue_pending]).toEqual([]);
   });
@@ -369,7 +369,7 @@ describe('8. run ids', () => {
     expect(JSON.parse(first.text).prompt_id).toBe(id);
     const again = await postJson(open, '/prompt', { prompt: tinyTxt2img({ steps: 1, prefix: 'dup' }), prompt_id: id });
     expect(again.status).toBe(409);
-    expect(JSON.parse(again.text).error).toMatchObject({ code: 'exists', details: { runId: id } });
+    expect(JSON.parse(again.text).error).toMatchObject({ type: 'exists', extra_info: { runId: id } });
     expect((await waitForRun(open.base, id)).status).toBe('success');
   });
 });
