@@ -27,6 +27,7 @@ import {
   vaeDecodeTiled,
   type AttentionModeName,
   type WeightsDType,
+  vaeScaleFactor,
 } from '../native/index.ts';
 import { defaultMemoryBudget } from '../nodes/core/attention-mode.ts';
 import { checkpointArg, option } from './args.ts';
@@ -65,7 +66,7 @@ async function measure(run: () => Promise<unknown>): Promise<{ peak: number; sec
 console.log(`bench:memory  ${checkpoint}  weights ${weights}  threads ${native.threadsGet()}  load average ${load()}`);
 const model = await loadModel(checkpoint, { weights });
 const { unet, vae } = model.info;
-const context = pseudoRandom(2 * 77 * unet.crossAttentionDim, 3);
+const context = pseudoRandom(2 * 77 * unet.cross_attention_dim, 3);
 console.log('\n| network | latent | batch | attention | estimate | measured | error | peak at | time | load avg |');
 console.log('|---|---|---:|---|---:|---:|---:|---|---:|---|');
 const row = (net: string, size: number, batch: number, mode: string, estimate: number, measured: string, error: string, at: string, time: string) =>
@@ -78,24 +79,24 @@ for (const size of sizes)
       row('UNet', size, 2, attention, e.peakBytes, 'skipped (over available memory)', '', e.breakdown.at, '');
       continue;
     }
-    const latent = pseudoRandom(2 * unet.inChannels * size * size, size);
-    const m = await measure(() => unetForward(model, latent, [2, unet.inChannels, size, size], new Float32Array([981, 981]), context, { attention }));
+    const latent = pseudoRandom(2 * unet.in_channels * size * size, size);
+    const m = await measure(() => unetForward(model, latent, [2, unet.in_channels, size, size], new Float32Array([981, 981]), context, { attention }));
     row('UNet', size, 2, attention, e.peakBytes, mib(m.peak), `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
   }
 for (const size of vaeSizes)
   for (const attention of modes.filter((m) => m !== 'sliced')) {
     const e = estimateVaeDecodeMemory(model, { batch: 1, latentHeight: size, latentWidth: size, attention });
-    const latent = pseudoRandom(vae.latentChannels * size * size, 7);
-    const m = await measure(() => vaeDecode(model, latent, [1, vae.latentChannels, size, size], { attention }));
+    const latent = pseudoRandom(vae.latent_channels * size * size, 7);
+    const m = await measure(() => vaeDecode(model, latent, [1, vae.latent_channels, size, size], { attention }));
     row('VAE decode', size, 1, attention, e.peakBytes, mib(m.peak), `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
   }
 for (const size of vaeSizes)
   for (const tile of vaeTiles) {
     const attention = 'flash' as const;
     const e = estimateVaeDecodeTiledMemory(model, { batch: 1, latentHeight: size, latentWidth: size, attention, tile });
-    const latent = pseudoRandom(vae.latentChannels * size * size, 7);
-    const m = await measure(() => vaeDecodeTiled(model, latent, [1, vae.latentChannels, size, size], { tile, attention }));
-    row(`VAE decode, tiled 'image', ${tile * vae.downscaleFactor}-px tiles`, size, 1, attention, e.peakBytes, mib(m.peak),
+    const latent = pseudoRandom(vae.latent_channels * size * size, 7);
+    const m = await measure(() => vaeDecodeTiled(model, latent, [1, vae.latent_channels, size, size], { tile, attention }));
+    row(`VAE decode, tiled 'image', ${tile * vaeScaleFactor(vae)}-px tiles`, size, 1, attention, e.peakBytes, mib(m.peak),
       `${(((e.peakBytes - m.peak) / m.peak) * 100).toFixed(3)}%`, e.breakdown.at, `${m.seconds.toFixed(1)} s`);
   }
 model.dispose();

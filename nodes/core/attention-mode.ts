@@ -29,6 +29,7 @@ import {
   type MemoryEstimate,
   type UNetConfig,
   type VAEConfig,
+  vaeScaleFactor,
 } from '../../native/index.ts';
 import type { HostServices } from '../schema.ts';
 
@@ -171,7 +172,7 @@ export function planVaeDecodeAttention(
 ): AttentionPlan {
   const estimate = (mode: AttentionModeName) => estimateVaeDecodeMemory(model, { ...shape, attention: mode });
   return plan('auto', estimate, budgetBytes, (mode, e) => {
-    const f = model instanceof ModelHandle ? model.info.vae.downscaleFactor : model.downscaleFactor;
+    const f = vaeScaleFactor(model instanceof ModelHandle ? model.info.vae : model);
     return (
       `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
       `with ${mode} attention, more than the budget of ${formatBytes(budgetBytes)}; ${advice}`
@@ -193,7 +194,7 @@ export function planVaeDecodeTiledAttention(
 ): AttentionPlan {
   const estimate = (mode: AttentionModeName) => estimateVaeDecodeTiledMemory(model, { ...shape, attention: mode });
   return plan('auto', estimate, budgetBytes, (mode, e) => {
-    const f = model instanceof ModelHandle ? model.info.vae.downscaleFactor : model.downscaleFactor;
+    const f = vaeScaleFactor(model instanceof ModelHandle ? model.info.vae : model);
     return (
       `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) in tiles of ${shape.tile * f} pixels with ` +
       `image-wide normalisation needs ~${formatBytes(e.peakBytes)} of working memory (at ${e.breakdown.at}) with ${mode} attention, ` +

@@ -1,4 +1,4 @@
-import { CancelToken, type ModelHandle, vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
+import { CancelToken, type ModelHandle, vaeDecode, vaeDecodeTiled, vaeScaleFactor } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { defineNode, type NodeContext, socket } from '../schema.ts';
 import { AttentionMemoryError, type AttentionPlan, memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
@@ -14,7 +14,7 @@ export function vaeAttentionMode(latentHeight: number, latentWidth: number): 'na
 
 /** Model-space latents divided by the VAE's scaling factor, as vaeDecode expects. */
 export function unscaledLatent(model: ModelHandle, latent: LatentValue): Float32Array {
-  const factor = model.info.vae.scalingFactor;
+  const factor = model.info.vae.scaling_factor;
   return latent.samples.map((v) => v / factor);
 }
 
@@ -39,7 +39,7 @@ const FALLBACK_TILES_PX = [256, 128, 64];
  * advising what is left (tile normalisation, a smaller batch).
  */
 function planFallbackTiles(model: ModelHandle, [B, , h, w]: readonly number[], budget: number): { plan: AttentionPlan; tile: number } {
-  const f = model.info.vae.downscaleFactor;
+  const f = vaeScaleFactor(model.info.vae);
   const attempt = (px: number) => {
     const tile = Math.max(1, Math.floor(px / f));
     const advice = "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch";
@@ -86,7 +86,7 @@ export default defineNode({
   async run(input, ctx) {
     const { model } = input.vae;
     const [B, C, h, w] = input.samples.shape;
-    const f = model.info.vae.downscaleFactor;
+    const f = vaeScaleFactor(model.info.vae);
     const budget = memoryBudget(ctx.services);
     const latent = unscaledLatent(model, input.samples);
     let pixels: Float32Array;
