@@ -49,6 +49,9 @@ const sd15Configs = {
     norm_num_groups: 32,
     scaling_factor: 0.18215,
     sample_size: 512,
+    mid_block_add_attention: true,
+    use_quant_conv: true,
+    use_post_quant_conv: true,
   },
 };
 
