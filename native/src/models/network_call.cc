@@ -69,8 +69,9 @@ NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, in
                              const std::atomic<bool> * cancel) {
     NetworkCall call;
     call.network = "text encoder";
-    call.shape = std::to_string(B) + " prompts of " + std::to_string(T) + " tokens";
+    call.shape = std::to_string(B) + (B == 1 ? " prompt" : " prompts") + " of " + std::to_string(T) + " tokens";
     call.advice = "encode fewer prompts at once";
+    call.attention_modes = false;
     call.run = [&clip, ids, B, T, clip_skip, final_layer_norm, cancel](AttentionMode) {
         return std::vector<Tensor>{clip.forward(ids, B, T, clip_skip, final_layer_norm, cancel)};
     };
@@ -85,12 +86,12 @@ void network_call_check(const NetworkCall & call, AttentionMode mode, int64_t li
     if (limit_bytes <= 0) return;
     const MemoryEstimate e = network_call_estimate(call, mode);
     if (e.peak_bytes <= limit_bytes) return;
-    std::string message = call.network + ": " + attention_mode_name(mode) + " attention at " + call.shape + ", needs ~" +
-                          memory_bytes_str(e.peak_bytes) + " of working memory (";
+    std::string message = call.network + ": " + (call.attention_modes ? std::string(attention_mode_name(mode)) + " attention at " : "") +
+                          call.shape + ", needs ~" + memory_bytes_str(e.peak_bytes) + " of working memory (";
     if (e.attention_bytes > 0)
         message += memory_bytes_str(e.attention_bytes) + " for the largest attention alone, at " + e.attention_at + "; ";
     message += "the peak at " + e.peak_at + "), over the budget of " + memory_bytes_str(limit_bytes);
-    if (mode != AttentionMode::Flash) {
+    if (call.attention_modes && mode != AttentionMode::Flash) {
         const MemoryEstimate flash = network_call_estimate(call, AttentionMode::Flash);
         if (flash.peak_bytes <= limit_bytes) throw Error(SDN_STATUS_OUT_OF_MEMORY, message + "; use flash attention (needs ~" + memory_bytes_str(flash.peak_bytes) + ")");
         message += "; even flash attention needs ~" + memory_bytes_str(flash.peak_bytes);

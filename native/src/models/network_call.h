@@ -22,6 +22,7 @@ struct NetworkCall {
     std::string network;  // "UNet", "VAE decode", "VAE tiled decode", "VAE encode", "text encoder"
     std::string shape;    // for messages: "a 32x32 latent, batch 2"
     std::string advice;   // what to do when even flash attention does not fit the budget
+    bool attention_modes = true; // false: the mode changes nothing (CLIP's causal attention is always naive)
     std::function<std::vector<Tensor>(AttentionMode)> run;
 };
 
