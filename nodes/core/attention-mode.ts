@@ -1,7 +1,7 @@
 /**
  * Picking the attention kernel of a run, and refusing a run that cannot fit, before anything big is
  * allocated. Both go by the engine's estimate of the run's working memory (estimateUnetMemory /
- * estimateVaeDecodeMemory: a replay of the forward's allocations, equal to the measured arena peak)
+ * estimateVaeDecodeMemory: a measure pass of the forward itself, equal to the measured arena peak)
  * against a budget: the host's (services.memoryBudgetBytes, e.g. from LATENTFLOW_MEMORY_BUDGET_GB) or
  * what the machine has available now (defaultMemoryBudget).
  *
