@@ -335,6 +335,15 @@ Napi::Promise queue_call(AsyncJob & job, Napi::Env env, std::function<sdn_status
     return run_async(env, std::move(job));
 }
 
+// Queues a call that answers one tensor: keeps `inputs` alive, resolves to the result as a Float32Array.
+Napi::Promise queue_tensor_call(Napi::Env env, AsyncJob & job, const std::shared_ptr<CallOptions> & options,
+                                std::initializer_list<Napi::Value> inputs, std::function<sdn_status(const sdn_run_options *, sdn_tensor *)> work) {
+    for (Napi::Value v : inputs) job.keep_alive.push_back(keep(v));
+    auto result = std::make_shared<Result>();
+    job.complete = [result](Napi::Env e) -> Napi::Value { return result->to_js(e); };
+    return queue_call(job, env, [work = std::move(work), result](const sdn_run_options * o) { return work(o, &result->tensor); }, options);
+}
+
 // modelEncodeText(model, ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm, options) -> Promise<Float32Array>
 Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -352,12 +361,9 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     AsyncJob job;
     const auto options = arg_options(info, 5, job);
     const int32_t * data = ids.Data();
-    job.keep_alive.push_back(keep(ids));
-    auto result = std::make_shared<Result>();
-    job.complete = [result](Napi::Env e) -> Napi::Value { return result->to_js(e); };
-    return queue_call(job, env, [model, data, n, T, clip_skip, final_norm, result](const sdn_run_options * o) {
-        return sdn_text_encode(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o, &result->tensor);
-    }, options);
+    return queue_tensor_call(env, job, options, {ids}, [model, data, n, T, clip_skip, final_norm](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_text_encode(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o, out);
+    });
 }
 
 // modelUnetForward(model, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, options) -> Promise<Float32Array>
@@ -380,17 +386,12 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
     const int64_t ctx = static_cast<int64_t>(context.ElementLength()) / (B * tokens);
     AsyncJob job;
     const auto options = arg_options(info, 6, job);
-    job.keep_alive.push_back(keep(latent));
-    job.keep_alive.push_back(keep(timesteps));
-    job.keep_alive.push_back(keep(context));
-    auto result = std::make_shared<Result>();
-    job.complete = [result](Napi::Env e) -> Napi::Value { return result->to_js(e); };
     const float * x = latent.Data(), * t = timesteps.Data(), * c = context.Data();
     const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
     const std::array<int64_t, 3> cs{B, tokens, ctx};
-    return queue_call(job, env, [model, x, s, t, c, cs, result](const sdn_run_options * o) {
-        return sdn_unet_forward(model.get(), x, s.data(), t, c, cs.data(), o, &result->tensor);
-    }, options);
+    return queue_tensor_call(env, job, options, {latent, timesteps, context}, [model, x, s, t, c, cs](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_unet_forward(model.get(), x, s.data(), t, c, cs.data(), o, out);
+    });
 }
 
 // modelVaeDecode(model, latent, shape [B, L, h, w], tile (0: in one piece), options) -> Promise<Float32Array>
@@ -404,14 +405,11 @@ Napi::Value model_vae_decode_js(const Napi::CallbackInfo & info) {
     if (tile < 0) throw Napi::RangeError::New(env, "argument \"tile\" must be >= 1 latent cell (or 0 for the whole latent), got " + std::to_string(tile));
     AsyncJob job;
     const auto options = arg_options(info, 4, job);
-    job.keep_alive.push_back(keep(latent));
-    auto result = std::make_shared<Result>();
-    job.complete = [result](Napi::Env e) -> Napi::Value { return result->to_js(e); };
     const float * x = latent.Data();
     const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
-    return queue_call(job, env, [model, x, s, tile, result](const sdn_run_options * o) {
-        return sdn_vae_decode(model.get(), x, s.data(), tile, o, &result->tensor);
-    }, options);
+    return queue_tensor_call(env, job, options, {latent}, [model, x, s, tile](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_vae_decode(model.get(), x, s.data(), tile, o, out);
+    });
 }
 
 // modelVaeEncode(model, image, shape [B, 3, H, W], options) -> Promise<{ mean, logvar }>

@@ -97,7 +97,7 @@ describe('resolveCheckpoint', () => {
 
   it('refuses a yaml with aliases (no expansion bombs) naming the file', async () => {
     const file = withSidecar('alias', '.yaml', 'x: &w [32, 64]\nmodel:\n  params:\n    unet_config:\n      params:\n        widths: *w\n        num_heads: 8\n');
-    const error = await resolveCheckpoint(file).catch((e: unknown) => e as Error & { code: string });
+    const error = (await resolveCheckpoint(file).catch((e: unknown) => e)) as Error & { code: string };
     expect(error.code).toBe('SDN_STATUS_BAD_FORMAT');
     expect(error.message).toMatch(/alias\.yaml": .*alias/i);
   });
