@@ -48,8 +48,8 @@ for (const attention of ['naive', 'sliced', 'flash'] as AttentionModeName[]) {
 }
 
 const { unet } = model.info;
-const latent = new Float32Array(2 * unet.inChannels * size * size).map((_, i) => Math.sin(i * 0.37));
-const context = new Float32Array(2 * 77 * unet.crossAttentionDim).map((_, i) => Math.cos(i * 0.11) * 0.5);
+const latent = new Float32Array(2 * unet.in_channels * size * size).map((_, i) => Math.sin(i * 0.37));
+const context = new Float32Array(2 * 77 * unet.cross_attention_dim).map((_, i) => Math.cos(i * 0.11) * 0.5);
 const timesteps = new Float32Array([981, 981]);
 
 console.log(`\nnaive attention, budget ${formatBytes(budget)}:`);
@@ -63,7 +63,7 @@ try {
   console.log(`  planner (KSampler): refused: ${(error as Error).message}`);
 }
 try {
-  await unetForward(model, latent, [2, unet.inChannels, size, size], timesteps, context, { attention: 'naive', memoryLimitBytes: budget });
+  await unetForward(model, latent, [2, unet.in_channels, size, size], timesteps, context, { attention: 'naive', memoryLimitBytes: budget });
   console.log('  engine: NOT refused');
 } catch (error) {
   console.log(`  engine (unetForward memoryLimitBytes): refused: ${(error as { code?: string }).code}: ${(error as Error).message}`);
@@ -79,7 +79,7 @@ console.log(`\nflash attention (budget: ${formatBytes(defaultMemoryBudget())} av
 native.memoryPeakReset();
 const base = native.memoryStats().activationsCurrent;
 const t1 = performance.now();
-const out = await unetForward(model, latent, [2, unet.inChannels, size, size], timesteps, context, { attention: 'flash', memoryLimitBytes: defaultMemoryBudget() });
+const out = await unetForward(model, latent, [2, unet.in_channels, size, size], timesteps, context, { attention: 'flash', memoryLimitBytes: defaultMemoryBudget() });
 const seconds = (performance.now() - t1) / 1000;
 const peak = native.memoryStats().activationsPeak - base;
 console.log(`  one UNet step: ${seconds.toFixed(1)} s (load average after: ${load()}); output finite: ${out.every(Number.isFinite)}`);

@@ -25,7 +25,7 @@ export default defineNode({
     }
     const { model, tokenizer } = input.clip;
     const weighted = tokenizeWeightedPrompt(tokenizer, input.text);
-    const hidden = model.info.clip.hiddenSize;
+    const hidden = model.info.clip.hidden_size;
     const embeddings = await encodeWeightedPrompt(weighted, (ids) => {
       ctx.signal.throwIfAborted();
       return encodeText(model, Int32Array.from(ids));

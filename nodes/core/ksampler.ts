@@ -59,7 +59,7 @@ export default defineNode({
       memoryBudget(ctx.services),
     );
     ctx.stats({
-      naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.numAttentionHeads), height, width),
+      naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
       estimatedPeakBytes: plan.estimate.peakBytes,
       memoryBudgetBytes: plan.budgetBytes,
     });

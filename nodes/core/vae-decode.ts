@@ -1,4 +1,4 @@
-import { type ModelHandle, vaeDecode } from '../../native/index.ts';
+import { type ModelHandle, vaeDecode, vaeScaleFactor } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { AttentionMemoryError, type AttentionPlan, planVaeDecodeAttention, planVaeDecodeTiledAttention } from '../models/attention-plan.ts';
 import { defineNode, socket } from '../schema.ts';
@@ -14,7 +14,7 @@ const FALLBACK_TILES_PX = [256, 128, 64];
  * advising what is left (tile normalisation, a smaller batch).
  */
 function planFallbackTiles(model: ModelHandle, [B, , h, w]: readonly number[], budget: number): { plan: AttentionPlan; tile: number } {
-  const f = model.info.vae.downscaleFactor;
+  const f = vaeScaleFactor(model.info.vae);
   const attempt = (px: number) => {
     const tile = Math.max(1, Math.floor(px / f));
     const advice = "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch";
@@ -43,7 +43,7 @@ export default defineNode({
   async run(input, ctx) {
     const { model } = input.vae;
     const [B, C, h, w] = input.samples.shape;
-    const f = model.info.vae.downscaleFactor;
+    const f = vaeScaleFactor(model.info.vae);
     const budget = memoryBudget(ctx.services);
     const latent = unscaledLatent(model, input.samples);
     let pixels: Float32Array;

@@ -1,7 +1,7 @@
 /**
  * Picking the attention kernel of a run, and refusing a run that cannot fit, before anything big is
  * allocated. Both go by the engine's estimate of the run's working memory (estimateUnetMemory /
- * estimateVaeDecodeMemory: a replay of the forward's allocations, equal to the measured arena peak)
+ * estimateVaeDecodeMemory: a measure pass of the forward itself, equal to the measured arena peak)
  * against a budget: the host's (services.memoryBudgetBytes, e.g. from LATENTFLOW_MEMORY_BUDGET_GB) or
  * what the machine has available now (defaultMemoryBudget).
  *
@@ -25,6 +25,7 @@ import {
   type MemoryEstimate,
   type UNetConfig,
   type VAEConfig,
+  vaeScaleFactor,
 } from '../../native/index.ts';
 import { formatBytes, MemoryBudgetError } from '../system/memory.ts';
 
@@ -103,7 +104,7 @@ export function planVaeDecodeAttention(
 ): AttentionPlan {
   const estimate = (mode: AttentionModeName) => estimateVaeDecodeMemory(model, { ...shape, attention: mode });
   return plan('auto', estimate, budgetBytes, (mode, e) => {
-    const f = model instanceof ModelHandle ? model.info.vae.downscaleFactor : model.downscaleFactor;
+    const f = vaeScaleFactor(model instanceof ModelHandle ? model.info.vae : model);
     return (
       `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
       `with ${mode} attention, more than the budget of ${formatBytes(budgetBytes)}; ${advice}`
@@ -125,7 +126,7 @@ export function planVaeDecodeTiledAttention(
 ): AttentionPlan {
   const estimate = (mode: AttentionModeName) => estimateVaeDecodeTiledMemory(model, { ...shape, attention: mode });
   return plan('auto', estimate, budgetBytes, (mode, e) => {
-    const f = model instanceof ModelHandle ? model.info.vae.downscaleFactor : model.downscaleFactor;
+    const f = vaeScaleFactor(model instanceof ModelHandle ? model.info.vae : model);
     return (
       `decoding ${shape.latentWidth * f}x${shape.latentHeight * f} (batch ${shape.batch}) in tiles of ${shape.tile * f} pixels with ` +
       `image-wide normalisation needs ~${formatBytes(e.peakBytes)} of working memory (at ${e.breakdown.at}) with ${mode} attention, ` +

@@ -18,7 +18,7 @@ export function vaeAttentionMode(latentHeight: number, latentWidth: number): 'na
 
 /** Model-space latents divided by the VAE's scaling factor, as vaeDecode expects. */
 export function unscaledLatent(model: ModelHandle, latent: LatentValue): Float32Array {
-  const factor = model.info.vae.scalingFactor;
+  const factor = model.info.vae.scaling_factor;
   return latent.samples.map((v) => v / factor);
 }
 

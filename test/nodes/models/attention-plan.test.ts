@@ -62,7 +62,7 @@ describe('planUnetAttention (SD 1.5)', () => {
     const error = refusal(() => planUnetAttention('naive', SD15_UNET, at(128), 16 * GiB));
     expect(error.code).toBe('SDN_STATUS_OUT_OF_MEMORY');
     expect(error.message).toMatch(
-      /^naive attention at 1024x1024 \(batch 2\) needs ~16\.\d GiB of working memory \(16\.0 GiB for one attention's score matrices alone, at down block 0, transformer 0, self-attention\), more than the budget of 16\.0 GiB; use flash \(needs ~\d+\.\d MiB\)$/,
+      /^naive attention at 1024x1024 \(batch 2\) needs ~16\.\d GiB of working memory \(16\.0 GiB for one attention's score matrices alone, at down_blocks\.0\.attentions\.0\.transformer_blocks\.0\.attn1\), more than the budget of 16\.0 GiB; use flash \(needs ~\d+\.\d MiB\)$/,
     );
     expect(error.details).toMatchObject({ mode: 'naive', budgetBytes: 16 * GiB, fits: 'flash' });
     expect(error.details.estimateBytes).toBeGreaterThan(16 * GiB);

@@ -66,7 +66,7 @@ describe('tiled decoding', () => {
       for (let c = 0; c < 3; c++)
         for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) image[(c * S + y) * S + x] = png.data[((y >> 2) * 64 + (x >> 2)) * 3 + c] / 127.5 - 1;
       const mean = (await vaeEncode(model, image, [1, 3, S, S])).mean;
-      samples = mean.map((v) => v * model.info.vae.scalingFactor);
+      samples = mean.map((v) => v * model.info.vae.scaling_factor);
     });
     afterAll(() => model.dispose());
 
