@@ -30,6 +30,11 @@ export function isNativeError(error: unknown): error is NativeError {
   return typeof code === 'string' && code.startsWith('SDN_STATUS_');
 }
 
+/** An error of the engine's kind raised on this side (reading a checkpoint's config files). */
+export function nativeError(code: NativeStatus, message: string): NativeError {
+  return Object.assign(new Error(message), { code });
+}
+
 /** Byte counters of the engine (activation arena, owned weights, mmap'd files). */
 export interface MemoryStats {
   activationsCurrent: number;
@@ -48,7 +53,7 @@ export interface ProfileReport {
   ops: Array<{ op: string; calls: number; seconds: number; cpuSeconds: number; flops: number }>; // op families that ran
 }
 
-/** The engine-wide part of the raw addon; each family file (io.ts, ops.ts, models.ts) types its own. */
+/** The engine-wide part of the raw addon (binding.cc over sdn.h); each family file (io.ts, ops.ts, models.ts) types its own. */
 export interface CoreAddon {
   cpuFeatures(): { avx2Fma: boolean; f16c: boolean };
   threadsGet(): number;

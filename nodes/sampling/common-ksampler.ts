@@ -7,8 +7,9 @@
 // so "same picture as ComfyUI" and "same picture as diffusers" are both one choice away.
 
 import { unetForward, CancelToken } from '../../native/index.ts';
-import { formatBytes, memoryBudget, naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../core/attention-mode.ts';
-import type { ConditioningValue, LatentValue, ModelValue } from '../core/types.ts';
+import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
+import { formatBytes, memoryBudget } from '../system/memory.ts';
+import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
 import { encodePng } from '../image/png.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
 import type { ConditioningEntry } from './comfy/conditioning.ts';
@@ -136,7 +137,7 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
   const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
   const plan = planUnetAttention(input.attention ?? 'auto', model, { batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: positive.shape[1] }, memoryBudget(ctx.services));
   ctx.stats({
-    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.numAttentionHeads), height, width),
+    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
     estimatedPeakBytes: plan.estimate.peakBytes,
     memoryBudgetBytes: plan.budgetBytes,
   });

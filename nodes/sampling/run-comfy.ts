@@ -4,8 +4,9 @@
 // step previews and cancellation, then runs comfySample.
 
 import { CancelToken, unetForward } from '../../native/index.ts';
-import { formatBytes, memoryBudget, naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../core/attention-mode.ts';
-import type { GuiderValue, LatentValue, ModelValue } from '../core/types.ts';
+import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
+import { formatBytes, memoryBudget } from '../system/memory.ts';
+import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
 import { encodePng } from '../image/png.ts';
 import type { NodeContext } from '../schema.ts';
 import { comfySample } from './comfy/ksampler.ts';
@@ -54,9 +55,9 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const where = `${ctx.nodeType} #${ctx.nodeId}`;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
   if (run.guider.positive.length === 0) throw new Error(`${where}: the positive conditioning is empty; connect a CLIPTextEncode.`);
-  if (widths.size > 1 || !widths.has(model.info.unet.crossAttentionDim)) {
+  if (widths.size > 1 || !widths.has(model.info.unet.cross_attention_dim)) {
     throw new Error(
-      `${where}: the conditioning is ${[...widths].join(' and ')} wide but the model expects ${model.info.unet.crossAttentionDim}; encode the prompts with this checkpoint's CLIP.`,
+      `${where}: the conditioning is ${[...widths].join(' and ')} wide but the model expects ${model.info.unet.cross_attention_dim}; encode the prompts with this checkpoint's CLIP.`,
     );
   }
   // The largest UNet batch: every full-size entry of both sides together (area entries run smaller crops).
@@ -66,7 +67,7 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const unetBatch = batch * Math.max(1, fullEntries);
   const plan = planUnetAttention(run.attention ?? 'auto', model, { batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens }, memoryBudget(ctx.services));
   ctx.stats({
-    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.numAttentionHeads), height, width),
+    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
     estimatedPeakBytes: plan.estimate.peakBytes,
     memoryBudgetBytes: plan.budgetBytes,
   });

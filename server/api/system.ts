@@ -4,9 +4,10 @@ import os from 'node:os';
 import { Router } from 'express';
 
 import { native } from '../../native/index.ts';
+import type { SystemInfo } from '../../protocol/index.ts';
 import type { ApiContext } from './context.ts';
 
-export async function systemStats(ctx: ApiContext) {
+export async function systemStats(ctx: ApiContext): Promise<SystemInfo> {
   const memory = process.memoryUsage();
   const [pending, state, workers] = await Promise.all([ctx.queue.pending(), ctx.queue.state(), ctx.queue.workers()]);
   return {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
 import { loadModel, type ModelHandle } from '../../native/index.ts';
-import type { ModelValue } from '../../nodes/core/types.ts';
+import type { ModelValue } from '../../nodes/socket-values.ts';
 
 /** Loads tiny-sd (f32) before the file's tests and frees it after; read `.value` inside tests. */
 export function useTinyModel(): { value: ModelValue } {

@@ -14,6 +14,7 @@ namespace sdn {
 
 struct Model {
     Checkpoint checkpoint;
+    DType compute = DType::F32; // the only compute dtype so far (bf16 compute will be the next)
     std::unique_ptr<CLIPTextModel> clip;
     std::unique_ptr<UNet> unet;
     std::unique_ptr<AutoencoderKL> vae;
@@ -21,7 +22,7 @@ struct Model {
 
 // A diffusers folder or a single-file checkpoint (see checkpoint_load). Throws IO_ERROR, BAD_FORMAT,
 // MISSING_TENSOR or BAD_SHAPE naming the file and tensor when the checkpoint does not fit SD 1.x.
-std::shared_ptr<Model> model_load(const std::string & path, WeightStorage storage);
+std::shared_ptr<Model> model_load(const CheckpointSpec & spec);
 
 // The network a call runs. Before each call, model_begin_call drops the mmap'd weight pages of the
 // model's other two networks from the resident set (they stay in the page cache and are mapped again

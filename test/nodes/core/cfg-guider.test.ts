@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import cfgGuider from '../../../nodes/core/cfg-guider.ts';
-import type { ModelValue } from '../../../nodes/core/types.ts';
+import type { ModelValue } from '../../../nodes/socket-values.ts';
 import { plain, prompt } from '../sampling/comfy/reference.ts';
 import { runNode } from '../../helpers/node-context.ts';
 
