@@ -14,8 +14,9 @@
  *
  * Needs, for the baselines only (the addon never links them): Debian's python3-torch (run with
  * /usr/bin/python3) and libopenblas-dev (bench/baseline/sgemm_openblas.c is compiled with cc).
- * Debian's OpenBLAS 0.3.21 picks its Cooperlake (AVX-512) kernels on this Zen 4 VM and runs at half its
- * Haswell (AVX2) speed, so every OpenBLAS line is measured with both core types and the faster is kept.
+ * Debian's OpenBLAS 0.3.21 picks its Cooperlake (AVX-512) kernels on these AMD VMs, which ran at half its
+ * Haswell (AVX2) speed on Zen 4, so every OpenBLAS line is measured with both core types and the faster
+ * is kept (bench/baseline/openblas.ts). The engine's GEMM lines come from sdn_ops_bench (C++).
  *
  * Wall time on a shared machine mostly measures the other load, so each network row also gives the
  * CPU seconds per call (the engine: process.cpuUsage(); torch: bench/baseline/torch_timed.py, which runs
@@ -25,7 +26,7 @@
  * attention 4 * B * H * Nq * Nk * d; norms, activations and adds count 0. "% peak" is the GFLOP/s
  * over the machine's measured sgemm peak (OpenBLAS, 2048^3, same thread count, same run).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,13 +37,14 @@ import {
   encodeText,
   loadModel,
   native,
-  ops,
   unetForward,
   vaeDecode,
   type AttentionShape,
   type ModelHandle,
   type ProfileReport,
 } from '../native/index.ts';
+import { openblas } from './baseline/openblas.ts';
+import { clockGHz, opsBench } from './ops-bench.ts';
 
 // ------------------------------------------------------------------------------------------ options
 
@@ -119,49 +121,6 @@ async function timeCalls<T>(repeat: number, fn: () => Promise<unknown>, after?: 
   return { t: timing(seen.map((x) => x.s), cpu), seen };
 }
 
-// ------------------------------------------------------------------------------------------ OpenBLAS
-
-interface BlasLine {
-  M: number;
-  K: number;
-  N: number;
-  median_ms: number;
-  min_ms: number;
-  max_ms: number;
-}
-
-let sgemmBinary: string | null = null;
-function compileSgemm(): string | null {
-  if (sgemmBinary) return sgemmBinary;
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'lf-speed-')), 'sgemm_openblas');
-  try {
-    execFileSync('cc', ['-O2', path.join(ROOT, 'bench/baseline/sgemm_openblas.c'), '-o', out, '-lopenblas'], { stdio: 'pipe' });
-    sgemmBinary = out;
-  } catch (error) {
-    log(`OpenBLAS baseline unavailable (apt-get install libopenblas-dev): ${(error as Error).message.split('\n')[0]}`);
-  }
-  return sgemmBinary;
-}
-
-// The faster of OpenBLAS's own pick of kernels and its Haswell (AVX2) kernels, per shape.
-function openblas(shapes: Array<[number, number, number]>, threads: number, runs: number): Map<string, Timing> {
-  const result = new Map<string, Timing>();
-  const bin = compileSgemm();
-  if (!bin) return result;
-  for (const coretype of [undefined, 'Haswell']) {
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}) };
-    const text = execFileSync(bin, [String(runs), ...shapes.map(([M, K, N]) => `${M}x${K}x${N}`)], { env, encoding: 'utf8' });
-    for (const line of text.trim().split('\n')) {
-      const r = JSON.parse(line) as BlasLine;
-      const key = `${r.M}x${r.K}x${r.N}`;
-      const t = { median: r.median_ms / 1000, min: r.min_ms / 1000, max: r.max_ms / 1000 };
-      const old = result.get(key);
-      if (!old || t.median < old.median) result.set(key, t);
-    }
-  }
-  return result;
-}
-
 // ---------------------------------------------------------------------------------------- PyTorch
 
 interface TorchRecord {
@@ -203,28 +162,21 @@ async function sectionGemm(): Promise<void> {
   log('GEMM vs OpenBLAS sgemm');
   const runs = QUICK ? 3 : 5;
   const shapes = QUICK ? GEMM_SHAPES.slice(0, 2) : GEMM_SHAPES;
-  const blas = openblas([[2048, 2048, 2048], ...shapes], THREADS, runs);
+  const blas = openblas([[2048, 2048, 2048], ...shapes], THREADS, runs, log);
   const peak = blas.get('2048x2048x2048');
   if (peak) {
-    peakGflops = (2 * 2048 ** 3) / peak.min / 1e9; // the best run: what the machine can do (others share it)
-    rows.push({ name: 'sgemm 2048^3 (the peak)', baseline: peak, baselineName: 'OpenBLAS', gflop: (2 * 2048 ** 3) / 1e9 });
+    peakGflops = (2 * 2048 ** 3) / peak.best.min / 1e9; // the best run: what the machine can do (others share it)
+    rows.push({ name: 'sgemm 2048^3 (the peak)', baseline: peak.best, baselineName: 'OpenBLAS', gflop: (2 * 2048 ** 3) / 1e9 });
   }
-  for (const [M, K, N] of shapes) {
-    const a = pseudoRandom(M * K, 1, 0.1);
-    const c = new Float32Array(M * N);
-    for (const dtype of ['f32', 'f16'] as const) {
-      const w = pseudoRandom(N * K, 2, 0.1);
-      const b = dtype === 'f32' ? w : native.f32ToHalf(w, 'f16');
-      const times: number[] = [];
-      await ops.gemmAsync({ M, N, K, a, b, bDtype: dtype, transB: true, c });
-      for (let r = 0; r < runs; r++) {
-        const t0 = performance.now();
-        await ops.gemmAsync({ M, N, K, a, b, bDtype: dtype, transB: true, c });
-        times.push((performance.now() - t0) / 1000);
-      }
+  // The engine's kernels from C++ (sdn_ops_bench), on the path the addon takes (LATENTFLOW_ISA caps both).
+  const isa = native.cpuFeatures().isa;
+  for (const dtype of ['f32', 'f16'] as const) {
+    const measured = opsBench(['gemm', '--isa', isa, '--threads', String(THREADS), '--runs', String(runs), '--dtype', dtype,
+      ...shapes.map(([M, K, N]) => `${M}x${K}x${N}`)]);
+    for (const r of measured) {
       rows.push({
-        name: `gemm ${M}x${K}x${N} ${dtype}`, engine: timing(times), baseline: blas.get(`${M}x${K}x${N}`),
-        baselineName: 'OpenBLAS f32', gflop: (2 * M * N * K) / 1e9,
+        name: `gemm ${r.M}x${r.K}x${r.N} ${dtype} (${isa})`, engine: { median: r.median_ms / 1000, min: r.min_ms / 1000, max: r.median_ms / 1000 },
+        baseline: blas.get(`${r.M}x${r.K}x${r.N}`)?.best, baselineName: 'OpenBLAS f32', gflop: r.gflop,
       });
     }
   }
@@ -360,7 +312,7 @@ function fmtTime(t?: Timing): string {
 function printTable(): void {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`\nbench:speed ${new Date().toISOString().slice(0, 16)}  ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
-    `clock ${ops.clockGHz().toFixed(2)} GHz measured, threads ${THREADS}, load average ${load}`);
+    `clock ${clockGHz().toFixed(2)} GHz measured, kernels' path ${native.cpuFeatures().isa}, threads ${THREADS}, load average ${load}`);
   console.log(`measured sgemm peak (OpenBLAS 2048^3, ${THREADS} threads, best run): ${peakGflops.toFixed(1)} GFLOP/s; ` +
     `times are median (min-max) of ${REPEAT} calls after a warm-up ("m" = milliseconds); ratio = engine / baseline time; ` +
     `CPU-s = CPU seconds of the process per call (all threads; steadier than wall time on a shared machine)\n`);

@@ -6,7 +6,6 @@ namespace sdn::binding {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     register_core(env, exports);
     register_io(env, exports);
-    register_ops(env, exports);
     register_models(env, exports);
     register_attention(env, exports);
     return exports;

@@ -11,8 +11,14 @@ namespace sdn::binding {
 static Napi::Value cpu_features_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("avx2Fma", Napi::Boolean::New(env, cpu_features().avx2_fma));
-    o.Set("f16c", Napi::Boolean::New(env, cpu_features().f16c));
+    const CpuFeatures & f = cpu_features();
+    o.Set("avx2Fma", Napi::Boolean::New(env, f.avx2_fma));
+    o.Set("f16c", Napi::Boolean::New(env, f.f16c));
+    o.Set("avx512", Napi::Boolean::New(env, f.avx512));
+    o.Set("avx512Bf16", Napi::Boolean::New(env, f.avx512_bf16));
+    o.Set("avx512Vnni", Napi::Boolean::New(env, f.avx512_vnni));
+    o.Set("isa", Napi::String::New(env, isa_name(cpu_isa()))); // the path the kernels take (LATENTFLOW_ISA caps it)
+    o.Set("bf16", Napi::Boolean::New(env, cpu_bf16()));
     return o;
 }
 

@@ -64,7 +64,6 @@ Napi::Float32Array array_of(Napi::Env env, const Tensor & tensor);
 // Each binding family registers its functions on `exports`.
 void register_core(Napi::Env env, Napi::Object exports);
 void register_io(Napi::Env env, Napi::Object exports);
-void register_ops(Napi::Env env, Napi::Object exports);
 void register_models(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
 
