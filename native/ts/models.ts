@@ -17,6 +17,12 @@ import { addon } from './core.ts';
 type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 export type WeightsDType = 'f32' | 'f16';
+/**
+ * The precision of the networks' products (linears, convolutions): 'fp32', or 'bf16' (inputs rounded
+ * to bfloat16 where the GEMMs pack them, f32 sums; about twice as fast where the CPU has AVX512_BF16,
+ * `native.cpuFeatures().bf16`, and refused elsewhere). Weights stay as stored either way.
+ */
+export type Precision = 'fp32' | 'bf16';
 export type AttentionModeName = 'naive' | 'sliced' | 'flash';
 /** [batch, channels, height, width] */
 export type Shape4 = readonly [number, number, number, number];
@@ -74,6 +80,8 @@ export interface ModelInfo {
   source: string;
   layout: 'diffusers' | 'single-file';
   weights: WeightsDType;
+  /** The precision of every call (unetForward may name its own). */
+  precision: Precision;
   clip: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
@@ -87,7 +95,7 @@ export interface ModelInfo {
 
 /** Raw addon functions of this family. */
 export interface ModelsAddon {
-  modelLoad(path: string, weights: WeightsDType): Promise<NativeHandle>;
+  modelLoad(path: string, weights: WeightsDType, precision?: Precision): Promise<NativeHandle>;
   modelDispose(model: NativeHandle): void;
   modelInfo(model: NativeHandle): Omit<ModelInfo, 'schedulerConfig'> & { schedulerConfigJson: string };
   modelEncodeText(
@@ -107,6 +115,7 @@ export interface ModelsAddon {
     attention: AttentionModeName,
     cancel: NativeHandle | null,
     memoryLimitBytes?: number,
+    precision?: Precision,
   ): Promise<Float32Array>;
   modelVaeDecode(
     model: NativeHandle,
@@ -205,6 +214,8 @@ export interface RunOptions {
    * working memory (estimateUnetMemory / estimateVaeDecodeMemory) is over this many bytes.
    */
   memoryLimitBytes?: number;
+  /** unetForward: the products' precision of this call (default: the model's, see loadModel). */
+  precision?: Precision;
 }
 
 /** The run a memory estimate is for. */
@@ -285,9 +296,16 @@ export function estimateVaeDecodeTiledMemory(model: ModelHandle | VAEConfig, que
   return modelsAddon.vaeDecodeTiledMemoryEstimate(model instanceof ModelHandle ? model.info.vae : model, query);
 }
 
-/** Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint. */
-export async function loadModel(path: string, options: { weights?: WeightsDType } = {}): Promise<ModelHandle> {
-  return new ModelHandle(await modelsAddon.modelLoad(path, options.weights ?? 'f32'));
+/**
+ * Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint.
+ * `precision` (default 'fp32') is what every call of the model computes in; 'bf16' is refused (a
+ * NativeError, code "SDN_STATUS_BAD_ARGUMENT") where the CPU has no AVX512_BF16.
+ *
+ * @example
+ *   const model = await loadModel('models/sd15.safetensors', { weights: 'f16', precision: 'bf16' });
+ */
+export async function loadModel(path: string, options: { weights?: WeightsDType; precision?: Precision } = {}): Promise<ModelHandle> {
+  return new ModelHandle(await modelsAddon.modelLoad(path, options.weights ?? 'f32', options.precision ?? 'fp32'));
 }
 
 /**
@@ -333,6 +351,7 @@ export async function unetForward(
     options.attention ?? 'naive',
     options.cancel?.handle ?? null,
     options.memoryLimitBytes ?? 0,
+    options.precision,
   );
 }
 

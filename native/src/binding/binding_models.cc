@@ -267,16 +267,26 @@ int64_t arg_limit(const Napi::CallbackInfo & info, size_t i) {
     return static_cast<int64_t>(d);
 }
 
-// modelLoad(path, weights: "f32" | "f16") -> Promise<External>
+// "fp32" | "bf16" at argument i (absent, null or undefined: `fallback`).
+Precision arg_precision(const Napi::CallbackInfo & info, size_t i, Precision fallback) {
+    if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return fallback;
+    const std::string s = arg_string(info, i, "precision");
+    if (s == "fp32") return Precision::F32;
+    if (s == "bf16") return Precision::BF16;
+    throw Napi::TypeError::New(info.Env(), "precision must be \"fp32\" or \"bf16\", got \"" + s + "\"");
+}
+
+// modelLoad(path, weights: "f32" | "f16", precision?: "fp32" | "bf16") -> Promise<External>
 Napi::Value model_load_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const std::string path = arg_string(info, 0, "path");
     const std::string weights = arg_string(info, 1, "weights");
     if (weights != "f32" && weights != "f16") throw Napi::TypeError::New(env, "weights must be \"f32\" or \"f16\", got \"" + weights + "\"");
     const WeightStorage storage = weights == "f16" ? WeightStorage::F16 : WeightStorage::F32;
+    const Precision precision = arg_precision(info, 2, Precision::F32);
     auto loaded = std::make_shared<std::shared_ptr<Model>>();
     AsyncJob job;
-    job.execute = [loaded, path, storage] { *loaded = model_load(path, storage); };
+    job.execute = [loaded, path, storage, precision] { *loaded = model_load(path, storage, precision); };
     job.complete = [loaded](Napi::Env e) -> Napi::Value {
         auto * holder = new ModelHolder{std::move(*loaded)};
         return make_tagged(e, holder, kModelTag);
@@ -300,6 +310,7 @@ Napi::Value model_info_js(const Napi::CallbackInfo & info) {
         o.Set("source", c.source);
         o.Set("layout", c.layout);
         o.Set("weights", c.unet->storage() == WeightStorage::F16 ? "f16" : "f32");
+        o.Set("precision", precision_name(m->precision));
 
         const CLIPConfig & cc = c.clip_config;
         Napi::Object clip = Napi::Object::New(env);
@@ -375,7 +386,7 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
         const int32_t * data = ids.Data();
         return run_tensor_job(
             env, [m, data, n, T, clip_skip, final_norm, cancel] {
-                model_begin_call(*m, ModelPart::TextEncoder);
+                const ModelCall call = model_begin_call(*m, ModelPart::TextEncoder);
                 return m->clip->forward(data, n / T, T, static_cast<int>(clip_skip), final_norm, cancel.get());
             },
             [&] { std::vector<Napi::Reference<Napi::Value>> k; k.push_back(keep(ids)); return k; }());
@@ -383,7 +394,8 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
 }
 
 // modelUnetForward(model, latent, shape [B, C, H, W], timesteps: Float32Array [B], context: Float32Array [B, T, ctx],
-//                  attention, cancel?, memoryLimitBytes?) -> Promise<Float32Array [B, out, H, W]>
+//                  attention, cancel?, memoryLimitBytes?, precision?) -> Promise<Float32Array [B, out, H, W]>
+// precision ("fp32" | "bf16"; absent: the model's) is the products' precision of this call.
 // With a memory limit the run is refused up front (SDN_STATUS_OUT_OF_MEMORY, with the estimate) when
 // unet_memory_estimate exceeds it.
 Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
@@ -405,13 +417,15 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
         Tensor x = tensor_of(latent, shape, "latent");
         Tensor c = tensor_of(context, {B, cn / (B * ctx), ctx}, "context");
         unet_memory_check(m->unet->config(), UNetMemoryQuery{B, shape[2], shape[3], cn / (B * ctx), mode}, arg_limit(info, 7));
+        const Precision precision = arg_precision(info, 8, m->precision);
+        precision_check(precision, "unetForward");
         const float * t = timesteps.Data();
         std::vector<Napi::Reference<Napi::Value>> k;
         k.push_back(keep(latent));
         k.push_back(keep(timesteps));
         k.push_back(keep(context));
-        return run_tensor_job(env, [m, x, t, c, mode, cancel] {
-            model_begin_call(*m, ModelPart::UNet);
+        return run_tensor_job(env, [m, x, t, c, mode, cancel, precision] {
+            const ModelCall call = model_begin_call(*m, ModelPart::UNet, &precision);
             return m->unet->forward(x, t, c, mode, cancel.get());
         }, std::move(k));
     });
@@ -430,7 +444,7 @@ Napi::Value model_vae_decode_js(const Napi::CallbackInfo & info) {
         std::vector<Napi::Reference<Napi::Value>> k;
         k.push_back(keep(latent));
         return run_tensor_job(env, [m, z, mode, cancel] {
-            model_begin_call(*m, ModelPart::VAE);
+            const ModelCall call = model_begin_call(*m, ModelPart::VAE);
             return m->vae->decode(z, mode, cancel.get());
         }, std::move(k));
     });
@@ -479,7 +493,7 @@ Napi::Value model_vae_decode_tiled_js(const Napi::CallbackInfo & info) {
         return run_tensor_job(
             env,
             [m, z, tile, mode, cancel, progress] {
-                model_begin_call(*m, ModelPart::VAE);
+                const ModelCall call = model_begin_call(*m, ModelPart::VAE);
                 return m->vae->decode_tiled(z, tile, mode, cancel.get(), progress);
             },
             std::move(k));
@@ -498,7 +512,7 @@ Napi::Value model_vae_encode_js(const Napi::CallbackInfo & info) {
         auto moments = std::make_shared<Tensor>();
         AsyncJob job;
         job.execute = [m, x, mode, cancel, moments] {
-            model_begin_call(*m, ModelPart::VAE);
+            const ModelCall call = model_begin_call(*m, ModelPart::VAE);
             *moments = m->vae->encode_moments(x, mode, cancel.get());
         };
         job.complete = [moments](Napi::Env e) -> Napi::Value {
