@@ -556,23 +556,27 @@ struct ConcatCase : OpCase {
 struct HalfCase : OpCase {
     DType dtype;
     bool widen;
+    int copies; // the data repeated: large conversions run on every thread
     std::vector<uint16_t> bits;
     std::vector<float> values;
-    HalfCase(DType d, bool widen_) : dtype(d), widen(widen_) {}
+    HalfCase(DType d, bool widen_, int copies_ = 1) : dtype(d), widen(widen_), copies(copies_) {}
     std::string op() const override { return "half"; }
     std::string params() const override {
-        return widen ? "all 65536 " + dtype_label(dtype) + " values -> f32" : "f32 -> " + dtype_label(dtype) + ", 200011 values";
+        return (widen ? "all 65536 " + dtype_label(dtype) + " values -> f32" : "f32 -> " + dtype_label(dtype) + ", 200013 values") +
+               (copies > 1 ? ", " + str(copies) + " times over (threaded)" : "");
     }
     double tolerance() const override { return 0.0; }
     void reference() override {
         if (widen) {
-            for (uint32_t v = 0; v < 65536; ++v) bits.push_back(static_cast<uint16_t>(v));
+            for (int c = 0; c < copies; ++c)
+                for (uint32_t v = 0; v < 65536; ++v) bits.push_back(static_cast<uint16_t>(v));
             values = half_values(bits, dtype);
             return;
         }
-        values = random(200'000, 99, -70000.0f, 70000.0f);
+        std::vector<float> once = random(200'000, 99, -70000.0f, 70000.0f);
         for (float v : {0.0f, -0.0f, 65504.0f, 65520.0f, 1e-8f, -6e-8f, 5.96e-8f, 1e-40f, -1e-45f, INFINITY, -INFINITY, NAN, 1.0009765625f})
-            values.push_back(v);
+            once.push_back(v);
+        for (int c = 0; c < copies; ++c) values.insert(values.end(), once.begin(), once.end());
         bits = half_bits(values, dtype);
     }
     double run() override {
@@ -808,7 +812,10 @@ CaseList op_cases() {
     for (auto [Ho, Wo] : {std::array<int64_t, 2>{7, 11}, {10, 23}, {3, 4}, {1, 1}, {21, 33}, {64, 64}}) add<UpsampleCase>(cases, 1, 5, 7, 11, Ho, Wo);
     for (auto [B, Ca, Cb, S] : {std::array<int64_t, 4>{2, 3, 5, 7}, {1, 0, 4, 9}, {2, 4, 0, 9}, {2, 320, 640, 257}}) add<ConcatCase>(cases, B, Ca, Cb, S);
     for (DType dtype : {F16, BF16})
-        for (bool widen : {true, false}) add<HalfCase>(cases, dtype, widen);
+        for (bool widen : {true, false}) {
+            add<HalfCase>(cases, dtype, widen);
+            add<HalfCase>(cases, dtype, widen, widen ? 20 : 7);
+        }
 
     // attention: one conformance set over every mode and both layouts
     struct A { int64_t B, H, Tq, Tk, D; };
