@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 
 import { estimateUnetMemory, loadModel, native, unetForward, type AttentionModeName, type WeightsDType } from '../native/index.ts';
-import { defaultMemoryBudget, formatBytes, planUnetAttention } from '../nodes/core/attention-mode.ts';
+import { planUnetAttention } from '../nodes/models/attention-plan.ts';
+import { defaultMemoryBudget, formatBytes } from '../nodes/system/memory.ts';
 import { checkpointArg, option } from './args.ts';
 
 const checkpoint = checkpointArg('npm run bench:large -- CHECKPOINT [--size 128] [--budget-gb 16] [--weights f16]');
@@ -47,8 +48,8 @@ for (const attention of ['naive', 'sliced', 'flash'] as AttentionModeName[]) {
 }
 
 const { unet } = model.info;
-const latent = new Float32Array(2 * unet.inChannels * size * size).map((_, i) => Math.sin(i * 0.37));
-const context = new Float32Array(2 * 77 * unet.crossAttentionDim).map((_, i) => Math.cos(i * 0.11) * 0.5);
+const latent = new Float32Array(2 * unet.in_channels * size * size).map((_, i) => Math.sin(i * 0.37));
+const context = new Float32Array(2 * 77 * unet.cross_attention_dim).map((_, i) => Math.cos(i * 0.11) * 0.5);
 const timesteps = new Float32Array([981, 981]);
 
 console.log(`\nnaive attention, budget ${formatBytes(budget)}:`);
@@ -62,7 +63,7 @@ try {
   console.log(`  planner (KSampler): refused: ${(error as Error).message}`);
 }
 try {
-  await unetForward(model, latent, [2, unet.inChannels, size, size], timesteps, context, { attention: 'naive', memoryLimitBytes: budget });
+  await unetForward(model, latent, [2, unet.in_channels, size, size], timesteps, context, { attention: 'naive', memoryLimitBytes: budget });
   console.log('  engine: NOT refused');
 } catch (error) {
   console.log(`  engine (unetForward memoryLimitBytes): refused: ${(error as { code?: string }).code}: ${(error as Error).message}`);
@@ -78,7 +79,7 @@ console.log(`\nflash attention (budget: ${formatBytes(defaultMemoryBudget())} av
 native.memoryPeakReset();
 const base = native.memoryStats().activationsCurrent;
 const t1 = performance.now();
-const out = await unetForward(model, latent, [2, unet.inChannels, size, size], timesteps, context, { attention: 'flash', memoryLimitBytes: defaultMemoryBudget() });
+const out = await unetForward(model, latent, [2, unet.in_channels, size, size], timesteps, context, { attention: 'flash', memoryLimitBytes: defaultMemoryBudget() });
 const seconds = (performance.now() - t1) / 1000;
 const peak = native.memoryStats().activationsPeak - base;
 console.log(`  one UNet step: ${seconds.toFixed(1)} s (load average after: ${load()}); output finite: ${out.every(Number.isFinite)}`);

@@ -13,7 +13,7 @@
  * runs (mmap'd f16 pages count once touched), the engine's owned/mapped weight bytes, and for each
  * run its time and the activation arena's peak.
  */
-import { encodeText, loadModel, native, unetForward, vaeDecode, type AttentionModeName, type WeightsDType } from '../native/index.ts';
+import { encodeText, loadModel, native, unetForward, vaeDecode, vaeScaleFactor, type AttentionModeName, type WeightsDType } from '../native/index.ts';
 import { checkpointArg, option } from './args.ts';
 
 const checkpoint = checkpointArg('npm run bench:models -- CHECKPOINT [--sizes 32,64] [--decode 64] [--attention naive] [--weights f32,f16] [--threads 2]');
@@ -65,22 +65,22 @@ for (const weights of kinds) {
   );
   console.log(`  resident after load                ${mib(rss() - rssBefore)} more than before (${mib(rss())} in all)`);
 
-  const tokens = clip.maxPositionEmbeddings;
+  const tokens = clip.max_position_embeddings;
   const ids = new Int32Array(2 * tokens).fill(49407);
   ids[0] = ids[tokens] = 49406;
   [320, 1125, 2368].forEach((id, i) => (ids[1 + i] = id));
   const context = await measure('text encoder, batch 2', () => encodeText(model, ids));
   for (const size of sizes) {
-    const shape = [2, unet.inChannels, size, size] as const;
-    const latent = pseudoRandom(2 * unet.inChannels * size * size, size);
+    const shape = [2, unet.in_channels, size, size] as const;
+    const latent = pseudoRandom(2 * unet.in_channels * size * size, size);
     const out = await measure(`UNet ${size}x${size}, batch 2`, () =>
       unetForward(model, latent, shape, new Float32Array([981, 981]), context, { attention }),
     );
     if (!out.every(Number.isFinite)) console.log('  (UNet output has non-finite values)');
   }
-  const latent = pseudoRandom(vae.latentChannels * decodeSize * decodeSize, 7);
-  await measure(`VAE decode ${decodeSize}x${decodeSize} -> ${decodeSize * vae.downscaleFactor}`, () =>
-    vaeDecode(model, latent, [1, vae.latentChannels, decodeSize, decodeSize], { attention }),
+  const latent = pseudoRandom(vae.latent_channels * decodeSize * decodeSize, 7);
+  await measure(`VAE decode ${decodeSize}x${decodeSize} -> ${decodeSize * vaeScaleFactor(vae)}`, () =>
+    vaeDecode(model, latent, [1, vae.latent_channels, decodeSize, decodeSize], { attention }),
   );
   console.log(`  resident after the runs            ${mib(rss())}`);
   model.dispose();

@@ -16,7 +16,7 @@ import os from 'node:os';
 import { io as connect, type Socket } from 'socket.io-client';
 
 import { native } from '../native/index.ts';
-import type { RunEvent } from '../server/api/protocol.ts';
+import type { RunEvent } from '../protocol/index.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 import { post, startRedisTestServer, startWorker, type TestWorker, until } from '../test/helpers/scale.ts';
 import { json, startTestServer, type TestServer, tinyTxt2img } from '../test/helpers/server.ts';

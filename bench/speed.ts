@@ -250,7 +250,7 @@ function profileRows(prefix: string, report: ProfileReport | undefined): void {
 
 async function sectionNetworks(model: ModelHandle): Promise<void> {
   const clipInfo = model.info.clip;
-  const tokens = clipInfo.maxPositionEmbeddings;
+  const tokens = clipInfo.max_position_embeddings;
   const ids = new Int32Array(2 * tokens).fill(49407);
   ids[0] = ids[tokens] = 49406;
   for (let i = 1; i < tokens / 2; i++) ids[i] = ids[tokens + i] = (i * 7919) % 49406;
@@ -272,7 +272,7 @@ async function sectionNetworks(model: ModelHandle): Promise<void> {
   if (ortClip) rows.push({ name: 'CLIP text encoder, batch 2', engine: clip.t, baseline: ortTiming(ortClip), baselineName: 'onnxruntime-node', gflop: clip.gflop });
 
   log(`UNet ${LATENT}x${LATENT}, batch 2`);
-  const unetShape = [2, model.info.unet.inChannels, LATENT, LATENT] as const;
+  const unetShape = [2, model.info.unet.in_channels, LATENT, LATENT] as const;
   const latent = pseudoRandom(2 * 4 * LATENT * LATENT, 5);
   const t = new Float32Array([999, 999]);
   const unet = await withProfile(() => unetForward(model, latent, unetShape, t, context, { attention: 'flash' }));

@@ -33,9 +33,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const model = await loadModel(CHECKPOINT, { weights: WEIGHTS });
-const shape = [2, model.info.unet.inChannels, LATENT, LATENT] as const;
-const latent = pseudoRandom(2 * model.info.unet.inChannels * LATENT * LATENT, 5);
-const context = pseudoRandom(2 * 77 * model.info.unet.crossAttentionDim, 7); // [2, 77, cross-attention dim]
+const shape = [2, model.info.unet.in_channels, LATENT, LATENT] as const;
+const latent = pseudoRandom(2 * model.info.unet.in_channels * LATENT * LATENT, 5);
+const context = pseudoRandom(2 * 77 * model.info.unet.cross_attention_dim, 7); // [2, 77, cross-attention dim]
 const timesteps = new Float32Array([999, 999]);
 const forward = () => unetForward(model, latent, shape, timesteps, context, { attention: 'flash' });
 

@@ -2,6 +2,7 @@
  * The latentflow command line.
  *
  *   latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
+ *                    [--allowed-hosts NAME,...] [--max-image-pixels N]
  *   latentflow worker --redis URL [--concurrency 1] [--models-dir M] [--data-dir D] [--packs-dir P] [--id NAME]
  *   latentflow run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--models-dir D] [--output-dir O] [--input-dir I] [--json]
  *   latentflow nodes [--json]
@@ -13,7 +14,12 @@ const HELP = `latentflow — node-based Stable Diffusion workbench
 
 Usage:
   latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
+                   [--allowed-hosts NAME,...] [--max-image-pixels N] [--packs-dir P] [--allow-origin ORIGIN]
       Starts the editor, the API and the runner; prints the URL.
+      Beyond loopback (--listen 0.0.0.0) a token is required. The Host header must name this server
+      (localhost, a loopback or, beyond loopback, any IP address, the --listen name, this machine's
+      name); add other names (a proxy's) with --allowed-hosts. Uploaded images: at most
+      --max-image-pixels pixels (default 16777216 = 4096x4096). One embedded server per --data-dir.
       With --redis URL the queue lives in Redis and \`latentflow worker\` processes run the jobs
       (any number, on any machine; several servers may share one Redis); without it, everything
       runs embedded in this process (SQLite queue).

@@ -63,7 +63,7 @@ put('safetensors', 'bad-utf8', Buffer.concat([Buffer.from([7, 0, 0, 0, 0, 0, 0, 
   put('safetensors', 'tiny-sd-slice', safetensors(out, Buffer.concat(parts)));
 }
 
-// ---- checkpoint_single_file: tensor list text (+ sidecars) --------------------------------------
+// ---- checkpoint_single_file: tensor list text (+ configurations) --------------------------------------
 {
   const all = fs.readFileSync(fixture);
   const n = Number(all.readBigUInt64LE(0));
@@ -72,7 +72,6 @@ put('safetensors', 'bad-utf8', Buffer.concat([Buffer.from([7, 0, 0, 0, 0, 0, 0, 
     .filter(([k]) => k !== '__metadata__')
     .map(([name, e]) => `${name} ${e.dtype}${e.shape.length ? ` ${e.shape.join(',')}` : ''}`);
   const tensors = lines.join('\n') + '\n';
-  const yaml = fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/tiny-sd/tiny-sd.yaml'), 'utf8');
   put('checkpoint_single_file', 'tiny-sd', tensors);
   // The same network with every width divisible by 4 divided by 4 (kernel sizes stay): still a
   // consistent SD 1.x layout for the loader (c0 = 8, 8 heads, CLIP hidden 8 -> 4 heads) with 1/16 of the
@@ -81,16 +80,9 @@ put('safetensors', 'bad-utf8', Buffer.concat([Buffer.from([7, 0, 0, 0, 0, 0, 0, 
     .filter(([k]) => k !== '__metadata__')
     .map(([name, e]) => `${name} ${e.dtype}${e.shape.length ? ` ${e.shape.map((d) => (d % 4 === 0 ? d / 4 : d)).join(',')}` : ''}`);
   put('checkpoint_single_file', 'tiny-sd-quarter', quarter.join('\n') + '\n');
-  put('checkpoint_single_file', 'tiny-sd-yaml', `${tensors}%%yaml\n${yaml}`);
   put('checkpoint_single_file', 'tiny-sd-json-f32', `${tensors}%%json\n${JSON.stringify({ unet: { attention_head_dim: 4 }, text_encoder: { num_attention_heads: 4 }, vae: { scaling_factor: 0.2 }, scheduler: { _class_name: 'DDIMScheduler' } })}\n%%f32\n`);
   put('checkpoint_single_file', 'diffusers-names', 'down_blocks.0.resnets.0.conv1.weight F16 32,32,3,3\ntext_model.embeddings.token_embedding.weight F16 10,32\n');
 }
-
-// ---- yaml -----------------------------------------------------------------------------------------
-put('yaml', 'tiny-sd.yaml', fs.readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/tiny-sd/tiny-sd.yaml')));
-put('yaml', 'shapes-sd.yaml', fs.readFileSync(path.resolve(import.meta.dirname, '../models/checkpoints/shapes-sd.yaml')));
-put('yaml', 'scalars.yaml', "---\na: ~\nb: true\nc: -12\nd: 1.0e-04\ne: .inf\nf: .nan\ng: 'it''s'\nh: \"tab\\t\\u00e9\"\ni: [1, [2, 3], {x: y}]\n");
-put('yaml', 'sequences.yaml', 'list:\n- name: a\n  value: 1\n- - nested\n  - 2\nkey:\n  - 3\n  - {k: [4]}\n');
 
 // ---- png --------------------------------------------------------------------------------------------
 function chunk(type: string, body: Buffer): Buffer {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fuzzPng } from './png.ts';
 
 const here = import.meta.dirname;
-const NATIVE_TARGETS = ['safetensors', 'checkpoint_single_file', 'yaml'] as const;
+const NATIVE_TARGETS = ['safetensors', 'checkpoint_single_file'] as const;
 const ALL = [...NATIVE_TARGETS, 'png'] as const;
 
 function arg(name: string): string | undefined {

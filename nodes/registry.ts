@@ -10,15 +10,8 @@
  *   for (const p of problems) log.warn(p.message, p.details);
  *   res.json(registry.catalog({ paths }));
  */
-import { type AnyNodeDefinition, checkDefinition, type HostServices, objectInfo, type ObjectInfoEntry } from './schema.ts';
-
-/** A definition the registry refused (same shape as the runner's GraphIssue). */
-export interface RegistryIssue {
-  code: 'node_definition_invalid' | 'node_type_duplicate';
-  message: string;
-  nodeType?: string;
-  details: { pack: string | null; problems?: string[] };
-}
+import { type Issue, type NodeSpec, type ObjectInfoEntry, parseEntry } from '../protocol/index.ts';
+import { type AnyNodeDefinition, checkDefinition, type HostServices, objectInfo } from './schema.ts';
 
 interface Entry {
   definition: AnyNodeDefinition;
@@ -30,27 +23,27 @@ const PACK_NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
 export class NodeRegistry {
   private readonly entries = new Map<string, Entry>();
   /** Every refusal so far, in order (a host may show them at startup). */
-  readonly issues: RegistryIssue[] = [];
+  readonly issues: Issue[] = [];
 
   /**
    * Adds one definition, core (`pack` null) or from a pack (registered as `pack/Type`). Returns the
    * refusal, or null when it was added.
    */
-  register(definition: unknown, pack: string | null = null): RegistryIssue | null {
+  register(definition: unknown, pack: string | null = null): Issue | null {
     const issue = this.tryRegister(definition, pack);
     if (issue) this.issues.push(issue);
     return issue;
   }
 
   /** Adds core definitions; returns the refusals (the others are added). */
-  registerAll(definitions: readonly unknown[]): RegistryIssue[] {
-    return definitions.map((d) => this.register(d)).filter((i): i is RegistryIssue => i !== null);
+  registerAll(definitions: readonly unknown[]): Issue[] {
+    return definitions.map((d) => this.register(d)).filter((i): i is Issue => i !== null);
   }
 
   /** Adds a pack's definitions as `pack/Type`; returns the refusals (the others are added). */
-  registerPack(pack: string, definitions: readonly unknown[]): RegistryIssue[] {
+  registerPack(pack: string, definitions: readonly unknown[]): Issue[] {
     if (!PACK_NAME.test(pack)) {
-      const issue: RegistryIssue = {
+      const issue: Issue = {
         code: 'node_definition_invalid',
         message: `Node pack "${pack}": its name must be letters, digits, "_", "-" or "." (starting with a letter or digit); none of its nodes were added.`,
         details: { pack },
@@ -58,7 +51,7 @@ export class NodeRegistry {
       this.issues.push(issue);
       return [issue];
     }
-    return definitions.map((d) => this.register(d, pack)).filter((i): i is RegistryIssue => i !== null);
+    return definitions.map((d) => this.register(d, pack)).filter((i): i is Issue => i !== null);
   }
 
   /** A copy that can be changed without changing this one (a worker adds the subgraph types a job brings). */
@@ -95,6 +88,12 @@ export class NodeRegistry {
     return [...this.entries.values()].map((e) => e.definition);
   }
 
+  /** One type as the catalog describes it (protocol's NodeSpec), e.g. for cutting a subgraph; undefined when unknown. */
+  nodeSpec(type: string, env: HostServices = {}): NodeSpec | undefined {
+    const entry = this.entries.get(type);
+    return entry ? parseEntry(type, objectInfo(entry.definition, env, entry.pack)) : undefined;
+  }
+
   /** The catalog as ComfyUI's `/object_info` returns it, dynamic options evaluated against `env`. */
   catalog(env: HostServices = {}): Record<string, ObjectInfoEntry> {
     const out: Record<string, ObjectInfoEntry> = {};
@@ -102,7 +101,7 @@ export class NodeRegistry {
     return out;
   }
 
-  private tryRegister(definition: unknown, pack: string | null): RegistryIssue | null {
+  private tryRegister(definition: unknown, pack: string | null): Issue | null {
     const where = pack ? `Node pack "${pack}"` : 'Core nodes';
     const rawType = (definition as { type?: unknown } | null)?.type;
     const shownType = typeof rawType === 'string' ? rawType : undefined;

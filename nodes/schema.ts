@@ -23,19 +23,28 @@
  */
 import { z } from 'zod';
 
-// ---------------------------------------------------------------------------------------------------
-// Socket types
+import {
+  isSocketType,
+  type ObjectInfoEntry,
+  type ObjectInfoInput,
+  type PreviewImage,
+  SOCKET_TYPES,
+  type SocketType,
+  type UiOutput,
+  WIDGET_TYPE_OF_KIND,
+} from '../protocol/index.ts';
 
-/** The closed set of socket types; a link is only valid between sockets of the same type. */
-export const SOCKET_TYPES = ['MODEL', 'CLIP', 'VAE', 'CONDITIONING', 'LATENT', 'IMAGE'] as const;
-export type SocketType = (typeof SOCKET_TYPES)[number];
+// ---------------------------------------------------------------------------------------------------
+// Socket types (the closed set is the protocol's: a link is only valid between sockets of the same type)
+
+export { isSocketType, SOCKET_TYPES, type PreviewImage, type SocketType, type UiOutput };
 
 /**
  * The TypeScript type of the value carried by each socket type. Empty here (values are `unknown`): the
- * modules that own the values fill it in by declaration merging, e.g. in nodes/core/types.ts:
+ * modules that own the values fill it in by declaration merging, e.g. in nodes/socket-values.ts:
  *
  * @example
- *   declare module '../schema.ts' {
+ *   declare module './schema.ts' {
  *     interface SocketValueTypes { MODEL: UNetModel; LATENT: Latent }
  *   }
  */
@@ -43,10 +52,6 @@ export interface SocketValueTypes {}
 
 /** The value a socket of type `T` carries (`unknown` until SocketValueTypes names it). */
 export type SocketValue<T extends SocketType> = T extends keyof SocketValueTypes ? SocketValueTypes[T] : unknown;
-
-export function isSocketType(value: unknown): value is SocketType {
-  return typeof value === 'string' && (SOCKET_TYPES as readonly string[]).includes(value);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Input specs (sockets and widgets)
@@ -192,9 +197,6 @@ export type WidgetValues<I extends InputSpecs> = Simplify<{
 /** What `run` returns: one value per declared output, keyed by output name. */
 export type OutputValues<O extends OutputSpecs> = { [K in keyof O]: O[K] extends SocketSpec<infer T> ? SocketValue<T> : never };
 
-/** JSON the client shows for an output node (ComfyUI's `ui`), e.g. `{ images: [{ filename, subfolder, type }] }`. */
-export type UiOutput = Record<string, unknown>;
-
 /** A node's result: its outputs, plus `ui` for what the client should show (output nodes). */
 export type NodeResult<O extends OutputSpecs> = OutputValues<O> & { ui?: UiOutput };
 
@@ -217,14 +219,6 @@ export interface HostServices {
   paths?: HostPaths;
 }
 
-/** An encoded preview image (e.g. a sampler's intermediate step). */
-export interface PreviewImage {
-  mime: 'image/png' | 'image/jpeg';
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
 export interface Logger {
   debug(message: string, details?: Record<string, unknown>): void;
   info(message: string, details?: Record<string, unknown>): void;
@@ -244,14 +238,15 @@ export interface NodeContext {
   preview(image: PreviewImage): void;
   /** Adds named numbers to this node's stats event (e.g. `{ attentionBytes: 1.2e9 }`). */
   stats(values: Record<string, number>): void;
+  /** Messages are prefixed with the node (`KSampler #7: ...`) by the runner. */
   readonly log: Logger;
   readonly services: HostServices;
 }
 
 /** The host paths, or an error that says the host gave none. */
-export function requirePaths(ctx: Pick<NodeContext, 'nodeId' | 'nodeType' | 'services'>): HostPaths {
+export function requirePaths(ctx: Pick<NodeContext, 'services'>): HostPaths {
   const paths = ctx.services.paths;
-  if (!paths) throw new Error(`${ctx.nodeType} #${ctx.nodeId}: the host gave no model/input/output directories; run it through the server or the CLI.`);
+  if (!paths) throw new Error('the host gave no model/input/output directories; run it through the server or the CLI.');
   return paths;
 }
 
@@ -296,6 +291,10 @@ export interface NodeDefinition<I extends InputSpecs = InputSpecs, O extends Out
    * exact checks (no model is loaded here); one problem per input, saying what to do.
    */
   checkWidgets?(widgets: WidgetValues<I>, services: HostServices): WidgetProblem[];
+  /**
+   * Computes the outputs. A problem with the input is thrown as an Error saying what is wrong and what
+   * to do, without naming the node: the runner adds where it happened (`KSampler #7: ...`) once.
+   */
   run(input: InputValues<I>, ctx: NodeContext): NodeResult<O> | Promise<NodeResult<O>>;
 }
 
@@ -462,31 +461,6 @@ export function widgetsSchema(definition: AnyNodeDefinition, env: HostServices =
   return z.object(shape);
 }
 
-/** One input as object_info writes it: `[type | options, config]`. */
-export type ObjectInfoInput = [string | string[], Record<string, unknown>];
-
-/** A catalog entry: ComfyUI's `object_info` shape plus latentflow's `version` and `pack`. */
-export interface ObjectInfoEntry {
-  input: { required: Record<string, ObjectInfoInput>; optional: Record<string, ObjectInfoInput> };
-  input_order: { required: string[]; optional: string[] };
-  output: SocketType[];
-  output_is_list: boolean[];
-  output_name: string[];
-  output_tooltips: string[];
-  name: string;
-  display_name: string;
-  description: string;
-  category: string;
-  python_module: string;
-  output_node: boolean;
-  /** latentflow: the node type's version. */
-  version: number;
-  /** latentflow: the pack that added it, null for core nodes. */
-  pack: string | null;
-}
-
-const COMFY_WIDGET_TYPE = { int: 'INT', float: 'FLOAT', text: 'STRING', boolean: 'BOOLEAN' } as const;
-
 function objectInfoInput(spec: InputSpec, env: HostServices): ObjectInfoInput {
   const config: Record<string, unknown> = {};
   if (spec.description) config.tooltip = spec.description;
@@ -501,7 +475,7 @@ function objectInfoInput(spec: InputSpec, env: HostServices): ObjectInfoInput {
     case 'float':
       for (const key of ['default', 'min', 'max', 'step'] as const) if (spec[key] !== undefined) config[key] = spec[key];
       if (spec.kind === 'float' && spec.round !== undefined) config.round = spec.round;
-      return [COMFY_WIDGET_TYPE[spec.kind], config];
+      return [WIDGET_TYPE_OF_KIND[spec.kind], config];
     case 'text':
       if (spec.default !== undefined) config.default = spec.default;
       if (spec.multiline) config.multiline = true;
@@ -514,7 +488,7 @@ function objectInfoInput(spec: InputSpec, env: HostServices): ObjectInfoInput {
   }
 }
 
-/** The catalog entry of a definition, with dynamic options evaluated against `env`. */
+/** The catalog entry (protocol's ObjectInfoEntry) of a definition, with dynamic options evaluated against `env`. */
 export function objectInfo(definition: AnyNodeDefinition, env: HostServices = {}, pack: string | null = null): ObjectInfoEntry {
   const entry: ObjectInfoEntry = {
     input: { required: {}, optional: {} },

@@ -26,7 +26,7 @@ cp -r bench/native "$work/bench/"
 echo "== building the sanitized addon in .asan/native (LATENTFLOW_SANITIZE=1)"
 LATENTFLOW_SANITIZE=1 npx node-gyp rebuild --jobs "$(nproc)" --directory "$work/native" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
 addon=$work/native/build/Release/latentflow.node
-ldd "$addon" | grep -q libasan || { echo "the addon is not linked with libasan: the sanitize flags did not apply"; exit 1; }
+ldd "$addon" | grep libasan >/dev/null || { echo "the addon is not linked with libasan: the sanitize flags did not apply"; exit 1; }
 
 asan_runtime=$(gcc -print-file-name=libasan.so)
 [ -f "$asan_runtime" ] || { echo "gcc has no ASan runtime (libasan.so); Debian: apt-get install libasan8 (it comes with gcc)"; exit 1; }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 
 import { REPO_ROOT, type ServerOptions } from './config.ts';
 import { createHost, type Host, loadHostPacks, seedExampleInputs } from './host.ts';
@@ -18,7 +18,7 @@ import type { ApiContext } from './api/context.ts';
 import { errorHandler, HttpError } from './api/errors.ts';
 import { filesRouter, followRemoteOutputs } from './api/files.ts';
 import { runsRouter } from './api/runs.ts';
-import { jsonDepth, securityMiddleware } from './api/security.ts';
+import { jsonTextDepth, securityMiddleware } from './api/security.ts';
 import { attachLive, type LiveServers } from './api/socket.ts';
 import { systemRouter } from './api/system.ts';
 import { workflowsRouter } from './api/workflows.ts';
@@ -42,13 +42,15 @@ export function createApp(ctx: ApiContext): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(securityMiddleware(ctx.options));
-  app.use(express.json({ limit: ctx.options.bodyLimitBytes, strict: false }));
-  app.use((req: Request, _res: Response, next: NextFunction) => {
-    if (req.body !== undefined && jsonDepth(req.body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-      return next(new HttpError(400, 'too_deep', `request JSON is nested deeper than ${MAX_JSON_DEPTH} levels`));
-    }
-    next();
-  });
+  // The depth is read from the bytes before JSON.parse runs: a 7.8 MB array nested 3.9 million deep is
+  // refused after 65 brackets, without building it.
+  app.use(express.json({
+    limit: ctx.options.bodyLimitBytes,
+    strict: false,
+    verify: (_req, _res, body) => {
+      if (jsonTextDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new HttpError(400, 'too_deep', `request JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    },
+  }));
 
   app.use(catalogRouter(ctx));
   app.use(packsRouter(ctx));
@@ -72,7 +74,7 @@ export function createApp(ctx: ApiContext): express.Express {
   }
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
-  app.use(errorHandler((message, error) => console.error(`latentflow: ${message}:`, error)));
+  app.use(errorHandler('ours'));
   return app;
 }
 

@@ -1,7 +1,9 @@
 /**
  * Server options: command-line flags over environment variables over embedded defaults.
- * `latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]`
+ * `latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
+ *   [--allowed-hosts NAME,...] [--max-image-pixels N]`
  */
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +25,13 @@ export interface ServerOptions {
   uploadLimitBytes: number;
   /** Extra origins allowed to make state-changing requests (besides the server's own). */
   allowedOrigins: string[];
+  /**
+   * Host names (besides localhost, the loopback addresses and the --listen name) the Host header may
+   * carry, on HTTP and both websockets: DNS-rebinding protection. `*` turns the check off.
+   */
+  allowedHosts: string[];
+  /** Largest uploaded image (width x height, read from the PNG header before anything is decoded). */
+  maxImagePixels: number;
   /** Folders node packs load from (and only from); default `<data>/packs`. */
   packDirs: string[] | null;
   /** The queue in Redis, run by `latentflow worker` processes (null: embedded, this process runs jobs). */
@@ -38,9 +47,16 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   bodyLimitBytes: 8 * 1024 * 1024,
   uploadLimitBytes: 32 * 1024 * 1024,
   allowedOrigins: [],
+  allowedHosts: [],
+  maxImagePixels: 4096 * 4096,
   packDirs: null,
   redis: null,
 };
+
+/** A reason the server refuses to start (the data folder is in use, the database is damaged): printed as it is, without a stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -56,6 +72,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     modelsDir: env.LATENTFLOW_MODELS_DIR ? path.resolve(env.LATENTFLOW_MODELS_DIR) : DEFAULT_OPTIONS.modelsDir,
     token: env.LATENTFLOW_TOKEN || null,
     allowedOrigins: [],
+    allowedHosts: hostList(env.LATENTFLOW_ALLOWED_HOSTS ?? ''),
+    maxImagePixels: env.LATENTFLOW_MAX_IMAGE_PIXELS ? pixelCount(env.LATENTFLOW_MAX_IMAGE_PIXELS, 'LATENTFLOW_MAX_IMAGE_PIXELS') : DEFAULT_OPTIONS.maxImagePixels,
     packDirs: null,
     redis: null,
   };
@@ -78,6 +96,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       case '--models-dir': options.modelsDir = path.resolve(value()); break;
       case '--token': options.token = value(); break;
       case '--allow-origin': options.allowedOrigins.push(value()); break;
+      case '--allowed-hosts': options.allowedHosts.push(...hostList(value())); break;
+      case '--max-image-pixels': options.maxImagePixels = pixelCount(value(), '--max-image-pixels'); break;
       case '--packs-dir': options.packDirs = [...(options.packDirs ?? []), path.resolve(value())]; break;
       default: {
         if (!(REDIS_FLAGS as readonly string[]).includes(flag)) throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
@@ -98,6 +118,18 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   return options;
 }
 
+/** `localhost`, or exactly a loopback address (127.0.0.0/8 written as an IPv4 address, or ::1); `127.0.0.1.example` is not. */
 export function isLoopback(address: string): boolean {
-  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+  return address === 'localhost' || address === '::1' || (net.isIPv4(address) && address.startsWith('127.'));
+}
+
+/** "a.example, b.example" -> ["a.example", "b.example"] (lower case). */
+function hostList(text: string): string[] {
+  return text.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+}
+
+function pixelCount(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be a positive whole number of pixels (for example ${4096 * 4096} for 4096x4096)`);
+  return n;
 }

@@ -4,15 +4,14 @@
  * reads the native engine's high-water mark.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { native } from '../native/index.ts';
-import { memoryBudgetFromEnv } from '../nodes/core/attention-mode.ts';
-import { availableMemoryBytes } from '../nodes/core/attention-mode.ts';
+import { lowFreeMemory, memoryBudgetFromEnv } from '../nodes/system/memory.ts';
 import { coreNodes } from '../nodes/core/index.ts';
 import { loadPacks, type PackLoadReport } from '../nodes/packs/index.ts';
-import { NodeRegistry, type RegistryIssue } from '../nodes/registry.ts';
+import { NodeRegistry } from '../nodes/registry.ts';
+import type { Issue } from '../protocol/index.ts';
 import type { HostPaths } from '../nodes/schema.ts';
 import { NodeCache } from './runner/cache.ts';
 import type { MemoryProbe } from './runner/execute.ts';
@@ -23,7 +22,7 @@ export interface Host {
   cache: NodeCache;
   memoryProbe: MemoryProbe;
   /** Problems found while registering node types (shown at startup and in /api/packs). */
-  registryIssues: RegistryIssue[];
+  registryIssues: Issue[];
   /** Node packs loaded (see loadHostPacks). */
   packs: PackLoadReport;
   /**
@@ -33,11 +32,6 @@ export interface Host {
   memoryBudgetBytes?: number;
   /** True when the machine is short of memory: cached results (loaded models first of all) are dropped before the next run. */
   underMemoryPressure: () => boolean;
-}
-
-/** Memory pressure: less than 1 GiB or 10% of the machine's memory available (MemAvailable: page cache counts as free). */
-export function lowFreeMemory(): boolean {
-  return availableMemoryBytes() < Math.max(2 ** 30, os.totalmem() * 0.1);
 }
 
 /** Before a run: under memory pressure, frees every cached result no run is using (models are unloaded). */

@@ -1,7 +1,7 @@
 /**
  * `npm start` / `latentflow serve`: starts latentflow on its embedded defaults and prints the URL.
  */
-import { parseServeArgs, UsageError } from './config.ts';
+import { parseServeArgs, StartupError, UsageError } from './config.ts';
 import { startServer } from './app.ts';
 import { redactUrl } from './jobs/redis/redis-queue.ts';
 
@@ -16,7 +16,17 @@ export async function serve(argv: string[]): Promise<void> {
     }
     throw error;
   }
-  const server = await startServer(options);
+  let server;
+  try {
+    server = await startServer(options);
+  } catch (error) {
+    // A reason a person can act on (the data folder is in use, the database is damaged): said plainly.
+    if (error instanceof StartupError) {
+      console.error(`latentflow serve: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   console.log(`latentflow is serving ${server.url}${options.token ? '?token=<your token>' : ''}`);
   console.log(`  data: ${options.dataDir}   models: ${options.modelsDir}`);
   console.log(options.redis ? `  queue: Redis ${redactUrl(options.redis.url)} (jobs run on \`latentflow worker\` processes)` : '  queue: embedded (jobs run in this process)');

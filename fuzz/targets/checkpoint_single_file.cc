@@ -1,18 +1,23 @@
 // Fuzz target: single-file (LDM) checkpoint loading — key mapping (ldm_keys.cc), configuration
-// inference from shapes and sidecars (checkpoint_single_file.cc, yaml.cc, config_json.cc).
+// inference from shapes (checkpoint_single_file.cc), the configuration JSON a caller sends
+// (config.cc's *_config_from_json, as sdn_model_load receives it) and its checks against the weights.
 //
 // The input is text, so that libFuzzer's mutations change names, dtypes and shapes rather than
 // break the JSON header (the safetensors target covers that):
 //
 //   <tensor name> <dtype> <d0>,<d1>,...      one tensor per line; no third field = a scalar
-//   %%yaml                                   optional: the rest up to the next %% line is <base>.yaml
-//   %%json                                   optional: the rest up to the next %% line is <base>.json
+//   %%json                                   optional: the rest up to the next %% line is JSON
+//                                            {"unet": {...}, "vae": {...}, "text_encoder": {...}} laid over
+//                                            the inferred configurations, key by key (what
+//                                            native/ts/checkpoint-files.ts does with a .json sidecar),
+//                                            then sent to the loader as the caller's configurations
 //   %%f32                                    optional: load with f32 storage (default f16)
+//   %%<anything else>                        ignored (older seeds' %%yaml sections: sidecars are read in TS now)
 //
-// The harness writes a valid safetensors file with those tensors (zeros, as a sparse file) plus the
-// sidecars, and calls checkpoint_load_single_file. It must load or throw sdn::Error; anything else
-// (a sanitizer report, another exception type, a division by zero, a loaded checkpoint whose
-// configuration does not describe its weights) is a finding.
+// The harness writes a valid safetensors file with those tensors (zeros, as a sparse file), infers
+// the configurations, and loads with them (or with the overlaid ones). It must load or throw
+// sdn::Error; anything else (a sanitizer report, another exception type, a division by zero, a loaded
+// checkpoint whose configuration does not describe its weights) is a finding.
 #include <cstring>
 #include <set>
 #include <string>
@@ -20,6 +25,7 @@
 
 #include "fuzz_files.h"
 #include "io/checkpoint.h"
+#include "io/config_json.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 
@@ -52,12 +58,12 @@ bool parse_dims(const std::string & s, std::vector<uint64_t> & out) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     static const std::string dir = fuzz::scratch_dir();
-    static const std::string file = dir + "/model.safetensors", yaml = dir + "/model.yaml", json = dir + "/model.json";
+    static const std::string file = dir + "/model.safetensors";
     const std::string text(reinterpret_cast<const char *>(data), size);
 
     std::vector<Spec> specs;
-    std::string yaml_text, json_text;
-    bool has_yaml = false, has_json = false;
+    std::string json_text, ignored;
+    bool has_json = false;
     sdn::WeightStorage storage = sdn::WeightStorage::F16;
     std::string * section = nullptr;
     size_t pos = 0;
@@ -68,9 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
         pos = eol + 1;
         if (line.rfind("%%", 0) == 0) {
             section = nullptr;
-            if (line == "%%yaml") section = &yaml_text, has_yaml = true;
-            else if (line == "%%json") section = &json_text, has_json = true;
+            if (line == "%%json") section = &json_text, has_json = true;
             else if (line == "%%f32") storage = sdn::WeightStorage::F32;
+            else section = &ignored;
             continue;
         }
         if (section) { *section += line + "\n"; continue; }
@@ -115,13 +121,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((static_cast<uint64_t>(header_text.size()) >> (8 * i)) & 0xff);
     bytes += header_text;
     fuzz::write_file(file, reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), offset);
-    if (has_yaml) fuzz::write_file(yaml, reinterpret_cast<const uint8_t *>(yaml_text.data()), yaml_text.size());
-    else fuzz::remove_file(yaml);
-    if (has_json) fuzz::write_file(json, reinterpret_cast<const uint8_t *>(json_text.data()), json_text.size());
-    else fuzz::remove_file(json);
-
     try {
-        const sdn::Checkpoint ck = sdn::checkpoint_load_single_file(file, storage);
+        const sdn::CheckpointConfigs inferred = sdn::checkpoint_infer_single_file(file);
+        sdn::JsonValue configs[3] = {sdn::clip_config_to_json(inferred.clip), sdn::unet_config_to_json(inferred.unet),
+                                     sdn::vae_config_to_json(inferred.vae)};
+        if (has_json) {
+            const sdn::JsonValue root = sdn::json_parse(json_text, "fuzz configuration");
+            const char * parts[3] = {"text_encoder", "unet", "vae"};
+            for (int i = 0; i < 3; ++i)
+                if (const sdn::JsonValue * section = root.is_object() ? root.find(parts[i]) : nullptr; section && section->is_object())
+                    for (const auto & [key, value] : section->object) configs[i].set(key, value);
+        }
+        sdn::CheckpointSpec spec;
+        spec.path = file;
+        spec.layout = "single-file";
+        spec.storage = storage;
+        spec.text_encoder = &configs[0];
+        spec.unet = &configs[1];
+        spec.vae = &configs[2];
+        const sdn::Checkpoint ck = sdn::checkpoint_load(spec);
         // Loaded: the configuration the models will be built from must be self-consistent.
         const sdn::UNetConfig & u = ck.unet_config;
         if (u.block_out_channels.empty() || u.num_attention_heads.size() != u.block_out_channels.size()) __builtin_trap();

@@ -23,7 +23,7 @@ inline std::string & scratch_path() {
 
 inline void remove_scratch_dir() {
     const std::string & d = scratch_path();
-    for (const char * f : {"/input.safetensors", "/model.safetensors", "/model.yaml", "/model.json"}) ::unlink((d + f).c_str());
+    for (const char * f : {"/input.safetensors", "/model.safetensors"}) ::unlink((d + f).c_str());
     ::rmdir(d.c_str());
 }
 

@@ -1,9 +1,19 @@
-/* sdn.h — the C surface of latentflow's native engine ("stable diffusion native").
+/* sdn.h — the C API of latentflow's native engine ("stable diffusion native").
  *
- * Everything above native/ reaches the engine through binding.cc, which speaks this surface plus the
- * C++ headers under native/src. Every fallible call returns an sdn_status; the message that goes with
- * a non-OK status is thread-local and readable with sdn_last_error() until the next failing call on
- * the same thread. Nothing here throws or aborts on bad input.
+ * Load an SD 1.x checkpoint, run its text encoder, UNet and VAE, and predict a call's working memory
+ * before running it. native/src/binding/binding.cc (N-API) is a thin layer over this header; a C or
+ * C++ program can link the engine and use it the same way.
+ *
+ * Every fallible call returns an sdn_status; with a non-OK status, sdn_last_error() returns the
+ * message (it names the file, tensor or argument and what to do), on the thread that made the call,
+ * until that thread's next failing call. Nothing here throws, aborts or exits on bad input.
+ *
+ * Configurations cross as JSON with diffusers' / transformers' config.json keys ("block_out_channels",
+ * "cross_attention_dim", ...): sdn_model_load takes them, sdn_model_info gives them back, and
+ * sdn_estimate_memory takes one for a model that is not loaded.
+ *
+ * Threads: calls on one model may run concurrently from several threads (the networks are read-only);
+ * the engine's kernels use their own thread pool (sdn_threads_set).
  */
 #ifndef SDN_H
 #define SDN_H
@@ -18,7 +28,7 @@ extern "C" {
 typedef enum sdn_status {
     SDN_STATUS_OK = 0,
     SDN_STATUS_IO_ERROR,          /* a file could not be opened, mapped or read */
-    SDN_STATUS_BAD_FORMAT,        /* a file is not what it claims (malformed safetensors, ...) */
+    SDN_STATUS_BAD_FORMAT,        /* a file or configuration is not what it claims (malformed safetensors, ...) */
     SDN_STATUS_BAD_SHAPE,         /* tensor shapes do not fit together */
     SDN_STATUS_BAD_ARGUMENT,      /* a caller-supplied value is out of range */
     SDN_STATUS_MISSING_TENSOR,    /* a weight the model needs is not in the checkpoint */
@@ -33,9 +43,13 @@ typedef enum sdn_dtype {
     SDN_DTYPE_BF16,
 } sdn_dtype;
 
-/* Memory counters of the engine, in bytes. "activations" are the arena's buffers (freed after each
- * call); "weights" are weights the engine converted and owns (mmap'd views of a file are not counted
- * here, they are "mapped"). */
+const char * sdn_status_name(sdn_status status); /* "SDN_STATUS_BAD_FORMAT" */
+const char * sdn_last_error(void);               /* this thread's last failure; "" before any */
+
+/* ---- the engine ------------------------------------------------------------------------------ */
+
+/* Memory counters, in bytes. "activations" are the arena's buffers (freed after each call); "weights"
+ * are weights the engine converted and owns (mmap'd views of a file are "mapped"). */
 typedef struct sdn_memory_stats {
     uint64_t activations_current;
     uint64_t activations_peak;
@@ -44,16 +58,180 @@ typedef struct sdn_memory_stats {
     uint64_t activations_cached; /* freed arena blocks kept for reuse: resident, but free for activations */
 } sdn_memory_stats;
 
-const char * sdn_status_name(sdn_status status);
-const char * sdn_last_error(void); /* thread-local; names the file, tensor or argument */
 void         sdn_memory_stats_get(sdn_memory_stats * out_stats);
-void         sdn_memory_peak_reset(void);
+void         sdn_memory_peak_reset(void); /* peak := current */
+void         sdn_memory_trim(void);       /* returns the arena's cached blocks to the system */
 
-/* CPU features detected at run time; kernels dispatch on these. */
-int          sdn_cpu_has_avx2_fma(void);
+int          sdn_cpu_has_avx2_fma(void);  /* CPU features detected at run time (never capped) */
 int          sdn_cpu_has_f16c(void);
+int          sdn_cpu_has_avx512(void);       /* AVX-512 F, BW, VL, DQ with the OS saving ZMM state */
+int          sdn_cpu_has_avx512_bf16(void);
+int          sdn_cpu_has_avx512_vnni(void);
+const char * sdn_cpu_isa(void);  /* the kernels' path: "portable" | "avx2" | "avx512" (the best, capped by LATENTFLOW_ISA) */
+int          sdn_cpu_bf16(void); /* bf16 compute can run on this path (AVX512_BF16) */
 void         sdn_threads_set(int n_threads); /* 0 = one per hardware thread */
 int          sdn_threads_get(void);
+
+/* n values from one of F32/F16/BF16 to another (f16/bf16 as raw bits; rounding to nearest even). */
+sdn_status   sdn_convert(const void * src, sdn_dtype src_dtype, void * dst, sdn_dtype dst_dtype, int64_t n);
+
+/* The op-level profile of network calls (LATENTFLOW_PROFILE=1 prints it; collect keeps it quiet). */
+typedef struct sdn_profile_op {
+    const char * op; /* "conv 3x3", "linear", "attention", ... */
+    int64_t calls;
+    double seconds, cpu_seconds, flops;
+} sdn_profile_op;
+typedef struct sdn_profile_report {
+    const char * name; /* "UNet forward", "VAE decode", ...; "" before any call */
+    double total_seconds, total_cpu_seconds;
+    int32_t n_ops;     /* op families that ran */
+    sdn_profile_op ops[16];
+} sdn_profile_report;
+void         sdn_profile_collect(int on);
+void         sdn_profile_last(sdn_profile_report * out); /* the last finished call, on any thread */
+
+/* ---- what the engine hands back --------------------------------------------------------------- */
+
+/* An f32 result the engine allocated (contiguous, row-major); free with sdn_tensor_free. */
+typedef struct sdn_tensor {
+    float * data;
+    int64_t shape[4];
+    int32_t rank;
+    void * owner; /* the engine's */
+} sdn_tensor;
+void         sdn_tensor_free(sdn_tensor * tensor); /* zeroes it; a zeroed tensor may be freed again */
+
+/* A JSON text the engine allocated; free with sdn_string_free. */
+void         sdn_string_free(char * text);
+
+/* ---- files ----------------------------------------------------------------------------------- */
+
+/* A safetensors file's header, validated strictly: {"header_bytes", "data_bytes", "metadata": {...},
+ * "tensors": [{"name", "dtype", "shape", "data_offsets"}, ...]} in header order. */
+sdn_status   sdn_safetensors_inspect(const char * path, char ** out_json);
+/* One F32/F16/BF16 tensor of a safetensors file, widened to f32. */
+sdn_status   sdn_safetensors_read(const char * path, const char * name, sdn_tensor * out);
+/* The configurations a single-file (original LDM layout) checkpoint's tensor shapes give, with SD 1.x's
+ * values for what shapes cannot show: {"text_encoder": {...}, "unet": {...}, "vae": {...}}. */
+sdn_status   sdn_checkpoint_infer(const char * path, char ** out_json);
+
+/* ---- models ---------------------------------------------------------------------------------- */
+
+typedef struct sdn_model * sdn_model_t;
+
+/* Loads a model; config_json:
+ *   {"path": "<file or folder>", "layout": "single-file" | "diffusers",
+ *    "weight_dtype": "f32" | "f16"   (how weights are kept: f16 keeps f16 files as mmap'd views),
+ *    "compute_dtype": "f32" | "bf16" (bf16: AVX512_BF16 only; each call may override it, sdn_run_options.compute),
+ *    "text_encoder": {...}, "unet": {...}, "vae": {...}   (config.json objects; required for a diffusers
+ *        folder, whose config files the caller reads; for a single file they replace the inferred ones),
+ *    "sources": {"unet": "...", ...} (optional: how errors name where each configuration came from)}
+ * Every weight is bound and its shape checked here, so a wrong checkpoint fails now, naming the tensor. */
+sdn_status   sdn_model_load(const char * config_json, sdn_model_t * out_model);
+/* Models are reference-counted: retain for each holder (e.g. a call queued on another thread), free
+ * once per retain and once for the load; the weights go with the last free. */
+sdn_model_t  sdn_model_retain(sdn_model_t model);
+void         sdn_model_free(sdn_model_t model);
+/* {"source", "layout", "weight_dtype", "compute_dtype", "text_encoder": {...}, "unet": {...},
+ *  "vae": {...}, "weight_bytes": {"text_encoder", "unet", "vae"}}; owned by the model. */
+const char * sdn_model_info(sdn_model_t model);
+/* Every weight: [{"network": "unet", "name", "dtype", "shape", "storage": "mapped" | "owned"}, ...]. */
+sdn_status   sdn_model_weights(sdn_model_t model, char ** out_json);
+/* One weight's stored values (valid while the model lives). */
+typedef struct sdn_weight {
+    const void * data;
+    sdn_dtype dtype;
+    int64_t numel;
+} sdn_weight;
+sdn_status   sdn_model_weight(sdn_model_t model, const char * network, const char * name, sdn_weight * out);
+
+/* ---- calls ----------------------------------------------------------------------------------- */
+
+/* Stops a running call between blocks (it returns SDN_STATUS_CANCELLED); set from any thread. */
+typedef struct sdn_cancel * sdn_cancel_t;
+sdn_cancel_t sdn_cancel_new(void);
+void         sdn_cancel_set(sdn_cancel_t cancel);
+int          sdn_cancel_is_set(sdn_cancel_t cancel);
+void         sdn_cancel_free(sdn_cancel_t cancel);
+
+typedef enum sdn_attention {
+    SDN_ATTENTION_NAIVE = 0, /* every score matrix at once (the reference) */
+    SDN_ATTENTION_SLICED,    /* a slice of heads / query rows at a time */
+    SDN_ATTENTION_FLASH,     /* K/V tiles with an online softmax: memory linear in tokens */
+} sdn_attention;
+
+typedef void (*sdn_progress_fn)(void * user, int64_t done, int64_t total);
+
+/* The precision of a call's matrix products (Linear and convolution GEMMs). bf16 rounds both inputs
+ * to bf16 and sums in f32 (AVX512_BF16 only: refused elsewhere with SDN_STATUS_BAD_ARGUMENT); the
+ * UNet's time embedding and conv_in/conv_out stay f32. */
+typedef enum sdn_compute {
+    SDN_COMPUTE_MODEL = 0, /* the model's compute_dtype (f32 for a configuration alone) */
+    SDN_COMPUTE_F32,
+    SDN_COMPUTE_BF16,
+} sdn_compute;
+
+/* Options of one call; all zero = naive attention, no cancel, no memory limit, no progress. */
+typedef struct sdn_run_options {
+    sdn_attention attention;
+    sdn_cancel_t cancel;          /* may be NULL */
+    uint64_t memory_limit_bytes;  /* > 0: refused up front (SDN_STATUS_OUT_OF_MEMORY, with the estimate) when over it */
+    sdn_progress_fn progress;     /* may be NULL; called on the calling thread (the tiled decode: after every tile) */
+    void * progress_user;
+    sdn_compute compute;          /* the products' precision of this call; SDN_COMPUTE_MODEL: the model's compute_dtype */
+} sdn_run_options;
+
+/* ids: batch prompts x tokens -> out [batch, tokens, hidden]: the hidden states of layer
+ * (layers - clip_skip + 1), clip_skip 1 = the last, through the final layer norm if final_layer_norm. */
+sdn_status   sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                             int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out);
+/* latent [B, C, H, W] (shape), timesteps [B], context [B, tokens, cross_attention_dim] (context_shape)
+ * -> out: the noise prediction [B, out_channels, H, W]. */
+sdn_status   sdn_unet_forward(sdn_model_t model, const float * latent, const int64_t shape[4], const float * timesteps,
+                              const float * context, const int64_t context_shape[3], const sdn_run_options * options, sdn_tensor * out);
+/* latent [B, latent_channels, h, w] divided by the scaling factor -> out: image [B, 3, f h, f w], about
+ * [-1, 1]. tile > 0: decoded region by region with image-wide group norms (the same picture up to float
+ * rounding, less memory), tiles of tile x tile latent cells; 0: in one piece. */
+sdn_status   sdn_vae_decode(sdn_model_t model, const float * latent, const int64_t shape[4], int64_t tile,
+                            const sdn_run_options * options, sdn_tensor * out);
+/* image [B, 3, H, W] in [-1, 1] -> mean and logvar (clamped to [-30, 20]), each [B, latent_channels, H/f, W/f]. */
+sdn_status   sdn_vae_encode(sdn_model_t model, const float * image, const int64_t shape[4], const sdn_run_options * options,
+                            sdn_tensor * out_mean, sdn_tensor * out_logvar);
+
+/* ---- memory estimates ------------------------------------------------------------------------ */
+
+typedef enum sdn_call {
+    SDN_CALL_TEXT_ENCODE = 0,
+    SDN_CALL_UNET,
+    SDN_CALL_VAE_DECODE,
+    SDN_CALL_VAE_ENCODE,
+} sdn_call;
+
+/* The sizes of a call, as the call itself takes them. */
+typedef struct sdn_call_shape {
+    int64_t batch;          /* prompts, latents or images */
+    int64_t height, width;  /* the latent's (UNet, VAE decode) or the image's (VAE encode) */
+    int64_t tokens;         /* text encoder: tokens per prompt; UNet: context tokens */
+    int64_t tile;           /* VAE decode: as sdn_vae_decode's tile (0: in one piece) */
+} sdn_call_shape;
+
+/* Working memory of one call: how far activations_peak rises while it runs, for the current thread
+ * count. It comes from a measure pass of the call's own code (its allocations, no arithmetic), so it
+ * is exact, not a model of it. */
+typedef struct sdn_memory_estimate {
+    uint64_t peak_bytes;
+    uint64_t workspace_bytes; /* of which: the running op's own buffers at the peak */
+    uint64_t output_bytes;    /* of which: the call's results */
+    uint64_t attention_bytes; /* the largest single attention call's own buffers (naive: its scores) */
+    char peak_at[160];        /* the module running at the peak, by its checkpoint name */
+    char attention_at[160];
+} sdn_memory_estimate;
+
+/* Of `model`'s network, or (model NULL) of the network config_json describes (the call's network's
+ * config.json object: "text_encoder" for SDN_CALL_TEXT_ENCODE, "unet", or "vae"). Allocates nothing;
+ * only options->attention is read. */
+sdn_status   sdn_estimate_memory(sdn_model_t model, const char * config_json, sdn_call call, const sdn_call_shape * shape,
+                                 const sdn_run_options * options, sdn_memory_estimate * out);
 
 #ifdef __cplusplus
 }

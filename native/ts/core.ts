@@ -30,6 +30,11 @@ export function isNativeError(error: unknown): error is NativeError {
   return typeof code === 'string' && code.startsWith('SDN_STATUS_');
 }
 
+/** An error of the engine's kind raised on this side (reading a checkpoint's config files). */
+export function nativeError(code: NativeStatus, message: string): NativeError {
+  return Object.assign(new Error(message), { code });
+}
+
 /** Byte counters of the engine (activation arena, owned weights, mmap'd files). */
 export interface MemoryStats {
   activationsCurrent: number;
@@ -59,7 +64,7 @@ export interface ProfileReport {
   ops: Array<{ op: string; calls: number; seconds: number; cpuSeconds: number; flops: number }>; // op families that ran
 }
 
-/** The engine-wide part of the raw addon; each family file (io.ts, models.ts, attention.ts) types its own. */
+/** The engine-wide part of the raw addon (binding.cc over sdn.h); each family file (io.ts, models.ts, attention.ts) types its own. */
 export interface CoreAddon {
   /**
    * What the CPU has, and `isa`: the instruction-set path the kernels take (the best the CPU has,

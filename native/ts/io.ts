@@ -1,10 +1,12 @@
 /**
- * The io family of the native engine (see native/src/binding/binding_io.cc): safetensors inspection
- * and reading, and a test/tool view of a loaded checkpoint. Every function runs off the JS thread and
- * rejects with a `NativeError` (code SDN_STATUS_IO_ERROR, SDN_STATUS_BAD_FORMAT, ...) whose message
- * names the file and the problem.
+ * The io family of the native engine (native/src/binding/binding.cc over include/sdn.h): safetensors
+ * inspection and reading, and a test/tool view of a loaded checkpoint. Every function runs off the JS
+ * thread and rejects with a `NativeError` (code SDN_STATUS_IO_ERROR, SDN_STATUS_BAD_FORMAT, ...) whose
+ * message names the file and the problem.
  */
-import { addon } from './core.ts';
+import type { ModelConfigs } from './checkpoint-files.ts';
+import { addon, native } from './core.ts';
+import { loadModel, modelsAddon, type WeightsDType } from './models.ts';
 
 /** One tensor listed in a safetensors header. */
 export interface SafetensorsTensorInfo {
@@ -28,50 +30,6 @@ export interface SafetensorsInfo {
   tensors: SafetensorsTensorInfo[];
 }
 
-/** CLIP text encoder configuration, with transformers' config.json key names. */
-export interface CLIPConfigFile {
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  max_position_embeddings: number;
-  layer_norm_eps: number;
-  hidden_act: 'quick_gelu' | 'gelu';
-}
-
-/** UNet2DConditionModel configuration, with diffusers' config.json key names (heads per block). */
-export interface UNetConfigFile {
-  in_channels: number;
-  out_channels: number;
-  block_out_channels: number[];
-  down_block_types: ('CrossAttnDownBlock2D' | 'DownBlock2D')[];
-  up_block_types: ('CrossAttnUpBlock2D' | 'UpBlock2D')[];
-  layers_per_block: number;
-  num_attention_heads: number[];
-  cross_attention_dim: number;
-  norm_num_groups: number;
-  norm_eps: number;
-  use_linear_projection: boolean;
-  transformer_layers_per_block: number;
-  flip_sin_to_cos: boolean;
-  freq_shift: number;
-  sample_size: number;
-}
-
-/** AutoencoderKL configuration, with diffusers' config.json key names. */
-export interface VAEConfigFile {
-  in_channels: number;
-  out_channels: number;
-  latent_channels: number;
-  block_out_channels: number[];
-  layers_per_block: number;
-  norm_num_groups: number;
-  scaling_factor: number;
-  sample_size: number;
-}
-
-export type WeightStorageKind = 'f32' | 'f16';
 export type CheckpointComponent = 'clip' | 'unet' | 'vae';
 
 /** One stored weight of a loaded checkpoint, under its diffusers / transformers name. */
@@ -87,13 +45,14 @@ export interface CheckpointTensorInfo {
   data?: Float32Array | Uint16Array;
 }
 
-/** What loading a checkpoint produced (see native/src/io/checkpoint.h). */
+/** What loading a checkpoint produced. */
 export interface CheckpointInfo {
   source: string;
   layout: 'diffusers' | 'single-file';
-  configs: { clip: CLIPConfigFile; unet: UNetConfigFile; vae: VAEConfigFile };
-  /** scheduler_config.json text (diffusers folder, or derived from a .yaml sidecar); null when absent. */
-  schedulerConfig: string | null;
+  /** The configurations the engine built the networks from (config.json keys). */
+  configs: { clip: ModelConfigs['text_encoder']; unet: ModelConfigs['unet']; vae: ModelConfigs['vae'] };
+  /** scheduler_config.json (diffusers folder, or derived from a sidecar); null when absent. */
+  schedulerConfig: Record<string, unknown> | null;
   tokenizerDir: string | null;
   /** Engine memory the loaded weights held: owned (converted) bytes and mapped file bytes, measured
    * around the load (another load running at the same time in this process would add to them). */
@@ -103,10 +62,8 @@ export interface CheckpointInfo {
 
 /** Raw addon functions of this family. */
 export interface IoAddon {
-  inspectSafetensors(path: string): Promise<SafetensorsInfo>;
+  inspectSafetensors(path: string): Promise<string>;
   readSafetensorsTensor(path: string, name: string): Promise<Float32Array>;
-  loadCheckpointInfo(path: string, storage: WeightStorageKind, withData?: boolean): Promise<CheckpointInfo>;
-  parseYaml(text: string): unknown;
 }
 
 export const ioAddon = addon as unknown as IoAddon;
@@ -117,8 +74,20 @@ export const ioAddon = addon as unknown as IoAddon;
  *   const info = await inspectSafetensors('models/checkpoints/shapes-sd.safetensors');
  *   console.log(info.tensors.length, info.metadata.format);
  */
-export function inspectSafetensors(path: string): Promise<SafetensorsInfo> {
-  return ioAddon.inspectSafetensors(path);
+export async function inspectSafetensors(path: string): Promise<SafetensorsInfo> {
+  const h = JSON.parse(await ioAddon.inspectSafetensors(path)) as {
+    header_bytes: number;
+    data_bytes: number;
+    metadata: Record<string, string>;
+    tensors: { name: string; dtype: string; shape: number[]; data_offsets: [number, number] }[];
+  };
+  return {
+    path,
+    headerBytes: h.header_bytes,
+    dataBytes: h.data_bytes,
+    metadata: h.metadata,
+    tensors: h.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, dataOffsets: t.data_offsets })),
+  };
 }
 
 /**
@@ -138,20 +107,36 @@ export function readSafetensorsTensor(path: string, name: string): Promise<Float
  *   const info = await loadCheckpointInfo('models/checkpoints/shapes-sd.safetensors', 'f16');
  *   console.log(info.configs.unet.block_out_channels, info.memory);
  */
-export function loadCheckpointInfo(
-  path: string,
-  storage: WeightStorageKind,
-  options: { withData?: boolean } = {},
-): Promise<CheckpointInfo> {
-  return ioAddon.loadCheckpointInfo(path, storage, options.withData ?? false);
-}
-
-/**
- * Parses the YAML subset of LDM model configs (the reader single-file sidecars go through; see
- * native/src/io/yaml.h). Synchronous: for small config texts.
- * @example
- *   parseYaml('model:\n  params:\n    scale_factor: 0.18215') // { model: { params: { scale_factor: 0.18215 } } }
- */
-export function parseYaml(text: string): unknown {
-  return ioAddon.parseYaml(text);
+export async function loadCheckpointInfo(path: string, storage: WeightsDType, options: { withData?: boolean } = {}): Promise<CheckpointInfo> {
+  const before = native.memoryStats();
+  const model = await loadModel(path, { weights: storage });
+  try {
+    const after = native.memoryStats();
+    const list = JSON.parse(modelsAddon.modelWeights(model.handle)) as {
+      network: 'text_encoder' | 'unet' | 'vae';
+      name: string;
+      dtype: 'F32' | 'F16';
+      shape: number[];
+      storage: 'mapped' | 'owned';
+    }[];
+    const { info } = model;
+    return {
+      source: info.source,
+      layout: info.layout,
+      configs: { clip: info.clip, unet: info.unet, vae: info.vae },
+      schedulerConfig: info.schedulerConfig,
+      tokenizerDir: info.tokenizerDir || null,
+      memory: { weightsBytes: after.weightsCurrent - before.weightsCurrent, mappedBytes: after.mappedCurrent - before.mappedCurrent },
+      tensors: list.map((w) => ({
+        component: w.network === 'text_encoder' ? 'clip' : w.network,
+        name: w.name,
+        dtype: w.dtype,
+        shape: w.shape,
+        storage: w.storage,
+        ...(options.withData ? { data: modelsAddon.modelWeight(model.handle, w.network, w.name) } : {}),
+      })),
+    };
+  } finally {
+    model.dispose();
+  }
 }

@@ -1,17 +1,21 @@
 /**
- * The models family of the native engine (see native/src/binding/binding_models.cc): load an SD 1.x
+ * The models family of the native engine (native/src/binding/binding.cc over include/sdn.h): load an SD 1.x
  * checkpoint (diffusers folder or single file) and run its text encoder, UNet and VAE. Every heavy
  * call runs on a worker thread and returns a Promise; a CancelToken stops a run between blocks (the
  * Promise then rejects with code "SDN_STATUS_CANCELLED").
  *
  * @example
  *   const model = await loadModel('models/diffusers/shapes-sd', { weights: 'f32' });
+ *   // (configs cross to the engine once, as JSON with config.json keys: model.info.unet.block_out_channels)
  *   const context = await encodeText(model, ids);                        // [B, 77, hidden]
  *   const eps = await unetForward(model, latent, [2, 4, 8, 8], new Float32Array([999, 999]), context);
  *   const image = await vaeDecode(model, latentOverScaling, [1, 4, 8, 8]); // [1, 3, 64, 64]
  *   model.dispose();
  */
-import { addon } from './core.ts';
+import { resolveCheckpoint, type CLIPConfig, type UNetConfig, type VAEConfig } from './checkpoint-files.ts';
+import { addon, nativeError } from './core.ts';
+
+export { vaeScaleFactor, type CLIPConfig, type ModelConfigs, type UNetConfig, type VAEConfig } from './checkpoint-files.ts';
 
 /** An opaque engine handle (a type-tagged N-API external). */
 type NativeHandle = { readonly __nativeHandle: unique symbol };
@@ -27,54 +31,6 @@ export type AttentionModeName = 'naive' | 'sliced' | 'flash';
 /** [batch, channels, height, width] */
 export type Shape4 = readonly [number, number, number, number];
 
-export interface CLIPConfig {
-  vocabSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  intermediateSize: number;
-  maxPositionEmbeddings: number;
-  layerNormEps: number;
-  hiddenAct: 'quick_gelu' | 'gelu';
-}
-
-export interface UNetConfig {
-  inChannels: number;
-  outChannels: number;
-  blockOutChannels: number[];
-  downBlockTypes: string[];
-  upBlockTypes: string[];
-  layersPerBlock: number;
-  /** Heads per block (SD 1.x: 8 everywhere). */
-  numAttentionHeads: number[];
-  crossAttentionDim: number;
-  normNumGroups: number;
-  normEps: number;
-  useLinearProjection: boolean;
-  transformerLayersPerBlock: number;
-  flipSinToCos: boolean;
-  freqShift: number;
-  sampleSize: number;
-}
-
-export interface VAEConfig {
-  inChannels: number;
-  outChannels: number;
-  latentChannels: number;
-  blockOutChannels: number[];
-  layersPerBlock: number;
-  normNumGroups: number;
-  /** Latents are divided by this before vaeDecode (and multiplied after vaeEncode). */
-  scalingFactor: number;
-  sampleSize: number;
-  /** Image size / latent size (8 for SD 1.x). */
-  downscaleFactor: number;
-  /** Whether the encoder's and decoder's mid blocks have their attention (SD 1.x: true). */
-  midBlockAddAttention?: boolean;
-  /** Whether latents go through post_quant_conv before the decoder (SD 1.x: true). */
-  usePostQuantConv?: boolean;
-}
-
 export interface ModelInfo {
   /** The folder or file loaded. */
   source: string;
@@ -87,64 +43,37 @@ export interface ModelInfo {
   vae: VAEConfig;
   /** The diffusers folder's tokenizer/ ("" for single files: use the default CLIP tokenizer). */
   tokenizerDir: string;
-  /** scheduler/scheduler_config.json, parsed (null when absent). */
+  /** scheduler/scheduler_config.json, or the one a sidecar describes (null when absent). */
   schedulerConfig: Record<string, unknown> | null;
   /** Bytes of each network's weights (owned or mmap'd). */
   weightBytes: { clip: number; unet: number; vae: number };
 }
 
-/** Raw addon functions of this family. */
+/** The options of one call, as the engine takes them (sdn_run_options). */
+interface CallOptions {
+  attention?: AttentionModeName;
+  cancel?: NativeHandle | null;
+  memoryLimitBytes?: number;
+  precision?: Precision;
+  onProgress?: ((done: number, total: number) => void) | null;
+}
+
+type CallName = 'textEncode' | 'unet' | 'vaeDecode' | 'vaeEncode';
+
+/** Raw addon functions of this family (native/src/binding/binding.cc over include/sdn.h). */
 export interface ModelsAddon {
-  modelLoad(path: string, weights: WeightsDType, precision?: Precision): Promise<NativeHandle>;
+  modelLoad(configJson: string): Promise<NativeHandle>;
   modelDispose(model: NativeHandle): void;
-  modelInfo(model: NativeHandle): Omit<ModelInfo, 'schedulerConfig'> & { schedulerConfigJson: string };
-  modelEncodeText(
-    model: NativeHandle,
-    ids: Int32Array,
-    tokensPerPrompt: number,
-    clipSkip: number,
-    finalLayerNorm: boolean,
-    cancel: NativeHandle | null,
-  ): Promise<Float32Array>;
-  modelUnetForward(
-    model: NativeHandle,
-    latent: Float32Array,
-    shape: Shape4,
-    timesteps: Float32Array,
-    context: Float32Array,
-    attention: AttentionModeName,
-    cancel: NativeHandle | null,
-    memoryLimitBytes?: number,
-    precision?: Precision,
-  ): Promise<Float32Array>;
-  modelVaeDecode(
-    model: NativeHandle,
-    latent: Float32Array,
-    shape: Shape4,
-    attention: AttentionModeName,
-    cancel: NativeHandle | null,
-    memoryLimitBytes?: number,
-  ): Promise<Float32Array>;
-  modelVaeDecodeTiled(
-    model: NativeHandle,
-    latent: Float32Array,
-    shape: Shape4,
-    tile: number,
-    attention: AttentionModeName,
-    cancel: NativeHandle | null,
-    memoryLimitBytes: number,
-    onProgress: ((done: number, total: number) => void) | null,
-  ): Promise<Float32Array>;
-  modelVaeEncode(
-    model: NativeHandle,
-    image: Float32Array,
-    shape: Shape4,
-    attention: AttentionModeName,
-    cancel: NativeHandle | null,
-  ): Promise<{ mean: Float32Array; logvar: Float32Array }>;
-  unetMemoryEstimate(config: UNetConfig, query: UnetMemoryQuery): MemoryEstimate;
-  vaeDecodeMemoryEstimate(config: VAEConfig, query: VaeDecodeMemoryQuery): MemoryEstimate;
-  vaeDecodeTiledMemoryEstimate(config: VAEConfig, query: VaeDecodeTiledMemoryQuery): MemoryEstimate;
+  modelInfo(model: NativeHandle): string;
+  modelWeights(model: NativeHandle): string;
+  modelWeight(model: NativeHandle, network: 'text_encoder' | 'unet' | 'vae', name: string): Float32Array | Uint16Array;
+  modelEncodeText(model: NativeHandle, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean, options: CallOptions): Promise<Float32Array>;
+  modelUnetForward(model: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
+    options: CallOptions): Promise<Float32Array>;
+  modelVaeDecode(model: NativeHandle, latent: Float32Array, shape: Shape4, tile: number, options: CallOptions): Promise<Float32Array>;
+  modelVaeEncode(model: NativeHandle, image: Float32Array, shape: Shape4, options: CallOptions): Promise<{ mean: Float32Array; logvar: Float32Array }>;
+  memoryEstimate(model: NativeHandle | null, configJson: string | null, call: CallName,
+    shape: { batch: number; height?: number; width?: number; tokens?: number; tile?: number }, attention: AttentionModeName, precision?: Precision): MemoryEstimate;
   cancelTokenCreate(): NativeHandle;
   cancelTokenCancel(token: NativeHandle): void;
   cancelTokenIsCancelled(token: NativeHandle): boolean;
@@ -173,6 +102,18 @@ export class CancelToken {
   }
 }
 
+/** What the engine's sdn_model_info says (JSON). */
+interface EngineModelInfo {
+  source: string;
+  layout: 'diffusers' | 'single-file';
+  weight_dtype: WeightsDType;
+  compute_dtype: 'f32' | 'bf16';
+  text_encoder: CLIPConfig;
+  unet: UNetConfig;
+  vae: VAEConfig;
+  weight_bytes: { text_encoder: number; unet: number; vae: number };
+}
+
 /**
  * A loaded SD 1.x model (text encoder, UNet, VAE). Its weights are freed when it is garbage
  * collected or, sooner, by dispose() (a run in progress keeps them until it finishes).
@@ -182,10 +123,20 @@ export class ModelHandle {
   #handle: NativeHandle | null;
 
   /** @internal use loadModel */
-  constructor(handle: NativeHandle) {
+  constructor(handle: NativeHandle, extra: Pick<ModelInfo, 'tokenizerDir' | 'schedulerConfig'>) {
     this.#handle = handle;
-    const { schedulerConfigJson, ...rest } = modelsAddon.modelInfo(handle);
-    this.info = { ...rest, schedulerConfig: schedulerConfigJson ? (JSON.parse(schedulerConfigJson) as Record<string, unknown>) : null };
+    const e = JSON.parse(modelsAddon.modelInfo(handle)) as EngineModelInfo;
+    this.info = {
+      source: e.source,
+      layout: e.layout,
+      weights: e.weight_dtype,
+      precision: e.compute_dtype === 'bf16' ? 'bf16' : 'fp32',
+      clip: e.text_encoder,
+      unet: e.unet,
+      vae: e.vae,
+      weightBytes: { clip: e.weight_bytes.text_encoder, unet: e.weight_bytes.unet, vae: e.weight_bytes.vae },
+      ...extra,
+    };
   }
 
   /** @internal */
@@ -209,12 +160,11 @@ export interface RunOptions {
   attention?: AttentionModeName;
   cancel?: CancelToken;
   /**
-   * unetForward and vaeDecode: refuse the run up front (a NativeError with code
-   * "SDN_STATUS_OUT_OF_MEMORY" naming the estimate and what to use instead) when its estimated
-   * working memory (estimateUnetMemory / estimateVaeDecodeMemory) is over this many bytes.
+   * Refuse the run up front (a NativeError with code "SDN_STATUS_OUT_OF_MEMORY" naming the estimate
+   * and what to use instead) when its working memory (the estimate* functions) is over this many bytes.
    */
   memoryLimitBytes?: number;
-  /** unetForward: the products' precision of this call (default: the model's, see loadModel). */
+  /** The products' precision of this call (default: the model's, see loadModel). */
   precision?: Precision;
 }
 
@@ -227,6 +177,8 @@ export interface UnetMemoryQuery {
   /** Text tokens of the context (default 77). */
   contextTokens?: number;
   attention: AttentionModeName;
+  /** The call's precision (default: the model's; 'fp32' for a configuration): bf16 GEMMs pack into other workspaces. */
+  precision?: Precision;
 }
 
 export interface VaeDecodeMemoryQuery {
@@ -241,35 +193,43 @@ export interface VaeDecodeTiledMemoryQuery extends VaeDecodeMemoryQuery {
   tile: number;
 }
 
+export interface VaeEncodeMemoryQuery {
+  batch: number;
+  imageHeight: number;
+  imageWidth: number;
+  attention: AttentionModeName;
+}
+
 /**
  * The activation memory one call needs: the engine's arena high-water mark above what was allocated
  * before it (what memoryStats().activationsPeak rises by), for the current thread count. Weights are
- * not included.
+ * not included. It comes from a measure pass of the call's own code (allocations, no arithmetic).
  */
 export interface MemoryEstimate {
   peakBytes: number;
   /** The largest single attention call's own working memory (naive: its B x heads x T x T scores). */
   attentionBytes: number;
   breakdown: {
-    /** The step at which the peak happens, e.g. "down block 0, transformer 0, self-attention". */
+    /** The module running at the peak, by its checkpoint name, e.g. "down_blocks.0.attentions.0.transformer_blocks.0.attn1". */
     at: string;
-    /** UNet skip connections held for the up path at the peak. */
-    skipBytes: number;
-    /** The op's own buffer at the peak (attention scores/tiles, a GEMM or conv packing buffer), or 0. */
-    transientBytes: number;
-    /** Everything else alive at the peak (the time embedding, the block's activations). */
-    activationBytes: number;
-    /** The returned tensor. */
+    /** The running op's own buffers at the peak (attention scores/tiles, a GEMM or conv packing buffer), or 0. */
+    workspaceBytes: number;
+    /** The returned tensors. */
     outputBytes: number;
     /** Where attentionBytes happens. */
     attentionAt: string;
   };
 }
 
+function estimate(model: ModelHandle | object, call: CallName, shape: Parameters<ModelsAddon['memoryEstimate']>[3], attention: AttentionModeName, precision?: Precision) {
+  return model instanceof ModelHandle
+    ? modelsAddon.memoryEstimate(model.handle, null, call, shape, attention, precision)
+    : modelsAddon.memoryEstimate(null, JSON.stringify(model), call, shape, attention, precision);
+}
+
 /**
- * Predicts the working memory of one UNet forward from the model's configuration by replaying the
- * forward's allocations (native/src/models/unet/unet_memory.h): exact for the engine's current
- * thread count, no allocation made.
+ * The working memory of one UNet forward, for a loaded model or from its configuration alone: a
+ * measure pass of the forward itself, exact for the engine's current thread count; nothing allocated.
  *
  * @example
  *   const e = estimateUnetMemory(model, { batch: 2, latentHeight: 128, latentWidth: 128, attention: 'naive' });
@@ -277,36 +237,68 @@ export interface MemoryEstimate {
  *   e.attentionBytes; // 16 GiB: the level-0 self-attention's 2 x 8 x 16384 x 16384 scores
  */
 export function estimateUnetMemory(model: ModelHandle | UNetConfig, query: UnetMemoryQuery): MemoryEstimate {
-  return modelsAddon.unetMemoryEstimate(model instanceof ModelHandle ? model.info.unet : model, query);
+  const shape = { batch: query.batch, height: query.latentHeight, width: query.latentWidth, tokens: query.contextTokens ?? 77 };
+  return estimate(model, 'unet', shape, query.attention, query.precision);
 }
 
-/** Predicts the working memory of one vaeDecode (see estimateUnetMemory). */
+/** The working memory of one vaeDecode (see estimateUnetMemory). */
 export function estimateVaeDecodeMemory(model: ModelHandle | VAEConfig, query: VaeDecodeMemoryQuery): MemoryEstimate {
-  return modelsAddon.vaeDecodeMemoryEstimate(model instanceof ModelHandle ? model.info.vae : model, query);
+  return estimate(model, 'vaeDecode', { batch: query.batch, height: query.latentHeight, width: query.latentWidth, tile: 0 }, query.attention);
 }
 
 /**
- * Predicts the working memory of one vaeDecodeTiled (see estimateUnetMemory): the image-wide maps the
- * tiles write (each held once) plus the largest tile's buffers.
+ * The working memory of one vaeDecodeTiled (see estimateUnetMemory): the image-wide maps the tiles
+ * write (each held once) plus one tile's buffers.
  *
  * @example
  *   estimateVaeDecodeTiledMemory(model, { batch: 1, latentHeight: 128, latentWidth: 128, attention: 'flash', tile: 32 }).peakBytes;
  */
 export function estimateVaeDecodeTiledMemory(model: ModelHandle | VAEConfig, query: VaeDecodeTiledMemoryQuery): MemoryEstimate {
-  return modelsAddon.vaeDecodeTiledMemoryEstimate(model instanceof ModelHandle ? model.info.vae : model, query);
+  if (!(query.tile >= 1)) throw new RangeError(`tile must be >= 1 latent cell, got ${query.tile}`);
+  const shape = { batch: query.batch, height: query.latentHeight, width: query.latentWidth, tile: query.tile };
+  return estimate(model, 'vaeDecode', shape, query.attention);
+}
+
+/** The working memory of one vaeEncode (see estimateUnetMemory). */
+export function estimateVaeEncodeMemory(model: ModelHandle | VAEConfig, query: VaeEncodeMemoryQuery): MemoryEstimate {
+  return estimate(model, 'vaeEncode', { batch: query.batch, height: query.imageHeight, width: query.imageWidth }, query.attention);
+}
+
+/** The working memory of one encodeText of `batch` prompts of `tokens` tokens (see estimateUnetMemory). */
+export function estimateTextEncodeMemory(model: ModelHandle | CLIPConfig, query: { batch: number; tokens: number }): MemoryEstimate {
+  return estimate(model, 'textEncode', { batch: query.batch, tokens: query.tokens }, 'naive');
+}
+
+export interface LoadOptions {
+  /** How weights are kept in memory (default f32): f16 keeps an f16 file's matrices as zero-copy mmap'd views. */
+  weights?: WeightsDType;
+  /**
+   * What every call of the model computes in (default 'fp32'); 'bf16' is refused (a NativeError, code
+   * "SDN_STATUS_BAD_ARGUMENT") where the CPU has no AVX512_BF16.
+   */
+  precision?: Precision;
 }
 
 /**
- * Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint.
- * `precision` (default 'fp32') is what every call of the model computes in; 'bf16' is refused (a
- * NativeError, code "SDN_STATUS_BAD_ARGUMENT") where the CPU has no AVX512_BF16.
+ * Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint: its
+ * config files and sidecars are read here (checkpoint-files.ts), the weights by the engine.
  *
  * @example
  *   const model = await loadModel('models/sd15.safetensors', { weights: 'f16', precision: 'bf16' });
  */
-export async function loadModel(path: string, options: { weights?: WeightsDType; precision?: Precision } = {}): Promise<ModelHandle> {
-  return new ModelHandle(await modelsAddon.modelLoad(path, options.weights ?? 'f32', options.precision ?? 'fp32'));
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<ModelHandle> {
+  const r = await resolveCheckpoint(path);
+  const config = { path: r.path, layout: r.layout, weight_dtype: options.weights ?? 'f32', compute_dtype: options.precision === 'bf16' ? 'bf16' : 'f32', ...r.configs, sources: r.sources };
+  const handle = await modelsAddon.modelLoad(JSON.stringify(config));
+  return new ModelHandle(handle, { tokenizerDir: r.tokenizerDir ?? '', schedulerConfig: r.schedulerConfig });
 }
+
+const callOptions = (options: RunOptions): CallOptions => ({
+  attention: options.attention ?? 'naive',
+  cancel: options.cancel?.handle ?? null,
+  memoryLimitBytes: options.memoryLimitBytes ?? 0,
+  ...(options.precision ? { precision: options.precision } : {}),
+});
 
 /**
  * Runs the text encoder on token ids (B prompts x 77 tokens, as the tokenizer pads them).
@@ -317,17 +309,10 @@ export async function loadModel(path: string, options: { weights?: WeightsDType;
 export async function encodeText(
   model: ModelHandle,
   ids: Int32Array,
-  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken } = {},
+  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number } = {},
 ): Promise<Float32Array> {
-  const tokens = model.info.clip.maxPositionEmbeddings;
-  return modelsAddon.modelEncodeText(
-    model.handle,
-    ids,
-    tokens,
-    options.clipSkip ?? 1,
-    options.finalLayerNorm ?? true,
-    options.cancel?.handle ?? null,
-  );
+  const tokens = model.info.clip.max_position_embeddings;
+  return modelsAddon.modelEncodeText(model.handle, ids, tokens, options.clipSkip ?? 1, options.finalLayerNorm ?? true, callOptions(options));
 }
 
 /**
@@ -342,32 +327,18 @@ export async function unetForward(
   context: Float32Array,
   options: RunOptions = {},
 ): Promise<Float32Array> {
-  return modelsAddon.modelUnetForward(
-    model.handle,
-    latent,
-    shape,
-    timesteps,
-    context,
-    options.attention ?? 'naive',
-    options.cancel?.handle ?? null,
-    options.memoryLimitBytes ?? 0,
-    options.precision,
-  );
+  const dim = model.info.unet.cross_attention_dim, tokens = context.length / (shape[0] * dim);
+  if (!(Number.isInteger(tokens) && tokens >= 1))
+    throw nativeError('SDN_STATUS_BAD_SHAPE', `unetForward: context has ${context.length} values, expected [${shape[0]}, tokens, ${dim}] (one text encoding per latent)`);
+  return modelsAddon.modelUnetForward(model.handle, latent, shape, timesteps, context, tokens, callOptions(options));
 }
 
 /**
- * Decodes raw latents [B, 4, h, w] (divide sampled latents by info.vae.scalingFactor first) into an
+ * Decodes raw latents [B, 4, h, w] (divide sampled latents by info.vae.scaling_factor first) into an
  * image [B, 3, 8h, 8w], roughly in [-1, 1].
  */
 export async function vaeDecode(model: ModelHandle, latent: Float32Array, shape: Shape4, options: RunOptions = {}): Promise<Float32Array> {
-  return modelsAddon.modelVaeDecode(
-    model.handle,
-    latent,
-    shape,
-    options.attention ?? 'naive',
-    options.cancel?.handle ?? null,
-    options.memoryLimitBytes ?? 0,
-  );
+  return modelsAddon.modelVaeDecode(model.handle, latent, shape, 0, callOptions(options));
 }
 
 export interface VaeDecodeTiledOptions extends RunOptions {
@@ -402,6 +373,7 @@ export async function vaeDecodeTiled(
   shape: Shape4,
   options: VaeDecodeTiledOptions,
 ): Promise<Float32Array> {
+  if (!(options.tile >= 1)) throw new RangeError(`argument "tile" must be >= 1 (latent cells), got ${options.tile}`);
   // The engine queues progress calls to this thread; the last ones can land after the Promise settles:
   // those are dropped, and the final (total, total) is reported here instead.
   const report = options.onProgress;
@@ -415,16 +387,7 @@ export async function vaeDecodeTiled(
       }
     : null;
   try {
-    const image = await modelsAddon.modelVaeDecodeTiled(
-      model.handle,
-      latent,
-      shape,
-      options.tile,
-      options.attention ?? 'naive',
-      options.cancel?.handle ?? null,
-      options.memoryLimitBytes ?? 0,
-      onProgress,
-    );
+    const image = await modelsAddon.modelVaeDecode(model.handle, latent, shape, options.tile, { ...callOptions(options), onProgress });
     settled = true;
     if (report && last < total) report(total, total);
     return image;
@@ -435,7 +398,7 @@ export async function vaeDecodeTiled(
 
 /**
  * Encodes an image [B, 3, H, W] in [-1, 1] into the latent distribution: mean and logvar (clamped to
- * [-30, 20]), each [B, 4, H/8, W/8]. Multiply a sample by info.vae.scalingFactor for the sampler.
+ * [-30, 20]), each [B, 4, H/8, W/8]. Multiply a sample by info.vae.scaling_factor for the sampler.
  */
 export async function vaeEncode(
   model: ModelHandle,
@@ -443,5 +406,5 @@ export async function vaeEncode(
   shape: Shape4,
   options: RunOptions = {},
 ): Promise<{ mean: Float32Array; logvar: Float32Array }> {
-  return modelsAddon.modelVaeEncode(model.handle, image, shape, options.attention ?? 'naive', options.cancel?.handle ?? null);
+  return modelsAddon.modelVaeEncode(model.handle, image, shape, callOptions(options));
 }

@@ -20,12 +20,12 @@ export default defineNode({
   async run(input, ctx) {
     if (input.text.length > MAX_PROMPT_CHARACTERS) {
       throw new Error(
-        `CLIPTextEncode #${ctx.nodeId}: the prompt is ${input.text.length} characters long; the limit is ${MAX_PROMPT_CHARACTERS}. Shorten it.`,
+        `the prompt is ${input.text.length} characters long; the limit is ${MAX_PROMPT_CHARACTERS}. Shorten it.`,
       );
     }
     const { model, tokenizer } = input.clip;
     const weighted = tokenizeWeightedPrompt(tokenizer, input.text);
-    const hidden = model.info.clip.hiddenSize;
+    const hidden = model.info.clip.hidden_size;
     const embeddings = await encodeWeightedPrompt(weighted, (ids) => {
       ctx.signal.throwIfAborted();
       return encodeText(model, Int32Array.from(ids));

@@ -1,8 +1,8 @@
 import path from 'node:path';
 
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { loadCheckpoint, loaderCachePolicy, precisionInput, weightDtypeInput } from './load-checkpoint.ts';
-import { diffusersFolders } from './model-files.ts';
+import { loadCheckpoint, loaderCachePolicy, precisionInput, weightDtypeInput } from '../models/load-checkpoint.ts';
+import { diffusersFolders } from '../models/model-files.ts';
 
 export default defineNode({
   type: 'DiffusersLoader',

@@ -1,5 +1,5 @@
 import { defineNode, type HostServices, int, socket, type WidgetProblem } from '../schema.ts';
-import { formatBytes, memoryBudget, MemoryBudgetError } from './attention-mode.ts';
+import { formatBytes, memoryBudget, MemoryBudgetError } from '../system/memory.ts';
 
 /** Bytes of the latent this node makes: batch x 4 x height/8 x width/8 float32. */
 export function latentBytes(width: number, height: number, batch: number): number {
@@ -48,7 +48,7 @@ export default defineNode({
   },
   run(input, ctx) {
     for (const [name, value] of [['width', input.width], ['height', input.height]] as const) {
-      if (value % 8 !== 0) throw new Error(`EmptyLatentImage #${ctx.nodeId}: ${name} ${value} is not a multiple of 8; use ${Math.round(value / 8) * 8}.`);
+      if (value % 8 !== 0) throw new Error(`${name} ${value} is not a multiple of 8; use ${Math.round(value / 8) * 8}.`);
     }
     // Checked again here: validation may have run on another machine, or memory may have gone since.
     const problem = latentBudgetProblem(input, ctx.services);

@@ -1,7 +1,7 @@
 /** The core node types (ComfyUI's names and inputs), registered by every host. */
 import type { AnyNodeDefinition } from '../schema.ts';
-import './types.ts';
-import checkpointLoader from './checkpoint-loader.ts';
+import '../socket-values.ts';
+import checkpointLoader from './checkpoint-loader-simple.ts';
 import clipTextEncode from './clip-text-encode.ts';
 import diffusersLoader from './diffusers-loader.ts';
 import emptyLatentImage from './empty-latent-image.ts';

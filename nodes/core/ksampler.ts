@@ -3,9 +3,10 @@ import { encodePng } from '../image/png.ts';
 import { sample } from '../sampling/sample.ts';
 import { SAMPLER_NAMES, SCHEDULE_NAMES, type SchedulerConfigFile } from '../sampling/schedulers/index.ts';
 import { choice, defineNode, float, int, socket } from '../schema.ts';
-import { formatBytes, memoryBudget, naiveScoreBytes, planUnetAttention } from './attention-mode.ts';
-import { requirePrecision } from './load-checkpoint.ts';
-import type { ConditioningValue } from './types.ts';
+import { naiveScoreBytes, planUnetAttention } from '../models/attention-plan.ts';
+import { requirePrecision } from '../models/load-checkpoint.ts';
+import { formatBytes, memoryBudget } from '../system/memory.ts';
+import type { ConditioningValue } from '../socket-values.ts';
 
 /** SD 1.5's scheduler_config.json: what single-file checkpoints (which carry none) are sampled with. */
 export const SD15_SCHEDULER_CONFIG: SchedulerConfigFile = {
@@ -65,11 +66,11 @@ export default defineNode({
       memoryBudget(ctx.services),
     );
     ctx.stats({
-      naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.numAttentionHeads), height, width),
+      naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
       estimatedPeakBytes: plan.estimate.peakBytes,
       memoryBudgetBytes: plan.budgetBytes,
     });
-    ctx.log.info(`KSampler #${ctx.nodeId}: ${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
+    ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
     const cancel = new CancelToken();
     const onAbort = () => cancel.cancel();
     ctx.signal.addEventListener('abort', onAbort);
@@ -106,7 +107,7 @@ export default defineNode({
 export function matchTokenCounts(a: ConditioningValue, b: ConditioningValue): [ConditioningValue, ConditioningValue] {
   const [, ta, dim] = a.shape;
   const [, tb, dimB] = b.shape;
-  if (dim !== dimB) throw new Error(`KSampler: positive and negative conditioning have different widths (${dim} and ${dimB}); encode both with the same CLIP.`);
+  if (dim !== dimB) throw new Error(`positive and negative conditioning have different widths (${dim} and ${dimB}); encode both with the same CLIP.`);
   if (ta === tb) return [a, b];
   const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
   const lcm = (ta / gcd(ta, tb)) * tb;

@@ -3,8 +3,7 @@ import path from 'node:path';
 
 import { rgb8ToImage } from '../image/convert.ts';
 import { decodePng } from '../image/png.ts';
-import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { inputImages } from './model-files.ts';
+import { choice, defineNode, type HostServices, requirePaths, socket } from '../schema.ts';
 
 export default defineNode({
   type: 'LoadImage',
@@ -35,3 +34,14 @@ export default defineNode({
     return { IMAGE: { data, shape: [1, png.height, png.width, 3] as const } };
   },
 });
+
+/** Image files in the input folder (LoadImage). */
+export function inputImages(env: HostServices): string[] {
+  const input = env.paths?.input;
+  if (!input) return [];
+  try {
+    return fs.readdirSync(input).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+  } catch {
+    return [];
+  }
+}

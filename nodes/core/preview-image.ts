@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { defineNode, requirePaths, socket } from '../schema.ts';
-import { saveImages, workflowChunks } from './save-images.ts';
+import { saveImages, workflowChunks } from '../image/save.ts';
 
 export default defineNode({
   type: 'PreviewImage',
@@ -15,7 +15,7 @@ export default defineNode({
   cache: { enabled: false },
   run(input, ctx) {
     const prefix = `latentflow_temp_${randomBytes(3).toString('hex')}`;
-    const refs = saveImages(input.images, requirePaths(ctx).temp, prefix, 'temp', workflowChunks(ctx.services), `PreviewImage #${ctx.nodeId}`);
+    const refs = saveImages(input.images, requirePaths(ctx).temp, prefix, 'temp', workflowChunks(ctx.services));
     return { ui: { images: refs } };
   },
 });

@@ -1,5 +1,5 @@
 import { defineNode, requirePaths, socket, text } from '../schema.ts';
-import { saveImages, workflowChunks } from './save-images.ts';
+import { prefixProblem, saveImages, workflowChunks } from '../image/save.ts';
 
 export default defineNode({
   type: 'SaveImage',
@@ -15,8 +15,12 @@ export default defineNode({
   outputs: {},
   outputNode: true,
   cache: { enabled: false },
+  checkWidgets(widgets) {
+    const problem = prefixProblem(widgets.filename_prefix);
+    return problem ? [{ input: 'filename_prefix', message: `filename_prefix ${problem}.`, details: { reason: 'invalid_name' } }] : [];
+  },
   run(input, ctx) {
-    const refs = saveImages(input.images, requirePaths(ctx).output, input.filename_prefix, 'output', workflowChunks(ctx.services), `SaveImage #${ctx.nodeId}`);
+    const refs = saveImages(input.images, requirePaths(ctx).output, input.filename_prefix, 'output', workflowChunks(ctx.services));
     return { ui: { images: refs } };
   },
 });

@@ -1,9 +1,10 @@
-import { vaeDecode } from '../../native/index.ts';
+import { vaeDecode, vaeScaleFactor } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
 import { choice, defineNode, int, socket } from '../schema.ts';
-import { memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
-import { decodeImageTiled, unscaledLatent, withCancel } from './vae-decode.ts';
-import { decodeTiled } from './vae-tiles.ts';
+import { planVaeDecodeAttention, planVaeDecodeTiledAttention } from '../models/attention-plan.ts';
+import { memoryBudget } from '../system/memory.ts';
+import { decodeImageTiled, unscaledLatent, withCancel } from '../vae/decode.ts';
+import { decodeTiled } from '../vae/tiles.ts';
 
 /**
  * Two ways to decode in tiles (input `normalization`):
@@ -54,7 +55,7 @@ export default defineNode({
   async run(input, ctx) {
     const { model } = input.vae;
     const [B, C, h, w] = input.samples.shape;
-    const f = model.info.vae.downscaleFactor;
+    const f = vaeScaleFactor(model.info.vae);
     const tile = Math.max(1, Math.floor(input.tile_size / f));
     const latent = unscaledLatent(model, input.samples);
     const budget = memoryBudget(ctx.services);

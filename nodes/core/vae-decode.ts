@@ -1,34 +1,9 @@
-import { CancelToken, type ModelHandle, vaeDecode, vaeDecodeTiled } from '../../native/index.ts';
+import { type ModelHandle, vaeDecode, vaeScaleFactor } from '../../native/index.ts';
 import { vaeToImage } from '../image/convert.ts';
-import { defineNode, type NodeContext, socket } from '../schema.ts';
-import { AttentionMemoryError, type AttentionPlan, memoryBudget, planVaeDecodeAttention, planVaeDecodeTiledAttention } from './attention-mode.ts';
-import type { LatentValue } from './types.ts';
-
-/**
- * The VAE's one attention is global over the latent's cells: use flash above 64x64 latents (VAEEncode's
- * rule; VAEDecode plans by its memory estimate, planVaeDecodeAttention).
- */
-export function vaeAttentionMode(latentHeight: number, latentWidth: number): 'naive' | 'flash' {
-  return latentHeight * latentWidth > 64 * 64 ? 'flash' : 'naive';
-}
-
-/** Model-space latents divided by the VAE's scaling factor, as vaeDecode expects. */
-export function unscaledLatent(model: ModelHandle, latent: LatentValue): Float32Array {
-  const factor = model.info.vae.scalingFactor;
-  return latent.samples.map((v) => v / factor);
-}
-
-/** A CancelToken that follows an AbortSignal for the duration of `work`. */
-export async function withCancel<T>(signal: AbortSignal, work: (cancel: CancelToken) => Promise<T>): Promise<T> {
-  const cancel = new CancelToken();
-  const onAbort = () => cancel.cancel();
-  signal.addEventListener('abort', onAbort);
-  try {
-    return await work(cancel);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
+import { AttentionMemoryError, type AttentionPlan, planVaeDecodeAttention, planVaeDecodeTiledAttention } from '../models/attention-plan.ts';
+import { defineNode, socket } from '../schema.ts';
+import { memoryBudget } from '../system/memory.ts';
+import { decodeImageTiled, unscaledLatent, withCancel } from '../vae/decode.ts';
 
 /** Tile edges (pixels) tried, largest first, by the fallback to the tiled decode when a plain decode does not fit. */
 const FALLBACK_TILES_PX = [256, 128, 64];
@@ -39,7 +14,7 @@ const FALLBACK_TILES_PX = [256, 128, 64];
  * advising what is left (tile normalisation, a smaller batch).
  */
 function planFallbackTiles(model: ModelHandle, [B, , h, w]: readonly number[], budget: number): { plan: AttentionPlan; tile: number } {
-  const f = model.info.vae.downscaleFactor;
+  const f = vaeScaleFactor(model.info.vae);
   const attempt = (px: number) => {
     const tile = Math.max(1, Math.floor(px / f));
     const advice = "use VAEDecodeTiled with normalization 'tile' (the memory of one tile) or a smaller batch";
@@ -55,24 +30,6 @@ function planFallbackTiles(model: ModelHandle, [B, , h, w]: readonly number[], b
   return attempt(FALLBACK_TILES_PX.at(-1)!);
 }
 
-/**
- * The engine's tiled decode with image-wide normalisation (VAEDecode's picture) in tiles of `tile`
- * latent cells, as `plan` (planVaeDecodeTiledAttention) says; reports the plan and progress per tile.
- */
-export function decodeImageTiled(
-  model: ModelHandle,
-  latent: Float32Array,
-  shape: readonly [number, number, number, number],
-  tile: number,
-  plan: AttentionPlan,
-  ctx: NodeContext,
-): Promise<Float32Array> {
-  ctx.stats({ estimatedPeakBytes: plan.estimate.peakBytes, memoryBudgetBytes: plan.budgetBytes });
-  return withCancel(ctx.signal, (cancel) =>
-    vaeDecodeTiled(model, latent, shape, { tile, attention: plan.mode, cancel, onProgress: (done, total) => ctx.progress(done, total) }),
-  );
-}
-
 export default defineNode({
   type: 'VAEDecode',
   version: 1,
@@ -86,7 +43,7 @@ export default defineNode({
   async run(input, ctx) {
     const { model } = input.vae;
     const [B, C, h, w] = input.samples.shape;
-    const f = model.info.vae.downscaleFactor;
+    const f = vaeScaleFactor(model.info.vae);
     const budget = memoryBudget(ctx.services);
     const latent = unscaledLatent(model, input.samples);
     let pixels: Float32Array;

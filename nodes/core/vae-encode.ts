@@ -1,7 +1,7 @@
-import { vaeEncode } from '../../native/index.ts';
+import { vaeEncode, vaeScaleFactor } from '../../native/index.ts';
 import { imageToVae } from '../image/convert.ts';
 import { defineNode, socket } from '../schema.ts';
-import { vaeAttentionMode, withCancel } from './vae-decode.ts';
+import { vaeAttentionMode, withCancel } from '../vae/decode.ts';
 
 export default defineNode({
   type: 'VAEEncode',
@@ -14,15 +14,15 @@ export default defineNode({
   async run(input, ctx) {
     const { model } = input.vae;
     const [B, H, W] = input.pixels.shape;
-    const f = model.info.vae.downscaleFactor;
+    const f = vaeScaleFactor(model.info.vae);
     if (H % f !== 0 || W % f !== 0) {
-      throw new Error(`VAEEncode #${ctx.nodeId}: the picture is ${W}x${H}; both sides must be multiples of ${f}. Crop or resize it first.`);
+      throw new Error(`the picture is ${W}x${H}; both sides must be multiples of ${f}. Crop or resize it first.`);
     }
     const { mean } = await withCancel(ctx.signal, (cancel) =>
       vaeEncode(model, imageToVae(input.pixels.data, B, H, W), [B, 3, H, W], { attention: vaeAttentionMode(H / f, W / f), cancel }),
     );
-    const factor = model.info.vae.scalingFactor;
-    const c = model.info.vae.latentChannels;
+    const factor = model.info.vae.scaling_factor;
+    const c = model.info.vae.latent_channels;
     return { LATENT: { samples: mean.map((v) => v * factor), shape: [B, c, H / f, W / f] as const } };
   },
 });

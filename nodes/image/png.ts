@@ -163,6 +163,27 @@ export function readPngText(png: Uint8Array): Record<string, string> {
   return text;
 }
 
+/** What a PNG's header (its first chunk, IHDR) says, read without inflating anything. */
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  interlace: number;
+}
+
+/**
+ * Reads the IHDR chunk, which the PNG specification puts first: the picture's size is known from the
+ * first 33 bytes, before any image data is inflated (a 261 KB file can claim 8192x8192 pixels).
+ */
+export function readPngHeader(png: Uint8Array): PngHeader {
+  const first = chunks(png.subarray(0, Math.min(png.length, 8 + 12 + 13))).next();
+  if (first.done || first.value.type !== 'IHDR') throw new PngError('malformed PNG: the first chunk is not IHDR');
+  const body = first.value.body;
+  if (body.length !== 13) throw new PngError('malformed PNG: IHDR has the wrong length');
+  return { width: body.readUInt32BE(0), height: body.readUInt32BE(4), bitDepth: body[8], colorType: body[9], interlace: body[12] };
+}
+
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
   const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);

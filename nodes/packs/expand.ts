@@ -14,9 +14,8 @@
  *   // { "5": { class_type: "sd/Txt2ImgSimple", inputs: { seed: 3 } } }
  *   //   -> { "5/3": { class_type: "KSampler", inputs: { seed: 3, model: ["5/4", 0], ... } }, "5/4": ... }
  */
+import { asLink, type ExecutionGraph, type ExecutionNode, type Issue, type Link, nodeLabel } from '../../protocol/index.ts';
 import type { NodeRegistry } from '../registry.ts';
-import { asLink, type ExecutionGraph, type ExecutionNode, type Link } from '../workflow.ts';
-import type { ExpandIssue } from './issues.ts';
 import { resolveInnerType, subgraphOf, type Subgraph } from './subgraph.ts';
 
 /** Where an inner node came from. */
@@ -43,7 +42,7 @@ export interface ExpandLimits {
 export interface ExpandResult {
   graph: ExecutionGraph;
   origins: SubgraphOrigins;
-  issues: ExpandIssue[];
+  issues: Issue[];
 }
 
 /** Whether any node of `graph` is a subgraph (when none is, expansion has nothing to do). */
@@ -72,7 +71,7 @@ export function expandSubgraphs(graph: ExecutionGraph, registry: NodeRegistry, l
   const maxNodes = limits.maxNodes ?? 100_000;
   const out: ExecutionGraph = {};
   const origins: SubgraphOrigins = new Map();
-  const issues: ExpandIssue[] = [];
+  const issues: Issue[] = [];
   /** Expanded subgraph node id -> per output index, the inner output it comes from. */
   const redirects = new Map<string, Link[]>();
   const pending: Pending[] = [];
@@ -93,7 +92,7 @@ export function expandSubgraphs(graph: ExecutionGraph, registry: NodeRegistry, l
     const outerType = origin?.outerType ?? type;
     const chain = [...(origin?.chain ?? []), { id, type }];
     const at = { nodeId: outerId, nodeType: outerType };
-    const where = origin ? `${outerType} #${outerId} (inner ${type} #${id})` : `${type} #${id}`;
+    const where = origin ? `${nodeLabel(outerType, outerId)} (inner ${nodeLabel(type, id)})` : nodeLabel(type, id);
 
     const seen = chain.findIndex((c) => c.type === type);
     if (seen < chain.length - 1) {
@@ -165,7 +164,7 @@ export function expandSubgraphs(graph: ExecutionGraph, registry: NodeRegistry, l
         const outputs: Link[] = redirects.get(link[0])!;
         if (link[1] >= outputs.length) {
           const origin = origins.get(id);
-          const label = origin ? `${origin.outerType} #${origin.outerId} (inner ${node.class_type} #${id})` : `${node.class_type} #${id}`;
+          const label = origin ? `${nodeLabel(origin.outerType, origin.outerId)} (inner ${nodeLabel(node.class_type, id)})` : nodeLabel(node.class_type, id);
           issues.push({
             code: 'link_invalid',
             message: `${label}: input "${input}" links to output ${link[1]} of subgraph node #${link[0]}, which has ${outputs.length} output${outputs.length === 1 ? '' : 's'}; reconnect it.`,
@@ -185,28 +184,19 @@ export function expandSubgraphs(graph: ExecutionGraph, registry: NodeRegistry, l
   return { graph: out, origins, issues };
 }
 
-/** The fields of an issue that mapIssueToOuter reads and rewrites (GraphIssue has them). */
-interface LocatedIssue {
-  message: string;
-  nodeId?: string;
-  nodeType?: string;
-  input?: string;
-  details?: Record<string, unknown>;
-}
-
 /**
  * Puts an issue about an inner node on the top-level node the user sees: nodeId/nodeType become the
  * outer node's, `input` the outer input that feeds the inner one (dropped when none does), and the
  * inner node id, type and input go to details (innerNode, innerNodeType, innerInput, subgraphs).
  * Issues about top-level nodes are returned unchanged.
  */
-export function mapIssueToOuter<T extends LocatedIssue>(issue: T, origins: SubgraphOrigins): T {
+export function mapIssueToOuter(issue: Issue, origins: SubgraphOrigins): Issue {
   const origin = issue.nodeId !== undefined ? origins.get(issue.nodeId) : undefined;
   if (!origin) return issue;
   const innerId = issue.nodeId!;
   const innerType = issue.nodeType ?? '?';
-  const outerLabel = `${origin.outerType} #${origin.outerId}`;
-  const innerLabel = `${innerType} #${innerId}`;
+  const outerLabel = nodeLabel(origin.outerType, origin.outerId);
+  const innerLabel = nodeLabel(innerType, innerId);
   let message: string;
   if (issue.message.startsWith(innerLabel)) message = `${outerLabel} (inner ${innerLabel})${issue.message.slice(innerLabel.length)}`;
   else if (issue.message.startsWith(`Node #${innerId}`)) message = `${outerLabel} (inner node #${innerId})${issue.message.slice(`Node #${innerId}`.length)}`;
@@ -226,5 +216,5 @@ export function mapIssueToOuter<T extends LocatedIssue>(issue: T, origins: Subgr
       ...(issue.input !== undefined ? { innerInput: issue.input } : {}),
       subgraphs: origin.chain.map((c) => c.type),
     },
-  } as unknown as T;
+  };
 }

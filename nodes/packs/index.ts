@@ -14,15 +14,8 @@ export {
   resolveInnerType,
   subgraphDefinition,
   subgraphOf,
-  subgraphPackSchema,
-  subgraphSchema,
   type Subgraph,
-  type SubgraphInputJson,
-  type SubgraphJson,
-  type SubgraphOutputJson,
-  type SubgraphPackJson,
-  type SubgraphTarget,
 } from './subgraph.ts';
 export { expandSubgraphs, hasSubgraphNodes, mapIssueToOuter, type ExpandLimits, type ExpandResult, type SubgraphOrigin, type SubgraphOrigins } from './expand.ts';
 export { checkSubgraphTypes, exportSubgraph, saveSubgraph, type ExportSubgraphOptions, type SavedSubgraph, type SaveSubgraphOptions } from './save.ts';
-export { SubgraphError, type ExpandIssue, type PackIssue } from './issues.ts';
+export { SubgraphError } from './subgraph-error.ts';

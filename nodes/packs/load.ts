@@ -24,23 +24,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { NodeRegistry } from '../registry.ts';
-import type { PackIssue } from './issues.ts';
-import { checkSubgraph, subgraphDefinition, subgraphPackSchema } from './subgraph.ts';
+import { type Issue, type LoadedPack, subgraphPackSchema } from '../../protocol/index.ts';
+import { checkSubgraph, subgraphDefinition } from './subgraph.ts';
 
-export interface LoadedPack {
-  name: string;
-  version: string;
-  /** The pack's folder (or its file, for a single-file JSON pack). */
-  dir: string;
-  kind: 'code' | 'subgraphs';
-  /** The node types it added (namespaced), in registration order. */
-  nodeTypes: string[];
-}
+export type { LoadedPack };
 
 export interface PackLoadReport {
   packs: LoadedPack[];
   /** Packs and node types that were not loaded, each naming the pack and the reason. */
-  issues: PackIssue[];
+  issues: Issue[];
 }
 
 /** The pack directories of a data directory: `<data>/packs` (saved subgraphs go to `<data>/packs/user`). */

@@ -1,9 +1,8 @@
 /**
  * Turning an editor selection into a node type, and saving it in a pack.
  *
- * exportSubgraph cuts the selected nodes out of a workflow: links coming in from outside become socket
- * inputs (one per distinct source output, feeding every selected input it fed), links going out become
- * outputs, and the widgets you name become widget inputs (their current values as defaults).
+ * exportSubgraph cuts the selected nodes out of a workflow with protocol's cutSubgraph (the cut the
+ * editor's "save as node" makes too) and refuses a selection nothing would run.
  * saveSubgraph checks the result (and, with a registry, checks it against the node types: inner types
  * known, targets and sources of the declared types, every inner input fed) and adds it to the pack's
  * `latentflow.json`, written atomically; a type that is already there or registered is refused.
@@ -17,41 +16,31 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { NodeRegistry } from '../registry.ts';
-import { type InputSpecs, isWidgetSpec, outputNames, type OutputSpecs, type SocketSpec, type WidgetSpec, widgetSchema } from '../schema.ts';
-import { asLink, type ExecutionGraph, executionToSaved, parseWorkflow } from '../workflow.ts';
-import { type PackIssue, SubgraphError } from './issues.ts';
 import {
-  checkSubgraph,
-  resolveInnerType,
-  type Subgraph,
-  subgraphDefinition,
-  type SubgraphInputJson,
+  asLink,
+  cutSubgraph,
+  type CutOptions,
+  type Issue,
+  parseWorkflow,
   type SubgraphJson,
-  type SubgraphOutputJson,
   type SubgraphPackJson,
   subgraphPackSchema,
-  type SubgraphWidgetType,
-} from './subgraph.ts';
+  WIDGET_TYPE_OF_KIND,
+} from '../../protocol/index.ts';
+import type { NodeRegistry } from '../registry.ts';
+import { type InputSpecs, outputNames, type OutputSpecs, widgetSchema } from '../schema.ts';
+import { checkSubgraph, resolveInnerType, type Subgraph, subgraphDefinition } from './subgraph.ts';
+import { SubgraphError } from './subgraph-error.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Export: a selection -> subgraph JSON
 
-export interface ExportSubgraphOptions {
-  /** The new node type's name (no namespace: the pack adds it). */
-  type: string;
-  description?: string;
-  category?: string;
-  /** Widgets of selected nodes to expose as inputs of the new node (`name` defaults to the input's). */
-  widgets?: Array<{ node: string; input: string; name?: string }>;
-}
-
-const WIDGET_TYPE: Record<WidgetSpec['kind'], SubgraphWidgetType> = { int: 'INT', float: 'FLOAT', text: 'STRING', boolean: 'BOOLEAN', choice: 'COMBO' };
+export type ExportSubgraphOptions = Omit<CutOptions, 'displayName'>;
 
 /**
  * The subgraph JSON for the nodes `selection` of `workflow` (either form; a saved form keeps its node
- * positions in the fragment). Throws a SubgraphError naming what is wrong (unknown ids or types, a
- * selection nothing would run).
+ * positions in the fragment), cut by protocol's cutSubgraph. Throws a SubgraphError naming what is
+ * wrong (unknown ids or types, a selection nothing would run).
  */
 export function exportSubgraph(workflow: unknown, selection: readonly string[], options: ExportSubgraphOptions, registry: NodeRegistry): SubgraphJson {
   const refuse = (problems: string[]): never => {
@@ -64,115 +53,12 @@ export function exportSubgraph(workflow: unknown, selection: readonly string[], 
   };
   const parsed = parseWorkflow(workflow, registry);
   if (!parsed.graph || parsed.issues.length > 0) refuse(parsed.issues.map((i) => i.message));
-  const graph = parsed.graph!;
-  const selected = new Set(selection.map(String));
-  if (selected.size === 0) refuse(['the selection is empty']);
-  const missing = [...selected].filter((id) => !Object.hasOwn(graph, id));
-  if (missing.length > 0) refuse(missing.map((id) => `node "${id}" is not in the workflow`));
-  const unknown = [...selected].filter((id) => !registry.has(graph[id].class_type));
-  if (unknown.length > 0) refuse(unknown.map((id) => `node "${id}" has type "${graph[id].class_type}", which is not registered`));
-
-  const byId = (a: string, b: string) => (Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
-  const ids = [...selected].sort(byId);
-  const fragment: ExecutionGraph = {};
-  for (const id of ids) fragment[id] = { ...graph[id], inputs: { ...graph[id].inputs } };
-
-  const names = new Set<string>();
-  const unique = (name: string) => {
-    let candidate = name;
-    for (let n = 2; names.has(candidate); n++) candidate = `${name}_${n}`;
-    names.add(candidate);
-    return candidate;
-  };
-
-  // Links from outside: one socket input per distinct source output.
-  const inputs: SubgraphInputJson[] = [];
-  const inputBySource = new Map<string, SubgraphInputJson>();
-  for (const id of ids) {
-    const specs = registry.get(graph[id].class_type)!.inputs as InputSpecs;
-    for (const [input, value] of Object.entries(graph[id].inputs)) {
-      const link = asLink(value);
-      if (!link || selected.has(link[0])) continue;
-      const spec = specs[input];
-      if (!spec || spec.kind !== 'socket') refuse([`node "${id}" input "${input}" is linked but is not a socket of ${graph[id].class_type}`]);
-      const key = `${link[0]}\u0000${link[1]}`;
-      let declared = inputBySource.get(key);
-      if (!declared) {
-        declared = { name: unique(input), type: (spec as SocketSpec).type, targets: [] };
-        inputBySource.set(key, declared);
-        inputs.push(declared);
-      }
-      declared.targets.push({ node: id, input });
-      delete fragment[id].inputs[input];
-    }
-  }
-  // Widgets asked for.
-  for (const widget of options.widgets ?? []) {
-    const node = String(widget.node);
-    if (!selected.has(node)) refuse([`widget "${widget.input}" of node "${node}" is not in the selection`]);
-    const spec = (registry.get(graph[node].class_type)!.inputs as InputSpecs)[widget.input];
-    if (!spec || !isWidgetSpec(spec)) refuse([`node "${node}" (${graph[node].class_type}) has no widget "${widget.input}"`]);
-    const w = spec as WidgetSpec;
-    const value = graph[node].inputs[widget.input] ?? w.default;
-    inputs.push({
-      name: unique(widget.name ?? widget.input),
-      type: WIDGET_TYPE[w.kind],
-      ...(w.description !== undefined ? { description: w.description } : {}),
-      ...(value !== undefined ? { default: value } : {}),
-      ...((w.kind === 'int' || w.kind === 'float') && w.min !== undefined ? { min: w.min } : {}),
-      ...((w.kind === 'int' || w.kind === 'float') && w.max !== undefined ? { max: w.max } : {}),
-      ...((w.kind === 'int' || w.kind === 'float') && w.step !== undefined ? { step: w.step } : {}),
-      ...(w.kind === 'choice' && Array.isArray(w.options) ? { options: [...(w.options as readonly string[])] } : {}),
-      ...(w.kind === 'text' && w.multiline ? { multiline: true } : {}),
-      targets: [{ node, input: widget.input }],
-    });
-  }
-
-  // Links going out: one output per distinct selected source output.
-  const outputs: SubgraphOutputJson[] = [];
-  const outputBySource = new Set<string>();
-  const outputNamesTaken = new Set<string>();
-  for (const id of Object.keys(graph).sort(byId)) {
-    if (selected.has(id)) continue;
-    for (const value of Object.values(graph[id].inputs)) {
-      const link = asLink(value);
-      if (!link || !selected.has(link[0])) continue;
-      const key = `${link[0]}\u0000${link[1]}`;
-      if (outputBySource.has(key)) continue;
-      outputBySource.add(key);
-      const definition = registry.get(graph[link[0]].class_type)!;
-      const outName = outputNames(definition)[link[1]];
-      if (outName === undefined) refuse([`node "${id}" links to output ${link[1]} of node "${link[0]}", which does not have it`]);
-      let name = outName;
-      for (let n = 2; outputNamesTaken.has(name); n++) name = `${outName}_${n}`;
-      outputNamesTaken.add(name);
-      outputs.push({ name, type: (definition.outputs as OutputSpecs)[outName].type, from: { node: link[0], output: link[1] } });
-    }
-  }
-  const outputNode = ids.some((id) => registry.get(graph[id].class_type)!.outputNode === true);
-  if (outputs.length === 0 && !outputNode) refuse(['nothing outside the selection uses it and it has no output node, so it would never run; select the nodes that feed a link out of it']);
-
-  const json: SubgraphJson = {
-    type: options.type,
-    ...(options.description !== undefined ? { description: options.description } : {}),
-    ...(options.category !== undefined ? { category: options.category } : {}),
-    ...(outputNode ? { outputNode: true } : {}),
-    inputs,
-    outputs,
-    workflow: parsed.saved ? fragmentSaved(fragment, parsed.saved.nodes, options.type, registry) : fragment,
-  };
-  const checked = checkSubgraph(json, 'export');
+  const cut = cutSubgraph({ graph: parsed.graph!, ...(parsed.saved ? { saved: parsed.saved } : {}) }, selection, options, (type) => registry.nodeSpec(type), registry);
+  if (!cut.subgraph) return refuse(cut.problems);
+  if (cut.linksOut === 0 && !cut.subgraph.outputNode) refuse(['nothing outside the selection uses it and it has no output node, so it would never run; select the nodes that feed a link out of it']);
+  const checked = checkSubgraph(cut.subgraph, 'export');
   if (!checked.subgraph) refuse(checked.problems);
-  return json;
-}
-
-/** The fragment in saved form, keeping the editor's positions (moved so the top-left node is at 0,0). */
-function fragmentSaved(fragment: ExecutionGraph, nodes: Array<{ id: string; position: { x: number; y: number } }>, name: string, registry: NodeRegistry) {
-  const kept = nodes.filter((n) => Object.hasOwn(fragment, n.id));
-  const left = Math.min(...kept.map((n) => n.position.x));
-  const top = Math.min(...kept.map((n) => n.position.y));
-  const layout = Object.fromEntries(kept.map((n) => [n.id, { x: n.position.x - left, y: n.position.y - top }]));
-  return executionToSaved(fragment, { name, layout, registry });
+  return cut.subgraph;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -200,8 +86,8 @@ export function checkSubgraphTypes(subgraph: Subgraph, registry: NodeRegistry): 
       const spec = (definition.inputs as InputSpecs)[target.input];
       const where = `input "${input.name}" targets ${definition.type} #${target.node} "${target.input}"`;
       if (!spec) problems.push(`${where}, which it does not have`);
-      else if (spec.kind === 'socket' ? spec.type !== input.type : WIDGET_TYPE[spec.kind] !== input.type) {
-        problems.push(`${where}, which is ${spec.kind === 'socket' ? spec.type : WIDGET_TYPE[spec.kind]}, not ${input.type}`);
+      else if (spec.kind === 'socket' ? spec.type !== input.type : WIDGET_TYPE_OF_KIND[spec.kind] !== input.type) {
+        problems.push(`${where}, which is ${spec.kind === 'socket' ? spec.type : WIDGET_TYPE_OF_KIND[spec.kind]}, not ${input.type}`);
       }
     }
   }
@@ -280,7 +166,7 @@ export async function saveSubgraph(packDir: string, subgraphJson: unknown, optio
 async function saveNow(packDir: string, file: string, subgraphJson: unknown, options: SaveSubgraphOptions): Promise<SavedSubgraph> {
   const pack = await readPack(file, options.packName ?? path.basename(path.resolve(packDir)));
   const type = typeof (subgraphJson as { type?: unknown } | null)?.type === 'string' ? (subgraphJson as { type: string }).type : undefined;
-  const refuse = (code: PackIssue['code'], message: string, problems?: string[]): never => {
+  const refuse = (code: Issue['code'], message: string, problems?: string[]): never => {
     throw new SubgraphError({ code, message, ...(type ? { nodeType: `${pack.name}/${type}` } : {}), details: { pack: pack.name, dir: packDir, reason: 'save', ...(problems ? { problems } : {}) } });
   };
   const { subgraph, problems } = checkSubgraph(subgraphJson, pack.name);

@@ -4,22 +4,13 @@
  * Payload shapes follow ComfyUI's server.py.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 
-import type { GraphIssue } from './protocol.ts';
-import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
+import { promptRequestSchema } from '../../protocol/index.ts';
+import { prepareWorkflow } from '../jobs/submit.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import type { ApiContext } from './context.ts';
+import { errorHandler } from './errors.ts';
 import { parseBody } from './runs.ts';
-
-const promptSchema = z.object({
-  prompt: z.unknown(),
-  client_id: z.string().max(200).optional(),
-  front: z.boolean().optional(),
-  number: z.number().optional(),
-  extra_data: z.record(z.string(), z.unknown()).optional(),
-  prompt_id: z.string().max(100).optional(),
-});
 
 /** ComfyUI's queue item: [number, prompt_id, prompt, extra_data, outputs_to_execute]. */
 function queueItem(job: JobRecord): unknown[] {
@@ -27,20 +18,8 @@ function queueItem(job: JobRecord): unknown[] {
   return [job.number, job.id, job.prompt, { ...job.extra, client_id: job.clientId ?? undefined }, outputs];
 }
 
-/** ComfyUI's node_errors: { nodeId: { errors: [{ type, message, details, extra_info }], dependent_outputs, class_type } }. */
-function nodeErrors(issues: GraphIssue[], prompt: unknown): Record<string, unknown> {
-  const errors: Record<string, { errors: unknown[]; dependent_outputs: string[]; class_type: string }> = {};
-  for (const issue of issues) {
-    if (!issue.nodeId) continue;
-    const classType = issue.nodeType ?? ((prompt as Record<string, { class_type?: string }>)?.[issue.nodeId]?.class_type ?? '');
-    errors[issue.nodeId] ??= { errors: [], dependent_outputs: [], class_type: classType };
-    errors[issue.nodeId].errors.push({ type: issue.code, message: issue.message, details: issue.input ? `${issue.input}` : '', extra_info: { input_name: issue.input, ...issue.details } });
-  }
-  return errors;
-}
-
 export function historyEntry(job: JobRecord) {
-  const messages = ((job.error as { messages?: unknown[] } | null)?.messages ?? []) as unknown[];
+  const messages = job.error?.messages ?? [];
   return {
     prompt: queueItem(job),
     outputs: job.outputs ?? {},
@@ -61,31 +40,18 @@ export function comfyRouter(ctx: ApiContext): Router {
   });
 
   router.post('/prompt', async (req, res) => {
-    const body = parseBody(promptSchema, req.body);
-    try {
-      // ComfyUI clients send the execution form; a saved-form workflow for the PNG rides in extra_pnginfo.
-      const prepared = prepareWorkflow(ctx.host, body.prompt, {}, { runsHere: ctx.queue.kind === 'embedded' });
-      const job = await ctx.queue.enqueue({
-        id: body.prompt_id,
-        prompt: prepared.prompt,
-        extra: body.extra_data ?? {},
-        clientId: body.client_id ?? null,
-        front: body.front,
-      });
-      res.json({ prompt_id: job.id, number: job.number, node_errors: {} });
-    } catch (error) {
-      if (!(error instanceof InvalidWorkflowError)) throw error;
-      const outputFailure = error.issues.some((i) => i.nodeId);
-      res.status(400).json({
-        error: {
-          type: outputFailure ? 'prompt_outputs_failed_validation' : 'invalid_prompt',
-          message: outputFailure ? 'Prompt outputs failed validation' : error.message,
-          details: error.message,
-          extra_info: {},
-        },
-        node_errors: nodeErrors(error.issues, body.prompt),
-      });
-    }
+    const body = parseBody(promptRequestSchema, req.body);
+    // ComfyUI clients send the execution form; a saved-form workflow for the PNG rides in extra_pnginfo.
+    // An invalid one is answered by the error handler below, in ComfyUI's shape (node_errors).
+    const prepared = prepareWorkflow(ctx.host, body.prompt, {}, { runsHere: ctx.queue.kind === 'embedded' });
+    const job = await ctx.queue.enqueue({
+      id: body.prompt_id,
+      prompt: prepared.prompt,
+      extra: body.extra_data ?? {},
+      clientId: body.client_id ?? null,
+      front: body.front,
+    });
+    res.json({ prompt_id: job.id, number: job.number, node_errors: {} });
   });
 
   router.get('/queue', async (_req, res) => {
@@ -106,7 +72,7 @@ export function comfyRouter(ctx: ApiContext): Router {
   router.get('/history', async (req, res) => {
     const maxItems = req.query.max_items === undefined ? 200 : Math.max(1, Math.min(10_000, Number(req.query.max_items) || 200));
     const { jobs } = await ctx.queue.history({ limit: maxItems });
-    const out: Record<string, unknown> = {};
+    const out: Record<string, unknown> = Object.create(null);
     for (const job of jobs.reverse()) out[job.id] = historyEntry(job);
     res.json(out);
   });
@@ -130,5 +96,6 @@ export function comfyRouter(ctx: ApiContext): Router {
     res.status(200).end();
   });
 
+  router.use(errorHandler('comfy'));
   return router;
 }

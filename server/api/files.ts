@@ -1,7 +1,10 @@
 /**
  * Images in and out: ComfyUI's GET /view and POST /upload/image, and our outputs listing.
  * Every client-given name resolves inside its root (server/store/paths.ts); uploads must be PNG images
- * (checked by decoding them, not by their name) and stay under the upload limit.
+ * (checked by decoding them on a worker thread, not by their name, see image-check.ts) and stay under
+ * the upload and pixel limits. A malformed or cut-off upload is a 400, never an unhandled stream error;
+ * an upload is written without following a symbolic link, and a full disk is a 507 that leaves no
+ * half-written file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,11 +12,11 @@ import path from 'node:path';
 import Busboy from 'busboy';
 import { type Request, Router } from 'express';
 
-import { decodePng, PngError } from '../../nodes/image/png.ts';
-import { checkFileName, resolveInside } from '../store/paths.ts';
+import { checkFileName, PathError, resolveInside, resolveSubfolder } from '../store/paths.ts';
 import type { FileRef } from '../jobs/queue.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
+import { checkUploadedPng } from './image-check.ts';
 
 type FileType = 'output' | 'input' | 'temp';
 
@@ -34,10 +37,16 @@ function queryString(value: unknown, name: string): string {
 const CONTENT_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.json': 'application/json' };
 
 interface Upload {
+  /** Form fields by name (a null-prototype map: the names are the client's). */
   fields: Record<string, string>;
   file?: { name: string; data: Buffer };
 }
 
+/**
+ * Reads a multipart upload. Every stream on the way (the request, busboy, each file stream) has its
+ * errors handled: a body cut off or never closed (busboy's "Unexpected end of form" on the file
+ * stream) rejects with a 400, and the request stops being read.
+ */
 function readUpload(req: Request, limitBytes: number): Promise<Upload> {
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
@@ -47,13 +56,23 @@ function readUpload(req: Request, limitBytes: number): Promise<Upload> {
       reject(new HttpError(400, 'bad_request', 'upload must be multipart/form-data with an "image" file field'));
       return;
     }
-    const upload: Upload = { fields: {} };
+    const upload: Upload = { fields: Object.create(null) };
     let failed: Error | null = null;
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(busboy);
+      req.resume(); // drain what is left, so the answer can be sent
+      reject(error);
+    };
+    const malformed = (error: unknown) => fail(new HttpError(400, 'bad_request', `malformed upload: ${(error as Error)?.message ?? String(error)}`));
     busboy.on('field', (name, value) => {
       upload.fields[name] = value;
     });
     busboy.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
+      stream.on('error', malformed);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => {
         failed = new HttpError(413, 'too_large', `the upload is larger than ${limitBytes} bytes`);
@@ -62,18 +81,71 @@ function readUpload(req: Request, limitBytes: number): Promise<Upload> {
         if (name === 'image') upload.file = { name: info.filename ?? 'upload.png', data: Buffer.concat(chunks) };
       });
     });
-    busboy.on('error', (e) => reject(new HttpError(400, 'bad_request', `malformed upload: ${(e as Error).message}`)));
-    busboy.on('close', () => (failed ? reject(failed) : resolve(upload)));
+    busboy.on('error', malformed);
+    busboy.on('close', () => {
+      if (failed) fail(failed);
+      else if (!settled) {
+        settled = true;
+        resolve(upload);
+      }
+    });
+    req.on('error', malformed);
+    req.on('aborted', () => fail(new HttpError(400, 'bad_request', 'the upload was aborted by the client')));
     req.pipe(busboy);
   });
 }
 
+/** A name not taken in `dir` (a symbolic link takes its name too, even one that points nowhere). */
 function uniqueName(dir: string, name: string): string {
+  const taken = (n: string) => fs.lstatSync(path.join(dir, n), { throwIfNoEntry: false }) !== undefined;
   const ext = path.extname(name);
   const base = name.slice(0, name.length - ext.length);
   let candidate = name;
-  for (let i = 1; fs.existsSync(path.join(dir, candidate)); i++) candidate = `${base} (${i})${ext}`;
+  for (let i = 1; taken(candidate); i++) candidate = `${base} (${i})${ext}`;
   return candidate;
+}
+
+/**
+ * Writes `data` to `file` without ever following a symbolic link there (O_NOFOLLOW; a new file is
+ * created exclusively). A failed write (a full disk) removes what it wrote, and overwriting replaces the
+ * file only once the new bytes are all on disk.
+ */
+function writeNoFollow(file: string, data: Uint8Array, overwrite: boolean): void {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const open = (target: string) => {
+    try {
+      return fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new PathError(`"${path.basename(file)}" is a symbolic link; uploads never write through one`, 'image file name');
+      if (code === 'EEXIST' && !overwrite) throw new HttpError(409, 'exists', `"${path.basename(file)}" was created by another upload meanwhile; try again`);
+      throw error;
+    }
+  };
+  const writeAll = (target: string) => {
+    const fd = open(target);
+    let written = false;
+    try {
+      fs.writeFileSync(fd, data);
+      written = true;
+    } finally {
+      fs.closeSync(fd);
+      if (!written) fs.rmSync(target, { force: true });
+    }
+  };
+  if (!overwrite) return writeAll(file);
+  if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    throw new PathError(`"${path.basename(file)}" is a symbolic link; uploads never write through one`, 'image file name');
+  }
+  // Written aside, then renamed over the old file (rename replaces a link itself, never its target).
+  const part = path.join(path.dirname(file), `.upload-${process.pid}-${Math.random().toString(36).slice(2)}.part`);
+  writeAll(part);
+  try {
+    fs.renameSync(part, file);
+  } catch (error) {
+    fs.rmSync(part, { force: true });
+    throw error;
+  }
 }
 
 /**
@@ -113,7 +185,7 @@ export function followRemoteOutputs(ctx: Pick<ApiContext, 'queue' | 'bus' | 'hos
       const ref: FileRef = { type: image.type, subfolder: typeof image.subfolder === 'string' ? image.subfolder : '', filename: image.filename };
       try {
         const root = ref.type === 'output' ? ctx.host.paths.output : ctx.host.paths.temp;
-        const dir = resolveInside(root, ref.subfolder, 'subfolder', { allowEmpty: true });
+        const dir = resolveSubfolder(root, ref.subfolder);
         checkFileName(ref.filename, 'filename');
         storeRemoteFile(ctx, ref, resolveInside(dir, ref.filename, 'filename')).catch(onError);
       } catch (error) {
@@ -130,13 +202,12 @@ export function filesRouter(ctx: ApiContext): Router {
     const filename = queryString(req.query.filename, 'filename');
     const subfolder = queryString(req.query.subfolder, 'subfolder');
     const root = rootOf(ctx, req.query.type);
-    const dir = resolveInside(root, subfolder, 'subfolder', { allowEmpty: true });
+    const dir = resolveSubfolder(root, subfolder);
     checkFileName(filename, 'filename');
     const file = resolveInside(dir, filename, 'filename');
     if (!fs.existsSync(file) && (req.query.type ?? 'output') !== 'input') await storeRemoteFile(ctx, { type: (req.query.type ?? 'output') as 'output' | 'temp', subfolder, filename }, file);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new HttpError(404, 'not_found', `no file "${filename}" in ${req.query.type ?? 'output'}`);
     res.setHeader('content-type', CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
-    res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('content-disposition', `inline; filename="${encodeURIComponent(filename)}"`);
     fs.createReadStream(file).pipe(res);
   });
@@ -163,21 +234,18 @@ export function filesRouter(ctx: ApiContext): Router {
   router.post('/upload/image', async (req, res) => {
     const upload = await readUpload(req, ctx.options.uploadLimitBytes);
     if (!upload.file) throw new HttpError(400, 'bad_request', 'the upload has no "image" file field');
-    try {
-      decodePng(upload.file.data);
-    } catch (error) {
-      if (error instanceof PngError) throw new HttpError(400, 'not_an_image', `the upload is not a PNG image latentflow can read: ${error.message}`);
-      throw error;
-    }
-    const root = rootOf(ctx, upload.fields.type ?? 'input');
-    const dir = resolveInside(root, upload.fields.subfolder ?? '', 'subfolder', { allowEmpty: true });
+    await checkUploadedPng(upload.file.data, ctx.options.maxImagePixels);
+    const type = upload.fields.type ?? 'input';
+    const subfolder = upload.fields.subfolder ?? '';
+    const dir = resolveSubfolder(rootOf(ctx, type), subfolder);
     let name = path.basename(upload.file.name.replace(/\\/g, '/'));
     if (!name.toLowerCase().endsWith('.png')) name = `${name.replace(/\.[^.]*$/, '')}.png`;
     checkFileName(name, 'image file name');
     fs.mkdirSync(dir, { recursive: true });
-    if (upload.fields.overwrite !== 'true' && upload.fields.overwrite !== '1') name = uniqueName(dir, name);
-    fs.writeFileSync(resolveInside(dir, name, 'image file name'), upload.file.data);
-    res.json({ name, subfolder: upload.fields.subfolder ?? '', type: upload.fields.type ?? 'input' });
+    const overwrite = upload.fields.overwrite === 'true' || upload.fields.overwrite === '1';
+    if (!overwrite) name = uniqueName(dir, name);
+    writeNoFollow(resolveInside(dir, name, 'image file name'), upload.file.data, overwrite);
+    res.json({ name, subfolder, type });
   });
 
   return router;

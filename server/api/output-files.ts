@@ -1,6 +1,8 @@
+import type { OutputFile, UiOutput } from '../../protocol/index.ts';
+
 /** URLs of the images an output map mentions (ComfyUI ui: { images: [{ filename, subfolder, type }] }). */
-export function outputFiles(outputs: Record<string, unknown> | null): { node: string; url: string; filename: string; subfolder: string; type: string }[] {
-  const files: { node: string; url: string; filename: string; subfolder: string; type: string }[] = [];
+export function outputFiles(outputs: Record<string, UiOutput> | null): OutputFile[] {
+  const files: OutputFile[] = [];
   for (const [node, ui] of Object.entries(outputs ?? {})) {
     const images = (ui as { images?: { filename: string; subfolder?: string; type?: string }[] })?.images ?? [];
     for (const image of images) {

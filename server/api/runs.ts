@@ -3,23 +3,24 @@
  * interrupt, delete a queued job.
  */
 import { Router } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 
-import { TERMINAL_EVENTS } from '../jobs/run-job.ts';
-import { InvalidWorkflowError, prepareWorkflow } from '../jobs/submit.ts';
+import {
+  type HistoryPage,
+  interruptRequestSchema,
+  type JobView,
+  type QueuedRun,
+  queueRunRequestSchema,
+  type RunsListing,
+  TERMINAL_EVENTS,
+} from '../../protocol/index.ts';
+import { prepareWorkflow } from '../jobs/submit.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import type { ApiContext } from './context.ts';
-import { HttpError } from './errors.ts';
-
-export const queueRequestSchema = z.object({
-  workflow: z.unknown(),
-  overrides: z.record(z.string(), z.unknown()).optional(),
-  clientId: z.string().max(200).optional(),
-  front: z.boolean().optional(),
-});
+import { capIssues, HttpError } from './errors.ts';
 
 /** A job as the API shows it (the workflow itself is left out of listings; GET /api/runs/:id has it). */
-export function jobView(job: JobRecord, { withPrompt = false } = {}) {
+export function jobView(job: JobRecord, { withPrompt = false } = {}): JobView {
   return {
     id: job.id,
     number: job.number,
@@ -39,13 +40,13 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new HttpError(400, 'bad_request', `request body: ${first.path.join('.') || '(root)'}: ${first.message}`, { issues: parsed.error.issues });
+    throw new HttpError(400, 'bad_request', `request body: ${first.path.join('.') || '(root)'}: ${first.message}`, capIssues(parsed.error.issues));
   }
   return parsed.data;
 }
 
 /** Queues a prepared workflow; returns the job. Throws InvalidWorkflowError (400) with every issue. */
-export async function queueWorkflow(ctx: ApiContext, request: z.infer<typeof queueRequestSchema>): Promise<JobRecord> {
+export async function queueWorkflow(ctx: ApiContext, request: z.infer<typeof queueRunRequestSchema>): Promise<JobRecord> {
   const prepared = prepareWorkflow(ctx.host, request.workflow, request.overrides, { runsHere: ctx.queue.kind === 'embedded' });
   return ctx.queue.enqueue({
     prompt: prepared.prompt,
@@ -88,9 +89,9 @@ export function runsRouter(ctx: ApiContext): Router {
   const router = Router();
 
   router.post('/api/runs', async (req, res) => {
-    const request = parseBody(queueRequestSchema, req.body);
+    const request = parseBody(queueRunRequestSchema, req.body);
     const job = await queueWorkflow(ctx, request);
-    res.status(202).json({ id: job.id, number: job.number });
+    res.status(202).json({ id: job.id, number: job.number } satisfies QueuedRun);
   });
 
   router.get('/api/runs', async (_req, res) => {
@@ -98,7 +99,7 @@ export function runsRouter(ctx: ApiContext): Router {
     res.json({
       running: pending.filter((j) => j.status === 'running').map((j) => jobView(j)),
       queued: pending.filter((j) => j.status === 'queued').map((j) => jobView(j)),
-    });
+    } satisfies RunsListing);
   });
 
   router.get('/api/runs/:id', async (req, res) => {
@@ -120,7 +121,7 @@ export function runsRouter(ctx: ApiContext): Router {
   });
 
   router.post('/api/interrupt', async (req, res) => {
-    const runId = typeof req.body?.runId === 'string' ? req.body.runId : undefined;
+    const { runId } = interruptRequestSchema.catch({}).parse(req.body ?? {});
     res.json({ interrupted: await ctx.queue.interrupt(runId) });
   });
 
@@ -128,10 +129,9 @@ export function runsRouter(ctx: ApiContext): Router {
     const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
     const limit = Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
     const { total, jobs } = await ctx.queue.history({ offset, limit });
-    res.json({ total, offset, limit, jobs: jobs.map((j) => jobView(j)) });
+    res.json({ total, offset, limit, jobs: jobs.map((j) => jobView(j)) } satisfies HistoryPage);
   });
 
   return router;
 }
 
-export { InvalidWorkflowError };

@@ -7,7 +7,8 @@
  *   execution_start, execution_cached, executing, progress, executed, execution_error,
  *   execution_interrupted, execution_success) plus binary preview frames, sent to the client that queued
  *   the run (or to every /ws client when the run has no client id, as ComfyUI does).
- * Both check the token when the server has one.
+ * Both check the Host (DNS rebinding), the token when the server has one, and the site, as HTTP does
+ * (security.ts: checkLiveRequest); a malformed request is refused, never thrown out of the handler.
  *
  * socket.io rooms are filled by the bus's publisher (with Redis, through the socket.io Redis adapter,
  * so a room member on any server instance gets a run's events once); the /ws door listens to the bus,
@@ -20,8 +21,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 import type { ServerOptions } from '../config.ts';
 import { clientRoom, type EventBus, type QueueState, runRoom } from '../jobs/bus.ts';
-import type { RunEvent } from './protocol.ts';
-import { isAuthorized, isCrossSite } from './security.ts';
+import { type RunEvent, SOCKET_EVENTS } from '../../protocol/index.ts';
+import { checkLiveRequest, requestUrl } from './security.ts';
 
 export interface LiveServers {
   io: SocketServer;
@@ -80,8 +81,8 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     serveClient: false,
     maxHttpBufferSize: 1e6,
     allowRequest: (req, callback) => {
-      const ok = isAuthorized(options, req) && !isCrossSite(options, req.headers);
-      callback(ok ? null : 'unauthorized', ok);
+      const refusal = checkLiveRequest(options, req);
+      callback(refusal ? refusal.reason : null, refusal === null);
     },
   });
   bus.bindRooms(io);
@@ -90,12 +91,12 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     // first event on, before it could subscribe to the run's room.
     const clientId = socket.handshake.query.clientId;
     if (typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 200) void socket.join(clientRoom(clientId));
-    queueState().then((state) => socket.emit('queue:changed', state), () => {});
-    socket.on('run:subscribe', (message: unknown) => {
+    queueState().then((state) => socket.emit(SOCKET_EVENTS.queueChanged, state), () => {});
+    socket.on(SOCKET_EVENTS.runSubscribe, (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
       if (typeof runId === 'string' && runId.length <= 100) void socket.join(runRoom(runId));
     });
-    socket.on('run:unsubscribe', (message: unknown) => {
+    socket.on(SOCKET_EVENTS.runUnsubscribe, (message: unknown) => {
       const runId = (message as { runId?: unknown })?.runId;
       if (typeof runId === 'string') void socket.leave(runRoom(runId));
     });
@@ -104,11 +105,13 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
   const ws = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const comfyClients = new Map<WebSocket, string>();
   httpServer.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/ws') return; // socket.io handles its own path
-    if (!isAuthorized(options, req) || isCrossSite(options, req.headers)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
+    if (req.url?.startsWith('/socket.io/')) return; // socket.io handles its own path (and checks it in allowRequest)
+    const url = requestUrl(req);
+    socket.on('error', () => socket.destroy()); // a client gone mid-handshake is not our error
+    const refusal = url?.pathname === '/ws' ? checkLiveRequest(options, req) : { status: 404 as const, reason: 'no websocket here' };
+    if (refusal || !url) {
+      const status = refusal?.status ?? 400;
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     ws.handleUpgrade(req, socket, head, (client) => {

@@ -7,19 +7,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { Router } from 'express';
-import { z } from 'zod';
 
+import {
+  createWorkflowRequestSchema,
+  InvalidWorkflowError,
+  parseWorkflow,
+  renameWorkflowRequestSchema,
+  updateWorkflowRequestSchema,
+  type WorkflowRunAnswer,
+} from '../../protocol/index.ts';
 import { REPO_ROOT } from '../config.ts';
-import { parseWorkflow } from '../../nodes/workflow.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
-import { jobView, parseBody, queueWorkflow, waitForJob } from './runs.ts';
-import { InvalidWorkflowError } from '../jobs/submit.ts';
+import { checkWorkflowSize } from '../jobs/submit.ts';
 import { outputFiles } from './output-files.ts';
-
-const createSchema = z.object({ name: z.string(), workflow: z.unknown() });
-const updateSchema = z.object({ workflow: z.unknown(), revision: z.number().int().min(1) });
-const renameSchema = z.object({ newName: z.string(), revision: z.number().int().min(1) });
+import { jobView, parseBody, queueWorkflow, waitForJob } from './runs.ts';
 
 /** Workflows shipped with latentflow (workflows/*.json), by name. */
 export function shippedWorkflowPath(name: string): string | null {
@@ -28,10 +30,24 @@ export function shippedWorkflowPath(name: string): string | null {
   return fs.existsSync(file) ? file : null;
 }
 
+/**
+ * Names a saved workflow may not take: GET /api/workflows/default is the editor's starting canvas (the
+ * shipped txt2img), so a saved "default" could be written but never read back.
+ */
+const RESERVED_NAMES = new Set(['default']);
+
+function checkSavedName(name: string): string {
+  if (RESERVED_NAMES.has(name)) {
+    throw new HttpError(400, 'reserved_name', `"${name}" is reserved (GET /api/workflows/${name} is the shipped starting workflow): save under another name`);
+  }
+  return name;
+}
+
 /** The workflow must parse in either form (shape and links); node-level validation happens at run time. */
 function checkShape(ctx: ApiContext, workflow: unknown): void {
+  checkWorkflowSize(workflow);
   const parsed = parseWorkflow(workflow, ctx.host.registry);
-  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues as never);
+  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues);
 }
 
 export function workflowsRouter(ctx: ApiContext): Router {
@@ -59,20 +75,20 @@ export function workflowsRouter(ctx: ApiContext): Router {
   });
 
   router.post('/api/workflows', (req, res) => {
-    const { name, workflow } = parseBody(createSchema, req.body);
+    const { name, workflow } = parseBody(createWorkflowRequestSchema, req.body);
     checkShape(ctx, workflow);
-    res.status(201).json(ctx.workflows.create(name, workflow));
+    res.status(201).json(ctx.workflows.create(checkSavedName(name), workflow));
   });
 
   router.put('/api/workflows/:name', (req, res) => {
-    const { workflow, revision } = parseBody(updateSchema, req.body);
+    const { workflow, revision } = parseBody(updateWorkflowRequestSchema, req.body);
     checkShape(ctx, workflow);
     res.json(ctx.workflows.update(req.params.name, workflow, revision));
   });
 
   router.post('/api/workflows/:name/rename', (req, res) => {
-    const { newName, revision } = parseBody(renameSchema, req.body);
-    res.json(ctx.workflows.rename(req.params.name, newName, revision));
+    const { newName, revision } = parseBody(renameWorkflowRequestSchema, req.body);
+    res.json(ctx.workflows.rename(req.params.name, checkSavedName(newName), revision));
   });
 
   router.delete('/api/workflows/:name', (req, res) => {
@@ -93,7 +109,7 @@ export function workflowsRouter(ctx: ApiContext): Router {
     const timeoutMs = Math.min(3_600_000, Math.max(1000, Number(req.query.timeoutMs ?? 600_000) || 600_000));
     const finished = await waitForJob(ctx, job.id, timeoutMs);
     const status = finished.status === 'success' ? 200 : finished.finishedAt === null ? 202 : 500;
-    res.status(status).json({ ...jobView(finished), files: outputFiles(finished.outputs) });
+    res.status(status).json({ ...jobView(finished), files: outputFiles(finished.outputs) } satisfies WorkflowRunAnswer);
   });
 
   return router;

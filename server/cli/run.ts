@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { RunEvent } from '../api/protocol.ts';
+import type { RunEvent } from '../../protocol/index.ts';
 import { REPO_ROOT } from '../config.ts';
 import { createHost, hostPaths, nativeMemoryProbe } from '../host.ts';
 import { executeGraph } from '../runner/execute.ts';
@@ -130,7 +130,7 @@ export async function runCommand(args: string[]): Promise<number> {
   process.off('SIGINT', onSigint);
   if (tty) process.stderr.write('\r\x1b[2K');
 
-  const files = outputFiles(result.outputs as Record<string, unknown>).map((f) => ({
+  const files = outputFiles(result.outputs).map((f) => ({
     ...f,
     path: path.join(f.type === 'temp' ? host.paths.temp : host.paths.output, f.subfolder, f.filename),
   }));

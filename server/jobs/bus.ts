@@ -14,19 +14,13 @@ import { EventEmitter } from 'node:events';
 
 import type { Server as SocketServer } from 'socket.io';
 
-import type { RunEvent } from '../api/protocol.ts';
+import { type QueueState, type RunEvent, SOCKET_EVENTS } from '../../protocol/index.ts';
+
+export type { QueueState };
 
 export interface RunEventEnvelope {
   event: RunEvent;
   clientId: string | null;
-}
-
-export interface QueueState {
-  queued: number;
-  /** One running job (the first), as ComfyUI shows a single runner. */
-  running: string | null;
-  /** Every running job (several with remote workers). */
-  runningIds: string[];
 }
 
 export interface EventBus {
@@ -54,9 +48,9 @@ export function emitToRooms(io: SocketServer | null, message: { run?: RunEventEn
   if (!io) return;
   if (message.run) {
     const { event, clientId } = message.run;
-    io.to(clientId ? [runRoom(event.runId), clientRoom(clientId)] : runRoom(event.runId)).emit('run:event', event);
+    io.to(clientId ? [runRoom(event.runId), clientRoom(clientId)] : runRoom(event.runId)).emit(SOCKET_EVENTS.runEvent, event);
   }
-  if (message.queue) io.emit('queue:changed', message.queue);
+  if (message.queue) io.emit(SOCKET_EVENTS.queueChanged, message.queue);
 }
 
 /** Everything in this process: the embedded server and the CLI. */

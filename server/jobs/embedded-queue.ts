@@ -1,6 +1,8 @@
 /**
  * The embedded queue: jobs and history in this server's SQLite store, run one at a time by this
  * process's executor, events on an in-process bus. What `latentflow serve` uses without --redis.
+ * A job whose outcome the store could not record yet (a full disk) is shown finished, as the executor
+ * holds it, not as the store's stale "running".
  */
 import os from 'node:os';
 
@@ -44,16 +46,16 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    return this.store.get(id);
+    return this.executor.unrecorded(id) ?? this.store.get(id);
   }
 
   async pending(): Promise<JobRecord[]> {
-    return this.store.pending();
+    return this.store.pending().filter((job) => !this.executor.unrecorded(job.id));
   }
 
   async state(): Promise<QueueState> {
     const running = this.executor.runningId();
-    return { queued: this.store.pending().filter((j) => j.status === 'queued').length, running, runningIds: running ? [running] : [] };
+    return { queued: (await this.pending()).filter((j) => j.status === 'queued').length, running, runningIds: running ? [running] : [] };
   }
 
   async history(page: { offset?: number; limit?: number } = {}): Promise<{ total: number; jobs: JobRecord[] }> {

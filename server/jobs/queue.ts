@@ -5,6 +5,7 @@
  *   `latentflow worker` processes; events and output files come back through Redis.
  * Routes call only this interface, so every route behaves the same in both modes.
  */
+import type { WorkerInfo } from '../../protocol/index.ts';
 import type { EnqueueRequest, JobRecord } from '../store/job-store.ts';
 import type { EventBus, QueueState } from './bus.ts';
 
@@ -16,23 +17,16 @@ export class QueueUnavailableError extends Error {
   override name = 'QueueUnavailableError';
 }
 
-/** A process that runs jobs, as GET /api/system lists it. */
-export interface WorkerInfo {
-  id: string;
-  kind: 'embedded' | 'remote';
-  host: string;
-  pid: number;
-  status: 'idle' | 'busy' | 'stopping';
-  /** The job it runs (the first, with concurrency > 1), or null. */
-  currentJob: string | null;
-  currentJobs: string[];
-  concurrency: number;
-  /** Models its cache holds, relative to its models directory (e.g. "diffusers/tiny-sd"). */
-  loadedModels: string[];
-  startedAt: number;
-  /** Milliseconds since the epoch. */
-  lastHeartbeat: number;
+/** A run id a client chose (ComfyUI's `prompt_id`) is already taken: 409, nothing queued. */
+export class RunExistsError extends Error {
+  override name = 'RunExistsError';
+  constructor(readonly runId: string) {
+    super(`a run with id "${runId}" already exists: send a new prompt_id (or none, and the server picks one)`);
+  }
 }
+
+
+export type { WorkerInfo };
 
 /** A file a run wrote, as outputs name it (ComfyUI's image ref). */
 export interface FileRef {

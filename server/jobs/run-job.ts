@@ -4,27 +4,23 @@
  * one (success, error, interrupted), which it hands back: the caller publishes it after recording the
  * outcome, so a client that reacts to it (ComfyUI clients fetch /history on it) finds the job finished.
  */
-import type { RunEvent } from '../api/protocol.ts';
 import type { HostPaths } from '../../nodes/schema.ts';
+import { type ExecutionGraph, type JobError, jobError, type Milestone, MILESTONE_EVENTS, type RunEvent, TERMINAL_EVENTS, type UiOutput } from '../../protocol/index.ts';
 import { type Host, relieveMemoryPressure } from '../host.ts';
 import { executeGraph } from '../runner/execute.ts';
-
-/** Messages ComfyUI keeps in history ("status.messages"): the run's milestones, in order. */
-const MILESTONES = new Set<RunEvent['type']>(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
-export const TERMINAL_EVENTS = new Set<RunEvent['type']>(['execution_success', 'execution_error', 'execution_interrupted']);
 
 /** What a job needs to run. */
 export interface RunnableJob {
   id: string;
-  prompt: Record<string, unknown>;
+  prompt: ExecutionGraph;
   extra: Record<string, unknown>;
 }
 
-/** How a run ended, as the queue records it. */
+/** How a run ended, as both queues record it. */
 export interface JobOutcome {
   status: 'success' | 'error' | 'interrupted';
-  outputs: Record<string, unknown>;
-  error: Record<string, unknown> | null;
+  outputs: Record<string, UiOutput>;
+  error: JobError | null;
 }
 
 export interface RunJobOptions {
@@ -40,7 +36,7 @@ export interface RunJobOptions {
  * worth retrying); an exception escaping here is a fault of the host, which the caller handles.
  */
 export async function runJob(job: RunnableJob, host: Host, options: RunJobOptions): Promise<{ outcome: JobOutcome; terminal: RunEvent[] }> {
-  const messages: [string, Record<string, unknown>][] = [];
+  const messages: Milestone[] = [];
   const terminal: RunEvent[] = [];
   if (relieveMemoryPressure(host)) console.warn('latentflow: memory is low: unloaded cached models and results before the next run');
   const result = await executeGraph(job.prompt, host.registry, {
@@ -50,14 +46,14 @@ export async function runJob(job: RunnableJob, host: Host, options: RunJobOption
     memoryProbe: host.memoryProbe,
     services: { paths: options.paths ?? host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: host.memoryBudgetBytes },
     onEvent: (event) => {
-      if (MILESTONES.has(event.type)) messages.push([event.type, { ...event }]);
+      if (MILESTONE_EVENTS.has(event.type)) messages.push([event.type, { ...event }]);
       if (TERMINAL_EVENTS.has(event.type)) terminal.push(event);
       else options.publish(event);
     },
   });
-  const outputs = result.outputs as Record<string, unknown>;
+  const outputs = result.outputs;
   if (result.status === 'success') return { outcome: { status: 'success', outputs, error: null }, terminal };
-  if (result.status === 'interrupted') return { outcome: { status: 'interrupted', outputs, error: { message: 'interrupted by the user', messages } }, terminal };
+  if (result.status === 'interrupted') return { outcome: { status: 'interrupted', outputs, error: jobError('interrupted', 'interrupted by the user', { messages }) }, terminal };
   const issue = result.issues[0];
-  return { outcome: { status: 'error', outputs, error: { message: issue?.message ?? 'the run failed', issues: result.issues, messages } }, terminal };
+  return { outcome: { status: 'error', outputs, error: jobError('run_failed', issue?.message ?? 'the run failed', { issues: result.issues, messages }) }, terminal };
 }

@@ -1,19 +1,14 @@
 /**
  * Turning a client's workflow (either form, with optional overrides) into a validated execution form,
- * ready to queue. Shared by /api/runs, /prompt, the workflow endpoint and the CLI.
+ * ready to queue. Shared by /api/runs, /prompt, the workflow endpoint and the CLI. The JSON is parsed
+ * once, here; what is queued is the typed graph.
  */
-import type { GraphIssue } from '../api/protocol.ts';
+import { type ExecutionGraph, InvalidWorkflowError, parseWorkflow, type SavedWorkflow } from '../../protocol/index.ts';
 import type { Host } from '../host.ts';
-import { validateGraph } from '../runner/validate.ts';
 import { applyOverrides, type Overrides } from '../runner/overrides.ts';
-import { parseWorkflow, type ExecutionGraph, type SavedWorkflow } from '../../nodes/workflow.ts';
+import { resolveGraph } from '../runner/validate.ts';
 
-export class InvalidWorkflowError extends Error {
-  override name = 'InvalidWorkflowError';
-  constructor(readonly issues: GraphIssue[]) {
-    super(issues.length === 1 ? issues[0].message : `the workflow has ${issues.length} problems; the first: ${issues[0]?.message}`);
-  }
-}
+export { InvalidWorkflowError };
 
 export interface PreparedWorkflow {
   prompt: ExecutionGraph;
@@ -31,15 +26,36 @@ export interface PrepareOptions {
   runsHere?: boolean;
 }
 
+/**
+ * Most nodes a workflow may have. Validation costs ~20 microseconds a node on the event loop, so a
+ * 60,000-node graph (4 MB, under the body limit) held every other request for over a second; real
+ * workflows have tens to hundreds of nodes.
+ */
+export const MAX_WORKFLOW_NODES = 10_000;
+
+/** Refuses a workflow with more than MAX_WORKFLOW_NODES nodes, before anything parses it (either form). */
+export function checkWorkflowSize(workflow: unknown): void {
+  if (workflow === null || typeof workflow !== 'object' || Array.isArray(workflow)) return; // the parser says what is wrong
+  const nodes = (workflow as { nodes?: unknown }).nodes;
+  const count = Array.isArray(nodes) ? nodes.length : Object.keys(workflow).length;
+  if (count <= MAX_WORKFLOW_NODES) return;
+  throw new InvalidWorkflowError([{
+    code: 'workflow_invalid',
+    message: `Workflow: it has ${count} nodes; latentflow takes at most ${MAX_WORKFLOW_NODES}. Split it, or move repeated parts into a subgraph node.`,
+    details: { reason: 'too_many_nodes', nodes: count, max: MAX_WORKFLOW_NODES },
+  }]);
+}
+
 /** Parses, converts, applies overrides and validates; throws InvalidWorkflowError with every issue. */
 export function prepareWorkflow(host: Host, workflow: unknown, overrides: Overrides = {}, { runsHere = true }: PrepareOptions = {}): PreparedWorkflow {
+  checkWorkflowSize(workflow);
   const parsed = parseWorkflow(workflow, host.registry);
-  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues as GraphIssue[]);
+  if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues);
   const saved = parsed.saved ?? null;
   const { graph, issues: overrideIssues } = applyOverrides(parsed.graph, overrides);
   if (overrideIssues.length) throw new InvalidWorkflowError(overrideIssues);
   const memoryBudgetBytes = host.memoryBudgetBytes ?? (runsHere ? undefined : Number.POSITIVE_INFINITY);
-  const issues = validateGraph(graph, host.registry, { paths: host.paths, memoryBudgetBytes });
+  const { issues } = resolveGraph(graph, host.registry, { paths: host.paths, memoryBudgetBytes });
   if (issues.length) throw new InvalidWorkflowError(issues);
   return { prompt: graph, saved };
 }

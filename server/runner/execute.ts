@@ -1,6 +1,6 @@
 /**
  * Runs a workflow: validate, order what the output nodes need, reuse cached results, run the rest one
- * node at a time, and report every step through `onEvent` (the events of server/api/protocol.ts).
+ * node at a time, and report every step through `onEvent` (the events of protocol/events.ts).
  * Interrupting (the AbortSignal) stops at the next node boundary, or inside a node that honours
  * `ctx.signal`; results finished so far stay cached, so a rerun continues where it stopped.
  * A node's failure is wrapped once with its id and type (NodeRunError, original error as `cause`).
@@ -11,9 +11,9 @@ import { mapIssueToOuter, type SubgraphOrigins } from '../../nodes/packs/expand.
 import type { NodeRegistry } from '../../nodes/registry.ts';
 import type { HostServices, Logger, NodeContext, OutputSpecs, PreviewImage, UiOutput } from '../../nodes/schema.ts';
 import { outputNames } from '../../nodes/schema.ts';
-import type { RunEvent } from '../api/protocol.ts';
+import { type ExecutionGraph, type Issue, nodeLabel, type RunEvent } from '../../protocol/index.ts';
 import { type CacheEntry, estimateBytes, type NodeCache, nodeCacheKey } from './cache.ts';
-import { type GraphIssue, nodeLabel, NodeRunError, wrapNodeError } from './issues.ts';
+import { NodeRunError, wrapNodeError } from './node-error.ts';
 import { orderGraph } from './order.ts';
 import { type ResolvedGraph, type ResolvedNode, resolveGraph } from './validate.ts';
 
@@ -73,7 +73,7 @@ export interface RunResult {
   runId: string;
   status: 'success' | 'invalid' | 'error' | 'interrupted';
   /** Validation issues ('invalid') or the failed node's one issue ('error'); empty otherwise. */
-  issues: GraphIssue[];
+  issues: Issue[];
   /** The wrapped failure ('error'), with the node's original error as `cause`. */
   error?: NodeRunError;
   /** What each output node gave the client (its `ui`), by node id. */
@@ -85,7 +85,9 @@ export interface RunResult {
 }
 
 /**
- * Validates and runs a workflow (either form) with the node types of `registry`.
+ * Checks and runs a parsed workflow (the execution form: protocol's parseWorkflow reads either form)
+ * with the node types of `registry`. It is checked here against this process's registry and memory
+ * budget, which may not be those it was queued with (a remote worker, a restart, a pack removed).
  *
  * @example
  *   const controller = new AbortController();
@@ -94,7 +96,7 @@ export interface RunResult {
  *   });
  *   if (result.status === 'error') console.error(result.error!.issue.message);
  */
-export async function executeGraph(workflow: unknown, registry: NodeRegistry, options: ExecuteOptions = {}): Promise<RunResult> {
+export async function executeGraph(workflow: ExecutionGraph, registry: NodeRegistry, options: ExecuteOptions = {}): Promise<RunResult> {
   const runId = options.runId ?? randomUUID();
   const logger = options.logger ?? consoleLogger;
   const services = options.services ?? {};

@@ -3,19 +3,9 @@
  * cycle detection. Both are iterative (explicit stacks), so a 10,000-node chain cannot overflow the
  * call stack. Links to nodes that do not exist are skipped here; validateGraph reports them.
  */
-import type { ExecutionGraph } from '../../nodes/workflow.ts';
-import { nodeLinks } from '../../nodes/workflow.ts';
-import type { GraphIssue } from './issues.ts';
+import { compareNodeIds, type ExecutionGraph, type Issue, nodeLabel, nodeLinks } from '../../protocol/index.ts';
 
-export type OrderResult = { ok: true; order: string[] } | { ok: false; issue: GraphIssue };
-
-/** Sorts node ids as ComfyUI users expect: numerically when both are numbers ("9" before "10"). */
-export function compareNodeIds(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (a !== '' && b !== '' && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export type OrderResult = { ok: true; order: string[] } | { ok: false; issue: Issue };
 
 /** The ids a node links from, in input order, de-duplicated, existing nodes only. */
 function dependencies(graph: ExecutionGraph, id: string): string[] {
@@ -117,15 +107,21 @@ export function findCycles(graph: ExecutionGraph): string[][] {
   return cycles;
 }
 
+/** Nodes a loop's message names, and nodes its `details.nodes` lists (`details.nodesTotal` counts them all). */
+const CYCLE_NODES_NAMED = 10;
+const CYCLE_NODES_LISTED = 100;
+
 /** The issue for a loop through `nodes`. */
-export function cycleIssue(graph: ExecutionGraph, nodes: string[]): GraphIssue {
+export function cycleIssue(graph: ExecutionGraph, nodes: string[]): Issue {
   const first = nodes[0];
-  const label = (id: string) => `${graph[id]?.class_type ?? '?'} #${id}`;
+  const label = (id: string) => nodeLabel(Object.hasOwn(graph, id) ? graph[id].class_type : '?', id);
+  const named = nodes.slice(0, CYCLE_NODES_NAMED).map(label).join(' -> ');
+  const rest = nodes.length > CYCLE_NODES_NAMED ? ` -> ... (${nodes.length} nodes in all)` : '';
   return {
     code: 'cycle',
-    message: `Nodes ${nodes.map(label).join(' -> ')} form a loop; remove one of the links between them.`,
+    message: `Nodes ${named}${rest} form a loop; remove one of the links between them.`,
     nodeId: first,
-    nodeType: graph[first]?.class_type,
-    details: { nodes },
+    nodeType: Object.hasOwn(graph, first) ? graph[first].class_type : undefined,
+    details: { nodes: nodes.slice(0, CYCLE_NODES_LISTED), nodesTotal: nodes.length },
   };
 }

@@ -3,22 +3,27 @@
  * `--set 6.text="a cat"`, the queue API's `overrides` and "workflow as an endpoint" bodies.
  * Accepted shapes: `{ "6.text": "a cat" }` and `{ "6": { "text": "a cat" } }`.
  */
-import type { GraphIssue } from '../api/protocol.ts';
-import type { ExecutionGraph } from '../../nodes/workflow.ts';
+import type { Issue } from '../../protocol/index.ts';
+import type { ExecutionGraph } from '../../protocol/index.ts';
 
 export type Overrides = Record<string, unknown>;
 
 /** Returns a copy of `graph` with the overrides applied, or the issues that prevent it. */
-export function applyOverrides(graph: ExecutionGraph, overrides: Overrides): { graph: ExecutionGraph; issues: GraphIssue[] } {
+export function applyOverrides(graph: ExecutionGraph, overrides: Overrides): { graph: ExecutionGraph; issues: Issue[] } {
   const out: ExecutionGraph = structuredClone(graph);
-  const issues: GraphIssue[] = [];
+  const issues: Issue[] = [];
   const set = (nodeId: string, input: string, value: unknown) => {
-    const node = out[nodeId];
-    if (!node) {
-      issues.push({ code: 'link_invalid', message: `Override "${nodeId}.${input}": the workflow has no node "${nodeId}".`, nodeId, input });
+    // Own properties only: "constructor", "toString" or "__proto__" name no node of the workflow.
+    if (!Object.hasOwn(out, nodeId)) {
+      issues.push({ code: 'link_invalid', message: `Override "${nodeId}.${input}": the workflow has no node "${nodeId}".`, details: { key: `${nodeId}.${input}`, reason: 'node_missing' } });
       return;
     }
-    node.inputs[input] = value;
+    if (input === '__proto__') {
+      issues.push({ code: 'workflow_invalid', message: `Override "${nodeId}.${input}": "__proto__" cannot be an input name.`, nodeId, details: { key: `${nodeId}.${input}`, reason: 'reserved_name' } });
+      return;
+    }
+    // defineProperty, not assignment: the value lands as an own input whatever its name.
+    Object.defineProperty(out[nodeId].inputs, input, { value, enumerable: true, writable: true, configurable: true });
   };
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== null && typeof value === 'object' && !Array.isArray(value) && !key.includes('.')) {

@@ -1,5 +1,5 @@
 /**
- * Checks a workflow (either form) against the registry before anything runs and returns every problem
+ * Checks a workflow against the registry before anything runs and returns every problem
  * at once, so the editor can mark all failing nodes: unknown node types, inputs missing or unknown,
  * links to missing nodes/outputs, socket type mismatches, widget values of the wrong type, not finite,
  * not integer, out of range or not among the options, loops, and a workflow without an output node.
@@ -26,9 +26,8 @@ import {
   widgetSchema,
 } from '../../nodes/schema.ts';
 import { expandSubgraphs, hasSubgraphNodes, mapIssueToOuter, type SubgraphOrigins } from '../../nodes/packs/expand.ts';
-import { asLink, type ExecutionGraph, type Link, parseWorkflow } from '../../nodes/workflow.ts';
-import { type GraphIssue, nodeLabel } from './issues.ts';
-import { compareNodeIds, cycleIssue, findCycles } from './order.ts';
+import { asLink, compareNodeIds, type ExecutionGraph, type Issue, type Link, nodeLabel, parseWorkflow } from '../../protocol/index.ts';
+import { cycleIssue, findCycles } from './order.ts';
 
 /** A node whose inputs checked out: widget values (defaults filled in) and links by input name. */
 export interface ResolvedNode {
@@ -50,26 +49,33 @@ export interface ResolvedGraph {
 }
 
 /**
- * Every problem of a workflow (saved or execution form) against `registry`; empty when it can run.
- * `env` is what dynamic options (model file lists) are evaluated against.
+ * Every problem of a workflow's JSON (saved or execution form, parsed here) against `registry`; empty
+ * when it can run. `env` is what dynamic options (model file lists) are evaluated against.
  *
  * @example
  *   const issues = validateGraph(body, registry, { paths });
  *   if (issues.length > 0) return res.status(400).json({ issues });
  */
-export function validateGraph(workflow: unknown, registry: NodeRegistry, env: HostServices = {}): GraphIssue[] {
-  return resolveGraph(workflow, registry, env).issues;
+export function validateGraph(workflow: unknown, registry: NodeRegistry, env: HostServices = {}): Issue[] {
+  const parsed = parseWorkflow(workflow, registry);
+  if (!parsed.graph) return parsed.issues;
+  return resolve(parsed.graph, registry, env, parsed.issues).issues;
 }
 
-/** validateGraph, plus the resolved graph when there were no issues (what executeGraph runs). */
-export function resolveGraph(workflow: unknown, registry: NodeRegistry, env: HostServices = {}): { graph?: ResolvedGraph; issues: GraphIssue[] } {
-  const parsed = parseWorkflow(workflow, registry);
-  if (!parsed.graph) return { issues: parsed.issues };
-  if (!hasSubgraphNodes(parsed.graph, registry)) return checkGraph(parsed.graph, registry, env, parsed.issues, new Map());
+/**
+ * Checks a parsed workflow against `registry` and resolves it for running (what executeGraph runs):
+ * subgraph nodes expanded, every node's definition, widget values (defaults filled in) and links.
+ */
+export function resolveGraph(graph: ExecutionGraph, registry: NodeRegistry, env: HostServices = {}): { graph?: ResolvedGraph; issues: Issue[] } {
+  return resolve(graph, registry, env, []);
+}
+
+function resolve(graph: ExecutionGraph, registry: NodeRegistry, env: HostServices, parseIssues: Issue[]): { graph?: ResolvedGraph; issues: Issue[] } {
+  if (!hasSubgraphNodes(graph, registry)) return checkGraph(graph, registry, env, parseIssues, new Map());
   // The workflow as drawn; an inner output node may be what makes it run, so that check waits.
-  const drawn = checkGraph(parsed.graph, registry, env, parsed.issues, new Map(), { requireOutputNode: false });
+  const drawn = checkGraph(graph, registry, env, parseIssues, new Map(), { requireOutputNode: false });
   if (drawn.issues.length > 0) return drawn;
-  const expanded = expandSubgraphs(parsed.graph, registry);
+  const expanded = expandSubgraphs(graph, registry);
   if (expanded.issues.length > 0) return { issues: expanded.issues };
   const inner = checkGraph(expanded.graph, registry, env, [], expanded.origins);
   return inner.graph ? inner : { issues: inner.issues.map((issue) => mapIssueToOuter(issue, expanded.origins)) };
@@ -79,11 +85,11 @@ function checkGraph(
   graph: ExecutionGraph,
   registry: NodeRegistry,
   env: HostServices,
-  parseIssues: GraphIssue[],
+  parseIssues: Issue[],
   origins: SubgraphOrigins,
   { requireOutputNode = true } = {},
-): { graph?: ResolvedGraph; issues: GraphIssue[] } {
-  const issues: GraphIssue[] = [...parseIssues];
+): { graph?: ResolvedGraph; issues: Issue[] } {
+  const issues: Issue[] = [...parseIssues];
   const nodes = new Map<string, ResolvedNode>();
   const outputNodes: string[] = [];
   const ids = Object.keys(graph).sort(compareNodeIds);
@@ -116,7 +122,7 @@ function checkGraph(
   return issues.length > 0 ? { issues } : { graph: { graph, nodes, outputNodes, origins }, issues };
 }
 
-function resolveNode(graph: ExecutionGraph, registry: NodeRegistry, env: HostServices, id: string, definition: AnyNodeDefinition, issues: GraphIssue[]): ResolvedNode {
+function resolveNode(graph: ExecutionGraph, registry: NodeRegistry, env: HostServices, id: string, definition: AnyNodeDefinition, issues: Issue[]): ResolvedNode {
   const type = definition.type;
   const label = nodeLabel(type, id);
   const inputs = graph[id].inputs;
@@ -191,7 +197,7 @@ function resolveNode(graph: ExecutionGraph, registry: NodeRegistry, env: HostSer
  * The node type's own check of its widget values together (definition.checkWidgets), for a node whose
  * inputs all checked out. A check that throws is reported on the node rather than escaping.
  */
-function checkWidgetsTogether(node: ResolvedNode, env: HostServices): GraphIssue[] {
+function checkWidgetsTogether(node: ResolvedNode, env: HostServices): Issue[] {
   if (!node.definition.checkWidgets) return [];
   const label = nodeLabel(node.type, node.id);
   try {
@@ -216,7 +222,7 @@ function checkLinkSource(
   type: string,
   input: string,
   link: Link,
-  issues: GraphIssue[],
+  issues: Issue[],
 ): { type: string; name: string; socket: SocketType } | undefined {
   const [fromId, outputIndex] = link;
   const from = graph[fromId];
@@ -242,7 +248,7 @@ function checkLinkSource(
   return { type: from.class_type, name, socket: (definition.outputs as OutputSpecs)[name].type };
 }
 
-function linkMissingNodeIssue(id: string, type: string, input: string, link: Link): GraphIssue {
+function linkMissingNodeIssue(id: string, type: string, input: string, link: Link): Issue {
   return {
     code: 'link_invalid',
     message: `${nodeLabel(type, id)}: input "${input}" links to node #${link[0]}, which is not in the workflow; reconnect it.`,
@@ -253,7 +259,7 @@ function linkMissingNodeIssue(id: string, type: string, input: string, link: Lin
   };
 }
 
-function unknownTypeIssue(registry: NodeRegistry, id: string, type: string): GraphIssue {
+function unknownTypeIssue(registry: NodeRegistry, id: string, type: string): Issue {
   const lower = type.toLowerCase();
   const similar = registry.types().filter((t) => t.toLowerCase() === lower || t.toLowerCase().endsWith(`/${lower}`));
   const hint = similar.length > 0 ? ` Did you mean ${similar.map((t) => `"${t}"`).join(' or ')}?` : ' Is the node pack that adds it installed?';
@@ -277,7 +283,7 @@ function schemaOf(spec: WidgetSpec, env: HostServices): z.ZodType {
 }
 
 /** The issue (without location) for a widget value its zod schema refuses, or null when it is fine. */
-function checkWidget(spec: WidgetSpec, value: unknown, env: HostServices, label: string, input: string): Omit<GraphIssue, 'nodeId' | 'nodeType' | 'input'> | null {
+function checkWidget(spec: WidgetSpec, value: unknown, env: HostServices, label: string, input: string): Omit<Issue, 'nodeId' | 'nodeType' | 'input'> | null {
   const result = schemaOf(spec, env).safeParse(value);
   if (result.success) return null;
   const zodIssue = result.error.issues[0];

@@ -3,6 +3,10 @@
  * A job is queued, then running, then finished (success, error or interrupted). Killing the process
  * loses nothing: on open, jobs left `running` by a dead process go back to the queue to run again
  * (at most `maxAttempts` times in all; after that they are marked interrupted with a reason).
+ *
+ * Opening the store takes the data folder's lock (data-lock.ts: a second server on the same folder
+ * would re-run this one's running job) and checks the database (`PRAGMA quick_check`): a damaged file
+ * stops the start with a message naming it and the way out, and is never replaced or emptied.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,15 +14,52 @@ import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
-export type JobStatus = 'queued' | 'running' | 'success' | 'error' | 'interrupted';
+import { type ExecutionGraph, type JobError, jobError, type JobStatus, readJobError, type UiOutput } from '../../protocol/index.ts';
+import { StartupError } from '../config.ts';
+import { RunExistsError } from '../jobs/queue.ts';
+import { DataFolderLock } from './data-lock.ts';
+import { isDatabaseDamaged } from './storage-errors.ts';
+
+/** The job database is damaged: the server does not start, and leaves the file as it is. */
+export class DatabaseDamagedError extends StartupError {
+  override name = 'DatabaseDamagedError';
+  constructor(readonly file: string, readonly problem: string) {
+    super(
+      `the job database ${file} is damaged (${problem}). latentflow did not start and changed nothing. ` +
+        `Restore the file from a backup, or move it aside to start with an empty queue and history ` +
+        `(the jobs in it are then no longer listed): mv ${file} ${file}.damaged` +
+        ` (with its -wal and -shm files, if there are any).`,
+    );
+  }
+}
+
+/** Opens the job database and checks it; a damaged file is a DatabaseDamagedError, never a stack trace. */
+function openDatabase(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    // quick_check reads every page of every table and index (not the index contents): a damaged inner
+    // page or header is found here, not by the first request that reads it.
+    const rows = db.pragma('quick_check(20)') as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    if (problems.length) throw new DatabaseDamagedError(file, `quick_check: ${problems.join('; ').slice(0, 500)}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (isDatabaseDamaged(error)) throw new DatabaseDamagedError(file, (error as Error).message);
+    throw error;
+  }
+}
+
+export type { JobStatus };
 
 export interface JobRecord {
   id: string;
   /** Monotonic queue number (ComfyUI's "number"); `front` jobs get a negative one and run first. */
   number: number;
   status: JobStatus;
-  /** The execution form of the workflow. */
-  prompt: Record<string, unknown>;
+  /** The workflow as it runs: parsed and validated when it was queued. */
+  prompt: ExecutionGraph;
   /** Extra data stored with the job (ComfyUI's extra_data: extra_pnginfo.workflow, client_id). */
   extra: Record<string, unknown>;
   clientId: string | null;
@@ -26,8 +67,9 @@ export interface JobRecord {
   startedAt: number | null;
   finishedAt: number | null;
   attempts: number;
-  outputs: Record<string, unknown> | null;
-  error: Record<string, unknown> | null;
+  /** Output node id -> what it showed. */
+  outputs: Record<string, UiOutput> | null;
+  error: JobError | null;
   /** Ids of the output nodes to run (null: all). */
   outputNodeIds: string[] | null;
   /** The worker that runs or ran it (remote workers; the embedded store leaves it out). */
@@ -63,13 +105,13 @@ function fromRow(row: Row): JobRecord {
     finishedAt: row.finished_at,
     attempts: row.attempts,
     outputs: row.outputs ? JSON.parse(row.outputs) : null,
-    error: row.error ? JSON.parse(row.error) : null,
+    error: row.error ? readJobError(JSON.parse(row.error)) : null,
     outputNodeIds: row.output_node_ids ? JSON.parse(row.output_node_ids) : null,
   };
 }
 
 export interface EnqueueRequest {
-  prompt: Record<string, unknown>;
+  prompt: ExecutionGraph;
   extra?: Record<string, unknown>;
   clientId?: string | null;
   front?: boolean;
@@ -79,14 +121,29 @@ export interface EnqueueRequest {
 
 export class JobStore {
   private readonly db: Database.Database;
+  private readonly lock: DataFolderLock;
   readonly maxAttempts: number;
 
   constructor(dataDir: string, { maxAttempts = 2 } = {}) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'latentflow.db'));
+    this.lock = DataFolderLock.acquire(dataDir);
+    this.maxAttempts = maxAttempts;
+    let db: Database.Database | undefined;
+    try {
+      db = openDatabase(path.join(dataDir, 'latentflow.db'));
+      this.db = db;
+      this.setUp();
+    } catch (error) {
+      // A store that did not open gives the lock back (the recovery can fail too, on a full disk).
+      if (db?.open) db.close();
+      this.lock.release();
+      throw error;
+    }
+  }
+
+  private setUp(): void {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.maxAttempts = maxAttempts;
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         id TEXT PRIMARY KEY,
@@ -111,6 +168,7 @@ export class JobStore {
 
   close(): void {
     this.db.close();
+    this.lock.release();
   }
 
   /** Jobs a dead process left running: re-queue them, or give up after maxAttempts. */
@@ -120,7 +178,7 @@ export class JobStore {
       if (row.attempts < this.maxAttempts) {
         this.db.prepare(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?`).run(row.id);
       } else {
-        const error = { message: `the server stopped while this job was running, ${row.attempts} times; it was not retried again`, code: 'abandoned' };
+        const error = jobError('abandoned', `the server stopped while this job was running, ${row.attempts} times; it was not retried again`, { attempts: row.attempts });
         this.db
           .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?`)
           .run(Date.now(), JSON.stringify(error), row.id);
@@ -128,9 +186,11 @@ export class JobStore {
     }
   }
 
+  /** Queues a job; a given id that is taken is a RunExistsError. */
   enqueue(request: EnqueueRequest): JobRecord {
     const id = request.id ?? randomUUID();
     const insert = this.db.transaction(() => {
+      if (this.db.prepare(`SELECT 1 FROM jobs WHERE id = ?`).get(id)) throw new RunExistsError(id);
       const { hi, lo } = this.db.prepare(`SELECT MAX(number) AS hi, MIN(number) AS lo FROM jobs`).get() as { hi: number | null; lo: number | null };
       const number = request.front ? Math.min(lo ?? 0, 0) - 1 : (hi ?? 0) + 1;
       this.db
@@ -159,10 +219,10 @@ export class JobStore {
       return row.id;
     });
     const id = claim();
-    return id ? this.get(id) : undefined;
+    return id === undefined ? undefined : this.get(id);
   }
 
-  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, result: { outputs?: Record<string, unknown>; error?: Record<string, unknown> }): JobRecord | undefined {
+  finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>, result: { outputs?: Record<string, UiOutput>; error?: JobError }): JobRecord | undefined {
     this.db
       .prepare(`UPDATE jobs SET status = ?, finished_at = ?, outputs = ?, error = ? WHERE id = ?`)
       .run(status, Date.now(), result.outputs ? JSON.stringify(result.outputs) : null, result.error ? JSON.stringify(result.error) : null, id);

@@ -1,11 +1,15 @@
 /**
  * Resolving client-given names (file names, subfolders, model names, workflow names) inside their root
  * directory. Everything that reaches the disk from a request goes through `resolveInside`, which refuses
- * `..` segments, absolute paths, encoded traversal, NUL bytes, control characters and symlinks that lead
- * out of the root. A refusal is a `PathError` (the HTTP layer answers 400).
+ * `..` segments, absolute paths, encoded traversal, NUL bytes, control characters, symlinks that lead
+ * out of the root and symlinks that lead nowhere (a dangling link would be followed by a write to
+ * wherever it points). A refusal is a `PathError` (the HTTP layer answers 400).
+ * File names the server writes or serves follow one rule (nodes/file-names.ts), shared with SaveImage.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+
+import { FILE_NAME_RULE, fileNameProblem } from '../../nodes/file-names.ts';
 
 export class PathError extends Error {
   override name = 'PathError';
@@ -34,7 +38,8 @@ export function checkRelativePath(userPath: string, what: string, { allowEmpty =
 
 /**
  * Joins `userPath` onto `root` and checks the result stays inside `root`, following symlinks of
- * whatever part of the path exists. Returns the absolute path (which may not exist yet).
+ * whatever part of the path exists. A symbolic link on the way that points nowhere (or at itself) is
+ * refused, as is a file where a folder should be. Returns the absolute path (which may not exist yet).
  */
 export function resolveInside(root: string, userPath: string, what: string, options: { allowEmpty?: boolean } = {}): string {
   const segments = checkRelativePath(userPath, what, options);
@@ -49,28 +54,46 @@ export function resolveInside(root: string, userPath: string, what: string, opti
   // Walk up to the deepest existing ancestor and check its real path is inside the real root.
   let probe = target;
   for (;;) {
+    let real: string | undefined;
     try {
-      const real = fs.realpathSync(probe);
+      real = fs.realpathSync(probe);
+    } catch {
+      if (isSymbolicLink(probe)) throw new PathError(`${what} leads through a symbolic link that points nowhere (or in a loop)`, what);
+    }
+    if (real !== undefined) {
       const inside = real === realRoot || real.startsWith(realRoot + path.sep);
       if (!inside) throw new PathError(`${what} leads outside its folder (through a symbolic link)`, what);
+      if (probe !== target && !fs.statSync(probe).isDirectory()) throw new PathError(`${what} goes through "${path.basename(probe)}", which is a file, not a folder`, what);
       break;
-    } catch (error) {
-      if (error instanceof PathError) throw error;
-      const parent = path.dirname(probe);
-      if (parent === probe || !(parent === absoluteRoot || parent.startsWith(absoluteRoot + path.sep))) break;
-      probe = parent;
     }
+    const parent = path.dirname(probe);
+    if (parent === probe || !(parent === absoluteRoot || parent.startsWith(absoluteRoot + path.sep))) break;
+    probe = parent;
   }
   return target;
 }
 
-/** A safe single file name (no folders): letters, digits, space, dot, dash, underscore, 1-128 chars. */
-export function checkFileName(name: string, what: string): string {
-  if (typeof name !== 'string' || !/^[\p{L}\p{N} ._()-]{1,128}$/u.test(name) || name.startsWith('.') || name.trim() !== name) {
-    throw new PathError(
-      `${what} "${String(name).slice(0, 64)}" is not a valid name: use 1-128 letters, digits, spaces, dots, dashes, underscores or parentheses, not starting with a dot`,
-      what,
-    );
+function isSymbolicLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false; // not there (or a file stands where a folder should): the walk goes on up
   }
+}
+
+/** A safe single file name (no folders), by the rule of nodes/file-names.ts. */
+export function checkFileName(name: string, what: string): string {
+  const problem = fileNameProblem(name);
+  if (problem) throw new PathError(`${what} "${String(name).slice(0, 64)}" is not a valid name: it ${problem}; ${FILE_NAME_RULE}`, what);
   return name;
+}
+
+/**
+ * A subfolder of the input, output or temp folder as a client names it ("" for the folder itself):
+ * a relative path whose every segment is a valid file name (the rule SaveImage's prefixes follow, so
+ * whatever a run wrote, /view serves). Returns the absolute folder, inside `root`.
+ */
+export function resolveSubfolder(root: string, subfolder: string, what = 'subfolder'): string {
+  for (const segment of checkRelativePath(subfolder, what, { allowEmpty: true })) checkFileName(segment, what);
+  return resolveInside(root, subfolder, what, { allowEmpty: true });
 }

@@ -106,8 +106,13 @@ export class WorkflowStore {
   private write(record: StoredWorkflow): StoredWorkflow {
     const file = this.file(record.name);
     const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(record, null, 2));
-    fs.renameSync(temp, file);
+    try {
+      fs.writeFileSync(temp, JSON.stringify(record, null, 2));
+      fs.renameSync(temp, file);
+    } catch (error) {
+      fs.rmSync(temp, { force: true }); // a full disk leaves no half-written file behind
+      throw error;
+    }
     return record;
   }
 }

@@ -75,7 +75,8 @@ describe('latentflow run', () => {
     fs.writeFileSync(file, JSON.stringify(failing));
     const result = cli('run', file, '--models-dir', modelsDir, '--output-dir', path.join(work, 'out2'));
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/CLIPTextEncode #6/);
+    expect(result.stderr).toMatch(/CLIPTextEncode #6: the prompt is 30000 characters long/);
+    expect(result.stderr.match(/CLIPTextEncode #6/g)).toHaveLength(1); // named once, by the runner
   });
 });
 

@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { SavedWorkflow } from '../../editor/src/api/types.ts';
-import { ARTIFACTS, startHarness, type Harness } from './harness.ts';
+import type { SavedWorkflow } from '../../protocol/index.ts';
+import { ARTIFACTS, importWorkflow, manyCopies, startHarness, TXT2IMG, type Harness } from './harness.ts';
 
 let h: Harness;
 let page: Page;
@@ -58,42 +58,6 @@ async function connect(from: Locator, to: Locator): Promise<void> {
   await page.mouse.move(b.x, b.y, { steps: 5 });
   await page.mouse.up();
 }
-
-/** Opens a workflow file through the Import button, discarding unsaved changes when asked. */
-async function importWorkflow(name: string, workflow: SavedWorkflow): Promise<void> {
-  const file = path.join(ARTIFACTS, name);
-  fs.writeFileSync(file, JSON.stringify(workflow));
-  const unsaved = (await page.locator('.lf-dirty').count()) > 0; // the editor asks before replacing unsaved work
-  await page.getByTestId('import-file').setInputFiles(file);
-  if (unsaved) await page.getByRole('dialog', { name: 'Discard changes?' }).getByRole('button', { name: 'Discard' }).click();
-  await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-}
-
-/** txt2img on the tiny model's diffusers folder, in the saved form. */
-const TXT2IMG: SavedWorkflow = {
-  version: 1,
-  name: 'txt2img',
-  nodes: [
-    { id: '1', type: 'DiffusersLoader', position: { x: 0, y: 0 }, widgets: { model_path: 'tiny-sd', weight_dtype: 'f32' } },
-    { id: '2', type: 'CLIPTextEncode', position: { x: 340, y: 0 }, widgets: { text: 'a small cat' } },
-    { id: '3', type: 'CLIPTextEncode', position: { x: 340, y: 260 }, widgets: { text: '' } },
-    { id: '4', type: 'EmptyLatentImage', position: { x: 340, y: 520 }, widgets: { width: 64, height: 64, batch_size: 1 } },
-    { id: '5', type: 'KSampler', position: { x: 680, y: 0 }, widgets: { seed: 42, steps: 3, cfg: 7.5, sampler_name: 'euler', scheduler: 'normal', denoise: 1, attention: 'auto' } },
-    { id: '6', type: 'VAEDecode', position: { x: 1020, y: 0 }, widgets: {} },
-    { id: '7', type: 'SaveImage', position: { x: 1020, y: 300 }, widgets: { filename_prefix: 'latentflow' } },
-  ],
-  edges: [
-    { from: { node: '1', output: 0 }, to: { node: '5', input: 'model' } },
-    { from: { node: '1', output: 1 }, to: { node: '2', input: 'clip' } },
-    { from: { node: '1', output: 1 }, to: { node: '3', input: 'clip' } },
-    { from: { node: '2', output: 0 }, to: { node: '5', input: 'positive' } },
-    { from: { node: '3', output: 0 }, to: { node: '5', input: 'negative' } },
-    { from: { node: '4', output: 0 }, to: { node: '5', input: 'latent_image' } },
-    { from: { node: '5', output: 0 }, to: { node: '6', input: 'samples' } },
-    { from: { node: '1', output: 2 }, to: { node: '6', input: 'vae' } },
-    { from: { node: '6', output: 0 }, to: { node: '7', input: 'images' } },
-  ],
-};
 
 async function setNumber(id: string, input: string, value: number): Promise<void> {
   const field = nodeEl(id).locator(`[data-input="${input}"] input.lf-number-input`);
@@ -292,7 +256,7 @@ describe('editor in chromium against the real server', () => {
   });
 
   it('saves a selection as a node type: it appears in the palette, replaces the selection, runs and exports', async () => {
-    await importWorkflow('subgraph-base.json', TXT2IMG);
+    await importWorkflow(page, 'subgraph-base.json', TXT2IMG);
     await expect.poll(() => page.locator('[data-node-id]').count()).toBe(7);
     await nodeEl('5').locator('.lf-node-header').click();
     await nodeEl('6').locator('.lf-node-header').click({ modifiers: ['Control'] });
@@ -325,58 +289,29 @@ describe('editor in chromium against the real server', () => {
     expect(exported.inputs.map((i) => i.name)).toEqual(['model', 'positive', 'negative', 'latent_image', 'vae', 'seed']);
   });
 
-  it('stays responsive with a 200-node graph: an edit costs about the same as with 7 nodes', async () => {
-    const editCost = () =>
-      page.evaluate(() => {
-        // Discrete input events commit synchronously in React 19: the time around dispatch is the whole update.
-        const area = document.querySelector('.lf-node[data-node-type="CLIPTextEncode"] textarea') as HTMLTextAreaElement;
-        const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!;
-        const times: number[] = [];
-        for (let i = 0; i < 30; i++) {
-          const start = performance.now();
-          setValue.call(area, `a small cat ${i}`);
-          area.dispatchEvent(new Event('input', { bubbles: true }));
-          times.push(performance.now() - start);
-        }
-        times.sort((a, b) => a - b);
-        return times[15];
-      });
-    await importWorkflow('small.json', TXT2IMG);
-    await expect.poll(() => page.locator('[data-node-id]').count()).toBe(7);
-    const small = await editCost();
-
-    const nodes: SavedWorkflow['nodes'] = [];
-    const edges: SavedWorkflow['edges'] = [];
-    for (let copy = 0; copy < 29; copy++) {
-      const id = (n: string) => String(Number(n) + copy * 100);
-      for (const node of TXT2IMG.nodes) nodes.push({ ...node, id: id(node.id), position: { x: node.position.x + (copy % 6) * 1800, y: node.position.y + Math.floor(copy / 6) * 900 } });
-      for (const edge of TXT2IMG.edges) edges.push({ from: { ...edge.from, node: id(edge.from.node) }, to: { ...edge.to, node: id(edge.to.node) } });
-    }
-    expect(nodes.length).toBe(203);
-    const loadStart = Date.now();
-    await importWorkflow('big.json', { ...TXT2IMG, name: 'big', nodes, edges });
+  it('loads, edits and drags a 200-node graph (how long each takes: npm run bench:editor)', async () => {
+    const big = manyCopies(TXT2IMG, 29);
+    expect(big.nodes.length).toBe(203);
+    await importWorkflow(page, 'big.json', big);
     await expect.poll(() => page.locator('.react-flow__minimap-node').count()).toBe(203);
     await expect.poll(() => page.locator('.react-flow__node').count()).toBeGreaterThan(7);
-    const loadMs = Date.now() - loadStart;
-    const rendered = await page.locator('.react-flow__node').count();
-    expect(nodes.length).toBe(203);
-    const big = await editCost();
 
-    // Dragging a node: 40 mouse moves.
+    // An edit reaches the node's widget.
+    const prompt = page.locator('.lf-node[data-node-type="CLIPTextEncode"] textarea').first();
+    await prompt.fill('a small cat, edited');
+    await expect.poll(() => prompt.inputValue()).toBe('a small cat, edited');
+
+    // Dragging a node by its header moves it.
     const header = page.locator('.lf-node-header').first();
     const from = await center(header);
-    const dragStart = Date.now();
     await page.mouse.move(from.x, from.y);
     await page.mouse.down();
     for (let i = 1; i <= 40; i++) await page.mouse.move(from.x + i * 3, from.y + i * 2);
     await page.mouse.up();
-    const dragMs = Date.now() - dragStart;
-    console.log(`200-node graph: load ${loadMs} ms (${rendered} nodes in view rendered); one prompt edit ${small.toFixed(2)} ms with 7 nodes, ${big.toFixed(2)} ms with 203; 40-step drag ${dragMs} ms`);
+    const to = await center(header);
+    expect(Math.round(to.x - from.x)).toBeGreaterThan(60);
+    expect(Math.round(to.y - from.y)).toBeGreaterThan(40);
     await shot('200-nodes');
-    // A guard against an edit re-rendering the whole graph (which costs tens of ms at 203 nodes), not a
-    // timing target: the machine is shared, so the bound leaves room for noise (11-12 ms seen under load).
-    expect(big).toBeLessThan(Math.max(4 * small, 30));
-    expect(dragMs).toBeLessThan(8000);
   });
 });
 

@@ -2,7 +2,7 @@
  * A node catalog in the shape GET /api/node-types serves (nodes/schema.ts objectInfo()), for the txt2img
  * core nodes; the editor's unit tests draw and convert with it.
  */
-import type { ObjectInfo, ObjectInfoEntry, ObjectInfoInput } from '../../editor/src/api/types.ts';
+import type { ObjectInfo, ObjectInfoEntry, ObjectInfoInput } from '../../protocol/index.ts';
 
 type Inputs = { required: Record<string, ObjectInfoInput>; optional?: Record<string, ObjectInfoInput> };
 

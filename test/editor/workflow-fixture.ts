@@ -1,5 +1,5 @@
 /** The txt2img workflow in the saved form, as the server stores it (the unit tests' canvas). */
-import type { SavedWorkflow } from '../../editor/src/api/types.ts';
+import type { SavedWorkflow } from '../../protocol/index.ts';
 
 export const TXT2IMG: SavedWorkflow = {
   version: 1,

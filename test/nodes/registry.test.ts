@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { NodeRegistry } from '../../nodes/registry.ts';
 import { defineNode, int, socket } from '../../nodes/schema.ts';
-import type { GraphIssue } from '../../server/api/protocol.ts';
+import type { Issue } from '../../protocol/index.ts';
 
 const loader = defineNode({
   type: 'Loader',
@@ -47,24 +47,24 @@ describe('NodeRegistry', () => {
     const broken = { ...upscale, type: 'Broken', inputs: { image: { kind: 'socket', type: 'TENSOR' } } };
     const noRun = { type: 'NoRun', version: 1, category: 'x', description: '', inputs: {}, outputs: {} };
     const issues = registry.registerPack('mixed', [broken, upscale, noRun, upscale, 'not a node']);
-    expect(issues.map((i) => [i.code, i.nodeType, i.details.pack])).toEqual([
+    expect(issues.map((i) => [i.code, i.nodeType, i.details?.pack])).toEqual([
       ['node_definition_invalid', 'Broken', 'mixed'],
       ['node_definition_invalid', 'NoRun', 'mixed'],
       ['node_type_duplicate', 'mixed/Upscale', 'mixed'],
       ['node_definition_invalid', undefined, 'mixed'],
     ]);
-    expect(issues[0].details.problems).toHaveLength(1);
+    expect(issues[0].details?.problems).toHaveLength(1);
     expect(issues[0].message).toContain('mixed');
     expect(registry.types()).toEqual(['Loader', 'mixed/Upscale']);
     expect(registry.issues).toHaveLength(4);
     // A core duplicate is refused too; the first registration is kept.
     const dup = registry.register({ ...loader, description: 'second' });
     expect(dup?.code).toBe('node_type_duplicate');
-    expect(dup?.details.pack).toBeNull();
+    expect(dup?.details?.pack).toBeNull();
     expect(registry.get('Loader')?.description).toBe('Makes a model.');
-    // Registry issues have the GraphIssue shape the editor shows.
-    const asGraphIssue: GraphIssue = issues[0];
-    expect(asGraphIssue.code).toBe('node_definition_invalid');
+    // Registry issues have the Issue shape the editor shows.
+    const asIssue: Issue = issues[0];
+    expect(asIssue.code).toBe('node_definition_invalid');
   });
 
   it('checks namespaces and pack names', () => {
@@ -75,7 +75,7 @@ describe('NodeRegistry', () => {
     expect(registry.has('p/Loader')).toBe(true);
     const bad = registry.registerPack('../evil', [loader]);
     expect(bad).toHaveLength(1);
-    expect(bad[0].details.pack).toBe('../evil');
+    expect(bad[0].details?.pack).toBe('../evil');
     expect(registry.types()).toEqual(['p/Loader']);
   });
 

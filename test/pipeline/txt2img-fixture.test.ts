@@ -34,7 +34,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 async function txt2img(model: ModelHandle, tokenizer: CLIPTokenizer, sampler: 'ddim' | 'euler', onLatents: (step: number, x: Float32Array) => void) {
   const encode = async (text: string) => {
     const ids = Int32Array.from(tokenizer.encode(text).inputIds);
-    return { data: await encodeText(model, ids), shape: [1, 77, model.info.clip.hiddenSize] as const };
+    return { data: await encodeText(model, ids), shape: [1, 77, model.info.clip.hidden_size] as const };
   };
   const positive = await encode('a small cat');
   const negative = await encode('');
@@ -51,7 +51,7 @@ async function txt2img(model: ModelHandle, tokenizer: CLIPTokenizer, sampler: 'd
     shape: [1, 4, 8, 8],
     onLatents: (step, x) => onLatents(step, x.slice()),
   });
-  const factor = model.info.vae.scalingFactor;
+  const factor = model.info.vae.scaling_factor;
   const decoded = await vaeDecode(model, latents.map((v) => v / factor), [1, 4, 8, 8]);
   return { latents, decoded, rgb: imageToRgb8(vaeToImage(decoded, 1, 64, 64), 0, 64, 64) };
 }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { inspectSafetensors, loadCheckpointInfo, readSafetensorsTensor } from '../../native/index.ts';
 import { parameterCounts, SD15, sdTensorSpecs, TINY, writeRandomCheckpoint } from '../../scripts/make-sd15-random.ts';
+import { SD15_UNET, SD15_VAE } from '../helpers/sd15-configs.ts';
 import { makeTempDir } from '../native/io/safetensors-files.ts';
 
 const tmp = makeTempDir('sd15-random');
@@ -23,33 +24,8 @@ const sd15Configs = {
     layer_norm_eps: 1e-5,
     hidden_act: 'quick_gelu',
   },
-  unet: {
-    in_channels: 4,
-    out_channels: 4,
-    block_out_channels: [320, 640, 1280, 1280],
-    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-    up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-    layers_per_block: 2,
-    num_attention_heads: [8, 8, 8, 8],
-    cross_attention_dim: 768,
-    norm_num_groups: 32,
-    norm_eps: 1e-5,
-    use_linear_projection: false,
-    transformer_layers_per_block: 1,
-    flip_sin_to_cos: true,
-    freq_shift: 0,
-    sample_size: 64,
-  },
-  vae: {
-    in_channels: 3,
-    out_channels: 3,
-    latent_channels: 4,
-    block_out_channels: [128, 256, 512, 512],
-    layers_per_block: 2,
-    norm_num_groups: 32,
-    scaling_factor: 0.18215,
-    sample_size: 512,
-  },
+  unet: SD15_UNET,
+  vae: { ...SD15_VAE, mid_block_add_attention: true, use_quant_conv: true, use_post_quant_conv: true },
 };
 
 function std(values: Float32Array): { mean: number; std: number } {

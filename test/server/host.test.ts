@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import type { RunEvent } from '../../server/api/protocol.ts';
+import type { RunEvent } from '../../protocol/index.ts';
 import { createHost, relieveMemoryPressure } from '../../server/host.ts';
 import { executeGraph } from '../../server/runner/execute.ts';
 import { makeModelsDir, tinyTxt2img } from '../helpers/server.ts';

@@ -1,48 +1,25 @@
 // Kill -9 of the embedded server with jobs queued: after a restart every job runs, none twice in history.
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { freePort } from '../helpers/redis.ts';
+import { type ServeProcess, spawnServe } from '../helpers/serve-process.ts';
 import { json, makeModelsDir, tinyTxt2img } from '../helpers/server.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-restart-'));
 const modelsDir = makeModelsDir();
-let child: ChildProcess | null = null;
+let child: ServeProcess | null = null;
 
-afterAll(() => {
-  child?.kill('SIGKILL');
+afterAll(async () => {
+  await child?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(modelsDir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(port: number): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--data-dir', dataDir, '--models-dir', modelsDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LATENTFLOW_THREADS: '1' },
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('latentflow is serving')) resolve();
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return proc;
-}
+const start = (port: number) => spawnServe({ dataDir, modelsDir, port });
 
 describe('restart', () => {
   it('runs every queued job after a kill -9, the interrupted one again, each once in history', async () => {
@@ -65,8 +42,8 @@ describe('restart', () => {
       if (runs.running.length) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill('SIGKILL');
-    await new Promise((r) => child!.once('exit', r));
+    child.proc.kill('SIGKILL');
+    await child.exited;
 
     child = await start(port);
     const deadline = Date.now() + 240_000;
@@ -83,8 +60,7 @@ describe('restart', () => {
     const history = await json(await fetch(`${base}/api/history?limit=50`));
     const seen = history.jobs.map((j: { id: string }) => j.id).filter((id: string) => ids.includes(id));
     expect(seen.sort()).toEqual([...ids].sort());
-    child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
+    await child.stop();
     child = null;
   });
 });

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { decodePng } from '../../nodes/image/png.ts';
-import { parseWorkflow } from '../../nodes/workflow.ts';
-import type { RunEvent } from '../../server/api/protocol.ts';
+import { parseWorkflow } from '../../protocol/index.ts';
+import type { RunEvent } from '../../protocol/index.ts';
 import { REPO_ROOT } from '../../server/config.ts';
 import { createHost, nativeMemoryProbe, seedExampleInputs } from '../../server/host.ts';
 import { executeGraph } from '../../server/runner/execute.ts';

@@ -1,19 +1,29 @@
 /**
- * Every HTTP call the editor makes. Components never call `fetch`; they call these.
- * Errors come back as ApiError with the HTTP status and the server's `{ error: { code, message, issues } }`.
+ * Every HTTP call the editor makes. Components never call `fetch`; they call these. Bodies and answers
+ * are protocol/http.ts's types, so client and server agree by construction.
+ * Errors come back as ApiError with the HTTP status and the server's ErrorAnswer (`{ error: { code, message, issues } }`).
  */
 import type {
-  ImageRef,
-  Job,
-  ObjectInfo,
-  SavedWorkflow,
+  ErrorAnswer,
   ExecutionGraph,
-  SubgraphDefinition,
+  HistoryPage,
+  ImageRef,
+  InterruptRequest,
+  Issue,
+  JobView,
+  ObjectInfo,
+  QueuedRun,
+  QueueRunRequest,
+  RenameWorkflowRequest,
+  RunsListing,
+  SavedSubgraphAnswer,
+  SavedWorkflow,
+  SubgraphJson,
   SystemInfo,
+  UploadedImage,
   WorkflowRecord,
   WorkflowSummary,
-  GraphIssue,
-} from './types.ts';
+} from '../../../protocol/index.ts';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -21,7 +31,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly issues: GraphIssue[] = [],
+    readonly issues: Issue[] = [],
     readonly body: unknown = undefined,
   ) {
     super(message);
@@ -51,7 +61,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     }
   }
   if (!response.ok) {
-    const error = (json as { error?: { code?: string; message?: string; issues?: GraphIssue[] } } | undefined)?.error;
+    const error = (json as Partial<ErrorAnswer> | undefined)?.error;
     const message = error?.message ?? `${method} ${path} failed with HTTP ${response.status}${text && !json ? `: ${text.slice(0, 200)}` : ''}`;
     throw new ApiError(response.status, error?.code ?? `http_${response.status}`, message, error?.issues ?? [], json);
   }
@@ -71,27 +81,26 @@ export const api = {
   updateWorkflow: (name: string, workflow: SavedWorkflow, revision: number) =>
     request<WorkflowRecord>('PUT', `/api/workflows/${enc(name)}`, { workflow, revision }),
   renameWorkflow: (name: string, newName: string, revision: number) =>
-    request<WorkflowRecord>('POST', `/api/workflows/${enc(name)}/rename`, { newName, revision }),
+    request<WorkflowRecord>('POST', `/api/workflows/${enc(name)}/rename`, { newName, revision } satisfies RenameWorkflowRequest),
   deleteWorkflow: (name: string, revision: number) => request<unknown>('DELETE', `/api/workflows/${enc(name)}?revision=${revision}`),
 
   /** 202 `{ id, number }`; ApiError 400 `invalid_workflow` with every issue. */
-  queueRun: (workflow: SavedWorkflow | ExecutionGraph, clientId: string) =>
-    request<{ id: string; number: number }>('POST', '/api/runs', { workflow, clientId }),
-  listRuns: () => request<{ running: Job[]; queued: Job[] }>('GET', '/api/runs'),
-  getRun: (id: string) => request<Job>('GET', `/api/runs/${enc(id)}`),
+  queueRun: (workflow: SavedWorkflow | ExecutionGraph, clientId: string) => request<QueuedRun>('POST', '/api/runs', { workflow, clientId } satisfies QueueRunRequest),
+  listRuns: () => request<RunsListing>('GET', '/api/runs'),
+  getRun: (id: string) => request<JobView>('GET', `/api/runs/${enc(id)}`),
   cancelRun: (id: string) => request<unknown>('DELETE', `/api/runs/${enc(id)}`),
-  interrupt: (runId?: string) => request<unknown>('POST', '/api/interrupt', runId ? { runId } : {}),
-  history: (offset = 0, limit = 20) => request<{ total: number; jobs: Job[] }>('GET', `/api/history?offset=${offset}&limit=${limit}`),
+  interrupt: (runId?: string) => request<unknown>('POST', '/api/interrupt', (runId ? { runId } : {}) satisfies InterruptRequest),
+  history: (offset = 0, limit = 20) => request<HistoryPage>('GET', `/api/history?offset=${offset}&limit=${limit}`),
 
   uploadImage: (file: File) => {
     const form = new FormData();
     form.append('image', file);
-    return request<{ name: string; subfolder: string; type: string }>('POST', '/upload/image', form);
+    return request<UploadedImage>('POST', '/upload/image', form);
   },
 
   packs: () => request<unknown>('GET', '/api/packs'),
-  saveSubgraph: (definition: SubgraphDefinition) => request<unknown>('POST', '/api/packs/subgraphs', definition),
-  exportSubgraph: (type: string) => request<SubgraphDefinition>('GET', `/api/packs/subgraphs/${enc(type)}`),
+  saveSubgraph: (definition: SubgraphJson) => request<SavedSubgraphAnswer>('POST', '/api/packs/subgraphs', definition),
+  exportSubgraph: (type: string) => request<SubgraphJson>('GET', `/api/packs/subgraphs/${enc(type)}`),
 
   system: () => request<SystemInfo>('GET', '/api/system'),
 };

@@ -4,11 +4,11 @@
  */
 import { io, type Socket } from 'socket.io-client';
 
-import type { QueueChanged, RunEvent } from './types.ts';
+import { type QueueState, type RunEvent, SOCKET_EVENTS } from '../../../protocol/index.ts';
 
 export interface ServerEvents {
   onRunEvent(event: RunEvent): void;
-  onQueueChanged(change: QueueChanged): void;
+  onQueueChanged(change: QueueState): void;
   onConnection(connected: boolean): void;
 }
 
@@ -24,20 +24,20 @@ export function connectServer(handlers: ServerEvents, clientId: string = newClie
   const socket: Socket = io({ query: { clientId }, transports: ['websocket', 'polling'] });
   socket.on('connect', () => {
     handlers.onConnection(true);
-    for (const runId of subscribed) socket.emit('run:subscribe', { runId });
+    for (const runId of subscribed) socket.emit(SOCKET_EVENTS.runSubscribe, { runId });
   });
   socket.on('disconnect', () => handlers.onConnection(false));
-  socket.on('run:event', (event: RunEvent) => handlers.onRunEvent(event));
-  socket.on('queue:changed', (change: QueueChanged) => handlers.onQueueChanged(change));
+  socket.on(SOCKET_EVENTS.runEvent, (event: RunEvent) => handlers.onRunEvent(event));
+  socket.on(SOCKET_EVENTS.queueChanged, (change: QueueState) => handlers.onQueueChanged(change));
   return {
     clientId,
     subscribe(runId) {
       subscribed.add(runId);
-      socket.emit('run:subscribe', { runId });
+      socket.emit(SOCKET_EVENTS.runSubscribe, { runId });
     },
     unsubscribe(runId) {
       subscribed.delete(runId);
-      socket.emit('run:unsubscribe', { runId });
+      socket.emit(SOCKET_EVENTS.runUnsubscribe, { runId });
     },
     close() {
       socket.close();

@@ -3,7 +3,8 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect } from 'react';
 
 import { Canvas } from './Canvas.tsx';
-import { screenToFlow, start } from './controller.ts';
+import { start } from './session.ts';
+import { screenToFlow } from './view.ts';
 import { Dialog } from './Dialog.tsx';
 import { HelpPanel } from './HelpPanel.tsx';
 import { InfoPanel } from './InfoPanel.tsx';

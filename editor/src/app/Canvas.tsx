@@ -19,7 +19,8 @@ import { graphStore, useGraph } from '../graph/store.ts';
 import type { FlowEdge, FlowNode } from '../graph/types.ts';
 import { nodeTypes } from '../nodes/node-types.ts';
 import { useRun } from '../run/run-store.ts';
-import { importFile, screenToFlow, setFlowInstance } from './controller.ts';
+import { importFile } from './files.ts';
+import { screenToFlow, setFlowInstance } from './view.ts';
 import { pointer } from './shortcuts.ts';
 import { toast, useUi } from './ui-store.ts';
 

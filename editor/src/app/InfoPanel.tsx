@@ -1,10 +1,10 @@
 /** What the bundled demo model can do, how to add a real checkpoint, the models found, and what the server runs on. */
 import { useEffect } from 'react';
 
-import { isWidgetInput } from '../graph/catalog.ts';
+import { isWidgetInput } from '../../../protocol/index.ts';
 import { useGraph } from '../graph/store.ts';
 import { formatBytes } from '../nodes/NodeStats.tsx';
-import { refreshSystem } from './controller.ts';
+import { refreshSystem } from './session.ts';
 import { useUi } from './ui-store.ts';
 
 /** Model files the loaders offer (their choice options, as the server listed them). */
@@ -59,7 +59,8 @@ export function InfoPanel() {
               <dt>CPU</dt>
               <dd>
                 {system.cpu.model ?? 'unknown'} · {system.cpu.cores ?? '?'} cores · engine threads {system.cpu.engineThreads ?? '?'}
-                {system.cpu.features && ` · ${Object.entries(system.cpu.features).filter(([, on]) => on).map(([name]) => name).join(', ') || 'portable kernels'}`}
+                {system.cpu.features && ` · ${Object.entries(system.cpu.features).filter(([, on]) => on).map(([name]) => name).join(', ') || 'no SIMD'}`}
+                {system.cpu.isa && ` · ${system.cpu.isa} kernels`}
               </dd>
             </>
           )}

@@ -1,6 +1,6 @@
 /** Every issue of the last refused or failed run; click one to jump to its node. */
 import { useRun } from '../run/run-store.ts';
-import { focusNode } from './controller.ts';
+import { focusNode } from './view.ts';
 
 export function IssuesPanel() {
   const issues = useRun((s) => s.issues);

@@ -2,9 +2,9 @@
 import { useCallback, useEffect, useState } from 'react';
 
 import { api } from '../api/client.ts';
-import type { WorkflowSummary } from '../api/types.ts';
+import type { WorkflowSummary } from '../../../protocol/index.ts';
 import { useGraph } from '../graph/store.ts';
-import { deleteWorkflow, openWorkflow, renameWorkflow } from './controller.ts';
+import { deleteWorkflow, openWorkflow, renameWorkflow } from './document.ts';
 import { Modal } from './Modal.tsx';
 import { useUi } from './ui-store.ts';
 

@@ -1,10 +1,12 @@
 /** The node palette: every node type from the server, grouped by category, with search. Drag one onto the canvas, or click to add it in the middle. */
 import { memo, useDeferredValue, useMemo, useState, type DragEvent } from 'react';
 
-import { searchCatalog, type NodeSpec } from '../graph/catalog.ts';
+import { searchCatalog } from '../graph/catalog.ts';
+import { type NodeSpec } from '../../../protocol/index.ts';
 import { graphStore, useGraph } from '../graph/store.ts';
 import { NODE_TYPE_MIME } from './Canvas.tsx';
-import { exportNodeType, viewCenter } from './controller.ts';
+import { exportNodeType } from './subgraph.ts';
+import { viewCenter } from './view.ts';
 import { useUi } from './ui-store.ts';
 
 export function Palette() {

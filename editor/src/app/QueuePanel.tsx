@@ -1,18 +1,16 @@
 /** The queue: the running job (with interrupt), queued jobs (removable), and recent history with thumbnails. */
 import { imageUrl } from '../api/client.ts';
-import type { Job } from '../api/types.ts';
+import type { JobView } from '../../../protocol/index.ts';
 import { formatMs } from '../nodes/NodeStats.tsx';
 import { imagesOf } from '../run/run-state.ts';
-import { cancelJob, interrupt } from './controller.ts';
+import { cancelJob, interrupt } from './run.ts';
 import { useUi } from './ui-store.ts';
 
-function time(value: Job['createdAt']): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const t = typeof value === 'number' ? value : Date.parse(value);
-  return Number.isFinite(t) ? t : undefined;
+function time(value: number | null): number | undefined {
+  return value !== null && Number.isFinite(value) ? value : undefined;
 }
 
-function JobImages({ job }: { job: Job }) {
+function JobImages({ job }: { job: JobView }) {
   const images = Object.values(job.outputs ?? {}).flatMap((o) => imagesOf(o) ?? []);
   if (images.length === 0) return null;
   return (
@@ -26,10 +24,10 @@ function JobImages({ job }: { job: Job }) {
   );
 }
 
-function JobRow({ job }: { job: Job }) {
+function JobRow({ job }: { job: JobView }) {
   const started = time(job.startedAt);
   const finished = time(job.finishedAt);
-  const error = typeof job.error === 'string' ? job.error : job.error?.message;
+  const error = job.error?.message;
   return (
     <li className={`lf-job lf-job-${job.status}`} data-status={job.status}>
       <div className="lf-job-head">

@@ -4,9 +4,9 @@
  */
 import { useMemo, useState } from 'react';
 
-import { isWidgetInput } from '../graph/catalog.ts';
+import { isWidgetInput } from '../../../protocol/index.ts';
 import { graphStore } from '../graph/store.ts';
-import { saveSelectionAsNode, subgraphOfSelection } from './controller.ts';
+import { saveSelectionAsNode, subgraphOfSelection } from './subgraph.ts';
 import { Modal } from './Modal.tsx';
 import { useUi } from './ui-store.ts';
 
@@ -36,11 +36,12 @@ function SaveAsNodeForm() {
       );
   }, []);
   const meta = { displayName, type, description, exposedWidgets: exposed };
-  const preview = useMemo(() => {
+  const cut = useMemo(() => {
     const state = graphStore.getState();
     return subgraphOfSelection(state, state.catalog, meta);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [displayName, type, description, exposed]);
+  const preview = cut?.subgraph ?? null;
   const typeOk = TYPE_NAME.test(type);
   const innerCount = preview && 'nodes' in preview.workflow && Array.isArray(preview.workflow.nodes) ? preview.workflow.nodes.length : 0;
 
@@ -96,7 +97,7 @@ function SaveAsNodeForm() {
             <p className="lf-meta">{innerCount} nodes inside.</p>
           </div>
         ) : (
-          <p className="lf-error">Select some nodes first.</p>
+          <p className="lf-error">{cut ? `This selection cannot be a node type: ${cut.problems.join('; ')}.` : 'Select some nodes first.'}</p>
         )}
         <footer>
           <button type="button" onClick={close}>

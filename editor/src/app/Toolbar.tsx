@@ -3,7 +3,10 @@ import { useRef } from 'react';
 
 import { graphStore, useGraph } from '../graph/store.ts';
 import { useRun } from '../run/run-store.ts';
-import { exportWorkflow, fitView, importFile, interrupt, newWorkflow, runWorkflow, save, saveAs } from './controller.ts';
+import { newWorkflow, save, saveAs } from './document.ts';
+import { exportWorkflow, importFile } from './files.ts';
+import { interrupt, runWorkflow } from './run.ts';
+import { fitView } from './view.ts';
 import { useUi, type SidePanel } from './ui-store.ts';
 
 export function Toolbar() {

@@ -1,6 +1,8 @@
 /** Keyboard shortcuts: the list the help panel shows and the handler the app installs. */
 import { graphStore } from '../graph/store.ts';
-import { fitView, runWorkflow, save, saveAs, viewCenter, interrupt } from './controller.ts';
+import { save, saveAs } from './document.ts';
+import { interrupt, runWorkflow } from './run.ts';
+import { fitView, viewCenter } from './view.ts';
 import { useUi } from './ui-store.ts';
 
 export interface Shortcut {

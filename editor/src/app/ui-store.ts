@@ -1,7 +1,7 @@
 /** Editor chrome state: toasts, dialogs, side panel, queue listing, connection, lightbox, quick-add. */
 import { create } from 'zustand';
 
-import type { ImageRef, Job, SystemInfo } from '../api/types.ts';
+import type { ImageRef, JobView, SystemInfo } from '../../../protocol/index.ts';
 
 export type ToastKind = 'info' | 'success' | 'error';
 
@@ -26,7 +26,7 @@ export interface UiState {
   lightbox: { images: ImageRef[]; index: number } | null;
   /** Where the quick-add search opened (screen px) and the flow position new nodes go to. */
   quickAdd: { screen: { x: number; y: number }; flow: { x: number; y: number } } | null;
-  jobs: { running: Job[]; queued: Job[]; history: Job[]; historyTotal: number };
+  jobs: { running: JobView[]; queued: JobView[]; history: JobView[]; historyTotal: number };
   connected: boolean;
   system: SystemInfo | null;
   catalogError: string | null;
@@ -65,6 +65,11 @@ export const useUi = create<UiState>()((set, get) => ({
 }));
 
 export const toast = (kind: ToastKind, message: string) => useUi.getState().toast(kind, message);
+
+/** What to show of a caught error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** Asks for a line of text in the editor's own dialog; null when cancelled. */
 export function askText(title: string, label: string, value = '', confirmLabel = 'OK'): Promise<string | null> {

@@ -1,12 +1,12 @@
 /**
- * Canvas <-> workflow JSON. The canvas (React Flow nodes and edges) is saved as the saved form of
- * nodes/workflow.ts; both the saved and the execution (ComfyUI API) form are read back. One edge per
- * input, so an edge's id is `<target>:<input>`; a source handle is the output index as a string.
+ * Canvas <-> workflow JSON. The canvas (React Flow nodes and edges) is saved as protocol's saved form;
+ * both the saved and the execution (ComfyUI API) form are read back (protocol's converter turns one into
+ * the other). One edge per input, so an edge's id is `<target>:<input>`; a source handle is the output
+ * index as a string.
  */
-import { asLink, type Link } from '../../../nodes/link.ts';
-import type { ExecutionGraph, SavedEdge, SavedNode, SavedWorkflow } from '../api/types.ts';
+import { type Catalog, columnLayout, type ExecutionGraph, executionToSaved, isWidgetInput, type SavedEdge, type SavedNode, type SavedWorkflow } from '../../../protocol/index.ts';
 
-import { defaultWidgetValue, isWidgetInput, type Catalog } from './catalog.ts';
+import { defaultWidgetValue } from './catalog.ts';
 import { socketColor } from './connection.ts';
 import type { EdgeData, FlowEdge, FlowNode, GraphDoc, NodeData, SeedControl } from './types.ts';
 
@@ -148,76 +148,12 @@ export function fromSaved(saved: SavedWorkflow, catalog: Catalog): LoadResult {
 // ---------------------------------------------------------------------------------------------------
 // Execution form
 
-/** Saved -> execution (the "export API" file): widgets become inputs, edges links (an edge wins). */
-export function savedToExecution(saved: SavedWorkflow): ExecutionGraph {
-  const graph: ExecutionGraph = {};
-  for (const node of saved.nodes) {
-    graph[node.id] = { class_type: node.type, inputs: { ...node.widgets }, ...(node.title !== undefined ? { _meta: { title: node.title } } : {}) };
-  }
-  for (const edge of saved.edges) {
-    const target = graph[edge.to.node];
-    if (target) target.inputs[edge.to.input] = [edge.from.node, edge.from.output] satisfies Link;
-  }
-  return graph;
-}
+/** ComfyUI API files have no positions: columns by longest path, spaced for the editor's node cards. */
+export const EDITOR_SPACING = { columnWidth: NODE_WIDTH + 60, rowHeight: 300 };
 
-/** Execution -> saved, laid out in columns by longest path from a source (ComfyUI API files have no positions). */
-export function executionToSaved(graph: ExecutionGraph, name = 'imported'): SavedWorkflow {
-  const ids = Object.keys(graph);
-  const links = new Map<string, Array<[string, Link]>>();
-  for (const id of ids) {
-    const list: Array<[string, Link]> = [];
-    for (const [input, value] of Object.entries(graph[id].inputs ?? {})) {
-      const link = asLink(value);
-      if (link) list.push([input, link]);
-    }
-    links.set(id, list);
-  }
-  const column = layeredColumns(ids, links);
-  const rows = new Map<number, number>();
-  const nodes: SavedNode[] = [];
-  const edges: SavedEdge[] = [];
-  for (const id of ids) {
-    const node = graph[id];
-    const widgets: Record<string, unknown> = {};
-    for (const [input, value] of Object.entries(node.inputs ?? {})) if (!asLink(value)) widgets[input] = value;
-    for (const [input, [from, output]] of links.get(id)!) edges.push({ from: { node: from, output }, to: { node: id, input } });
-    const c = column.get(id)!;
-    const r = rows.get(c) ?? 0;
-    rows.set(c, r + 1);
-    nodes.push({
-      id,
-      type: node.class_type,
-      ...(node._meta?.title !== undefined ? { title: node._meta.title } : {}),
-      position: { x: c * (NODE_WIDTH + 60), y: r * 300 },
-      widgets,
-    });
-  }
-  return { version: 1, name, nodes, edges };
-}
-
-/** Column = longest path from a source (Kahn's algorithm); nodes in a cycle stay in column 0. */
-function layeredColumns(ids: string[], links: Map<string, Array<[string, Link]>>): Map<string, number> {
-  const indegree = new Map<string, number>(ids.map((id) => [id, 0]));
-  const consumers = new Map<string, string[]>();
-  for (const id of ids) {
-    for (const [, [from]] of links.get(id)!) {
-      if (!indegree.has(from)) continue;
-      indegree.set(id, indegree.get(id)! + 1);
-      consumers.set(from, [...(consumers.get(from) ?? []), id]);
-    }
-  }
-  const column = new Map<string, number>(ids.map((id) => [id, 0]));
-  const ready = ids.filter((id) => indegree.get(id) === 0);
-  while (ready.length > 0) {
-    const id = ready.pop()!;
-    for (const consumer of consumers.get(id) ?? []) {
-      column.set(consumer, Math.max(column.get(consumer)!, column.get(id)! + 1));
-      indegree.set(consumer, indegree.get(consumer)! - 1);
-      if (indegree.get(consumer) === 0) ready.push(consumer);
-    }
-  }
-  return column;
+/** Execution -> saved, laid out in the editor's columns. */
+export function importExecution(graph: ExecutionGraph, name = 'imported'): SavedWorkflow {
+  return executionToSaved(graph, { name, layout: columnLayout(graph, EDITOR_SPACING) });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -271,7 +207,7 @@ export function readWorkflowJson(json: unknown, fallbackName = 'imported'): Save
       throw new WorkflowFormatError(`This is not a workflow: entry "${id}" has no "class_type" (expected the saved form with "nodes", or the API form { "<id>": { "class_type", "inputs" } }).`);
     }
   }
-  return executionToSaved(obj as ExecutionGraph, fallbackName);
+  return importExecution(obj as ExecutionGraph, fallbackName);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * DecompressionStream). SaveImage embeds the workflow as "workflow" (saved form) and "prompt" (execution form).
  * Spec: https://www.w3.org/TR/png/#11textinfo
  */
-import type { SavedWorkflow } from '../api/types.ts';
+import type { SavedWorkflow } from '../../../protocol/index.ts';
 import { readWorkflowJson, WorkflowFormatError } from './convert.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

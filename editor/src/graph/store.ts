@@ -7,7 +7,8 @@ import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, t
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 
-import { defaultWidgets, type Catalog } from './catalog.ts';
+import { defaultWidgets } from './catalog.ts';
+import { type Catalog } from '../../../protocol/index.ts';
 import { connectionProblem, wouldCreateCycle } from './connection.ts';
 import { cloneFragment, edgeSocketType, makeEdge, makeNode, nextNodeId } from './convert.ts';
 import { emptyHistory, record, redo, snapshot, undo, type History } from './history.ts';

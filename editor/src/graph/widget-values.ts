@@ -1,5 +1,5 @@
 /** Widget value rules, pure: numbers snapped to step and clamped to [min, max]; seed controls. */
-import type { NumberInput } from './catalog.ts';
+import { type NumberInput } from '../../../protocol/index.ts';
 import type { SeedControl } from './types.ts';
 
 /** Largest seed the editor generates (JavaScript numbers are exact integers up to 2^53). */

@@ -2,7 +2,7 @@
 import { memo, useRef } from 'react';
 
 import { imageUrl } from '../api/client.ts';
-import { uploadImageTo } from '../app/controller.ts';
+import { uploadImageTo } from '../app/files.ts';
 
 interface ImageUploadProps {
   nodeId: string;

@@ -7,7 +7,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, useCallback } from 'react';
 
 import { askText } from '../app/ui-store.ts';
-import { isWidgetInput, type InputDef, type NodeSpec } from '../graph/catalog.ts';
+import { isWidgetInput, type InputDef, type NodeSpec } from '../../../protocol/index.ts';
 import { socketColor } from '../graph/connection.ts';
 import { graphStore, useGraph } from '../graph/store.ts';
 import type { FlowNode, SeedControl } from '../graph/types.ts';

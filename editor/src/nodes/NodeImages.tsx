@@ -2,7 +2,7 @@
 import { memo } from 'react';
 
 import { imageUrl } from '../api/client.ts';
-import type { ImageRef } from '../api/types.ts';
+import type { ImageRef } from '../../../protocol/index.ts';
 import { useUi } from '../app/ui-store.ts';
 
 interface NodeImagesProps {

@@ -3,7 +3,7 @@
  * previews, output images, wall time and peak memory per node, cached nodes, and the issues of a failed
  * run located on their nodes and inputs.
  */
-import type { GraphIssue, ImageRef, RunEvent } from '../api/types.ts';
+import type { ImageRef, Issue, RunEvent } from '../../../protocol/index.ts';
 
 export type NodeRunStatus = 'pending' | 'running' | 'done' | 'cached' | 'error' | 'interrupted';
 
@@ -39,7 +39,7 @@ export interface RunState {
   waiting: Record<string, { number?: number; expected: string[]; queuedAt: number }>;
   nodes: Record<string, NodeRun>;
   /** Issues of the last refused or failed run, each on its node (and input) when known. */
-  issues: GraphIssue[];
+  issues: Issue[];
 }
 
 export function emptyRunState(): RunState {
@@ -83,7 +83,7 @@ function begin(state: RunState, runId: string, phase: RunPhase, now: number): Ru
 }
 
 /** The server refused the workflow (400 invalid_workflow): show every issue. */
-export function runRejected(state: RunState, issues: GraphIssue[]): RunState {
+export function runRejected(state: RunState, issues: Issue[]): RunState {
   return { ...state, issues };
 }
 
@@ -179,6 +179,6 @@ export function overallProgress(state: RunState): number {
 }
 
 /** The issues on one node, and those for one of its inputs. */
-export function issuesOf(issues: GraphIssue[], nodeId: string): GraphIssue[] {
+export function issuesOf(issues: Issue[], nodeId: string): Issue[] {
   return issues.filter((i) => i.nodeId === nodeId);
 }

@@ -4,20 +4,20 @@
  */
 import { create } from 'zustand';
 
-import type { GraphIssue, RunEvent } from '../api/types.ts';
+import type { Issue, RunEvent } from '../../../protocol/index.ts';
 import { emptyRunState, reduceRunEvent, runQueued, runRejected, type RunState } from './run-state.ts';
 
 export interface RunStore extends RunState {
   /** Issues by node id (recomputed when issues change, so a node's selector gets a stable array). */
-  issuesByNode: Record<string, GraphIssue[]>;
+  issuesByNode: Record<string, Issue[]>;
   apply(event: RunEvent): void;
   queued(runId: string, number: number | undefined, expectedNodes: string[]): void;
-  rejected(issues: GraphIssue[]): void;
+  rejected(issues: Issue[]): void;
   clearIssues(): void;
 }
 
-function byNode(issues: GraphIssue[]): Record<string, GraphIssue[]> {
-  const out: Record<string, GraphIssue[]> = {};
+function byNode(issues: Issue[]): Record<string, Issue[]> {
+  const out: Record<string, Issue[]> = {};
   for (const issue of issues) if (issue.nodeId !== undefined) (out[issue.nodeId] ??= []).push(issue);
   return out;
 }

@@ -122,18 +122,4 @@ std::vector<int64_t> arg_shape(const Napi::CallbackInfo & info, size_t i, const 
     return shape;
 }
 
-Tensor tensor_of(const Napi::Float32Array & array, const Shape & shape, const char * name) {
-    require(static_cast<int64_t>(array.ElementLength()) == shape_numel(shape), SDN_STATUS_BAD_SHAPE,
-            std::string("\"") + name + "\" has " + std::to_string(array.ElementLength()) + " elements, shape " +
-                shape_str(shape) + " needs " + std::to_string(shape_numel(shape)));
-    return Tensor::view(const_cast<float *>(array.Data()), shape, DType::F32, nullptr, Storage::External);
-}
-
-Napi::Float32Array array_of(Napi::Env env, const Tensor & tensor) {
-    require(tensor.dtype == DType::F32 && tensor.is_contiguous(), SDN_STATUS_INTERNAL, "array_of needs a contiguous f32 tensor");
-    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(tensor.numel()));
-    if (tensor.numel() > 0) std::memcpy(out.Data(), tensor.data, tensor.nbytes());
-    return out;
-}
-
 } // namespace sdn::binding

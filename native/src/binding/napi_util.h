@@ -1,6 +1,7 @@
 // napi_util.h — the shared plumbing of the N-API layer (native/src/binding/ is the only place that
-// includes N-API headers). It turns sdn::Error into a JS Error with `code` = the status name, runs
-// heavy work on a libuv worker thread behind a Promise, and converts typed arrays.
+// includes N-API headers). It turns a status (or the test op families' sdn::Error) into a JS Error with
+// `code` = the status name, runs heavy work on a libuv worker thread behind a Promise, and converts
+// typed arrays.
 #pragma once
 
 #include <napi.h>
@@ -56,15 +57,10 @@ double arg_number(const Napi::CallbackInfo & info, size_t i, const char * name);
 std::string arg_string(const Napi::CallbackInfo & info, size_t i, const char * name);
 std::vector<int64_t> arg_shape(const Napi::CallbackInfo & info, size_t i, const char * name);
 
-// An f32 tensor view of a Float32Array (no copy); the shape must match its length.
-Tensor tensor_of(const Napi::Float32Array & array, const Shape & shape, const char * name);
-// A new Float32Array holding a copy of a contiguous f32 tensor.
-Napi::Float32Array array_of(Napi::Env env, const Tensor & tensor);
 
-// Each binding family registers its functions on `exports`.
-void register_core(Napi::Env env, Napi::Object exports);
-void register_io(Napi::Env env, Napi::Object exports);
-void register_models(Napi::Env env, Napi::Object exports);
+// The families register their functions on `exports`: the engine's C API (binding.cc) and the test
+// attention surface (binding_attention.cc).
+void register_engine(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
 
 } // namespace sdn::binding

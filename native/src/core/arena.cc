@@ -82,12 +82,55 @@ void evict_for(size_t cls) {
     }
 }
 
+// The measure pass open on this thread (null: allocations are real) and the innermost ArenaScope's name.
+thread_local ArenaMeasurement * t_measure = nullptr;
+thread_local const std::string * t_scope = nullptr;
+const std::string kNoScope;
+
+void measure_note(ArenaMeasurement & m, int64_t workspace) {
+    const int64_t now = m.current_bytes + workspace;
+    if (now <= m.peak_bytes) return;
+    m.peak_bytes = now;
+    m.workspace_bytes = workspace;
+    m.peak_at = t_scope ? *t_scope : kNoScope;
+}
+
 } // namespace
+
+ArenaMeasure::ArenaMeasure() {
+    require(t_measure == nullptr, SDN_STATUS_INTERNAL, "arena: measure passes do not nest");
+    t_measure = &result_;
+}
+
+ArenaMeasure::~ArenaMeasure() { t_measure = nullptr; }
+
+bool arena_measuring() { return t_measure != nullptr; }
+
+void arena_workspace(int64_t bytes) {
+    if (t_measure && bytes > 0) measure_note(*t_measure, bytes);
+}
+
+void arena_attention_workspace(int64_t bytes) {
+    if (!t_measure) return;
+    if (bytes > t_measure->attention_bytes) {
+        t_measure->attention_bytes = bytes;
+        t_measure->attention_at = t_scope ? *t_scope : kNoScope;
+    }
+    arena_workspace(bytes);
+}
+
+ArenaScope::ArenaScope(const std::string & name) : saved_(t_scope) { t_scope = &name; }
+ArenaScope::~ArenaScope() { t_scope = saved_; }
 
 int64_t arena_block_bytes(int64_t bytes) { return bytes <= 0 ? 0 : static_cast<int64_t>(size_class(static_cast<size_t>(bytes))); }
 
 void * arena_alloc(size_t bytes) {
     const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+    if (t_measure) { // counted, not taken
+        t_measure->current_bytes += static_cast<int64_t>(cls);
+        measure_note(*t_measure, 0);
+        return nullptr;
+    }
     {
         std::lock_guard<std::mutex> lock(g_cache_mutex);
         auto it = g_cache.find(cls);
@@ -112,8 +155,11 @@ void * arena_alloc(size_t bytes) {
 }
 
 void arena_free(void * ptr, size_t bytes) {
-    if (!ptr) return;
     const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+    if (!ptr) { // a block of a measure pass (or nothing)
+        if (t_measure) t_measure->current_bytes -= static_cast<int64_t>(cls);
+        return;
+    }
     g_current.fetch_sub(cls);
     std::lock_guard<std::mutex> lock(g_cache_mutex);
     if (g_cached_bytes + cls > kCacheLimitBytes) {

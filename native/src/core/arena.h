@@ -6,10 +6,18 @@
 // handed-out + cached bytes stay within the high-water mark of the current window (one network call,
 // see arena_window_begin), so the arena's resident footprint never exceeds the call's peak. Blocks of
 // 1 MiB and more are mmap'd, so freeing them returns their pages to the system.
+//
+// Measuring: while an ArenaMeasure is open on a thread, arena_alloc on that thread hands out no memory
+// (it returns null) and only counts the block it would have taken, arena_free(null) gives it back, and
+// the code that would run a kernel reports the kernel's own arena buffers with arena_workspace instead
+// (models/common/layers.cc and the other model code check arena_measuring() before every kernel). So
+// a network's forward, run under an ArenaMeasure, is its own memory estimate: the same allocations in
+// the same order, no arithmetic (as ggml's allocator measures a graph). See models/memory_estimate.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 namespace sdn {
@@ -37,6 +45,54 @@ uint64_t weights_current_bytes();
 void mapped_bytes_add(int64_t delta);
 uint64_t mapped_current_bytes();
 
+// ---- Measuring ------------------------------------------------------------------------------------
+
+// What a measure pass saw: the high-water mark of the blocks it would have held, plus the workspace of
+// the op running at that moment.
+struct ArenaMeasurement {
+    int64_t peak_bytes = 0;      // live blocks + the running op's workspace, at the high-water mark
+    int64_t workspace_bytes = 0; // of which: that op's workspace (0 when the peak is an allocation)
+    std::string peak_at;         // the innermost ArenaScope then (a module's checkpoint name)
+    int64_t attention_bytes = 0; // the largest attention workspace (arena_attention_workspace)
+    std::string attention_at;
+    int64_t current_bytes = 0;   // blocks live now
+};
+
+// Opens a measure pass on this thread (passes do not nest); the real arena and its counters are
+// untouched, so a pass may run while other threads compute.
+class ArenaMeasure {
+public:
+    ArenaMeasure();
+    ~ArenaMeasure();
+    ArenaMeasure(const ArenaMeasure &) = delete;
+    ArenaMeasure & operator=(const ArenaMeasure &) = delete;
+    const ArenaMeasurement & result() const { return result_; }
+
+private:
+    ArenaMeasurement result_;
+};
+
+// Whether an ArenaMeasure is open on this thread: kernels are skipped (their inputs have no data).
+bool arena_measuring();
+// Measuring: the op about to run holds `bytes` of arena buffers (already in arena blocks, e.g.
+// gemm_workspace_bytes) on top of the live blocks while it runs. Not measuring: nothing.
+void arena_workspace(int64_t bytes);
+// arena_workspace for an attention call; the largest one is reported apart (attention_bytes).
+void arena_attention_workspace(int64_t bytes);
+
+// Names the module running while it lives (its checkpoint name, e.g. "down_blocks.0.resnets.1.conv2"),
+// for the place of a measured peak. `name` must outlive the scope. Costs two pointer moves.
+class ArenaScope {
+public:
+    explicit ArenaScope(const std::string & name);
+    ~ArenaScope();
+    ArenaScope(const ArenaScope &) = delete;
+    ArenaScope & operator=(const ArenaScope &) = delete;
+
+private:
+    const std::string * saved_;
+};
+
 // A typed RAII buffer from the arena.
 template <typename T>
 class Buffer {
@@ -52,7 +108,7 @@ public:
         return *this;
     }
     void reset() {
-        if (data_) arena_free(data_, count_ * sizeof(T));
+        if (count_) arena_free(data_, count_ * sizeof(T)); // data_ is null under an ArenaMeasure
         data_ = nullptr;
         count_ = 0;
     }

@@ -106,3 +106,8 @@ bool isa_parse(const char * name, Isa * out) {
 
 extern "C" int sdn_cpu_has_avx2_fma(void) { return sdn::cpu_features().avx2_fma ? 1 : 0; }
 extern "C" int sdn_cpu_has_f16c(void) { return sdn::cpu_features().f16c ? 1 : 0; }
+extern "C" int sdn_cpu_has_avx512(void) { return sdn::cpu_features().avx512 ? 1 : 0; }
+extern "C" int sdn_cpu_has_avx512_bf16(void) { return sdn::cpu_features().avx512_bf16 ? 1 : 0; }
+extern "C" int sdn_cpu_has_avx512_vnni(void) { return sdn::cpu_features().avx512_vnni ? 1 : 0; }
+extern "C" const char * sdn_cpu_isa(void) { return sdn::isa_name(sdn::cpu_isa()); }
+extern "C" int sdn_cpu_bf16(void) { return sdn::cpu_bf16() ? 1 : 0; }

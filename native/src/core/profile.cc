@@ -1,5 +1,7 @@
 #include "profile.h"
 
+#include "arena.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,7 +51,7 @@ bool profile_enabled() { return g_forced.load(std::memory_order_relaxed) != 0 ||
 void profile_force(bool on) { g_forced.store(on ? 1 : 0); }
 
 ProfileRun::ProfileRun(const char * name) : name_(name) {
-    if (profile_detail::current || !profile_enabled()) return;
+    if (profile_detail::current || !profile_enabled() || arena_measuring()) return; // a measure pass runs no kernel
     owner_ = true;
     profile_detail::current = &totals_;
     cpu0_ = profile_detail::process_cpu_seconds();

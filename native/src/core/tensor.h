@@ -46,7 +46,8 @@ struct Tensor {
     Tensor reshape(const Shape & new_shape) const;
 
     static Shape contiguous_strides(const Shape & shape);
-    // New contiguous f32 (or other dtype) tensor from the activation arena. Contents undefined.
+    // New contiguous f32 (or other dtype) tensor from the activation arena. Contents undefined; no
+    // data (null) under an ArenaMeasure, where only its size counts.
     static Tensor empty(const Shape & shape, DType dtype = DType::F32);
     static Tensor zeros(const Shape & shape);
     // New tensor counted as owned weight memory.

@@ -4,8 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace sdn {
 
@@ -32,35 +30,37 @@ std::string pick_weights(const std::string & dir, const std::string & base, Weig
                                          " has no weights (looked for " + base + ".safetensors and " + base + ".fp16.safetensors)");
 }
 
-JsonValue read_json(const std::string & path) { return json_parse(read_text_file(path), "\"" + path + "\""); }
-
 } // namespace
 
-std::string read_text_file(const std::string & path, size_t max_bytes) {
-    std::ifstream in(path, std::ios::binary);
-    require(in.good(), SDN_STATUS_IO_ERROR, "cannot open \"" + path + "\": " + std::strerror(errno));
-    std::ostringstream s;
-    s << in.rdbuf();
-    std::string text = s.str();
-    require(text.size() <= max_bytes, SDN_STATUS_BAD_FORMAT, "\"" + path + "\" is larger than " + std::to_string(max_bytes) + " bytes");
-    return text;
+Checkpoint checkpoint_load(const CheckpointSpec & spec) {
+    const bool diffusers = spec.layout == "diffusers";
+    require(diffusers || spec.layout == "single-file", SDN_STATUS_BAD_ARGUMENT,
+            "model \"" + spec.path + "\": layout must be \"diffusers\" or \"single-file\", got \"" + spec.layout + "\"");
+    require(diffusers ? is_dir(spec.path) : is_file(spec.path), SDN_STATUS_IO_ERROR,
+            "model \"" + spec.path + "\" does not exist" + (diffusers ? " (or is not a folder)" : ""));
+    const int given = (spec.text_encoder != nullptr) + (spec.unet != nullptr) + (spec.vae != nullptr);
+    require(given == 3 || (given == 0 && !diffusers), SDN_STATUS_BAD_ARGUMENT,
+            "model \"" + spec.path + "\": the load configuration needs the text_encoder, unet and vae configurations" +
+                (diffusers ? " (the folder's config.json files)" : " (all three, or none to infer them from the tensor shapes)"));
+    const auto source = [&](const std::string & given_source, const char * part) {
+        if (!given_source.empty()) return given_source;
+        return diffusers ? "\"" + spec.path + "/" + part + "/config.json\"" : "configuration of \"" + spec.path + "\" (" + part + ")";
+    };
+    if (given == 0) return checkpoint_load_single_file(spec.path, spec.storage, nullptr);
+    const CheckpointConfigs configs{clip_config_from_json(*spec.text_encoder, source(spec.text_encoder_source, "text_encoder")),
+                                    unet_config_from_json(*spec.unet, source(spec.unet_source, "unet")),
+                                    vae_config_from_json(*spec.vae, source(spec.vae_source, "vae"))};
+    return diffusers ? checkpoint_load_diffusers(spec.path, spec.storage, configs)
+                     : checkpoint_load_single_file(spec.path, spec.storage, &configs);
 }
 
-Checkpoint checkpoint_load(const std::string & path, WeightStorage storage) {
-    if (is_dir(path)) return checkpoint_load_diffusers(path, storage);
-    require(is_file(path), SDN_STATUS_IO_ERROR, "model \"" + path + "\" does not exist");
-    return checkpoint_load_single_file(path, storage);
-}
-
-Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage storage) {
-    require(is_file(dir + "/model_index.json"), SDN_STATUS_BAD_FORMAT,
-            "\"" + dir + "\" is not a diffusers folder: model_index.json is missing");
+Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage storage, const CheckpointConfigs & configs) {
     Checkpoint c;
     c.source = dir;
     c.layout = "diffusers";
-    c.unet_config = unet_config_from_json(read_json(dir + "/unet/config.json"), "\"" + dir + "/unet/config.json\"");
-    c.vae_config = vae_config_from_json(read_json(dir + "/vae/config.json"), "\"" + dir + "/vae/config.json\"");
-    c.clip_config = clip_config_from_json(read_json(dir + "/text_encoder/config.json"), "\"" + dir + "/text_encoder/config.json\"");
+    c.clip_config = configs.clip;
+    c.unet_config = configs.unet;
+    c.vae_config = configs.vae;
 
     struct Part { const char * folder; const char * base; const char * label; std::shared_ptr<WeightStore> * store; };
     for (const Part & p : {Part{"unet", "diffusion_pytorch_model", "UNet", &c.unet}, Part{"vae", "diffusion_pytorch_model", "VAE", &c.vae},
@@ -70,8 +70,6 @@ Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage stor
         store->add_file(SafetensorsFile::open(pick_weights(dir + "/" + p.folder, p.base, storage, p.label)));
         *p.store = store;
     }
-    if (is_dir(dir + "/tokenizer")) c.tokenizer_dir = dir + "/tokenizer";
-    if (is_file(dir + "/scheduler/scheduler_config.json")) c.scheduler_config_json = read_text_file(dir + "/scheduler/scheduler_config.json");
     return c;
 }
 

@@ -21,29 +21,46 @@ struct Checkpoint {
     UNetConfig unet_config;
     VAEConfig vae_config;
     std::shared_ptr<WeightStore> clip, unet, vae;
-    std::string tokenizer_dir; // diffusers folder's tokenizer/ ("" for single files: use the default)
-    std::string scheduler_config_json; // text of scheduler/scheduler_config.json ("" when absent)
 };
 
-// A folder with model_index.json is loaded as diffusers; a *.safetensors file as a single-file checkpoint.
-Checkpoint checkpoint_load(const std::string & path, WeightStorage storage);
+// The three configurations, as the loader takes them.
+struct CheckpointConfigs {
+    CLIPConfig clip;
+    UNetConfig unet;
+    VAEConfig vae;
+};
 
-// model_index.json, {unet,vae,text_encoder}/config.json and weights from *.safetensors or
-// *.fp16.safetensors (storage F16 prefers the fp16 variant, F32 the full-precision file; either falls
-// back to the other).
-Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage storage);
+// What to load, as the caller resolved it (native/ts/checkpoint-files.ts reads a diffusers folder's
+// config.json files and a single file's sidecars, and sends this as JSON: see sdn_model_load).
+struct CheckpointSpec {
+    std::string path;
+    std::string layout; // "diffusers" | "single-file"
+    WeightStorage storage = WeightStorage::F32;
+    // config.json objects (text_encoder, unet, vae); required for a diffusers folder; for a single
+    // file, all three or none (then inferred from the tensor shapes).
+    const JsonValue * text_encoder = nullptr, * unet = nullptr, * vae = nullptr;
+    // How errors name where each configuration came from (default: the folder's config.json files, or
+    // the checkpoint file).
+    std::string text_encoder_source, unet_source, vae_source;
+};
+
+// Parses the configurations (config.h's *_config_from_json, errors naming the source) and loads.
+Checkpoint checkpoint_load(const CheckpointSpec & spec);
+
+// A diffusers folder: {unet,vae}/diffusion_pytorch_model[.fp16].safetensors and
+// text_encoder/model[.fp16].safetensors (storage F16 prefers the fp16 variant, F32 the full-precision
+// file; either falls back to the other).
+Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage storage, const CheckpointConfigs & configs);
 
 // Original-layout keys (model.diffusion_model.*, first_stage_model.*, cond_stage_model.transformer.*)
-// mapped to diffusers names (ldm_keys.h); configurations inferred from the tensor shapes, with an
-// optional sidecar beside the file for what shapes cannot show: "<base>.yaml" (an LDM config as A1111
-// reads it: num_heads / num_head_channels, scale_factor, image_size, the noise schedule) and/or
-// "<base>.json" ({"unet": {...}, "vae": {...}, "text_encoder": {...}, "scheduler": {...}} with
-// config.json keys). Without one: 8 UNet heads, scaling 0.18215, 64/512 sample sizes, CLIP heads =
-// max(4, hidden / 64). A sidecar that contradicts the weights, a missing or extra tensor, or a non-SD
-// 1.x layout throws an error naming the file and the tensor or field (checkpoint_single_file.cc).
-Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage storage);
+// mapped to diffusers names (ldm_keys.h), with the given configurations or (null) those inferred from
+// the tensor shapes (checkpoint_infer_single_file). A missing or extra tensor, a non-SD 1.x layout, or
+// head counts that do not divide the widths throw an error naming the file and the tensor or field.
+Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage storage, const CheckpointConfigs * configs);
 
-// Reads a whole small text file (configs); throws IO_ERROR naming it.
-std::string read_text_file(const std::string & path, size_t max_bytes = 16u << 20);
+// The configurations a single file's tensor shapes give. What the weights cannot show takes SD 1.x's
+// values: 8 UNet heads, scaling 0.18215, 64/512 sample sizes, CLIP heads = max(4, hidden / 64); a
+// sidecar beside the file (applied by the caller) says otherwise.
+CheckpointConfigs checkpoint_infer_single_file(const std::string & path);
 
 } // namespace sdn

@@ -75,6 +75,9 @@ JsonValue vae_config_to_json(const VAEConfig & c) {
     j.set("norm_num_groups", JsonValue::make_number(c.norm_num_groups));
     j.set("scaling_factor", json_float(c.scaling_factor));
     j.set("sample_size", JsonValue::make_number(c.sample_size));
+    j.set("mid_block_add_attention", JsonValue::make_bool(c.mid_block_add_attention));
+    j.set("use_quant_conv", JsonValue::make_bool(c.use_quant_conv));
+    j.set("use_post_quant_conv", JsonValue::make_bool(c.use_post_quant_conv));
     return j;
 }
 

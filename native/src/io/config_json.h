@@ -1,6 +1,7 @@
 // config_json.h — SD 1.x configurations as diffusers / transformers config.json objects.
-// The inverse of models/config.h's *_config_from_json: used to overlay a sidecar on a configuration
-// inferred from tensor shapes, and to hand configurations to JavaScript with config.json's key names.
+// The inverse of models/config.h's *_config_from_json (every field, so a configuration read back
+// describes the same network): how configurations leave the engine (sdn_model_info,
+// sdn_checkpoint_infer), with config.json's key names.
 #pragma once
 
 #include "../models/config.h"

@@ -63,6 +63,18 @@ void WeightStore::add_file(const std::shared_ptr<SafetensorsFile> & file, const 
     }
 }
 
+std::shared_ptr<WeightStore> WeightStore::placeholder() {
+    auto store = std::make_shared<WeightStore>(WeightStorage::F32);
+    store->placeholder_ = true;
+    store->label_ = "configuration";
+    return store;
+}
+
+const Tensor * WeightStore::find(const std::string & name) const {
+    auto it = tensors_.find(name);
+    return it == tensors_.end() ? nullptr : &it->second;
+}
+
 std::vector<std::string> WeightStore::names() const {
     std::vector<std::string> out;
     for (const auto & kv : tensors_) out.push_back(kv.first);
@@ -82,6 +94,12 @@ const Tensor & WeightStore::get(const std::string & name) const {
 }
 
 const Tensor & WeightStore::get(const std::string & name, const Shape & expected) const {
+    if (placeholder_) {
+        Tensor & t = placeholders_[name];
+        t.shape = expected;
+        t.strides = Tensor::contiguous_strides(expected);
+        return t;
+    }
     const Tensor & t = get(name);
     require(t.shape == expected, SDN_STATUS_BAD_SHAPE,
             label_ + ": weight \"" + name + "\" has shape " + shape_str(t.shape) + ", the configuration expects " +

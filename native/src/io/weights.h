@@ -24,6 +24,11 @@ class WeightStore {
 public:
     explicit WeightStore(WeightStorage storage) : storage_(storage) {}
 
+    // A store that has every weight a network asks for, in the shape it asks for, without data: a
+    // network built on it from a configuration alone can be measured (core/arena.h's ArenaMeasure),
+    // never run.
+    static std::shared_ptr<WeightStore> placeholder();
+
     WeightStorage storage() const { return storage_; }
 
     // Adds one tensor (a view of a mapped file or owned memory); converts it per the policy.
@@ -35,7 +40,9 @@ public:
     // Records a file the weights came from (named in MISSING_TENSOR messages); add_file does it itself.
     void add_source_file(const std::string & path) { source_files_.push_back(path); }
 
-    bool has(const std::string & name) const { return tensors_.count(name) != 0; }
+    bool has(const std::string & name) const { return placeholder_ || tensors_.count(name) != 0; }
+    // The stored tensor, or null (always null for a placeholder store: its shapes are the callers').
+    const Tensor * find(const std::string & name) const;
     std::vector<std::string> names() const;
 
     // The stored tensor; throws MISSING_TENSOR naming the model part and the sources searched.
@@ -55,6 +62,8 @@ public:
 
 private:
     WeightStorage storage_;
+    bool placeholder_ = false;
+    mutable std::map<std::string, Tensor> placeholders_; // a placeholder store's answers, kept for their addresses
     std::string label_ = "model";
     std::map<std::string, Tensor> tensors_;
     std::map<std::string, std::string> sources_;

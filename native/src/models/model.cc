@@ -26,11 +26,11 @@ void release_pages_except(const Checkpoint & c, const WeightStore * active) {
 
 } // namespace
 
-std::shared_ptr<Model> model_load(const std::string & path, WeightStorage storage, Precision precision) {
-    precision_check(precision, ("loading \"" + path + "\"").c_str());
+std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precision) {
+    precision_check(precision, ("loading \"" + spec.path + "\"").c_str());
     auto model = std::make_shared<Model>();
     model->precision = precision;
-    model->checkpoint = checkpoint_load(path, storage);
+    model->checkpoint = checkpoint_load(spec);
     const Checkpoint & c = model->checkpoint;
     model->clip = std::make_unique<CLIPTextModel>(c.clip_config, c.clip);
     model->unet = std::make_unique<UNet>(c.unet_config, c.unet);

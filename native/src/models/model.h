@@ -25,7 +25,7 @@ struct Model {
 // MISSING_TENSOR or BAD_SHAPE naming the file and tensor when the checkpoint does not fit SD 1.x, and
 // BAD_ARGUMENT for bf16 precision on a CPU (or LATENTFLOW_ISA path) without AVX512_BF16. In bf16
 // precision the weights stay as stored (f16 or f32) and are rounded to bf16 where the GEMMs pack them.
-std::shared_ptr<Model> model_load(const std::string & path, WeightStorage storage, Precision precision = Precision::F32);
+std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precision = Precision::F32);
 
 // The network a call runs. Before each call, model_begin_call drops the mmap'd weight pages of the
 // model's other two networks from the resident set (they stay in the page cache and are mapped again

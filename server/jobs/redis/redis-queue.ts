@@ -10,10 +10,11 @@ import os from 'node:os';
 import { type Job, type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+import { type ExecutionGraph, type JobError, jobError, readJobError, type UiOutput } from '../../../protocol/index.ts';
 import type { Host } from '../../host.ts';
 import type { EnqueueRequest, JobRecord } from '../../store/job-store.ts';
 import type { QueueState } from '../bus.ts';
-import { type FileRef, type JobQueue, QueueUnavailableError, type WorkerInfo } from '../queue.ts';
+import { type FileRef, type JobQueue, QueueUnavailableError, RunExistsError, type WorkerInfo } from '../queue.ts';
 import type { JobOutcome } from '../run-job.ts';
 import { fetchOutputFile, type InputBlobRef, inputFilesOf, putInputBlobs, seedFileCounters } from './files.ts';
 import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
@@ -22,7 +23,8 @@ import { type ShippedSubgraph, subgraphsUsedBy } from './subgraphs.ts';
 
 /** A BullMQ job's data: the run as the embedded store keeps it, plus the input files it reads. */
 export interface RedisJobData {
-  prompt: Record<string, unknown>;
+  /** The workflow as it runs: parsed and validated when it was queued. */
+  prompt: ExecutionGraph;
   extra: Record<string, unknown>;
   clientId: string | null;
   number: number;
@@ -67,18 +69,18 @@ export async function queueStateOf(queue: Queue<RedisJobData, JobOutcome>): Prom
 export function recordOf(job: RedisJob, state: JobState | 'unknown'): JobRecord {
   const data = job.data;
   let status: JobRecord['status'] = 'queued';
-  let outputs: Record<string, unknown> | null = null;
-  let error: Record<string, unknown> | null = null;
+  let outputs: Record<string, UiOutput> | null = null;
+  let error: JobError | null = null;
   let finishedAt: number | null = null;
   if (state === 'completed') {
     const outcome = job.returnvalue;
     status = outcome?.status ?? 'error';
     outputs = outcome?.outputs ?? null;
-    error = outcome?.error ?? (outcome ? null : { message: 'the worker returned no outcome', code: 'no_outcome' });
+    error = outcome ? readJobError(outcome.error) : jobError('no_outcome', 'the worker returned no outcome');
     finishedAt = job.finishedOn ?? Date.now();
   } else if (state === 'failed') {
     status = 'error';
-    error = { message: job.failedReason || 'the job failed', code: 'worker_failed', attempts: job.attemptsMade };
+    error = jobError('worker_failed', job.failedReason || 'the job failed', { attempts: job.attemptsMade });
     finishedAt = job.finishedOn ?? Date.now();
   } else if (state === 'active') {
     status = 'running';
@@ -174,7 +176,7 @@ export class RedisJobQueue implements JobQueue {
    */
   private async add(request: EnqueueRequest, answered: AbortSignal): Promise<RedisJob> {
     const id = request.id ?? randomUUID();
-    if (await this.queue.getJob(id)) throw new Error(`a run with id "${id}" already exists`);
+    if (await this.queue.getJob(id)) throw new RunExistsError(id);
     if (answered.aborted) throw answered.reason;
     const number = request.front ? await this.redis.decr(this.keys.frontNumber) : await this.redis.incr(this.keys.number);
     const inputs = await putInputBlobs(this.redis, this.keys, inputFilesOf(request.prompt, this.host.paths.input), this.options.fileTtlSeconds);

@@ -6,8 +6,9 @@
  * included, into the job, and the worker runs the job with those types, exactly as the server
  * validated them. The worker's own registry is left as it is: a job's types live in a copy for that job.
  */
+import { checkSubgraph, resolveInnerType, subgraphDefinition, subgraphOf } from '../../../nodes/packs/index.ts';
 import type { NodeRegistry } from '../../../nodes/registry.ts';
-import { checkSubgraph, resolveInnerType, subgraphDefinition, type SubgraphJson, subgraphOf } from '../../../nodes/packs/index.ts';
+import type { ExecutionGraph, SubgraphJson } from '../../../protocol/index.ts';
 
 /** A subgraph node type as its pack declares it (registered as `<pack>/<json.type>`). */
 export interface ShippedSubgraph {
@@ -16,7 +17,7 @@ export interface ShippedSubgraph {
 }
 
 /** Every subgraph type `prompt` uses, nested ones included, each once (inner ones first). */
-export function subgraphsUsedBy(prompt: Record<string, unknown>, registry: NodeRegistry): ShippedSubgraph[] {
+export function subgraphsUsedBy(prompt: ExecutionGraph, registry: NodeRegistry): ShippedSubgraph[] {
   const shipped = new Map<string, ShippedSubgraph>();
   const visit = (types: Iterable<string>, depth: number) => {
     for (const type of types) {
@@ -27,7 +28,7 @@ export function subgraphsUsedBy(prompt: Record<string, unknown>, registry: NodeR
       shipped.set(type, { pack: subgraph.pack, json: subgraph.json });
     }
   };
-  visit(Object.values(prompt).map((node) => String((node as { class_type?: unknown } | null)?.class_type)), 0);
+  visit(Object.values(prompt).map((node) => String(node?.class_type)), 0); // a malformed node names no type
   return [...shipped.values()];
 }
 

@@ -22,7 +22,7 @@ import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Server as SocketServer } from 'socket.io';
 
-import type { RunEvent } from '../../api/protocol.ts';
+import type { RunEvent, UiOutput } from '../../../protocol/index.ts';
 import { type Host, loadedModels } from '../../host.ts';
 import type { FileRef, WorkerInfo } from '../queue.ts';
 import { type JobOutcome, runJob } from '../run-job.ts';
@@ -214,8 +214,8 @@ export class RemoteWorker {
       await chain;
       if (publishFailure) throw publishFailure; // a fault of ours (Redis, disk): retried with backoff
       if (controller.signal.reason instanceof RunAbandoned) throw controller.signal.reason; // lock lost or stopping: not the user's interrupt
-      const outputs: Record<string, unknown> = {};
-      for (const [node, ui] of Object.entries(outcome.outputs)) outputs[node] = await this.publishFilesOfUi(ui as Record<string, unknown>, id);
+      const outputs: Record<string, UiOutput> = {};
+      for (const [node, ui] of Object.entries(outcome.outputs)) outputs[node] = await this.publishFilesOfUi(ui, id);
       this.finished.set(id, { terminal, clientId: job.data.clientId });
       return { ...outcome, outputs };
     } finally {

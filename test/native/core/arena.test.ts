@@ -13,7 +13,7 @@ describe('activation arena cache', () => {
   afterAll(() => model.dispose());
 
   it('keeps at most the call peak resident across networks of different sizes', async () => {
-    const context = new Float32Array(2 * 77 * model.info.unet.crossAttentionDim).fill(0.01);
+    const context = new Float32Array(2 * 77 * model.info.unet.cross_attention_dim).fill(0.01);
     const small = new Float32Array(2 * 4 * 8 * 8).fill(0.1);
     const large = new Float32Array(1 * 4 * 24 * 24).fill(0.1);
     for (const run of [

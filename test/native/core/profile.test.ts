@@ -22,7 +22,7 @@ describe('op profile', () => {
 
   it('CLIP: linear and attention FLOPs are those of the shapes (2 x multiply-adds)', async () => {
     const c = model.info.clip;
-    const T = c.maxPositionEmbeddings, B = 2, D = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers;
+    const T = c.max_position_embeddings, B = 2, D = c.hidden_size, I = c.intermediate_size, L = c.num_hidden_layers;
     native.profileCollect(true);
     await encodeText(model, ids(T));
     native.profileCollect(false);
@@ -43,8 +43,8 @@ describe('op profile', () => {
   it('UNet and VAE: one report per call with the op families that ran', async () => {
     native.profileCollect(true);
     const u = model.info.unet;
-    const ctx = await encodeText(model, ids(model.info.clip.maxPositionEmbeddings));
-    await unetForward(model, new Float32Array(2 * u.inChannels * 8 * 8), [2, u.inChannels, 8, 8], new Float32Array([10, 10]), ctx, { attention: 'flash' });
+    const ctx = await encodeText(model, ids(model.info.clip.max_position_embeddings));
+    await unetForward(model, new Float32Array(2 * u.in_channels * 8 * 8), [2, u.in_channels, 8, 8], new Float32Array([10, 10]), ctx, { attention: 'flash' });
     const unet = native.profileLast();
     await vaeDecode(model, new Float32Array(4 * 4 * 4), [1, 4, 4, 4]);
     const vae = native.profileLast();
@@ -61,7 +61,7 @@ describe('op profile', () => {
     await vaeDecode(model, new Float32Array(4 * 4 * 4), [1, 4, 4, 4]);
     native.profileCollect(false);
     const before = native.profileLast();
-    await encodeText(model, ids(model.info.clip.maxPositionEmbeddings));
+    await encodeText(model, ids(model.info.clip.max_position_embeddings));
     expect(native.profileLast()).toEqual(before);
   });
 });

@@ -92,6 +92,9 @@ function configsFromJsonFiles(dir: string): CheckpointInfo['configs'] {
       norm_num_groups: vae.norm_num_groups,
       scaling_factor: vae.scaling_factor,
       sample_size: vae.sample_size,
+      mid_block_add_attention: vae.mid_block_add_attention ?? true,
+      use_quant_conv: vae.use_quant_conv ?? true,
+      use_post_quant_conv: vae.use_post_quant_conv ?? true,
     },
   };
 }
@@ -126,7 +129,7 @@ describe.each([
     expect(single.configs.unet.num_attention_heads.every((h) => h === expected.unetHeads)).toBe(true);
     expect(single.configs.clip.num_attention_heads).toBe(expected.clipHeads);
     // The .yaml sidecar's noise schedule becomes an SD 1.5-style scheduler config.
-    expect(JSON.parse(single.schedulerConfig!)).toMatchObject({ beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000 });
+    expect(single.schedulerConfig).toMatchObject({ beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000 });
   });
 
   it('maps every tensor to its diffusers name, bitwise equal to the fp16 diffusers weights', async () => {
@@ -341,7 +344,7 @@ const errorCases: ErrorCase[] = [
     name: 'yaml sidecar with a syntax error',
     make: () => linked('bad-yaml', tinyFile, { yaml: 'model:\n  params:\n\tscale_factor: 1\n' }),
     code: 'SDN_STATUS_BAD_FORMAT',
-    message: /bad-yaml\.yaml": line 3: tab in indentation/,
+    message: /bad-yaml\.yaml": Tabs are not allowed as indentation at line 3/,
   },
   {
     name: 'json sidecar with a head count that does not divide the width',

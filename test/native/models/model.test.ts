@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { encodeText, loadModel, native, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+import { encodeText, loadModel, native, unetForward, vaeDecode, vaeScaleFactor, type ModelHandle } from '../../../native/index.ts';
 import { readSafetensors, writeSafetensors } from '../../helpers/safetensors.ts';
 
 const fixture = 'test/fixtures/tiny-sd';
@@ -32,11 +32,12 @@ describe('demo model (shapes-sd, f16 files)', () => {
     const { info } = model;
     expect(info.layout).toBe('diffusers');
     expect(info.weights).toBe('f32');
-    expect(info.unet.blockOutChannels).toEqual([64, 64, 64, 64]);
-    expect(info.unet.numAttentionHeads).toEqual([8, 8, 8, 8]);
-    expect(info.clip).toMatchObject({ hiddenSize: 64, numHiddenLayers: 3, hiddenAct: 'quick_gelu' });
-    expect(info.vae).toMatchObject({ layersPerBlock: 1, downscaleFactor: 8 });
-    expect(info.vae.scalingFactor).toBeCloseTo(0.30369, 5);
+    expect(info.unet.block_out_channels).toEqual([64, 64, 64, 64]);
+    expect(info.unet.num_attention_heads).toEqual([8, 8, 8, 8]);
+    expect(info.clip).toMatchObject({ hidden_size: 64, num_hidden_layers: 3, hidden_act: 'quick_gelu' });
+    expect(info.vae).toMatchObject({ layers_per_block: 1 });
+    expect(vaeScaleFactor(info.vae)).toBe(8);
+    expect(info.vae.scaling_factor).toBeCloseTo(0.30369, 5);
     expect(info.tokenizerDir).toBe(path.join(demo, 'tokenizer'));
     expect(info.schedulerConfig).toMatchObject({ num_train_timesteps: 1000, beta_schedule: 'scaled_linear' });
     // 8.65 M parameters widened to f32
@@ -58,7 +59,7 @@ describe('demo model (shapes-sd, f16 files)', () => {
     let diff = 0;
     for (let i = 0; i < 256; i++) diff = Math.max(diff, Math.abs(eps[i] - eps[256 + i]));
     expect(diff).toBeGreaterThan(1e-3);
-    const image = await vaeDecode(model, latent.map((v) => v / model.info.vae.scalingFactor), [1, 4, 8, 8]);
+    const image = await vaeDecode(model, latent.map((v) => v / model.info.vae.scaling_factor), [1, 4, 8, 8]);
     expect(image.length).toBe(3 * 64 * 64);
     expect(image.every(Number.isFinite)).toBe(true);
   });

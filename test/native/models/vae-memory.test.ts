@@ -1,5 +1,5 @@
-// The VAE decoder's memory estimate (native/src/models/vae/vae_memory.cc) against the arena's measured
-// peak (equal byte for byte), and its refusal up front.
+// The VAE decoder's memory estimate (a measure pass of AutoencoderKL::decode) against the arena's
+// measured peak (equal byte for byte), and its refusal up front.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { estimateVaeDecodeMemory, isNativeError, loadModel, native, vaeDecode, type ModelHandle } from '../../../native/index.ts';
@@ -46,9 +46,9 @@ describe('VAE decode memory estimate, SD 1.5 shapes (no run)', () => {
     const naive = estimateVaeDecodeMemory(SD15_VAE, { batch: 1, latentHeight: 128, latentWidth: 128, attention: 'naive' });
     const flash = estimateVaeDecodeMemory(SD15_VAE, { batch: 1, latentHeight: 128, latentWidth: 128, attention: 'flash' });
     expect(naive.attentionBytes).toBeGreaterThanOrEqual(16384 * 16384 * 4);
-    expect(naive.breakdown.attentionAt).toBe('mid block, attention, attention');
+    expect(naive.breakdown.attentionAt).toBe('decoder.mid_block.attentions.0');
     expect(flash.attentionBytes).toBeLessThan(2 ** 20);
     // The decoder's largest maps are full-size (1024x1024 x 128 channels, 512 MiB each): they dominate with flash.
-    expect(flash.breakdown.at).toMatch(/^up block 3/);
+    expect(flash.breakdown.at).toMatch(/^decoder\.up_blocks\.3\./);
   });
 });

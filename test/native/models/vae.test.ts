@@ -49,7 +49,7 @@ describe('VAE, f32 weights, pipeline use and arguments', () => {
   afterAll(() => model.dispose());
 
   it('decodes latent / scaling_factor as the pipeline does within 1e-4 x max|ref|', async () => {
-    const k = model.info.vae.scalingFactor;
+    const k = model.info.vae.scaling_factor;
     expect(k).toBeCloseTo(0.18215, 6);
     const latent = f32(expected, 'latent').map((v) => v / k);
     const out = await vaeDecode(model, latent, [1, 4, 8, 8]);

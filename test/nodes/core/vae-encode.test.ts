@@ -38,9 +38,9 @@ describe('VAEEncode', () => {
     expect(maxDiff / maxRef).toBeLessThan(1e-4);
   });
 
-  it('refuses a picture whose sides are not multiples of 8, naming the node', async () => {
+  it('refuses a picture whose sides are not multiples of 8, saying what to do (the runner adds which node)', async () => {
     await expect(vaeEncodeNode.run({ pixels: { data: new Float32Array(60 * 64 * 3), shape: [1, 60, 64, 3] }, vae: { model, source: 'tiny-sd' } }, ctx())).rejects.toThrow(
-      /VAEEncode #11: the picture is 64x60/,
+      /^the picture is 64x60; both sides must be multiples of 8/,
     );
   });
 });

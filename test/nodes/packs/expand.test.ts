@@ -4,8 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import { expandSubgraphs, loadPacks, mapIssueToOuter } from '../../../nodes/packs/index.ts';
 import { NodeRegistry } from '../../../nodes/registry.ts';
-import type { ExecutionGraph } from '../../../nodes/workflow.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { ExecutionGraph, Issue, RunEvent } from '../../../protocol/index.ts';
 import { executeGraph, NodeCache, validateGraph } from '../../../server/runner/index.ts';
 import { addMul, coreStandIns, nested, numberRegistry, registerSubgraphs, resetRuns, runs } from './helpers.ts';
 
@@ -100,7 +99,7 @@ describe('expandSubgraphs', () => {
 
   it('puts an inner issue on the outer node, mapping the input name', () => {
     const { origins } = expandSubgraphs(simple, registry());
-    const inner = { code: 'value_out_of_range', message: 'Add #3/1: "bias" is 50, above the maximum 10.', nodeId: '3/1', nodeType: 'Add', input: 'bias', details: { max: 10 } };
+    const inner: Issue = { code: 'value_out_of_range', message: 'Add #3/1: "bias" is 50, above the maximum 10.', nodeId: '3/1', nodeType: 'Add', input: 'bias', details: { max: 10 } };
     expect(mapIssueToOuter(inner, origins)).toEqual({
       code: 'value_out_of_range',
       message: 't/AddMul #3 (inner Add #3/1): "bias" is 50, above the maximum 10.',
@@ -109,7 +108,7 @@ describe('expandSubgraphs', () => {
       input: 'bias',
       details: { max: 10, innerNode: '3/1', innerNodeType: 'Add', innerInput: 'bias', subgraphs: ['t/AddMul'] },
     });
-    const outer = { code: 'cycle', message: 'x', nodeId: '1' };
+    const outer: Issue = { code: 'cycle', message: 'x', nodeId: '1' };
     expect(mapIssueToOuter(outer, origins)).toBe(outer);
   });
 });

@@ -104,7 +104,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const issueOf = (report: PackLoadReport, pack: string | null, reason?: string) =>
-  report.issues.find((i) => i.details.pack === pack && (reason === undefined || i.details.reason === reason));
+  report.issues.find((i) => i.details?.pack === pack && (reason === undefined || i.details?.reason === reason));
 
 describe('loadPacks: the example packs', () => {
   it('loads the code pack and both subgraph packs, namespaced by pack name', async () => {
@@ -174,33 +174,33 @@ describe('loadPacks: broken packs are reported and the others still load', () =>
 
   it('reports each broken pack with its name (when known), folder and reason', () => {
     expect(issueOf(report, 'throws', 'import_failed')?.message).toContain('cannot find the GPU');
-    expect(issueOf(report, null, 'manifest')?.details.dir).toBe(path.join(root, 'a', 'bad-manifest'));
+    expect(issueOf(report, null, 'manifest')?.details?.dir).toBe(path.join(root, 'a', 'bad-manifest'));
     expect(issueOf(report, 'Bad Name!', 'manifest')?.message).toContain('"name" must be');
     expect(issueOf(report, 'no-entry', 'manifest')?.message).toContain('needs "nodes"');
     expect(issueOf(report, 'missing-entry', 'manifest')?.message).toContain('does not exist');
     expect(issueOf(report, 'escapes', 'manifest')?.message).toContain('outside the pack folder');
     expect(issueOf(report, 'empty', 'no_nodes')?.message).toContain('exports no node definitions');
-    expect(report.issues.find((i) => i.details.dir === path.join(root, 'a', 'broken-json'))?.details.reason).toBe('manifest');
+    expect(report.issues.find((i) => i.details?.dir === path.join(root, 'a', 'broken-json'))?.details?.reason).toBe('manifest');
     expect(issueOf(report, 'good', 'name_taken')).toMatchObject({ details: { dir: path.join(root, 'b', 'good'), loadedFrom: path.join(root, 'a', 'good') } });
-    expect(report.issues.find((i) => i.details.dir === path.join(root, 'a', 'broken.latentflow.json'))).toMatchObject({ code: 'pack_invalid', details: { pack: null, reason: 'file_invalid' } });
+    expect(report.issues.find((i) => i.details?.dir === path.join(root, 'a', 'broken.latentflow.json'))).toMatchObject({ code: 'pack_invalid', details: { pack: null, reason: 'file_invalid' } });
     expect(issueOf(report, 'nope', 'file_invalid')?.message).toContain('"version"');
-    expect(report.issues.find((i) => i.details.reason === 'ambiguous')).toMatchObject({ code: 'pack_invalid', details: { pack: 'both', dir: path.join(root, 'a', 'both') } });
+    expect(report.issues.find((i) => i.details?.reason === 'ambiguous')).toMatchObject({ code: 'pack_invalid', details: { pack: 'both', dir: path.join(root, 'a', 'both') } });
     for (const issue of report.issues.filter((i) => i.code === 'pack_invalid')) expect(issue.message.length).toBeGreaterThan(20);
   });
 
   it('reports invalid and duplicate node types, and bad subgraphs, with the pack named', () => {
-    const mixed = report.issues.filter((i) => i.details.pack === 'mixed');
+    const mixed = report.issues.filter((i) => i.details?.pack === 'mixed');
     expect(mixed.map((i) => [i.code, i.nodeType])).toEqual([
       ['node_type_duplicate', 'mixed/Fine'],
       ['node_definition_invalid', 'NoRun'],
     ]);
-    expect(mixed[1].details.problems).toEqual(['"run" must be a function']);
-    const bad = report.issues.find((i) => i.details.pack === 'graphs');
+    expect(mixed[1].details?.problems).toEqual(['"run" must be a function']);
+    const bad = report.issues.find((i) => i.details?.pack === 'graphs');
     expect(bad).toMatchObject({ code: 'node_definition_invalid', nodeType: 'graphs/Bad', details: { problems: ['output "X" comes from node "9", which is not in the workflow'] } });
   });
 
   it('ignores folders and npm packages that are not packs, and the second pack of a taken name', () => {
-    const dirs = report.issues.map((i) => i.details.dir);
+    const dirs = report.issues.map((i) => i.details?.dir);
     for (const ignored of ['just-a-folder', 'plain-package', 'node_modules/left-pad', 'node_modules/broken-unrelated']) expect(dirs).not.toContain(path.join(root, 'a', ignored));
     expect(registry.has('good/Other')).toBe(false);
     expect(report.issues).toHaveLength(15); // the 15 broken things of dirs a and b, nothing else
@@ -254,7 +254,7 @@ describe('loadPacks under the real runtime', () => {
       `import { loadPacks } from ${JSON.stringify(path.join(REPO, 'nodes/packs/load.ts'))};
 import { NodeRegistry } from ${JSON.stringify(path.join(REPO, 'nodes/registry.ts'))};
 const report = await loadPacks([${JSON.stringify(EXAMPLES)}, ${JSON.stringify(path.join(root, 'a'))}], new NodeRegistry());
-console.log(JSON.stringify({ packs: report.packs.map((p) => p.nodeTypes.length), failed: report.issues.filter((i) => i.details.reason === 'import_failed').map((i) => i.details.pack) }));`,
+console.log(JSON.stringify({ packs: report.packs.map((p) => p.nodeTypes.length), failed: report.issues.filter((i) => i.details?.reason === 'import_failed').map((i) => i.details?.pack) }));`,
     );
     const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO, encoding: 'utf8' });
     const { packs, failed } = JSON.parse(out.trim().split('\n').pop()!);

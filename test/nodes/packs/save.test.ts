@@ -4,8 +4,8 @@ import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { checkSubgraph, exportSubgraph, loadPacks, saveSubgraph, SubgraphError, type SubgraphJson } from '../../../nodes/packs/index.ts';
-import { executionToSaved, type ExecutionGraph } from '../../../nodes/workflow.ts';
+import { checkSubgraph, exportSubgraph, loadPacks, saveSubgraph, SubgraphError } from '../../../nodes/packs/index.ts';
+import { executionToSaved, type ExecutionGraph, type SubgraphJson } from '../../../protocol/index.ts';
 import { executeGraph } from '../../../server/runner/index.ts';
 import { addMul, numberRegistry, registerSubgraphs } from './helpers.ts';
 
@@ -156,7 +156,7 @@ describe('saveSubgraph', () => {
         { registry },
       ),
     );
-    expect(types.issue.details.problems).toEqual(['inner node "3" has type "Nope", which is not registered']);
+    expect(types.issue.details?.problems).toEqual(['inner node "3" has type "Nope", which is not registered']);
     const mismatch = await error(
       saveSubgraph(
         userDir(),
@@ -169,7 +169,7 @@ describe('saveSubgraph', () => {
         { registry },
       ),
     );
-    expect(mismatch.issue.details.problems).toEqual([
+    expect(mismatch.issue.details?.problems).toEqual([
       'input "x" targets Add #1 "a", which is LATENT, not IMAGE',
       'input "f" targets Mul #2 "factor", which is INT, not FLOAT',
       'output "OUT" comes from output 1 of Mul #2, which has 1 outputs',

@@ -64,12 +64,8 @@ describe('CLIPTokenizer: default data (single-file checkpoints)', () => {
     }
   });
 
-  it('loads quickly and encodes every fixture prompt identically', async () => {
-    const started = performance.now();
+  it('loads and encodes every fixture prompt identically (its load time: npm run bench:overheads)', async () => {
     const tokenizer = await CLIPTokenizer.load();
-    const loadMs = performance.now() - started;
-    // ~60 ms measured on the 2-core dev machine; the bound only catches an accidental O(n^2) load.
-    expect(loadMs).toBeLessThan(2000);
     for (const prompt of fixture.prompts) expect(tokenizer.encode(prompt.text).inputIds).toEqual(prompt.input_ids);
     expect(defaultClipTokenizer()).toBe(defaultClipTokenizer());
   });

@@ -4,7 +4,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { json, startTestServer, type TestServer, tinyTxt2img, waitForRun } from '../../helpers/server.ts';
 
 let t: TestServer;

@@ -78,15 +78,13 @@ describe('NodeCache', () => {
     expect(cache.size).toBe(1);
   });
 
-  it('stays fast when a run pins far more entries than the limit', () => {
+  it('holds far more pinned entries than the limit while a run needs them, then keeps the newest (its time: npm run bench:overheads)', () => {
     const cache = new NodeCache({ maxEntries: 4 });
-    const started = performance.now();
     for (let i = 0; i < 20_000; i++) cache.set(String(i), entry('S', { v: i }), { pin: true });
     expect(cache.size).toBe(20_000);
     for (let i = 0; i < 20_000; i++) cache.unpin(String(i));
     cache.enforceLimits();
     expect(cache.keys()).toEqual(['19996', '19997', '19998', '19999']);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('disposes an evicted entry once no other entry holds the same output values', () => {

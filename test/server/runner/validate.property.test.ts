@@ -11,9 +11,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { coreNodes } from '../../../nodes/core/index.ts';
+import { prefixProblem } from '../../../nodes/image/save.ts';
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { isWidgetSpec, type InputSpecs, type WidgetSpec } from '../../../nodes/schema.ts';
-import { orderGraph, resolveGraph, validateGraph, type GraphIssue } from '../../../server/runner/index.ts';
+import type { Issue } from '../../../protocol/index.ts';
+import { orderGraph, resolveGraph, validateGraph } from '../../../server/runner/index.ts';
 import { makeModelsDir } from '../../helpers/server.ts';
 
 const registry = new NodeRegistry();
@@ -27,7 +29,7 @@ const CODES = new Set(['workflow_invalid', 'node_type_unknown', 'input_missing',
 const NODE_CODES = new Set(['node_type_unknown', 'input_missing', 'input_unknown', 'type_mismatch', 'value_invalid', 'value_out_of_range', 'cycle']);
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 
-function checkIssues(issues: GraphIssue[], ids: Set<string> | null) {
+function checkIssues(issues: Issue[], ids: Set<string> | null) {
   expect(Array.isArray(issues)).toBe(true);
   for (const issue of issues) {
     expect(CODES.has(issue.code), issue.code).toBe(true);
@@ -101,7 +103,9 @@ const validTxt2img = (() => {
     const entries = Object.entries(specs).filter(([, s]) => isWidgetSpec(s)) as Array<[string, WidgetSpec]>;
     return fc.record(Object.fromEntries(entries.map(([name, s]) => [name, validWidget(s)])));
   };
-  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler: widgets('KSampler'), save: widgets('SaveImage') }).map((w) => ({
+  // SaveImage's prefix is text whose folders and file names follow the file-name rule (checkWidgets).
+  const prefix = fc.stringMatching(/^(?:[\p{L}\p{N}_()-][\p{L}\p{N} ._()-]{0,20}\/){0,2}[\p{L}\p{N}_()-][\p{L}\p{N} ._()-]{0,40}$/u).filter((p) => prefixProblem(p) === null);
+  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler: widgets('KSampler'), save: fc.record({ filename_prefix: prefix }) }).map((w) => ({
     '4': { class_type: 'CheckpointLoaderSimple', inputs: w.load },
     '6': { class_type: 'CLIPTextEncode', inputs: { ...w.pos, clip: ['4', 1] } },
     '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },
@@ -166,6 +170,10 @@ describe('validateGraph properties', () => {
       ['3', 'cfg', Infinity],
       ['3', 'seed', -1],
       ['3', 'denoise', Number.NaN],
+      // A prefix whose file /view would refuse to serve (issue 15): refused at validation.
+      ['9', 'filename_prefix', "a'&;=b%22"],
+      ['9', 'filename_prefix', '../escape'],
+      ['9', 'filename_prefix', '\u4e00'.repeat(100)],
     ] as const;
     fc.assert(
       fc.property(validTxt2img, fc.constantFrom(...cases), (graph, [id, input, value]) => {

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { NodeRegistry } from '../../../nodes/registry.ts';
 import { choice, defineNode, float, int, optional, socket, text } from '../../../nodes/schema.ts';
-import { executionToSaved, type ExecutionGraph } from '../../../nodes/workflow.ts';
-import { type GraphIssue, validateGraph } from '../../../server/runner/index.ts';
+import { executionToSaved, type ExecutionGraph } from '../../../protocol/index.ts';
+import type { Issue } from '../../../protocol/index.ts';
+import { validateGraph } from '../../../server/runner/index.ts';
 
 // Schema-only stand-ins for the core nodes, with ComfyUI's type and input names (the real ones run the
 // native engine). `run` is never called here.
@@ -109,7 +110,7 @@ function edit(changes: Record<string, Record<string, unknown> | null>): Executio
 }
 
 /** The structured part of issues (what code branches on), sorted for comparison. */
-function shape(issues: GraphIssue[]) {
+function shape(issues: Issue[]) {
   return issues.map((i) => ({ code: i.code, nodeId: i.nodeId, nodeType: i.nodeType, input: i.input, details: i.details }));
 }
 
@@ -179,7 +180,7 @@ describe('validateGraph', () => {
     const graph = edit({ '3': { latent_image: ['11', 0] } });
     graph['11'] = { class_type: 'KSampler', inputs: { ...txt2img['3'].inputs, latent_image: ['3', 0] } };
     const issues = validateGraph(graph, registry, env);
-    expect(shape(issues)).toEqual([{ code: 'cycle', nodeId: '3', nodeType: 'KSampler', input: undefined, details: { nodes: ['3', '11'] } }]);
+    expect(shape(issues)).toEqual([{ code: 'cycle', nodeId: '3', nodeType: 'KSampler', input: undefined, details: { nodes: ['3', '11'], nodesTotal: 2 } }]);
     expect(issues[0].message).toContain('KSampler #11');
   });
 

@@ -5,7 +5,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { type TestRedis, startRedis } from '../../helpers/redis.ts';
 import { post, startRedisTestServer, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, type TestServer, tinyTxt2img } from '../../helpers/server.ts';

@@ -2,7 +2,7 @@
 // killed (SIGKILL while a job samples, then SIGTERM with jobs queued) and started again on the same port.
 // Redis keeps an append-only file with an fsync per write (as docs/RELIABILITY.md asks of production),
 // so every job the server acknowledged is still in Redis after the restart.
-// Proves: during the outage the server keeps serving (enqueues get 503 `queue_unavailable` within 5 s, pages
+// Proves: during the outage the server keeps serving (enqueues get 503 `queue_unavailable`, pages
 // that need no Redis get 200) and neither process crashes; both reconnect by themselves; every
 // acknowledged job finishes exactly once, with its image; nothing is lost.
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { freePort, type RestartableRedis, startRedis } from '../../helpers/redis.ts';
 import { post, type ServerProcess, startServerProcess, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, makeModelsDir, tinyTxt2img } from '../../helpers/server.ts';
@@ -63,12 +63,10 @@ describe('Redis restarted under load', () => {
     await redis.kill('SIGKILL');
 
     // During the outage: enqueues and queue reads are refused quickly and clearly; the rest serves.
-    const started = Date.now();
+    // How long the refusal takes (at once, or after the server's 5 s wait): npm run bench:redis-outage.
     const refused = await enqueue(1);
-    const refusedMs = Date.now() - started;
     expect(refused.status).toBe(503);
     expect((await json(refused)).error.code).toBe('queue_unavailable');
-    expect(refusedMs).toBeLessThan(6500); // at once when the server already saw the connection drop, else after its 5 s wait
     expect((await fetch(`${base}/api/runs/${first}`)).status).toBe(503);
     expect((await fetch(`${base}/api/node-types`)).status).toBe(200);
     const system = await fetch(`${base}/api/system`);
@@ -109,7 +107,7 @@ describe('Redis restarted under load', () => {
     // Each job ended at most once for the client (events sent during an outage may be lost, never doubled).
     for (const id of ids) expect((events.get(id) ?? []).filter((e) => e.type === 'execution_success').length).toBeLessThanOrEqual(1);
     // The job caught by the SIGKILL ran again (its lock was lost with Redis) or finished in one attempt.
-    console.log(`redis restart: ${ids.length} acknowledged jobs, attempts ${jobs.map((j) => j.attempts).join(',')}, enqueue refused in ${refusedMs} ms`);
+    console.log(`redis restart: ${ids.length} acknowledged jobs, attempts ${jobs.map((j) => j.attempts).join(',')}`);
 
     // Events flow again after the restarts: the jobs queued last reached the socket, ending once.
     // Events flow again: a job queued now reaches the socket from its first event to its end, once.

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
 import { decodePng } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { freePort, type TestRedis, startRedis } from '../../helpers/redis.ts';
 import { post, type ServerProcess, startServerProcess, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, makeModelsDir, tinyTxt2img } from '../../helpers/server.ts';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../server/api/protocol.ts';
+import type { RunEvent } from '../../../protocol/index.ts';
 import { type TestRedis, startRedis } from '../../helpers/redis.ts';
 import { post, startRedisTestServer, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, type TestServer, tinyTxt2img, waitForRun } from '../../helpers/server.ts';

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { jobError } from '../../../protocol/index.ts';
 import { JobStore } from '../../../server/store/job-store.ts';
 
 let dir: string;
@@ -61,7 +62,7 @@ describe('JobStore', () => {
     for (let i = 0; i < 5; i++) {
       const job = store.enqueue({ prompt });
       store.claimNext();
-      store.finish(job.id, i % 2 ? 'error' : 'success', i % 2 ? { error: { message: 'boom' } } : {});
+      store.finish(job.id, i % 2 ? 'error' : 'success', i % 2 ? { error: jobError('run_failed', 'boom') } : {});
       ids.push(job.id);
     }
     const page = store.history({ offset: 1, limit: 2 });

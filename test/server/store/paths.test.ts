@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { checkFileName, PathError, resolveInside } from '../../../server/store/paths.ts';
+import { checkFileName, PathError, resolveInside, resolveSubfolder } from '../../../server/store/paths.ts';
 
 let root: string;
 let outside: string;
@@ -18,6 +18,9 @@ beforeAll(() => {
   fs.symlinkSync(outside, path.join(root, 'escape'));
   fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'secret-link.txt'));
   fs.symlinkSync(path.join(root, 'sub'), path.join(root, 'inner-link'));
+  fs.symlinkSync(path.join(outside, 'not-there.png'), path.join(root, 'dangling.png'));
+  fs.symlinkSync(path.join(outside, 'no-dir'), path.join(root, 'dangling-dir'));
+  fs.symlinkSync(path.join(root, 'loop'), path.join(root, 'loop'));
 });
 
 afterAll(() => {
@@ -46,6 +49,10 @@ describe('resolveInside', () => {
     ['escape/secret.txt', 'symlinked folder out of the root'],
     ['secret-link.txt', 'symlinked file out of the root'],
     ['', 'empty'],
+    ['dangling.png', 'a link that points nowhere (a write would create its target outside)'],
+    ['dangling-dir/x.png', 'a folder link that points nowhere'],
+    ['loop/x.png', 'a link to itself'],
+    ['sub/a.png/x.png', 'a file where a folder should be'],
   ])('refuses %j (%s)', (userPath) => {
     expect(() => resolveInside(root, userPath, 'filename')).toThrow(PathError);
   });
@@ -59,8 +66,22 @@ describe('checkFileName', () => {
   it('accepts ordinary names and refuses the rest', () => {
     expect(checkFileName('my workflow (v2).json', 'name')).toBe('my workflow (v2).json');
     expect(checkFileName('猫の絵', 'name')).toBe('猫の絵');
-    for (const bad of ['', '.hidden', 'a/b', '..', 'x'.repeat(129), ' padded', 'semi;colon', 'nul\u0000']) {
+    for (const bad of ['', '.hidden', 'a/b', '..', 'x'.repeat(129), ' padded', 'semi;colon', 'nul\u0000', "a'&;=b%22"]) {
       expect(() => checkFileName(bad, 'name')).toThrow(PathError);
     }
+  });
+
+  it('limits names by bytes too: 66 three-byte letters (198 bytes) pass, 67 do not', () => {
+    expect(checkFileName('一'.repeat(66), 'name')).toBe('一'.repeat(66));
+    expect(() => checkFileName('一'.repeat(67), 'name')).toThrow(/200 bytes/);
+    expect(() => checkFileName('一'.repeat(128), 'name')).toThrow(/200 bytes/);
+  });
+});
+
+describe('resolveSubfolder', () => {
+  it('takes folders whose every segment is a valid file name, and refuses the rest', () => {
+    expect(resolveSubfolder(root, '')).toBe(root);
+    expect(resolveSubfolder(root, 'sub/new folder (2)')).toBe(path.join(root, 'sub', 'new folder (2)'));
+    for (const bad of ['a%2fb', "it's", '.git', 'sub/.hidden', '../x', 'dangling-dir']) expect(() => resolveSubfolder(root, bad), bad).toThrow(PathError);
   });
 });

@@ -1,7 +1,7 @@
 /** A BOOLEAN widget: a switch-like checkbox with the node's on/off labels. */
 import { memo } from 'react';
 
-import type { BooleanInput } from '../../graph/catalog.ts';
+import { type BooleanInput } from '../../../../protocol/index.ts';
 
 export interface BooleanWidgetProps {
   id: string;

@@ -1,7 +1,7 @@
 /** A COMBO widget (sampler, scheduler, attention mode, model file): a select; a value not among the options is kept and flagged. */
 import { memo } from 'react';
 
-import type { ChoiceInput } from '../../graph/catalog.ts';
+import { type ChoiceInput } from '../../../../protocol/index.ts';
 
 export interface ChoiceWidgetProps {
   id: string;

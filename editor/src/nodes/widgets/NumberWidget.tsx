@@ -4,7 +4,7 @@
  */
 import { memo, useEffect, useState, type KeyboardEvent } from 'react';
 
-import type { NumberInput } from '../../graph/catalog.ts';
+import { type NumberInput } from '../../../../protocol/index.ts';
 import { clampNumber, stepNumber } from '../../graph/widget-values.ts';
 
 export interface NumberWidgetProps {

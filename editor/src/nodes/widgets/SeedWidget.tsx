@@ -1,7 +1,7 @@
 /** A seed: a number widget plus what happens to it before each run (fixed, randomize, increment, decrement). */
 import { memo } from 'react';
 
-import type { NumberInput } from '../../graph/catalog.ts';
+import { type NumberInput } from '../../../../protocol/index.ts';
 import type { SeedControl } from '../../graph/types.ts';
 import { nextSeed } from '../../graph/widget-values.ts';
 import { NumberWidget } from './NumberWidget.tsx';

@@ -1,7 +1,7 @@
 /** A STRING widget: a growing textarea for multi-line prompts, a one-line field otherwise. Edits go straight to the store (one undo step per burst of typing). */
 import { memo } from 'react';
 
-import type { TextInput } from '../../graph/catalog.ts';
+import { type TextInput } from '../../../../protocol/index.ts';
 
 export interface TextWidgetProps {
   id: string;

@@ -1,7 +1,7 @@
 /** Picks the widget for an input's kind; seeds get the seed control. */
 import { memo } from 'react';
 
-import type { WidgetInput } from '../../graph/catalog.ts';
+import { type WidgetInput } from '../../../../protocol/index.ts';
 import type { SeedControl } from '../../graph/types.ts';
 import { BooleanWidget } from './BooleanWidget.tsx';
 import { ChoiceWidget } from './ChoiceWidget.tsx';

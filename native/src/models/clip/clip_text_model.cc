@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "../../core/arena.h"
 #include "../../core/half.h"
 #include "../../core/profile.h"
 #include "../../ops/activation.h"
@@ -48,8 +49,16 @@ static void embedding_row(const Tensor & table, int64_t row, float * out) {
 }
 
 Tensor CLIPTextModel::embed(const int32_t * ids, int64_t B, int64_t T) const {
+    static const std::string kEmbeddings = "text_model.embeddings";
     const int64_t D = config_.hidden_size;
+    const bool measuring = arena_measuring(); // a measure pass has no ids
+    for (int64_t i = 0; i < B * T && !measuring; ++i)
+        require(ids[i] >= 0 && ids[i] < config_.vocab_size, SDN_STATUS_BAD_ARGUMENT,
+                "text encoder: token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." +
+                    std::to_string(config_.vocab_size - 1) + ")");
+    ArenaScope scope(kEmbeddings);
     Tensor h = Tensor::empty({B, T, D});
+    if (measuring) return h;
     std::vector<float> position(D);
     for (int64_t t = 0; t < T; ++t) {
         embedding_row(*position_embedding_, t, position.data());
@@ -71,7 +80,7 @@ void CLIPTextModel::layer_forward(const Layer & layer, Tensor & h) const {
         Tensor k = layer.k_proj.forward(n);                                     // [B, T, D]
         Tensor v = layer.v_proj.forward(n);                                     // [B, T, D]
         n = Tensor();
-        Tensor a = Tensor::empty({B, T, D});
+        Tensor a = [&] { ArenaScope scope(layer.out_proj.name); return Tensor::empty({B, T, D}); }();
         const AttentionShape s{B, heads, T, T, dh, 1.0f / std::sqrt(static_cast<float>(dh))};
         auto operand = [&](Tensor & t) { return AttentionOperand{t.f32(), T * D, dh, D}; };
         attention_causal_naive(s, operand(q), operand(k), operand(v), operand(a)); // [B, T, heads * dh]
@@ -80,7 +89,7 @@ void CLIPTextModel::layer_forward(const Layer & layer, Tensor & h) const {
     Tensor n = layer.layer_norm2.forward(h);                                    // [B, T, D]
     Tensor f = layer.fc1.forward(n);                                            // [B, T, I]
     n = Tensor();
-    {
+    if (!arena_measuring()) {
         ProfileScope prof(ProfOp::Activation);
         if (config_.hidden_act == "quick_gelu") quick_gelu(f.f32(), f.f32(), f.numel());
         else gelu(f.f32(), f.f32(), f.numel(), false);                          // [B, T, I]
@@ -96,10 +105,6 @@ Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int cli
     require(clip_skip >= 1 && clip_skip <= L + 1, SDN_STATUS_BAD_ARGUMENT,
             "text encoder: clipSkip " + std::to_string(clip_skip) + " is out of range 1.." + std::to_string(L + 1) + " (this model has " +
                 std::to_string(L) + " layers)");
-    for (int64_t i = 0; i < B * T; ++i)
-        require(ids[i] >= 0 && ids[i] < config_.vocab_size, SDN_STATUS_BAD_ARGUMENT,
-                "text encoder: token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." +
-                    std::to_string(config_.vocab_size - 1) + ")");
 
     ProfileRun profile("CLIP text encoder");
     Tensor h = embed(ids, B, T);                                                // [B, T, D]

@@ -10,9 +10,11 @@
 
 namespace sdn {
 
-// Every attention of the UNet and VAE goes through here, in the run's mode (ops/attention.h).
+// Every attention of the UNet and VAE goes through here, in the run's mode (ops/attention.h). A measure
+// pass takes the mode's own buffers (scores, slices or tiles) as the attention's workspace.
 void attention_call(AttentionMode mode, const AttentionShape & s, const AttentionOperand & q, const AttentionOperand & k,
                     const AttentionOperand & v, const AttentionOperand & out) {
+    if (arena_measuring()) return arena_attention_workspace(attention_extra_bytes(mode, s));
     ProfileScope prof(ProfOp::Attention, 4.0 * s.B * s.H * s.Tq * s.Tk * s.D);
     attention(mode, s, q, k, v, out);
 }
@@ -22,6 +24,11 @@ void attention_causal_naive(const AttentionShape & s, const AttentionOperand & q
     require(s.Tq == s.Tk, SDN_STATUS_INTERNAL, "causal attention needs Tq == Tk");
     ProfileScope prof(ProfOp::Attention, 4.0 * s.B * s.H * s.Tq * s.Tk * s.D);
     Buffer<float> scores(static_cast<size_t>(s.Tq * s.Tk));
+    if (arena_measuring()) { // the two GEMMs' packing buffers, one call after the other
+        arena_workspace(gemm_workspace_bytes(s.Tq, s.Tk, s.D));
+        arena_workspace(gemm_workspace_bytes(s.Tq, s.D, s.Tk));
+        return;
+    }
     float * S = scores.data();
     for (int64_t b = 0; b < s.B; ++b)
         for (int64_t h = 0; h < s.H; ++h) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../../core/arena.h"
 #include "../../core/profile.h"
 #include "../../core/threads.h"
 #include "../../ops/activation.h"
@@ -31,26 +32,30 @@ void check_cancelled(const std::atomic<bool> * cancel, const std::string & where
 
 Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t in, int64_t out, bool has_bias) {
     Linear l;
+    l.name = prefix;
     l.in = in;
     l.out = out;
     const std::string name = prefix + ".weight";
-    const Tensor & w = ws.get(name);
-    const bool is_1x1 = w.shape == Shape{out, in, 1, 1};
-    l.weight = is_1x1 ? &w : &ws.get(name, Shape{out, in}); // the 2-D shape names the expectation on mismatch
+    const Tensor * w = ws.find(name);
+    const bool is_1x1 = w && w->shape == Shape{out, in, 1, 1};
+    l.weight = is_1x1 ? w : &ws.get(name, Shape{out, in}); // the 2-D shape names the expectation on mismatch
     if (has_bias) l.bias = ws.vec(prefix + ".bias", out);
     return l;
 }
 
 void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) const {
+    ArenaScope scope(name);
+    const Precision precision = keep_fp32 ? Precision::F32 : compute_precision();
+    if (arena_measuring()) return arena_workspace(gemm_workspace_bytes(M, out, in, precision));
     ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
-    gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate,
-         keep_fp32 ? Precision::F32 : compute_precision());
+    gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate, precision);
 }
 
 Tensor Linear::forward(const Tensor & x) const {
     require(x.dim(-1) == in, SDN_STATUS_INTERNAL, "Linear: input " + shape_str(x.shape) + " does not end in " + std::to_string(in));
     Shape shape = x.shape;
     shape.back() = out;
+    ArenaScope scope(name);
     Tensor y = Tensor::empty(shape);
     forward(x.f32(), x.numel() / in, y.f32());
     return y;
@@ -61,6 +66,7 @@ Tensor Linear::forward(const Tensor & x) const {
 Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t cin, int64_t cout, int64_t kernel,
                     int64_t stride, int64_t pad) {
     Conv2d c;
+    c.name = prefix;
     c.cin = cin;
     c.cout = cout;
     c.kernel = kernel;
@@ -75,8 +81,13 @@ Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsamp
     require(x.rank() == 4 && x.dim(1) == cin, SDN_STATUS_INTERNAL, "Conv2d: input " + shape_str(x.shape) + " has not " + std::to_string(cin) + " channels");
     const Conv2dShape s{x.dim(0), cin, x.dim(2) * upsample, x.dim(3) * upsample, cout, kernel, kernel, stride, pad, upsample,
                         keep_fp32 ? Precision::F32 : compute_precision()};
+    ArenaScope scope(name);
     Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
+    if (arena_measuring()) {
+        arena_workspace(conv2d_workspace_bytes(s));
+        return y;
+    }
     ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
                       2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
     conv2d(s, x.f32(), *weight, bias, residual ? residual->f32() : nullptr, y.f32());
@@ -89,6 +100,7 @@ GroupNorm GroupNorm::load(const WeightStore & ws, const std::string & prefix, in
     require(groups > 0 && channels % groups == 0, SDN_STATUS_BAD_FORMAT,
             prefix + ": " + std::to_string(channels) + " channels cannot be split into " + std::to_string(groups) + " groups (norm_num_groups)");
     GroupNorm g;
+    g.name = prefix;
     g.channels = channels;
     g.groups = groups;
     g.eps = eps;
@@ -99,7 +111,9 @@ GroupNorm GroupNorm::load(const WeightStore & ws, const std::string & prefix, in
 
 Tensor GroupNorm::forward(const Tensor & x, bool then_silu) const {
     require(x.rank() >= 2 && x.dim(1) == channels, SDN_STATUS_INTERNAL, "GroupNorm: input " + shape_str(x.shape));
+    ArenaScope scope(name);
     Tensor y = Tensor::empty(x.shape);
+    if (arena_measuring()) return y;
     const int64_t B = x.dim(0), S = x.numel() / (B * channels);
     ProfileScope prof(ProfOp::GroupNorm);
     group_norm(x.f32(), y.f32(), B, channels, S, groups, gamma, beta, eps, then_silu);
@@ -110,6 +124,7 @@ Tensor GroupNorm::forward(const Tensor & x, bool then_silu) const {
 
 LayerNorm LayerNorm::load(const WeightStore & ws, const std::string & prefix, int64_t dim, float eps) {
     LayerNorm l;
+    l.name = prefix;
     l.dim = dim;
     l.eps = eps;
     l.gamma = ws.vec(prefix + ".weight", dim);
@@ -119,7 +134,9 @@ LayerNorm LayerNorm::load(const WeightStore & ws, const std::string & prefix, in
 
 Tensor LayerNorm::forward(const Tensor & x) const {
     require(x.dim(-1) == dim, SDN_STATUS_INTERNAL, "LayerNorm: input " + shape_str(x.shape));
+    ArenaScope scope(name);
     Tensor y = Tensor::empty(x.shape);
+    if (arena_measuring()) return y;
     ProfileScope prof(ProfOp::LayerNorm);
     layer_norm(x.f32(), y.f32(), x.numel() / dim, dim, gamma, beta, eps);
     return y;
@@ -133,9 +150,10 @@ constexpr int64_t kTransposeTile = 32;
 }
 
 Tensor transpose_channels_last(const Tensor & x) {
-    ProfileScope prof(ProfOp::Transpose);
     const int64_t B = x.dim(0), C = x.dim(1), S = x.numel() / (B * C);
     Tensor y = Tensor::empty({B, S, C});
+    if (arena_measuring()) return y;
+    ProfileScope prof(ProfOp::Transpose);
     const float * xp = x.f32();
     float * yp = y.f32();
     const int64_t tc = (C + kTransposeTile - 1) / kTransposeTile, ts = (S + kTransposeTile - 1) / kTransposeTile;
@@ -154,11 +172,12 @@ Tensor transpose_channels_last(const Tensor & x) {
 }
 
 Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residual) {
-    ProfileScope prof(ProfOp::Transpose);
     const int64_t B = residual.dim(0), C = residual.dim(1), S = residual.numel() / (B * C);
     require(tokens.numel() == residual.numel() && tokens.dim(-1) == C, SDN_STATUS_INTERNAL,
             "transpose_channels_first_add: " + shape_str(tokens.shape) + " vs " + shape_str(residual.shape));
     Tensor y = Tensor::empty(residual.shape);
+    if (arena_measuring()) return y;
+    ProfileScope prof(ProfOp::Transpose);
     const float * tp = tokens.f32();
     const float * rp = residual.f32();
     float * yp = y.f32();
@@ -179,8 +198,9 @@ Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residu
 
 Tensor pad_bottom_right(const Tensor & x) {
     const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
-    ProfileScope prof(ProfOp::Resample);
     Tensor y = Tensor::empty({B, C, H + 1, W + 1});
+    if (arena_measuring()) return y;
+    ProfileScope prof(ProfOp::Resample);
     const float * xp = x.f32();
     float * yp = y.f32();
     for (int64_t bc = 0; bc < B * C; ++bc) {
@@ -194,6 +214,7 @@ Tensor pad_bottom_right(const Tensor & x) {
 }
 
 void silu_inplace(Tensor & x) {
+    if (arena_measuring()) return;
     ProfileScope prof(ProfOp::Activation);
     silu(x.f32(), x.f32(), x.numel());
 }

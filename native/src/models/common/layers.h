@@ -8,6 +8,10 @@
 //
 // Memory: every `forward` returns a new activation from the arena (Tensor::empty) and frees nothing
 // itself; callers drop their inputs as soon as they are dead, so the arena's peak is the working set.
+// Under an ArenaMeasure (core/arena.h) a forward allocates as always but runs no kernel: it reports the
+// kernel's own arena buffers instead (arena_workspace), so the same code is its memory estimate. Every
+// layer keeps its checkpoint name (`name`, the weights' prefix) and opens an ArenaScope with it, which
+// names the place of a measured peak.
 #pragma once
 
 #include <atomic>
@@ -39,6 +43,7 @@ void check_cancelled(const std::atomic<bool> * cancel, const std::string & where
 // packing: widened to f32, or rounded to bf16 in bf16 precision); a 1x1 convolution's [out, in, 1, 1]
 // weight is accepted too (same bytes).
 struct Linear {
+    std::string name; // e.g. "down_blocks.0.attentions.0.proj_in"
     const Tensor * weight = nullptr;
     const float * bias = nullptr; // [out] or null
     int64_t in = 0, out = 0;
@@ -54,6 +59,7 @@ struct Linear {
 
 // A PyTorch nn.Conv2d (square kernel, groups 1): weight [cout, cin, k, k], bias [cout].
 struct Conv2d {
+    std::string name;
     const Tensor * weight = nullptr;
     const float * bias = nullptr;
     int64_t cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
@@ -70,6 +76,7 @@ struct Conv2d {
 
 // A PyTorch nn.GroupNorm with affine weights, optionally followed by SiLU (fused).
 struct GroupNorm {
+    std::string name;
     const float * gamma = nullptr;
     const float * beta = nullptr;
     int64_t channels = 0, groups = 1;
@@ -83,6 +90,7 @@ struct GroupNorm {
 
 // A PyTorch nn.LayerNorm over the last dimension, with affine weights.
 struct LayerNorm {
+    std::string name;
     const float * gamma = nullptr;
     const float * beta = nullptr;
     int64_t dim = 0;

@@ -1,5 +1,6 @@
 #include "resnet.h"
 
+#include "../../core/arena.h"
 #include "../../core/profile.h"
 #include "../../ops/elementwise.h"
 #include "../../ops/resample.h"
@@ -28,8 +29,10 @@ Tensor ResnetBlock2D::forward(const Tensor & x, const Tensor * temb_silu) const 
     h = conv1.forward(h);                                                 // [B, out, H, W]
     if (has_time_emb) {
         Tensor t = time_emb_proj.forward(*temb_silu);                     // [B, out]
-        ProfileScope prof(ProfOp::Elementwise);
-        add_per_channel(h.f32(), t.f32(), B, out, S);                     // [B, out, H, W]
+        if (!arena_measuring()) {
+            ProfileScope prof(ProfOp::Elementwise);
+            add_per_channel(h.f32(), t.f32(), B, out, S);                 // [B, out, H, W]
+        }
     }
     h = norm2.forward(h, true);                                           // [B, out, H, W]
     if (!has_shortcut) return conv2.forward(h, &x);                       // [B, out, H, W]
@@ -60,8 +63,9 @@ Tensor Upsample2D::forward(const Tensor & x, int64_t out_h, int64_t out_w) const
     const int64_t B = x.dim(0), C = x.dim(1);
     // The usual case, exactly 2x: the convolution reads x through the up-sampling (no 4x-sized copy).
     if (out_h == 2 * x.dim(2) && out_w == 2 * x.dim(3)) return conv.forward(x, nullptr, 2); // [B, C, out_h, out_w]
+    ArenaScope scope(conv.name);
     Tensor up = Tensor::empty({B, C, out_h, out_w});
-    {
+    if (!arena_measuring()) {
         ProfileScope prof(ProfOp::Resample);
         upsample_nearest(x.f32(), up.f32(), B, C, x.dim(2), x.dim(3), out_h, out_w); // [B, C, out_h, out_w]
     }

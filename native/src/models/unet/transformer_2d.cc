@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../../core/arena.h"
 #include "../../core/profile.h"
 #include "../../ops/activation.h"
 #include "../common/attention_call.h"
@@ -18,6 +19,7 @@ CrossAttention CrossAttention::load(const WeightStore & ws, const std::string & 
     require(heads > 0 && query_dim % heads == 0, SDN_STATUS_BAD_FORMAT,
             prefix + ": " + std::to_string(query_dim) + " channels cannot be split into " + std::to_string(heads) + " heads");
     CrossAttention a;
+    a.name = prefix;
     a.heads = heads;
     a.dim_head = query_dim / heads;
     a.to_q = Linear::load(ws, prefix + ".to_q", query_dim, query_dim, false);
@@ -34,6 +36,7 @@ void CrossAttention::forward_add(Tensor x, const Tensor * context, AttentionMode
     Tensor k = to_k.forward(c);                                                 // [B, Tc, C]
     Tensor v = to_v.forward(c);                                                 // [B, Tc, C]
     x = Tensor();                                                               // the normed input is dead
+    ArenaScope scope(name);
     Tensor a = Tensor::empty({B, T, C});
     const AttentionShape s{B, heads, T, Tc, dim_head, 1.0f / std::sqrt(static_cast<float>(dim_head))};
     attention_call(mode, s, AttentionOperand{q.f32(), T * C, dim_head, C}, AttentionOperand{k.f32(), Tc * C, dim_head, C},
@@ -64,19 +67,22 @@ void BasicTransformerBlock::forward(Tensor & t, const Tensor & context, Attentio
     // attention scores; chunked they are at most kFeedForwardChunk x 12 C floats.
     Tensor n = norm3.forward(t);                                                // [B, T, C]
     const int64_t M = B * T, rows = std::min<int64_t>(M, kFeedForwardChunk);
+    ArenaScope scope(ff_in.name);
     Tensor p = Tensor::empty({rows, 2 * inner});
     Tensor g = Tensor::empty({rows, inner});
+    const auto row = [C](const Tensor & x, int64_t m0) { return x.data ? x.f32() + m0 * C : nullptr; }; // no data when measuring
     for (int64_t m0 = 0; m0 < M; m0 += rows) {
         const int64_t m = std::min(rows, M - m0);
-        ff_in.forward(n.f32() + m0 * C, m, p.f32());                            // [m, 2 * inner]  (value | gate)
-        { ProfileScope prof(ProfOp::Activation); geglu(p.f32(), g.f32(), m, inner); }                                    // [m, inner]
-        ff_out.forward(g.f32(), m, t.f32() + m0 * C, true);                     // t[m0 : m0 + m] += ff  [m, C]
+        ff_in.forward(row(n, m0), m, p.f32());                                  // [m, 2 * inner]  (value | gate)
+        if (!arena_measuring()) { ProfileScope prof(ProfOp::Activation); geglu(p.f32(), g.f32(), m, inner); } // [m, inner]
+        ff_out.forward(g.f32(), m, const_cast<float *>(row(t, m0)), true);      // t[m0 : m0 + m] += ff  [m, C]
     }
 }
 
 Transformer2D Transformer2D::load(const WeightStore & ws, const std::string & prefix, int64_t channels, int64_t heads,
                                   int64_t context_dim, int64_t layers, int64_t groups) {
     Transformer2D tr;
+    tr.name = prefix;
     tr.channels = channels;
     tr.norm = GroupNorm::load(ws, prefix + ".norm", channels, groups, 1e-6f);
     tr.proj_in = Linear::load(ws, prefix + ".proj_in", channels, channels, true);
@@ -87,6 +93,7 @@ Transformer2D Transformer2D::load(const WeightStore & ws, const std::string & pr
 }
 
 Tensor Transformer2D::forward(const Tensor & x, const Tensor & context, AttentionMode mode) const {
+    ArenaScope scope(name);
     Tensor n = norm.forward(x, false);                                          // [B, C, H, W]
     Tensor t = transpose_channels_last(n);                                      // [B, HW, C]
     n = Tensor();

@@ -22,6 +22,7 @@ namespace sdn {
 
 // diffusers' Attention with AttnProcessor: to_q/to_k/to_v without bias, to_out.0 with bias.
 struct CrossAttention {
+    std::string name; // "...transformer_blocks.0.attn1"
     Linear to_q, to_k, to_v, to_out;
     int64_t heads = 1, dim_head = 1;
 
@@ -48,6 +49,7 @@ struct BasicTransformerBlock {
 };
 
 struct Transformer2D {
+    std::string name; // "down_blocks.0.attentions.0"
     int64_t channels = 0;
     GroupNorm norm;
     Linear proj_in, proj_out;

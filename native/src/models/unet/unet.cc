@@ -2,11 +2,16 @@
 
 #include <cmath>
 
+#include "../../core/arena.h"
 #include "../../core/profile.h"
 #include "../../ops/activation.h"
 #include "../../ops/resample.h"
 
 namespace sdn {
+
+namespace {
+const std::string kTimeProj = "time_proj"; // diffusers' name of the sinusoidal embedding (no weights)
+}
 
 UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights) : config_(config), weights_(std::move(weights)) {
     const WeightStore & ws = *weights_;
@@ -30,6 +35,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
         const std::string p = "down_blocks." + std::to_string(i);
         const bool cross = config.down_block_types[i] == "CrossAttnDownBlock2D";
         Block b;
+        b.name = p;
         for (int j = 0; j < config.layers_per_block; ++j) {
             const std::string q = std::to_string(j);
             b.resnets.push_back(ResnetBlock2D::load(ws, p + ".resnets." + q, j == 0 ? in_ch : out_ch, out_ch, time_embed_dim_, groups, eps));
@@ -53,6 +59,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
         const bool cross = config.up_block_types[i] == "CrossAttnUpBlock2D";
         const int layers = config.layers_per_block + 1;
         Block b;
+        b.name = p;
         for (int j = 0; j < layers; ++j) {
             const std::string q = std::to_string(j);
             const int64_t skip_ch = j == layers - 1 ? in_ch : out_ch;
@@ -78,7 +85,9 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
 //   emb = [sin(arg) | cos(arg)], or [cos | sin] with flip_sin_to_cos; zero-padded when dim is odd.
 Tensor UNet::timestep_embedding(const float * timesteps, int64_t B) const {
     const int64_t dim = config_.block_out_channels[0], half = dim / 2;
+    ArenaScope scope(kTimeProj);
     Tensor emb = Tensor::zeros({B, dim});
+    if (arena_measuring()) return emb;
     const float neg_log_period = static_cast<float>(-std::log(10000.0));
     const float denom = static_cast<float>(half - config_.freq_shift);
     for (int64_t b = 0; b < B; ++b) {
@@ -142,8 +151,9 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             Tensor skip = std::move(skips.back());
             skips.pop_back();
             const int64_t ch = h.dim(1), sk = skip.dim(1), S = h.dim(2) * h.dim(3);
+            ArenaScope scope(b.name);
             Tensor cat = Tensor::empty({B, ch + sk, h.dim(2), h.dim(3)});
-            {
+            if (!arena_measuring()) {
                 ProfileScope prof(ProfOp::Resample);
                 concat_channels(h.f32(), ch, skip.f32(), sk, cat.f32(), B, S);  // [B, ch + skip, H_i, W_i]
             }

@@ -39,6 +39,7 @@ public:
 
 private:
     struct Block {
+        std::string name; // "down_blocks.0", "up_blocks.1"
         std::vector<ResnetBlock2D> resnets;
         std::vector<Transformer2D> attentions; // empty for DownBlock2D / UpBlock2D
         bool has_downsample = false, has_upsample = false;

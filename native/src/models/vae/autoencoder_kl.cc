@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../../core/arena.h"
 #include "../../core/profile.h"
 #include "../common/attention_call.h"
 
@@ -20,6 +21,7 @@ AutoencoderKL::MidBlock AutoencoderKL::load_mid(const std::string & p) const {
     m.has_attention = config_.mid_block_add_attention;
     if (m.has_attention) {
         const std::string a = p + ".attentions.0";
+        m.attention.name = a;
         m.attention.group_norm = GroupNorm::load(ws, a + ".group_norm", C, groups, kEps);
         m.attention.to_q = Linear::load(ws, a + ".to_q", C, C, true);
         m.attention.to_k = Linear::load(ws, a + ".to_k", C, C, true);
@@ -82,6 +84,7 @@ AutoencoderKL::AutoencoderKL(const VAEConfig & config, std::shared_ptr<const Wei
 
 Tensor AutoencoderKL::AttentionBlock::forward(const Tensor & x, AttentionMode mode) const {
     const int64_t B = x.dim(0), C = x.dim(1), T = x.dim(2) * x.dim(3);
+    ArenaScope scope(name);
     Tensor n = group_norm.forward(x, false);                                    // [B, C, H, W]
     Tensor t = transpose_channels_last(n);                                      // [B, HW, C]
     n = Tensor();

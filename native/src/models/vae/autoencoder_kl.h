@@ -58,6 +58,7 @@ private:
     // Attention(heads = 1, dim_head = C, residual_connection, bias) on a feature map:
     //   out = x + to_out(attention(to_q(n), to_k(n), to_v(n))),  n = group_norm(x) as tokens
     struct AttentionBlock {
+        std::string name; // "decoder.mid_block.attentions.0"
         GroupNorm group_norm;
         Linear to_q, to_k, to_v, to_out;
         // x: [B, C, H, W] -> [B, C, H, W]

@@ -1,8 +1,8 @@
 // AutoencoderKL::decode_tiled: the decoder region by region with image-wide group norms (the
-// algorithm is described in vae_tiled.h). Its memory estimate (vae_tiled_memory.cc) replays the
-// allocations below in the same order: keep the two in step.
+// algorithm is described in vae_tiled.h).
 #include <string>
 
+#include "../../core/arena.h"
 #include "../../core/profile.h"
 #include "../../ops/conv2d.h"
 #include "../../ops/norm_stats.h"
@@ -18,14 +18,15 @@ std::vector<TileSpan> tile_spans(int64_t size, int64_t tile) {
     return spans;
 }
 
-std::vector<int64_t> tile_sizes(int64_t size, int64_t tile) {
-    std::vector<int64_t> sizes;
-    for (const TileSpan & t : tile_spans(size, tile))
-        if (sizes.empty() || sizes.back() != t.size) sizes.push_back(t.size);
-    return sizes;
-}
-
 namespace {
+
+// The first span of each size (a grid has one or two: full tiles and the clipped last one).
+std::vector<TileSpan> distinct_sizes(const std::vector<TileSpan> & spans) {
+    std::vector<TileSpan> out;
+    for (const TileSpan & t : spans)
+        if (out.empty() || out.back().size != t.size) out.push_back(t);
+    return out;
+}
 
 // A map carried between segments: its arena storage and a view of it (a resnet's output may live in
 // the first channels of its input's larger buffer: batch_stride is the buffer's).
@@ -54,7 +55,8 @@ struct Norm {
     GroupNormApply apply;
     Norm(const Stats & s, const GroupNorm & g, bool silu) : mean(s.sum.size()), inv(s.sum.size()) {
         require(g.groups == s.groups, SDN_STATUS_INTERNAL, "tiled VAE decode: group count mismatch");
-        group_moments(s.sum.data(), s.sum_sq.data(), static_cast<int64_t>(s.sum.size()) / s.groups, s.groups, s.count, g.eps, mean.data(),
+        if (!arena_measuring())
+            group_moments(s.sum.data(), s.sum_sq.data(), static_cast<int64_t>(s.sum.size()) / s.groups, s.groups, s.count, g.eps, mean.data(),
                       inv.data());
         apply = GroupNormApply{mean.data(), inv.data(), g.gamma, g.beta, g.groups, silu};
     }
@@ -64,6 +66,7 @@ struct Norm {
 // (+ residual, which may be out).
 void conv_tile(const Conv2d & conv, const Tensor & in, float * out, const float * residual) {
     const Conv2dShape s{in.dim(0), conv.cin, in.dim(2), in.dim(3), conv.cout, conv.kernel, conv.kernel, 1, 0, 1, compute_precision()};
+    if (arena_measuring()) return arena_workspace(conv2d_workspace_bytes(s));
     ProfileScope prof(conv.kernel == 3 ? ProfOp::Conv3x3 : ProfOp::Conv1x1,
                       2.0 * static_cast<double>(s.B * conv.cout * s.out_h() * s.out_w()) * conv.cin * conv.kernel * conv.kernel);
     conv2d(s, in.f32(), *conv.weight, conv.bias, residual, out);
@@ -71,12 +74,14 @@ void conv_tile(const Conv2d & conv, const Tensor & in, float * out, const float 
 
 // region_gather / region_scatter, profiled (normalising gathers as group norm, the rest as resampling).
 void gather(const MapView & src, int64_t y0, int64_t x0, int64_t rh, int64_t rw, int64_t upsample, const GroupNormApply * norm, float * out) {
+    if (arena_measuring()) return;
     ProfileScope prof(norm ? ProfOp::GroupNorm : ProfOp::Resample);
     region_gather(src, y0, x0, rh, rw, upsample, norm, out);
 }
 
 void scatter(const float * tile, const MapView & dst, int64_t y0, int64_t x0, int64_t rh, int64_t rw, const MapView * residual,
              const GroupSums * sums) {
+    if (arena_measuring()) return;
     ProfileScope prof(ProfOp::Elementwise);
     region_scatter(tile, dst, y0, x0, rh, rw, residual, sums);
 }
@@ -92,6 +97,11 @@ struct TileWalk {
     template <typename Fn>
     void each(int64_t H, int64_t W, const std::string & where, Fn && fn) {
         const int64_t t = tile * (H / latent_h);
+        if (arena_measuring()) { // a tile frees its buffers before the next: one tile of each shape allocates what all do
+            for (const TileSpan & ty : distinct_sizes(tile_spans(H, t)))
+                for (const TileSpan & tx : distinct_sizes(tile_spans(W, t))) fn(ty.start, tx.start, ty.size, tx.size);
+            return;
+        }
         for (const TileSpan & ty : tile_spans(H, t))
             for (const TileSpan & tx : tile_spans(W, t)) {
                 check_cancelled(cancel, where);
@@ -106,6 +116,7 @@ struct TileWalk {
 // to dst, adding to `sums` (dst's group sums) when given.
 void conv_pass(const Conv2d & conv, const MapView & src, int64_t upsample, const GroupNormApply * norm, const MapView & dst, Stats * sums,
                TileWalk & walk, const std::string & where) {
+    ArenaScope scope(conv.name);
     walk.each(dst.H, dst.W, where, [&](int64_t y0, int64_t x0, int64_t th, int64_t tw) {
         Tensor g = Tensor::empty({dst.B, src.C, th + 2, tw + 2});                  // the region + halo
         gather(src, y0 - 1, x0 - 1, th + 2, tw + 2, upsample, norm, g.f32());
@@ -123,13 +134,14 @@ Map resnet_tiled(const ResnetBlock2D & r, Map x, Stats & stats, TileWalk & walk,
 
     // h = conv1(silu(norm1(x)))
     const Norm n1(stats, r.norm1, true);
-    Map h = map_new(B, r.out, H, W);                                            // [B, out, H, W]
+    Map h = [&] { ArenaScope scope(r.conv1.name); return map_new(B, r.out, H, W); }(); // [B, out, H, W]
     Stats hs(B, groups, r.out / groups * H * W);
     conv_pass(r.conv1, x.view, 1, &n1.apply, h.view, &hs, walk, where + ", conv1");
 
     // y = conv2(silu(norm2(h))) + shortcut(x), written over x when it fits in x's buffer.
     const Norm n2(hs, r.norm2, true);
     const bool in_place = x.view.batch_stride >= r.out * H * W;
+    ArenaScope scope(r.conv2.name);
     Map y = in_place ? Map{x.storage, MapView{x.view.data, B, r.out, H, W, x.view.batch_stride}} : map_new(B, r.out, H, W);
     Stats ys(B, groups, r.out / groups * H * W);
     walk.each(H, W, where + ", conv2", [&](int64_t y0, int64_t x0, int64_t th, int64_t tw) {
@@ -153,6 +165,7 @@ Map resnet_tiled(const ResnetBlock2D & r, Map x, Stats & stats, TileWalk & walk,
 // Upsample2D (nearest 2x, then a 3x3 conv) on x -> [B, C, 2H, 2W]; `stats` becomes its sums.
 Map upsample_tiled(const Upsample2D & u, Map x, Stats & stats, TileWalk & walk, const std::string & where) {
     const int64_t B = x.view.B, C = x.view.C, H2 = 2 * x.view.H, W2 = 2 * x.view.W;
+    ArenaScope scope(u.conv.name);
     Map y = map_new(B, C, H2, W2);                                               // [B, C, 2H, 2W]
     Stats ys(B, stats.groups, C / stats.groups * H2 * W2);
     conv_pass(u.conv, x.view, 2, nullptr, y.view, &ys, walk, where);
@@ -176,7 +189,7 @@ Tensor AutoencoderKL::decode_tiled(const Tensor & z, int64_t tile, AttentionMode
     x.view.C = x.storage.dim(1);
     x.view.batch_stride = x.view.C * h * w;
     Stats stats(B, groups, x.view.C / groups * h * w);
-    {
+    if (!arena_measuring()) {
         GroupSums sums = stats.sums();
         group_sums_add(x.view, sums);
     }
@@ -197,6 +210,7 @@ Tensor AutoencoderKL::decode_tiled(const Tensor & z, int64_t tile, AttentionMode
     // 3. conv_out(silu(conv_norm_out(x))).
     const int64_t H = x.view.H, W = x.view.W, out_ch = dec_conv_out_.cout;
     const Norm n(stats, dec_norm_out_, true);
+    ArenaScope scope(dec_conv_out_.name);
     Tensor out = Tensor::empty({B, out_ch, H, W});                              // [B, out_channels, H, W]
     const MapView ov{out.f32(), B, out_ch, H, W, out_ch * H * W};
     conv_pass(dec_conv_out_, x.view, 1, &n.apply, ov, nullptr, walk, "VAE decoder output");

@@ -1,5 +1,4 @@
-// vae_tiled.h — the tile grid of AutoencoderKL::decode_tiled (vae_tiled.cc), shared with its memory
-// estimate (vae_tiled_memory.cc).
+// vae_tiled.h — the tile grid of AutoencoderKL::decode_tiled (vae_tiled.cc).
 //
 // The tiled decode in brief. The decoder's only non-local operations are its group norms (statistics
 // over a whole (batch, group)) and the mid block's attention (global over the latent). So:
@@ -32,8 +31,5 @@ struct TileSpan {
 
 // [0, tile), [tile, 2 tile), ... covering [0, size); the last one clipped. tile >= 1.
 std::vector<TileSpan> tile_spans(int64_t size, int64_t tile);
-
-// The distinct tile sizes of tile_spans(size, tile) (one or two), for the memory estimate.
-std::vector<int64_t> tile_sizes(int64_t size, int64_t tile);
 
 } // namespace sdn

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseCatalog } from '../../../../editor/src/graph/catalog.ts';
 import {
   cloneFragment,
-  executionToSaved,
   fromSaved,
+  importExecution,
   nextNodeId,
   readWorkflowJson,
-  savedToExecution,
   toSaved,
   WorkflowFormatError,
 } from '../../../../editor/src/graph/convert.ts';
+import { parseCatalog, savedToExecution } from '../../../../protocol/index.ts';
 import { OBJECT_INFO } from '../../catalog-fixture.ts';
 import { TXT2IMG } from '../../workflow-fixture.ts';
 
@@ -68,7 +67,7 @@ describe('saved workflow <-> canvas', () => {
 });
 
 describe('execution form', () => {
-  const execution = savedToExecution(TXT2IMG);
+  const execution = savedToExecution(TXT2IMG).graph;
 
   it('maps widgets to inputs and edges to links', () => {
     expect(execution['3']).toEqual({
@@ -79,13 +78,13 @@ describe('execution form', () => {
   });
 
   it('imports with a layered layout and the same graph', () => {
-    const saved = executionToSaved(execution, 'api');
+    const saved = importExecution(execution, 'api');
     const x = Object.fromEntries(saved.nodes.map((n) => [n.id, n.position.x]));
     expect(x['4']).toBe(0);
     expect(x['6']).toBeGreaterThan(x['4']);
     expect(x['3']).toBeGreaterThan(x['6']);
     expect(x['9']).toBeGreaterThan(x['8']);
-    expect(savedToExecution(saved)).toEqual(execution);
+    expect(savedToExecution(saved).graph).toEqual(execution);
     expect(new Set(saved.nodes.map((n) => `${n.position.x},${n.position.y}`)).size).toBe(7);
   });
 
@@ -98,7 +97,7 @@ describe('execution form', () => {
 describe('readWorkflowJson', () => {
   it('accepts both forms', () => {
     expect(readWorkflowJson(JSON.parse(JSON.stringify(TXT2IMG)))).toEqual(TXT2IMG);
-    expect(readWorkflowJson(savedToExecution(TXT2IMG)).nodes).toHaveLength(7);
+    expect(readWorkflowJson(savedToExecution(TXT2IMG).graph).nodes).toHaveLength(7);
   });
 
   it('says what is wrong', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { encodePng } from '../../../../nodes/image/png.ts';
 import { readPngText, workflowFromPng, PngTextError } from '../../../../editor/src/graph/png-text.ts';
-import { savedToExecution } from '../../../../editor/src/graph/convert.ts';
+import { savedToExecution } from '../../../../protocol/index.ts';
 import { TXT2IMG } from '../../workflow-fixture.ts';
 
 const pixels = { width: 2, height: 2, channels: 3 as const, data: new Uint8Array(12).fill(200) };
@@ -21,7 +21,7 @@ function withChunk(png: Uint8Array, type: string, body: Uint8Array): Uint8Array 
 
 describe('PNG text chunks', () => {
   it('reads the tEXt chunks SaveImage writes', async () => {
-    const png = encodePng(pixels, { workflow: JSON.stringify(TXT2IMG), prompt: JSON.stringify(savedToExecution(TXT2IMG)) });
+    const png = encodePng(pixels, { workflow: JSON.stringify(TXT2IMG), prompt: JSON.stringify(savedToExecution(TXT2IMG).graph) });
     const text = await readPngText(png);
     expect(JSON.parse(text.workflow)).toEqual(TXT2IMG);
     expect(await workflowFromPng(png)).toEqual(TXT2IMG);
@@ -36,18 +36,18 @@ describe('PNG text chunks', () => {
 
   it('inflates zTXt and compressed iTXt', async () => {
     const base = encodePng(pixels);
-    const ztxt = Buffer.concat([Buffer.from('prompt\0\0', 'latin1'), zlib.deflateSync(JSON.stringify(savedToExecution(TXT2IMG)))]);
+    const ztxt = Buffer.concat([Buffer.from('prompt\0\0', 'latin1'), zlib.deflateSync(JSON.stringify(savedToExecution(TXT2IMG).graph))]);
     const itxt = Buffer.concat([Buffer.from('note\0\x01\0en\0\0', 'latin1'), zlib.deflateSync('größer')]);
     const png = withChunk(withChunk(base, 'zTXt', ztxt), 'iTXt', itxt);
     const text = await readPngText(png);
     expect(text.note).toBe('größer');
     const fromPrompt = await workflowFromPng(png, 'dropped');
     expect(fromPrompt.name).toBe('dropped');
-    expect(savedToExecution(fromPrompt)).toEqual(savedToExecution(TXT2IMG));
+    expect(savedToExecution(fromPrompt).graph).toEqual(savedToExecution(TXT2IMG).graph);
   });
 
   it('prefers "workflow" over "prompt", falls back when it is unreadable', async () => {
-    const png = encodePng(pixels, { workflow: '{not json', prompt: JSON.stringify(savedToExecution(TXT2IMG)) });
+    const png = encodePng(pixels, { workflow: '{not json', prompt: JSON.stringify(savedToExecution(TXT2IMG).graph) });
     expect((await workflowFromPng(png)).nodes).toHaveLength(7);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseCatalog } from '../../../../editor/src/graph/catalog.ts';
+import { parseCatalog } from '../../../../protocol/index.ts';
 import { fromSaved } from '../../../../editor/src/graph/convert.ts';
 import { COALESCE_MS } from '../../../../editor/src/graph/history.ts';
 import { createGraphStore } from '../../../../editor/src/graph/store.ts';

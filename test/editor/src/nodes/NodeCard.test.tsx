@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { ReactFlow, ReactFlowProvider } from '@xyflow/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { parseCatalog } from '../../../../editor/src/graph/catalog.ts';
+import { parseCatalog } from '../../../../protocol/index.ts';
 import { fromSaved } from '../../../../editor/src/graph/convert.ts';
 import { graphStore, useGraph } from '../../../../editor/src/graph/store.ts';
 import { nodeTypes } from '../../../../editor/src/nodes/node-types.ts';

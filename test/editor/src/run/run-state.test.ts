@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { RunEvent } from '../../../../editor/src/api/types.ts';
+import type { RunEvent } from '../../../../protocol/index.ts';
 import { emptyRunState, overallProgress, reduceRunEvent, runQueued, runRejected, type RunState } from '../../../../editor/src/run/run-state.ts';
 
 const run = (state: RunState, ...events: RunEvent[]) => events.reduce((s, e) => reduceRunEvent(s, e, e.type === 'preview' ? 'blob:preview' : undefined), state);

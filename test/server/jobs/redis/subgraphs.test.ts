@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { coreNodes } from '../../../../nodes/core/index.ts';
 import { checkSubgraph, subgraphDefinition, subgraphOf } from '../../../../nodes/packs/index.ts';
 import { NodeRegistry } from '../../../../nodes/registry.ts';
+import type { ExecutionNode } from '../../../../protocol/index.ts';
 import { registryForJob, subgraphsUsedBy } from '../../../../server/jobs/redis/subgraphs.ts';
 
 const encode = {
@@ -45,7 +46,7 @@ describe('subgraph types shipped with a Redis job', () => {
   it('lists every subgraph type a workflow uses, nested ones first, each once, and no code node', () => {
     const shipped = subgraphsUsedBy(prompt, registryWith(encode, encodeTwice));
     expect(shipped.map((s) => `${s.pack}/${s.json.type}`)).toEqual(['user/Encode', 'user/EncodeTwice']);
-    expect(subgraphsUsedBy({ '1': { class_type: 'KSampler', inputs: {} }, '2': null as unknown as object }, registryWith())).toEqual([]);
+    expect(subgraphsUsedBy({ '1': { class_type: 'KSampler', inputs: {} }, '2': null as unknown as ExecutionNode }, registryWith())).toEqual([]);
   });
 
   it('gives the job a registry with the types the worker lacks, and leaves the worker\'s own as it was', () => {

@@ -1,0 +1,83 @@
+// api.h — what the C API's implementation files (native/src/api/*.cc, one per section of sdn.h) share:
+// the handles' definitions and the one place where a C++ exception becomes a status and a message.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+
+#include "../core/error.h"
+#include "../core/tensor.h"
+#include "../models/model.h"
+#include "../ops/attention.h"
+#include "sdn.h"
+
+struct sdn_model {
+    std::atomic<int> refs{1};
+    std::shared_ptr<sdn::Model> model;
+    std::string info_json; // sdn_model_info's answer, made at load
+};
+
+struct sdn_cancel {
+    std::atomic<bool> flag{false};
+};
+
+namespace sdn::api {
+
+// Runs fn; sdn::Error -> its status, std::bad_alloc -> OUT_OF_MEMORY, anything else -> INTERNAL, each
+// with the message set for sdn_last_error on this thread. Nothing escapes.
+template <typename Fn>
+sdn_status call(Fn && fn) noexcept {
+    try {
+        fn();
+        return SDN_STATUS_OK;
+    } catch (const Error & e) {
+        set_last_error(e.what());
+        return e.status();
+    } catch (const std::bad_alloc &) {
+        set_last_error("out of memory");
+        return SDN_STATUS_OUT_OF_MEMORY;
+    } catch (const std::exception & e) {
+        set_last_error(e.what());
+        return SDN_STATUS_INTERNAL;
+    } catch (...) {
+        set_last_error("unknown error");
+        return SDN_STATUS_INTERNAL;
+    }
+}
+
+// A caller's argument that must not be null.
+template <typename T>
+T * need(T * p, const char * what) {
+    require(p != nullptr, SDN_STATUS_BAD_ARGUMENT, std::string(what) + " is NULL");
+    return p;
+}
+
+// The model behind a handle (the handle's reference keeps it alive for the call).
+inline const Model & model_of(sdn_model_t m) { return *need(m, "model")->model; }
+
+AttentionMode attention_of(const sdn_run_options * options);
+// The call's precision, or none for SDN_COMPUTE_MODEL (and no options): the model's.
+std::optional<Precision> precision_of(const sdn_run_options * options);
+
+// Hands a contiguous f32 tensor to the caller: `out` keeps its storage alive until sdn_tensor_free.
+void tensor_out(const Tensor & t, sdn_tensor * out);
+
+// A caller's [B, C, H, W] array (not copied) with its shape checked (>= 1 each).
+Tensor input4(const float * data, const int64_t shape[4], const char * what);
+
+// Copies a C string into a fixed buffer, cut to fit.
+template <size_t N>
+void copy_text(char (&dst)[N], const std::string & src) {
+    const size_t n = std::min(src.size(), N - 1);
+    std::memcpy(dst, src.data(), n);
+    dst[n] = '\0';
+}
+
+// A JSON text for the caller (sdn_string_free frees it).
+char * string_out(const std::string & text);
+
+} // namespace sdn::api

@@ -1,0 +1,63 @@
+/**
+ * Shared by CheckpointLoaderSimple and DiffusersLoader: load a model through the native engine and
+ * hand out its MODEL, CLIP and VAE, with the tokenizer that belongs to it.
+ */
+import { loadModel, native, type Precision, type WeightsDType } from '../../native/index.ts';
+import { choice } from '../schema.ts';
+import { CLIPTokenizer, defaultClipTokenizer } from '../text/clip-tokenizer.ts';
+import type { ClipValue, ModelValue, VaeValue } from '../socket-values.ts';
+
+export interface LoadedCheckpoint {
+  MODEL: ModelValue;
+  CLIP: ClipValue;
+  VAE: VaeValue;
+}
+
+export async function loadCheckpoint(file: string, weights: WeightsDType, precision: Precision = 'fp32'): Promise<LoadedCheckpoint> {
+  requirePrecision(precision);
+  const model = await loadModel(file, { weights, precision });
+  const tokenizer = model.info.tokenizerDir ? await CLIPTokenizer.load(model.info.tokenizerDir) : defaultClipTokenizer();
+  return {
+    MODEL: { model, source: file },
+    CLIP: { model, tokenizer, source: file },
+    VAE: { model, source: file },
+  };
+}
+
+/** Cache policy of the loaders: the weights' size counts against the cache; eviction frees them. */
+export const loaderCachePolicy = {
+  sizeBytes(outputs: LoadedCheckpoint): number {
+    const w = outputs.MODEL.model.disposed ? { clip: 0, unet: 0, vae: 0 } : outputs.MODEL.model.info.weightBytes;
+    return w.clip + w.unet + w.vae;
+  },
+  dispose(outputs: LoadedCheckpoint): void {
+    outputs.MODEL.model.dispose();
+  },
+};
+
+/** The loaders' weight_dtype input. */
+export function weightDtypeInput() {
+  return choice(['f32', 'f16'] as const, {
+    default: 'f32',
+    description:
+      'How weights are kept in memory: f16 halves their memory (zero-copy views of an f16 file, paged in as each network runs); ' +
+      'f32 widens them once at load. Compute is f32 either way.',
+  });
+}
+
+/** The loaders' precision input: what every network call of the model computes in. */
+export function precisionInput() {
+  return choice(['fp32', 'bf16'] as const, {
+    default: 'fp32',
+    description:
+      'fp32: exact (the reference pictures). bf16: products on bfloat16 inputs with f32 sums, about twice as fast on CPUs with ' +
+      'AVX512_BF16 (refused elsewhere); pictures differ from fp32 by a few levels of 255.',
+  });
+}
+
+/** Throws, naming the input and the fix, when `precision` cannot run on this CPU. */
+export function requirePrecision(precision: Precision | 'model'): void {
+  const cpu = native.cpuFeatures();
+  if (precision === 'bf16' && !cpu.bf16)
+    throw new Error(`input "precision": bf16 needs a CPU with AVX512_BF16 (this one runs the ${cpu.isa} path${cpu.avx512Bf16 ? ', capped by LATENTFLOW_ISA' : ''}); use fp32`);
+}

@@ -1,0 +1,68 @@
+/**
+ * The values core nodes pass along their sockets, and the per-run services they read, declared into
+ * nodes/schema.ts by declaration merging so `run` inputs are typed without casts.
+ *
+ * Layouts follow ComfyUI: LATENT carries `samples` [B, 4, H/8, W/8] in model space (VAE latents times
+ * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is one prompt's text
+ * embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts).
+ */
+import type { ModelHandle } from '../native/index.ts';
+import type { CLIPTokenizer } from './text/clip-tokenizer.ts';
+import type { ExecutionGraph } from '../protocol/index.ts';
+
+/** The diffusion model (UNet) of a loaded checkpoint. */
+export interface ModelValue {
+  model: ModelHandle;
+  /** File or folder it came from (for messages). */
+  source: string;
+}
+
+/** The text encoder of a loaded checkpoint and the tokenizer that goes with it. */
+export interface ClipValue {
+  model: ModelHandle;
+  tokenizer: CLIPTokenizer;
+  source: string;
+}
+
+/** The VAE of a loaded checkpoint. */
+export interface VaeValue {
+  model: ModelHandle;
+  source: string;
+}
+
+export interface ConditioningValue {
+  embeddings: Float32Array;
+  shape: readonly [1, number, number];
+}
+
+export interface LatentValue {
+  samples: Float32Array;
+  shape: readonly [number, number, number, number];
+}
+
+export interface ImageValue {
+  data: Float32Array;
+  shape: readonly [number, number, number, 3];
+}
+
+/** What the host knows about the run a node belongs to (SaveImage embeds it in its PNGs). */
+export interface RunInfo {
+  /** The execution form being run (ComfyUI's "prompt"). */
+  prompt?: ExecutionGraph | Record<string, unknown>;
+  /** Extra data queued with it (ComfyUI's extra_data; extra_pnginfo.workflow is the saved form). */
+  extra?: Record<string, unknown>;
+}
+
+declare module './schema.ts' {
+  interface SocketValueTypes {
+    MODEL: ModelValue;
+    CLIP: ClipValue;
+    VAE: VaeValue;
+    CONDITIONING: ConditioningValue;
+    LATENT: LatentValue;
+    IMAGE: ImageValue;
+  }
+  interface HostServices {
+    run?: RunInfo;
+  }
+}

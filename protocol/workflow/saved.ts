@@ -1,0 +1,108 @@
+/**
+ * The saved form: the editor's view, what the workflow store keeps:
+ *   { "version": 1, "name": "txt2img",
+ *     "nodes": [{ "id": "3", "type": "KSampler", "position": { "x": 0, "y": 0 }, "widgets": { "seed": 5 } }],
+ *     "edges": [{ "from": { "node": "4", "output": 0 }, "to": { "node": "3", "input": "model" } }] }
+ * (Issue 18 adds ComfyUI's UI format as a form of its own, in a file of its own beside this one.)
+ *
+ * @example
+ *   const { workflow, issues } = parseSavedWorkflow(JSON.parse(text));
+ */
+import { z } from 'zod';
+
+import type { Issue } from '../issues.ts';
+import { ownKeys, RESERVED_KEY, reservedKeyIssue, zodIssues } from './shape-issues.ts';
+
+export interface SavedNode {
+  id: string;
+  type: string;
+  /** The node type's version when saved; an older one is migrated by the node's `migrate`. */
+  version?: number;
+  title?: string;
+  position: { x: number; y: number };
+  size?: { width: number; height: number };
+  /** Widget values by input name. */
+  widgets: Record<string, unknown>;
+}
+
+export interface SavedEdge {
+  from: { node: string; output: number };
+  to: { node: string; input: string };
+}
+
+export interface SavedWorkflow {
+  /** Version of this saved format. */
+  version: 1;
+  name: string;
+  nodes: SavedNode[];
+  edges: SavedEdge[];
+  /** Editor state that is not the graph (viewport, seed controls, ...). */
+  extra?: Record<string, unknown>;
+}
+
+const nodeIdSchema = z.union([z.string().min(1), z.number().int()]).transform(String);
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+const savedNodeSchema = z.object({
+  id: nodeIdSchema,
+  type: z.string().min(1),
+  version: z.number().int().min(1).optional(),
+  title: z.string().optional(),
+  position: z.object({ x: finite, y: finite }),
+  size: z.object({ width: finite, height: finite }).optional(),
+  widgets: z.record(z.string(), z.unknown()).default({}),
+});
+
+const savedEdgeSchema = z.object({
+  from: z.object({ node: nodeIdSchema, output: z.number().int().min(0) }),
+  to: z.object({ node: nodeIdSchema, input: z.string().min(1) }),
+});
+
+/** zod schema of the saved form. */
+export const savedWorkflowSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  nodes: z.array(savedNodeSchema),
+  edges: z.array(savedEdgeSchema).default([]),
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+
+function savedReservedKeys(json: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const { nodes, edges } = (json ?? {}) as { nodes?: unknown; edges?: unknown };
+  if (Array.isArray(nodes)) {
+    nodes.forEach((node: { id?: unknown; widgets?: unknown } | null, i) => {
+      const id = typeof node?.id === 'string' || typeof node?.id === 'number' ? String(node.id) : undefined;
+      if (id === RESERVED_KEY) issues.push(reservedKeyIssue('a node id', ['nodes', i, 'id']));
+      else if (ownKeys(node?.widgets).includes(RESERVED_KEY)) issues.push(reservedKeyIssue('a widget name', ['nodes', i, 'widgets', RESERVED_KEY], id));
+    });
+  }
+  if (Array.isArray(edges)) {
+    edges.forEach((edge: { to?: { node?: unknown; input?: unknown } } | null, i) => {
+      if (edge?.to?.node === RESERVED_KEY || edge?.to?.input === RESERVED_KEY) issues.push(reservedKeyIssue('a node id or input name', ['edges', i, 'to']));
+    });
+  }
+  return issues;
+}
+
+/** Parses the saved form; on failure every shape problem is an issue. */
+export function parseSavedWorkflow(json: unknown): { workflow?: SavedWorkflow; issues: Issue[] } {
+  const reserved = savedReservedKeys(json);
+  if (reserved.length > 0) return { issues: reserved };
+  const parsed = savedWorkflowSchema.safeParse(json);
+  if (!parsed.success) {
+    const nodes = (json as { nodes?: unknown })?.nodes;
+    const nodeIdAt = (p: PropertyKey[]) => {
+      if (p[0] !== 'nodes' || typeof p[1] !== 'number' || !Array.isArray(nodes)) return undefined;
+      const id = (nodes[p[1]] as { id?: unknown } | undefined)?.id;
+      return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+    };
+    return { issues: zodIssues(parsed.error, 'saved', nodeIdAt) };
+  }
+  return { workflow: parsed.data as SavedWorkflow, issues: [] };
+}
+
+/** Whether JSON looks like the saved form (has a `nodes` array) rather than the execution form. */
+export function isSavedForm(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && Array.isArray((json as { nodes?: unknown }).nodes);
+}
