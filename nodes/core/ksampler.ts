@@ -4,6 +4,7 @@ import { sample } from '../sampling/sample.ts';
 import { SAMPLER_NAMES, SCHEDULE_NAMES, type SchedulerConfigFile } from '../sampling/schedulers/index.ts';
 import { choice, defineNode, float, int, socket } from '../schema.ts';
 import { naiveScoreBytes, planUnetAttention } from '../models/attention-plan.ts';
+import { requirePrecision } from '../models/load-checkpoint.ts';
 import { formatBytes, memoryBudget } from '../system/memory.ts';
 import type { ConditioningValue } from '../socket-values.ts';
 
@@ -43,10 +44,16 @@ export default defineNode({
       default: 'auto',
       description: 'Attention kernel: naive (full score matrix), sliced (a slice at a time), flash (memory-efficient, linear memory), auto (by memory).',
     }),
+    precision: choice(['model', 'fp32', 'bf16'] as const, {
+      default: 'model',
+      description: "The UNet's precision for this sampling: the loader's (model), fp32, or bf16 (CPUs with AVX512_BF16; about twice as fast).",
+    }),
   },
   outputs: { LATENT: socket('LATENT') },
   async run(input, ctx) {
     const { model } = input.model;
+    requirePrecision(input.precision);
+    const precision = input.precision === 'model' ? undefined : input.precision;
     const [batch, channels, height, width] = input.latent_image.shape;
     const [positive, negative] = matchTokenCounts(input.positive, input.negative);
     // Cond and uncond go through the UNet as one batch (unless cfg is 1). A run whose estimate is over
@@ -70,7 +77,7 @@ export default defineNode({
     try {
       const samples = await sample({
         predictNoise: (x, shape, t, context) =>
-          unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel }),
+          unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel, precision }),
         sampler: input.sampler_name,
         schedule: input.scheduler,
         schedulerConfig: (model.info.schedulerConfig as SchedulerConfigFile | null) ?? SD15_SCHEDULER_CONFIG,
