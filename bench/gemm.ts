@@ -1,145 +1,96 @@
 /**
- * GEMM and conv2d throughput on the SD 1.5 UNet's shapes, next to the machine's theoretical peak.
+ * GEMM and conv2d throughput on the SD 1.5 UNet's shapes, on every instruction-set path this CPU has,
+ * next to the measured register peak of that path and to OpenBLAS sgemm, side by side in one run.
  *
- *   npm run bench:gemm                 # 2 threads and 1 thread, f32 and f16 weights
- *   npm run bench:gemm -- --runs 9     # more runs per line (median reported)
+ *   npm run bench:gemm                              # 2 threads and 1, every path, f32 / f16 weights, bf16 compute
+ *   npm run bench:gemm -- --runs 9 --threads 2      # more runs per line, one thread count
+ *   npm run bench:gemm -- --no-blas --paths avx512  # skip OpenBLAS, one path
  *
- * Peak = threads x clock x 32 FLOP/cycle (two 256-bit FMA pipes: 2 x 8 lanes x 2 FLOP). The clock is
- * measured while busy (a dependent-add chain, turbo included: ops.clockGHz()); /proc/cpuinfo's
- * nominal "cpu MHz" is printed beside it. Each line reports the median and the best of the runs: on
- * a machine shared with other work the best is the closer estimate of what the kernel can do.
+ * The kernels are timed by sdn_ops_bench (bench/native/ops_bench.cc, no N-API in between). Peaks are
+ * measured, not computed: register-only loops of 256-bit FMAs (the avx2 and portable paths' ceiling),
+ * 512-bit FMAs (avx512) and vdpbf16ps (bf16 compute), each on the same number of threads. Each line
+ * reports the median and the best of the runs after a warm-up; on a machine shared with other work the
+ * best is the closer estimate of what the kernel can do, and the OpenBLAS ratio compares medians.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-import { native, ops, type WeightDtype } from '../native/index.ts';
+import { option } from './args.ts';
+import { openblas } from './baseline/openblas.ts';
+import { clockGHz, opsBench, peakOf, registerPeaks, type Isa } from './ops-bench.ts';
 
 const argv = process.argv.slice(2);
-const runsArg = argv.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 5;
-
-function nominalClockGHz(): number {
-  try {
-    const m = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) return Number(m[1]) / 1000;
-  } catch {
-    // not Linux
-  }
-  return os.cpus()[0]?.speed ? os.cpus()[0].speed / 1000 : NaN;
-}
-
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 0.1;
-  }
-  return out;
-}
-
-function weights(n: number, dtype: WeightDtype, seed: number): Float32Array | Uint16Array {
-  const w = randomArray(n, seed);
-  return dtype === 'f32' ? w : native.f32ToHalf(w, dtype);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function timeMs(fn: () => Promise<unknown>): Promise<{ median: number; best: number }> {
-  await fn(); // warm-up: packing buffers, page faults, thread wake-up
-  const times: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return { median: median(times), best: Math.min(...times) };
-}
-
-interface Row {
-  op: string;
-  shape: string;
-  dtype: WeightDtype;
-  threads: number;
-  ms: number;
-  gflops: number;
-  best: number;
-  peakPct: number;
-}
+const RUNS = Number(option('runs', '5'));
+const THREADS = option('threads', '2,1').split(',').map(Number);
+const BLAS = !argv.includes('--no-blas');
 
 const GEMM_SHAPES: Array<[number, number, number]> = [
-  [4096, 320, 320],
-  [4096, 2880, 320],
+  [4096, 320, 320], // 64x64 level linears (proj_in/out, to_q/k/v/out)
+  [4096, 2880, 320], // a 3x3 320-channel conv as a GEMM
   [1024, 640, 1280],
   [256, 1280, 1280],
-  [77, 768, 320],
+  [77, 768, 320], // cross-attention K/V of the text tokens
+];
+// Convolutions of the UNet's first level (64 x 64 latent, 320 channels) and its lowest, batch 1
+// (B,Cin,Cout,H,W,k,stride,pad): the 3x3 stride-1 one as the direct implicit GEMM and as Winograd.
+const CONVS: Array<{ name: string; spec: string; algo: 'direct' | 'winograd' | 'auto' }> = [
+  { name: 'conv 3x3 direct', spec: '1,320,320,64,64,3,1,1', algo: 'direct' },
+  { name: 'conv 3x3 winograd', spec: '1,320,320,64,64,3,1,1', algo: 'winograd' },
+  { name: 'conv 1x1', spec: '1,320,320,64,64,1,1,0', algo: 'auto' },
+  { name: 'conv 3x3 s2', spec: '1,320,320,64,64,3,2,1', algo: 'auto' },
+  { name: 'conv 3x3 (8x8)', spec: '1,1280,1280,8,8,3,1,1', algo: 'auto' },
 ];
 
-async function main(): Promise<void> {
-  const nominal = nominalClockGHz();
-  const ghz = ops.clockGHz() || nominal;
-  const threadCounts = [2, 1];
-  const rows: Row[] = [];
-  const features = native.cpuFeatures();
-  console.log(`CPU: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} logical CPUs, ${ghz.toFixed(2)} GHz measured (${nominal.toFixed(2)} nominal), ` +
-    `AVX2/FMA ${features.avx2Fma ? 'yes' : 'no'}, F16C ${features.f16c ? 'yes' : 'no'}; median of ${RUNS} runs`);
-  for (const threads of threadCounts) {
-    native.threadsSet(threads);
-    const peak = threads * ghz * 32;
-    for (const [M, K, N] of GEMM_SHAPES) {
-      const a = randomArray(M * K, 1);
-      const c = new Float32Array(M * N);
-      const bias = randomArray(N, 3);
-      for (const dtype of ['f32', 'f16'] as const) {
-        const b = weights(N * K, dtype, 2); // a Linear weight [N, K]
-        const t = await timeMs(() => ops.gemmAsync({ M, N, K, a, b, bDtype: dtype, transB: true, c, bias }));
-        const flop = 2 * M * N * K;
-        rows.push({
-          op: 'gemm', shape: `${M} x ${K} x ${N}`, dtype, threads, ms: t.median, gflops: flop / t.median / 1e6,
-          best: flop / t.best / 1e6, peakPct: (100 * flop / t.best / 1e6) / peak,
-        });
-      }
-    }
-    // Convolutions of the UNet's first level (64 x 64 latent, 320 channels) and its lowest, batch 1.
-    const convs: Array<{ name: string; Cin: number; Cout: number; H: number; k: number; stride: number; pad: number }> = [
-      { name: 'conv 3x3', Cin: 320, Cout: 320, H: 64, k: 3, stride: 1, pad: 1 },
-      { name: 'conv 1x1', Cin: 320, Cout: 320, H: 64, k: 1, stride: 1, pad: 0 },
-      { name: 'conv 3x3 s2', Cin: 320, Cout: 320, H: 64, k: 3, stride: 2, pad: 1 },
-      { name: 'conv 3x3', Cin: 1280, Cout: 1280, H: 8, k: 3, stride: 1, pad: 1 }, // the lowest level
-    ];
-    for (const cv of convs) {
-      const x = randomArray(cv.Cin * cv.H * cv.H, 4);
-      const bias = randomArray(cv.Cout, 5);
-      const Ho = Math.floor((cv.H + 2 * cv.pad - cv.k) / cv.stride) + 1;
-      const y = new Float32Array(cv.Cout * Ho * Ho);
-      for (const dtype of ['f32', 'f16'] as const) {
-        const w = weights(cv.Cout * cv.Cin * cv.k * cv.k, dtype, 6);
-        const t = await timeMs(() => ops.conv2dAsync({
-          x, xShape: [1, cv.Cin, cv.H, cv.H], w, wDtype: dtype, wShape: [cv.Cout, cv.Cin, cv.k, cv.k],
-          stride: cv.stride, pad: cv.pad, bias, y,
-        }));
-        const flop = 2 * cv.Cout * Ho * Ho * cv.Cin * cv.k * cv.k;
-        rows.push({
-          op: cv.name, shape: `${cv.Cin}->${cv.Cout} @ ${cv.H}x${cv.H}`, dtype, threads, ms: t.median,
-          gflops: flop / t.median / 1e6, best: flop / t.best / 1e6, peakPct: (100 * flop / t.best / 1e6) / peak,
-        });
-      }
-    }
+const ghz = clockGHz();
+const paths: Isa[] = (['portable', 'avx2', 'avx512'] as Isa[]).filter((isa) => {
+  try {
+    opsBench(['gemm', '--isa', isa, '--runs', '1', '8x8x8']);
+    return true;
+  } catch {
+    return false; // the CPU lacks it
   }
-  native.threadsSet(0);
+});
+const wanted = option('paths', paths.filter((p) => p !== 'portable').join(',')).split(',');
+const bf16 = paths.includes('avx512') && (() => {
+  try {
+    opsBench(['gemm', '--precision', 'bf16', '--runs', '1', '8x8x8']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
-  const header = '| op | shape (M x K x N) | weights | threads | median ms | median GFLOP/s | best GFLOP/s | best, % of peak |';
-  console.log('');
-  for (const threads of threadCounts) console.log(`peak with ${threads} thread(s): ${(threads * ghz * 32).toFixed(1)} GFLOP/s`);
-  console.log('');
-  console.log(header);
-  console.log('|---|---|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) {
-    console.log(`| ${r.op} | ${r.shape} | ${r.dtype} | ${r.threads} | ${r.ms.toFixed(2)} | ${r.gflops.toFixed(1)} | ${r.best.toFixed(1)} | ${r.peakPct.toFixed(0)}% |`);
+console.log(`CPU: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} logical CPUs, ${ghz.toFixed(2)} GHz measured, ` +
+  `paths: ${paths.join(', ')}${bf16 ? ' + bf16 compute' : ''}; median and best of ${RUNS} runs, ` +
+  `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+
+const header = '| op | shape (M x K x N) | path | weights | compute | threads | median ms | median GFLOP/s | best GFLOP/s | best, % of the path\'s peak | OpenBLAS median ms | engine / OpenBLAS time |';
+const lines: string[] = [];
+for (const threads of THREADS) {
+  const peaks = registerPeaks(threads);
+  console.log(`register peaks on ${threads} thread(s): ${Object.entries(peaks).map(([k, v]) => `${k} ${v?.toFixed(1)} GFLOP/s`).join(', ')}`);
+  const blas = BLAS ? openblas(GEMM_SHAPES, threads, RUNS, (l) => console.error(l)) : new Map();
+  const configs: Array<{ isa: Isa; dtype: string; precision: 'fp32' | 'bf16' }> = [];
+  for (const isa of paths.filter((p) => wanted.includes(p)))
+    for (const dtype of ['f32', 'f16']) configs.push({ isa, dtype, precision: 'fp32' });
+  if (bf16 && wanted.includes('avx512')) for (const dtype of ['f32', 'f16']) configs.push({ isa: 'avx512', dtype, precision: 'bf16' });
+  for (const c of configs) {
+    const common = ['--isa', c.isa, '--threads', String(threads), '--runs', String(RUNS), '--dtype', c.dtype, '--precision', c.precision];
+    const peak = peakOf(peaks, c.isa, c.precision);
+    const row = (op: string, shape: string, r: { gflop: number; median_ms: number; min_ms: number }, blasMs?: number) => {
+      const best = r.gflop / r.min_ms * 1000;
+      lines.push(`| ${op} | ${shape} | ${c.isa} | ${c.dtype} | ${c.precision} | ${threads} | ${r.median_ms.toFixed(2)} | ` +
+        `${(r.gflop / r.median_ms * 1000).toFixed(1)} | ${best.toFixed(1)} | ${(100 * best / peak).toFixed(0)}% | ` +
+        `${Number.isFinite(blasMs) ? blasMs!.toFixed(2) : '—'} | ${Number.isFinite(blasMs) ? (r.median_ms / blasMs!).toFixed(2) : '—'} |`);
+    };
+    for (const r of opsBench(['gemm', ...common, ...GEMM_SHAPES.map(([M, K, N]) => `${M}x${K}x${N}`)]))
+      row('gemm', `${r.M} x ${r.K} x ${r.N}`, r, (blas.get(`${r.M}x${r.K}x${r.N}`)?.best.median ?? NaN) * 1000);
+    for (const cv of CONVS) {
+      const [r] = opsBench(['conv', ...common, '--algo', cv.algo, cv.spec]);
+      const [, Cin, Cout, H] = cv.spec.split(',');
+      row(`${cv.name} (${r.algo})`, `${Cin}->${Cout} @ ${H}x${H}`, r);
+    }
   }
 }
-
-await main();
+console.log(`\n${header}\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|`);
+for (const l of lines) console.log(l);
+console.log('\nFLOPs of a convolution are the direct one\'s (2 x out x Cin x k x k), so Winograd lines can exceed the peak.');

@@ -1,21 +1,31 @@
 /**
  * Speed, side by side with the baselines, in one run: the engine against OpenBLAS sgemm (GEMM on the
- * SD 1.5 UNet's shapes) and against PyTorch CPU (bench/baseline/torch_sd15.py: CLIP, UNet, VAE decode),
- * on the same machine, with the same thread count. Prints one table.
+ * SD 1.5 UNet's shapes), PyTorch CPU (bench/baseline/torch_sd15.py: CLIP, UNet, VAE decode) and
+ * onnxruntime-node (the same networks exported to ONNX by bench/baseline/export_onnx.py, same seed, its
+ * output checked against PyTorch's first: bench/baseline/ort-run.ts), on the same machine, with the
+ * same thread count. Prints one table.
  *
  *   npm run bench:speed                                  # ~10-15 min on 2 busy cores (torch's UNet is most of it)
  *   npm run bench:speed -- --quick                       # smoke run: small latents, 1 repeat (~1-2 min)
  *   npm run bench:speed -- --full                        # also txt2img 512x512, 20 steps, Euler, f16, flash (long)
  *   npm run bench:speed -- --checkpoint /tmp/sd15.safetensors --repeat 3 --no-torch --only gemm,networks,attention
  *   npm run bench:speed -- --full --only txt2img --txt2img-size 128 --txt2img-steps 2   # checks the set-up quickly
+ *   npm run bench:speed -- --precision bf16 --only networks,txt2img --full   # the engine in bf16 (AVX512_BF16)
+ *   LATENTFLOW_ISA=avx2 npm run bench:speed -- --only networks   # the engine on its AVX2 path
+ *   npm run bench:speed -- --no-ort --no-torch                   # the engine alone
+ *
+ * The ONNX files live in --onnx-dir (default $TMPDIR/latentflow-onnx); missing ones are exported first
+ * (the UNet's: several minutes and 3.4 GB). openvino-node is not a baseline here: its install script
+ * downloads the OpenVINO runtime, which this project's machines cannot fetch.
  *
  * The checkpoint (default /tmp/sd15.safetensors) is an SD 1.5-shaped one; random weights do:
  * `npm run make:sd15-random -- /tmp/sd15.safetensors`. The engine runs with f32 weights (as torch).
  *
  * Needs, for the baselines only (the addon never links them): Debian's python3-torch (run with
  * /usr/bin/python3) and libopenblas-dev (bench/baseline/sgemm_openblas.c is compiled with cc).
- * Debian's OpenBLAS 0.3.21 picks its Cooperlake (AVX-512) kernels on this Zen 4 VM and runs at half its
- * Haswell (AVX2) speed, so every OpenBLAS line is measured with both core types and the faster is kept.
+ * Debian's OpenBLAS 0.3.21 picks its Cooperlake (AVX-512) kernels on these AMD VMs, which ran at half its
+ * Haswell (AVX2) speed on Zen 4, so every OpenBLAS line is measured with both core types and the faster
+ * is kept (bench/baseline/openblas.ts). The engine's GEMM lines come from sdn_ops_bench (C++).
  *
  * Wall time on a shared machine mostly measures the other load, so each network row also gives the
  * CPU seconds per call (the engine: process.cpuUsage(); torch: bench/baseline/torch_timed.py, which runs
@@ -25,7 +35,7 @@
  * attention 4 * B * H * Nq * Nk * d; norms, activations and adds count 0. "% peak" is the GFLOP/s
  * over the machine's measured sgemm peak (OpenBLAS, 2048^3, same thread count, same run).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,13 +46,15 @@ import {
   encodeText,
   loadModel,
   native,
-  ops,
   unetForward,
   vaeDecode,
   type AttentionShape,
   type ModelHandle,
+  type Precision,
   type ProfileReport,
 } from '../native/index.ts';
+import { openblas } from './baseline/openblas.ts';
+import { clockGHz, opsBench } from './ops-bench.ts';
 
 // ------------------------------------------------------------------------------------------ options
 
@@ -55,6 +67,9 @@ function option(name: string, fallback: string): string {
 const QUICK = flag('quick');
 const FULL = flag('full');
 const TORCH = !flag('no-torch');
+const ORT = !flag('no-ort'); // onnxruntime-node on export_onnx.py's ONNX files (exported when missing)
+const ONNX_DIR = option('onnx-dir', path.join(os.tmpdir(), 'latentflow-onnx'));
+const PRECISION = option('precision', 'fp32') as Precision; // the engine's networks and --full's txt2img
 const ONLY = option('only', 'gemm,networks,attention,txt2img').split(','); // sections to run (txt2img also needs --full)
 const THREADS = Number(option('threads', '2'));
 const REPEAT = Number(option('repeat', QUICK ? '1' : '3'));
@@ -119,49 +134,6 @@ async function timeCalls<T>(repeat: number, fn: () => Promise<unknown>, after?: 
   return { t: timing(seen.map((x) => x.s), cpu), seen };
 }
 
-// ------------------------------------------------------------------------------------------ OpenBLAS
-
-interface BlasLine {
-  M: number;
-  K: number;
-  N: number;
-  median_ms: number;
-  min_ms: number;
-  max_ms: number;
-}
-
-let sgemmBinary: string | null = null;
-function compileSgemm(): string | null {
-  if (sgemmBinary) return sgemmBinary;
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'lf-speed-')), 'sgemm_openblas');
-  try {
-    execFileSync('cc', ['-O2', path.join(ROOT, 'bench/baseline/sgemm_openblas.c'), '-o', out, '-lopenblas'], { stdio: 'pipe' });
-    sgemmBinary = out;
-  } catch (error) {
-    log(`OpenBLAS baseline unavailable (apt-get install libopenblas-dev): ${(error as Error).message.split('\n')[0]}`);
-  }
-  return sgemmBinary;
-}
-
-// The faster of OpenBLAS's own pick of kernels and its Haswell (AVX2) kernels, per shape.
-function openblas(shapes: Array<[number, number, number]>, threads: number, runs: number): Map<string, Timing> {
-  const result = new Map<string, Timing>();
-  const bin = compileSgemm();
-  if (!bin) return result;
-  for (const coretype of [undefined, 'Haswell']) {
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}) };
-    const text = execFileSync(bin, [String(runs), ...shapes.map(([M, K, N]) => `${M}x${K}x${N}`)], { env, encoding: 'utf8' });
-    for (const line of text.trim().split('\n')) {
-      const r = JSON.parse(line) as BlasLine;
-      const key = `${r.M}x${r.K}x${r.N}`;
-      const t = { median: r.median_ms / 1000, min: r.min_ms / 1000, max: r.max_ms / 1000 };
-      const old = result.get(key);
-      if (!old || t.median < old.median) result.set(key, t);
-    }
-  }
-  return result;
-}
-
 // ---------------------------------------------------------------------------------------- PyTorch
 
 interface TorchRecord {
@@ -185,6 +157,48 @@ function torchRun(args: string[]): TorchRecord | null {
   const lines = r.stdout.trim().split('\n');
   return { ...JSON.parse(lines[lines.length - 2]), ...JSON.parse(lines[lines.length - 1]) } as TorchRecord;
 }
+// ------------------------------------------------------------------------------ onnxruntime-node
+
+interface OrtRecord {
+  median_s: number;
+  min_s: number;
+  max_s: number;
+  cpu_s: number;
+  rel_error_vs_torch: number | null;
+  max_rss_gib: number;
+  ort: string;
+}
+
+// The network's ONNX file (exported from torch_sd15.py by export_onnx.py, same seed) in onnxruntime-node,
+// in a child process (bench/baseline/ort-run.ts), after checking its output against PyTorch's.
+function ortRun(network: 'unet' | 'clip' | 'vae'): OrtRecord | null {
+  if (!ORT) return null;
+  if (!existsSync(path.join(ONNX_DIR, `${network}.json`))) {
+    const args = [path.join(ROOT, 'bench/baseline/export_onnx.py'), '--out', ONNX_DIR, '--networks', network, '--latent', String(LATENT)];
+    log(`  onnx: ${PYTHON} ${args.join(' ')}   (exports ${network} once; minutes for the UNet)`);
+    const e = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (e.status !== 0) {
+      log(`  ONNX export failed (apt-get install python3-torch python3-onnx): ${(e.stderr || '').trim().split('\n').pop()}`);
+      return null;
+    }
+  }
+  const args = ['--import', 'tsx', path.join(ROOT, 'bench/baseline/ort-run.ts'), ONNX_DIR, network, '--threads', String(THREADS), '--repeat', String(REPEAT)];
+  log(`  onnxruntime-node: node ${args.slice(2).join(' ')}`);
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    log(`  onnxruntime-node failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+    return null;
+  }
+  const record = JSON.parse(r.stdout.trim().split('\n').pop()!) as OrtRecord;
+  if (record.rel_error_vs_torch === null || record.rel_error_vs_torch > 1e-4) {
+    log(`  onnxruntime-node's ${network} differs from PyTorch's output by ${record.rel_error_vs_torch} x max|ref|: not used`);
+    return null;
+  }
+  log(`  onnxruntime-node ${record.ort}: output within ${record.rel_error_vs_torch.toExponential(1)} x max|ref| of PyTorch's; peak RSS ${record.max_rss_gib.toFixed(2)} GiB`);
+  return record;
+}
+const ortTiming = (r: OrtRecord): Timing => ({ median: r.median_s, min: r.min_s, max: r.max_s, cpu: r.cpu_s });
+
 const torchTiming = (r: TorchRecord): Timing => ({
   median: r.median_s, min: r.min_s, max: r.max_s, cpu: r.calls_cpu_s.length > 1 ? median(r.calls_cpu_s.slice(1)) : undefined,
 });
@@ -203,28 +217,21 @@ async function sectionGemm(): Promise<void> {
   log('GEMM vs OpenBLAS sgemm');
   const runs = QUICK ? 3 : 5;
   const shapes = QUICK ? GEMM_SHAPES.slice(0, 2) : GEMM_SHAPES;
-  const blas = openblas([[2048, 2048, 2048], ...shapes], THREADS, runs);
+  const blas = openblas([[2048, 2048, 2048], ...shapes], THREADS, runs, log);
   const peak = blas.get('2048x2048x2048');
   if (peak) {
-    peakGflops = (2 * 2048 ** 3) / peak.min / 1e9; // the best run: what the machine can do (others share it)
-    rows.push({ name: 'sgemm 2048^3 (the peak)', baseline: peak, baselineName: 'OpenBLAS', gflop: (2 * 2048 ** 3) / 1e9 });
+    peakGflops = (2 * 2048 ** 3) / peak.best.min / 1e9; // the best run: what the machine can do (others share it)
+    rows.push({ name: 'sgemm 2048^3 (the peak)', baseline: peak.best, baselineName: 'OpenBLAS', gflop: (2 * 2048 ** 3) / 1e9 });
   }
-  for (const [M, K, N] of shapes) {
-    const a = pseudoRandom(M * K, 1, 0.1);
-    const c = new Float32Array(M * N);
-    for (const dtype of ['f32', 'f16'] as const) {
-      const w = pseudoRandom(N * K, 2, 0.1);
-      const b = dtype === 'f32' ? w : native.f32ToHalf(w, 'f16');
-      const times: number[] = [];
-      await ops.gemmAsync({ M, N, K, a, b, bDtype: dtype, transB: true, c });
-      for (let r = 0; r < runs; r++) {
-        const t0 = performance.now();
-        await ops.gemmAsync({ M, N, K, a, b, bDtype: dtype, transB: true, c });
-        times.push((performance.now() - t0) / 1000);
-      }
+  // The engine's kernels from C++ (sdn_ops_bench), on the path the addon takes (LATENTFLOW_ISA caps both).
+  const isa = native.cpuFeatures().isa;
+  for (const dtype of ['f32', 'f16'] as const) {
+    const measured = opsBench(['gemm', '--isa', isa, '--threads', String(THREADS), '--runs', String(runs), '--dtype', dtype,
+      ...shapes.map(([M, K, N]) => `${M}x${K}x${N}`)]);
+    for (const r of measured) {
       rows.push({
-        name: `gemm ${M}x${K}x${N} ${dtype}`, engine: timing(times), baseline: blas.get(`${M}x${K}x${N}`),
-        baselineName: 'OpenBLAS f32', gflop: (2 * M * N * K) / 1e9,
+        name: `gemm ${r.M}x${r.K}x${r.N} ${dtype} (${isa})`, engine: { median: r.median_ms / 1000, min: r.min_ms / 1000, max: r.median_ms / 1000 },
+        baseline: blas.get(`${r.M}x${r.K}x${r.N}`)?.best, baselineName: 'OpenBLAS f32', gflop: r.gflop,
       });
     }
   }
@@ -261,6 +268,8 @@ async function sectionNetworks(model: ModelHandle): Promise<void> {
   const clip = await withProfile(async () => (context = await encodeText(model, ids)));
   const torchClip = torchRun(['clip', '--batch', '2', '--threads', String(THREADS), '--repeat', String(REPEAT)]);
   rows.push({ name: 'CLIP text encoder, batch 2', engine: clip.t, baseline: torchClip ? torchTiming(torchClip) : undefined, baselineName: 'PyTorch', gflop: clip.gflop });
+  const ortClip = ortRun('clip');
+  if (ortClip) rows.push({ name: 'CLIP text encoder, batch 2', engine: clip.t, baseline: ortTiming(ortClip), baselineName: 'onnxruntime-node', gflop: clip.gflop });
 
   log(`UNet ${LATENT}x${LATENT}, batch 2`);
   const unetShape = [2, model.info.unet.in_channels, LATENT, LATENT] as const;
@@ -283,6 +292,8 @@ async function sectionNetworks(model: ModelHandle): Promise<void> {
     name: `UNet ${LATENT}x${LATENT} batch 2, flash`, engine: unet.t, baseline: torchUnet ? torchTiming(torchUnet) : undefined,
     baselineName: 'PyTorch naive', gflop: unet.gflop,
   });
+  const ortUnet = LATENT === 64 ? ortRun('unet') : null; // the export is for the 64x64 latent
+  if (ortUnet) rows.push({ name: `UNet ${LATENT}x${LATENT} batch 2, flash`, engine: unet.t, baseline: ortTiming(ortUnet), baselineName: 'onnxruntime-node', gflop: unet.gflop });
   profileRows('UNet', unet.profile);
   if (unetNaive) rows.push({ name: `UNet ${LATENT}x${LATENT} batch 2, naive (1 run)`, engine: unetNaive.t, baseline: torchUnet ? torchTiming(torchUnet) : undefined, baselineName: 'PyTorch naive', gflop: unet.gflop });
   rows.push({
@@ -291,6 +302,8 @@ async function sectionNetworks(model: ModelHandle): Promise<void> {
   });
   const torchVae = torchRun(['vae', '--latent', String(LATENT), '--threads', String(THREADS), '--repeat', String(REPEAT)]);
   rows.push({ name: `VAE decode ${LATENT}x${LATENT} -> ${8 * LATENT}`, engine: vae.t, baseline: torchVae ? torchTiming(torchVae) : undefined, baselineName: 'PyTorch', gflop: vae.gflop });
+  const ortVae = LATENT === 64 ? ortRun('vae') : null;
+  if (ortVae) rows.push({ name: `VAE decode ${LATENT}x${LATENT} -> ${8 * LATENT}`, engine: vae.t, baseline: ortTiming(ortVae), baselineName: 'onnxruntime-node', gflop: vae.gflop });
   profileRows('VAE', vae.profile);
   if (torchUnet) log(`  torch ${torchUnet.torch}: UNet counts ${torchUnet.gflop} GFLOP per call`);
 }
@@ -317,7 +330,7 @@ async function sectionAttention(): Promise<void> {
 
 // txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
 function sectionTxt2img(): void {
-  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash`;
+  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash ${PRECISION}`;
   log(`${label} (--full)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
   // The CLI reads checkpoints from <models>/checkpoints: a hard link (same file system) or a symlink.
@@ -331,7 +344,7 @@ function sectionTxt2img(): void {
   const file = path.join(dir, 'workflow.json');
   writeFileSync(file, readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
   const sets = [
-    `4.ckpt_name=${path.basename(CHECKPOINT)}`, '4.weight_dtype=f16', `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
+    `4.ckpt_name=${path.basename(CHECKPOINT)}`, '4.weight_dtype=f16', `4.precision=${PRECISION}`, `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
     `3.steps=${TXT2IMG_STEPS}`, '3.sampler_name=euler', '3.scheduler=normal', '3.attention=flash',
   ].flatMap((s) => ['--set', s]);
   const args = ['-v', process.execPath, '--import', 'tsx', path.join(ROOT, 'bin/latentflow.ts'), 'run', file, ...sets,
@@ -360,7 +373,7 @@ function fmtTime(t?: Timing): string {
 function printTable(): void {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`\nbench:speed ${new Date().toISOString().slice(0, 16)}  ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
-    `clock ${ops.clockGHz().toFixed(2)} GHz measured, threads ${THREADS}, load average ${load}`);
+    `clock ${clockGHz().toFixed(2)} GHz measured, kernels' path ${native.cpuFeatures().isa}, engine precision ${PRECISION}, threads ${THREADS}, load average ${load}`);
   console.log(`measured sgemm peak (OpenBLAS 2048^3, ${THREADS} threads, best run): ${peakGflops.toFixed(1)} GFLOP/s; ` +
     `times are median (min-max) of ${REPEAT} calls after a warm-up ("m" = milliseconds); ratio = engine / baseline time; ` +
     `CPU-s = CPU seconds of the process per call (all threads; steadier than wall time on a shared machine)\n`);
@@ -388,7 +401,7 @@ async function main(): Promise<void> {
   } else if (!existsSync(CHECKPOINT)) {
     log(`${CHECKPOINT} not found: networks skipped (npm run make:sd15-random -- ${CHECKPOINT})`);
   } else {
-    const model = await loadModel(CHECKPOINT, { weights: 'f32' });
+    const model = await loadModel(CHECKPOINT, { weights: 'f32', precision: PRECISION });
     try {
       await sectionNetworks(model);
     } finally {

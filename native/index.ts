@@ -11,6 +11,5 @@
  */
 export * from './ts/core.ts';
 export * from './ts/io.ts';
-export * from './ts/ops.ts';
 export * from './ts/models.ts';
 export * from './ts/attention.ts';

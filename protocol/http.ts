@@ -191,7 +191,7 @@ export interface WorkerInfo {
 export interface SystemInfo {
   version: string;
   uptimeSeconds: number;
-  cpu: { model: string; cores: number; loadAverage: number[]; features: Record<string, boolean>; engineThreads: number };
+  cpu: { model: string; cores: number; loadAverage: number[]; features: Record<string, boolean>; /** the kernels' path: portable | avx2 | avx512 */ isa: string; engineThreads: number };
   memory: { totalBytes: number; freeBytes: number; rssBytes: number; heapUsedBytes: number };
   /** The engine's memory counters, bytes. */
   native: { activationsCurrent: number; activationsPeak: number; weightsCurrent: number; mappedCurrent: number; activationsCached: number };

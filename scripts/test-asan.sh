@@ -2,8 +2,10 @@
 # npm run test:asan — the native test subset (test/native/**) against an addon built with
 # AddressSanitizer + UndefinedBehaviorSanitizer (binding.gyp honours LATENTFLOW_SANITIZE=1).
 #
-# The sanitized addon is built in a copy of native/ under .asan/ (ignored by git), so the normal
-# build in native/build/ is never touched; the tests load it through LATENTFLOW_ADDON.
+# The sanitized addon (and the C++ programs beside it: sdn_ops_test, the op test program that
+# test/native/ops/ops.test.ts runs, and sdn_ops_bench) is built in a copy of native/ under .asan/
+# (ignored by git), with the programs' sources copied to the same relative places, so the normal build
+# in native/build/ is never touched; the tests load it through LATENTFLOW_ADDON.
 # node itself is not instrumented, so gcc's ASan runtime is preloaded (LD_PRELOAD) into every node
 # process (vitest's forks and the tests' own child processes inherit it).
 #   detect_leaks=0: LeakSanitizer would report V8's and node's own allocations that live until exit,
@@ -15,9 +17,11 @@ cd "$(dirname "$0")/.."
 root=$PWD
 work=$root/.asan
 
-rm -rf "$work/native/src" "$work/native/include" "$work/reports"
-mkdir -p "$work/native" "$work/reports"
+rm -rf "$work/native/src" "$work/native/include" "$work/test" "$work/bench" "$work/reports"
+mkdir -p "$work/native" "$work/reports" "$work/test/native" "$work/bench"
 cp -r native/src native/include native/scripts native/binding.gyp "$work/native/"
+cp -r test/native/ops "$work/test/native/"
+cp -r bench/native "$work/bench/"
 
 echo "== building the sanitized addon in .asan/native (LATENTFLOW_SANITIZE=1)"
 LATENTFLOW_SANITIZE=1 npx node-gyp rebuild --jobs "$(nproc)" --directory "$work/native" >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }

@@ -62,8 +62,13 @@ void         sdn_memory_stats_get(sdn_memory_stats * out_stats);
 void         sdn_memory_peak_reset(void); /* peak := current */
 void         sdn_memory_trim(void);       /* returns the arena's cached blocks to the system */
 
-int          sdn_cpu_has_avx2_fma(void);  /* CPU features detected at run time; kernels dispatch on these */
+int          sdn_cpu_has_avx2_fma(void);  /* CPU features detected at run time (never capped) */
 int          sdn_cpu_has_f16c(void);
+int          sdn_cpu_has_avx512(void);       /* AVX-512 F, BW, VL, DQ with the OS saving ZMM state */
+int          sdn_cpu_has_avx512_bf16(void);
+int          sdn_cpu_has_avx512_vnni(void);
+const char * sdn_cpu_isa(void);  /* the kernels' path: "portable" | "avx2" | "avx512" (the best, capped by LATENTFLOW_ISA) */
+int          sdn_cpu_bf16(void); /* bf16 compute can run on this path (AVX512_BF16) */
 void         sdn_threads_set(int n_threads); /* 0 = one per hardware thread */
 int          sdn_threads_get(void);
 
@@ -117,7 +122,7 @@ typedef struct sdn_model * sdn_model_t;
 /* Loads a model; config_json:
  *   {"path": "<file or folder>", "layout": "single-file" | "diffusers",
  *    "weight_dtype": "f32" | "f16"   (how weights are kept: f16 keeps f16 files as mmap'd views),
- *    "compute_dtype": "f32"          (the only one so far; room for bf16 compute),
+ *    "compute_dtype": "f32" | "bf16" (bf16: AVX512_BF16 only; each call may override it, sdn_run_options.compute),
  *    "text_encoder": {...}, "unet": {...}, "vae": {...}   (config.json objects; required for a diffusers
  *        folder, whose config files the caller reads; for a single file they replace the inferred ones),
  *    "sources": {"unet": "...", ...} (optional: how errors name where each configuration came from)}
@@ -157,6 +162,15 @@ typedef enum sdn_attention {
 
 typedef void (*sdn_progress_fn)(void * user, int64_t done, int64_t total);
 
+/* The precision of a call's matrix products (Linear and convolution GEMMs). bf16 rounds both inputs
+ * to bf16 and sums in f32 (AVX512_BF16 only: refused elsewhere with SDN_STATUS_BAD_ARGUMENT); the
+ * UNet's time embedding and conv_in/conv_out stay f32. */
+typedef enum sdn_compute {
+    SDN_COMPUTE_MODEL = 0, /* the model's compute_dtype (f32 for a configuration alone) */
+    SDN_COMPUTE_F32,
+    SDN_COMPUTE_BF16,
+} sdn_compute;
+
 /* Options of one call; all zero = naive attention, no cancel, no memory limit, no progress. */
 typedef struct sdn_run_options {
     sdn_attention attention;
@@ -164,6 +178,7 @@ typedef struct sdn_run_options {
     uint64_t memory_limit_bytes;  /* > 0: refused up front (SDN_STATUS_OUT_OF_MEMORY, with the estimate) when over it */
     sdn_progress_fn progress;     /* may be NULL; called on the calling thread (the tiled decode: after every tile) */
     void * progress_user;
+    sdn_compute compute;          /* the products' precision of this call; SDN_COMPUTE_MODEL: the model's compute_dtype */
 } sdn_run_options;
 
 /* ids: batch prompts x tokens -> out [batch, tokens, hidden]: the hidden states of layer

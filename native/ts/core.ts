@@ -45,6 +45,17 @@ export interface MemoryStats {
   activationsCached: number;
 }
 
+/** The CPU's features and the kernels' path (see native/src/core/cpu.h). */
+export interface CpuFeatures {
+  avx2Fma: boolean;
+  f16c: boolean;
+  avx512: boolean;
+  avx512Bf16: boolean;
+  avx512Vnni: boolean;
+  isa: 'portable' | 'avx2' | 'avx512';
+  bf16: boolean;
+}
+
 /** The op-level profile of one network call (see native/src/core/profile.h). */
 export interface ProfileReport {
   name: string; // "UNet forward", "CLIP text encoder", "VAE decode", "VAE encode"; "" before any
@@ -53,9 +64,13 @@ export interface ProfileReport {
   ops: Array<{ op: string; calls: number; seconds: number; cpuSeconds: number; flops: number }>; // op families that ran
 }
 
-/** The engine-wide part of the raw addon (binding.cc over sdn.h); each family file (io.ts, ops.ts, models.ts) types its own. */
+/** The engine-wide part of the raw addon (binding.cc over sdn.h); each family file (io.ts, models.ts, attention.ts) types its own. */
 export interface CoreAddon {
-  cpuFeatures(): { avx2Fma: boolean; f16c: boolean };
+  /**
+   * What the CPU has, and `isa`: the instruction-set path the kernels take (the best the CPU has,
+   * capped by LATENTFLOW_ISA=portable|avx2|avx512); `bf16`: whether bf16 compute can run on it.
+   */
+  cpuFeatures(): CpuFeatures;
   threadsGet(): number;
   threadsSet(n: number): number;
   memoryStats(): MemoryStats;

@@ -21,8 +21,12 @@ export { vaeScaleFactor, type CLIPConfig, type ModelConfigs, type UNetConfig, ty
 type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 export type WeightsDType = 'f32' | 'f16';
-/** The dtype the networks compute in (f32 only, so far; bf16 compute is planned). */
-export type ComputeDType = 'f32';
+/**
+ * The precision of the networks' products (linears, convolutions): 'fp32', or 'bf16' (inputs rounded
+ * to bfloat16 where the GEMMs pack them, f32 sums; about twice as fast where the CPU has AVX512_BF16,
+ * `native.cpuFeatures().bf16`, and refused elsewhere). Weights stay as stored either way.
+ */
+export type Precision = 'fp32' | 'bf16';
 export type AttentionModeName = 'naive' | 'sliced' | 'flash';
 /** [batch, channels, height, width] */
 export type Shape4 = readonly [number, number, number, number];
@@ -32,7 +36,8 @@ export interface ModelInfo {
   source: string;
   layout: 'diffusers' | 'single-file';
   weights: WeightsDType;
-  compute: ComputeDType;
+  /** The precision of every call (unetForward may name its own). */
+  precision: Precision;
   clip: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
@@ -49,6 +54,7 @@ interface CallOptions {
   attention?: AttentionModeName;
   cancel?: NativeHandle | null;
   memoryLimitBytes?: number;
+  precision?: Precision;
   onProgress?: ((done: number, total: number) => void) | null;
 }
 
@@ -67,7 +73,7 @@ export interface ModelsAddon {
   modelVaeDecode(model: NativeHandle, latent: Float32Array, shape: Shape4, tile: number, options: CallOptions): Promise<Float32Array>;
   modelVaeEncode(model: NativeHandle, image: Float32Array, shape: Shape4, options: CallOptions): Promise<{ mean: Float32Array; logvar: Float32Array }>;
   memoryEstimate(model: NativeHandle | null, configJson: string | null, call: CallName,
-    shape: { batch: number; height?: number; width?: number; tokens?: number; tile?: number }, attention: AttentionModeName): MemoryEstimate;
+    shape: { batch: number; height?: number; width?: number; tokens?: number; tile?: number }, attention: AttentionModeName, precision?: Precision): MemoryEstimate;
   cancelTokenCreate(): NativeHandle;
   cancelTokenCancel(token: NativeHandle): void;
   cancelTokenIsCancelled(token: NativeHandle): boolean;
@@ -101,7 +107,7 @@ interface EngineModelInfo {
   source: string;
   layout: 'diffusers' | 'single-file';
   weight_dtype: WeightsDType;
-  compute_dtype: ComputeDType;
+  compute_dtype: 'f32' | 'bf16';
   text_encoder: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
@@ -124,7 +130,7 @@ export class ModelHandle {
       source: e.source,
       layout: e.layout,
       weights: e.weight_dtype,
-      compute: e.compute_dtype,
+      precision: e.compute_dtype === 'bf16' ? 'bf16' : 'fp32',
       clip: e.text_encoder,
       unet: e.unet,
       vae: e.vae,
@@ -158,6 +164,8 @@ export interface RunOptions {
    * and what to use instead) when its working memory (the estimate* functions) is over this many bytes.
    */
   memoryLimitBytes?: number;
+  /** The products' precision of this call (default: the model's, see loadModel). */
+  precision?: Precision;
 }
 
 /** The run a memory estimate is for. */
@@ -169,6 +177,8 @@ export interface UnetMemoryQuery {
   /** Text tokens of the context (default 77). */
   contextTokens?: number;
   attention: AttentionModeName;
+  /** The call's precision (default: the model's; 'fp32' for a configuration): bf16 GEMMs pack into other workspaces. */
+  precision?: Precision;
 }
 
 export interface VaeDecodeMemoryQuery {
@@ -211,10 +221,10 @@ export interface MemoryEstimate {
   };
 }
 
-function estimate(model: ModelHandle | object, call: CallName, shape: Parameters<ModelsAddon['memoryEstimate']>[3], attention: AttentionModeName) {
+function estimate(model: ModelHandle | object, call: CallName, shape: Parameters<ModelsAddon['memoryEstimate']>[3], attention: AttentionModeName, precision?: Precision) {
   return model instanceof ModelHandle
-    ? modelsAddon.memoryEstimate(model.handle, null, call, shape, attention)
-    : modelsAddon.memoryEstimate(null, JSON.stringify(model), call, shape, attention);
+    ? modelsAddon.memoryEstimate(model.handle, null, call, shape, attention, precision)
+    : modelsAddon.memoryEstimate(null, JSON.stringify(model), call, shape, attention, precision);
 }
 
 /**
@@ -228,7 +238,7 @@ function estimate(model: ModelHandle | object, call: CallName, shape: Parameters
  */
 export function estimateUnetMemory(model: ModelHandle | UNetConfig, query: UnetMemoryQuery): MemoryEstimate {
   const shape = { batch: query.batch, height: query.latentHeight, width: query.latentWidth, tokens: query.contextTokens ?? 77 };
-  return estimate(model, 'unet', shape, query.attention);
+  return estimate(model, 'unet', shape, query.attention, query.precision);
 }
 
 /** The working memory of one vaeDecode (see estimateUnetMemory). */
@@ -262,17 +272,23 @@ export function estimateTextEncodeMemory(model: ModelHandle | CLIPConfig, query:
 export interface LoadOptions {
   /** How weights are kept in memory (default f32): f16 keeps an f16 file's matrices as zero-copy mmap'd views. */
   weights?: WeightsDType;
-  /** The dtype the networks compute in (default and only value so far: f32). */
-  compute?: ComputeDType;
+  /**
+   * What every call of the model computes in (default 'fp32'); 'bf16' is refused (a NativeError, code
+   * "SDN_STATUS_BAD_ARGUMENT") where the CPU has no AVX512_BF16.
+   */
+  precision?: Precision;
 }
 
 /**
  * Loads a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint: its
  * config files and sidecars are read here (checkpoint-files.ts), the weights by the engine.
+ *
+ * @example
+ *   const model = await loadModel('models/sd15.safetensors', { weights: 'f16', precision: 'bf16' });
  */
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<ModelHandle> {
   const r = await resolveCheckpoint(path);
-  const config = { path: r.path, layout: r.layout, weight_dtype: options.weights ?? 'f32', compute_dtype: options.compute ?? 'f32', ...r.configs, sources: r.sources };
+  const config = { path: r.path, layout: r.layout, weight_dtype: options.weights ?? 'f32', compute_dtype: options.precision === 'bf16' ? 'bf16' : 'f32', ...r.configs, sources: r.sources };
   const handle = await modelsAddon.modelLoad(JSON.stringify(config));
   return new ModelHandle(handle, { tokenizerDir: r.tokenizerDir ?? '', schedulerConfig: r.schedulerConfig });
 }
@@ -281,6 +297,7 @@ const callOptions = (options: RunOptions): CallOptions => ({
   attention: options.attention ?? 'naive',
   cancel: options.cancel?.handle ?? null,
   memoryLimitBytes: options.memoryLimitBytes ?? 0,
+  ...(options.precision ? { precision: options.precision } : {}),
 });
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { loadCheckpoint, loaderCachePolicy, weightDtypeInput } from '../models/load-checkpoint.ts';
+import { loadCheckpoint, loaderCachePolicy, precisionInput, weightDtypeInput } from '../models/load-checkpoint.ts';
 import { checkpointFiles } from '../models/model-files.ts';
 
 export default defineNode({
@@ -14,11 +14,12 @@ export default defineNode({
   inputs: {
     ckpt_name: choice((env) => checkpointFiles(env), { description: 'A .safetensors file under <models>/checkpoints.' }),
     weight_dtype: weightDtypeInput(),
+    precision: precisionInput(),
   },
   outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },
   cache: loaderCachePolicy,
   async run(input, ctx) {
     const file = path.join(requirePaths(ctx).models, 'checkpoints', input.ckpt_name);
-    return loadCheckpoint(file, input.weight_dtype);
+    return loadCheckpoint(file, input.weight_dtype, input.precision);
   },
 });

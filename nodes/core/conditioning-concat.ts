@@ -13,12 +13,12 @@ export default defineNode({
   outputs: { CONDITIONING: socket('CONDITIONING') },
   run(input, ctx) {
     const from = input.conditioning_from[0];
-    if (!from) throw new Error(`ConditioningConcat #${ctx.nodeId}: conditioning_from is empty; connect a CLIPTextEncode.`);
-    if (input.conditioning_from.length > 1) ctx.log.warn(`ConditioningConcat #${ctx.nodeId}: conditioning_from has ${input.conditioning_from.length} entries; only the first is used (as in ComfyUI).`);
+    if (!from) throw new Error(`conditioning_from is empty; connect a CLIPTextEncode.`);
+    if (input.conditioning_from.length > 1) ctx.log.warn(`conditioning_from has ${input.conditioning_from.length} entries; only the first is used (as in ComfyUI).`);
     return {
       CONDITIONING: input.conditioning_to.map((entry) => {
         if (entry.shape[2] !== from.shape[2]) {
-          throw new Error(`ConditioningConcat #${ctx.nodeId}: the conditionings are ${entry.shape[2]} and ${from.shape[2]} wide; encode both with the same CLIP.`);
+          throw new Error(`the conditionings are ${entry.shape[2]} and ${from.shape[2]} wide; encode both with the same CLIP.`);
         }
         const embeddings = new Float32Array(entry.embeddings.length + from.embeddings.length);
         embeddings.set(entry.embeddings);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { loadCheckpoint, loaderCachePolicy, weightDtypeInput } from '../models/load-checkpoint.ts';
+import { loadCheckpoint, loaderCachePolicy, precisionInput, weightDtypeInput } from '../models/load-checkpoint.ts';
 import { diffusersFolders } from '../models/model-files.ts';
 
 export default defineNode({
@@ -13,11 +13,12 @@ export default defineNode({
   inputs: {
     model_path: choice((env) => diffusersFolders(env), { description: 'A folder under <models>/diffusers.' }),
     weight_dtype: weightDtypeInput(),
+    precision: precisionInput(),
   },
   outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },
   cache: loaderCachePolicy,
   async run(input, ctx) {
     const folder = path.join(requirePaths(ctx).models, 'diffusers', input.model_path);
-    return loadCheckpoint(folder, input.weight_dtype);
+    return loadCheckpoint(folder, input.weight_dtype, input.precision);
   },
 });

@@ -6,7 +6,7 @@
 //   sampler   "pndm"             - diffusers' PLMS (only with "diffusers"; ComfyUI has no such sampler)
 // so "same picture as ComfyUI" and "same picture as diffusers" are both one choice away.
 
-import { unetForward, CancelToken } from '../../native/index.ts';
+import { CancelToken, type Precision, unetForward } from '../../native/index.ts';
 import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
 import { formatBytes, memoryBudget } from '../system/memory.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
@@ -16,7 +16,7 @@ import type { ConditioningEntry } from './comfy/conditioning.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
 import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './comfy/samplers/index.ts';
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
-import { modelSamplingOf, runComfySampling, schedulerConfigOf } from './run-comfy.ts';
+import { modelSamplingOf, runComfySampling, schedulerConfigOf, unetPrecision } from './run-comfy.ts';
 import { sample } from './sample.ts';
 import type { SamplerName as DiffusersSamplerName } from './schedulers/index.ts';
 
@@ -70,6 +70,8 @@ export interface KSamplerInput {
   latent_image: LatentValue;
   denoise: number;
   attention?: AttentionChoice;
+  /** The UNet's precision for this sampling ('model': the loader's). */
+  precision?: Precision | 'model';
   /** KSamplerAdvanced: */
   addNoise?: boolean;
   startStep?: number;
@@ -79,12 +81,11 @@ export interface KSamplerInput {
 
 /** ComfyUI's common_ksampler (or the diffusers loop for the diffusers schedulers). */
 export async function commonKSampler(input: KSamplerInput, ctx: NodeContext): Promise<LatentValue> {
-  const where = `${ctx.nodeType} #${ctx.nodeId}`;
   const problems = checkSamplerScheduler(input.sampler_name, input.scheduler, input.steps);
-  if (problems.length > 0) throw new Error(`${where}: ${problems[0].message}`);
+  if (problems.length > 0) throw new Error(`${problems[0].message}`);
   const { scheduler, sampler_name: sampler } = input;
   if (!isComfyScheduler(scheduler)) return diffusersKSampler(input, ctx);
-  if (!isComfySampler(sampler)) throw new Error(`${where}: sampler "${sampler}" is not one of ComfyUI's samplers.`);
+  if (!isComfySampler(sampler)) throw new Error(`sampler "${sampler}" is not one of ComfyUI's samplers.`);
   const shape = input.latent_image.shape;
   const numel = shape.reduce((a, b) => a * b, 1);
   let sigmas: number[] | null = ksamplerSigmas(modelSamplingOf(input.model), sampler, scheduler as ComfySchedulerName, input.steps, input.denoise);
@@ -102,6 +103,7 @@ export async function commonKSampler(input: KSamplerInput, ctx: NodeContext): Pr
       latent: input.latent_image,
       seed: input.seed,
       attention: input.attention,
+      precision: input.precision,
     },
     ctx,
   );
@@ -109,29 +111,29 @@ export async function commonKSampler(input: KSamplerInput, ctx: NodeContext): Pr
 }
 
 /** The single plain entry a diffusers scheduler can sample with, or a clear refusal. */
-function plainEntry(conditioning: ConditioningValue, name: string, where: string): ConditioningEntry {
+function plainEntry(conditioning: ConditioningValue, name: string): ConditioningEntry {
   const [entry] = conditioning;
   if (conditioning.length !== 1 || entry.area || entry.strength !== undefined || entry.startPercent !== undefined || entry.endPercent !== undefined) {
     throw new Error(
-      `${where}: the diffusers schedulers take one plain prompt per side, but "${name}" is combined, has an area, a strength or a timestep range; use a ComfyUI scheduler (e.g. "normal").`,
+      `the diffusers schedulers take one plain prompt per side, but "${name}" is combined, has an area, a strength or a timestep range; use a ComfyUI scheduler (e.g. "normal").`,
     );
   }
   return entry;
 }
 
 async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promise<LatentValue> {
-  const where = `${ctx.nodeType} #${ctx.nodeId}`;
   if (input.addNoise === false || input.startStep !== undefined || input.lastStep !== undefined) {
     const changed = input.addNoise === false || (input.startStep ?? 0) !== 0 || (input.lastStep ?? 10000) < input.steps;
-    if (changed) throw new Error(`${where}: add_noise, start_at_step and end_at_step need a ComfyUI scheduler; the diffusers schedulers run the whole schedule.`);
+    if (changed) throw new Error(`add_noise, start_at_step and end_at_step need a ComfyUI scheduler; the diffusers schedulers run the whole schedule.`);
   }
   const sampling = input.model.sampling;
   if (sampling && (sampling.kind !== 'eps' || sampling.zsnr)) {
-    throw new Error(`${where}: ModelSamplingDiscrete (${sampling.kind}${sampling.zsnr ? ', zsnr' : ''}) applies to ComfyUI's schedulers only; pick one (e.g. "normal" or "sgm_uniform").`);
+    throw new Error(`ModelSamplingDiscrete (${sampling.kind}${sampling.zsnr ? ', zsnr' : ''}) applies to ComfyUI's schedulers only; pick one (e.g. "normal" or "sgm_uniform").`);
   }
   const { model } = input.model;
+  const precision = unetPrecision(input.precision);
   const [batch, channels, height, width] = input.latent_image.shape;
-  const [positive, negative] = matchTokenCounts(plainEntry(input.positive, 'positive', where), plainEntry(input.negative, 'negative', where));
+  const [positive, negative] = matchTokenCounts(plainEntry(input.positive, 'positive'), plainEntry(input.negative, 'negative'));
   // Cond and uncond go through the UNet as one batch (unless cfg is 1). A run whose estimate is over the budget
   // is refused here (AttentionMemoryError), before the first step allocates anything.
   const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
@@ -141,13 +143,13 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
     estimatedPeakBytes: plan.estimate.peakBytes,
     memoryBudgetBytes: plan.budgetBytes,
   });
-  ctx.log.info(`${where}: ${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
+  ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
   const cancel = new CancelToken();
   const onAbort = () => cancel.cancel();
   ctx.signal.addEventListener('abort', onAbort);
   try {
     const samples = await sample({
-      predictNoise: (x, shape, t, context) => unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel }),
+      predictNoise: (x, shape, t, context) => unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel, precision }),
       sampler: input.sampler_name as DiffusersSamplerName,
       schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
       schedulerConfig: schedulerConfigOf(input.model),

@@ -3,8 +3,9 @@
 // anything runs), its model sampling (the model's scheduler config, or what ModelSamplingDiscrete set), progress,
 // step previews and cancellation, then runs comfySample.
 
-import { CancelToken, unetForward } from '../../native/index.ts';
+import { CancelToken, type Precision, unetForward } from '../../native/index.ts';
 import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
+import { requirePrecision } from '../models/load-checkpoint.ts';
 import { formatBytes, memoryBudget } from '../system/memory.ts';
 import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
 import { encodePng } from '../image/png.ts';
@@ -45,19 +46,28 @@ export interface ComfyRun {
   latent: LatentValue;
   seed: number;
   attention?: AttentionChoice;
+  /** The UNet's precision ('model' or absent: the loader's). */
+  precision?: Precision | 'model';
+}
+
+/** The precision a sampling node asks for, checked against the CPU; undefined: the model's. */
+export function unetPrecision(precision: Precision | 'model' | undefined): Precision | undefined {
+  if (precision === undefined || precision === 'model') return undefined;
+  requirePrecision(precision);
+  return precision;
 }
 
 /** Runs ComfyUI's sampling for a node; returns the samples and the last x0 prediction as LATENTs. */
 export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise<{ samples: LatentValue; denoised: LatentValue }> {
   const { model } = run.guider.model;
+  const precision = unetPrecision(run.precision);
   const shape = run.latent.shape;
   const [batch, , height, width] = shape;
-  const where = `${ctx.nodeType} #${ctx.nodeId}`;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
-  if (run.guider.positive.length === 0) throw new Error(`${where}: the positive conditioning is empty; connect a CLIPTextEncode.`);
+  if (run.guider.positive.length === 0) throw new Error(`the positive conditioning is empty; connect a CLIPTextEncode.`);
   if (widths.size > 1 || !widths.has(model.info.unet.cross_attention_dim)) {
     throw new Error(
-      `${where}: the conditioning is ${[...widths].join(' and ')} wide but the model expects ${model.info.unet.cross_attention_dim}; encode the prompts with this checkpoint's CLIP.`,
+      `the conditioning is ${[...widths].join(' and ')} wide but the model expects ${model.info.unet.cross_attention_dim}; encode the prompts with this checkpoint's CLIP.`,
     );
   }
   // The largest UNet batch: every full-size entry of both sides together (area entries run smaller crops).
@@ -71,14 +81,14 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
     estimatedPeakBytes: plan.estimate.peakBytes,
     memoryBudgetBytes: plan.budgetBytes,
   });
-  ctx.log.info(`${where}: ${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
+  ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
   const cancel = new CancelToken();
   const onAbort = () => cancel.cancel();
   ctx.signal.addEventListener('abort', onAbort);
   try {
     const { samples, denoised } = await comfySample({
       unet: (x, unetShape, timestep, context) =>
-        unetForward(model, x, unetShape, new Float32Array(unetShape[0]).fill(timestep), context, { attention: plan.mode, cancel }),
+        unetForward(model, x, unetShape, new Float32Array(unetShape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision }),
       modelSampling: modelSamplingOf(run.guider.model),
       sampler: run.sampler,
       sigmas: run.sigmas,

@@ -10,10 +10,11 @@ import type { ApiContext } from './context.ts';
 export async function systemStats(ctx: ApiContext): Promise<SystemInfo> {
   const memory = process.memoryUsage();
   const [pending, state, workers] = await Promise.all([ctx.queue.pending(), ctx.queue.state(), ctx.queue.workers()]);
+  const { isa, ...features } = native.cpuFeatures();
   return {
     version: process.env.npm_package_version ?? '0.1.0',
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
-    cpu: { model: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: os.loadavg(), features: native.cpuFeatures(), engineThreads: native.threadsGet() },
+    cpu: { model: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: os.loadavg(), features, isa, engineThreads: native.threadsGet() },
     memory: { totalBytes: os.totalmem(), freeBytes: os.freemem(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
     native: native.memoryStats(),
     cache: { entries: ctx.host.cache.size, bytes: ctx.host.cache.bytes },

@@ -59,7 +59,8 @@ export function InfoPanel() {
               <dt>CPU</dt>
               <dd>
                 {system.cpu.model ?? 'unknown'} · {system.cpu.cores ?? '?'} cores · engine threads {system.cpu.engineThreads ?? '?'}
-                {system.cpu.features && ` · ${Object.entries(system.cpu.features).filter(([, on]) => on).map(([name]) => name).join(', ') || 'portable kernels'}`}
+                {system.cpu.features && ` · ${Object.entries(system.cpu.features).filter(([, on]) => on).map(([name]) => name).join(', ') || 'no SIMD'}`}
+                {system.cpu.isa && ` · ${system.cpu.isa} kernels`}
               </dd>
             </>
           )}

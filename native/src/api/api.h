@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "../core/error.h"
@@ -59,6 +60,8 @@ T * need(T * p, const char * what) {
 inline const Model & model_of(sdn_model_t m) { return *need(m, "model")->model; }
 
 AttentionMode attention_of(const sdn_run_options * options);
+// The call's precision, or none for SDN_COMPUTE_MODEL (and no options): the model's.
+std::optional<Precision> precision_of(const sdn_run_options * options);
 
 // Hands a contiguous f32 tensor to the caller: `out` keeps its storage alive until sdn_tensor_free.
 void tensor_out(const Tensor & t, sdn_tensor * out);

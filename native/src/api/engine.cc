@@ -18,6 +18,14 @@ AttentionMode attention_of(const sdn_run_options * options) {
     return a == SDN_ATTENTION_FLASH ? AttentionMode::Flash : a == SDN_ATTENTION_SLICED ? AttentionMode::Sliced : AttentionMode::Naive;
 }
 
+std::optional<Precision> precision_of(const sdn_run_options * options) {
+    const sdn_compute c = options ? options->compute : SDN_COMPUTE_MODEL;
+    require(c == SDN_COMPUTE_MODEL || c == SDN_COMPUTE_F32 || c == SDN_COMPUTE_BF16, SDN_STATUS_BAD_ARGUMENT,
+            "compute must be SDN_COMPUTE_MODEL, _F32 or _BF16, got " + std::to_string(static_cast<int>(c)));
+    if (c == SDN_COMPUTE_MODEL) return std::nullopt;
+    return c == SDN_COMPUTE_BF16 ? Precision::BF16 : Precision::F32;
+}
+
 void tensor_out(const Tensor & t, sdn_tensor * out) {
     require(t.dtype == DType::F32 && t.is_contiguous() && t.rank() <= 4, SDN_STATUS_INTERNAL, "a call's result is not a contiguous f32 tensor");
     out->data = static_cast<float *>(t.data);

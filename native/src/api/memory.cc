@@ -60,9 +60,11 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
         if (call == SDN_CALL_UNET && s.tokens == 0) s.tokens = 77;
         check_shape(s, call);
         const AttentionMode mode = api::attention_of(options);
+        const std::optional<Precision> asked = api::precision_of(options);
         MemoryEstimate e;
         if (model) {
             const Model & m = api::model_of(model);
+            const PrecisionScope precision(asked.value_or(m.precision)); // bf16 GEMMs pack into other workspaces
             e = estimate(m.clip.get(), m.unet.get(), m.vae.get(), call, s, mode);
         } else {
             const JsonValue config = json_parse(api::need(config_json, "config_json (or a model)"), "memory estimate configuration");
@@ -71,6 +73,7 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
             if (call == SDN_CALL_TEXT_ENCODE) n.clip = std::make_unique<CLIPTextModel>(clip_config_from_json(config, "text encoder configuration"), weights);
             else if (call == SDN_CALL_UNET) n.unet = std::make_unique<UNet>(unet_config_from_json(config, "UNet configuration"), weights);
             else n.vae = std::make_unique<AutoencoderKL>(vae_config_from_json(config, "VAE configuration"), weights);
+            const PrecisionScope precision(asked.value_or(Precision::F32));
             e = estimate(n.clip.get(), n.unet.get(), n.vae.get(), call, s, mode);
         }
         *out = sdn_memory_estimate{};

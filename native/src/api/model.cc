@@ -43,7 +43,7 @@ std::string model_info_json(const Model & m) {
     j.set("source", JsonValue::make_string(c.source));
     j.set("layout", JsonValue::make_string(c.layout));
     j.set("weight_dtype", JsonValue::make_string(c.unet->storage() == WeightStorage::F16 ? "f16" : "f32"));
-    j.set("compute_dtype", JsonValue::make_string("f32"));
+    j.set("compute_dtype", JsonValue::make_string(m.precision == Precision::BF16 ? "bf16" : "f32"));
     JsonValue bytes = JsonValue::make_object();
     bytes.set("text_encoder", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.clip))));
     bytes.set("unet", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.unet))));
@@ -126,7 +126,8 @@ sdn_status sdn_model_load(const char * config_json, sdn_model_t * out_model) {
         require(weights == "f32" || weights == "f16", SDN_STATUS_BAD_ARGUMENT, where + ": weight_dtype must be \"f32\" or \"f16\", got \"" + weights + "\"");
         spec.storage = weights == "f16" ? WeightStorage::F16 : WeightStorage::F32;
         const std::string compute = string_field(root, "compute_dtype", "f32", where);
-        require(compute == "f32", SDN_STATUS_BAD_ARGUMENT, where + ": compute_dtype must be \"f32\" (the only one so far), got \"" + compute + "\"");
+        require(compute == "f32" || compute == "bf16", SDN_STATUS_BAD_ARGUMENT, where + ": compute_dtype must be \"f32\" or \"bf16\", got \"" + compute + "\"");
+        const Precision precision = compute == "bf16" ? Precision::BF16 : Precision::F32;
         spec.text_encoder = object_field(root, "text_encoder", where);
         spec.unet = object_field(root, "unet", where);
         spec.vae = object_field(root, "vae", where);
@@ -136,7 +137,7 @@ sdn_status sdn_model_load(const char * config_json, sdn_model_t * out_model) {
             spec.vae_source = string_field(*sources, "vae", "", where + ".sources");
         }
         auto handle = std::make_unique<sdn_model>();
-        handle->model = model_load(spec);
+        handle->model = model_load(spec, precision);
         handle->info_json = model_info_json(*handle->model);
         *out_model = handle.release();
     });

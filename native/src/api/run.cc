@@ -1,6 +1,8 @@
 // run.cc — sdn.h's calls section: cancel tokens and the four network calls. Each call is built once
 // (models/network_call.h), refused up front when its measured need is over the caller's memory limit,
 // then run with its network's weights resident (model_begin_call).
+#include <optional>
+
 #include "../models/network_call.h"
 #include "api.h"
 
@@ -10,6 +12,7 @@ namespace {
 
 struct Run {
     AttentionMode mode = AttentionMode::Naive;
+    std::optional<Precision> precision; // absent: the model's
     const std::atomic<bool> * cancel = nullptr;
     int64_t memory_limit_bytes = 0;
     AutoencoderKL::TileProgress progress;
@@ -20,14 +23,20 @@ Run run_of(const sdn_run_options * o) {
     r.mode = api::attention_of(o);
     if (!o) return r;
     r.cancel = o->cancel ? &o->cancel->flag : nullptr;
+    r.precision = api::precision_of(o);
     r.memory_limit_bytes = static_cast<int64_t>(std::min<uint64_t>(o->memory_limit_bytes, uint64_t(INT64_MAX)));
     if (o->progress) r.progress = [fn = o->progress, user = o->progress_user](int64_t done, int64_t total) { fn(user, done, total); };
     return r;
 }
 
 std::vector<Tensor> run(const Model & m, ModelPart part, const NetworkCall & call, const Run & r) {
-    network_call_check(call, r.mode, r.memory_limit_bytes);
-    model_begin_call(m, part);
+    const Precision precision = r.precision.value_or(m.precision);
+    precision_check(precision, call.network.c_str());
+    {
+        const PrecisionScope measured(precision); // bf16 GEMMs pack into other workspaces than f32
+        network_call_check(call, r.mode, r.memory_limit_bytes);
+    }
+    const ModelCall scope = model_begin_call(m, part, &precision);
     return call.run(r.mode);
 }
 

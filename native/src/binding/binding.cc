@@ -2,8 +2,8 @@
 // arguments, runs every heavy call on a libuv worker thread behind a Promise, turns a non-OK status
 // into a JS Error whose `code` is the status name and whose message is sdn_last_error() (read on the
 // thread that failed), forwards progress through a thread-safe function and lets nothing else cross.
-// Configurations cross as JSON text (native/ts/ parses it). The test op surfaces (binding_ops.cc,
-// binding_attention.cc) register their own functions.
+// Configurations cross as JSON text (native/ts/ parses it). The test attention surface
+// (binding_attention.cc) registers its own functions; the kernels are tested by test/native/ops.
 #include <array>
 #include <cstring>
 #include <memory>
@@ -82,7 +82,7 @@ std::string take_string(char * text) {
     return s;
 }
 
-// ---- run options: { attention, cancel, memoryLimitBytes, onProgress } -------------------------------
+// ---- run options: { attention, cancel, memoryLimitBytes, precision, onProgress } --------------------
 
 // What a queued call needs besides its arguments: the options, and what keeps them alive.
 struct CallOptions {
@@ -98,6 +98,15 @@ sdn_attention attention_of(Napi::Env env, Napi::Value v) {
     if (s == "sliced") return SDN_ATTENTION_SLICED;
     if (s == "flash") return SDN_ATTENTION_FLASH;
     throw Napi::TypeError::New(env, "attention must be \"naive\", \"sliced\" or \"flash\", got \"" + s + "\"");
+}
+
+// "fp32" | "bf16"; absent: the model's.
+sdn_compute compute_of(Napi::Env env, Napi::Value v) {
+    if (v.IsUndefined() || v.IsNull()) return SDN_COMPUTE_MODEL;
+    const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+    if (s == "fp32") return SDN_COMPUTE_F32;
+    if (s == "bf16") return SDN_COMPUTE_BF16;
+    throw Napi::TypeError::New(env, "precision must be \"fp32\" or \"bf16\", got \"" + s + "\"");
 }
 
 std::shared_ptr<CallOptions> arg_options(const Napi::CallbackInfo & info, size_t i, AsyncJob & job) {
@@ -118,6 +127,7 @@ std::shared_ptr<CallOptions> arg_options(const Napi::CallbackInfo & info, size_t
         if (!(d >= 0 && d <= 9.0e18)) throw Napi::TypeError::New(env, "options.memoryLimitBytes must be a number >= 0");
         o->options.memory_limit_bytes = static_cast<uint64_t>(d);
     }
+    o->options.compute = compute_of(env, js.Get("precision"));
     Napi::Value progress = js.Get("onProgress");
     if (!progress.IsUndefined() && !progress.IsNull()) {
         if (!progress.IsFunction()) throw Napi::TypeError::New(env, "options.onProgress must be a function");
@@ -163,6 +173,11 @@ Napi::Value cpu_features_js(const Napi::CallbackInfo & info) {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("avx2Fma", sdn_cpu_has_avx2_fma() != 0);
     o.Set("f16c", sdn_cpu_has_f16c() != 0);
+    o.Set("avx512", sdn_cpu_has_avx512() != 0);
+    o.Set("avx512Bf16", sdn_cpu_has_avx512_bf16() != 0);
+    o.Set("avx512Vnni", sdn_cpu_has_avx512_vnni() != 0);
+    o.Set("isa", sdn_cpu_isa()); // the path the kernels take (LATENTFLOW_ISA caps it)
+    o.Set("bf16", sdn_cpu_bf16() != 0);
     return o;
 }
 
@@ -461,6 +476,7 @@ Napi::Value memory_estimate_js(const Napi::CallbackInfo & info) {
     const sdn_call_shape shape{field("batch"), field("height"), field("width"), field("tokens"), field("tile")};
     sdn_run_options options{};
     options.attention = attention_of(env, info.Length() > 4 ? info[4] : env.Undefined());
+    options.compute = compute_of(env, info.Length() > 5 ? info[5] : env.Undefined());
     sdn_memory_estimate e;
     check(env, sdn_estimate_memory(model.get(), config.empty() ? nullptr : config.c_str(), c, &shape, &options, &e));
     Napi::Object o = Napi::Object::New(env);
@@ -522,7 +538,6 @@ void register_engine(Napi::Env env, Napi::Object exports) {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     register_engine(env, exports);
-    register_ops(env, exports);
     register_attention(env, exports);
     return exports;
 }

@@ -59,9 +59,8 @@ std::vector<int64_t> arg_shape(const Napi::CallbackInfo & info, size_t i, const 
 
 
 // The families register their functions on `exports`: the engine's C API (binding.cc) and the test
-// op surfaces (binding_ops.cc, binding_attention.cc).
+// attention surface (binding_attention.cc).
 void register_engine(Napi::Env env, Napi::Object exports);
-void register_ops(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
 
 } // namespace sdn::binding

@@ -1,5 +1,6 @@
 // half.h — IEEE binary16 (f16) and bfloat16 (bf16) <-> f32 conversion.
-// Scalar functions are the specification; the bulk converters dispatch to F16C/AVX2 when present.
+// Scalar functions are the specification; the bulk converters run on the current path's vectors
+// (F16C / AVX-512, see core/cpu.h) with the same results.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +78,7 @@ inline uint16_t f32_to_bf16(float f) {
     return static_cast<uint16_t>((x + rounding) >> 16);
 }
 
-// Bulk conversions (dispatch to F16C when the CPU has it).
+// Bulk conversions (vectorised on the avx2 and avx512 paths).
 void convert_f16_to_f32(const uint16_t * src, float * dst, int64_t n);
 void convert_f32_to_f16(const float * src, uint16_t * dst, int64_t n);
 void convert_bf16_to_f32(const uint16_t * src, float * dst, int64_t n);

@@ -26,8 +26,10 @@ void release_pages_except(const Checkpoint & c, const WeightStore * active) {
 
 } // namespace
 
-std::shared_ptr<Model> model_load(const CheckpointSpec & spec) {
+std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precision) {
+    precision_check(precision, ("loading \"" + spec.path + "\"").c_str());
     auto model = std::make_shared<Model>();
+    model->precision = precision;
     model->checkpoint = checkpoint_load(spec);
     const Checkpoint & c = model->checkpoint;
     model->clip = std::make_unique<CLIPTextModel>(c.clip_config, c.clip);
@@ -37,10 +39,11 @@ std::shared_ptr<Model> model_load(const CheckpointSpec & spec) {
     return model;
 }
 
-void model_begin_call(const Model & model, ModelPart part) {
+ModelCall model_begin_call(const Model & model, ModelPart part, const Precision * precision) {
     arena_window_begin();
     const Checkpoint & c = model.checkpoint;
     release_pages_except(c, part == ModelPart::TextEncoder ? c.clip.get() : part == ModelPart::UNet ? c.unet.get() : c.vae.get());
+    return ModelCall{PrecisionScope(precision ? *precision : model.precision)};
 }
 
 uint64_t weight_store_bytes(const WeightStore & weights) {

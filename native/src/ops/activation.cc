@@ -1,5 +1,5 @@
-// Activations: naive twins on the C library's functions, fast paths vectorised (arch/x86/
-// activation_avx2.cc) and threaded over chunks of the array.
+// Activations: naive twins on the C library's functions, fast paths vectorised (arch/x86/simd/
+// activation_simd.h, on the avx2 and avx512 paths) and threaded over chunks of the array.
 #include "activation.h"
 
 #include <algorithm>
@@ -7,7 +7,6 @@
 
 #include "../core/threads.h"
 #include "arch/x86/x86.h"
-#include "gemm.h"
 
 namespace sdn {
 
@@ -57,29 +56,37 @@ static void chunked(int64_t n, Fn && fn) {
     parallel_for(n, grain, [&](int64_t b, int64_t e, int) { fn(b, e); });
 }
 
+// One chunk on the current path: the SIMD kernels (vmath's exp / erf), else the naive twins.
+static void silu_chunk(const float * x, float * y, int64_t n, float k) {
+    SDN_X86_DISPATCH(silu, x, y, n, k)
+    if (k == 1.0f) silu_naive(x, y, n);
+    else quick_gelu_naive(x, y, n);
+}
+
+static void gelu_chunk(const float * x, float * y, int64_t n, bool tanh_approx) {
+    if (tanh_approx) {
+        SDN_X86_DISPATCH(gelu_tanh, x, y, n)
+    } else {
+        SDN_X86_DISPATCH(gelu_erf, x, y, n)
+    }
+    gelu_naive(x, y, n, tanh_approx);
+}
+
+static void geglu_one_row(const float * x, float * y, int64_t D) {
+    SDN_X86_DISPATCH(geglu_row, x, y, D)
+    geglu_naive(x, y, 1, D);
+}
+
 void silu(const float * x, float * y, int64_t n) {
-#if SDN_X86
-    if (ops_use_x86()) return chunked(n, [&](int64_t b, int64_t e) { x86::silu(x + b, y + b, e - b, 1.0f); });
-#endif
-    chunked(n, [&](int64_t b, int64_t e) { silu_naive(x + b, y + b, e - b); });
+    chunked(n, [&](int64_t b, int64_t e) { silu_chunk(x + b, y + b, e - b, 1.0f); });
 }
 
 void quick_gelu(const float * x, float * y, int64_t n) {
-#if SDN_X86
-    if (ops_use_x86()) return chunked(n, [&](int64_t b, int64_t e) { x86::silu(x + b, y + b, e - b, 1.702f); });
-#endif
-    chunked(n, [&](int64_t b, int64_t e) { quick_gelu_naive(x + b, y + b, e - b); });
+    chunked(n, [&](int64_t b, int64_t e) { silu_chunk(x + b, y + b, e - b, 1.702f); });
 }
 
 void gelu(const float * x, float * y, int64_t n, bool tanh_approx) {
-#if SDN_X86
-    if (ops_use_x86())
-        return chunked(n, [&](int64_t b, int64_t e) {
-            if (tanh_approx) x86::gelu_tanh(x + b, y + b, e - b);
-            else x86::gelu_erf(x + b, y + b, e - b);
-        });
-#endif
-    chunked(n, [&](int64_t b, int64_t e) { gelu_naive(x + b, y + b, e - b, tanh_approx); });
+    chunked(n, [&](int64_t b, int64_t e) { gelu_chunk(x + b, y + b, e - b, tanh_approx); });
 }
 
 void geglu(const float * x, float * y, int64_t M, int64_t D) {
@@ -88,22 +95,12 @@ void geglu(const float * x, float * y, int64_t M, int64_t D) {
     const bool overlap = y < x + M * 2 * D && x < y + M * D;
     const int64_t grain = overlap ? std::max<int64_t>(M, 1) : std::max<int64_t>(1, 16384 / std::max<int64_t>(D, 1));
     parallel_for(M, grain, [&](int64_t m0, int64_t m1, int) {
-        for (int64_t m = m0; m < m1; ++m) {
-#if SDN_X86
-            if (ops_use_x86()) {
-                x86::geglu_row(x + m * 2 * D, y + m * D, D);
-                continue;
-            }
-#endif
-            geglu_naive(x + m * 2 * D, y + m * D, 1, D);
-        }
+        for (int64_t m = m0; m < m1; ++m) geglu_one_row(x + m * 2 * D, y + m * D, D);
     });
 }
 
 void math_apply(MathFn fn, const float * x, float * y, int64_t n) {
-#if SDN_X86
-    if (ops_use_x86()) return x86::math_apply(static_cast<int>(fn), x, y, n);
-#endif
+    SDN_X86_DISPATCH(math_apply, static_cast<int>(fn), x, y, n)
     for (int64_t i = 0; i < n; ++i) {
         switch (fn) {
             case MathFn::Exp: y[i] = std::exp(x[i]); break;

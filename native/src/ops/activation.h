@@ -1,5 +1,5 @@
 // activation.h — element-wise activations (y may alias x).
-// The fast paths are vectorised (AVX2: own exp/erf, ~2e-7 relative error) and threaded; each has a
+// The fast paths are vectorised (AVX2 / AVX-512: own exp/erf, ~2e-7 relative error) and threaded; each has a
 // *_naive twin in plain C++ on std::exp / std::erf / std::tanh, the specification.
 #pragma once
 
@@ -21,7 +21,7 @@ void quick_gelu_naive(const float * x, float * y, int64_t n);
 void geglu_naive(const float * x, float * y, int64_t M, int64_t D);
 
 // The element functions behind the fast activations, exposed for accuracy tests:
-// y[i] = f(x[i]) with the same code the activations use (vectorised when ops_use_x86()).
+// y[i] = f(x[i]) with the same code the activations use (vectorised on the avx2 and avx512 paths).
 enum class MathFn { Exp, Erf, Erfc };
 void math_apply(MathFn fn, const float * x, float * y, int64_t n);
 

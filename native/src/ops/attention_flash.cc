@@ -11,7 +11,8 @@
 // plain softmax, because each earlier factor exp(s_j - m_old) was multiplied by exp(m_old - m_new).
 //
 // This file holds the driver (tiling, workspaces, threads over (b, h, query tile)) and the portable
-// tile kernel; arch/x86/attention_flash_avx2.cc holds the AVX2/FMA twin, chosen by cpu_features().
+// tile kernel; arch/x86/simd/attention_flash_simd.h holds its SIMD twin, built for the avx2 and
+// avx512 paths and chosen by cpu_isa().
 #include "attention_flash.h"
 
 #include <algorithm>
@@ -36,9 +37,9 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 FlashTiling flash_tiling(const AttentionShape & s) {
     FlashTiling t{};
     t.D = s.D;
-    // Query tiles of up to 64 queries (a multiple of the micro-kernels' 16); key tiles of up to 128
+    // Query tiles of up to 64 queries (a multiple of the micro-kernels' 32); key tiles of up to 128
     // keys, so one tile's scores [Bc, Br] (32 KiB) stay in L1/L2 between the three passes over them.
-    t.Br = std::min<int64_t>(64, round_up(s.Tq, 16));
+    t.Br = std::min<int64_t>(64, round_up(s.Tq, 32));
     t.Bc = std::min<int64_t>(128, s.Tk);
     t.q_tiles = (s.Tq + t.Br - 1) / t.Br;
 
@@ -148,7 +149,11 @@ void attention_flash(const AttentionShape & s, const AttentionOperand & q, const
 
     auto * tile_kernel = &attention_flash_tile_portable;
 #if SDN_X86
-    if (cpu_features().avx2_fma) tile_kernel = &x86::attention_flash_tile_avx2;
+    switch (cpu_isa()) {
+        case Isa::Avx512: tile_kernel = &x86::avx512::attention_flash_tile; break;
+        case Isa::Avx2: tile_kernel = &x86::avx2::attention_flash_tile; break;
+        case Isa::Portable: break;
+    }
 #endif
 
     // Each thread that runs a task takes the next free workspace slot the first time; at most
@@ -184,12 +189,7 @@ void attention_flash(const AttentionShape & s, const AttentionOperand & q, const
 }
 
 void attention_exp(const float * x, float * y, int64_t n) {
-#if SDN_X86
-    if (cpu_features().avx2_fma) {
-        x86::exp_avx2(x, y, n);
-        return;
-    }
-#endif
+    SDN_X86_DISPATCH(attention_exp, x, y, n)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] < -87.33654f ? 0.0f : std::exp(x[i]);
 }
 

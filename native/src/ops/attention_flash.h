@@ -1,5 +1,6 @@
 // attention_flash.h — the pieces of flash attention shared by the driver (attention_flash.cc), its
-// portable tile kernel and the AVX2/FMA tile kernel (arch/x86/attention_flash_avx2.cc).
+// portable tile kernel and the SIMD tile kernels (arch/x86/simd/attention_flash_simd.h, built for the
+// avx2 and avx512 paths).
 //
 // The driver cuts the work into tasks (b, h, query tile of Br rows); each task runs one tile kernel
 // over all key tiles of Bc keys, in a per-thread workspace taken from the arena. Everything in the
@@ -12,7 +13,7 @@
 //   m, l   [Br]         running max and running sum of each query
 //   tmax, alpha [Br]    this key tile's max score and rescale factor exp(m_old - m_new)
 //
-// Br is a multiple of 16 (two AVX2 vectors of queries, the micro-kernels' width).
+// Br is a multiple of 32 (two AVX-512 vectors of queries, the widest micro-kernel's block).
 #pragma once
 
 #include <cstdint>
@@ -44,13 +45,9 @@ struct FlashTask {
 
 void attention_flash_tile_portable(const FlashTiling & t, const FlashTask & task, float * workspace);
 
-// y[i] = exp(x[i]) with the flash kernel's exp (AVX2 polynomial when the CPU has it, else std::exp);
-// exposed so the tests can measure its accuracy. Exact 0 below -87.33 (no denormals); x <= 88.
+// y[i] = exp(x[i]) with the flash kernel's exp (the SIMD polynomial on the avx2 and avx512 paths,
+// else std::exp); exposed so the tests can measure its accuracy. Exact 0 below -87.33 (no
+// denormals); x <= 88.
 void attention_exp(const float * x, float * y, int64_t n);
-
-namespace x86 {
-void attention_flash_tile_avx2(const FlashTiling & t, const FlashTask & task, float * workspace);
-void exp_avx2(const float * x, float * y, int64_t n);
-} // namespace x86
 
 } // namespace sdn

@@ -5,7 +5,7 @@
 //   p = oy * Wo + ox               (so Y is the NCHW output plane, row stride Ho * Wo)
 //   X[k, p] = x[ci, oy * stride - pad + ky, ox * stride - pad + kx]  (0 outside the image)
 //
-// The weight is the GEMM's A: packed once per call (per K slice), widening f16/bf16, and shared by
+// The weight is the GEMM's A: packed once per call (per K slice), converting f16/bf16, and shared by
 // the batch. X is never materialised: the driver asks for one KC x NB block of it at a time and the
 // packer below gathers it straight from the image into the packed-B layout (im2col per block).
 // 1x1 stride-1 convolutions need no gathering: X is the input plane matrix [Cin, H * W] itself.
@@ -27,6 +27,8 @@ void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, cons
                   float * y) {
     const int64_t Ho = s.out_h(), Wo = s.out_w();
     const MatB wm{w.data, w.dtype, false, 1}; // flat index view for matb_at(k = flat index, n = 0)
+    // What the products multiply: the inputs themselves, or their bf16 roundings (as gemm_naive).
+    const auto input = [&s](float v) { return s.precision == Precision::BF16 ? bf16_to_f32(f32_to_bf16(v)) : v; };
     for (int64_t b = 0; b < s.B; ++b)
         for (int64_t co = 0; co < s.Cout; ++co)
             for (int64_t oy = 0; oy < Ho; ++oy)
@@ -42,7 +44,7 @@ void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, cons
                                 const int64_t f = s.upsample, h = s.H / f, w_ = s.W / f; // stored size
                                 const float xv = x[((b * s.Cin + ci) * h + iy / f) * w_ + ix / f]; // nearest up-sampling
                                 const float wv = matb_at(wm, ((co * s.Cin + ci) * s.KH + ky) * s.KW + kx, 0);
-                                sum += static_cast<double>(xv) * wv;
+                                sum += static_cast<double>(input(xv)) * input(wv);
                             }
                         }
                     const int64_t o = ((b * s.Cout + co) * Ho + oy) * Wo + ox;
@@ -52,20 +54,20 @@ void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, cons
 
 namespace {
 
-using gemm_detail::NR;
+constexpr int64_t kMaxNR = 32; // the widest column panel of the GEMM kernel sets
 
-// Packs X[k0 .. k0 + kc, p0 .. p0 + np) of one image (x: [Cin, H, W]) into NR-column panels
-// (panel[k * NR + c], columns past np zero). A panel's 16 positions are cut into runs that lie on
+// Packs X[k0 .. k0 + kc, p0 .. p0 + np) of one image (x: [Cin, H, W]) into f32 panels of NR columns
+// (panel[k * NR + c], columns past np zero). A panel's NR positions are cut into runs that lie on
 // one output row; for each k a run reads one input row: with stride 1 a contiguous copy of its
 // in-image part (zeros for the padding), with other strides a strided gather. With s.upsample = f the
 // image is read through the nearest up-sampling: input (iy, ix) is stored pixel (iy / f, ix / f).
-void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc, int64_t p0, int64_t np, float * dst) {
+void pack_im2col(const Conv2dShape & s, const float * x, int64_t k0, int64_t kc, int64_t p0, int64_t np, int64_t NR, float * dst) {
     const int64_t Wo = s.out_w();
     struct Run { int64_t c0, len, oy, ox0; };
     for (int64_t j = 0; j * NR < np; ++j) {
         float * d = dst + j * kc * NR;
         const int64_t first = p0 + j * NR, cols = std::min<int64_t>(NR, np - j * NR);
-        Run runs[NR];
+        Run runs[kMaxNR];
         int n_runs = 0;
         for (int64_t c = 0; c < cols;) {
             const int64_t oy = (first + c) / Wo, ox = (first + c) % Wo;
@@ -130,28 +132,39 @@ static void check_shape(const Conv2dShape & s) {
             "conv2d: the up-sampled size must be a multiple of the up-sampling factor (>= 1)");
 }
 
-// The implicit GEMM, with the weight either pre-packed (`pre` not null) or read from `w`.
-static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w, const PackedWeight * pre, const float * bias,
-                       const float * residual, float * y) {
+// The implicit GEMM.
+static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
     using namespace gemm_detail;
     const int64_t Ho = s.out_h(), Wo = s.out_w(), P = Ho * Wo;
     const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
     if (s.B == 0 || P == 0) return;
-    const Kernels & kern = kernels();
+    const Kernels & kern = kernels(s.precision);
+    const int64_t MR = kern.MR, NR = kern.NR;
+    require(NR <= kMaxNR, SDN_STATUS_INTERNAL, "conv2d: column panels wider than the gather's runs");
     const bool plain_1x1 = s.KH == 1 && s.KW == 1 && s.stride == 1 && s.pad == 0 && s.upsample == 1;
 
-    // The B side of image b, K offset kb: the plane matrix itself for 1x1, else im2col per block.
+    // The B side of image b, K offset kb: the plane matrix itself for 1x1, else im2col per block (f32
+    // panels straight into the kernel's layout, or, for kernels of another element type, through a
+    // per-thread f32 panel converted by the kernel set's own packer).
     auto b_side_of = [&](int64_t b, int64_t kb) {
         const float * xb = x + b * s.Cin * (s.H / s.upsample) * (s.W / s.upsample);
         Side side;
         if (plain_1x1) {
             const MatB xm{xb, DType::F32, false, P};
-            side.pack = [&kern, xm, kb](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) {
+            side.pack = [&kern, xm, kb](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) {
                 kern.pack_b(xm, kb + k0, kc, n0, nc, dst);
             };
+        } else if (kern.elem_bytes == 4) {
+            side.pack = [&s, xb, kb, NR](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) {
+                pack_im2col(s, xb, kb + k0, kc, n0, nc, NR, static_cast<float *>(dst));
+            };
         } else {
-            side.pack = [&s, xb, kb](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) {
-                pack_im2col(s, xb, kb + k0, kc, n0, nc, dst);
+            side.pack = [&s, &kern, xb, kb, NR](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) {
+                float * panel = static_cast<float *>(thread_scratch(2, kc * NR * static_cast<int64_t>(sizeof(float))));
+                for (int64_t j = 0; j * NR < nc; ++j) {
+                    pack_im2col(s, xb, kb + k0, kc, n0 + j * NR, std::min(NR, nc - j * NR), NR, panel);
+                    kern.pack_b(MatB{panel, DType::F32, false, NR}, 0, kc, 0, NR, static_cast<char *>(dst) + j * kern.panel_bytes(NR, kc));
+                }
             };
         }
         return side;
@@ -168,37 +181,30 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor * w,
         return epi;
     };
 
-    if (pre) {
-        Side a_side;
-        a_side.packed = pre->data.f32();
-        for (int64_t b = 0; b < s.B; ++b) driver(M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
-        return;
-    }
-
     // Small images (P < 2 NB: the 16x16 and 8x8 levels of a UNet): few column tiles would reuse a
     // pre-packed weight, and writing and re-reading it would cost more memory traffic than the
     // product (a 1280-channel 3x3 weight is 59 MB in f32): the driver packs A blocks from the
     // weight straight into cache instead, tiles split along Cout.
     if (P < 2 * NB) {
         Side a_side;
-        a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
-            kern.pack_a(w->data, w->dtype, K, m0, mc, k0, kc, dst);
+        a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
+            kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
         };
-        for (int64_t b = 0; b < s.B; ++b) driver(M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
+        for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
         return;
     }
 
-    const int64_t ks_max = k_slice(M, K);
-    Buffer<float> packed_w(static_cast<size_t>(packed_floats(M, MR, ks_max)));
+    const int64_t ks_max = k_slice(kern, M, MR, K);
+    Buffer<char> packed_w(static_cast<size_t>(kern.packed_bytes(M, MR, ks_max)));
     for (int64_t kb = 0; kb < K; kb += ks_max) {
         const int64_t ks = std::min(ks_max, K - kb);
-        float * pa = packed_w.data();
-        prepack(M, MR, ks, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
-            kern.pack_a(w->data, w->dtype, K, m0, mc, kb + k0, kc, dst);
+        char * pa = packed_w.data();
+        prepack(kern, M, MR, ks, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
+            kern.pack_a(w.data, w.dtype, K, m0, mc, kb + k0, kc, dst);
         }, pa);
         Side a_side;
         a_side.packed = pa;
-        for (int64_t b = 0; b < s.B; ++b) driver(M, P, ks, a_side, b_side_of(b, kb), y + b * M * P, P, epilogue_of(b, kb == 0));
+        for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, ks, a_side, b_side_of(b, kb), y + b * M * P, P, epilogue_of(b, kb == 0));
     }
 }
 
@@ -207,7 +213,8 @@ int64_t conv2d_workspace_bytes(const Conv2dShape & s) {
     if (conv2d_algo(s) == ConvAlgo::Winograd) return conv2d_winograd_workspace_bytes(s);
     const int64_t P = s.out_h() * s.out_w(), M = s.Cout, K = s.Cin * s.KH * s.KW;
     if (s.B <= 0 || P <= 0 || P < 2 * NB) return 0; // the paths of conv2d_run that pack no whole weight
-    return arena_block_bytes(packed_floats(M, MR, k_slice(M, K)) * static_cast<int64_t>(sizeof(float)));
+    const Kernels & kern = kernels(s.precision);
+    return arena_block_bytes(kern.packed_bytes(M, kern.MR, k_slice(kern, M, kern.MR, K)));
 }
 
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
@@ -216,33 +223,7 @@ void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const floa
             "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
                 std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
     if (s.B > 0 && conv2d_algo(s) == ConvAlgo::Winograd) return conv2d_winograd(s, x, w, bias, residual, y);
-    conv2d_run(s, x, &w, nullptr, bias, residual, y);
-}
-
-PackedWeight conv2d_pack_weight(const Tensor & w) {
-    using namespace gemm_detail;
-    require(w.rank() == 4 && w.is_contiguous() && w.numel() > 0, SDN_STATUS_BAD_SHAPE,
-            "conv2d_pack_weight: expected a contiguous [Cout, Cin, KH, KW] weight, got " + shape_str(w.shape));
-    const Kernels & kern = kernels();
-    PackedWeight pw;
-    pw.rows = w.dim(0);
-    pw.K = w.dim(1) * w.dim(2) * w.dim(3);
-    pw.a_side = true;
-    pw.data = Tensor::empty_weights({packed_floats(pw.rows, MR, pw.K)}, DType::F32);
-    const int64_t K = pw.K;
-    prepack(pw.rows, MR, K, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
-        kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
-    }, pw.data.f32());
-    return pw;
-}
-
-void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & w, const float * bias, const float * residual,
-                   float * y) {
-    check_shape(s);
-    require(w.a_side && w.data.data != nullptr && w.rows == s.Cout && w.K == s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
-            "conv2d_packed: the packed weight (" + std::to_string(w.rows) + " x " + std::to_string(w.K) +
-                ") does not fit Cout = " + std::to_string(s.Cout) + ", Cin * KH * KW = " + std::to_string(s.Cin * s.KH * s.KW));
-    conv2d_run(s, x, nullptr, &w, bias, residual, y);
+    conv2d_run(s, x, w, bias, residual, y);
 }
 
 } // namespace sdn

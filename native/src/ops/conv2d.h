@@ -20,6 +20,7 @@ struct Conv2dShape {
     int64_t Cout, KH, KW;
     int64_t stride, pad;
     int64_t upsample = 1; // H and W (multiples of it) are the up-sampled sizes; x is stored H / upsample x W / upsample
+    Precision precision = Precision::F32; // of the products (gemm.h); Winograd's transforms stay f32
     int64_t out_h() const { return (H + 2 * pad - KH) / stride + 1; }
     int64_t out_w() const { return (W + 2 * pad - KW) / stride + 1; }
 };
@@ -29,20 +30,14 @@ struct Conv2dShape {
 // added to the output. Any stride >= 1, padding >= 0 and kernel size; w f32, f16 or bf16.
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
 
-// Packs a convolution weight [Cout, Cin, KH, KW] (any dtype) once, for conv2d_packed (see PackedWeight
-// in gemm.h: f32, 4 bytes per element, counted as weight memory).
-PackedWeight conv2d_pack_weight(const Tensor & w);
-// conv2d() with a pre-packed weight; s.Cout and s.Cin * s.KH * s.KW must match it.
-void conv2d_packed(const Conv2dShape & s, const float * x, const PackedWeight & w, const float * bias, const float * residual,
-                   float * y);
-
 // Activation-arena bytes one conv2d() call of this shape holds while it runs (the weight's packing
 // buffer, for images of >= 512 output pixels; 0 when the weight is packed block by block into
 // per-thread scratch; Winograd's U/V/M blocks where conv2d_algo() picks it). For memory estimates;
-// mirrors conv2d() (conv2d_packed() allocates nothing).
+// mirrors conv2d().
 int64_t conv2d_workspace_bytes(const Conv2dShape & s);
 
-// The specification: seven loops, double accumulation.
+// The specification: seven loops, double accumulation (with s.precision = BF16, x and w rounded to
+// bf16 first, as gemm_naive).
 void conv2d_naive(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,
                   float * y);
 

@@ -6,15 +6,17 @@
 // 8 MiB, M: 36 x Cb x Tc under 4 MiB); when all tiles fit one chunk of up to 24 MiB, that chunk is
 // taken and U blocks stay under 8 MiB instead (see plan_of). At most ~36 MiB, 10-32 MiB on SD 1.5's
 // layers, all of it from the activation arena. For each output-channel block:
-//   1. weight transform -> U, in the packed-A layout of gemm.h (panels of MR rows, K-block major)
+//   1. weight transform -> U, in the packed-A layout of gemm.h's f32 kernels (panels of MR rows,
+//      K-block major)
 //   for each tile chunk:
-//   2. input transform  -> V, in the packed-B layout (panels of NR = 16 tiles, K-block major); the
+//   2. input transform  -> V, in the packed-B layout (panels of NR tiles, K-block major); the
 //      patches are gathered straight from x (zeros outside the image, through the up-sampling);
 //      with one chunk only, V is made for the first block and serves the others
-//   3. 36 GEMMs M[e] = U[e] V[e] with gemm.h's micro-kernel, tasks over (e, block of MC rows)
+//   3. 36 GEMMs M[e] = U[e] V[e] with gemm.h's micro-kernel, tasks over (e, block of rows)
 //   4. output transform of M, + bias + residual, written into y (tiles cut at the image's edge)
-// The transforms work on 16 tiles at a time (conv2d_winograd_kernels.h), vectorised by the compiler:
-// the portable build here, the AVX2 one in arch/x86/winograd_avx2.cc.
+// The transforms work on groups of 16 tiles (conv2d_winograd_kernels.h; a column panel of NR = 16
+// or 32 tiles is one or two groups), vectorised by the compiler: the portable build here, the avx2
+// and avx512 ones in arch/x86/simd/path_kernels.inc.
 #include "conv2d_winograd.h"
 
 #include <algorithm>
@@ -30,6 +32,7 @@
 #include "arch/x86/x86.h"
 #include "conv2d_winograd_kernels.h"
 #include "gemm.h"
+#include "testing.h"
 
 namespace sdn {
 
@@ -37,17 +40,17 @@ namespace sdn {
 
 namespace {
 
-int algo_from_env() {
+ConvAlgoMode algo_from_env() {
     const char * env = std::getenv("LATENTFLOW_CONV");
-    if (!env) return 0;
+    if (!env) return ConvAlgoMode::Auto;
     const std::string v = env;
-    if (v == "direct") return 1;
-    if (v == "winograd") return 2;
-    return 0; // "auto" or anything else
+    if (v == "direct") return ConvAlgoMode::Direct;
+    if (v == "winograd") return ConvAlgoMode::Winograd;
+    return ConvAlgoMode::Auto; // "auto" or anything else
 }
 
-std::atomic<int> & algo_mode() {
-    static std::atomic<int> mode{algo_from_env()};
+std::atomic<ConvAlgoMode> & algo_mode() {
+    static std::atomic<ConvAlgoMode> mode{algo_from_env()};
     return mode;
 }
 
@@ -63,7 +66,7 @@ int64_t tiles_of(const Conv2dShape & s) {
 
 } // namespace
 
-int conv2d_algo_force(int mode) { return algo_mode().exchange(mode < 0 || mode > 2 ? 0 : mode); }
+ConvAlgoMode testing::conv_algo_set(ConvAlgoMode mode) { return algo_mode().exchange(mode); }
 
 bool conv2d_winograd_supports(const Conv2dShape & s) {
     return s.KH == 3 && s.KW == 3 && s.stride == 1 && s.pad <= 2 && s.B >= 1 && s.out_h() >= 1 && s.out_w() >= 1;
@@ -72,9 +75,9 @@ bool conv2d_winograd_supports(const Conv2dShape & s) {
 ConvAlgo conv2d_algo(const Conv2dShape & s) {
     if (!conv2d_winograd_supports(s)) return ConvAlgo::Direct;
     switch (algo_mode().load(std::memory_order_relaxed)) {
-        case 1: return ConvAlgo::Direct;
-        case 2: return ConvAlgo::Winograd;
-        default: break;
+        case ConvAlgoMode::Direct: return ConvAlgo::Direct;
+        case ConvAlgoMode::Winograd: return ConvAlgo::Winograd;
+        case ConvAlgoMode::Auto: break;
     }
     // The transforms cost per tile and channel what the GEMM saves per tile, channel and output
     // channel: worth it with enough channels on both sides (conv_in / conv_out stay direct); and the
@@ -87,15 +90,15 @@ ConvAlgo conv2d_algo(const Conv2dShape & s) {
 
 namespace {
 
-using gemm_detail::MC;
-using gemm_detail::MR;
-using gemm_detail::NR;
-static_assert(NR == wino::L, "a GEMM column panel is one transform call of 16 tiles");
+constexpr int64_t L = wino::L; // tiles per transform call: a column panel of NR tiles is NR / L groups
 
 // Caps of the three buffers, in floats (default U 24 MiB, V 8 MiB, M 4 MiB; tests set small ones).
 // Measured on SD 1.5's layers (2 threads): V 16 / M 8 MiB were 0-15% faster on the 512- and
 // 640-channel ones and 0-10% slower on the 128- and 256-channel ones, for up to 12 MiB more.
 std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(2) << 20}, g_cap_m{int64_t(1) << 20};
+
+// The kernel set of the 36 products: f32 on the current path (the transforms' outputs are f32).
+const gemm_detail::Kernels & wino_kernels() { return gemm_detail::kernels(Precision::F32); }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -105,13 +108,15 @@ struct Plan {
     int64_t Cin;
     int64_t Cb;                // output channels per block (a multiple of MR)
     int64_t Tc;                // tiles per chunk (a multiple of NR)
-    int64_t kc_step;           // K block of the packed layouts (gemm_detail::kc_step_for(Cin))
+    int64_t kc_step;           // K block of the packed layouts (Kernels::kc_step_for(Cin))
     int64_t u_floats() const { return kE * Cb * Cin; }
     int64_t v_floats() const { return kE * Cin * Tc; }
     int64_t m_floats() const { return kE * Cb * Tc; }
 };
 
 Plan plan_of(const Conv2dShape & s) {
+    const gemm_detail::Kernels & kern = wino_kernels();
+    const int64_t MR = kern.MR, NR = kern.NR;
     Plan p;
     p.Ho = s.out_h();
     p.Wo = s.out_w();
@@ -140,7 +145,7 @@ Plan plan_of(const Conv2dShape & s) {
         const int64_t tc_fit = std::max<int64_t>(NR, std::min(cap_v / (kE * s.Cin), cap_m / (kE * p.Cb)) / NR * NR);
         p.Tc = round_up(ceil_div(p.T, ceil_div(p.T, tc_fit)), NR);
     }
-    p.kc_step = gemm_detail::kc_step_for(s.Cin);
+    p.kc_step = kern.kc_step_for(s.Cin);
     return p;
 }
 
@@ -170,8 +175,17 @@ struct Transforms {
 
 Transforms transforms() {
 #if SDN_X86
-    if (ops_use_x86()) return Transforms{x86::winograd_input_transform, x86::winograd_output_transform, x86::winograd_weight_transform,
-                                               x86::winograd_gather_row_panel, x86::winograd_scatter_row_panel};
+    switch (cpu_isa()) {
+        case Isa::Avx512:
+            return Transforms{x86::avx512::winograd_input_transform, x86::avx512::winograd_output_transform,
+                              x86::avx512::winograd_weight_transform, x86::avx512::winograd_gather_row_panel,
+                              x86::avx512::winograd_scatter_row_panel};
+        case Isa::Avx2:
+            return Transforms{x86::avx2::winograd_input_transform, x86::avx2::winograd_output_transform,
+                              x86::avx2::winograd_weight_transform, x86::avx2::winograd_gather_row_panel,
+                              x86::avx2::winograd_scatter_row_panel};
+        case Isa::Portable: break;
+    }
 #endif
     return Transforms{input_portable, output_portable, weight_portable, gather_portable, scatter_portable};
 }
@@ -198,10 +212,12 @@ struct Lane {
 
 } // namespace
 
-void conv2d_winograd_caps_set(int64_t u_floats, int64_t v_floats, int64_t m_floats, int64_t previous[3]) {
-    previous[0] = g_cap_u.exchange(std::max<int64_t>(1, u_floats));
-    previous[1] = g_cap_v.exchange(std::max<int64_t>(1, v_floats));
-    previous[2] = g_cap_m.exchange(std::max<int64_t>(1, m_floats));
+testing::WinogradCaps testing::winograd_caps_set(const WinogradCaps & caps) {
+    WinogradCaps previous;
+    previous.u_bytes = 4 * g_cap_u.exchange(std::max<int64_t>(1, caps.u_bytes / 4));
+    previous.v_bytes = 4 * g_cap_v.exchange(std::max<int64_t>(1, caps.v_bytes / 4));
+    previous.m_bytes = 4 * g_cap_m.exchange(std::max<int64_t>(1, caps.m_bytes / 4));
+    return previous;
 }
 
 int64_t conv2d_winograd_workspace_bytes(const Conv2dShape & s) {
@@ -215,7 +231,8 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
     require(w.numel() == s.Cout * s.Cin * 9 && s.H % s.upsample == 0 && s.W % s.upsample == 0, SDN_STATUS_BAD_SHAPE,
             "conv2d_winograd: weight " + shape_str(w.shape) + " or input size does not match the shape");
     const Plan p = plan_of(s);
-    const gemm_detail::Kernels & kern = gemm_detail::kernels();
+    const gemm_detail::Kernels & kern = wino_kernels();
+    const int64_t MR = kern.MR, NR = kern.NR;
     const Transforms tr = transforms();
     const int64_t Cin = s.Cin, Cout = s.Cout, Ho = p.Ho, Wo = p.Wo, H = s.H, W = s.W;
     const int64_t f = s.upsample, hs = H / f, ws = W / f; // stored input size
@@ -223,10 +240,10 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
 
     Buffer<float> U(static_cast<size_t>(p.u_floats())), V(static_cast<size_t>(p.v_floats())), M(static_cast<size_t>(p.m_floats()));
     std::vector<Lane> lanes(static_cast<size_t>(Tc));
-    // Per panel of 16 tiles: all on one tile row of one image, side by side -> row_in (the input rows
+    // Per group of 16 tiles: all on one tile row of one image, side by side -> row_in (the input rows
     // are read as one strip); outputs inside the image too -> row_out. The common case, with one
-    // strided copy per panel instead of per-tile bounds.
-    std::vector<char> row_in(static_cast<size_t>(Tc / NR)), row_out(static_cast<size_t>(Tc / NR));
+    // strided copy per group instead of per-tile bounds.
+    std::vector<char> row_in(static_cast<size_t>(Tc / L)), row_out(static_cast<size_t>(Tc / L));
 
     for (int64_t cb0 = 0; cb0 < Cout; cb0 += Cb) {
         const int64_t rows = std::min(Cb, Cout - cb0); // valid output channels of the block
@@ -249,7 +266,9 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
         });
 
         for (int64_t t0 = 0; t0 < p.T; t0 += Tc) {
-            const int64_t tiles = std::min(Tc, p.T - t0), panels = ceil_div(tiles, NR);
+            // Groups with a valid tile, and all groups of the panels the GEMMs read (those past the
+            // last tile get zeros, so no lane the kernel computes holds stale data).
+            const int64_t tiles = std::min(Tc, p.T - t0), groups = ceil_div(tiles, L), groups_v = ceil_div(tiles, NR) * (NR / L);
             for (int64_t l = 0; l < Tc; ++l) {
                 Lane & lane = lanes[static_cast<size_t>(l)];
                 const int64_t t = t0 + l;
@@ -263,32 +282,34 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                 lane.interior = lane.iy0 >= 0 && lane.iy0 + kPatch <= H && lane.ix0 >= 0 && lane.ix0 + kPatch <= W;
             }
 
-            for (int64_t panel = 0; panel < panels; ++panel) {
-                const Lane & a = lanes[static_cast<size_t>(panel * NR)];
-                const Lane & z = lanes[static_cast<size_t>(panel * NR + NR - 1)];
-                const bool side_by_side = z.valid && a.x_offset == z.x_offset && a.iy0 == z.iy0 && z.ix0 == a.ix0 + kTile * (NR - 1);
-                row_in[static_cast<size_t>(panel)] = side_by_side;
-                row_out[static_cast<size_t>(panel)] = side_by_side && a.iy0 + s.pad + kTile <= Ho && z.ix0 + s.pad + kTile <= Wo;
+            for (int64_t g = 0; g < groups_v; ++g) {
+                const Lane & a = lanes[static_cast<size_t>(g * L)];
+                const Lane & z = lanes[static_cast<size_t>(g * L + L - 1)];
+                const bool side_by_side = z.valid && a.x_offset == z.x_offset && a.iy0 == z.iy0 && z.ix0 == a.ix0 + kTile * (L - 1);
+                row_in[static_cast<size_t>(g)] = side_by_side;
+                row_out[static_cast<size_t>(g)] = side_by_side && a.iy0 + s.pad + kTile <= Ho && z.ix0 + s.pad + kTile <= Wo;
             }
 
-            // 2. V[e] (Cin x Tc, packed B): V + e Cin Tc + k0 Tc + panel kc NR + (ci - k0) NR + lane.
+            // 2. V[e] (Cin x Tc, packed B): V + e Cin Tc + k0 Tc + panel kc NR + (ci - k0) NR + lane,
+            // tile t of the chunk in panel t / NR, lane t % NR; group g fills lanes [16 g, 16 g + 16).
             if (cb0 == 0 || p.T > Tc) { // one chunk: its V serves every output-channel block
-                // Tasks of one panel and a run of channels, channels inner: the 36 rows of V a call
+                // Tasks of one group and a run of channels, channels inner: the 36 rows of V a call
                 // writes then move on by one cache line per channel (36 pages, not 36 new ones per call).
                 const int64_t ci_step = std::min<int64_t>(Cin, 64), ci_runs = ceil_div(Cin, ci_step);
-                parallel_tasks(panels * ci_runs, [&](int64_t task, int) {
-                    alignas(64) float d[kE * wino::L];
-                    const int64_t panel = task / ci_runs, ci0 = task % ci_runs * ci_step;
+                parallel_tasks(groups_v * ci_runs, [&](int64_t task, int) {
+                    alignas(64) float d[kE * L];
+                    const int64_t g = task / ci_runs, ci0 = task % ci_runs * ci_step;
+                    const int64_t panel = g * L / NR, lane0 = g * L % NR;
                     for (int64_t ci = ci0; ci < std::min(Cin, ci0 + ci_step); ++ci) {
                         const int64_t k0 = ci / kc_step * kc_step, kc = std::min(kc_step, Cin - k0);
-                        float * dst = V.data() + k0 * Tc + panel * kc * NR + (ci - k0) * NR;
-                        if (row_in[static_cast<size_t>(panel)]) {
-                            const Lane & a = lanes[static_cast<size_t>(panel * NR)];
+                        float * dst = V.data() + k0 * Tc + panel * kc * NR + (ci - k0) * NR + lane0;
+                        if (row_in[static_cast<size_t>(g)]) {
+                            const Lane & a = lanes[static_cast<size_t>(g * L)];
                             const float * plane = x + a.x_offset + ci * hs * ws;
-                            if (a.interior && lanes[static_cast<size_t>(panel * NR + NR - 1)].interior && f == 1) {
+                            if (a.interior && lanes[static_cast<size_t>(g * L + L - 1)].interior && f == 1) {
                                 tr.gather_row_panel(plane + a.iy0 * ws + a.ix0, ws, d);
                             } else {
-                                // The 6 input rows of the panel, padded and up-sampled into a strip first.
+                                // The 6 input rows of the group, padded and up-sampled into a strip first.
                                 alignas(64) float strip[kPatch][kStrip];
                                 for (int64_t i = 0; i < kPatch; ++i) {
                                     const int64_t iy = a.iy0 + i;
@@ -310,33 +331,33 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                             tr.input(d, dst, Cin * Tc);
                             continue;
                         }
-                        for (int64_t l = 0; l < wino::L; ++l) {
-                            const Lane & lane = lanes[static_cast<size_t>(panel * NR + l)];
+                        for (int64_t l = 0; l < L; ++l) {
+                            const Lane & lane = lanes[static_cast<size_t>(g * L + l)];
                             if (!lane.valid) {
-                                for (int64_t e = 0; e < kE; ++e) d[e * wino::L + l] = 0.0f;
+                                for (int64_t e = 0; e < kE; ++e) d[e * L + l] = 0.0f;
                                 continue;
                             }
                             const float * plane = x + lane.x_offset + ci * hs * ws;
                             if (lane.interior && f == 1) {
                                 const float * src = plane + lane.iy0 * ws + lane.ix0;
                                 for (int64_t i = 0; i < kPatch; ++i)
-                                    for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * wino::L + l] = src[i * ws + j];
+                                    for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * L + l] = src[i * ws + j];
                                 continue;
                             }
                             if (lane.interior) { // through the up-sampling: input (iy, ix) is stored (iy / f, ix / f)
                                 for (int64_t i = 0; i < kPatch; ++i) {
                                     const float * row = plane + (lane.iy0 + i) / f * ws;
-                                    for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * wino::L + l] = row[(lane.ix0 + j) / f];
+                                    for (int64_t j = 0; j < kPatch; ++j) d[(i * kPatch + j) * L + l] = row[(lane.ix0 + j) / f];
                                 }
                                 continue;
                             }
                             for (int64_t i = 0; i < kPatch; ++i) {
                                 const int64_t iy = lane.iy0 + i;
-                                const bool row_in = iy >= 0 && iy < H;
-                                const float * row = row_in ? plane + iy / f * ws : nullptr;
+                                const bool row_inside = iy >= 0 && iy < H;
+                                const float * row = row_inside ? plane + iy / f * ws : nullptr;
                                 for (int64_t j = 0; j < kPatch; ++j) {
                                     const int64_t ix = lane.ix0 + j;
-                                    d[(i * kPatch + j) * wino::L + l] = row_in && ix >= 0 && ix < W ? row[ix / f] : 0.0f;
+                                    d[(i * kPatch + j) * L + l] = row_inside && ix >= 0 && ix < W ? row[ix / f] : 0.0f;
                                 }
                             }
                         }
@@ -346,7 +367,8 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
             }
 
             // 3. M[e] = U[e] V[e]: M + e Cb Tc + row Tc + tile.
-            const int64_t rb_step = round_up(ceil_div(rows, ceil_div(rows, MC)), MR), n_rb = ceil_div(rows, rb_step);
+            constexpr int64_t kRowBlock = 144; // rows of U per task (rounded to MR)
+            const int64_t rb_step = round_up(ceil_div(rows, ceil_div(rows, kRowBlock)), MR), n_rb = ceil_div(rows, rb_step);
             parallel_tasks(kE * n_rb, [&](int64_t task, int) {
                 const int64_t e = task / n_rb, r0 = task % n_rb * rb_step, r1 = std::min(rows, r0 + rb_step);
                 const float * Ue = U.data() + e * Cb * Cin;
@@ -370,19 +392,19 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
 
             // 4. y = A^T M A + bias + residual, per output channel.
             parallel_tasks(rows, [&](int64_t r, int) {
-                alignas(64) float o[16 * wino::L];
+                alignas(64) float o[16 * L];
                 const int64_t co = cb0 + r;
                 const float bias_co = bias ? bias[co] : 0.0f;
-                for (int64_t panel = 0; panel < panels; ++panel) {
-                    tr.output(M.data() + r * Tc + panel * NR, Cb * Tc, o);
-                    if (row_out[static_cast<size_t>(panel)]) {
-                        const Lane & a = lanes[static_cast<size_t>(panel * NR)];
+                for (int64_t g = 0; g < groups; ++g) {
+                    tr.output(M.data() + r * Tc + g * L, Cb * Tc, o);
+                    if (row_out[static_cast<size_t>(g)]) {
+                        const Lane & a = lanes[static_cast<size_t>(g * L)];
                         const int64_t at = a.y_offset + co * Ho * Wo + (a.iy0 + s.pad) * Wo + a.ix0 + s.pad;
                         tr.scatter_row_panel(o, bias_co, residual ? residual + at : nullptr, y + at, Wo);
                         continue;
                     }
-                    for (int64_t l = 0; l < wino::L; ++l) {
-                        const Lane & lane = lanes[static_cast<size_t>(panel * NR + l)];
+                    for (int64_t l = 0; l < L; ++l) {
+                        const Lane & lane = lanes[static_cast<size_t>(g * L + l)];
                         if (!lane.valid) break;
                         const int64_t oy0 = lane.iy0 + s.pad, ox0 = lane.ix0 + s.pad;
                         const int64_t base = lane.y_offset + co * Ho * Wo;
@@ -390,7 +412,7 @@ void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, c
                         for (int64_t i = 0; i < ni; ++i)
                             for (int64_t j = 0; j < nj; ++j) {
                                 const int64_t idx = base + (oy0 + i) * Wo + ox0 + j;
-                                float v = o[(i * kTile + j) * wino::L + l] + bias_co;
+                                float v = o[(i * kTile + j) * L + l] + bias_co;
                                 if (residual) v += residual[idx];
                                 y[idx] = v;
                             }

@@ -28,30 +28,26 @@
 namespace sdn {
 
 enum class ConvAlgo { Direct, Winograd };
+// How conv2d_algo() decides: per shape (Auto), or Direct / Winograd wherever Winograd applies.
+enum class ConvAlgoMode { Auto = 0, Direct = 1, Winograd = 2 };
 
 // The convolution conv2d() runs for this shape (and conv2d_workspace_bytes() reports): Winograd for
 // stride-1 3x3 convolutions with enough channels and tiles to pay for the transforms, else direct.
-// LATENTFLOW_CONV=direct|winograd|auto (read once) or conv2d_algo_force() override it; forcing
-// winograd still needs a 3x3 stride-1 kernel (conv2d_winograd_supports).
+// LATENTFLOW_CONV=direct|winograd|auto (read once; a production knob) or testing::conv_algo_set
+// (ops/testing.h) override it; forcing winograd still needs a 3x3 stride-1 kernel
+// (conv2d_winograd_supports).
 ConvAlgo conv2d_algo(const Conv2dShape & s);
-
-// Test/benchmark hook: 0 auto (the default, or LATENTFLOW_CONV), 1 always direct, 2 Winograd wherever
-// supported. Process-wide; returns the previous setting.
-int conv2d_algo_force(int mode);
 
 // 3x3 kernel, stride 1, padding <= 2.
 bool conv2d_winograd_supports(const Conv2dShape & s);
 
 // The Winograd convolution (s must be supported); w, bias, residual and y as conv2d(). Agrees with
-// conv2d_naive within ~1e-5 of max |y| in f32 (measured in test/native/ops/conv2d-winograd.test.ts).
+// conv2d_naive within ~1e-5 of max |y| in f32 (measured in test/native/ops/op_cases.cc). The
+// transforms and their 36 products are f32 whatever s.precision says.
 void conv2d_winograd(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual,
                      float * y);
 
 // Activation-arena bytes conv2d_winograd() holds while it runs (U, V and M blocks).
 int64_t conv2d_winograd_workspace_bytes(const Conv2dShape & s);
-
-// Test hook: caps (in floats) of U, V and M; small ones make conv2d_winograd walk several
-// output-channel blocks and tile chunks. Process-wide; the previous caps go to previous[0..2].
-void conv2d_winograd_caps_set(int64_t u_floats, int64_t v_floats, int64_t m_floats, int64_t previous[3]);
 
 } // namespace sdn

@@ -1,6 +1,7 @@
-// GEMM: the naive twin (the specification), the portable micro-kernel and packers, and the
-// blocked, threaded driver shared by gemm() and conv2d()'s implicit GEMM. The AVX2/FMA versions of
-// the kernel and packers live in arch/x86/gemm_avx2.cc; kernels() picks one set at run time.
+// GEMM: the naive twin (the specification), the portable micro-kernel and packers, the choice of
+// kernel set per path and precision, and the blocked, threaded driver shared by gemm(), conv2d()'s
+// implicit GEMM and Winograd. The SIMD kernel sets live in arch/x86/avx2/gemm_avx2.cc (f32 6x16) and
+// arch/x86/avx512/gemm_avx512.cc (f32 and bf16, 14x32).
 #include "gemm.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <unistd.h>
 
@@ -15,17 +17,29 @@
 #include "../core/cpu.h"
 #include "../core/threads.h"
 #include "arch/x86/x86.h"
+#include "testing.h"
 
 namespace sdn {
+
+const char * precision_name(Precision precision) { return precision == Precision::BF16 ? "bf16" : "fp32"; }
+
+void precision_check(Precision precision, const char * where) {
+    if (precision == Precision::F32 || cpu_bf16()) return;
+    throw Error(SDN_STATUS_BAD_ARGUMENT,
+                std::string(where) + ": bf16 precision needs a CPU with AVX512_BF16 (this one runs the " + isa_name(cpu_isa()) +
+                    " path" + (cpu_features().avx512_bf16 ? ", capped by LATENTFLOW_ISA" : "") + "); use fp32");
+}
 
 // ---- The specification --------------------------------------------------------------------------
 
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
-                const float * bias, bool accumulate) {
+                const float * bias, bool accumulate, Precision precision) {
+    // What the products multiply: the inputs themselves, or their bf16 roundings.
+    const auto input = [precision](float v) { return precision == Precision::BF16 ? bf16_to_f32(f32_to_bf16(v)) : v; };
     for (int64_t m = 0; m < M; ++m) {
         for (int64_t n = 0; n < N; ++n) {
             double sum = 0.0; // C[m][n] = sum_k A[m][k] * B[k][n]
-            for (int64_t k = 0; k < K; ++k) sum += static_cast<double>(A[m * lda + k]) * matb_at(B, k, n);
+            for (int64_t k = 0; k < K; ++k) sum += static_cast<double>(input(A[m * lda + k])) * input(matb_at(B, k, n));
             if (bias) sum += bias[n];
             float & c = C[m * ldc + n];
             c = accumulate ? c + static_cast<float>(sum) : static_cast<float>(sum);
@@ -33,27 +47,54 @@ void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, c
     }
 }
 
-// ---- Dispatch -----------------------------------------------------------------------------------
-
-static std::atomic<bool> g_force_portable{false};
-
-bool ops_use_x86() {
-#if SDN_X86
-    return cpu_features().avx2_fma && cpu_features().f16c && !g_force_portable.load(std::memory_order_relaxed);
-#else
-    return false;
-#endif
-}
-
-void ops_force_portable(bool portable) { g_force_portable.store(portable); }
-
 namespace gemm_detail {
 
-const Kernels & kernels() {
-    static const Kernels portable{kernel_portable, pack_a_portable, pack_b_portable};
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+// ---- Kernel sets --------------------------------------------------------------------------------
+
+constexpr int64_t kPortableMR = 6, kPortableNR = 16;
+
+int64_t Kernels::kc_step_for(int64_t K) const {
+    const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
+    return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), 8));
+}
+
+int64_t Kernels::mc_block() const {
+    static const int64_t budget = [] {
+        long l2 = -1;
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+        l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+        return l2 >= (1L << 20) ? int64_t(288) << 10 : int64_t(144) << 10;
+    }();
+    return std::max<int64_t>(MR, budget / (KC * elem_bytes) / MR * MR);
+}
+
+int64_t Kernels::packed_bytes(int64_t rows, int64_t R, int64_t K) const { return round_up(rows, R) * kc_padded(K) * elem_bytes; }
+
+const Kernels & kernels(Precision precision) {
+    static const Kernels portable{"portable f32 6x16", kPortableMR, kPortableNR, 256, 4, 1,
+                                  kernel_portable, pack_a_portable, pack_b_portable};
 #if SDN_X86
-    static const Kernels avx2{x86::gemm_kernel_6x16, x86::gemm_pack_a, x86::gemm_pack_b};
-    if (ops_use_x86()) return avx2;
+    static const Kernels avx2{"avx2 f32 6x16", 6, 16, 256, 4, 1, x86::avx2::gemm_kernel, x86::avx2::gemm_pack_a,
+                              x86::avx2::gemm_pack_b};
+    static const Kernels avx512{"avx512 f32 14x32", x86::avx512::kGemmMR, x86::avx512::kGemmNR, 256, 4, 1,
+                                x86::avx512::gemm_kernel, x86::avx512::gemm_pack_a, x86::avx512::gemm_pack_b};
+    static const Kernels avx512_bf16{"avx512 bf16 14x32", x86::avx512::kGemmMR, x86::avx512::kGemmNR, 512, 2, 2,
+                                     x86::avx512::gemm_kernel_bf16, x86::avx512::gemm_pack_a_bf16, x86::avx512::gemm_pack_b_bf16};
+    if (precision == Precision::BF16) {
+        precision_check(precision, "gemm");
+        return avx512_bf16;
+    }
+    switch (cpu_isa()) {
+        case Isa::Avx512: return avx512;
+        case Isa::Avx2: return avx2;
+        case Isa::Portable: break;
+    }
+#else
+    precision_check(precision, "gemm");
 #endif
     return portable;
 }
@@ -82,7 +123,10 @@ static inline v4f v4_load(const float * p) {
 }
 #endif
 
-void kernel_portable(int64_t kc, const float * a, const float * b, float * c, int64_t ldc, const Tile & t) {
+void kernel_portable(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & t) {
+    constexpr int64_t MR = kPortableMR, NR = kPortableNR;
+    const float * a = static_cast<const float *>(a_packed);
+    const float * b = static_cast<const float *>(b_packed);
     float sums[MR][NR];
     for (int64_t half = 0; half < NR; half += 8) {
 #if defined(__GNUC__)
@@ -123,7 +167,9 @@ void kernel_portable(int64_t kc, const float * a, const float * b, float * c, in
         }
 }
 
-void pack_a_portable(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+void pack_a_portable(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
+    constexpr int64_t MR = kPortableMR;
+    float * dst = static_cast<float *>(dst_bytes);
     for (int64_t p = 0; p * MR < mc; ++p) {
         float * d = dst + p * kc * MR;
         const int64_t rows = std::min<int64_t>(MR, mc - p * MR);
@@ -138,7 +184,9 @@ void pack_a_portable(const void * A, DType dtype, int64_t lda, int64_t m0, int64
     }
 }
 
-void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst) {
+void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
+    constexpr int64_t NR = kPortableNR;
+    float * dst = static_cast<float *>(dst_bytes);
     for (int64_t p = 0; p * NR < nc; ++p) {
         float * d = dst + p * kc * NR;
         const int64_t cols = std::min<int64_t>(NR, nc - p * NR);
@@ -149,28 +197,25 @@ void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t
 
 // ---- Driver -------------------------------------------------------------------------------------
 
-static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
-
-// Per-thread packing buffers (an A block and a B block), kept for the thread's lifetime: they are
-// small (<= ~300 KiB each) and every GEMM needs them.
+// Per-thread packing buffers, kept for the thread's lifetime: they are small (<= ~300 KiB each) and
+// every GEMM needs them.
 namespace {
 struct Scratch {
-    float * ptr[2] = {nullptr, nullptr};
-    size_t floats[2] = {0, 0};
+    static constexpr int kSlots = 3;
+    void * ptr[kSlots] = {};
+    int64_t bytes[kSlots] = {};
     ~Scratch() {
-        std::free(ptr[0]);
-        std::free(ptr[1]);
+        for (void * p : ptr) std::free(p);
     }
-    float * get(int slot, size_t n) {
-        if (floats[slot] < n) {
+    void * get(int slot, int64_t n) {
+        if (bytes[slot] < n) {
             std::free(ptr[slot]);
             ptr[slot] = nullptr;
-            floats[slot] = 0;
-            const size_t bytes = round_up(static_cast<int64_t>(n * sizeof(float)) + 64, 64);
-            ptr[slot] = static_cast<float *>(std::aligned_alloc(64, bytes));
+            bytes[slot] = 0;
+            // 64 bytes of slack: SIMD packers may read (never write) a vector past their last element.
+            ptr[slot] = std::aligned_alloc(64, static_cast<size_t>(round_up(n + 64, 64)));
             require(ptr[slot] != nullptr, SDN_STATUS_OUT_OF_MEMORY, "out of memory for GEMM packing buffers");
-            floats[slot] = n;
+            bytes[slot] = n;
         }
         return ptr[slot];
     }
@@ -178,59 +223,46 @@ struct Scratch {
 thread_local Scratch t_scratch;
 } // namespace
 
-static std::atomic<int64_t> g_packed_cap_floats{int64_t(4) << 20}; // 16 MiB of packed f32
+void * thread_scratch(int slot, int64_t bytes) { return t_scratch.get(slot, bytes); }
 
-int64_t packed_cap_set(int64_t floats) { return g_packed_cap_floats.exchange(std::max<int64_t>(1, floats)); }
+static std::atomic<int64_t> g_packed_cap_bytes{int64_t(16) << 20};
 
-int64_t k_slice(int64_t rows, int64_t K) {
-    const int64_t cap_floats = g_packed_cap_floats.load(std::memory_order_relaxed);
-    const int64_t fit = std::max<int64_t>(KC, cap_floats / std::max<int64_t>(1, round_up(rows, 16)) / KC * KC);
+int64_t k_slice(const Kernels & kern, int64_t rows, int64_t R, int64_t K) {
+    const int64_t cap = g_packed_cap_bytes.load(std::memory_order_relaxed);
+    const int64_t per_k = std::max<int64_t>(1, round_up(rows, R) * kern.elem_bytes);
+    const int64_t fit = std::max<int64_t>(kern.KC, cap / per_k / kern.KC * kern.KC);
     return std::min(K, fit);
 }
 
-int64_t mc_block() {
-    static const int64_t mc = [] {
-        long l2 = -1;
-#if defined(_SC_LEVEL2_CACHE_SIZE)
-        l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-        return l2 >= (1L << 20) ? 2 * MC : MC;
-    }();
-    return mc;
-}
-
-int64_t kc_step_for(int64_t K) {
-    const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
-    return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), 8));
-}
-
-void prepack(int64_t rows, int64_t R, int64_t K, const std::function<void(int64_t, int64_t, int64_t, int64_t, float *)> & pack,
-             float * dst) {
-    const int64_t kc_step = kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
-    // Tasks of ~64K floats: a run of panels within one K block.
-    const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 16) / (kc_step * R));
+void prepack(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
+             const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst) {
+    const int64_t kc_step = kern.kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
+    // Tasks of ~256 KiB: a run of panels within one K block.
+    const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 18) / kern.panel_bytes(R, kc_step));
     const int64_t tasks_per_block = ceil_div(panels, per_task);
+    char * base = static_cast<char *>(dst);
     parallel_tasks(k_blocks * tasks_per_block, [&](int64_t task, int) {
         const int64_t kb = task / tasks_per_block, p0 = (task % tasks_per_block) * per_task;
         const int64_t k0 = kb * kc_step, kc = std::min(kc_step, K - k0);
         const int64_t i0 = p0 * R, i1 = std::min(rows, (p0 + per_task) * R);
-        pack(i0, i1 - i0, k0, kc, dst + k0 * panels * R + p0 * kc * R);
+        pack(i0, i1 - i0, k0, kc, base + (k0 * panels * R) * kern.elem_bytes + p0 * kern.panel_bytes(R, kc));
     });
 }
 
-void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc, const Epilogue & epi) {
+void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc,
+            const Epilogue & epi) {
     if (M <= 0 || N <= 0) return;
     require(K > 0, SDN_STATUS_INTERNAL, "gemm driver called with K = 0");
-    const Kernels & kern = kernels();
+    const int64_t MR = kern.MR, NR = kern.NR, mc_max = kern.mc_block();
     const int64_t n_threads = threads_count();
 
-    const int64_t kc_step = kc_step_for(K);
+    const int64_t kc_step = kern.kc_step_for(K);
     const int64_t m_padded = round_up(M, MR), n_padded = round_up(N, NR);
 
     // Tiles of C, one task each. Start from the shape the pre-packed side suggests, then split the
     // longer dimension until there is a task per thread (more when the work is large, for balance).
     const bool b_prepacked = B.packed != nullptr;
-    int64_t m_tiles = b_prepacked ? ceil_div(M, mc_block()) : 1;
+    int64_t m_tiles = b_prepacked ? ceil_div(M, mc_max) : 1;
     int64_t n_tiles = b_prepacked ? 1 : ceil_div(N, NB);
     const double flops = 2.0 * M * N * K;
     // Tasks wanted: one per thread, more on large products so a thread slowed by other work on the
@@ -264,35 +296,30 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
         const int64_t m0 = (task / n_tiles) * m_step, m1 = std::min(M, m0 + m_step);
         const int64_t n0 = (task % n_tiles) * n_step, n1 = std::min(N, n0 + n_step);
         // M blocks of even length inside the tile (at most mc_block() + MR - 1 rows).
-        const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, mc_block())), MR);
-        float * a_buf = A.packed ? nullptr : t_scratch.get(0, static_cast<size_t>(mc_step * kc_step));
-        float * b_buf = B.packed ? nullptr : t_scratch.get(1, static_cast<size_t>(round_up(n1 - n0, NR) * kc_step));
+        const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, mc_max)), MR);
+        char * a_buf = A.packed ? nullptr : static_cast<char *>(thread_scratch(0, kern.panel_bytes(mc_step, kc_step)));
+        char * b_buf = B.packed ? nullptr : static_cast<char *>(thread_scratch(1, kern.panel_bytes(round_up(n1 - n0, NR), kc_step)));
         const bool a_from_memory = A.packed != nullptr && n1 - n0 <= 8 * NR;
         for (int64_t k0 = 0; k0 < K; k0 += kc_step) {
             const int64_t kc = std::min(kc_step, K - k0);
             const bool first = k0 == 0;
+            const int64_t a_panel = kern.panel_bytes(MR, kc), b_panel = kern.panel_bytes(NR, kc);
             // The B block of this tile: columns [n0, n1) x k [k0, k0 + kc).
-            const float * b_blk;
-            int64_t b_panel_stride;
+            const char * b_blk;
             if (B.packed) {
-                b_blk = B.packed + k0 * n_padded + (n0 / NR) * kc * NR;
-                b_panel_stride = kc * NR;
+                b_blk = static_cast<const char *>(B.packed) + k0 * n_padded * kern.elem_bytes + (n0 / NR) * b_panel;
             } else {
                 B.pack(n0, n1 - n0, k0, kc, b_buf);
                 b_blk = b_buf;
-                b_panel_stride = kc * NR;
             }
             for (int64_t i0 = m0; i0 < m1; i0 += mc_step) {
                 const int64_t mc = std::min(mc_step, m1 - i0);
-                const float * a_blk;
-                int64_t a_panel_stride;
+                const char * a_blk;
                 if (A.packed) {
-                    a_blk = A.packed + k0 * m_padded + (i0 / MR) * kc * MR;
-                    a_panel_stride = kc * MR;
+                    a_blk = static_cast<const char *>(A.packed) + k0 * m_padded * kern.elem_bytes + (i0 / MR) * a_panel;
                 } else {
                     A.pack(i0, mc, k0, kc, a_buf);
                     a_blk = a_buf;
-                    a_panel_stride = kc * MR;
                 }
                 auto tile = [&](int64_t i, int64_t j) {
                     Tile t;
@@ -306,7 +333,7 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
                         t.residual = epi.residual ? epi.residual + i * epi.ldr + j : nullptr;
                         t.ldr = epi.ldr;
                     }
-                    kern.kernel(kc, a_blk + ((i - i0) / MR) * a_panel_stride, b_blk + ((j - n0) / NR) * b_panel_stride,
+                    kern.kernel(kern.kc_padded(kc), a_blk + ((i - i0) / MR) * a_panel, b_blk + ((j - n0) / NR) * b_panel,
                                 C + i * ldc + j, ldc, t);
                 };
                 if (a_from_memory) {
@@ -326,37 +353,7 @@ void driver(int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, flo
 
 } // namespace gemm_detail
 
-PackedWeight gemm_pack_weight(int64_t N, int64_t K, const MatB & B) {
-    using namespace gemm_detail;
-    require(N >= 1 && K >= 1, SDN_STATUS_BAD_ARGUMENT, "gemm_pack_weight: N and K must be >= 1");
-    const Kernels & kern = kernels();
-    PackedWeight pw;
-    pw.rows = N;
-    pw.K = K;
-    pw.a_side = false;
-    pw.data = Tensor::empty_weights({packed_floats(N, NR, K)}, DType::F32);
-    prepack(N, NR, K, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); },
-            pw.data.f32());
-    return pw;
-}
-
-void gemm_packed(int64_t M, const float * A, int64_t lda, const PackedWeight & B, float * C, int64_t ldc,
-                 const float * bias, bool accumulate) {
-    using namespace gemm_detail;
-    require(!B.a_side && B.data.data != nullptr, SDN_STATUS_BAD_ARGUMENT, "gemm_packed: the weight was not packed by gemm_pack_weight");
-    require(M >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm_packed: negative M");
-    if (M == 0) return;
-    const Kernels & kern = kernels();
-    Side a_side, b_side;
-    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
-        kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
-    };
-    b_side.packed = B.data.f32();
-    Epilogue epi;
-    epi.accumulate = accumulate;
-    epi.bias_col = bias;
-    driver(M, B.rows, B.K, a_side, b_side, C, ldc, epi);
-}
+int64_t testing::packed_cap_set(int64_t bytes) { return gemm_detail::g_packed_cap_bytes.exchange(std::max<int64_t>(1, bytes)); }
 
 double cpu_clock_ghz_measure() {
 #if defined(__x86_64__)
@@ -390,51 +387,55 @@ static void gemm_k0(int64_t M, int64_t N, float * C, int64_t ldc, const float * 
         }
 }
 
-int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K) {
+int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K, Precision precision) {
     using namespace gemm_detail;
-    if (M <= 0 || N <= 0 || K <= 0 || M <= mc_block()) return 0; // mirrors gemm() below
-    return arena_block_bytes(packed_floats(N, NR, k_slice(N, K)) * static_cast<int64_t>(sizeof(float)));
+    if (M <= 0 || N <= 0 || K <= 0) return 0;
+    const Kernels & kern = kernels(precision);
+    if (M <= kern.mc_block() || N <= NB) return 0; // mirrors gemm() below
+    return arena_block_bytes(kern.packed_bytes(N, kern.NR, k_slice(kern, N, kern.NR, K)));
 }
 
 void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
-          const float * bias, bool accumulate) {
+          const float * bias, bool accumulate, Precision precision) {
     using namespace gemm_detail;
     require(M >= 0 && N >= 0 && K >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm: negative dimension");
+    const Kernels & kern = kernels(precision);
     if (M == 0 || N == 0) return;
     if (K == 0) return gemm_k0(M, N, C, ldc, bias, accumulate);
-    const Kernels & kern = kernels();
 
     // A single block of rows (M <= mc_block(): token-sized activations, GEMV-like shapes): each weight
     // element is used by that block only, so the driver packs B block by block, straight into cache,
-    // with the tiles split along N. Otherwise B (usually the weight) is packed once per K slice, all
-    // of its columns, by all threads, and A is packed block by block inside the driver's tasks.
+    // with the tiles split along N. The same for narrow products (N <= NB, e.g. attention's P v with
+    // N = the head size): re-packing B per tile of rows costs 1 / (2 mc) of the tile's work, and no
+    // buffer of all of B is held. Otherwise B (usually the weight) is packed once per K slice, all of
+    // its columns, by all threads, and A is packed block by block inside the driver's tasks.
     Side a_side;
-    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
         kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
     };
     Epilogue epi;
     epi.accumulate = accumulate;
     epi.bias_col = bias;
-    if (M <= mc_block()) {
+    if (M <= kern.mc_block() || N <= NB) {
         Side b_side;
-        b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); };
-        driver(M, N, K, a_side, b_side, C, ldc, epi);
+        b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); };
+        driver(kern, M, N, K, a_side, b_side, C, ldc, epi);
         return;
     }
-    const int64_t ks_max = k_slice(N, K);
-    Buffer<float> packed_b(static_cast<size_t>(packed_floats(N, NR, ks_max)));
+    const int64_t ks_max = k_slice(kern, N, kern.NR, K);
+    Buffer<char> packed_b(static_cast<size_t>(kern.packed_bytes(N, kern.NR, ks_max)));
     for (int64_t kb = 0; kb < K; kb += ks_max) {
         const int64_t ks = std::min(ks_max, K - kb);
-        float * pb = packed_b.data();
-        prepack(N, NR, ks, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, float * dst) { kern.pack_b(B, kb + k0, kc, n0, nc, dst); },
-                pb);
+        char * pb = packed_b.data();
+        prepack(kern, N, kern.NR, ks,
+                [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) { kern.pack_b(B, kb + k0, kc, n0, nc, dst); }, pb);
         Side a_slice, b_side;
         b_side.packed = pb;
-        a_slice.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+        a_slice.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
             kern.pack_a(A, DType::F32, lda, m0, mc, kb + k0, kc, dst);
         };
         if (kb > 0) epi = Epilogue{true, nullptr, nullptr, nullptr, 0}; // later slices add to C
-        driver(M, N, ks, a_slice, b_side, C, ldc, epi);
+        driver(kern, M, N, ks, a_slice, b_side, C, ldc, epi);
     }
 }
 

@@ -5,7 +5,6 @@
 
 #include "../core/threads.h"
 #include "arch/x86/x86.h"
-#include "gemm.h"
 
 namespace sdn {
 
@@ -90,9 +89,18 @@ struct NormFns {
 
 NormFns norm_fns() {
 #if SDN_X86
-    if (ops_use_x86()) return {x86::norm_sum, x86::norm_sum_sq_dev, x86::norm_affine};
+    switch (cpu_isa()) {
+        case Isa::Avx512: return {x86::avx512::norm_sum, x86::avx512::norm_sum_sq_dev, x86::avx512::norm_affine};
+        case Isa::Avx2: return {x86::avx2::norm_sum, x86::avx2::norm_sum_sq_dev, x86::avx2::norm_affine};
+        case Isa::Portable: break;
+    }
 #endif
     return {sum_portable, sum_sq_dev_portable, affine_portable};
+}
+
+void layer_norm_row(const float * x, float * y, int64_t D, float mean, float inv, const float * gamma, const float * beta) {
+    SDN_X86_DISPATCH(layer_norm_apply, x, y, D, mean, inv, gamma, beta)
+    for (int64_t d = 0; d < D; ++d) y[d] = (x[d] - mean) * inv * gamma[d] + beta[d];
 }
 
 } // namespace
@@ -123,7 +131,6 @@ void group_norm(const float * x, float * y, int64_t B, int64_t C, int64_t S, int
 void layer_norm(const float * x, float * y, int64_t M, int64_t D, const float * gamma, const float * beta, float eps) {
     if (M <= 0 || D <= 0) return;
     const NormFns f = norm_fns();
-    const bool use_x86 = ops_use_x86();
     parallel_for(M, std::max<int64_t>(1, 8192 / D), [&](int64_t m0, int64_t m1, int) {
         for (int64_t m = m0; m < m1; ++m) {
             const float * xr = x + m * D;
@@ -131,14 +138,7 @@ void layer_norm(const float * x, float * y, int64_t M, int64_t D, const float * 
             const float mean = static_cast<float>(f.sum(xr, D) / D);
             const double var = f.sum_sq_dev(xr, D, mean) / D;
             const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
-#if SDN_X86
-            if (use_x86) {
-                x86::layer_norm_apply(xr, yr, D, mean, inv, gamma, beta);
-                continue;
-            }
-#endif
-            (void)use_x86;
-            for (int64_t d = 0; d < D; ++d) yr[d] = (xr[d] - mean) * inv * gamma[d] + beta[d];
+            layer_norm_row(xr, yr, D, mean, inv, gamma, beta);
         }
     });
 }

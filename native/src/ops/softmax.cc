@@ -5,7 +5,6 @@
 
 #include "../core/threads.h"
 #include "arch/x86/x86.h"
-#include "gemm.h"
 
 namespace sdn {
 
@@ -24,18 +23,17 @@ void softmax_rows_naive(float * x, int64_t M, int64_t N, float scale) {
     }
 }
 
+// One row on the current path (the SIMD kernel, else the naive twin).
+static void softmax_row(float * row, int64_t N, float scale) {
+    SDN_X86_DISPATCH(softmax_row, row, N, scale)
+    softmax_rows_naive(row, 1, N, scale);
+}
+
 void softmax_rows(float * x, int64_t M, int64_t N, float scale) {
     if (M <= 0 || N <= 0) return;
     const int64_t grain = std::max<int64_t>(1, 16384 / N);
-    const bool use_x86 = ops_use_x86();
     parallel_for(M, grain, [&](int64_t m0, int64_t m1, int) {
-#if SDN_X86
-        if (use_x86) {
-            for (int64_t m = m0; m < m1; ++m) x86::softmax_row(x + m * N, N, scale);
-            return;
-        }
-#endif
-        softmax_rows_naive(x + m0 * N, m1 - m0, N, scale);
+        for (int64_t m = m0; m < m1; ++m) softmax_row(x + m * N, N, scale);
     });
 }
 

@@ -221,14 +221,17 @@ describe('attention: the flash kernel exp', () => {
   });
 });
 
-describe('attention: the portable twin (LATENTFLOW_FORCE_PORTABLE=1, in a child process)', () => {
-  it('flash without AVX2 equals naive and the fixture within 1e-5', async () => {
-    const child = fileURLToPath(new URL('./attention-portable-child.ts', import.meta.url));
+// Each path below the CPU's best (the best runs in this process), through the binding, in a child
+// process with LATENTFLOW_ISA (the op test program, ops.test.ts, checks every path's kernels directly).
+const lowerPaths = (['portable', 'avx2', 'avx512'] as const).slice(0, ['portable', 'avx2', 'avx512'].indexOf(native.cpuFeatures().isa));
+describe.each(lowerPaths)('attention on the %s path (LATENTFLOW_ISA, in a child process)', (isa) => {
+  it('flash equals naive and the fixture within 1e-5', async () => {
+    const child = fileURLToPath(new URL('./attention-path-child.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', child], {
-      env: { ...process.env, LATENTFLOW_FORCE_PORTABLE: '1', LATENTFLOW_THREADS: '2' },
+      env: { ...process.env, LATENTFLOW_ISA: isa, LATENTFLOW_THREADS: '2' },
     });
-    const report = JSON.parse(stdout.trim().split('\n').pop()!) as { avx2Fma: boolean; cases: { name: string; error: number }[] };
-    expect(report.avx2Fma).toBe(false);
+    const report = JSON.parse(stdout.trim().split('\n').pop()!) as { isa: string; cases: { name: string; error: number }[] };
+    expect(report.isa).toBe(isa);
     expect(report.cases.length).toBe(5);
     for (const c of report.cases) expect(c.error, c.name).toBeLessThan(TOLERANCE);
   });

@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => handle.dispose());
 
 const zeros = () => ({ samples: new Float32Array(256), shape: [1, 4, 8, 8] as const });
-const base = { seed: 42, steps: 4, cfg: 7.5, denoise: 1, attention: 'auto' as const, positive: plain(prompt(4)), negative: plain(prompt(5)) };
+const base = { seed: 42, steps: 4, cfg: 7.5, denoise: 1, attention: 'auto' as const, precision: 'model' as const, positive: plain(prompt(4)), negative: plain(prompt(5)) };
 
 describe('KSampler', () => {
   it.each([['euler', 'normal'], ['dpmpp_2m_sde', 'karras'], ['uni_pc', 'beta']] as const)(
@@ -60,7 +60,7 @@ describe('KSampler', () => {
   });
 
   it('refuses a pair that cannot run at validation (checkWidgets) and at run time, naming the fix', async () => {
-    expect(ksampler.checkWidgets!({ seed: 0, steps: 20, cfg: 7, sampler_name: 'heun', scheduler: 'diffusers', denoise: 1, attention: 'auto' }, {})).toMatchObject([{ input: 'sampler_name' }]);
+    expect(ksampler.checkWidgets!({ seed: 0, steps: 20, cfg: 7, sampler_name: 'heun', scheduler: 'diffusers', denoise: 1, attention: 'auto', precision: 'model' }, {})).toMatchObject([{ input: 'sampler_name' }]);
     await expect(ksampler.run({ ...base, model, sampler_name: 'pndm', scheduler: 'normal', latent_image: zeros() }, testContext('KSampler', '7'))).rejects.toThrow(
       /KSampler #7: sampler "pndm" is diffusers' PLMS/,
     );

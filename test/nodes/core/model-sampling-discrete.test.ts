@@ -16,7 +16,7 @@ describe('ModelSamplingDiscrete', () => {
     expect(lcmModel.model).toBe(model.value.model);
     for (const scheduler of ['sgm_uniform', 'normal'] as const) {
       const out = await ksampler.run(
-        { model: lcmModel, seed: 9, steps: 4, cfg: 1.5, sampler_name: 'lcm', scheduler, positive: plain(prompt(4)), negative: plain(prompt(5)), latent_image: zeroLatent(), denoise: 1, attention: 'auto' },
+        { model: lcmModel, seed: 9, steps: 4, cfg: 1.5, sampler_name: 'lcm', scheduler, positive: plain(prompt(4)), negative: plain(prompt(5)), latent_image: zeroLatent(), denoise: 1, attention: 'auto', precision: 'model' },
         testContext('KSampler'),
       );
       expect(relativeError(out.LATENT.samples, tensor(`lcm_model.lcm.${scheduler}`))).toBeLessThanOrEqual(1e-4);
@@ -27,7 +27,7 @@ describe('ModelSamplingDiscrete', () => {
     const lcmModel = runNode(modelSamplingDiscrete, { model: model.value, sampling: 'lcm', zsnr: false }).MODEL;
     await expect(
       ksampler.run(
-        { model: lcmModel, seed: 9, steps: 4, cfg: 1.5, sampler_name: 'euler', scheduler: 'diffusers', positive: plain(prompt(4)), negative: plain(prompt(5)), latent_image: zeroLatent(), denoise: 1, attention: 'auto' },
+        { model: lcmModel, seed: 9, steps: 4, cfg: 1.5, sampler_name: 'euler', scheduler: 'diffusers', positive: plain(prompt(4)), negative: plain(prompt(5)), latent_image: zeroLatent(), denoise: 1, attention: 'auto', precision: 'model' },
         testContext('KSampler', '2'),
       ),
     ).rejects.toThrow(/KSampler #2: ModelSamplingDiscrete \(lcm\) applies to ComfyUI's schedulers only/);

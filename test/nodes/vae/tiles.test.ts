@@ -1,20 +1,17 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadModel, type ModelHandle, ops, vaeEncode } from '../../../native/index.ts';
+import { type ModelHandle } from '../../../native/index.ts';
 import vaeDecodeNode from '../../../nodes/core/vae-decode.ts';
 import vaeDecodeTiledNode from '../../../nodes/core/vae-decode-tiled.ts';
 import { decodeTiled, tileStarts } from '../../../nodes/vae/tiles.ts';
-import { decodePng } from '../../../nodes/image/png.ts';
-import type { NodeContext } from '../../../nodes/schema.ts';
 import { relativeMaxError } from '../../helpers/compare.ts';
+import { demoLatent, demoLatentShape, nodeContext, tiledVsPlain } from './vae-tiles-seams.ts';
 
-function ctx(nodeType: string, progress: (done: number, total: number) => void = () => {}): NodeContext {
-  const log = { debug() {}, info() {}, warn() {}, error() {} };
-  return { nodeId: '8', nodeType, signal: new AbortController().signal, progress, preview() {}, stats() {}, log, services: {} };
-}
+const ctx = nodeContext;
 
 /** A stand-in "decoder" that is exactly local: each latent cell becomes an 8x8 block of 3 channels. */
 async function blockDecode(latent: Float32Array, shape: readonly [number, number, number, number]) {
@@ -56,17 +53,9 @@ describe('tiled decoding', () => {
   describe('VAEDecodeTiled with a real VAE (the demo model, a real picture\'s latent)', () => {
     let model: ModelHandle;
     let samples: Float32Array; // model-space latent (times the scaling factor), as KSampler outputs it
-    const shape = [1, 4, 32, 32] as const;
+    const shape = demoLatentShape;
     beforeAll(async () => {
-      model = await loadModel(path.resolve('models/diffusers/shapes-sd'));
-      // The shipped example picture, scaled 4x (nearest) to 256x256, encoded: a realistic latent.
-      const png = decodePng(fs.readFileSync(path.resolve('workflows/input/shapes-example.png')));
-      const S = 256;
-      const image = new Float32Array(3 * S * S);
-      for (let c = 0; c < 3; c++)
-        for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) image[(c * S + y) * S + x] = png.data[((y >> 2) * 64 + (x >> 2)) * 3 + c] / 127.5 - 1;
-      const mean = (await vaeEncode(model, image, [1, 3, S, S])).mean;
-      samples = mean.map((v) => v * model.info.vae.scaling_factor);
+      ({ model, samples } = await demoLatent());
     });
     afterAll(() => model.dispose());
 
@@ -77,30 +66,26 @@ describe('tiled decoding', () => {
     // rounding; with Winograd (auto: the engine's default) each 3x3 convolution's rounding depends on where
     // its 4x4 output tiles fall, which differs between a tile and the whole picture, so the two agree to
     // Winograd's precision (~1e-5 per layer, see BENCHMARKS.md "Winograd"), within the fixtures' 1e-4.
+    // Direct convolutions everywhere need LATENTFLOW_CONV=direct, read once per process: a child process.
     it.each([
-      { algo: 'direct' as const, tileSize: 64, bound: 1e-5 },
-      { algo: 'direct' as const, tileSize: 128, bound: 1e-5 },
-      { algo: 'direct' as const, tileSize: 192, bound: 1e-5 },
-      { algo: 'direct' as const, tileSize: 320, bound: 1e-5 },
-      { algo: 'auto' as const, tileSize: 64, bound: 1e-4 },
-      { algo: 'auto' as const, tileSize: 128, bound: 1e-4 },
-    ])("normalization 'image', tile_size $tileSize, $algo convolutions: the picture equals VAEDecode's (no seams anywhere)", async ({ algo, tileSize, bound }) => {
-      const previous = ops.convAlgoSet(algo);
-      try {
-        const plain = (await vaeDecodeNode.run({ samples: latent(), vae: vae() }, ctx('VAEDecode'))).IMAGE.data;
-        const progress: number[] = [];
-        const tiled = (
-          await vaeDecodeTiledNode.run(
-            { samples: latent(), vae: vae(), tile_size: tileSize, overlap: 64, normalization: 'image' },
-            ctx('VAEDecodeTiled', (done, total) => progress.push(done / total)),
-          )
-        ).IMAGE.data;
-        const err = relativeMaxError(tiled, plain);
-        console.log(`VAEDecodeTiled 'image', tile_size ${tileSize}, ${algo} convolutions, 256x256: max |tiled - plain| = ${err.toExponential(2)} x max|plain|`);
-        expect(err).toBeLessThanOrEqual(bound);
-        expect(progress.at(-1)).toBe(1);
-      } finally {
-        ops.convAlgoSet(previous);
+      { algo: 'direct', tileSizes: [64, 128, 192, 320], bound: 1e-5 },
+      { algo: 'auto', tileSizes: [64, 128], bound: 1e-4 },
+    ])("normalization 'image', tile_size $tileSizes, $algo convolutions: the picture equals VAEDecode's (no seams anywhere)", async ({ algo, tileSizes, bound }) => {
+      let results: Awaited<ReturnType<typeof tiledVsPlain>>;
+      if (algo === 'auto') {
+        results = await tiledVsPlain(model, samples, tileSizes);
+      } else {
+        const script = fileURLToPath(new URL('./vae-tiles-seams.ts', import.meta.url));
+        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...tileSizes.map(String)], {
+          env: { ...process.env, LATENTFLOW_CONV: algo },
+        });
+        results = JSON.parse(stdout.trim().split('\n').pop()!);
+      }
+      expect(results.map((r) => r.tileSize)).toEqual(tileSizes);
+      for (const { tileSize, error, lastProgress } of results) {
+        console.log(`VAEDecodeTiled 'image', tile_size ${tileSize}, ${algo} convolutions, 256x256: max |tiled - plain| = ${error.toExponential(2)} x max|plain|`);
+        expect(error, `tile_size ${tileSize}`).toBeLessThanOrEqual(bound);
+        expect(lastProgress).toBe(1);
       }
     });
 

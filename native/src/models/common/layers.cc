@@ -13,6 +13,17 @@
 
 namespace sdn {
 
+namespace {
+thread_local Precision t_precision = Precision::F32;
+} // namespace
+
+Precision compute_precision() { return t_precision; }
+PrecisionScope::PrecisionScope(Precision precision) : previous(t_precision) {
+    precision_check(precision, "the network call");
+    t_precision = precision;
+}
+PrecisionScope::~PrecisionScope() { t_precision = previous; }
+
 void check_cancelled(const std::atomic<bool> * cancel, const std::string & where) {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Error(SDN_STATUS_CANCELLED, "cancelled (" + where + ")");
 }
@@ -34,9 +45,10 @@ Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t 
 
 void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) const {
     ArenaScope scope(name);
-    if (arena_measuring()) return arena_workspace(gemm_workspace_bytes(M, out, in));
+    const Precision precision = keep_fp32 ? Precision::F32 : compute_precision();
+    if (arena_measuring()) return arena_workspace(gemm_workspace_bytes(M, out, in, precision));
     ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
-    gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate);
+    gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate, precision);
 }
 
 Tensor Linear::forward(const Tensor & x) const {
@@ -67,7 +79,8 @@ Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t 
 
 Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsample) const {
     require(x.rank() == 4 && x.dim(1) == cin, SDN_STATUS_INTERNAL, "Conv2d: input " + shape_str(x.shape) + " has not " + std::to_string(cin) + " channels");
-    const Conv2dShape s{x.dim(0), cin, x.dim(2) * upsample, x.dim(3) * upsample, cout, kernel, kernel, stride, pad, upsample};
+    const Conv2dShape s{x.dim(0), cin, x.dim(2) * upsample, x.dim(3) * upsample, cout, kernel, kernel, stride, pad, upsample,
+                        keep_fp32 ? Precision::F32 : compute_precision()};
     ArenaScope scope(name);
     Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));

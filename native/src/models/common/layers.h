@@ -20,19 +20,34 @@
 
 #include "../../core/tensor.h"
 #include "../../io/weights.h"
+#include "../../ops/gemm.h"
 
 namespace sdn {
+
+// The precision the layers' products run in (Linear and Conv2d: gemm.h's Precision), per thread, as
+// torch.autocast: a network call sets it for its duration (the model's precision, chosen when it was
+// loaded, or the call's own), and every layer that thread runs reads it. FP32 unless a scope says so.
+Precision compute_precision();
+struct PrecisionScope {
+    explicit PrecisionScope(Precision precision);
+    ~PrecisionScope();
+    PrecisionScope(const PrecisionScope &) = delete;
+    PrecisionScope & operator=(const PrecisionScope &) = delete;
+    Precision previous;
+};
 
 // Throws SDN_STATUS_CANCELLED when the caller's flag (may be null) is set. `where` names the step.
 void check_cancelled(const std::atomic<bool> * cancel, const std::string & where);
 
-// y = x W^T + b, a PyTorch nn.Linear. The weight is [out, in] (f32 or f16, widened in the GEMM
-// packing); a 1x1 convolution's [out, in, 1, 1] weight is accepted too (same bytes).
+// y = x W^T + b, a PyTorch nn.Linear. The weight is [out, in] (f32 or f16, converted in the GEMM
+// packing: widened to f32, or rounded to bf16 in bf16 precision); a 1x1 convolution's [out, in, 1, 1]
+// weight is accepted too (same bytes).
 struct Linear {
     std::string name; // e.g. "down_blocks.0.attentions.0.proj_in"
     const Tensor * weight = nullptr;
     const float * bias = nullptr; // [out] or null
     int64_t in = 0, out = 0;
+    bool keep_fp32 = false; // f32 whatever compute_precision() says (a cheap layer every later one depends on)
 
     static Linear load(const WeightStore & ws, const std::string & prefix, int64_t in, int64_t out, bool has_bias);
 
@@ -48,6 +63,7 @@ struct Conv2d {
     const Tensor * weight = nullptr;
     const float * bias = nullptr;
     int64_t cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
+    bool keep_fp32 = false; // as Linear::keep_fp32
 
     static Conv2d load(const WeightStore & ws, const std::string & prefix, int64_t cin, int64_t cout, int64_t kernel,
                        int64_t stride, int64_t pad);

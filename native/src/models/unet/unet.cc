@@ -74,6 +74,10 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
 
     conv_norm_out_ = GroupNorm::load(ws, "conv_norm_out", ch[0], groups, eps);
     conv_out_ = Conv2d::load(ws, "conv_out", ch[0], config.out_channels, 3, 1, 1);
+    // In bf16 precision these stay f32: the time embedding shifts every channel of every block, and
+    // conv_in / conv_out touch the latent itself; together < 1% of the UNet's work.
+    for (Linear * l : {&time_linear_1_, &time_linear_2_}) l->keep_fp32 = true;
+    for (Conv2d * c : {&conv_in_, &conv_out_}) c->keep_fp32 = true;
 }
 
 // diffusers.models.embeddings.get_timestep_embedding, step by step in f32 as torch computes it:

@@ -65,7 +65,7 @@ struct Norm {
 // A convolution without padding on a gathered tile: in [B, cin, th + k - 1, tw + k - 1] -> out [B, cout, th, tw]
 // (+ residual, which may be out).
 void conv_tile(const Conv2d & conv, const Tensor & in, float * out, const float * residual) {
-    const Conv2dShape s{in.dim(0), conv.cin, in.dim(2), in.dim(3), conv.cout, conv.kernel, conv.kernel, 1, 0};
+    const Conv2dShape s{in.dim(0), conv.cin, in.dim(2), in.dim(3), conv.cout, conv.kernel, conv.kernel, 1, 0, 1, compute_precision()};
     if (arena_measuring()) return arena_workspace(conv2d_workspace_bytes(s));
     ProfileScope prof(conv.kernel == 3 ? ProfOp::Conv3x3 : ProfOp::Conv1x1,
                       2.0 * static_cast<double>(s.B * conv.cout * s.out_h() * s.out_w()) * conv.cin * conv.kernel * conv.kernel);

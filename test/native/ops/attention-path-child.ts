@@ -1,7 +1,7 @@
 /**
- * Run by attention.test.ts in a child process with LATENTFLOW_FORCE_PORTABLE=1 (the CPU features are
- * read once per process), so the portable flash kernel is checked on this machine too. Prints one
- * JSON line: { avx2Fma, cases: [{ name, error }] } with error = relative error of flash vs naive.
+ * Run by attention.test.ts in a child process with LATENTFLOW_ISA set (read once per process), so the
+ * flash kernel of every path below the CPU's best is checked through the binding on this machine too.
+ * Prints one JSON line: { isa, cases: [{ name, error }] } with error = relative error of flash vs naive.
  */
 import { attention, native, type AttentionShape } from '../../../native/index.ts';
 import { randomQKV, relativeError } from '../../helpers/attention.ts';
@@ -26,4 +26,4 @@ const shape = { B: 1, H: 2, Tq: 1024, Tk: 1024, D: 40 };
 const flash = await attention('flash', f32Tensor(fixture, 'q'), f32Tensor(fixture, 'k'), f32Tensor(fixture, 'v'), shape);
 results.push({ name: 'fixture', error: relativeError(flash.out, f32Tensor(fixture, 'out')) });
 
-console.log(JSON.stringify({ avx2Fma: native.cpuFeatures().avx2Fma, cases: results }));
+console.log(JSON.stringify({ isa: native.cpuFeatures().isa, cases: results }));

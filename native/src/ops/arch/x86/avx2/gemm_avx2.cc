@@ -1,18 +1,16 @@
-// AVX2/FMA GEMM micro-kernel (6 x 16 f32 tile in 12 YMM accumulators) and the packing routines
-// that widen f16 (F16C) / bf16 weights to f32 on the way into the packed panels. See gemm.h for
-// the packed formats and the blocking around them.
+// The avx2 path's GEMM kernel set: a 6 x 16 f32 micro-kernel (12 YMM accumulators) and the packing
+// routines that widen f16 (F16C) / bf16 weights to f32 on the way into the packed panels. See
+// gemm.h for the packed formats and the blocking around them.
 #include <immintrin.h>
 
-#include <algorithm>
-
+#include "../arch_util.h"
 #include "avx2_util.h"
-#include "x86.h"
+#include "../x86.h"
 
-namespace sdn::x86 {
+namespace sdn::x86::avx2 {
 
-using gemm_detail::MR;
-using gemm_detail::NR;
 using gemm_detail::Tile;
+constexpr int64_t MR = 6, NR = 16;
 
 // Combines one row of sums (16 floats in two registers) with C as the tile asks. Full rows use
 // plain loads and stores; a partial row (t.n < 16) masked ones, which neither read nor write past
@@ -69,7 +67,9 @@ static void epilogue_partial(float * c, int64_t ldc, const float * sums, const T
 // not FMAs), ~10% below what the same schedule reaches by hand. Here the accumulators are the asm's
 // operands (ymm4-15 in practice), ymm0/1 hold the B row and ymm2/3 the broadcasts; k is unrolled by 4
 // and the B panel is prefetched 8 k-steps (two loop turns) ahead.
-void gemm_kernel_6x16(int64_t kc, const float * a, const float * b, float * c, int64_t ldc, const Tile & tile) {
+void gemm_kernel(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
+    const float * a = static_cast<const float *>(a_packed);
+    const float * b = static_cast<const float *>(b_packed);
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51; // zeroed by the asm
     // The C rows this tile will read and write: in cache by the time the k loop ends.
     for (int i = 0; i < tile.m; ++i) {
@@ -168,10 +168,11 @@ void gemm_kernel_6x16(int64_t kc, const float * a, const float * b, float * c, i
 // Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into MR-row panels: 8 k-columns of 6 rows at a time are
 // loaded (widened), transposed in registers, and stored as 8 groups of 6 (a 4 + 2 float store, so
 // nothing is written past the group: panels of one buffer may be packed by different threads).
-void gemm_pack_a(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, float * dst) {
+void gemm_pack_a(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
+    float * dst = static_cast<float *>(dst_bytes);
     for (int64_t p = 0; p * MR < mc; ++p) {
         float * d = dst + p * kc * MR;
-        const int64_t rows = std::min<int64_t>(MR, mc - p * MR);
+        const int64_t rows = min64(MR, mc - p * MR);
         const int64_t row0 = (m0 + p * MR) * lda + k0; // element index of (first row, k0)
         int64_t k = 0;
         for (; k + 8 <= kc; k += 8) {
@@ -192,10 +193,11 @@ void gemm_pack_a(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t m
 // k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into NR-column panels. Non-transposed B: each k
 // row of a panel is 16 contiguous elements (two widening loads). Transposed B (a linear's weight,
 // [N, K]): each panel column is a contiguous run along k, so 8 k x 8 n blocks are transposed in registers.
-void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float * dst) {
+void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
+    float * dst = static_cast<float *>(dst_bytes);
     for (int64_t p = 0; p * NR < nc; ++p) {
         float * d = dst + p * kc * NR;
-        const int64_t cols = std::min<int64_t>(NR, nc - p * NR);
+        const int64_t cols = min64(NR, nc - p * NR);
         const int64_t col0 = n0 + p * NR;
         if (!B.trans) {
             for (int64_t k = 0; k < kc; ++k) {
@@ -230,4 +232,4 @@ void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
     }
 }
 
-} // namespace sdn::x86
+} // namespace sdn::x86::avx2

@@ -1,15 +1,14 @@
-// avx2_util.h — small AVX2/F16C helpers shared by the x86 kernels (include only from files of this
-// folder: they are compiled with -mavx2 -mfma -mf16c).
+// avx2_util.h — the AVX2/F16C loads and transposes of the avx2 GEMM packers (include only from files
+// of this folder: they are compiled with -mavx2 -mfma -mf16c).
 #pragma once
 
 #include <immintrin.h>
 
 #include <cstdint>
 
-#include "../../../core/half.h"
-#include "../../../core/tensor.h"
+#include "../../../../core/tensor.h"
 
-namespace sdn::x86 {
+namespace sdn::x86::avx2 {
 
 // 8 consecutive elements of an f32/f16/bf16 array starting at index i, widened to f32.
 static inline __m256 load8(const void * p, DType dtype, int64_t i) {
@@ -25,12 +24,12 @@ static inline __m256 load8(const void * p, DType dtype, int64_t i) {
     return _mm256_setzero_ps();
 }
 
-// One element widened to f32.
+// One element widened to f32 (with vector instructions: see the rule in ../x86.h).
 static inline float load1(const void * p, DType dtype, int64_t i) {
     switch (dtype) {
         case DType::F32: return static_cast<const float *>(p)[i];
-        case DType::F16: return f16_to_f32(static_cast<const uint16_t *>(p)[i]);
-        case DType::BF16: return bf16_to_f32(static_cast<const uint16_t *>(p)[i]);
+        case DType::F16: return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<const uint16_t *>(p)[i])));
+        case DType::BF16: return _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(static_cast<int>(static_cast<const uint16_t *>(p)[i]) << 16)));
     }
     return 0.0f;
 }
@@ -66,25 +65,4 @@ static inline void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-// Horizontal sum of 8 lanes.
-static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static inline float hmax(__m256 v) {
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_max_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-// Mask of the first n (0..8) lanes, for maskload/maskstore.
-static inline __m256i mask_first(int64_t n) {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes);
-}
-
-} // namespace sdn::x86
+} // namespace sdn::x86::avx2

@@ -1,0 +1,296 @@
+// sdn_ops_bench — times the engine's kernels from C++ (no N-API in between) and prints one JSON line
+// per measurement; bench/gemm.ts, bench/conv-winograd.ts and bench/speed.ts run it and print tables.
+//
+//   sdn_ops_bench clock                              the core clock while busy (GHz, turbo included)
+//   sdn_ops_bench peak [--threads N]                 register-only loops: FMA on 256 and 512-bit vectors,
+//                                                    vdpbf16ps (GFLOP/s on N threads, each its own loop)
+//   sdn_ops_bench gemm [options] MxKxN...            C[M, N] = A[M, K] W[N, K]^T + bias (a Linear)
+//   sdn_ops_bench conv [options] B,Cin,Cout,H,W,k,stride,pad[,up]...   (H, W stored; up = fused up-sampling)
+// options: --runs R (median of R calls after a warm-up; 5), --threads T (2), --isa portable|avx2|avx512
+// (the path; default the best), --dtype f32|f16|bf16 (the weight's storage; f32), --precision fp32|bf16,
+// --algo auto|direct|winograd (conv), --compare-direct (conv: the output's max difference from the
+// direct convolution's, relative to max |y|).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/half.h"
+#include "core/tensor.h"
+#include "core/threads.h"
+#include "ops/conv2d.h"
+#include "ops/conv2d_winograd.h"
+#include "ops/gemm.h"
+#include "ops/testing.h"
+
+using namespace sdn;
+
+namespace {
+
+double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+struct Timing {
+    double median_ms, min_ms, cpu_s; // cpu_s: median CPU seconds of the process per call
+};
+
+template <class Fn>
+Timing time_calls(int runs, Fn && fn) {
+    fn(); // warm-up: packing buffers, page faults, thread wake-up
+    std::vector<double> ms, cpu;
+    for (int r = 0; r < runs; ++r) {
+        const double c0 = cpu_seconds();
+        const auto t0 = std::chrono::steady_clock::now();
+        fn();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        cpu.push_back(cpu_seconds() - c0);
+    }
+    std::sort(ms.begin(), ms.end());
+    std::sort(cpu.begin(), cpu.end());
+    return {ms[ms.size() / 2], ms.front(), cpu[cpu.size() / 2]};
+}
+
+// Values in [-scale, scale) from a linear congruential generator (as the TypeScript benchmarks did).
+std::vector<float> values(int64_t n, uint32_t seed, float scale) {
+    std::vector<float> out(static_cast<size_t>(n));
+    uint32_t s = seed;
+    for (auto & v : out) {
+        s = s * 1664525u + 1013904223u;
+        v = static_cast<float>((s / 4294967296.0 - 0.5) * 2 * scale);
+    }
+    return out;
+}
+
+// A weight stored as asked: f32 values, or their f16 / bf16 bits.
+struct Weight {
+    DType dtype;
+    std::vector<float> f32;
+    std::vector<uint16_t> half;
+    Weight(DType d, std::vector<float> v) : dtype(d), f32(std::move(v)) {
+        if (d == DType::F32) return;
+        half.resize(f32.size());
+        if (d == DType::F16) convert_f32_to_f16(f32.data(), half.data(), static_cast<int64_t>(f32.size()));
+        else convert_f32_to_bf16(f32.data(), half.data(), static_cast<int64_t>(f32.size()));
+    }
+    const void * data() const { return dtype == DType::F32 ? static_cast<const void *>(f32.data()) : half.data(); }
+};
+
+// ---- Register-only peak loops -----------------------------------------------------------------------
+// Assembly, so that nothing but the arithmetic runs: 12 (256-bit) or 24 (512-bit) independent
+// accumulators, enough for two pipes of 4-5 cycles of latency. The program checks the CPU before it
+// calls one.
+
+#define SDN_REPEAT4(x) x x x x
+__attribute__((target("avx2,fma"))) double fma256_loop(int64_t iters) {
+    asm volatile(
+        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
+        "1:\n\t"
+        SDN_REPEAT4("vfmadd231ps %%ymm15, %%ymm14, %%ymm0\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm1\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm2\n\t")
+        SDN_REPEAT4("vfmadd231ps %%ymm15, %%ymm14, %%ymm3\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm4\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm5\n\t")
+        SDN_REPEAT4("vfmadd231ps %%ymm15, %%ymm14, %%ymm6\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm7\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm8\n\t")
+        SDN_REPEAT4("vfmadd231ps %%ymm15, %%ymm14, %%ymm9\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm10\n\tvfmadd231ps %%ymm15, %%ymm14, %%ymm11\n\t")
+        "sub $1, %0\n\tjnz 1b\n\tvzeroupper"
+        : "+r"(iters)
+        :
+        : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm14", "xmm15", "cc");
+    return 0.0;
+}
+constexpr double kFma256Flops = 2.0 * 8 * 48; // per iteration
+
+#define SDN_ZMM_FMA(r) "vfmadd231ps %%zmm31, %%zmm30, %%zmm" #r "\n\t"
+#define SDN_ZMM_DP(r) "vdpbf16ps %%zmm31, %%zmm30, %%zmm" #r "\n\t"
+#define SDN_ZMM24(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23)
+#define SDN_ZMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
+    "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30", "xmm31", "cc"
+
+__attribute__((target("avx512f"))) double fma512_loop(int64_t iters) {
+    asm volatile("1:\n\t" SDN_ZMM24(SDN_ZMM_FMA) SDN_ZMM24(SDN_ZMM_FMA) "sub $1, %0\n\tjnz 1b\n\tvzeroupper" : "+r"(iters) : : SDN_ZMM_CLOBBERS);
+    return 0.0;
+}
+constexpr double kFma512Flops = 2.0 * 16 * 48;
+
+__attribute__((target("avx512f,avx512bf16"))) double dpbf16_loop(int64_t iters) {
+    asm volatile("1:\n\t" SDN_ZMM24(SDN_ZMM_DP) SDN_ZMM24(SDN_ZMM_DP) "sub $1, %0\n\tjnz 1b\n\tvzeroupper" : "+r"(iters) : : SDN_ZMM_CLOBBERS);
+    return 0.0;
+}
+constexpr double kDpbf16Flops = 2.0 * 32 * 48;
+
+// GFLOP/s of `loop` (flops_per_iter per iteration) run by `threads` threads at once (each its own
+// register loop, ~0.2 s), best of 3.
+double peak_of(double (*loop)(int64_t), double flops_per_iter, int threads) {
+    constexpr int64_t kIters = 2'000'000;
+    double best = 0;
+    for (int trial = 0; trial < 3; ++trial) {
+        std::vector<std::thread> pool;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int t = 0; t < threads; ++t) pool.emplace_back([&] { loop(kIters); });
+        for (auto & th : pool) th.join();
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, flops_per_iter * kIters * threads / s / 1e9);
+    }
+    return best;
+}
+
+// ---- Options ------------------------------------------------------------------------------------
+
+struct Options {
+    int runs = 5, threads = 2;
+    Isa isa = cpu_isa_supported();
+    DType dtype = DType::F32;
+    Precision precision = Precision::F32;
+    ConvAlgoMode algo = ConvAlgoMode::Auto;
+    bool compare_direct = false;
+    std::vector<std::string> specs;
+};
+
+[[noreturn]] void usage(const char * why) {
+    std::fprintf(stderr, "sdn_ops_bench: %s\nusage: sdn_ops_bench clock | peak [--threads N] | gemm [options] MxKxN... | "
+                         "conv [options] B,Cin,Cout,H,W,k,stride,pad[,up]...\n", why);
+    std::exit(2);
+}
+
+Options parse(int argc, char ** argv, int first) {
+    Options o;
+    for (int i = first; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto next = [&]() -> std::string {
+            if (i + 1 >= argc) usage(("missing value after " + a).c_str());
+            return argv[++i];
+        };
+        if (a == "--runs") o.runs = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--threads") o.threads = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--isa") {
+            if (!isa_parse(next().c_str(), &o.isa)) usage("--isa takes portable, avx2 or avx512");
+        } else if (a == "--dtype") {
+            const std::string d = next();
+            o.dtype = d == "f16" ? DType::F16 : d == "bf16" ? DType::BF16 : d == "f32" ? DType::F32 : (usage("--dtype takes f32, f16 or bf16"), DType::F32);
+        } else if (a == "--precision") {
+            const std::string p = next();
+            o.precision = p == "bf16" ? Precision::BF16 : p == "fp32" ? Precision::F32 : (usage("--precision takes fp32 or bf16"), Precision::F32);
+        } else if (a == "--algo") {
+            const std::string m = next();
+            o.algo = m == "direct" ? ConvAlgoMode::Direct : m == "winograd" ? ConvAlgoMode::Winograd : ConvAlgoMode::Auto;
+        } else if (a == "--compare-direct") o.compare_direct = true;
+        else if (a.rfind("--", 0) == 0) usage(("unknown option " + a).c_str());
+        else o.specs.push_back(a);
+    }
+    if (o.isa > cpu_isa_supported()) usage("this CPU does not have that path");
+    return o;
+}
+
+std::vector<int64_t> numbers(const std::string & spec, char sep) {
+    std::vector<int64_t> out;
+    size_t at = 0;
+    while (at <= spec.size()) {
+        const size_t end = spec.find(sep, at);
+        out.push_back(std::atoll(spec.substr(at, end == std::string::npos ? std::string::npos : end - at).c_str()));
+        if (end == std::string::npos) break;
+        at = end + 1;
+    }
+    return out;
+}
+
+const char * dtype_text(DType d) { return d == DType::F16 ? "f16" : d == DType::BF16 ? "bf16" : "f32"; }
+
+void print_common(const Options & o) {
+    std::printf("\"isa\": \"%s\", \"threads\": %d, \"dtype\": \"%s\", \"precision\": \"%s\"", isa_name(cpu_isa()), o.threads, dtype_text(o.dtype),
+                precision_name(o.precision));
+}
+
+int run_gemm(const Options & o) {
+    for (const std::string & spec : o.specs) {
+        const auto mkn = numbers(spec, 'x');
+        if (mkn.size() != 3) usage(("a gemm shape is MxKxN, got " + spec).c_str());
+        const int64_t M = mkn[0], K = mkn[1], N = mkn[2];
+        const auto a = values(M * K, 1, 0.1f), bias = values(N, 3, 0.1f);
+        const Weight w(o.dtype, values(N * K, 2, 0.1f));
+        std::vector<float> c(M * N);
+        const Timing t = time_calls(o.runs, [&] { gemm(M, N, K, a.data(), K, MatB{w.data(), o.dtype, true, K}, c.data(), N, bias.data(), false, o.precision); });
+        std::printf("{\"op\": \"gemm\", \"M\": %lld, \"K\": %lld, \"N\": %lld, ", static_cast<long long>(M), static_cast<long long>(K), static_cast<long long>(N));
+        print_common(o);
+        std::printf(", \"gflop\": %.4f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"cpu_s\": %.5f}\n", 2.0 * M * N * K / 1e9, t.median_ms, t.min_ms, t.cpu_s);
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+int run_conv(const Options & o) {
+    for (const std::string & spec : o.specs) {
+        const auto v = numbers(spec, ',');
+        if (v.size() != 8 && v.size() != 9) usage(("a conv is B,Cin,Cout,H,W,k,stride,pad[,up], got " + spec).c_str());
+        const int64_t up = v.size() == 9 ? v[8] : 1;
+        const Conv2dShape s{v[0], v[1], v[3] * up, v[4] * up, v[2], v[5], v[5], v[6], v[7], up, o.precision};
+        const auto x = values(s.B * s.Cin * v[3] * v[4], 1, 1.0f), bias = values(s.Cout, 3, 0.1f);
+        const Weight w(o.dtype, values(s.Cout * s.Cin * s.KH * s.KW, 2, 0.03f));
+        const Tensor wt = Tensor::view(const_cast<void *>(w.data()), {s.Cout, s.Cin, s.KH, s.KW}, o.dtype, nullptr, Storage::External);
+        std::vector<float> y(s.B * s.Cout * s.out_h() * s.out_w());
+        testing::ConvAlgoScope scope(o.algo);
+        const Timing t = time_calls(o.runs, [&] { conv2d(s, x.data(), wt, bias.data(), nullptr, y.data()); });
+        double diff = -1;
+        if (o.compare_direct) {
+            std::vector<float> direct(y.size());
+            testing::ConvAlgoScope d(ConvAlgoMode::Direct);
+            conv2d(s, x.data(), wt, bias.data(), nullptr, direct.data());
+            double m = 0, dm = 0;
+            for (size_t i = 0; i < y.size(); ++i) {
+                dm = std::max(dm, static_cast<double>(std::fabs(y[i] - direct[i])));
+                m = std::max(m, static_cast<double>(std::fabs(direct[i])));
+            }
+            diff = dm / m;
+        }
+        std::printf("{\"op\": \"conv\", \"spec\": \"%s\", \"algo\": \"%s\", ", spec.c_str(), conv2d_algo(s) == ConvAlgo::Winograd ? "winograd" : "direct");
+        print_common(o);
+        std::printf(", \"gflop\": %.4f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"cpu_s\": %.5f, \"workspace_bytes\": %lld, \"rel_diff_vs_direct\": %.3g}\n",
+                    2.0 * s.B * s.Cout * s.out_h() * s.out_w() * s.Cin * s.KH * s.KW / 1e9, t.median_ms, t.min_ms, t.cpu_s,
+                    static_cast<long long>(conv2d_workspace_bytes(s)), diff);
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+} // namespace
+
+static int run(int argc, char ** argv);
+
+int main(int argc, char ** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception & e) {
+        std::fprintf(stderr, "sdn_ops_bench: %s\n", e.what());
+        return 1;
+    }
+}
+
+static int run(int argc, char ** argv) {
+    if (argc < 2) usage("no command");
+    const std::string cmd = argv[1];
+    if (cmd == "clock") {
+        std::printf("{\"clock_ghz\": %.3f}\n", cpu_clock_ghz_measure());
+        return 0;
+    }
+    const Options o = parse(argc, argv, 2);
+    threads_set(o.threads);
+    testing::isa_cap_set(o.isa);
+    if (cmd == "peak") {
+        const CpuFeatures & f = cpu_features();
+        if (f.avx2_fma) std::printf("{\"loop\": \"fma256\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(fma256_loop, kFma256Flops, o.threads));
+        if (f.avx512) std::printf("{\"loop\": \"fma512\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(fma512_loop, kFma512Flops, o.threads));
+        if (f.avx512_bf16) std::printf("{\"loop\": \"dpbf16\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(dpbf16_loop, kDpbf16Flops, o.threads));
+        return 0;
+    }
+    if (o.precision == Precision::BF16) precision_check(o.precision, "sdn_ops_bench");
+    if (cmd == "gemm") return run_gemm(o);
+    if (cmd == "conv") return run_conv(o);
+    usage(("unknown command " + cmd).c_str());
+}

@@ -1,0 +1,286 @@
+// The avx512 path's GEMM kernel sets (see gemm.h for the packed formats and the blocking around
+// them), both on a 14 x 32 tile held in 28 ZMM accumulators:
+//   f32:  per k, two B vectors (32 columns), 14 A broadcasts, 28 FMAs (vfmadd231ps)
+//   bf16: per pair of k, two B vectors (32 columns x 2 k), 14 A pair broadcasts, 28 vdpbf16ps: each
+//         multiplies two bf16 pairs and adds both products to an f32 lane (AVX512_BF16)
+// 28 accumulators + 2 B vectors + a broadcast fill 31 of the 32 registers; two FMA pipes with 4 cycles
+// of latency need 8 independent chains, 28 leave room. The packers widen f16 / bf16 (and round to
+// bf16 for the bf16 set) on the way in, transposing 16 x 16 blocks of 32-bit lanes in registers.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "../arch_util.h"
+#include "../x86.h"
+
+namespace sdn::x86::avx512 {
+
+using gemm_detail::Tile;
+constexpr int64_t MR = kGemmMR, NR = kGemmNR;
+static_assert(MR <= 16 && NR == 32, "the packers transpose 16 x 16 blocks: MR <= 16 rows, two 16-column halves");
+
+namespace {
+
+// ---- Loads and transposes ------------------------------------------------------------------------
+
+inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << max64(n, 0)) - 1); }
+inline __mmask32 first_lanes32(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : (1u << max64(n, 0)) - 1; }
+
+// The first n (0..16) elements at index i of an f32/f16/bf16 array, widened, zeros past n; nothing
+// past element i + n - 1 is read.
+inline __m512 load16(const void * p, DType dtype, int64_t i, int64_t n = 16) {
+    const __mmask16 m = first_lanes(n);
+    switch (dtype) {
+        case DType::F32: return _mm512_maskz_loadu_ps(m, static_cast<const float *>(p) + i);
+        case DType::F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(p) + i));
+        case DType::BF16:
+            return _mm512_castsi512_ps(
+                _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(p) + i)), 16));
+    }
+    return _mm512_setzero_ps();
+}
+
+// The first n (0..32) elements at index i as 32 bf16 values (16 pairs in 32-bit lanes), rounded to
+// nearest even from f32/f16 (vcvtne2ps2bf16: inputs below FLT_MIN count as 0), copied from bf16;
+// zeros past n.
+inline __m512i load32_bf16(const void * p, DType dtype, int64_t i, int64_t n) {
+    if (dtype == DType::BF16) return _mm512_maskz_loadu_epi16(first_lanes32(n), static_cast<const uint16_t *>(p) + i);
+    const __m512 lo = load16(p, dtype, i, n), hi = load16(p, dtype, i + 16, n - 16);
+    return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+// In-register transpose of a 16 x 16 block of 32-bit lanes: r[i] lane j <-> r[j] lane i.
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+        u[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    // u[4 g + q] holds, in each 128-bit lane L, rows 4 g .. 4 g + 3 of column 4 L + q.
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0x88);      // lanes 0, 2 of rows 0-3 | rows 4-7
+        t[i + 4] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0xDD);  // lanes 1, 3
+        t[i + 8] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);       // columns 0-3
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);   // columns 8-11
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88); // columns 4-7
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD); // columns 12-15
+    }
+}
+
+// ---- Epilogue (shared by both kernels: the sums are f32 either way) --------------------------------
+
+// Combines row i's 32 sums (v0: columns 0-15, v1: 16-31) with C as the tile asks; m0 / m1 mask the
+// valid columns (masked-off lanes are neither read nor written).
+inline void epilogue_row(float * c, __m512 v0, __m512 v1, int i, const Tile & t, __mmask16 m0, __mmask16 m1) {
+    if (!t.first || t.accumulate) {
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + 16));
+    }
+    if (t.first) {
+        if (t.bias_col) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.bias_col));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.bias_col + 16));
+        }
+        if (t.bias_row) {
+            const __m512 b = _mm512_set1_ps(t.bias_row[i]);
+            v0 = _mm512_add_ps(v0, b);
+            v1 = _mm512_add_ps(v1, b);
+        }
+        if (t.residual) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.residual + i * t.ldr));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.residual + i * t.ldr + 16));
+        }
+    }
+    _mm512_mask_storeu_ps(c, m0, v0);
+    _mm512_mask_storeu_ps(c + 16, m1, v1);
+}
+
+inline void epilogue(const __m512 (&acc)[MR][2], float * c, int64_t ldc, const Tile & t) {
+    const __mmask16 m0 = first_lanes(t.n), m1 = first_lanes(t.n - 16);
+    for (int i = 0; i < MR; ++i)
+        if (i < t.m) epilogue_row(c + i * ldc, acc[i][0], acc[i][1], i, t, m0, m1);
+}
+
+inline void prefetch_c(const float * c, int64_t ldc, const Tile & t) {
+    for (int i = 0; i < t.m; ++i) {
+        _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+}
+
+} // namespace
+
+// ---- f32 -------------------------------------------------------------------------------------------
+
+// C[0:14, 0:32] (+)= sum_k a[k * 14 + i] * b[k * 32 + j].
+void gemm_kernel(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
+    const float * a = static_cast<const float *>(a_packed);
+    const float * b = static_cast<const float *>(b_packed);
+    prefetch_c(c, ldc, tile);
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (int i = 0; i < MR; ++i) {
+            const __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    epilogue(acc, c, ldc, tile);
+}
+
+// Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into 14-row panels: 16 k-columns of the panel's rows
+// (rows 14, 15 and those past mc are zero) are loaded, widened, transposed, and stored as 16 groups
+// of 14 floats (masked: nothing is written past a group, panels may be packed by different threads).
+void gemm_pack_a(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
+    float * dst = static_cast<float *>(dst_bytes);
+    for (int64_t p = 0; p * MR < mc; ++p) {
+        float * d = dst + p * kc * MR;
+        const int64_t rows = min64(MR, mc - p * MR);
+        const int64_t row0 = (m0 + p * MR) * lda + k0; // element index of (first row, k0)
+        for (int64_t k = 0; k < kc; k += 16) {
+            const int64_t n = min64(16, kc - k);
+            __m512 r[16];
+            for (int64_t i = 0; i < 16; ++i) r[i] = i < rows ? load16(A, dtype, row0 + i * lda + k, n) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int64_t j = 0; j < n; ++j) _mm512_mask_storeu_ps(d + (k + j) * MR, first_lanes(MR), r[j]);
+        }
+    }
+}
+
+// k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into 32-column panels. Non-transposed B: each k
+// row of a panel is 32 contiguous elements (two widening loads). Transposed B (a linear's weight,
+// [N, K]): each panel column is a contiguous run along k, so 16 k x 16 n blocks are transposed.
+void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
+    float * dst = static_cast<float *>(dst_bytes);
+    for (int64_t p = 0; p * NR < nc; ++p) {
+        float * d = dst + p * kc * NR;
+        const int64_t cols = min64(NR, nc - p * NR);
+        const int64_t col0 = n0 + p * NR;
+        if (!B.trans) {
+            for (int64_t k = 0; k < kc; ++k) {
+                const int64_t at = (k0 + k) * B.ld + col0;
+                _mm512_storeu_ps(d + k * NR, load16(B.data, B.dtype, at, cols));
+                _mm512_storeu_ps(d + k * NR + 16, load16(B.data, B.dtype, at + 16, cols - 16));
+            }
+            continue;
+        }
+        for (int64_t k = 0; k < kc; k += 16) {
+            const int64_t n = min64(16, kc - k);
+            for (int64_t half = 0; half < 2; ++half) {
+                __m512 r[16];
+                for (int64_t j = 0; j < 16; ++j) {
+                    const int64_t col = half * 16 + j;
+                    r[j] = col < cols ? load16(B.data, B.dtype, (col0 + col) * B.ld + k0 + k, n) : _mm512_setzero_ps();
+                }
+                transpose16(r);
+                for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(d + (k + i) * NR + half * 16, r[i]);
+            }
+        }
+    }
+}
+
+// ---- bf16 ------------------------------------------------------------------------------------------
+
+// C[0:14, 0:32] (+)= sum_k a(i, k) * b(k, j) over kc (even) steps of k, in pairs:
+// a(i, k) = a[(k / 2) * 28 + 2 i + k % 2], b(k, j) = b[(k / 2) * 64 + 2 j + k % 2] (bf16).
+void gemm_kernel_bf16(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
+    const uint16_t * a = static_cast<const uint16_t *>(a_packed);
+    const uint16_t * b = static_cast<const uint16_t *>(b_packed);
+    prefetch_c(c, ldc, tile);
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t kp = 0; kp < kc / 2; ++kp, a += 2 * MR, b += 2 * NR) {
+        const __m512bh b0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b));
+        const __m512bh b1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b + 32));
+        for (int i = 0; i < MR; ++i) {
+            int32_t pair;
+            std::memcpy(&pair, a + 2 * i, sizeof pair);
+            const __m512bh ai = reinterpret_cast<__m512bh>(_mm512_set1_epi32(pair));
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
+        }
+    }
+    epilogue(acc, c, ldc, tile);
+}
+
+namespace {
+
+// 16 rows of a row-major array (row r at index first + r * ld, rows past `rows` zero), k [k, k + n)
+// with n <= 32, as bf16 pairs, transposed: out[q] holds pair q (k + 2q, k + 2q + 1) of the 16 rows.
+inline void rows_to_pairs(const void * src, DType dtype, int64_t first, int64_t ld, int64_t rows, int64_t k, int64_t n, __m512 out[16]) {
+    for (int64_t r = 0; r < 16; ++r)
+        out[r] = r < rows ? _mm512_castsi512_ps(load32_bf16(src, dtype, first + r * ld + k, n)) : _mm512_setzero_ps();
+    transpose16(out);
+}
+
+} // namespace
+
+// Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into 14-row panels of bf16 pairs.
+void gemm_pack_a_bf16(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
+    uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
+    const int64_t kp_all = (kc + 1) / 2; // pairs per panel
+    for (int64_t p = 0; p * MR < mc; ++p) {
+        uint16_t * d = dst + p * kp_all * 2 * MR;
+        const int64_t rows = min64(MR, mc - p * MR);
+        const int64_t row0 = (m0 + p * MR) * lda + k0;
+        for (int64_t k = 0; k < kc; k += 32) {
+            const int64_t n = min64(32, kc - k);
+            __m512 r[16];
+            rows_to_pairs(A, dtype, row0, lda, rows, k, n, r);
+            for (int64_t q = 0; q < (n + 1) / 2; ++q)
+                _mm512_mask_storeu_ps(reinterpret_cast<float *>(d + (k / 2 + q) * 2 * MR), first_lanes(MR), r[q]);
+        }
+    }
+}
+
+// k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into 32-column panels of bf16 pairs.
+void gemm_pack_b_bf16(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
+    uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
+    const int64_t kp_all = (kc + 1) / 2;
+    // Interleaves [x0..x15 | y0..y15] (16-bit lanes) into x0 y0 x1 y1 ... x15 y15.
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5,
+                                                20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int64_t p = 0; p * NR < nc; ++p) {
+        uint16_t * d = dst + p * kp_all * 2 * NR;
+        const int64_t cols = min64(NR, nc - p * NR);
+        const int64_t col0 = n0 + p * NR;
+        if (!B.trans) {
+            // Rows k and k + 1 of the panel's columns, rounded, interleaved into pairs.
+            for (int64_t k = 0; k < kc; k += 2) {
+                const int64_t at = (k0 + k) * B.ld + col0;
+                for (int64_t half = 0; half < 2; ++half) {
+                    const int64_t n = cols - half * 16;
+                    const __m512 x = load16(B.data, B.dtype, at + half * 16, n);
+                    const __m512 y = k + 1 < kc ? load16(B.data, B.dtype, at + B.ld + half * 16, n) : _mm512_setzero_ps();
+                    const __m512i xy = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(y, x));
+                    _mm512_storeu_si512(d + (k / 2) * 2 * NR + half * 32, _mm512_permutexvar_epi16(interleave, xy));
+                }
+            }
+            continue;
+        }
+        for (int64_t k = 0; k < kc; k += 32) {
+            const int64_t n = min64(32, kc - k);
+            for (int64_t half = 0; half < 2; ++half) {
+                __m512 r[16];
+                rows_to_pairs(B.data, B.dtype, (col0 + half * 16) * B.ld + k0, B.ld, cols - half * 16, k, n, r);
+                for (int64_t q = 0; q < (n + 1) / 2; ++q) _mm512_storeu_ps(reinterpret_cast<float *>(d + (k / 2 + q) * 2 * NR + half * 32), r[q]);
+            }
+        }
+    }
+}
+
+} // namespace sdn::x86::avx512

@@ -1,0 +1,50 @@
+// testing.h — the engine's test interface: process-wide switches that only tests and benchmarks
+// flip (the op test program test/native/ops/ops_test.cc, the C++ benchmarks under bench/native/).
+// Production code never calls these, and the addon does not export them; the production knobs are
+// environment variables read once (LATENTFLOW_ISA, see core/cpu.h; LATENTFLOW_CONV, see
+// conv2d_winograd.h; LATENTFLOW_THREADS, see core/threads.h).
+//
+// Each setter returns the previous value, so a test can restore it; the scopes below do that.
+#pragma once
+
+#include <cstdint>
+
+#include "../core/cpu.h"
+#include "conv2d_winograd.h"
+
+namespace sdn::testing {
+
+// Caps the instruction-set path every op family dispatches on (never above what the CPU has).
+Isa isa_cap_set(Isa cap);
+
+// Caps the bytes of one pre-packed GEMM operand (default 16 MiB); a small cap makes gemm() and
+// conv2d() walk K in several slices.
+int64_t packed_cap_set(int64_t bytes);
+
+// Caps (in bytes) of Winograd's transformed-weight, transformed-input and product blocks (defaults
+// 24, 8 and 4 MiB); small caps make conv2d_winograd walk several output-channel blocks and tile chunks.
+struct WinogradCaps {
+    int64_t u_bytes, v_bytes, m_bytes;
+};
+WinogradCaps winograd_caps_set(const WinogradCaps & caps);
+
+// Overrides the direct-or-Winograd choice of conv2d_algo() (LATENTFLOW_CONV's initial value).
+ConvAlgoMode conv_algo_set(ConvAlgoMode mode);
+
+struct IsaScope {
+    explicit IsaScope(Isa cap) : previous(isa_cap_set(cap)) {}
+    ~IsaScope() { isa_cap_set(previous); }
+    IsaScope(const IsaScope &) = delete;
+    IsaScope & operator=(const IsaScope &) = delete;
+    Isa previous;
+};
+
+struct ConvAlgoScope {
+    explicit ConvAlgoScope(ConvAlgoMode mode) : previous(conv_algo_set(mode)) {}
+    ~ConvAlgoScope() { conv_algo_set(previous); }
+    ConvAlgoScope(const ConvAlgoScope &) = delete;
+    ConvAlgoScope & operator=(const ConvAlgoScope &) = delete;
+    ConvAlgoMode previous;
+};
+
+} // namespace sdn::testing
