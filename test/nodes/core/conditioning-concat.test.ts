@@ -18,6 +18,6 @@ describe('ConditioningConcat', () => {
     runNode(conditioningConcat, { conditioning_to: plain(prompt(4)), conditioning_from: [...plain(prompt(2)), ...plain(prompt(0))] }, ctx);
     expect(ctx.warnings[0]).toMatch(/only the first is used/);
     const wide = [{ embeddings: new Float32Array(77 * 8), shape: [1, 77, 8] as const }];
-    expect(() => runNode(conditioningConcat, { conditioning_to: plain(prompt(4)), conditioning_from: wide }, ctx)).toThrow(/ConditioningConcat #4: the conditionings are 32 and 8 wide/);
+    expect(() => runNode(conditioningConcat, { conditioning_to: plain(prompt(4)), conditioning_from: wide }, ctx)).toThrow(/the conditionings are 32 and 8 wide/);
   });
 });

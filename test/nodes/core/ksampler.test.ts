@@ -62,14 +62,14 @@ describe('KSampler', () => {
   it('refuses a pair that cannot run at validation (checkWidgets) and at run time, naming the fix', async () => {
     expect(ksampler.checkWidgets!({ seed: 0, steps: 20, cfg: 7, sampler_name: 'heun', scheduler: 'diffusers', denoise: 1, attention: 'auto', precision: 'model' }, {})).toMatchObject([{ input: 'sampler_name' }]);
     await expect(ksampler.run({ ...base, model, sampler_name: 'pndm', scheduler: 'normal', latent_image: zeros() }, testContext('KSampler', '7'))).rejects.toThrow(
-      /KSampler #7: sampler "pndm" is diffusers' PLMS/,
+      /sampler "pndm" is diffusers' PLMS/,
     );
   });
 
   it('the diffusers schedulers refuse combined or area conditioning with a clear message', async () => {
     const positive = [...plain(prompt(4)), ...plain(prompt(0))];
     await expect(ksampler.run({ ...base, positive, model, sampler_name: 'euler', scheduler: 'diffusers', latent_image: zeros() }, testContext('KSampler', '3'))).rejects.toThrow(
-      /KSampler #3: the diffusers schedulers take one plain prompt per side.*use a ComfyUI scheduler/,
+      /the diffusers schedulers take one plain prompt per side.*use a ComfyUI scheduler/,
     );
   });
 });
