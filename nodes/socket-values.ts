@@ -3,18 +3,25 @@
  * nodes/schema.ts by declaration merging so `run` inputs are typed without casts.
  *
  * Layouts follow ComfyUI: LATENT carries `samples` [B, 4, H/8, W/8] in model space (VAE latents times
- * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is one prompt's text
- * embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts).
+ * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is a list of entries, each a
+ * prompt's text embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts) with its area, strength
+ * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
+ * of ComfyUI's custom sampling.
  */
 import type { ModelHandle } from '../native/index.ts';
-import type { CLIPTokenizer } from './text/clip-tokenizer.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
+import type { Conditioning } from './sampling/comfy/conditioning.ts';
+import type { ModelSamplingSpec } from './sampling/comfy/model-sampling.ts';
+import type { ComfySamplerName } from './sampling/comfy/samplers/index.ts';
+import type { CLIPTokenizer } from './text/clip-tokenizer.ts';
 
 /** The diffusion model (UNet) of a loaded checkpoint. */
 export interface ModelValue {
   model: ModelHandle;
   /** File or folder it came from (for messages). */
   source: string;
+  /** Set by ModelSamplingDiscrete; otherwise eps (or the model config's v_prediction), no zsnr. */
+  sampling?: ModelSamplingSpec;
 }
 
 /** The text encoder of a loaded checkpoint and the tokenizer that goes with it. */
@@ -30,9 +37,27 @@ export interface VaeValue {
   source: string;
 }
 
-export interface ConditioningValue {
-  embeddings: Float32Array;
-  shape: readonly [1, number, number];
+export type ConditioningValue = Conditioning;
+
+/** A sampling algorithm (KSamplerSelect). */
+export interface SamplerValue {
+  name: ComfySamplerName;
+}
+
+/** Noise levels to walk, descending (BasicScheduler, KarrasScheduler, SplitSigmas, ...). */
+export interface SigmasValue {
+  sigmas: Float32Array;
+}
+
+/** Starting noise: seeded like ComfyUI's prepare_noise, or none (its seed 0 then seeds the samplers' own noise). */
+export type NoiseValue = { kind: 'random'; seed: number } | { kind: 'disabled'; seed: 0 };
+
+/** A model with its conditioning and guidance (BasicGuider: positive only, cfg 1; CFGGuider). */
+export interface GuiderValue {
+  model: ModelValue;
+  positive: Conditioning;
+  negative?: Conditioning;
+  cfg: number;
 }
 
 export interface LatentValue {
@@ -61,6 +86,10 @@ declare module './schema.ts' {
     CONDITIONING: ConditioningValue;
     LATENT: LatentValue;
     IMAGE: ImageValue;
+    SAMPLER: SamplerValue;
+    SIGMAS: SigmasValue;
+    NOISE: NoiseValue;
+    GUIDER: GuiderValue;
   }
   interface HostServices {
     run?: RunInfo;

@@ -30,6 +30,6 @@ export default defineNode({
       ctx.signal.throwIfAborted();
       return encodeText(model, Int32Array.from(ids));
     });
-    return { CONDITIONING: { embeddings, shape: [1, embeddings.length / hidden, hidden] as const } };
+    return { CONDITIONING: [{ embeddings, shape: [1, embeddings.length / hidden, hidden] as const }] };
   },
 });

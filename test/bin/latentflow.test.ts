@@ -23,9 +23,9 @@ function cli(...args: string[]) {
 }
 
 describe('latentflow run', () => {
-  it('runs the fixture txt2img workflow file and writes the reference picture (DDIM, 4 steps, seed 42)', () => {
+  it('runs the fixture txt2img workflow file and writes the reference picture (diffusers DDIM, 4 steps, seed 42)', () => {
     const workflowFile = path.join(work, 'fixture-txt2img.json');
-    fs.writeFileSync(workflowFile, JSON.stringify(tinyTxt2img({ seed: 42, steps: 4, sampler: 'ddim', prefix: 'fixture' })));
+    fs.writeFileSync(workflowFile, JSON.stringify(tinyTxt2img({ seed: 42, steps: 4, sampler: 'ddim', scheduler: 'diffusers', prefix: 'fixture' })));
     const out = path.join(work, 'out');
     const { status, stdout, stderr } = cli('run', workflowFile, '--models-dir', modelsDir, '--output-dir', out);
     expect(status, stderr).toBe(0);

@@ -53,7 +53,8 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
 }
 
 /** The fixture's txt2img as a ComfyUI API-format workflow on the tiny model (64x64). */
-export function tinyTxt2img({ seed = 42, steps = 2, sampler = 'ddim', loader = 'diffusers', prompt = 'a small cat', prefix = 'test' } = {}) {
+/** scheduler: ComfyUI's names, or 'diffusers' for diffusers' own scheduler class (what the fixtures were made with). */
+export function tinyTxt2img({ seed = 42, steps = 2, sampler = 'ddim', scheduler = 'normal', loader = 'diffusers', prompt = 'a small cat', prefix = 'test' } = {}) {
   const load =
     loader === 'diffusers'
       ? { class_type: 'DiffusersLoader', inputs: { model_path: 'tiny-sd', weight_dtype: 'f32' } }
@@ -65,7 +66,7 @@ export function tinyTxt2img({ seed = 42, steps = 2, sampler = 'ddim', loader = '
     '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
     '3': {
       class_type: 'KSampler',
-      inputs: { seed, steps, cfg: 7.5, sampler_name: sampler, scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
+      inputs: { seed, steps, cfg: 7.5, sampler_name: sampler, scheduler, denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
     },
     '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
     '9': { class_type: 'SaveImage', inputs: { filename_prefix: prefix, images: ['8', 0] } },

@@ -17,6 +17,7 @@ import { isWidgetSpec, type InputSpecs, type WidgetSpec } from '../../../nodes/s
 import type { Issue } from '../../../protocol/index.ts';
 import { orderGraph, resolveGraph, validateGraph } from '../../../server/runner/index.ts';
 import { makeModelsDir } from '../../helpers/server.ts';
+import { checkSamplerScheduler } from '../../../nodes/sampling/common-ksampler.ts';
 
 const registry = new NodeRegistry();
 registry.registerAll(coreNodes);
@@ -105,7 +106,9 @@ const validTxt2img = (() => {
   };
   // SaveImage's prefix is text whose folders and file names follow the file-name rule (checkWidgets).
   const prefix = fc.stringMatching(/^(?:[\p{L}\p{N}_()-][\p{L}\p{N} ._()-]{0,20}\/){0,2}[\p{L}\p{N}_()-][\p{L}\p{N} ._()-]{0,40}$/u).filter((p) => prefixProblem(p) === null);
-  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler: widgets('KSampler'), save: fc.record({ filename_prefix: prefix }) }).map((w) => ({
+  // KSampler's sampler/scheduler pair must also be one that runs (its checkWidgets refuses e.g. pndm with karras).
+  const sampler = widgets('KSampler').filter((w) => checkSamplerScheduler(String(w.sampler_name), String(w.scheduler), Number(w.steps)).length === 0);
+  return fc.record({ load: widgets('CheckpointLoaderSimple'), pos: widgets('CLIPTextEncode'), latent: widgets('EmptyLatentImage'), sampler, save: fc.record({ filename_prefix: prefix }) }).map((w) => ({
     '4': { class_type: 'CheckpointLoaderSimple', inputs: w.load },
     '6': { class_type: 'CLIPTextEncode', inputs: { ...w.pos, clip: ['4', 1] } },
     '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },

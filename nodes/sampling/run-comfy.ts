@@ -1,0 +1,113 @@
+// The node side of ComfyUI's sampling, shared by KSampler, KSamplerAdvanced, SamplerCustom and
+// SamplerCustomAdvanced: binds the loaded model's UNet (attention mode planned against the memory budget before
+// anything runs), its model sampling (the model's scheduler config, or what ModelSamplingDiscrete set), progress,
+// step previews and cancellation, then runs comfySample.
+
+import { CancelToken, type Precision, unetForward } from '../../native/index.ts';
+import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
+import { requirePrecision } from '../models/load-checkpoint.ts';
+import { formatBytes, memoryBudget } from '../system/memory.ts';
+import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
+import { encodePng } from '../image/png.ts';
+import type { NodeContext } from '../schema.ts';
+import { comfySample } from './comfy/ksampler.ts';
+import { ModelSampling } from './comfy/model-sampling.ts';
+import type { ComfySamplerName } from './comfy/samplers/index.ts';
+import { latentToRgbPreview } from './preview.ts';
+import type { SchedulerConfigFile } from './schedulers/index.ts';
+
+/** SD 1.5's scheduler_config.json: what single-file checkpoints (which carry none) are sampled with. */
+export const SD15_SCHEDULER_CONFIG: SchedulerConfigFile = {
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  steps_offset: 1,
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  clip_sample: false,
+};
+
+/** The scheduler config a model is sampled with. */
+export function schedulerConfigOf(model: ModelValue): SchedulerConfigFile {
+  return (model.model.info.schedulerConfig as SchedulerConfigFile | null) ?? SD15_SCHEDULER_CONFIG;
+}
+
+/** ComfyUI's model sampling of a MODEL (ModelSamplingDiscrete's choice when set). */
+export function modelSamplingOf(model: ModelValue): ModelSampling {
+  return ModelSampling.fromConfig(schedulerConfigOf(model), model.sampling ?? {});
+}
+
+export interface ComfyRun {
+  guider: GuiderValue;
+  sampler: ComfySamplerName;
+  sigmas: readonly number[];
+  noise: Float32Array;
+  latent: LatentValue;
+  seed: number;
+  attention?: AttentionChoice;
+  /** The UNet's precision ('model' or absent: the loader's). */
+  precision?: Precision | 'model';
+}
+
+/** The precision a sampling node asks for, checked against the CPU; undefined: the model's. */
+export function unetPrecision(precision: Precision | 'model' | undefined): Precision | undefined {
+  if (precision === undefined || precision === 'model') return undefined;
+  requirePrecision(precision);
+  return precision;
+}
+
+/** Runs ComfyUI's sampling for a node; returns the samples and the last x0 prediction as LATENTs. */
+export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise<{ samples: LatentValue; denoised: LatentValue }> {
+  const { model } = run.guider.model;
+  const precision = unetPrecision(run.precision);
+  const shape = run.latent.shape;
+  const [batch, , height, width] = shape;
+  const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
+  if (run.guider.positive.length === 0) throw new Error(`the positive conditioning is empty; connect a CLIPTextEncode.`);
+  if (widths.size > 1 || !widths.has(model.info.unet.cross_attention_dim)) {
+    throw new Error(
+      `the conditioning is ${[...widths].join(' and ')} wide but the model expects ${model.info.unet.cross_attention_dim}; encode the prompts with this checkpoint's CLIP.`,
+    );
+  }
+  // The largest UNet batch: every full-size entry of both sides together (area entries run smaller crops).
+  const sides = [run.guider.positive, ...(run.guider.negative && run.guider.cfg !== 1 ? [run.guider.negative] : [])];
+  const fullEntries = sides.reduce((n, side) => n + side.filter((entry) => !entry.area).length, 0);
+  const tokens = Math.max(...sides.flat().map((entry) => entry.shape[1]));
+  const unetBatch = batch * Math.max(1, fullEntries);
+  const plan = planUnetAttention(run.attention ?? 'auto', model, { batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens }, memoryBudget(ctx.services));
+  ctx.stats({
+    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
+    estimatedPeakBytes: plan.estimate.peakBytes,
+    memoryBudgetBytes: plan.budgetBytes,
+  });
+  ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
+  const cancel = new CancelToken();
+  const onAbort = () => cancel.cancel();
+  ctx.signal.addEventListener('abort', onAbort);
+  try {
+    const { samples, denoised } = await comfySample({
+      unet: (x, unetShape, timestep, context) =>
+        unetForward(model, x, unetShape, new Float32Array(unetShape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision }),
+      modelSampling: modelSamplingOf(run.guider.model),
+      sampler: run.sampler,
+      sigmas: run.sigmas,
+      noise: run.noise,
+      latent: run.latent.samples,
+      shape,
+      positive: run.guider.positive,
+      negative: run.guider.negative,
+      cfg: run.guider.cfg,
+      seed: run.seed,
+      signal: ctx.signal,
+      onStep: ({ step, total, denoised: x0 }) => {
+        ctx.progress(step, total);
+        const preview = latentToRgbPreview(x0, height, width);
+        ctx.preview({ mime: 'image/png', width: preview.width, height: preview.height, data: encodePng({ width: preview.width, height: preview.height, channels: 3, data: preview.rgb }) });
+      },
+    });
+    return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,1 @@
+"""A reference of ComfyUI's sampling, written from its published algorithms (see README.md)."""
