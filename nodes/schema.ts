@@ -31,6 +31,7 @@ import {
   SOCKET_TYPES,
   type SocketType,
   type UiOutput,
+  SEED_INPUT_NAMES,
   WIDGET_TYPE_OF_KIND,
 } from '../protocol/index.ts';
 
@@ -106,6 +107,8 @@ export interface ChoiceSpec<T extends string = string> extends SpecBase {
   kind: 'choice';
   options: ChoiceOptions<T>;
   default?: T;
+  /** Values taken besides the listed options (e.g. ComfyUI's annotated file names, `x.png [output]`); keep it cheap. */
+  accepts?: (value: string, env: HostServices) => boolean;
 }
 
 export type WidgetSpec = IntSpec | FloatSpec | TextSpec | BooleanSpec | ChoiceSpec;
@@ -442,6 +445,8 @@ export function widgetSchema(spec: WidgetSpec, env: HostServices = {}): z.ZodTyp
       return z.boolean();
     case 'choice': {
       const { options } = resolveOptions(spec, env);
+      const accepts = spec.accepts;
+      if (accepts) return z.string().refine((v) => options.includes(v) || accepts(v, env), { message: 'not one of the options' });
       return options.length > 0 ? z.enum(options as [string, ...string[]]) : z.never();
     }
   }
@@ -509,6 +514,8 @@ export function objectInfo(definition: AnyNodeDefinition, env: HostServices = {}
   for (const [name, spec] of Object.entries(definition.inputs as InputSpecs)) {
     const group = spec.optional ? 'optional' : 'required';
     entry.input[group][name] = objectInfoInput(spec, env);
+    // ComfyUI's frontend draws a seed with its control after generate (and saves that value after it).
+    if (spec.kind === 'int' && SEED_INPUT_NAMES.has(name)) entry.input[group][name][1].control_after_generate = true;
     entry.input_order[group].push(name);
   }
   for (const [name, spec] of Object.entries(definition.outputs as OutputSpecs)) {

@@ -122,7 +122,8 @@ export function isWidgetInput(input: InputDef): input is WidgetInput {
   return input.kind !== 'socket';
 }
 
-const SEED_NAMES = new Set(['seed', 'noise_seed']);
+/** Inputs ComfyUI draws with a control after generate (fixed/increment/decrement/randomize) by name; others say `control_after_generate`. */
+export const SEED_INPUT_NAMES: ReadonlySet<string> = new Set(['seed', 'noise_seed']);
 
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -141,7 +142,7 @@ export function parseInput(name: string, raw: ObjectInfoInput, optional: boolean
     case 'INT':
     case 'FLOAT': {
       const kind = type === 'INT' ? 'int' : 'float';
-      const spec: NumberInput = { ...base, kind, seed: kind === 'int' && (SEED_NAMES.has(name) || config.control_after_generate === true) };
+      const spec: NumberInput = { ...base, kind, seed: kind === 'int' && (SEED_INPUT_NAMES.has(name) || config.control_after_generate === true) };
       for (const key of ['default', 'min', 'max', 'step', 'round'] as const) {
         const v = num(config[key]);
         if (v !== undefined) spec[key] = v;

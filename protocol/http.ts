@@ -61,7 +61,8 @@ export const queueRunRequestSchema = z.object({
 export type QueueRunRequest = Omit<z.infer<typeof queueRunRequestSchema>, 'workflow'> & { workflow: SavedWorkflow | ExecutionGraph };
 
 /** POST /api/interrupt: the run to interrupt (every running one without it). */
-export const interruptRequestSchema = z.object({ runId: z.string().optional() });
+/** POST /interrupt (also /api/interrupt): our `runId` or ComfyUI's `prompt_id`; neither stops every running job. */
+export const interruptRequestSchema = z.object({ runId: z.string().optional(), prompt_id: z.string().optional() });
 export type InterruptRequest = z.infer<typeof interruptRequestSchema>;
 
 /** A queued run: its id (the run id of every event) and queue number. */

@@ -9,7 +9,7 @@
  * - http.ts          our HTTP requests and answers (and ComfyUI's POST /prompt body)
  * - catalog.ts       socket and widget types, the object_info catalog and its reading
  * - link.ts          links `[nodeId, outputIndex]`
- * - workflow/        the execution form, the saved form, the converter, the column layout, parsing
+ * - workflow/        the execution form, ComfyUI's UI format, latentflow's saved form, the converters, the column layout, parsing
  * - subgraph.ts      subgraph JSON (a fragment exposed as a node type)
  * - subgraph-cut.ts  cutting a selection out of a workflow as a subgraph
  * - graph.ts         walks over the execution form (what output nodes need)
@@ -25,6 +25,9 @@ export * from './workflow/saved.ts';
 export * from './workflow/convert.ts';
 export * from './workflow/layout.ts';
 export * from './workflow/parse.ts';
+export * from './workflow/ui.ts';
+export * from './workflow/ui-widgets.ts';
+export * from './workflow/ui-execution.ts';
 export * from './subgraph.ts';
 export * from './subgraph-cut.ts';
 export * from './graph.ts';

@@ -3,7 +3,7 @@
  *   { "version": 1, "name": "txt2img",
  *     "nodes": [{ "id": "3", "type": "KSampler", "position": { "x": 0, "y": 0 }, "widgets": { "seed": 5 } }],
  *     "edges": [{ "from": { "node": "4", "output": 0 }, "to": { "node": "3", "input": "model" } }] }
- * (Issue 18 adds ComfyUI's UI format as a form of its own, in a file of its own beside this one.)
+ * latentflow's own saved form before it saved ComfyUI's UI format (ui.ts): still read everywhere.
  *
  * @example
  *   const { workflow, issues } = parseSavedWorkflow(JSON.parse(text));
@@ -102,7 +102,7 @@ export function parseSavedWorkflow(json: unknown): { workflow?: SavedWorkflow; i
   return { workflow: parsed.data as SavedWorkflow, issues: [] };
 }
 
-/** Whether JSON looks like the saved form (has a `nodes` array) rather than the execution form. */
+/** Whether JSON looks like the saved form (has a `nodes` array) rather than the execution form (check isUiForm first: ComfyUI's UI format has one too). */
 export function isSavedForm(json: unknown): boolean {
   return typeof json === 'object' && json !== null && Array.isArray((json as { nodes?: unknown }).nodes);
 }

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { Issue } from '../issues.ts';
 
 /** zod's issues as workflow issues, each with its path and (where `nodeIdAt` finds it) its node. */
-export function zodIssues(error: z.ZodError, form: 'execution' | 'saved', nodeIdAt: (path: PropertyKey[]) => string | undefined): Issue[] {
+export function zodIssues(error: z.ZodError, form: 'execution' | 'saved' | 'ComfyUI UI', nodeIdAt: (path: PropertyKey[]) => string | undefined): Issue[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String);
     const nodeId = nodeIdAt(issue.path);
