@@ -2,7 +2,7 @@
  * The latentflow command line.
  *
  *   latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
- *                    [--allowed-hosts NAME,...] [--max-image-pixels N]
+ *                    [--allowed-hosts NAME,...] [--max-image-pixels N] [--preview-method none|auto|latent2rgb|taesd]
  *   latentflow worker --redis URL [--concurrency 1] [--models-dir M] [--data-dir D] [--packs-dir P] [--id NAME]
  *   latentflow run WORKFLOW.json [--set NODE.INPUT=VALUE ...] [--models-dir D] [--output-dir O] [--input-dir I] [--json]
  *   latentflow nodes [--json]
@@ -15,7 +15,10 @@ const HELP = `latentflow — node-based Stable Diffusion workbench
 Usage:
   latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
                    [--allowed-hosts NAME,...] [--max-image-pixels N] [--packs-dir P] [--allow-origin ORIGIN]
+                   [--preview-method none|auto|latent2rgb|taesd]
       Starts the editor, the API and the runner; prints the URL.
+      ComfyUI's /ws sends binary step previews only with --preview-method other than none (the
+      default, as ComfyUI's) or a prompt's extra_data.preview_method; taesd previews as latent2rgb.
       Beyond loopback (--listen 0.0.0.0) a token is required. The Host header must name this server
       (localhost, a loopback or, beyond loopback, any IP address, the --listen name, this machine's
       name); add other names (a proxy's) with --allowed-hosts. Uploaded images: at most

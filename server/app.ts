@@ -14,6 +14,8 @@ import { createHost, type Host, loadHostPacks, seedExampleInputs } from './host.
 import { packsRouter } from './api/packs.ts';
 import { catalogRouter } from './api/catalog.ts';
 import { comfyRouter } from './api/comfy.ts';
+import { comfyFrontendRouter, isUserdataUpload } from './api/comfy-frontend.ts';
+import { comfyApiPrefix } from './api/comfy-prefix.ts';
 import type { ApiContext } from './api/context.ts';
 import { errorHandler, HttpError } from './api/errors.ts';
 import { filesRouter, followRemoteOutputs } from './api/files.ts';
@@ -42,11 +44,15 @@ export function createApp(ctx: ApiContext): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(securityMiddleware(ctx.options));
+  app.use(comfyApiPrefix());
+  // Bodies are JSON whatever their Content-Type, as ComfyUI reads them (its npm SDK sends text/plain),
+  // except uploads (multipart) and user files (their own bytes).
   // The depth is read from the bytes before JSON.parse runs: a 7.8 MB array nested 3.9 million deep is
   // refused after 65 brackets, without building it.
   app.use(express.json({
     limit: ctx.options.bodyLimitBytes,
     strict: false,
+    type: (req) => !String(req.headers['content-type'] ?? '').startsWith('multipart/') && !isUserdataUpload(req.url ?? ''),
     verify: (_req, _res, body) => {
       if (jsonTextDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new HttpError(400, 'too_deep', `request JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
     },
@@ -59,6 +65,7 @@ export function createApp(ctx: ApiContext): express.Express {
   app.use(filesRouter(ctx));
   app.use(systemRouter(ctx));
   app.use(comfyRouter(ctx));
+  app.use(comfyFrontendRouter(ctx));
 
   const editorDist = path.join(REPO_ROOT, 'editor', 'dist');
   if (fs.existsSync(path.join(editorDist, 'index.html'))) {

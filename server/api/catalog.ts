@@ -12,11 +12,18 @@ export function catalogRouter(ctx: ApiContext): Router {
     res.json(catalog());
   });
 
-  router.get(['/api/node-types/:type', '/object_info/:type'], (req, res) => {
+  router.get('/api/node-types/:type', (req, res) => {
     const type = String(req.params.type);
     const entries = catalog();
     if (!Object.hasOwn(entries, type)) throw new HttpError(404, 'not_found', `there is no node type "${type}"`);
     res.json({ [type]: entries[type] });
+  });
+
+  // ComfyUI answers an unknown type with 200 {} (clients probe for node types this way).
+  router.get('/object_info/:type', (req, res) => {
+    const type = String(req.params.type);
+    const entries = catalog();
+    res.json(Object.hasOwn(entries, type) ? { [type]: entries[type] } : {});
   });
 
   return router;

@@ -1,11 +1,13 @@
 /**
  * ComfyUI's HTTP API, so existing ComfyUI clients work unchanged: /prompt, /queue, /history,
- * /interrupt (and /view, /upload/image, /object_info, /system_stats in their own modules).
+ * /interrupt (and /view, /upload/image, /object_info, /system_stats, the frontend's routes in
+ * comfy-frontend.ts, in their own modules). Each also answers under /api/ (comfy-prefix.ts).
  * Payload shapes follow ComfyUI's server.py.
  */
 import { Router } from 'express';
 
-import { promptRequestSchema } from '../../protocol/index.ts';
+import { interruptRequestSchema, promptRequestSchema } from '../../protocol/index.ts';
+import { previewMethodOf } from '../jobs/preview-method.ts';
 import { prepareWorkflow } from '../jobs/submit.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import type { ApiContext } from './context.ts';
@@ -41,13 +43,19 @@ export function comfyRouter(ctx: ApiContext): Router {
 
   router.post('/prompt', async (req, res) => {
     const body = parseBody(promptRequestSchema, req.body);
-    // ComfyUI clients send the execution form; a saved-form workflow for the PNG rides in extra_pnginfo.
+    // ComfyUI clients send the execution form; the drawn workflow for the PNG rides in extra_pnginfo.
+    // (A UI-format or saved-form prompt is accepted too, and becomes that workflow when none is given.)
     // An invalid one is answered by the error handler below, in ComfyUI's shape (node_errors).
     const prepared = prepareWorkflow(ctx.host, body.prompt, {}, { runsHere: ctx.queue.kind === 'embedded' });
+    const extra: Record<string, unknown> = { ...body.extra_data };
+    const pnginfo = (extra.extra_pnginfo ?? {}) as Record<string, unknown>;
+    if (prepared.saved && pnginfo.workflow === undefined) extra.extra_pnginfo = { ...pnginfo, workflow: prepared.saved };
+    // The run's preview method, resolved here so a worker needs not know this server's --preview-method.
+    extra.preview_method = previewMethodOf(body.extra_data, ctx.options.previewMethod);
     const job = await ctx.queue.enqueue({
       id: body.prompt_id,
       prompt: prepared.prompt,
-      extra: body.extra_data ?? {},
+      extra,
       clientId: body.client_id ?? null,
       front: body.front,
     });
@@ -62,11 +70,12 @@ export function comfyRouter(ctx: ApiContext): Router {
     });
   });
 
+  // ComfyUI: { clear: true } empties the pending queue, { delete: [ids] } removes pending prompts (a running one keeps running).
   router.post('/queue', async (req, res) => {
     const body = (req.body ?? {}) as { clear?: boolean; delete?: unknown };
     if (body.clear === true) await ctx.queue.clearQueued();
     if (Array.isArray(body.delete)) for (const id of body.delete) if (typeof id === 'string') await ctx.queue.removeQueued(id);
-    res.status(200).end();
+    res.status(200).json({});
   });
 
   router.get('/history', async (req, res) => {
@@ -86,14 +95,13 @@ export function comfyRouter(ctx: ApiContext): Router {
     const body = (req.body ?? {}) as { clear?: boolean; delete?: unknown };
     if (body.clear === true) await ctx.queue.deleteHistory();
     if (Array.isArray(body.delete)) await ctx.queue.deleteHistory(body.delete.filter((id): id is string => typeof id === 'string'));
-    res.status(200).end();
+    res.status(200).json({});
   });
 
   router.post('/interrupt', async (req, res) => {
-    // Newer ComfyUI clients name the run ({ prompt_id }); without it every running job stops.
-    const runId = typeof req.body?.prompt_id === 'string' ? req.body.prompt_id : undefined;
-    await ctx.queue.interrupt(runId);
-    res.status(200).end();
+    // Newer ComfyUI clients name the run ({ prompt_id }), the editor says { runId }; without either every running job stops.
+    const body = interruptRequestSchema.catch({}).parse(req.body ?? {});
+    res.json({ interrupted: await ctx.queue.interrupt(body.prompt_id ?? body.runId) });
   });
 
   router.use(errorHandler('comfy'));

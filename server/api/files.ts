@@ -110,14 +110,14 @@ function uniqueName(dir: string, name: string): string {
  * created exclusively). A failed write (a full disk) removes what it wrote, and overwriting replaces the
  * file only once the new bytes are all on disk.
  */
-function writeNoFollow(file: string, data: Uint8Array, overwrite: boolean): void {
+export function writeNoFollow(file: string, data: Uint8Array, overwrite: boolean, what = 'image file name'): void {
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   const open = (target: string) => {
     try {
       return fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new PathError(`"${path.basename(file)}" is a symbolic link; uploads never write through one`, 'image file name');
+      if (code === 'ELOOP') throw new PathError(`"${path.basename(file)}" is a symbolic link; uploads never write through one`, what);
       if (code === 'EEXIST' && !overwrite) throw new HttpError(409, 'exists', `"${path.basename(file)}" was created by another upload meanwhile; try again`);
       throw error;
     }
@@ -135,7 +135,7 @@ function writeNoFollow(file: string, data: Uint8Array, overwrite: boolean): void
   };
   if (!overwrite) return writeAll(file);
   if (fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    throw new PathError(`"${path.basename(file)}" is a symbolic link; uploads never write through one`, 'image file name');
+    throw new PathError(`"${path.basename(file)}" is a symbolic link; uploads never write through one`, what);
   }
   // Written aside, then renamed over the old file (rename replaces a link itself, never its target).
   const part = path.join(path.dirname(file), `.upload-${process.pid}-${Math.random().toString(36).slice(2)}.part`);

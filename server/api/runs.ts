@@ -1,13 +1,12 @@
 /**
- * Our run API: queue a workflow (either form, with overrides), job status, queue, history,
- * interrupt, delete a queued job.
+ * Our run API: queue a workflow (any form, with overrides), job status, queue, history (/api/runs/history),
+ * delete a queued job. Interrupt is ComfyUI's route (comfy.ts), which takes our body too.
  */
 import { Router } from 'express';
 import type { z } from 'zod';
 
 import {
   type HistoryPage,
-  interruptRequestSchema,
   type JobView,
   type QueuedRun,
   queueRunRequestSchema,
@@ -50,7 +49,10 @@ export async function queueWorkflow(ctx: ApiContext, request: z.infer<typeof que
   const prepared = prepareWorkflow(ctx.host, request.workflow, request.overrides, { runsHere: ctx.queue.kind === 'embedded' });
   return ctx.queue.enqueue({
     prompt: prepared.prompt,
-    extra: prepared.saved ? { extra_pnginfo: { workflow: prepared.saved } } : {},
+    extra: {
+      ...(prepared.saved ? { extra_pnginfo: { workflow: prepared.saved } } : {}),
+      preview_method: ctx.options.previewMethod,
+    },
     clientId: request.clientId ?? null,
     front: request.front,
   });
@@ -102,6 +104,15 @@ export function runsRouter(ctx: ApiContext): Router {
     } satisfies RunsListing);
   });
 
+  // (POST /api/interrupt is ComfyUI's /interrupt under /api/, which also takes our { runId }: comfy.ts.)
+  // Our paged history; GET /api/history is ComfyUI's (every ComfyUI route answers under /api/ too).
+  router.get('/api/runs/history', async (req, res) => {
+    const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
+    const limit = Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
+    const { total, jobs } = await ctx.queue.history({ offset, limit });
+    res.json({ total, offset, limit, jobs: jobs.map((j) => jobView(j)) } satisfies HistoryPage);
+  });
+
   router.get('/api/runs/:id', async (req, res) => {
     const job = await ctx.queue.get(req.params.id);
     if (!job) throw new HttpError(404, 'not_found', `there is no run "${req.params.id}"`);
@@ -118,18 +129,6 @@ export function runsRouter(ctx: ApiContext): Router {
     }
     if (!(await ctx.queue.removeQueued(job.id))) throw new HttpError(409, 'not_queued', `run "${job.id}" has already started or finished`);
     res.json({ deleted: true });
-  });
-
-  router.post('/api/interrupt', async (req, res) => {
-    const { runId } = interruptRequestSchema.catch({}).parse(req.body ?? {});
-    res.json({ interrupted: await ctx.queue.interrupt(runId) });
-  });
-
-  router.get('/api/history', async (req, res) => {
-    const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
-    const limit = Math.min(200, Math.max(1, Number(req.query.limit ?? 50) || 50));
-    const { total, jobs } = await ctx.queue.history({ offset, limit });
-    res.json({ total, offset, limit, jobs: jobs.map((j) => jobView(j)) } satisfies HistoryPage);
   });
 
   return router;

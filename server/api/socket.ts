@@ -108,7 +108,7 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     if (req.url?.startsWith('/socket.io/')) return; // socket.io handles its own path (and checks it in allowRequest)
     const url = requestUrl(req);
     socket.on('error', () => socket.destroy()); // a client gone mid-handshake is not our error
-    const refusal = url?.pathname === '/ws' ? checkLiveRequest(options, req) : { status: 404 as const, reason: 'no websocket here' };
+    const refusal = url?.pathname === '/ws' || url?.pathname === '/api/ws' ? checkLiveRequest(options, req) : { status: 404 as const, reason: 'no websocket here' };
     if (refusal || !url) {
       const status = refusal?.status ?? 400;
       socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -133,9 +133,10 @@ export function attachLive(httpServer: http.Server, options: ServerOptions, bus:
     }
   };
 
-  const offRun = bus.onRun(({ event, clientId }) => {
+  const offRun = bus.onRun(({ event, clientId, comfyPreviews }) => {
     if (event.type === 'preview') {
-      sendComfy(clientId, comfyPreviewFrame(event));
+      // ComfyUI sends previews only when its preview method is not none (its default, and ours).
+      if (comfyPreviews) sendComfy(clientId, comfyPreviewFrame(event));
       return;
     }
     const message = comfyMessage(event);

@@ -21,6 +21,8 @@ export type { QueueState };
 export interface RunEventEnvelope {
   event: RunEvent;
   clientId: string | null;
+  /** Whether ComfyUI's /ws sends this run's previews (its preview method is not none); socket.io always does. */
+  comfyPreviews?: boolean;
 }
 
 export interface EventBus {

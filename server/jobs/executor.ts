@@ -13,6 +13,7 @@ import type { Host } from '../host.ts';
 import type { JobRecord, JobStatus, JobStore } from '../store/job-store.ts';
 import { DISK_FULL_MESSAGE, isDiskFull } from '../store/storage-errors.ts';
 import type { EventBus } from './bus.ts';
+import { comfyPreviews as comfyPreviewsOf } from './preview-method.ts';
 import { runJob } from './run-job.ts';
 
 /** How often a store that failed is tried again. */
@@ -54,9 +55,14 @@ export class Executor {
     this.flushOutcomes();
   }
 
-  /** Tells the loop a job was queued. */
+  /**
+   * Tells the loop a job was queued. The job starts on the next turn of the event loop, after the route
+   * that queued it has answered: a ComfyUI client (@saintno/comfyui-sdk's CallWrapper) listens for the
+   * run's events only once POST /prompt has answered, and a run served from the cache could otherwise
+   * send its `executing` before that.
+   */
   notify(): void {
-    this.wake?.();
+    setImmediate(() => this.wake?.());
     this.publishQueue();
   }
 
@@ -125,8 +131,9 @@ export class Executor {
     this.publishQueue();
     let terminal: RunEvent[] = [];
     let outcome: Outcome;
+    const comfyPreviews = comfyPreviewsOf(job.extra, 'none'); // the route that queued it resolved the server's default into extra
     try {
-      const run = await runJob(job, this.host, { signal: controller.signal, publish: (event) => this.bus.publishRun({ event, clientId: job.clientId }) });
+      const run = await runJob(job, this.host, { signal: controller.signal, publish: (event) => this.bus.publishRun({ event, clientId: job.clientId, comfyPreviews }) });
       terminal = run.terminal;
       const { status, outputs, error } = run.outcome;
       outcome = { status, outputs, ...(error ? { error } : {}) };

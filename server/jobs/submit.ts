@@ -3,7 +3,7 @@
  * ready to queue. Shared by /api/runs, /prompt, the workflow endpoint and the CLI. The JSON is parsed
  * once, here; what is queued is the typed graph.
  */
-import { type ExecutionGraph, InvalidWorkflowError, parseWorkflow, type SavedWorkflow } from '../../protocol/index.ts';
+import { type ExecutionGraph, InvalidWorkflowError, parseWorkflow, type SavedWorkflow, type UiWorkflow } from '../../protocol/index.ts';
 import type { Host } from '../host.ts';
 import { applyOverrides, type Overrides } from '../runner/overrides.ts';
 import { resolveGraph } from '../runner/validate.ts';
@@ -12,8 +12,8 @@ export { InvalidWorkflowError };
 
 export interface PreparedWorkflow {
   prompt: ExecutionGraph;
-  /** The saved form when the client sent one (embedded in PNGs as "workflow"). */
-  saved: SavedWorkflow | null;
+  /** The drawn workflow when the client sent one (ComfyUI's UI format, or latentflow's older saved form): embedded in PNGs as "workflow". */
+  saved: SavedWorkflow | UiWorkflow | null;
 }
 
 export interface PrepareOptions {
@@ -51,7 +51,7 @@ export function prepareWorkflow(host: Host, workflow: unknown, overrides: Overri
   checkWorkflowSize(workflow);
   const parsed = parseWorkflow(workflow, host.registry);
   if (!parsed.graph || parsed.issues.length) throw new InvalidWorkflowError(parsed.issues);
-  const saved = parsed.saved ?? null;
+  const saved = parsed.ui ?? parsed.saved ?? null;
   const { graph, issues: overrideIssues } = applyOverrides(parsed.graph, overrides);
   if (overrideIssues.length) throw new InvalidWorkflowError(overrideIssues);
   const memoryBudgetBytes = host.memoryBudgetBytes ?? (runsHere ? undefined : Number.POSITIVE_INFINITY);

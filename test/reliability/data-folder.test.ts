@@ -64,7 +64,7 @@ describe('5. two servers on one data folder', () => {
     first.proc.kill('SIGKILL');
     await first.exited;
     const next = await serve(dataDir);
-    const history = await json(await fetch(`${next.base}/api/history`));
+    const history = await json(await fetch(`${next.base}/api/runs/history`));
     expect(history.jobs.map((j: { status: string; attempts: number }) => [j.status, j.attempts])).toEqual([['success', 1]]);
     await next.stop();
   });
@@ -112,7 +112,7 @@ describe('11. a damaged job database', () => {
     // Doing what the message says: the server starts with an empty queue and history.
     fs.renameSync(db, `${db}.damaged`);
     const fresh = await serve(dataDir);
-    expect((await json(await fetch(`${fresh.base}/api/history`))).total).toBe(0);
+    expect((await json(await fetch(`${fresh.base}/api/runs/history`))).total).toBe(0);
     await fresh.stop();
   });
 });

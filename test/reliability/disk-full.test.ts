@@ -110,7 +110,7 @@ describe('the disk fills up during a run', () => {
     expect((await fetch(`${server.base}/api/system`)).status).toBe(200);
     expect(server.alive()).toBe(true);
     // Not in the store yet: the history (read from it) does not list it.
-    const history = await json(await fetch(`${server.base}/api/history`));
+    const history = await json(await fetch(`${server.base}/api/runs/history`));
     expect(history.jobs.map((j: { id: string }) => j.id)).not.toContain(running);
     expect(server.output()).toMatch(/the job store failed while recording the outcome of run .*the disk holding the data folder is full/);
   });
@@ -119,7 +119,7 @@ describe('the disk fills up during a run', () => {
     for (const name of saved.slice(0, 2)) expect((await fetch(`${server.base}/api/workflows/${name}`, { method: 'DELETE' })).status).toBe(200);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const history = await json(await fetch(`${server.base}/api/history`));
+      const history = await json(await fetch(`${server.base}/api/runs/history`));
       const recorded = history.jobs.find((j: { id: string }) => j.id === running);
       if (recorded) {
         expect(recorded.status).toBe('interrupted');

@@ -57,7 +57,7 @@ describe('restart', () => {
       if (Date.now() > deadline) throw new Error(`jobs did not finish: ${JSON.stringify(jobs.map((j) => j.status))}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const history = await json(await fetch(`${base}/api/history?limit=50`));
+    const history = await json(await fetch(`${base}/api/runs/history?limit=50`));
     const seen = history.jobs.map((j: { id: string }) => j.id).filter((id: string) => ids.includes(id));
     expect(seen.sort()).toEqual([...ids].sort());
     await child.stop();

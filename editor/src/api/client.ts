@@ -90,7 +90,7 @@ export const api = {
   getRun: (id: string) => request<JobView>('GET', `/api/runs/${enc(id)}`),
   cancelRun: (id: string) => request<unknown>('DELETE', `/api/runs/${enc(id)}`),
   interrupt: (runId?: string) => request<unknown>('POST', '/api/interrupt', (runId ? { runId } : {}) satisfies InterruptRequest),
-  history: (offset = 0, limit = 20) => request<HistoryPage>('GET', `/api/history?offset=${offset}&limit=${limit}`),
+  history: (offset = 0, limit = 20) => request<HistoryPage>('GET', `/api/runs/history?offset=${offset}&limit=${limit}`),
 
   uploadImage: (file: File) => {
     const form = new FormData();

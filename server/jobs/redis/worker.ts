@@ -25,6 +25,7 @@ import { Server as SocketServer } from 'socket.io';
 import type { RunEvent, UiOutput } from '../../../protocol/index.ts';
 import { type Host, loadedModels } from '../../host.ts';
 import type { FileRef, WorkerInfo } from '../queue.ts';
+import { comfyPreviews } from '../preview-method.ts';
 import { type JobOutcome, runJob } from '../run-job.ts';
 import { fetchInputBlobs, imageRefsOf, MissingInputError, publishOutputFile, refKey, renameImages } from './files.ts';
 import { openRedis, type RedisKeys, redisKeys, type RedisQueueOptions } from './options.ts';
@@ -205,7 +206,7 @@ export class RemoteWorker {
       let publishFailure: unknown = null;
       const publish = (event: RunEvent) => {
         chain = chain
-          .then(async () => this.bus.publishRun({ event: await this.publishFilesOf(event, id), clientId: job.data.clientId }))
+          .then(async () => this.bus.publishRun({ event: await this.publishFilesOf(event, id), clientId: job.data.clientId, comfyPreviews: comfyPreviews(job.data.extra, 'none') }))
           .catch((error: unknown) => {
             publishFailure ??= error;
           });

@@ -60,7 +60,8 @@ describe('ComfyUI API', () => {
     const response = await fetch(`${t.base}/prompt`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: tinyTxt2img({ seed: 6, steps: 2 }), client_id: 'mine' }),
+      // Previews on for this prompt (the server's --preview-method is none, ComfyUI's default).
+      body: JSON.stringify({ prompt: tinyTxt2img({ seed: 6, steps: 2 }), client_id: 'mine', extra_data: { preview_method: 'latent2rgb' } }),
     });
     const queued = await json(response);
     expect(queued).toMatchObject({ prompt_id: expect.any(String), number: expect.any(Number), node_errors: {} });

@@ -138,7 +138,7 @@ describe('runs', () => {
 
     const job = await json(await fetch(`${t.base}/api/runs/${id}`));
     expect(job.status).toBe('success');
-    const history = await json(await fetch(`${t.base}/api/history?limit=5`));
+    const history = await json(await fetch(`${t.base}/api/runs/history?limit=5`));
     expect(history.jobs.map((j: { id: string }) => j.id)).toContain(id);
     const outputs = await json(await fetch(`${t.base}/api/outputs`));
     expect(outputs.files.map((f: { filename: string }) => f.filename)).toContain(image.filename);

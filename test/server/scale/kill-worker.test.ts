@@ -60,7 +60,7 @@ describe('a worker killed mid-job', () => {
     expect(rerun.worker).toBe(survivor.id);
 
     // History: each job exactly once (ours and ComfyUI's).
-    const history = await json(await fetch(`${server.base}/api/history?limit=50`));
+    const history = await json(await fetch(`${server.base}/api/runs/history?limit=50`));
     expect(history.total).toBe(6);
     expect(history.jobs.map((j: { id: string }) => j.id).sort()).toEqual([...ids].sort());
     const comfyHistory = await json(await fetch(`${server.base}/history`));

@@ -94,7 +94,7 @@ describe('Redis restarted under load', () => {
       return all.every((j) => j.finishedAt !== null) && all;
     }, 180_000, 250);
     expect(jobs.map((j) => j.status)).toEqual(Array(ids.length).fill('success'));
-    const history = await json(await fetch(`${base}/api/history?limit=100`));
+    const history = await json(await fetch(`${base}/api/runs/history?limit=100`));
     expect(history.total).toBe(ids.length);
     expect(history.jobs.map((j: { id: string }) => j.id).sort()).toEqual([...ids].sort());
     for (const [i, job] of jobs.entries()) {

@@ -84,7 +84,7 @@ describe('server restart with jobs waiting in Redis', () => {
       expect(res.status).toBe(200);
       expect(decodePng(Buffer.from(await res.arrayBuffer())).height).toBe(64);
     }
-    const history = await json(await fetch(`${base}/api/history`));
+    const history = await json(await fetch(`${base}/api/runs/history`));
     expect(history.jobs.map((j: { id: string }) => j.id).sort()).toEqual([...ids].sort());
     // The new server stored the images in its output folder as they were announced.
     const outputs = await json(await fetch(`${base}/api/outputs`));
