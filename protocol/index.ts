@@ -28,6 +28,7 @@ export * from './workflow/parse.ts';
 export * from './workflow/ui.ts';
 export * from './workflow/ui-widgets.ts';
 export * from './workflow/ui-execution.ts';
+export * from './workflow/ui-saved.ts';
 export * from './subgraph.ts';
 export * from './subgraph-cut.ts';
 export * from './graph.ts';

@@ -20,9 +20,14 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** A prompt as ComfyUI's "Save (API format)" writes it, with each node's `_meta.title` (this SDK's type wants it). */
+function withTitles(prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }>) {
+  return Object.fromEntries(Object.entries(prompt).map(([id, node]) => [id, { ...node, _meta: { title: node.class_type } }]));
+}
+
 /** The README's txt2img builder over ComfyUI's default API prompt. */
 function txt2img(prompt = txt2imgPrompt()) {
-  return new PromptBuilder(prompt, ['positive', 'negative', 'checkpoint', 'seed', 'batch', 'step', 'cfg', 'sampler', 'sheduler', 'width', 'height'], ['images'])
+  return new PromptBuilder(withTitles(prompt), ['positive', 'negative', 'checkpoint', 'seed', 'batch', 'step', 'cfg', 'sampler', 'sheduler', 'width', 'height'], ['images'])
     .setInputNode('checkpoint', '4.inputs.ckpt_name')
     .setInputNode('seed', '3.inputs.seed')
     .setInputNode('batch', '5.inputs.batch_size')
@@ -37,11 +42,12 @@ function txt2img(prompt = txt2imgPrompt()) {
     .setOutputNode('images', '9');
 }
 
-function run<T extends PromptBuilder<string, string, object>>(builder: T) {
+/** CallWrapper as the README uses it, collecting what its callbacks report. */
+function run(builder: unknown) {
   const progress: Array<{ value: number; max: number }> = [];
   const previews: Blob[] = [];
   let failure: Error | undefined;
-  const done = new CallWrapper(api, builder)
+  const done = new CallWrapper(api, builder as never)
     .onProgress((info) => progress.push({ value: info.value, max: info.max }))
     .onPreview((blob) => previews.push(blob))
     .onFailed((error) => { failure = error; })
@@ -53,7 +59,7 @@ describe('@saintno/comfyui-sdk against latentflow serve', () => {
   it('is ready, lists checkpoints, samplers and node definitions', async () => {
     expect(api.isReady).toBe(true);
     expect(await api.getCheckpoints()).toContain(CHECKPOINT);
-    const { sampler, scheduler } = (await api.getSamplerInfo()) as { sampler: [string[]]; scheduler: [string[]] };
+    const { sampler, scheduler } = (await api.getSamplerInfo()) as unknown as { sampler: [string[]]; scheduler: [string[]] };
     expect(sampler[0]).toContain('euler');
     expect(scheduler[0]).toContain('karras');
     expect(Object.keys((await api.getNodeDefs('KSampler'))!)).toEqual(['KSampler']);
@@ -83,7 +89,7 @@ describe('@saintno/comfyui-sdk against latentflow serve', () => {
     expect(uploaded).not.toBe(false);
     const { info } = uploaded as { info: { filename: string; subfolder: string } };
     expect(info).toMatchObject({ filename: 'dog.png', subfolder: 'pets' });
-    const builder = new PromptBuilder(img2imgPrompt(`${info.subfolder}/${info.filename}`), ['seed'], ['images']).setInputNode('seed', '3.inputs.seed').setOutputNode('images', '9').input('seed', 11);
+    const builder = new PromptBuilder(withTitles(img2imgPrompt(`${info.subfolder}/${info.filename}`)), ['seed'], ['images']).setInputNode('seed', '3.inputs.seed').setOutputNode('images', '9').input('seed', 11);
     const { done, failure } = run(builder);
     const output = (await done) as { images: { images: Array<{ filename: string }> } };
     expect(failure()).toBeUndefined();
@@ -127,7 +133,7 @@ describe('@saintno/comfyui-sdk with --preview-method auto', () => {
       await client.init(5, 200).waitForReady();
       const previews: Blob[] = [];
       const builder = txt2img().input('checkpoint', CHECKPOINT).input('step', 2).input('width', 64).input('height', 64);
-      const output = await new CallWrapper(client, builder).onPreview((blob) => previews.push(blob)).run();
+      const output = await new CallWrapper(client, builder as never).onPreview((blob) => previews.push(blob)).run();
       expect(output).not.toBe(false);
       expect(previews.length).toBe(2);
       // The frames are PNG (format 2 at byte 4, as ComfyUI sends them); this SDK reads the format from

@@ -70,7 +70,7 @@ describe('@stable-canvas/comfyui-client against latentflow serve', () => {
   it('interrupts by prompt id; queue, history, free and settings calls answer', async () => {
     // (enqueue() waits for executed or execution_error; an interrupted prompt sends neither, from ComfyUI
     // too, so the README's queuePrompt + status polling is the way to watch one.)
-    const { prompt_id } = (await client.queuePrompt(0, { prompt: txt2imgPrompt({ steps: 1000, prefix: 'long' }) })) as { prompt_id: string };
+    const { prompt_id } = (await client.queuePrompt(0, { prompt: txt2imgPrompt({ steps: 1000, prefix: 'long' }), workflow: undefined })) as { prompt_id: string };
     for (let i = 0; i < 500 && !(await client.getPromptStatus(prompt_id)).running; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await client.getQueue()).Running[0]).toContain(prompt_id);
     await client.interrupt(prompt_id);

@@ -2,7 +2,7 @@
  * Files: importing a workflow JSON (either form), a subgraph node type or a PNG made by SaveImage;
  * exporting the canvas; uploading an image for a node. Downloads go through `download`.
  */
-import { savedToExecution, type SubgraphJson } from '../../../protocol/index.ts';
+import { savedToExecution, savedToUi, type SubgraphJson, withoutDefaultExtras } from '../../../protocol/index.ts';
 import { api } from '../api/client.ts';
 import { readWorkflowJson, WorkflowFormatError } from '../graph/convert.ts';
 import { isPng, readPngText, workflowFromPng } from '../graph/png-text.ts';
@@ -27,9 +27,16 @@ function fileStem(name: string): string {
   return name.replace(/\.[^.]+$/, '') || 'imported';
 }
 
+/** The catalog as the converters read it. */
+function specs() {
+  const { catalog } = graphStore.getState();
+  return { nodeSpec: (type: string) => catalog.get(type) };
+}
+
+/** Saves the canvas as ComfyUI's UI format (opens in ComfyUI) or its API format (latentflow-only inputs at their defaults left out). */
 export function exportWorkflow(form: 'saved' | 'execution'): void {
   const workflow = currentWorkflow();
-  const body = form === 'saved' ? workflow : savedToExecution(workflow).graph;
+  const body = form === 'saved' ? savedToUi(workflow, specs()) : withoutDefaultExtras(savedToExecution(workflow).graph, specs());
   download(`${workflow.name}${form === 'execution' ? '.api' : ''}.json`, `${JSON.stringify(body, null, 2)}\n`);
 }
 
@@ -66,7 +73,7 @@ export async function importFile(file: File, at?: { x: number; y: number }): Pro
         await uploadImageTo(id, 'image', file);
         return;
       }
-      const workflow = await workflowFromPng(bytes, fileStem(file.name));
+      const workflow = await workflowFromPng(bytes, fileStem(file.name), graphStore.getState().catalog);
       if (!(await discardChanges())) return;
       loadWorkflow(workflow, { name: null, revision: null }, { quiet: true });
       graphStore.setState({ dirty: true });
@@ -85,7 +92,7 @@ export async function importFile(file: File, at?: { x: number; y: number }): Pro
       toast('success', `Imported node type "${json.type}"; find it in the palette.`);
       return;
     }
-    const workflow = readWorkflowJson(json, fileStem(file.name));
+    const workflow = readWorkflowJson(json, fileStem(file.name), graphStore.getState().catalog);
     if (!(await discardChanges())) return;
     loadWorkflow(workflow, { name: null, revision: null }, { quiet: true });
     graphStore.setState({ dirty: true });

@@ -4,7 +4,7 @@
  * the other). One edge per input, so an edge's id is `<target>:<input>`; a source handle is the output
  * index as a string.
  */
-import { type Catalog, columnLayout, type ExecutionGraph, executionToSaved, isWidgetInput, type SavedEdge, type SavedNode, type SavedWorkflow } from '../../../protocol/index.ts';
+import { type Catalog, columnLayout, type ExecutionGraph, executionToSaved, isUiForm, isWidgetInput, parseUiWorkflow, type SavedEdge, type SavedNode, type SavedWorkflow, uiToSaved } from '../../../protocol/index.ts';
 
 import { defaultWidgetValue } from './catalog.ts';
 import { socketColor } from './connection.ts';
@@ -167,17 +167,21 @@ export class WorkflowFormatError extends Error {
  * A saved workflow from JSON of either form (saved: has a `nodes` array of `{ id, type, position }`;
  * execution: `{ "<id>": { class_type, inputs } }`). Throws WorkflowFormatError saying what was expected.
  */
-export function readWorkflowJson(json: unknown, fallbackName = 'imported'): SavedWorkflow {
+export function readWorkflowJson(json: unknown, fallbackName = 'imported', catalog?: Catalog): SavedWorkflow {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WorkflowFormatError('This is not a workflow: expected a JSON object (the saved form with "nodes", or the API form keyed by node id).');
   }
   const obj = json as Record<string, unknown>;
+  if (isUiForm(json)) {
+    // ComfyUI's UI format: drawn as queueing would run it (reroutes, primitives and subgraphs resolved).
+    const { workflow, issues } = parseUiWorkflow(json);
+    if (!workflow) throw new WorkflowFormatError(`This ComfyUI workflow could not be read: ${issues.slice(0, 3).map((i) => i.message).join(' ')}`);
+    const latentflow = (workflow.extra as { latentflow?: { name?: unknown } } | null | undefined)?.latentflow;
+    const name = typeof latentflow?.name === 'string' && latentflow.name !== '' ? latentflow.name : fallbackName;
+    return uiToSaved(workflow, catalog ? { nodeSpec: (type) => catalog.get(type) } : undefined, name).workflow;
+  }
   if (Array.isArray(obj.nodes)) {
     const nodes = obj.nodes as Array<Record<string, unknown>>;
-    const litegraph = nodes.some((n) => n && Array.isArray(n.pos) && !('position' in n));
-    if (litegraph) {
-      throw new WorkflowFormatError('This is a ComfyUI UI workflow (LiteGraph "pos"/"widgets_values"); export it from ComfyUI with "Save (API format)" and import that file.');
-    }
     nodes.forEach((n, i) => {
       const ok = n && (typeof n.id === 'string' || typeof n.id === 'number') && typeof n.type === 'string' && typeof n.position === 'object' && n.position !== null;
       if (!ok) throw new WorkflowFormatError(`Workflow node ${i} needs "id", "type" and "position" ({ "x", "y" }).`);

@@ -4,7 +4,7 @@
  * DecompressionStream). SaveImage embeds the workflow as "workflow" (saved form) and "prompt" (execution form).
  * Spec: https://www.w3.org/TR/png/#11textinfo
  */
-import type { SavedWorkflow } from '../../../protocol/index.ts';
+import type { Catalog, SavedWorkflow } from '../../../protocol/index.ts';
 import { readWorkflowJson, WorkflowFormatError } from './convert.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -104,14 +104,14 @@ async function textChunk(type: string, body: Uint8Array): Promise<[string, strin
  * The workflow a PNG carries: the "workflow" chunk (saved form) when present and readable, else the
  * "prompt" chunk (execution form). Throws PngTextError when there is neither.
  */
-export async function workflowFromPng(bytes: Uint8Array, fallbackName = 'from image'): Promise<SavedWorkflow> {
+export async function workflowFromPng(bytes: Uint8Array, fallbackName = 'from image', catalog?: Catalog): Promise<SavedWorkflow> {
   const text = await readPngText(bytes);
   const problems: string[] = [];
   for (const key of ['workflow', 'prompt'] as const) {
     const raw = text[key];
     if (raw === undefined) continue;
     try {
-      return readWorkflowJson(JSON.parse(raw), fallbackName);
+      return readWorkflowJson(JSON.parse(raw), fallbackName, catalog);
     } catch (error) {
       problems.push(`"${key}": ${error instanceof WorkflowFormatError ? error.message : (error as Error).message}`);
     }

@@ -103,7 +103,8 @@ describe('readWorkflowJson', () => {
   it('says what is wrong', () => {
     expect(() => readWorkflowJson([1, 2])).toThrow(WorkflowFormatError);
     expect(() => readWorkflowJson({ a: { inputs: {} } })).toThrow(/"a" has no "class_type"/);
-    expect(() => readWorkflowJson({ nodes: [{ id: 1, type: 'KSampler', pos: [0, 0], widgets_values: [] }] })).toThrow(/API format/);
+    // ComfyUI's UI format opens now (test/protocol/workflow/ui-saved.test.ts); a broken one says where.
+    expect(() => readWorkflowJson({ nodes: [{ id: 1, type: 'KSampler', pos: 'left' }], links: [] })).toThrow(/ComfyUI workflow could not be read.*nodes\.0\.pos/);
     expect(() => readWorkflowJson({ nodes: [{ id: 1 }] })).toThrow(/node 0 needs/);
     expect(() => readWorkflowJson({})).toThrow(/empty/);
   });
