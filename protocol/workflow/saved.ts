@@ -11,7 +11,7 @@
 import { z } from 'zod';
 
 import type { Issue } from '../issues.ts';
-import { ownKeys, RESERVED_KEY, reservedKeyIssue, zodIssues } from './shape-issues.ts';
+import { nodeIdInNodesArray, ownKeys, RESERVED_KEY, reservedKeyIssue, zodIssues } from './shape-issues.ts';
 
 export interface SavedNode {
   id: string;
@@ -90,15 +90,7 @@ export function parseSavedWorkflow(json: unknown): { workflow?: SavedWorkflow; i
   const reserved = savedReservedKeys(json);
   if (reserved.length > 0) return { issues: reserved };
   const parsed = savedWorkflowSchema.safeParse(json);
-  if (!parsed.success) {
-    const nodes = (json as { nodes?: unknown })?.nodes;
-    const nodeIdAt = (p: PropertyKey[]) => {
-      if (p[0] !== 'nodes' || typeof p[1] !== 'number' || !Array.isArray(nodes)) return undefined;
-      const id = (nodes[p[1]] as { id?: unknown } | undefined)?.id;
-      return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-    };
-    return { issues: zodIssues(parsed.error, 'saved', nodeIdAt) };
-  }
+  if (!parsed.success) return { issues: zodIssues(parsed.error, 'saved', nodeIdInNodesArray(json)) };
   return { workflow: parsed.data as SavedWorkflow, issues: [] };
 }
 

@@ -41,3 +41,13 @@ export function reservedKeyIssue(what: string, path: PropertyKey[], nodeId?: str
 export function ownKeys(value: unknown): string[] {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
 }
+
+/** For zodIssues: the id of the node a path `nodes.<i>...` is in (the forms with a `nodes` array). */
+export function nodeIdInNodesArray(json: unknown): (path: PropertyKey[]) => string | undefined {
+  const nodes = (json as { nodes?: unknown } | null)?.nodes;
+  return (p) => {
+    if (p[0] !== 'nodes' || typeof p[1] !== 'number' || !Array.isArray(nodes)) return undefined;
+    const id = (nodes[p[1]] as { id?: unknown } | undefined)?.id;
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+  };
+}

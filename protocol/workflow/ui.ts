@@ -18,7 +18,7 @@
 import { z } from 'zod';
 
 import type { Issue } from '../issues.ts';
-import { zodIssues } from './shape-issues.ts';
+import { nodeIdInNodesArray, zodIssues } from './shape-issues.ts';
 
 /** litegraph node modes: 0 always, 1 on event, 2 never (muted: not run), 3 on trigger, 4 bypass (inputs passed through). */
 export const NODE_MODE = { always: 0, onEvent: 1, never: 2, onTrigger: 3, bypass: 4 } as const;
@@ -194,11 +194,5 @@ export function isUiForm(json: unknown): boolean {
 export function parseUiWorkflow(json: unknown): { workflow?: UiWorkflow; issues: Issue[] } {
   const parsed = uiWorkflowSchema.safeParse(json);
   if (parsed.success) return { workflow: parsed.data, issues: [] };
-  const nodes = (json as { nodes?: unknown })?.nodes;
-  const nodeIdAt = (p: PropertyKey[]) => {
-    if (p[0] !== 'nodes' || typeof p[1] !== 'number' || !Array.isArray(nodes)) return undefined;
-    const id = (nodes[p[1]] as { id?: unknown } | undefined)?.id;
-    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-  };
-  return { issues: zodIssues(parsed.error, 'ComfyUI UI', nodeIdAt) };
+  return { issues: zodIssues(parsed.error, 'ComfyUI UI', nodeIdInNodesArray(json)) };
 }
