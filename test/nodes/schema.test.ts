@@ -138,7 +138,7 @@ describe('objectInfo', () => {
   it('writes the ComfyUI object_info shape plus version and pack', () => {
     const info = objectInfo(sampler);
     expect(info.input.required.model).toEqual(['MODEL', {}]);
-    expect(info.input.required.seed).toEqual(['INT', { tooltip: 'Noise seed.', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER }]);
+    expect(info.input.required.seed).toEqual(['INT', { tooltip: 'Noise seed.', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, control_after_generate: true }]); // ComfyUI's frontend draws (and saves) a control after a seed
     expect(info.input.required.cfg).toEqual(['FLOAT', { default: 8, min: 0, max: 30, step: 0.5, round: 0.01 }]);
     expect(info.input.required.sampler_name).toEqual([['euler', 'ddim'], { default: 'euler' }]);
     expect(info.input.optional).toEqual({ mask: ['LATENT', {}] });
