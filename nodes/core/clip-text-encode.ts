@@ -28,7 +28,7 @@ export default defineNode({
     const hidden = model.info.clip.hidden_size;
     const embeddings = await encodeWeightedPrompt(weighted, (ids) => {
       ctx.signal.throwIfAborted();
-      return encodeText(model, Int32Array.from(ids));
+      return encodeText(model, Int32Array.from(ids), { clipSkip: input.clip.clipSkip ?? 1 });
     });
     return { CONDITIONING: [{ embeddings, shape: [1, embeddings.length / hidden, hidden] as const }] };
   },
