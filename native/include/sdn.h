@@ -217,6 +217,11 @@ typedef struct sdn_run_options {
  * (layers - clip_skip + 1), clip_skip 1 = the last, through the final layer norm if final_layer_norm. */
 sdn_status   sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                              int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out);
+/* As sdn_text_encode, with n_vectors token vectors [n_vectors, hidden_size] injected (textual-inversion
+ * embeddings): an id vocab_size + i stands for vectors[i]. */
+sdn_status   sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                                     int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
+                                     sdn_tensor * out);
 /* latent [B, C, H, W] (shape), timesteps [B], context [B, tokens, cross_attention_dim] (context_shape)
  * -> out: the noise prediction [B, out_channels, H, W]. */
 sdn_status   sdn_unet_forward(sdn_model_t model, const float * latent, const int64_t shape[4], const float * timesteps,

@@ -55,13 +55,21 @@ void sdn_cancel_free(sdn_cancel_t cancel) { delete cancel; }
 
 sdn_status sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                            int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out) {
+    return sdn_text_encode_vectors(model, ids, batch, tokens, clip_skip, final_layer_norm, nullptr, 0, options, out);
+}
+
+sdn_status sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                                   int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
+                                   sdn_tensor * out) {
     return api::call([&] {
+        require(n_vectors >= 0 && (n_vectors == 0 || vectors), SDN_STATUS_BAD_ARGUMENT, "text encoder: vectors is NULL with n_vectors " + std::to_string(n_vectors));
         const Model & m = api::model_of(model);
         api::need(out, "out");
         require(batch >= 1 && tokens >= 1, SDN_STATUS_BAD_SHAPE,
                 "text encoder: " + std::to_string(batch) + " prompts of " + std::to_string(tokens) + " tokens; both must be >= 1");
         const Run r = run_of(options);
-        const NetworkCall call = text_encode_call(*m.clip, api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel);
+        const NetworkCall call = text_encode_call(*m.clip, api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel,
+                                                  TokenVectors{vectors, n_vectors});
         api::tensor_out(run(model, ModelPart::TextEncoder, call, r)[0], out);
     });
 }

@@ -447,8 +447,15 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     AsyncJob job;
     const auto options = arg_options(info, 5, job);
     const int32_t * data = ids.Data();
-    return queue_tensor_call(env, job, options, {ids}, [model, data, n, T, clip_skip, final_norm](const sdn_run_options * o, sdn_tensor * out) {
-        return sdn_text_encode(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o, out);
+    // vectors (optional): Float32Array [count * hidden_size], injected token vectors (ids vocab_size + i)
+    Napi::Float32Array vectors = info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull() ? arg_f32(info, 6, "vectors") : Napi::Float32Array::New(env, 0);
+    const int64_t hidden = static_cast<int64_t>(info.Length() > 7 ? arg_int(info, 7, "hiddenSize") : 1);
+    if (hidden < 1 || static_cast<int64_t>(vectors.ElementLength()) % hidden != 0)
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: vectors has " + std::to_string(vectors.ElementLength()) + " values, not a multiple of the hidden size " + std::to_string(hidden));
+    const float * v = vectors.Data();
+    const int64_t n_vectors = static_cast<int64_t>(vectors.ElementLength()) / hidden;
+    return queue_tensor_call(env, job, options, {ids, vectors}, [model, data, n, T, clip_skip, final_norm, v, n_vectors](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_text_encode_vectors(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, v, n_vectors, o, out);
     });
 }
 
