@@ -4,6 +4,7 @@
  * How the terms are applied (runtime low-rank terms or merged weight copies) is chosen by `loraMode`.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { loadLora, modelWithLoras, type LoraHandle, type LoraMode, type LoraReport, type ModelHandle } from '../../native/index.ts';
@@ -29,11 +30,17 @@ export async function loraFile(modelsDir: string, name: string): Promise<LoraHan
 }
 
 /**
- * The mode for a stack: runtime terms when the merged copies would not be small next to the weights,
- * merged copies otherwise. bench:lora measures both (docs/BENCHMARKS.md "LoRA").
+ * How a stack is applied. bench:lora (docs/BENCHMARKS.md "LoRA") measured, SD 1.5 with f16 weights and
+ * 192 modules of rank 32: merged copies make a UNet step ~30% faster than runtime terms but hold
+ * ~1.1 GiB more (f32 copies of the patched weights), runtime terms cost only the LoRA's own size. So:
+ * merge when the machine has room for f32 copies of the whole UNet (their upper bound) twice over,
+ * runtime terms otherwise. LATENTFLOW_LORA_MODE=runtime|merge overrides the choice.
  */
-export function loraMode(): LoraMode {
-  return process.env.LATENTFLOW_LORA_MODE === 'merge' ? 'merge' : 'runtime';
+export function loraMode(base: ModelHandle): LoraMode {
+  const forced = process.env.LATENTFLOW_LORA_MODE;
+  if (forced === 'runtime' || forced === 'merge') return forced;
+  const unetF32Bytes = base.info.weights === 'f16' ? 2 * base.info.weightBytes.unet : base.info.weightBytes.unet;
+  return os.freemem() > 2 * unetF32Bytes ? 'merge' : 'runtime';
 }
 
 /** `current` (a MODEL's or CLIP's model and stack) with `lora` at `strength` on `network` added. */
@@ -45,7 +52,7 @@ export async function addLora(
   const base = current.loras?.base ?? current.model;
   const applied = [...(current.loras?.applied ?? []), entry];
   const list = applied.map((a) => ({ lora: a.lora, strengthUnet: network === 'unet' ? a.strength : 0, strengthTextEncoder: network === 'unet' ? 0 : a.strength }));
-  const { model, report } = await modelWithLoras(base, list, loraMode());
+  const { model, report } = await modelWithLoras(base, list, loraMode(base));
   return { model, loras: { base, applied }, report };
 }
 
