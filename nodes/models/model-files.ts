@@ -23,8 +23,8 @@ function walk(root: string, dir: string, out: string[], depth: number): void {
   }
 }
 
-/** `.safetensors` files under <models>/<folder>, as paths relative to it with '/'. */
-function safetensorsFiles(env: HostServices, folder: string): string[] {
+/** `.safetensors` files under <models>/<folder> (4 levels deep at most), as paths relative to it with '/', sorted. */
+export function safetensorsFiles(env: HostServices, folder: string): string[] {
   const models = env.paths?.models;
   if (!models) return [];
   const root = path.join(models, folder);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { inspectSafetensors, readSafetensorsTensor } from '../../native/index.ts';
+import { safetensorsFiles } from '../models/model-files.ts';
 import type { HostServices } from '../schema.ts';
 
 const PICKLE_EXTENSIONS = ['.pt', '.bin', '.ckpt', '.pth'];
@@ -18,26 +19,7 @@ const KEYS = ['clip_l', 'emb_params'];
 
 /** Names `embedding:` accepts (files under <models>/embeddings without .safetensors, '/' between folders): the /embeddings route lists them. */
 export function embeddingNames(env: HostServices): string[] {
-  const models = env.paths?.models;
-  if (!models) return [];
-  const root = path.join(models, 'embeddings');
-  const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (depth > 4) return;
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full, depth + 1);
-      else if (e.name.endsWith('.safetensors')) out.push(path.relative(root, full).slice(0, -'.safetensors'.length).split(path.sep).join('/'));
-    }
-  };
-  walk(root, 0);
-  return out.sort();
+  return safetensorsFiles(env, 'embeddings').map((file) => file.slice(0, -'.safetensors'.length));
 }
 
 /** An embedding's vectors: `count` rows of `hidden` floats. */
