@@ -265,6 +265,12 @@ export interface CachePolicy<I extends InputSpecs, O extends OutputSpecs> {
    * hash), folded into the cache key so a changed file reruns the node.
    */
   fingerprint?(widgets: WidgetValues<I>, services: HostServices): string | Promise<string>;
+  /**
+   * Per output, the widgets it depends on (default: all): downstream cache keys see only those, so a
+   * change of another widget reruns this node but not what takes only this output (LoraLoader's CLIP
+   * does not depend on strength_model).
+   */
+  outputWidgets?: { readonly [K in keyof O]?: readonly (keyof I & string)[] };
   /** Estimated bytes held by the outputs (for the cache's size limit); default: typed arrays found in them. */
   sizeBytes?(outputs: OutputValues<O>): number;
   /** Frees what the outputs hold (e.g. a native model) when the cache evicts them. */
@@ -318,6 +324,7 @@ export type AnyNodeDefinition = Omit<NodeDefinition<any, any>, 'run' | 'cache' |
   cache?: {
     enabled?: boolean;
     fingerprint?(widgets: any, services: HostServices): string | Promise<string>;
+    outputWidgets?: Record<string, readonly string[] | undefined>;
     sizeBytes?(outputs: any): number;
     dispose?(outputs: any): void | Promise<void>;
   };

@@ -8,16 +8,31 @@
  * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
  * of ComfyUI's custom sampling.
  */
-import type { ModelHandle } from '../native/index.ts';
+import type { LoraHandle, ModelHandle } from '../native/index.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
 import type { Conditioning } from './sampling/comfy/conditioning.ts';
 import type { ModelSamplingSpec } from './sampling/comfy/model-sampling.ts';
 import type { ComfySamplerName } from './sampling/comfy/samplers/index.ts';
 import type { CLIPTokenizer } from './text/clip-tokenizer.ts';
 
+/** A LoRA applied by LoraLoader / LoraLoaderModelOnly: its file under <models>/loras and its strength on this network. */
+export interface AppliedLora {
+  name: string;
+  lora: LoraHandle;
+  strength: number;
+}
+
+/** The LoRAs a MODEL or CLIP runs with (in order; they stack) and the loaded model without them. */
+export interface LoraStack {
+  base: ModelHandle;
+  applied: AppliedLora[];
+}
+
 /** The diffusion model (UNet) of a loaded checkpoint. */
 export interface ModelValue {
+  /** What its UNet calls run: the checkpoint's model, or one with `loras` added (sharing its weights). */
   model: ModelHandle;
+  loras?: LoraStack;
   /** File or folder it came from (for messages). */
   source: string;
   /** Set by ModelSamplingDiscrete; otherwise eps (or the model config's v_prediction), no zsnr. */
@@ -26,9 +41,13 @@ export interface ModelValue {
 
 /** The text encoder of a loaded checkpoint and the tokenizer that goes with it. */
 export interface ClipValue {
+  /** What its text encoder calls run: the checkpoint's model, or one with `loras` added (sharing its weights). */
   model: ModelHandle;
   tokenizer: CLIPTokenizer;
   source: string;
+  loras?: LoraStack;
+  /** CLIPSetLastLayer: the hidden layer prompts are taken from, 1 = the last (its -1), 2 = the penultimate (-2), ... */
+  clipSkip?: number;
 }
 
 /** The VAE of a loaded checkpoint. */

@@ -145,6 +145,38 @@ typedef struct sdn_weight {
 } sdn_weight;
 sdn_status   sdn_model_weight(sdn_model_t model, const char * network, const char * name, sdn_weight * out);
 
+/* ---- LoRA ------------------------------------------------------------------------------------ */
+
+/* A LoRA file (safetensors) read into its low-rank pairs: kohya / A1111 (lora_unet_*, lora_te_*, .alpha),
+ * PEFT and diffusers (unet.*.lora_A / lora_B, text_encoder.*), LoCon (1x1 and 3x3 convolutions). Other
+ * LyCORIS kinds (LoHa, LoKr, ...) fail with SDN_STATUS_BAD_FORMAT naming the kind. Reference-counted like
+ * models; a model made with it (sdn_model_with_loras) keeps its own reference. */
+typedef struct sdn_lora * sdn_lora_t;
+sdn_status   sdn_lora_load(const char * path, sdn_lora_t * out_lora);
+sdn_lora_t   sdn_lora_retain(sdn_lora_t lora);
+void         sdn_lora_free(sdn_lora_t lora);
+/* {"path", "format": "kohya" | "peft" | "diffusers", "modules", "rank", "bytes"}; owned by the LoRA. */
+const char * sdn_lora_info(sdn_lora_t lora);
+
+typedef struct sdn_lora_apply {
+    sdn_lora_t lora;
+    float strength_unet;         /* ComfyUI's strength_model */
+    float strength_text_encoder; /* ComfyUI's strength_clip */
+} sdn_lora_apply;
+
+typedef enum sdn_lora_mode {
+    SDN_LORA_RUNTIME = 0, /* y = W x + s up(down(x)) while the call runs: no copy of the base weights */
+    SDN_LORA_MERGE,       /* W + s up down merged into owned f32 copies of the patched weights: faster steps */
+} sdn_lora_mode;
+
+/* A model that runs `base`'s networks (shared, never modified, never copied) with `loras` added, in
+ * order (they stack). Its text encoder and UNet calls and their memory estimates include the LoRAs.
+ * out_report_json (may be NULL; free with sdn_string_free): {"matched": {"unet", "text_encoder"},
+ * "unmatched": [[keys of LoRA 0 no layer took], ...], "extra_bytes"}. A pair whose shapes do not fit its
+ * layer fails with SDN_STATUS_BAD_SHAPE. Free the result with sdn_model_free. */
+sdn_status   sdn_model_with_loras(sdn_model_t base, const sdn_lora_apply * loras, int32_t n_loras, sdn_lora_mode mode,
+                                  sdn_model_t * out_model, char ** out_report_json);
+
 /* ---- calls ----------------------------------------------------------------------------------- */
 
 /* Stops a running call between blocks (it returns SDN_STATUS_CANCELLED); set from any thread. */
@@ -185,6 +217,11 @@ typedef struct sdn_run_options {
  * (layers - clip_skip + 1), clip_skip 1 = the last, through the final layer norm if final_layer_norm. */
 sdn_status   sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                              int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out);
+/* As sdn_text_encode, with n_vectors token vectors [n_vectors, hidden_size] injected (textual-inversion
+ * embeddings): an id vocab_size + i stands for vectors[i]. */
+sdn_status   sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                                     int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
+                                     sdn_tensor * out);
 /* latent [B, C, H, W] (shape), timesteps [B], context [B, tokens, cross_attention_dim] (context_shape)
  * -> out: the noise prediction [B, out_channels, H, W]. */
 sdn_status   sdn_unet_forward(sdn_model_t model, const float * latent, const int64_t shape[4], const float * timesteps,

@@ -67,7 +67,8 @@ export interface ModelsAddon {
   modelInfo(model: NativeHandle): string;
   modelWeights(model: NativeHandle): string;
   modelWeight(model: NativeHandle, network: 'text_encoder' | 'unet' | 'vae', name: string): Float32Array | Uint16Array;
-  modelEncodeText(model: NativeHandle, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean, options: CallOptions): Promise<Float32Array>;
+  modelEncodeText(model: NativeHandle, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean, options: CallOptions,
+    vectors?: Float32Array, hiddenSize?: number): Promise<Float32Array>;
   modelUnetForward(model: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
     options: CallOptions): Promise<Float32Array>;
   modelVaeDecode(model: NativeHandle, latent: Float32Array, shape: Shape4, tile: number, options: CallOptions): Promise<Float32Array>;
@@ -309,10 +310,11 @@ const callOptions = (options: RunOptions): CallOptions => ({
 export async function encodeText(
   model: ModelHandle,
   ids: Int32Array,
-  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number } = {},
+  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number; vectors?: Float32Array } = {},
 ): Promise<Float32Array> {
   const tokens = model.info.clip.max_position_embeddings;
-  return modelsAddon.modelEncodeText(model.handle, ids, tokens, options.clipSkip ?? 1, options.finalLayerNorm ?? true, callOptions(options));
+  const hidden = model.info.clip.hidden_size;
+  return modelsAddon.modelEncodeText(model.handle, ids, tokens, options.clipSkip ?? 1, options.finalLayerNorm ?? true, callOptions(options), options.vectors, hidden);
 }
 
 /**

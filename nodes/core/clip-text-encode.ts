@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { encodeText } from '../../native/index.ts';
-import { encodeWeightedPrompt, tokenizeWeightedPrompt } from '../text/encode-prompt.ts';
-import { defineNode, socket, text } from '../schema.ts';
+import { loadEmbedding } from '../text/embeddings.ts';
+import { embeddingNamesIn, encodeWeightedPrompt, tokenizeWeightedPrompt } from '../text/encode-prompt.ts';
+import { defineNode, socket, text, type HostServices } from '../schema.ts';
 
 /** Longest prompt accepted, in characters (about 100 chunks of 77 tokens); longer is refused, not truncated silently. */
 export const MAX_PROMPT_CHARACTERS = 20_000;
@@ -11,12 +15,14 @@ export default defineNode({
   category: 'conditioning',
   displayName: 'CLIP Text Encode (Prompt)',
   description:
-    'Encodes a prompt with the text encoder. (word:1.3), (word) and [word] change emphasis; prompts longer than 75 tokens are encoded in chunks of 77 and joined.',
+    'Encodes a prompt with the text encoder. (word:1.3), (word) and [word] change emphasis; embedding:name inserts a textual-inversion embedding from <models>/embeddings; prompts longer than 75 tokens are encoded in chunks of 77 and joined.',
   inputs: {
     text: text({ multiline: true, default: '', description: 'The prompt. See docs/PROMPTS.md for the emphasis syntax.' }),
     clip: socket('CLIP'),
   },
   outputs: { CONDITIONING: socket('CONDITIONING') },
+  // A changed embedding file reruns the prompts that use it.
+  cache: { fingerprint: (widgets, services) => embeddingStamps(widgets.text, services) },
   async run(input, ctx) {
     if (input.text.length > MAX_PROMPT_CHARACTERS) {
       throw new Error(
@@ -24,12 +30,34 @@ export default defineNode({
       );
     }
     const { model, tokenizer } = input.clip;
-    const weighted = tokenizeWeightedPrompt(tokenizer, input.text);
     const hidden = model.info.clip.hidden_size;
+    const found = new Map<string, Float32Array>();
+    const modelsDir = ctx.services.paths?.models;
+    for (const name of modelsDir ? embeddingNamesIn(input.text) : []) {
+      const embedding = await loadEmbedding(modelsDir!, name, hidden);
+      if (embedding) found.set(name, embedding.vectors);
+    }
+    const weighted = tokenizeWeightedPrompt(tokenizer, input.text, {
+      ...(modelsDir ? { embeddings: { lookup: (name: string) => found.get(name) ?? null, width: hidden, idBase: model.info.clip.vocab_size } } : {}),
+    });
+    for (const name of weighted.missingEmbeddings) ctx.log.warn(`embedding:${name} is not in <models>/embeddings; the word is ignored, as ComfyUI does`);
     const embeddings = await encodeWeightedPrompt(weighted, (ids) => {
       ctx.signal.throwIfAborted();
-      return encodeText(model, Int32Array.from(ids));
+      return encodeText(model, Int32Array.from(ids), { clipSkip: input.clip.clipSkip ?? 1, vectors: weighted.vectors });
     });
     return { CONDITIONING: [{ embeddings, shape: [1, embeddings.length / hidden, hidden] as const }] };
   },
 });
+
+/** Size and mtime of every embedding file the prompt names (none: ""). */
+function embeddingStamps(prompt: string, services: HostServices): string {
+  const models = services.paths?.models;
+  if (!models) return '';
+  return embeddingNamesIn(prompt)
+    .map((name) => {
+      const base = path.join(models, 'embeddings', name);
+      const stat = fs.statSync(`${base}.safetensors`, { throwIfNoEntry: false }) ?? fs.statSync(base, { throwIfNoEntry: false });
+      return stat ? `${name}:${stat.size}:${stat.mtimeMs}` : `${name}:-`;
+    })
+    .join('|');
+}

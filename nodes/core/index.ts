@@ -3,6 +3,9 @@ import type { AnyNodeDefinition } from '../schema.ts';
 import '../socket-values.ts';
 import checkpointLoader from './checkpoint-loader-simple.ts';
 import clipTextEncode from './clip-text-encode.ts';
+import clipSetLastLayer from './clip-set-last-layer.ts';
+import loraLoader from './lora-loader.ts';
+import loraLoaderModelOnly from './lora-loader-model-only.ts';
 import diffusersLoader from './diffusers-loader.ts';
 import emptyLatentImage from './empty-latent-image.ts';
 import ksampler from './ksampler.ts';
@@ -38,6 +41,9 @@ export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
   diffusersLoader,
   clipTextEncode,
+  clipSetLastLayer,
+  loraLoader,
+  loraLoaderModelOnly,
   emptyLatentImage,
   ksampler,
   ksamplerAdvanced,

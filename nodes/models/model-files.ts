@@ -23,13 +23,23 @@ function walk(root: string, dir: string, out: string[], depth: number): void {
   }
 }
 
-export function checkpointFiles(env: HostServices): string[] {
+/** `.safetensors` files under <models>/<folder> (4 levels deep at most), as paths relative to it with '/', sorted. */
+export function safetensorsFiles(env: HostServices, folder: string): string[] {
   const models = env.paths?.models;
   if (!models) return [];
-  const root = path.join(models, 'checkpoints');
+  const root = path.join(models, folder);
   const out: string[] = [];
   walk(root, root, out, 0);
   return out.sort();
+}
+
+export function checkpointFiles(env: HostServices): string[] {
+  return safetensorsFiles(env, 'checkpoints');
+}
+
+/** LoRA files: `<models>/loras/**.safetensors`. */
+export function loraFiles(env: HostServices): string[] {
+  return safetensorsFiles(env, 'loras');
 }
 
 export function diffusersFolders(env: HostServices): string[] {

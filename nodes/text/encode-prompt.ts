@@ -30,6 +30,18 @@ export interface WeightedPrompt {
   hasWeights: boolean;
   /** The 77 ids whose encoding is z_empty: bos, eos, padding (the empty prompt "" for SD 1.x). */
   emptyIds: number[];
+  /** Textual-inversion vectors the chunks use, rows of the text encoder's width: id `idBase + i` is row i (see WeightedPromptOptions.embeddings). */
+  vectors: Float32Array;
+  /** `embedding:` names no file was found for (ignored with a warning, as ComfyUI does). */
+  missingEmbeddings: string[];
+}
+
+/** Textual-inversion embeddings for a prompt: `lookup` answers a name's vectors (rows of `width`), or null. */
+export interface PromptEmbeddings {
+  lookup(name: string): Float32Array | null;
+  width: number;
+  /** The id of the first injected vector (the vocabulary's size: the text encoder reads ids from there on as injected vectors). */
+  idBase: number;
 }
 
 export interface WeightedPromptOptions {
@@ -37,15 +49,15 @@ export interface WeightedPromptOptions {
   weighting?: boolean;
   /** Parse `[word]` as weight / 1.1 (default true; false = exactly ComfyUI, which keeps `[` `]` as text). */
   squareBrackets?: boolean;
+  /** Reads `embedding:name` words as those vectors (without: as text, as ComfyUI without an embeddings folder). */
+  embeddings?: PromptEmbeddings;
 }
 
 /** A group of at least this many tokens may be split across chunks; shorter groups move whole to the next chunk. */
 export const MAX_WORD_LENGTH = 8;
 
-// ComfyUI splits segments before " embedding:NAME" / "\nembedding:NAME" (textual-inversion embeddings).
-// latentflow has no embeddings yet, so such a word is tokenized as text, as ComfyUI does without an
-// embeddings folder; the split is kept because it decides which tokens stay together across chunks.
-// TODO: load embeddings (models/embeddings) here when a task asks for textual inversion.
+// ComfyUI splits segments before " embedding:NAME" / "\nembedding:NAME" (textual-inversion embeddings):
+// NAME is the first word after it, the rest of the piece is text; the vectors form one group of tokens.
 const EMBEDDING_IDENTIFIER = 'embedding:';
 const EMBEDDING_SPLIT = / embedding:|\nembedding:/;
 
@@ -58,14 +70,47 @@ const EMBEDDING_SPLIT = / embedding:|\nembedding:/;
  * more, fills the chunk and continues in the next.
  */
 export function tokenizeWeightedPrompt(tokenizer: CLIPTokenizer, text: string, options: WeightedPromptOptions = {}): WeightedPrompt {
-  const { weighting = true, squareBrackets = true } = options;
+  const { weighting = true, squareBrackets = true, embeddings } = options;
+  const vectorRows: Float32Array[] = [];
+  const vectorIds = new Map<string, number[]>();
+  const missingEmbeddings: string[] = [];
+  /** An embedding's ids (its vectors appended once), or null when there is no such embedding. */
+  const embeddingIds = (name: string): number[] | null => {
+    if (!embeddings) return null;
+    const known = vectorIds.get(name);
+    if (known) return known;
+    const vectors = embeddings.lookup(name);
+    if (!vectors) return null;
+    const ids: number[] = [];
+    for (let r = 0; r < vectors.length / embeddings.width; r++) {
+      ids.push(embeddings.idBase + vectorRows.length);
+      vectorRows.push(vectors.subarray(r * embeddings.width, (r + 1) * embeddings.width));
+    }
+    vectorIds.set(name, ids);
+    return ids;
+  };
   const spans: WeightedSpan[] = weighting
     ? parsePromptWeights(text, { squareBrackets })
     : [{ text: unescapeBrackets(escapeBrackets(text, squareBrackets)), weight: 1.0 }];
 
   const groups: Array<{ ids: number[]; weight: number }> = [];
   for (const span of spans) {
-    for (const word of splitBeforeEmbeddings(span.text)) {
+    for (let word of splitBeforeEmbeddings(span.text)) {
+      if (embeddings && word.startsWith(EMBEDDING_IDENTIFIER)) {
+        // ComfyUI's _try_get_embedding: the first word is the name (retried without commas around it), the rest is text.
+        const [name = '', ...rest] = word.slice(EMBEDDING_IDENTIFIER.length).split(/\s+/).filter((w) => w !== '');
+        let leftover = rest.join(' ');
+        let ids = embeddingIds(name);
+        const stripped = name.replace(/^,+|,+$/g, '');
+        if (!ids && stripped.length < name.length) {
+          ids = embeddingIds(stripped);
+          leftover = `${name.slice(stripped.length)} ${leftover}`;
+        }
+        if (ids) groups.push({ ids, weight: span.weight });
+        else missingEmbeddings.push(name);
+        if (leftover.trim() === '') continue;
+        word = leftover;
+      }
       groups.push({ ids: tokenizer.encodeContent(word), weight: span.weight });
     }
   }
@@ -109,7 +154,35 @@ export function tokenizeWeightedPrompt(tokenizer: CLIPTokenizer, text: string, o
   const emptyIds = [tokenizer.bosId, tokenizer.eosId];
   while (emptyIds.length < maxLength) emptyIds.push(tokenizer.padId);
   const hasWeights = chunks.some((c) => c.weights.some((weight) => weight !== 1.0));
-  return { chunks, hasWeights, emptyIds };
+  const width = embeddings?.width ?? 0;
+  const vectors = new Float32Array(vectorRows.length * width);
+  vectorRows.forEach((row, i) => vectors.set(row, i * width));
+  return { chunks, hasWeights, emptyIds, vectors, missingEmbeddings };
+}
+
+/**
+ * The embedding names a prompt refers to (to load before tokenizing it): the first word after each
+ * `embedding:` of each weighted span, as tokenizeWeightedPrompt reads it, and that word without commas around it.
+ */
+export function embeddingNamesIn(text: string, options: Pick<WeightedPromptOptions, 'weighting' | 'squareBrackets'> = {}): string[] {
+  const { weighting = true, squareBrackets = true } = options;
+  const spans = weighting ? parsePromptWeights(text, { squareBrackets }) : [{ text: unescapeBrackets(escapeBrackets(text, squareBrackets)), weight: 1.0 }];
+  const names = new Set<string>();
+  for (const span of spans) {
+    for (const word of splitBeforeEmbeddings(span.text)) {
+      if (!word.startsWith(EMBEDDING_IDENTIFIER)) continue;
+      const name = embeddingWord(word);
+      if (name) names.add(name);
+      const stripped = name.replace(/^,+|,+$/g, '');
+      if (stripped) names.add(stripped);
+    }
+  }
+  return [...names];
+}
+
+/** The name an `embedding:` piece starts with (its first word). */
+function embeddingWord(piece: string): string {
+  return piece.slice(EMBEDDING_IDENTIFIER.length).split(/\s+/).find((w) => w !== '') ?? '';
 }
 
 /** ComfyUI's `re.split(' embedding:|\nembedding:')`, each later piece given back its "embedding:", empties dropped. */

@@ -13,7 +13,8 @@ import path from 'node:path';
 
 import express, { Router } from 'express';
 
-import { checkpointFiles, diffusersFolders } from '../../nodes/models/model-files.ts';
+import { checkpointFiles, diffusersFolders, loraFiles } from '../../nodes/models/model-files.ts';
+import { embeddingNames } from '../../nodes/text/embeddings.ts';
 import { resolveInside } from '../store/paths.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
@@ -23,6 +24,8 @@ import { writeNoFollow } from './files.ts';
 const MODEL_FOLDERS: Record<string, (ctx: ApiContext) => string[]> = {
   checkpoints: (ctx) => checkpointFiles({ paths: ctx.host.paths }),
   diffusers: (ctx) => diffusersFolders({ paths: ctx.host.paths }),
+  embeddings: (ctx) => embeddingNames({ paths: ctx.host.paths }),
+  loras: (ctx) => loraFiles({ paths: ctx.host.paths }),
 };
 
 /** Where the one user's files live. */
@@ -76,7 +79,7 @@ export function comfyFrontendRouter(ctx: ApiContext): Router {
   const router = Router();
 
   router.get('/embeddings', (_req, res) => {
-    res.json([]); // latentflow has no textual inversion yet
+    res.json(embeddingNames({ paths: ctx.host.paths })); // the names `embedding:` accepts in prompts
   });
   router.get('/extensions', (_req, res) => {
     res.json([]); // no frontend extension scripts

@@ -125,9 +125,12 @@ export async function executeGraph(workflow: ExecutionGraph, registry: NodeRegis
     const ordered = orderGraph(graph.graph, graph.outputNodes);
     if (!ordered.ok) throw new Error(ordered.issue.message); // validation already refused loops
     const keys = new Map<string, string>();
+    const outputKeys = new Map<string, string[]>();
     for (const id of ordered.order) {
       current = graph.nodes.get(id)!;
-      keys.set(id, await keyOf(current, keys, services));
+      const key = await keyOf(current, outputKeys, services);
+      keys.set(id, key.node);
+      outputKeys.set(id, key.outputs);
     }
     current = undefined;
     const plan = planRun(graph, ordered.order, keys, cache);
@@ -210,12 +213,27 @@ export async function executeGraph(workflow: ExecutionGraph, registry: NodeRegis
   }
 }
 
-/** The cache key of a node, from its widgets, fingerprint and upstream keys (upstream keyed first). */
-async function keyOf(node: ResolvedNode, keys: Map<string, string>, services: HostServices): Promise<string> {
+/**
+ * The cache key of a node, from its widgets, fingerprint and the keys of the upstream outputs it links
+ * from (upstream keyed first), and the key each of its outputs gives downstream: the node's key, or for
+ * an output whose definition names the widgets it depends on (cache.outputWidgets: LoraLoader's CLIP
+ * and strength_clip), a key of those widgets alone, so changing another widget reruns only what
+ * depends on it.
+ */
+async function keyOf(node: ResolvedNode, outputKeys: Map<string, string[]>, services: HostServices): Promise<{ node: string; outputs: string[] }> {
   const links: Record<string, [string, number]> = {};
-  for (const [name, [from, index]] of Object.entries(node.links)) links[name] = [keys.get(from)!, index];
+  for (const [name, [from, index]] of Object.entries(node.links)) links[name] = [outputKeys.get(from)![index], index];
   const fingerprint = node.definition.cache?.fingerprint ? String(await node.definition.cache.fingerprint(node.widgets, services)) : undefined;
-  return nodeCacheKey({ type: node.type, version: node.definition.version, widgets: node.widgets, links, ...(fingerprint !== undefined ? { fingerprint } : {}) });
+  const parts = { type: node.type, version: node.definition.version, links, ...(fingerprint !== undefined ? { fingerprint } : {}) };
+  const key = nodeCacheKey({ ...parts, widgets: node.widgets });
+  const outputWidgets: Record<string, readonly string[] | undefined> = node.definition.cache?.outputWidgets ?? {};
+  const outputs = Object.keys(node.definition.outputs).map((output) => {
+    const only = outputWidgets[output];
+    if (!only) return key;
+    const widgets = Object.fromEntries(only.map((w) => [w, node.widgets[w]]));
+    return nodeCacheKey({ ...parts, widgets: { ...widgets, '#output': output } });
+  });
+  return { node: key, outputs };
 }
 
 /**

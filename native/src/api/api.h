@@ -11,6 +11,7 @@
 
 #include "../core/error.h"
 #include "../core/tensor.h"
+#include "../models/lora_set.h"
 #include "../models/model.h"
 #include "../ops/attention.h"
 #include "sdn.h"
@@ -19,6 +20,13 @@ struct sdn_model {
     std::atomic<int> refs{1};
     std::shared_ptr<sdn::Model> model;
     std::string info_json; // sdn_model_info's answer, made at load
+    std::shared_ptr<const sdn::LoraSet> loras; // sdn_model_with_loras: what its calls add (null: none)
+};
+
+struct sdn_lora {
+    std::atomic<int> refs{1};
+    std::shared_ptr<const sdn::LoraFile> file;
+    std::string info_json;
 };
 
 struct sdn_cancel {
@@ -58,6 +66,8 @@ T * need(T * p, const char * what) {
 
 // The model behind a handle (the handle's reference keeps it alive for the call).
 inline const Model & model_of(sdn_model_t m) { return *need(m, "model")->model; }
+// The LoRAs a handle's calls of `part` add (null: none).
+inline const LayerLoras * loras_of(sdn_model_t m, ModelPart part) { return m && m->loras ? m->loras->for_part(part) : nullptr; }
 
 AttentionMode attention_of(const sdn_run_options * options);
 // The call's precision, or none for SDN_COMPUTE_MODEL (and no options): the model's.

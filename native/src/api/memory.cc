@@ -65,6 +65,9 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
         if (model) {
             const Model & m = api::model_of(model);
             const PrecisionScope precision(asked.value_or(m.precision)); // bf16 GEMMs pack into other workspaces
+            const LoraScope loras(api::loras_of(model, call == SDN_CALL_TEXT_ENCODE ? ModelPart::TextEncoder
+                                                       : call == SDN_CALL_UNET        ? ModelPart::UNet
+                                                                                      : ModelPart::VAE));
             e = estimate(m.clip.get(), m.unet.get(), m.vae.get(), call, s, mode);
         } else {
             const JsonValue config = json_parse(api::need(config_json, "config_json (or a model)"), "memory estimate configuration");

@@ -29,7 +29,9 @@ Run run_of(const sdn_run_options * o) {
     return r;
 }
 
-std::vector<Tensor> run(const Model & m, ModelPart part, const NetworkCall & call, const Run & r) {
+std::vector<Tensor> run(sdn_model_t handle, ModelPart part, const NetworkCall & call, const Run & r) {
+    const Model & m = api::model_of(handle);
+    const LoraScope loras(api::loras_of(handle, part)); // the measure pass counts their intermediates too
     const Precision precision = r.precision.value_or(m.precision);
     precision_check(precision, call.network.c_str());
     {
@@ -53,14 +55,22 @@ void sdn_cancel_free(sdn_cancel_t cancel) { delete cancel; }
 
 sdn_status sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                            int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out) {
+    return sdn_text_encode_vectors(model, ids, batch, tokens, clip_skip, final_layer_norm, nullptr, 0, options, out);
+}
+
+sdn_status sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                                   int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
+                                   sdn_tensor * out) {
     return api::call([&] {
+        require(n_vectors >= 0 && (n_vectors == 0 || vectors), SDN_STATUS_BAD_ARGUMENT, "text encoder: vectors is NULL with n_vectors " + std::to_string(n_vectors));
         const Model & m = api::model_of(model);
         api::need(out, "out");
         require(batch >= 1 && tokens >= 1, SDN_STATUS_BAD_SHAPE,
                 "text encoder: " + std::to_string(batch) + " prompts of " + std::to_string(tokens) + " tokens; both must be >= 1");
         const Run r = run_of(options);
-        const NetworkCall call = text_encode_call(*m.clip, api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel);
-        api::tensor_out(run(m, ModelPart::TextEncoder, call, r)[0], out);
+        const NetworkCall call = text_encode_call(*m.clip, api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel,
+                                                  TokenVectors{vectors, n_vectors});
+        api::tensor_out(run(model, ModelPart::TextEncoder, call, r)[0], out);
     });
 }
 
@@ -76,7 +86,7 @@ sdn_status sdn_unet_forward(sdn_model_t model, const float * latent, const int64
         const Tensor c = Tensor::view(const_cast<float *>(api::need(context, "context")), cs, DType::F32, nullptr, Storage::External);
         const Run r = run_of(options);
         const NetworkCall call = unet_call(*m.unet, x, api::need(timesteps, "timesteps"), c, r.cancel);
-        api::tensor_out(run(m, ModelPart::UNet, call, r)[0], out);
+        api::tensor_out(run(model, ModelPart::UNet, call, r)[0], out);
     });
 }
 
@@ -87,7 +97,7 @@ sdn_status sdn_vae_decode(sdn_model_t model, const float * latent, const int64_t
         api::need(out, "out");
         const Run r = run_of(options);
         const NetworkCall call = vae_decode_call(*m.vae, api::input4(latent, shape, "latent"), tile, r.cancel, r.progress);
-        api::tensor_out(run(m, ModelPart::VAE, call, r)[0], out);
+        api::tensor_out(run(model, ModelPart::VAE, call, r)[0], out);
     });
 }
 
@@ -99,7 +109,7 @@ sdn_status sdn_vae_encode(sdn_model_t model, const float * image, const int64_t 
         api::need(out_logvar, "out_logvar");
         const Run r = run_of(options);
         const NetworkCall call = vae_encode_call(*m.vae, api::input4(image, shape, "image"), r.cancel);
-        const std::vector<Tensor> moments = run(m, ModelPart::VAE, call, r);
+        const std::vector<Tensor> moments = run(model, ModelPart::VAE, call, r);
         api::tensor_out(moments[0], out_mean);
         api::tensor_out(moments[1], out_logvar);
     });

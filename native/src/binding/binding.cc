@@ -17,6 +17,7 @@ namespace {
 
 const napi_type_tag kModelTag = {0x6c6174656e74666cULL, 0x6f772d6d6f64656cULL};  // "latentflow-model"
 const napi_type_tag kCancelTag = {0x6c6174656e74666cULL, 0x6f772d63616e636cULL}; // "latentflow-cancl"
+const napi_type_tag kLoraTag = {0x6c6174656e74666cULL, 0x6f772d6c6f72612eULL};   // "latentflow-lora."
 
 // A failed C call on this thread, as the JS Error it becomes.
 void check(Napi::Env env, sdn_status status) {
@@ -32,6 +33,11 @@ void check_worker(sdn_status status) {
 struct ModelHolder {
     sdn_model_t model = nullptr;
     ~ModelHolder() { sdn_model_free(model); }
+};
+
+struct LoraHolder {
+    sdn_lora_t lora = nullptr;
+    ~LoraHolder() { sdn_lora_free(lora); }
 };
 
 struct CancelHolder {
@@ -340,6 +346,71 @@ Napi::Value model_weight_js(const Napi::CallbackInfo & info) {
     return a;
 }
 
+// ---- LoRA ------------------------------------------------------------------------------------------
+
+// loraLoad(path) -> Promise<External>
+Napi::Value lora_load_js(const Napi::CallbackInfo & info) {
+    const std::string path = arg_string(info, 0, "path");
+    auto holder = std::make_shared<LoraHolder>();
+    AsyncJob job;
+    job.execute = [path, holder] { check_worker(sdn_lora_load(path.c_str(), &holder->lora)); };
+    job.complete = [holder](Napi::Env env) -> Napi::Value {
+        auto * h = new LoraHolder{holder->lora};
+        holder->lora = nullptr;
+        return make_tagged(env, h, kLoraTag);
+    };
+    return run_async(info.Env(), std::move(job));
+}
+
+// loraInfo(lora) -> string (JSON)
+Napi::Value lora_info_js(const Napi::CallbackInfo & info) {
+    LoraHolder * h = unwrap_tagged<LoraHolder>(info.Env(), info.Length() ? info[0] : info.Env().Undefined(), kLoraTag, "lora");
+    return Napi::String::New(info.Env(), sdn_lora_info(h->lora));
+}
+
+// modelWithLoras(model, [{lora, strengthUnet, strengthTextEncoder}], "runtime" | "merge") -> Promise<{model: External, report: string}>
+Napi::Value model_with_loras_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto model = arg_model(info, 0);
+    if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "argument \"loras\" must be an array");
+    Napi::Array list = info[1].As<Napi::Array>();
+    const std::string mode = arg_string(info, 2, "mode");
+    if (mode != "runtime" && mode != "merge") throw Napi::TypeError::New(env, "mode must be \"runtime\" or \"merge\", got \"" + mode + "\"");
+    AsyncJob job;
+    auto applies = std::make_shared<std::vector<sdn_lora_apply>>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+        Napi::Value v = list.Get(i);
+        if (!v.IsObject()) throw Napi::TypeError::New(env, "loras[" + std::to_string(i) + "] must be an object");
+        Napi::Object o = v.As<Napi::Object>();
+        LoraHolder * h = unwrap_tagged<LoraHolder>(env, o.Get("lora"), kLoraTag, "lora");
+        if (!h->lora) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the LoRA was disposed; load it again");
+        const auto number = [&](const char * key) {
+            Napi::Value n = o.Get(key);
+            if (!n.IsNumber()) throw Napi::TypeError::New(env, std::string("loras[") + std::to_string(i) + "]." + key + " must be a number");
+            return n.As<Napi::Number>().FloatValue();
+        };
+        applies->push_back(sdn_lora_apply{h->lora, number("strengthUnet"), number("strengthTextEncoder")});
+        job.keep_alive.push_back(keep(o.Get("lora"))); // the LoRA handle outlives the job
+    }
+    auto holder = std::make_shared<ModelHolder>();
+    auto report = std::make_shared<std::string>();
+    const sdn_lora_mode m = mode == "merge" ? SDN_LORA_MERGE : SDN_LORA_RUNTIME;
+    job.execute = [model, applies, m, holder, report] {
+        char * json = nullptr;
+        check_worker(sdn_model_with_loras(model.get(), applies->data(), static_cast<int32_t>(applies->size()), m, &holder->model, &json));
+        *report = take_string(json);
+    };
+    job.complete = [holder, report](Napi::Env e) -> Napi::Value {
+        auto * h = new ModelHolder{holder->model};
+        holder->model = nullptr;
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("model", make_tagged(e, h, kModelTag));
+        o.Set("report", Napi::String::New(e, *report));
+        return o;
+    };
+    return run_async(env, std::move(job));
+}
+
 // ---- calls -----------------------------------------------------------------------------------------
 
 // Queues one call: `work` runs the C call on the worker with the options; the Promise resolves to
@@ -376,8 +447,15 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     AsyncJob job;
     const auto options = arg_options(info, 5, job);
     const int32_t * data = ids.Data();
-    return queue_tensor_call(env, job, options, {ids}, [model, data, n, T, clip_skip, final_norm](const sdn_run_options * o, sdn_tensor * out) {
-        return sdn_text_encode(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o, out);
+    // vectors (optional): Float32Array [count * hidden_size], injected token vectors (ids vocab_size + i)
+    Napi::Float32Array vectors = info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull() ? arg_f32(info, 6, "vectors") : Napi::Float32Array::New(env, 0);
+    const int64_t hidden = static_cast<int64_t>(info.Length() > 7 ? arg_int(info, 7, "hiddenSize") : 1);
+    if (hidden < 1 || static_cast<int64_t>(vectors.ElementLength()) % hidden != 0)
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: vectors has " + std::to_string(vectors.ElementLength()) + " values, not a multiple of the hidden size " + std::to_string(hidden));
+    const float * v = vectors.Data();
+    const int64_t n_vectors = static_cast<int64_t>(vectors.ElementLength()) / hidden;
+    return queue_tensor_call(env, job, options, {ids, vectors}, [model, data, n, T, clip_skip, final_norm, v, n_vectors](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_text_encode_vectors(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, v, n_vectors, o, out);
     });
 }
 
@@ -531,6 +609,9 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("modelVaeDecode", model_vae_decode_js);
     fn("modelVaeEncode", model_vae_encode_js);
     fn("memoryEstimate", memory_estimate_js);
+    fn("loraLoad", lora_load_js);
+    fn("loraInfo", lora_info_js);
+    fn("modelWithLoras", model_with_loras_js);
     fn("cancelTokenCreate", cancel_token_create_js);
     fn("cancelTokenCancel", cancel_token_cancel_js);
     fn("cancelTokenIsCancelled", cancel_token_is_cancelled_js);

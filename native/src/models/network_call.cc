@@ -66,14 +66,14 @@ NetworkCall vae_encode_call(const AutoencoderKL & vae, const Tensor & image, con
 }
 
 NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                             const std::atomic<bool> * cancel) {
+                             const std::atomic<bool> * cancel, const TokenVectors & vectors) {
     NetworkCall call;
     call.network = "text encoder";
     call.shape = std::to_string(B) + (B == 1 ? " prompt" : " prompts") + " of " + std::to_string(T) + " tokens";
     call.advice = "encode fewer prompts at once";
     call.attention_modes = false;
-    call.run = [&clip, ids, B, T, clip_skip, final_layer_norm, cancel](AttentionMode) {
-        return std::vector<Tensor>{clip.forward(ids, B, T, clip_skip, final_layer_norm, cancel)};
+    call.run = [&clip, ids, B, T, clip_skip, final_layer_norm, cancel, vectors](AttentionMode) {
+        return std::vector<Tensor>{clip.forward(ids, B, T, clip_skip, final_layer_norm, cancel, vectors)};
     };
     return call;
 }

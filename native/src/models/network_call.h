@@ -37,7 +37,7 @@ NetworkCall vae_decode_call(const AutoencoderKL & vae, const Tensor & latent, in
 NetworkCall vae_encode_call(const AutoencoderKL & vae, const Tensor & image, const std::atomic<bool> * cancel);
 // ids: B prompts x T tokens (null when measuring) -> [hidden states of layer L - clip_skip + 1] [B, T, hidden].
 NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                             const std::atomic<bool> * cancel);
+                             const std::atomic<bool> * cancel, const TokenVectors & vectors = {});
 
 // The call's memory estimate in `mode` (a measure pass; nothing allocated).
 MemoryEstimate network_call_estimate(const NetworkCall & call, AttentionMode mode);

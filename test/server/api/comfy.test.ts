@@ -1,5 +1,8 @@
 // ComfyUI compatibility: an independent ComfyUI API client from npm (comfy-ui-client) drives the
 // server unchanged, plus our own requests for the payload shapes ComfyUI clients rely on.
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { ComfyUIClient } from 'comfy-ui-client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,5 +118,13 @@ describe('ComfyUI API', () => {
     expect(await json(await fetch(`${t.base}/prompt`))).toEqual({ exec_info: { queue_remaining: 0 } });
     expect((await fetch(`${t.base}/history`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"clear":true}' })).status).toBe(200);
     expect(await json(await fetch(`${t.base}/history`))).toEqual({});
+  });
+
+  it('GET /embeddings lists the names embedding: accepts (ComfyUI\'s route)', async () => {
+    expect(await json(await fetch(`${t.base}/embeddings`))).toEqual([]);
+    fs.mkdirSync(path.join(t.modelsDir, 'embeddings'), { recursive: true });
+    fs.writeFileSync(path.join(t.modelsDir, 'embeddings', 'style.safetensors'), '');
+    fs.writeFileSync(path.join(t.modelsDir, 'embeddings', 'old.pt'), '');
+    expect(await json(await fetch(`${t.base}/embeddings`))).toEqual(['style']);
   });
 });

@@ -1,5 +1,6 @@
 #include "clip_text_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "../../core/arena.h"
@@ -48,14 +49,15 @@ static void embedding_row(const Tensor & table, int64_t row, float * out) {
     }
 }
 
-Tensor CLIPTextModel::embed(const int32_t * ids, int64_t B, int64_t T) const {
+Tensor CLIPTextModel::embed(const int32_t * ids, int64_t B, int64_t T, const TokenVectors & vectors) const {
     static const std::string kEmbeddings = "text_model.embeddings";
     const int64_t D = config_.hidden_size;
     const bool measuring = arena_measuring(); // a measure pass has no ids
     for (int64_t i = 0; i < B * T && !measuring; ++i)
-        require(ids[i] >= 0 && ids[i] < config_.vocab_size, SDN_STATUS_BAD_ARGUMENT,
+        require(ids[i] >= 0 && ids[i] < config_.vocab_size + vectors.count, SDN_STATUS_BAD_ARGUMENT,
                 "text encoder: token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) + " is outside the vocabulary (0.." +
-                    std::to_string(config_.vocab_size - 1) + ")");
+                    std::to_string(config_.vocab_size - 1) + ")" +
+                    (vectors.count ? " and the " + std::to_string(vectors.count) + " injected vectors" : std::string()));
     ArenaScope scope(kEmbeddings);
     Tensor h = Tensor::empty({B, T, D});
     if (measuring) return h;
@@ -64,7 +66,9 @@ Tensor CLIPTextModel::embed(const int32_t * ids, int64_t B, int64_t T) const {
         embedding_row(*position_embedding_, t, position.data());
         for (int64_t b = 0; b < B; ++b) {
             float * row = h.f32() + (b * T + t) * D;
-            embedding_row(*token_embedding_, ids[b * T + t], row);
+            const int64_t id = ids[b * T + t];
+            if (id < config_.vocab_size) embedding_row(*token_embedding_, id, row);
+            else std::copy_n(vectors.data + (id - config_.vocab_size) * D, D, row); // an injected vector
             for (int64_t d = 0; d < D; ++d) row[d] += position[d];
         }
     }
@@ -98,7 +102,7 @@ void CLIPTextModel::layer_forward(const Layer & layer, Tensor & h) const {
 }
 
 Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                              const std::atomic<bool> * cancel) const {
+                              const std::atomic<bool> * cancel, const TokenVectors & vectors) const {
     const int L = config_.num_hidden_layers;
     require(B >= 1 && T >= 1 && T <= config_.max_position_embeddings, SDN_STATUS_BAD_ARGUMENT,
             "text encoder: " + std::to_string(T) + " tokens per prompt; expected 1.." + std::to_string(config_.max_position_embeddings));
@@ -107,7 +111,7 @@ Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int cli
                 std::to_string(L) + " layers)");
 
     ProfileRun profile("CLIP text encoder");
-    Tensor h = embed(ids, B, T);                                                // [B, T, D]
+    Tensor h = embed(ids, B, T, vectors);                                              // [B, T, D]
     for (int l = 0; l < L - clip_skip + 1; ++l) {
         check_cancelled(cancel, "text encoder layer " + std::to_string(l));
         layer_forward(layers_[l], h);                                           // [B, T, D]

@@ -19,6 +19,12 @@
 
 namespace sdn {
 
+// Token vectors injected into a prompt (textual-inversion embeddings): `count` rows of hidden_size floats.
+struct TokenVectors {
+    const float * data = nullptr;
+    int64_t count = 0;
+};
+
 class CLIPTextModel {
 public:
     CLIPTextModel(const CLIPConfig & config, std::shared_ptr<const WeightStore> weights);
@@ -31,8 +37,10 @@ public:
     // (clip_skip 1 with the norm = last_hidden_state; diffusers, A1111 and ComfyUI apply the norm to
     // skipped layers too). Throws BAD_ARGUMENT for ids or clip_skip out of range.
     // -> [B, T, hidden_size]
+    // `vectors` (may be empty): extra token embeddings [count, hidden_size] (textual inversion); an id
+    // vocab_size + i stands for vectors[i] (position embeddings are added to it as to any token).
     Tensor forward(const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                   const std::atomic<bool> * cancel) const;
+                   const std::atomic<bool> * cancel, const TokenVectors & vectors = {}) const;
 
 private:
     struct Layer {
@@ -40,7 +48,7 @@ private:
         Linear q_proj, k_proj, v_proj, out_proj, fc1, fc2;
     };
 
-    Tensor embed(const int32_t * ids, int64_t B, int64_t T) const;      // [B, T, D]
+    Tensor embed(const int32_t * ids, int64_t B, int64_t T, const TokenVectors & vectors) const; // [B, T, D]
     void layer_forward(const Layer & layer, Tensor & h) const;          // [B, T, D], in place
 
     CLIPConfig config_;

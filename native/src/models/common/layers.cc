@@ -10,6 +10,7 @@
 #include "../../ops/conv2d.h"
 #include "../../ops/gemm.h"
 #include "../../ops/norm.h"
+#include "lora_adapter.h"
 
 namespace sdn {
 
@@ -46,9 +47,14 @@ Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t 
 void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) const {
     ArenaScope scope(name);
     const Precision precision = keep_fp32 ? Precision::F32 : compute_precision();
-    if (arena_measuring()) return arena_workspace(gemm_workspace_bytes(M, out, in, precision));
-    ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
-    gemm(M, out, in, x, in, MatB{weight->data, weight->dtype, true, in}, y, out, bias, accumulate, precision);
+    const LayerLora * lora = lora_for(name);
+    const Tensor & w = lora && lora->is_merged() ? lora->merged : *weight;
+    if (arena_measuring()) arena_workspace(gemm_workspace_bytes(M, out, in, precision));
+    else {
+        ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
+        gemm(M, out, in, x, in, MatB{w.data, w.dtype, true, in}, y, out, bias, accumulate, precision);
+    }
+    if (lora && !lora->is_merged()) lora_linear_add(*lora, x, M, in, out, y, precision); // y += s up(down(x))
 }
 
 Tensor Linear::forward(const Tensor & x) const {
@@ -84,13 +90,16 @@ Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsamp
     ArenaScope scope(name);
     Tensor y = Tensor::empty({s.B, cout, s.out_h(), s.out_w()});
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
+    const LayerLora * lora = lora_for(name);
+    const Tensor & w = lora && lora->is_merged() ? lora->merged : *weight;
     if (arena_measuring()) {
         arena_workspace(conv2d_workspace_bytes(s));
-        return y;
+    } else {
+        ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
+                          2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
+        conv2d(s, x.f32(), w, bias, residual ? residual->f32() : nullptr, y.f32());
     }
-    ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
-                      2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
-    conv2d(s, x.f32(), *weight, bias, residual ? residual->f32() : nullptr, y.f32());
+    if (lora && !lora->is_merged()) return lora_conv_add(*lora, s, x, y); // y + s up(down(x))
     return y;
 }
 
