@@ -13,3 +13,4 @@ export * from './ts/core.ts';
 export * from './ts/io.ts';
 export * from './ts/models.ts';
 export * from './ts/attention.ts';
+export * from './ts/taesd.ts';

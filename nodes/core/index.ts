@@ -33,6 +33,7 @@ import saveImage from './save-image.ts';
 import vaeDecode from './vae-decode.ts';
 import vaeDecodeTiled from './vae-decode-tiled.ts';
 import vaeEncode from './vae-encode.ts';
+import vaeLoader from './vae-loader.ts';
 
 export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
@@ -64,6 +65,7 @@ export const coreNodes: AnyNodeDefinition[] = [
   vaeDecode,
   vaeDecodeTiled,
   vaeEncode,
+  vaeLoader,
   loadImage,
   saveImage,
   previewImage,

@@ -1,6 +1,6 @@
 /**
- * Model files a host offers: `<models>/checkpoints/**.safetensors` (single-file checkpoints) and
- * `<models>/diffusers/*` (folders with model_index.json). Listed for the loaders' choice widgets, so a
+ * Model files a host offers: `<models>/checkpoints/**.safetensors` (single-file checkpoints),
+ * `<models>/diffusers/*` (folders with model_index.json) and `<models>/vae/**.safetensors` (standalone VAEs). Listed for the loaders' choice widgets, so a
  * missing file is a validation problem ("not one of the options") before anything runs.
  */
 import fs from 'node:fs';
@@ -23,13 +23,21 @@ function walk(root: string, dir: string, out: string[], depth: number): void {
   }
 }
 
-export function checkpointFiles(env: HostServices): string[] {
+function safetensorsUnder(env: HostServices, folder: string): string[] {
   const models = env.paths?.models;
   if (!models) return [];
-  const root = path.join(models, 'checkpoints');
+  const root = path.join(models, folder);
   const out: string[] = [];
   walk(root, root, out, 0);
   return out.sort();
+}
+
+export function checkpointFiles(env: HostServices): string[] {
+  return safetensorsUnder(env, 'checkpoints');
+}
+
+export function vaeFiles(env: HostServices): string[] {
+  return safetensorsUnder(env, 'vae');
 }
 
 export function diffusersFolders(env: HostServices): string[] {
