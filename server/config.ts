@@ -1,12 +1,13 @@
 /**
  * Server options: command-line flags over environment variables over embedded defaults.
  * `latentflow serve [--port 8188] [--listen ADDR] [--data-dir D] [--models-dir M] [--token T] [--redis URL]
- *   [--allowed-hosts NAME,...] [--max-image-pixels N]`
+ *   [--allowed-hosts NAME,...] [--max-image-pixels N] [--preview-method none|auto|latent2rgb|taesd]`
  */
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { PREVIEW_METHODS, type PreviewMethod } from '../nodes/sampling/step-preview.ts';
 import { forEachFlag } from './cli/flags.ts';
 import { applyRedisFlag, REDIS_FLAGS, redisOptionsFromEnv, type RedisQueueOptions } from './jobs/redis/options.ts';
 
@@ -36,6 +37,8 @@ export interface ServerOptions {
   packDirs: string[] | null;
   /** The queue in Redis, run by `latentflow worker` processes (null: embedded, this process runs jobs). */
   redis: RedisQueueOptions | null;
+  /** Step previews (ComfyUI's --preview-method; LATENTFLOW_PREVIEW_METHOD): 'taesd' decodes them with <models>/vae_approx/taesd_decoder. */
+  previewMethod: PreviewMethod;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -51,6 +54,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   maxImagePixels: 4096 * 4096,
   packDirs: null,
   redis: null,
+  previewMethod: 'auto',
 };
 
 /** A reason the server refuses to start (the data folder is in use, the database is damaged): printed as it is, without a stack. */
@@ -76,6 +80,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     maxImagePixels: env.LATENTFLOW_MAX_IMAGE_PIXELS ? pixelCount(env.LATENTFLOW_MAX_IMAGE_PIXELS, 'LATENTFLOW_MAX_IMAGE_PIXELS') : DEFAULT_OPTIONS.maxImagePixels,
     packDirs: null,
     redis: null,
+    previewMethod: env.LATENTFLOW_PREVIEW_METHOD ? previewMethod(env.LATENTFLOW_PREVIEW_METHOD, 'LATENTFLOW_PREVIEW_METHOD') : DEFAULT_OPTIONS.previewMethod,
   };
   let redis: RedisQueueOptions;
   try {
@@ -98,6 +103,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       case '--allow-origin': options.allowedOrigins.push(value()); break;
       case '--allowed-hosts': options.allowedHosts.push(...hostList(value())); break;
       case '--max-image-pixels': options.maxImagePixels = pixelCount(value(), '--max-image-pixels'); break;
+      case '--preview-method': options.previewMethod = previewMethod(value(), '--preview-method'); break;
       case '--packs-dir': options.packDirs = [...(options.packDirs ?? []), path.resolve(value())]; break;
       default: {
         if (!(REDIS_FLAGS as readonly string[]).includes(flag)) throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
@@ -132,4 +138,9 @@ function pixelCount(text: string, what: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be a positive whole number of pixels (for example ${4096 * 4096} for 4096x4096)`);
   return n;
+}
+
+function previewMethod(text: string, what: string): PreviewMethod {
+  if (!(PREVIEW_METHODS as readonly string[]).includes(text)) throw new UsageError(`${what} must be one of ${PREVIEW_METHODS.join(', ')}, got "${text}"`);
+  return text as PreviewMethod;
 }

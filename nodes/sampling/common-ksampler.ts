@@ -10,7 +10,6 @@ import { CancelToken, type Precision, unetForward } from '../../native/index.ts'
 import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
 import { formatBytes, memoryBudget } from '../system/memory.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
-import { encodePng } from '../image/png.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
 import type { ConditioningEntry } from './comfy/conditioning.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
@@ -18,6 +17,7 @@ import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './co
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
 import { modelSamplingOf, runComfySampling, schedulerConfigOf, unetPrecision } from './run-comfy.ts';
 import { sample } from './sample.ts';
+import { stepPreviewer } from './step-preview.ts';
 import type { SamplerName as DiffusersSamplerName } from './schedulers/index.ts';
 
 /** KSampler's sampler_name choices: ComfyUI's, then latentflow's diffusers-only pndm. */
@@ -147,6 +147,7 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
   const cancel = new CancelToken();
   const onAbort = () => cancel.cancel();
   ctx.signal.addEventListener('abort', onAbort);
+  const previewer = stepPreviewer(ctx, input.latent_image.shape);
   try {
     const samples = await sample({
       predictNoise: (x, shape, t, context) => unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel, precision }),
@@ -163,10 +164,12 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
       denoise: input.denoise,
       signal: ctx.signal,
       onProgress: (p) => ctx.progress(p.step, p.total),
-      onPreview: (p) => ctx.preview({ mime: 'image/png', width: p.width, height: p.height, data: encodePng({ width: p.width, height: p.height, channels: 3, data: p.rgb }) }),
+      onDenoised: (_step, x0) => previewer.step(x0),
     });
+    await previewer.done();
     return { samples, shape: input.latent_image.shape };
   } finally {
+    await previewer.done().catch(() => {});
     ctx.signal.removeEventListener('abort', onAbort);
   }
 }

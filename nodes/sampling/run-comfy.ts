@@ -8,12 +8,11 @@ import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../mod
 import { requirePrecision } from '../models/load-checkpoint.ts';
 import { formatBytes, memoryBudget } from '../system/memory.ts';
 import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
-import { encodePng } from '../image/png.ts';
 import type { NodeContext } from '../schema.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
 import type { ComfySamplerName } from './comfy/samplers/index.ts';
-import { latentToRgbPreview } from './preview.ts';
+import { stepPreviewer } from './step-preview.ts';
 import type { SchedulerConfigFile } from './schedulers/index.ts';
 
 /** SD 1.5's scheduler_config.json: what single-file checkpoints (which carry none) are sampled with. */
@@ -85,6 +84,7 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const cancel = new CancelToken();
   const onAbort = () => cancel.cancel();
   ctx.signal.addEventListener('abort', onAbort);
+  const previewer = stepPreviewer(ctx, shape);
   try {
     const { samples, denoised } = await comfySample({
       unet: (x, unetShape, timestep, context) =>
@@ -102,12 +102,13 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
       signal: ctx.signal,
       onStep: ({ step, total, denoised: x0 }) => {
         ctx.progress(step, total);
-        const preview = latentToRgbPreview(x0, height, width);
-        ctx.preview({ mime: 'image/png', width: preview.width, height: preview.height, data: encodePng({ width: preview.width, height: preview.height, channels: 3, data: preview.rgb }) });
+        previewer.step(x0);
       },
     });
+    await previewer.done();
     return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
   } finally {
+    await previewer.done().catch(() => {});
     ctx.signal.removeEventListener('abort', onAbort);
   }
 }
