@@ -329,19 +329,23 @@ async function sectionAttention(): Promise<void> {
   }
 }
 
-// txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
-function sectionTxt2img(): void {
-  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash ${PRECISION}`;
-  log(`${label} (--full)`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
-  // The CLI reads checkpoints from <models>/checkpoints: a hard link (same file system) or a symlink.
-  mkdirSync(path.join(dir, 'checkpoints'));
-  const linked = path.join(dir, 'checkpoints', path.basename(CHECKPOINT));
+// The runner reads checkpoints from <models>/checkpoints: a hard link (same file system) or a symlink.
+function linkCheckpoint(modelsDir: string): void {
+  mkdirSync(path.join(modelsDir, 'checkpoints'));
+  const linked = path.join(modelsDir, 'checkpoints', path.basename(CHECKPOINT));
   try {
     linkSync(CHECKPOINT, linked);
   } catch {
     symlinkSync(CHECKPOINT, linked);
   }
+}
+
+// txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
+function sectionTxt2img(): void {
+  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash ${PRECISION}`;
+  log(`${label} (--full)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
+  linkCheckpoint(dir);
   const file = path.join(dir, 'workflow.json');
   writeFileSync(file, readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
   const sets = [
@@ -369,14 +373,8 @@ function sectionLcm(): void {
   const label = 'txt2img 512x512, 4 LCM steps, cfg 1, TAESD decode, f16 weights, warm';
   log(label);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-lcm-'));
-  mkdirSync(path.join(dir, 'checkpoints'));
   mkdirSync(path.join(dir, 'vae_approx'));
-  const linked = path.join(dir, 'checkpoints', path.basename(CHECKPOINT));
-  try {
-    linkSync(CHECKPOINT, linked);
-  } catch {
-    symlinkSync(CHECKPOINT, linked);
-  }
+  linkCheckpoint(dir);
   for (const half of ['encoder', 'decoder']) symlinkSync(path.join(ROOT, 'models/vae_approx', `taesd_${half}.safetensors`), path.join(dir, 'vae_approx', `taesd_${half}.safetensors`));
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/lcm-taesd.ts'), '--models-dir', dir, '--checkpoint', path.basename(CHECKPOINT),
     '--repeat', String(REPEAT)], { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
