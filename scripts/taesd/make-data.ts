@@ -4,10 +4,12 @@
  * (posterior mean times scaling_factor: model space, what TAESD takes) and the VAE's decodes of those
  * latents (what TAESD's decoder learns to imitate). Run from the repository root:
  *
- *   node --import tsx scripts/taesd/make-data.ts /tmp/taesd-data.safetensors [count]
+ *   node --import tsx scripts/taesd/make-data.ts /tmp/taesd-data [count]
+ *
+ * Writes <out>.json ({name: shape} in file order) and <out>.f32 (the tensors' float32 values, little-endian, one after the other).
  */
 import { loadModel, vaeDecode, vaeEncode } from '../../native/index.ts';
-import { writeSafetensors } from '../../test/helpers/safetensors.ts';
+import { writeFileSync } from 'node:fs';
 
 const COLOURS: [number, number, number][] = [
   [220, 30, 30], [40, 180, 60], [40, 70, 220], [240, 220, 40], [140, 50, 180], [250, 140, 20], [245, 245, 245], [15, 15, 15],
@@ -46,7 +48,7 @@ function picture(): Float32Array {
   return out;
 }
 
-const [file = '/tmp/taesd-data.safetensors', countText = '2048'] = process.argv.slice(2);
+const [file = '/tmp/taesd-data', countText = '2048'] = process.argv.slice(2);
 const count = Number(countText);
 const model = await loadModel('models/diffusers/shapes-sd');
 const factor = model.info.vae.scaling_factor;
@@ -62,10 +64,12 @@ for (let start = 0; start < count; start += batch) {
   latents.set(mean.map((v) => v * factor), start * 256);
   decoded.set(dec, start * 3 * SIZE * SIZE);
 }
-writeSafetensors(file, new Map([
-  ['images', { shape: [count, 3, SIZE, SIZE], data: images }],
-  ['latents', { shape: [count, 4, 8, 8], data: latents }],
-  ['decoded', { shape: [count, 3, SIZE, SIZE], data: decoded }],
-]));
+const tensors: [string, number[], Float32Array][] = [
+  ['images', [count, 3, SIZE, SIZE], images],
+  ['latents', [count, 4, 8, 8], latents],
+  ['decoded', [count, 3, SIZE, SIZE], decoded],
+];
+writeFileSync(`${file}.json`, JSON.stringify(Object.fromEntries(tensors.map(([name, shape]) => [name, shape]))));
+writeFileSync(`${file}.f32`, Buffer.concat(tensors.map(([, , data]) => Buffer.from(data.buffer, data.byteOffset, data.byteLength))));
 console.log(`wrote ${count} pictures, latents (x ${factor}) and VAE decodes to ${file}`);
 model.dispose();

@@ -3,8 +3,8 @@
 
 Run from the repository root with Debian's Python (python3-torch), after making the data with the engine:
 
-    node --import tsx scripts/taesd/make-data.ts /tmp/taesd-data.safetensors 4096
-    /usr/bin/python3 scripts/taesd/train_taesd.py /tmp/taesd-data.safetensors models/vae_approx [minutes]
+    node --import tsx scripts/taesd/make-data.ts /tmp/taesd-data 4096
+    /usr/bin/python3 scripts/taesd/train_taesd.py /tmp/taesd-data models/vae_approx [minutes]
 
 The network is SD 1.x's TAESD (scripts/reference/taesd/model.py: 64 channels, blocks 1-3-3-3 / 3-3-3-1),
 so it loads with the default configuration, as madebyollin's files do. Decoder: model-space latents ->
@@ -16,11 +16,13 @@ half of the time budget; the held-out error is on 256 whole pictures. Writes
 taesd_decoder.safetensors and taesd_encoder.safetensors (f16) and prints the held-out errors.
 """
 
+import json
 import math
 import os
 import sys
 import time
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
@@ -70,12 +72,25 @@ def noisy(x, gen):
     return torch.where(keep, x, x + 0.1 * torch.randn(x.shape, generator=gen) * x.std())
 
 
+def read_data(base):
+    """make-data.ts's <base>.json (name -> shape, in file order) and <base>.f32 (the values, float32 LE)."""
+    with open(base + ".json") as f:
+        shapes = json.load(f)
+    values = np.fromfile(base + ".f32", dtype="<f4")
+    out, at = {}, 0
+    for name, shape in shapes.items():
+        n = int(np.prod(shape))
+        out[name] = torch.from_numpy(values[at:at + n].reshape(shape).copy())
+        at += n
+    return out
+
+
 def main():
     data_file, out_dir = sys.argv[1], sys.argv[2]
     minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 8.0
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    data = safetensors_io.read(data_file)
+    data = read_data(data_file)
     images = (data["images"] * 0.5 + 0.5).clamp(0, 1)
     decoded = (data["decoded"] * 0.5 + 0.5).clamp(0, 1)
     latents = data["latents"]
