@@ -13,6 +13,7 @@
  *   npm run bench:speed -- --precision bf16 --only networks,txt2img --full   # the engine in bf16 (AVX512_BF16)
  *   LATENTFLOW_ISA=avx2 npm run bench:speed -- --only networks   # the engine on its AVX2 path
  *   npm run bench:speed -- --no-ort --no-torch                   # the engine alone
+ *   npm run bench:speed -- --only lcm                            # 512x512, 4 LCM steps, cfg 1, TAESD decode, warm (bench/lcm-taesd.ts)
  *
  * The ONNX files live in --onnx-dir (default $TMPDIR/latentflow-onnx); missing ones are exported first
  * (the UNet's: several minutes and 3.4 GB). openvino-node is not a baseline here: its install script
@@ -70,7 +71,7 @@ const TORCH = !flag('no-torch');
 const ORT = !flag('no-ort'); // onnxruntime-node on export_onnx.py's ONNX files (exported when missing)
 const ONNX_DIR = option('onnx-dir', path.join(os.tmpdir(), 'latentflow-onnx'));
 const PRECISION = option('precision', 'fp32') as Precision; // the engine's networks and --full's txt2img
-const ONLY = option('only', 'gemm,networks,attention,txt2img').split(','); // sections to run (txt2img also needs --full)
+const ONLY = option('only', 'gemm,networks,attention,txt2img,lcm').split(','); // sections to run (txt2img also needs --full)
 const THREADS = Number(option('threads', '2'));
 const REPEAT = Number(option('repeat', QUICK ? '1' : '3'));
 const LATENT = Number(option('latent', QUICK ? '16' : '64'));
@@ -328,19 +329,23 @@ async function sectionAttention(): Promise<void> {
   }
 }
 
-// txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
-function sectionTxt2img(): void {
-  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash ${PRECISION}`;
-  log(`${label} (--full)`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
-  // The CLI reads checkpoints from <models>/checkpoints: a hard link (same file system) or a symlink.
-  mkdirSync(path.join(dir, 'checkpoints'));
-  const linked = path.join(dir, 'checkpoints', path.basename(CHECKPOINT));
+// The runner reads checkpoints from <models>/checkpoints: a hard link (same file system) or a symlink.
+function linkCheckpoint(modelsDir: string): void {
+  mkdirSync(path.join(modelsDir, 'checkpoints'));
+  const linked = path.join(modelsDir, 'checkpoints', path.basename(CHECKPOINT));
   try {
     linkSync(CHECKPOINT, linked);
   } catch {
     symlinkSync(CHECKPOINT, linked);
   }
+}
+
+// txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
+function sectionTxt2img(): void {
+  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash ${PRECISION}`;
+  log(`${label} (--full)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
+  linkCheckpoint(dir);
   const file = path.join(dir, 'workflow.json');
   writeFileSync(file, readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
   const sets = [
@@ -359,6 +364,30 @@ function sectionTxt2img(): void {
     name: label, engine: { median: seconds, min: seconds, max: seconds },
     note: r.status === 0 ? `whole process (load, encode, sample, decode, save); peak RSS ${rssGiB.toFixed(2)} GiB`
       : `failed (exit ${r.status}): ${[r.stdout, r.stderr].join('\n').trim().split('\n').slice(-3).join(' | ')}`,
+  });
+}
+
+// LCM + TAESD on a warm host (bench/lcm-taesd.ts in a child process, so its peak RSS is its own): issue 19's
+// target is <= 10 s per picture and <= 2.0 GiB peak RSS at SD 1.5 shapes.
+function sectionLcm(): void {
+  const label = 'txt2img 512x512, 4 LCM steps, cfg 1, TAESD decode, f16 weights, warm';
+  log(label);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-lcm-'));
+  mkdirSync(path.join(dir, 'vae_approx'));
+  linkCheckpoint(dir);
+  for (const half of ['encoder', 'decoder']) symlinkSync(path.join(ROOT, 'models/vae_approx', `taesd_${half}.safetensors`), path.join(dir, 'vae_approx', `taesd_${half}.safetensors`));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/lcm-taesd.ts'), '--models-dir', dir, '--checkpoint', path.basename(CHECKPOINT),
+    '--repeat', String(REPEAT)], { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
+  rmSync(dir, { recursive: true, force: true });
+  const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) {
+    rows.push({ name: label, note: `failed (exit ${r.status}): ${[r.stdout, r.stderr].join('\n').trim().split('\n').slice(-3).join(' | ')}` });
+    return;
+  }
+  const m = JSON.parse(line) as { cold: number; warm: number[]; peakRssBytes: number };
+  rows.push({
+    name: label, engine: timing(m.warm),
+    note: `target <= 10 s, <= 2.0 GiB; cold (load + run) ${m.cold.toFixed(1)} s; peak RSS of the process ${(m.peakRssBytes / 2 ** 30).toFixed(2)} GiB; random SD 1.5 weights (${path.basename(CHECKPOINT)}); the shipped demo TAESD decodes (same cost as SD 1.5's)`,
   });
 }
 
@@ -411,6 +440,10 @@ async function main(): Promise<void> {
   }
   if (ONLY.includes('attention')) await sectionAttention();
   if (FULL && ONLY.includes('txt2img')) sectionTxt2img();
+  if (ONLY.includes('lcm')) {
+    if (existsSync(CHECKPOINT)) sectionLcm();
+    else log(`${CHECKPOINT} not found: lcm skipped (npm run make:sd15-random -- ${CHECKPOINT})`);
+  }
   printTable();
 }
 

@@ -14,3 +14,4 @@ export * from './ts/io.ts';
 export * from './ts/models.ts';
 export * from './ts/attention.ts';
 export * from './ts/lora.ts';
+export * from './ts/taesd.ts';

@@ -8,7 +8,7 @@
  * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
  * of ComfyUI's custom sampling.
  */
-import type { LoraHandle, ModelHandle } from '../native/index.ts';
+import type { LoraHandle, ModelHandle, TaesdHandle } from '../native/index.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
 import type { Conditioning } from './sampling/comfy/conditioning.ts';
 import type { ModelSamplingSpec } from './sampling/comfy/model-sampling.ts';
@@ -50,11 +50,11 @@ export interface ClipValue {
   clipSkip?: number;
 }
 
-/** The VAE of a loaded checkpoint. */
-export interface VaeValue {
-  model: ModelHandle;
-  source: string;
-}
+/**
+ * A VAE: a checkpoint's, or VAELoader's (a standalone AutoencoderKL file loaded as a VAE-only model),
+ * or VAELoader's `taesd` (madebyollin's tiny autoencoder, `taesd` set and `model` absent).
+ */
+export type VaeValue = { model: ModelHandle; taesd?: undefined; source: string } | { taesd: TaesdHandle; model?: undefined; source: string };
 
 export type ConditioningValue = Conditioning;
 

@@ -7,8 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { PREVIEW_METHODS, type PreviewMethod } from '../nodes/sampling/step-preview.ts';
 import { forEachFlag } from './cli/flags.ts';
-import { isPreviewMethod, PREVIEW_METHODS, type PreviewMethod } from './jobs/preview-method.ts';
 import { applyRedisFlag, REDIS_FLAGS, redisOptionsFromEnv, type RedisQueueOptions } from './jobs/redis/options.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,7 +37,7 @@ export interface ServerOptions {
   packDirs: string[] | null;
   /** The queue in Redis, run by `latentflow worker` processes (null: embedded, this process runs jobs). */
   redis: RedisQueueOptions | null;
-  /** ComfyUI's --preview-method: whether /ws sends binary previews of runs that do not choose (extra_data.preview_method). */
+  /** ComfyUI's --preview-method (LATENTFLOW_PREVIEW_METHOD): the default of runs that do not choose (extra_data.preview_method). 'none': /ws sends no binary previews (the editor's stream still shows latent2rgb ones); 'taesd' decodes them with <models>/vae_approx/taesd_decoder. */
   previewMethod: PreviewMethod;
 }
 
@@ -80,7 +80,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     maxImagePixels: env.LATENTFLOW_MAX_IMAGE_PIXELS ? pixelCount(env.LATENTFLOW_MAX_IMAGE_PIXELS, 'LATENTFLOW_MAX_IMAGE_PIXELS') : DEFAULT_OPTIONS.maxImagePixels,
     packDirs: null,
     redis: null,
-    previewMethod: DEFAULT_OPTIONS.previewMethod,
+    previewMethod: env.LATENTFLOW_PREVIEW_METHOD ? previewMethod(env.LATENTFLOW_PREVIEW_METHOD, 'LATENTFLOW_PREVIEW_METHOD') : DEFAULT_OPTIONS.previewMethod,
   };
   let redis: RedisQueueOptions;
   try {
@@ -103,12 +103,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       case '--allow-origin': options.allowedOrigins.push(value()); break;
       case '--allowed-hosts': options.allowedHosts.push(...hostList(value())); break;
       case '--max-image-pixels': options.maxImagePixels = pixelCount(value(), '--max-image-pixels'); break;
-      case '--preview-method': {
-        const method = value();
-        if (!isPreviewMethod(method)) throw new UsageError(`--preview-method must be one of ${PREVIEW_METHODS.join(', ')} (got "${method}")`);
-        options.previewMethod = method;
-        break;
-      }
+      case '--preview-method': options.previewMethod = previewMethod(value(), '--preview-method'); break;
       case '--packs-dir': options.packDirs = [...(options.packDirs ?? []), path.resolve(value())]; break;
       default: {
         if (!(REDIS_FLAGS as readonly string[]).includes(flag)) throw new UsageError(`unknown option ${flag} (see "latentflow serve --help")`);
@@ -143,4 +138,9 @@ function pixelCount(text: string, what: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} must be a positive whole number of pixels (for example ${4096 * 4096} for 4096x4096)`);
   return n;
+}
+
+function previewMethod(text: string, what: string): PreviewMethod {
+  if (!(PREVIEW_METHODS as readonly string[]).includes(text)) throw new UsageError(`${what} must be one of ${PREVIEW_METHODS.join(', ')}, got "${text}"`);
+  return text as PreviewMethod;
 }

@@ -11,6 +11,7 @@ import { lowFreeMemory, memoryBudgetFromEnv } from '../nodes/system/memory.ts';
 import { coreNodes } from '../nodes/core/index.ts';
 import { loadPacks, type PackLoadReport } from '../nodes/packs/index.ts';
 import { NodeRegistry } from '../nodes/registry.ts';
+import type { PreviewMethod } from '../nodes/sampling/step-preview.ts';
 import type { Issue } from '../protocol/index.ts';
 import type { HostPaths } from '../nodes/schema.ts';
 import { NodeCache } from './runner/cache.ts';
@@ -30,6 +31,8 @@ export interface Host {
    * VAEDecode plan and refuse by it); undefined: what the machine has available at each run.
    */
   memoryBudgetBytes?: number;
+  /** The preview method of runs whose extra_data chooses none (server/jobs/preview-method.ts); undefined: 'none'. */
+  previewMethod?: PreviewMethod;
   /** True when the machine is short of memory: cached results (loaded models first of all) are dropped before the next run. */
   underMemoryPressure: () => boolean;
 }
@@ -49,6 +52,8 @@ export interface HostOptions {
   cacheBytes?: number;
   /** See Host.memoryBudgetBytes; default: LATENTFLOW_MEMORY_BUDGET_GB, else none. */
   memoryBudgetBytes?: number;
+  /** See Host.previewMethod. */
+  previewMethod?: PreviewMethod;
 }
 
 /** Peak native activation bytes while a node runs (the engine's arena high-water mark). */
@@ -84,6 +89,7 @@ export function createHost(options: HostOptions): Host {
     packs: { packs: [], issues: [] },
     underMemoryPressure: lowFreeMemory,
     memoryBudgetBytes: options.memoryBudgetBytes ?? memoryBudgetFromEnv(),
+    previewMethod: options.previewMethod,
   };
 }
 

@@ -270,6 +270,35 @@ typedef struct sdn_memory_estimate {
 sdn_status   sdn_estimate_memory(sdn_model_t model, const char * config_json, sdn_call call, const sdn_call_shape * shape,
                                  const sdn_run_options * options, sdn_memory_estimate * out);
 
+/* ---- TAESD ----------------------------------------------------------------------------------- */
+
+/* TAESD (madebyollin's tiny autoencoder; diffusers' AutoencoderTiny): a VAE approximation for fast
+ * decodes and step previews. It works on model-space latents (the VAE's latents times its scaling
+ * factor, what the sampler produces) and images in [0, 1]. */
+typedef struct sdn_taesd * sdn_taesd_t;
+
+/* config_json: {"encoder": "<taesd_encoder .safetensors>" | null, "decoder": "<taesd_decoder ...>" | null
+ *   (at least one), "weight_dtype": "f32" | "f16", "config": {...} (diffusers' AutoencoderTiny
+ *   config.json keys; SD 1.x's TAESD when absent)}. Tensor names as madebyollin's files have them
+ *   ("1.weight", "3.conv.0.weight"), optionally under ComfyUI's "taesd_encoder." / "taesd_decoder."
+ *   prefixes. Every weight is bound and its shape checked here. Reference-counted like sdn_model_t. */
+sdn_status   sdn_taesd_load(const char * config_json, sdn_taesd_t * out_taesd);
+sdn_taesd_t  sdn_taesd_retain(sdn_taesd_t taesd);
+void         sdn_taesd_free(sdn_taesd_t taesd);
+/* {"encoder": path | null, "decoder": path | null, "weight_dtype", "config": {...}, "weight_bytes": n}; owned by the handle. */
+const char * sdn_taesd_info(sdn_taesd_t taesd);
+/* latent [B, latent_channels, h, w] (model space) -> out: image [B, 3, 8h, 8w], about [0, 1] (unclamped).
+ * options: cancel, memory_limit_bytes and compute are read (there is no attention). */
+sdn_status   sdn_taesd_decode(sdn_taesd_t taesd, const float * latent, const int64_t shape[4], const sdn_run_options * options,
+                              sdn_tensor * out);
+/* image [B, 3, H, W] in [0, 1] -> out: model-space latent [B, latent_channels, H/8, W/8]. */
+sdn_status   sdn_taesd_encode(sdn_taesd_t taesd, const float * image, const int64_t shape[4], const sdn_run_options * options,
+                              sdn_tensor * out);
+/* As sdn_estimate_memory, for SDN_CALL_VAE_DECODE (shape: the latent's height and width) or
+ * SDN_CALL_VAE_ENCODE (the image's) of `taesd`, or (taesd NULL) of the TAESD config_json describes. */
+sdn_status   sdn_taesd_estimate_memory(sdn_taesd_t taesd, const char * config_json, sdn_call call, const sdn_call_shape * shape,
+                                       const sdn_run_options * options, sdn_memory_estimate * out);
+
 #ifdef __cplusplus
 }
 #endif

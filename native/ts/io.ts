@@ -48,7 +48,7 @@ export interface CheckpointTensorInfo {
 /** What loading a checkpoint produced. */
 export interface CheckpointInfo {
   source: string;
-  layout: 'diffusers' | 'single-file';
+  layout: 'diffusers' | 'single-file' | 'vae';
   /** The configurations the engine built the networks from (config.json keys). */
   configs: { clip: ModelConfigs['text_encoder']; unet: ModelConfigs['unet']; vae: ModelConfigs['vae'] };
   /** scheduler_config.json (diffusers folder, or derived from a sidecar); null when absent. */

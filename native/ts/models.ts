@@ -18,7 +18,7 @@ import { addon, nativeError } from './core.ts';
 export { vaeScaleFactor, type CLIPConfig, type ModelConfigs, type UNetConfig, type VAEConfig } from './checkpoint-files.ts';
 
 /** An opaque engine handle (a type-tagged N-API external). */
-type NativeHandle = { readonly __nativeHandle: unique symbol };
+export type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 export type WeightsDType = 'f32' | 'f16';
 /**
@@ -34,7 +34,8 @@ export type Shape4 = readonly [number, number, number, number];
 export interface ModelInfo {
   /** The folder or file loaded. */
   source: string;
-  layout: 'diffusers' | 'single-file';
+  /** 'vae': a standalone VAE file (loadVae): only the VAE calls answer; clip and unet are defaults. */
+  layout: 'diffusers' | 'single-file' | 'vae';
   weights: WeightsDType;
   /** The precision of every call (unetForward may name its own). */
   precision: Precision;
@@ -106,7 +107,7 @@ export class CancelToken {
 /** What the engine's sdn_model_info says (JSON). */
 interface EngineModelInfo {
   source: string;
-  layout: 'diffusers' | 'single-file';
+  layout: 'diffusers' | 'single-file' | 'vae';
   weight_dtype: WeightsDType;
   compute_dtype: 'f32' | 'bf16';
   text_encoder: CLIPConfig;
@@ -292,6 +293,20 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const config = { path: r.path, layout: r.layout, weight_dtype: options.weights ?? 'f32', compute_dtype: options.precision === 'bf16' ? 'bf16' : 'f32', ...r.configs, sources: r.sources };
   const handle = await modelsAddon.modelLoad(JSON.stringify(config));
   return new ModelHandle(handle, { tokenizerDir: r.tokenizerDir ?? '', schedulerConfig: r.schedulerConfig });
+}
+
+/**
+ * Loads a standalone VAE .safetensors (vae-ft-mse-840000 and the like: LDM names, optionally under
+ * first_stage_model., or diffusers' AutoencoderKL names), its configuration inferred from the shapes
+ * (scaling factor 0.18215, SD 1.x's). The handle answers vaeDecode, vaeDecodeTiled, vaeEncode and the
+ * VAE estimates; text encoder and UNet calls are refused naming the file.
+ *
+ * @example
+ *   const vae = await loadVae('models/vae/vae-ft-mse-840000-ema-pruned.safetensors');
+ */
+export async function loadVae(file: string, options: { weights?: WeightsDType } = {}): Promise<ModelHandle> {
+  const handle = await modelsAddon.modelLoad(JSON.stringify({ path: file, layout: 'vae', weight_dtype: options.weights ?? 'f32' }));
+  return new ModelHandle(handle, { tokenizerDir: '', schedulerConfig: null });
 }
 
 const callOptions = (options: RunOptions): CallOptions => ({

@@ -36,6 +36,7 @@ import saveImage from './save-image.ts';
 import vaeDecode from './vae-decode.ts';
 import vaeDecodeTiled from './vae-decode-tiled.ts';
 import vaeEncode from './vae-encode.ts';
+import vaeLoader from './vae-loader.ts';
 
 export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
@@ -70,6 +71,7 @@ export const coreNodes: AnyNodeDefinition[] = [
   vaeDecode,
   vaeDecodeTiled,
   vaeEncode,
+  vaeLoader,
   loadImage,
   saveImage,
   previewImage,

@@ -4,6 +4,7 @@ import { choice, defineNode, int, socket } from '../schema.ts';
 import { planVaeDecodeAttention, planVaeDecodeTiledAttention } from '../models/attention-plan.ts';
 import { memoryBudget } from '../system/memory.ts';
 import { decodeImageTiled, unscaledLatent, withCancel } from '../vae/decode.ts';
+import { taesdDecodePixels } from '../vae/taesd.ts';
 import { decodeTiled } from '../vae/tiles.ts';
 
 /**
@@ -18,6 +19,8 @@ import { decodeTiled } from '../vae/tiles.ts';
  * - 'tile': ComfyUI's behaviour. Each tile is decoded on its own (its own normalisation, attention over
  *   the tile only) and overlaps are blended: memory is that of one tile whatever the image size, but
  *   the picture differs from VAEDecode's (tones shift between tiles; the blending hides the seams).
+ * A TAESD (VAELoader's taesd) has no norms: 'image' decodes it in one piece (its memory is small: about
+ * 200 MiB at 512x512), 'tile' decodes its tiles on their own and blends them, as ComfyUI does.
  */
 /** In 'image' mode, tiles larger than this many pixels are split (see run). */
 const IMAGE_MODE_MAX_TILE_PX = 256;
@@ -31,7 +34,7 @@ export default defineNode({
     "Decodes a latent tile by tile. With normalization 'image' (default) the picture equals VAEDecode's " +
     "(no seams at all; overlap is not used) in less memory than VAEDecode, though it still grows with the picture. " +
     "With 'tile' (ComfyUI's way) each tile is decoded on its own and overlaps are blended: memory of one tile at any size, " +
-    'but tones may differ from tile to tile.',
+    "but tones may differ from tile to tile. A TAESD decodes in one piece with 'image'.",
   inputs: {
     samples: socket('LATENT'),
     vae: socket('VAE'),
@@ -53,8 +56,16 @@ export default defineNode({
   },
   outputs: { IMAGE: socket('IMAGE') },
   async run(input, ctx) {
-    const { model } = input.vae;
+    const { model, taesd } = input.vae;
     const [B, C, h, w] = input.samples.shape;
+    if (taesd) {
+      const f = taesd.scaleFactor, tile = Math.max(1, Math.floor(input.tile_size / f));
+      const pixels = input.normalization === 'image'
+        ? await taesdDecodePixels(taesd, input.samples, ctx)
+        : await decodeTiled((part, shape) => taesdDecodePixels(taesd, { samples: part, shape }, ctx), input.samples.samples, [B, C, h, w],
+          { tile, overlap: Math.min(Math.floor(input.overlap / f), tile - 1), scale: f, onTile: (done, total) => ctx.progress(done, total) });
+      return { IMAGE: { data: vaeToImage(pixels, B, h * f, w * f), shape: [B, h * f, w * f, 3] as const } };
+    }
     const f = vaeScaleFactor(model.info.vae);
     const tile = Math.max(1, Math.floor(input.tile_size / f));
     const latent = unscaledLatent(model, input.samples);

@@ -4,6 +4,7 @@ import { AttentionMemoryError, type AttentionPlan, planVaeDecodeAttention, planV
 import { defineNode, socket } from '../schema.ts';
 import { memoryBudget } from '../system/memory.ts';
 import { decodeImageTiled, unscaledLatent, withCancel } from '../vae/decode.ts';
+import { taesdDecodePixels } from '../vae/taesd.ts';
 
 /** Tile edges (pixels) tried, largest first, by the fallback to the tiled decode when a plain decode does not fit. */
 const FALLBACK_TILES_PX = [256, 128, 64];
@@ -37,12 +38,17 @@ export default defineNode({
   displayName: 'VAE Decode',
   description:
     'Turns a latent into a picture with the VAE decoder. When the plain decode does not fit the memory budget it decodes in tiles ' +
-    "with image-wide normalisation (VAEDecodeTiled's 'image' mode: the same picture in less memory).",
+    "with image-wide normalisation (VAEDecodeTiled's 'image' mode: the same picture in less memory). A TAESD (VAELoader's taesd) " +
+    'decodes in one piece.',
   inputs: { samples: socket('LATENT'), vae: socket('VAE') },
   outputs: { IMAGE: socket('IMAGE') },
   async run(input, ctx) {
-    const { model } = input.vae;
+    const { model, taesd } = input.vae;
     const [B, C, h, w] = input.samples.shape;
+    if (taesd) {
+      const f = taesd.scaleFactor;
+      return { IMAGE: { data: vaeToImage(await taesdDecodePixels(taesd, input.samples, ctx), B, h * f, w * f), shape: [B, h * f, w * f, 3] as const } };
+    }
     const f = vaeScaleFactor(model.info.vae);
     const budget = memoryBudget(ctx.services);
     const latent = unscaledLatent(model, input.samples);

@@ -1,6 +1,6 @@
 /**
- * Model files a host offers: `<models>/checkpoints/**.safetensors` (single-file checkpoints) and
- * `<models>/diffusers/*` (folders with model_index.json). Listed for the loaders' choice widgets, so a
+ * Model files a host offers: `<models>/checkpoints/**.safetensors` (single-file checkpoints),
+ * `<models>/diffusers/*` (folders with model_index.json) and `<models>/vae/**.safetensors` (standalone VAEs). Listed for the loaders' choice widgets, so a
  * missing file is a validation problem ("not one of the options") before anything runs.
  */
 import fs from 'node:fs';
@@ -40,6 +40,11 @@ export function checkpointFiles(env: HostServices): string[] {
 /** LoRA files: `<models>/loras/**.safetensors`. */
 export function loraFiles(env: HostServices): string[] {
   return safetensorsFiles(env, 'loras');
+}
+
+/** Standalone VAE files: `<models>/vae/**.safetensors`. */
+export function vaeFiles(env: HostServices): string[] {
+  return safetensorsFiles(env, 'vae');
 }
 
 export function diffusersFolders(env: HostServices): string[] {

@@ -9,7 +9,6 @@
 import type { Precision } from '../../native/index.ts';
 import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
-import { encodePng } from '../image/png.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
 import type { ConditioningEntry } from './comfy/conditioning.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
@@ -17,6 +16,7 @@ import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './co
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
 import { modelSamplingOf, runComfySampling, schedulerConfigOf } from './run-comfy.ts';
 import { sample } from './sample.ts';
+import { stepPreviewer } from './step-preview.ts';
 import type { SamplerName as DiffusersSamplerName } from './schedulers/index.ts';
 import { withUnet } from './unet-session.ts';
 
@@ -135,26 +135,32 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
   const [positive, negative] = matchTokenCounts(plainEntry(input.positive, 'positive'), plainEntry(input.negative, 'negative'));
   // Cond and uncond go through the UNet as one batch (unless cfg is 1).
   const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
+  const previewer = stepPreviewer(ctx, input.latent_image.shape);
   const unetRun = { attention: input.attention, precision: input.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: positive.shape[1] };
   return withUnet(ctx, model, unetRun, async (unet) => {
-    const samples = await sample({
-      predictNoise: (x, shape, t, context) => unet(x, shape, t, context.data),
-      sampler: input.sampler_name as DiffusersSamplerName,
-      schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
-      schedulerConfig: schedulerConfigOf(input.model),
-      steps: input.steps,
-      cfg: input.cfg,
-      seed: input.seed,
-      positive: { data: positive.embeddings, shape: positive.shape },
-      negative: { data: negative.embeddings, shape: negative.shape },
-      shape: [batch, channels, height, width],
-      initLatent: input.denoise < 1 ? input.latent_image.samples : undefined,
-      denoise: input.denoise,
-      signal: ctx.signal,
-      onProgress: (p) => ctx.progress(p.step, p.total),
-      onPreview: (p) => ctx.preview({ mime: 'image/png', width: p.width, height: p.height, data: encodePng({ width: p.width, height: p.height, channels: 3, data: p.rgb }) }),
-    });
-    return { samples, shape: input.latent_image.shape };
+    try {
+      const samples = await sample({
+        predictNoise: (x, shape, t, context) => unet(x, shape, t, context.data),
+        sampler: input.sampler_name as DiffusersSamplerName,
+        schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
+        schedulerConfig: schedulerConfigOf(input.model),
+        steps: input.steps,
+        cfg: input.cfg,
+        seed: input.seed,
+        positive: { data: positive.embeddings, shape: positive.shape },
+        negative: { data: negative.embeddings, shape: negative.shape },
+        shape: [batch, channels, height, width],
+        initLatent: input.denoise < 1 ? input.latent_image.samples : undefined,
+        denoise: input.denoise,
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress(p.step, p.total),
+        onDenoised: (_step, x0) => previewer.step(x0),
+      });
+      await previewer.done();
+      return { samples, shape: input.latent_image.shape };
+    } finally {
+      await previewer.done().catch(() => {}); // no preview arrives after the node's result or error
+    }
   });
 }
 

@@ -6,12 +6,11 @@
 import type { Precision } from '../../native/index.ts';
 import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
-import { encodePng } from '../image/png.ts';
 import type { NodeContext } from '../schema.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
 import type { ComfySamplerName } from './comfy/samplers/index.ts';
-import { latentToRgbPreview } from './preview.ts';
+import { stepPreviewer } from './step-preview.ts';
 import type { SchedulerConfigFile } from './schedulers/index.ts';
 import { withUnet } from './unet-session.ts';
 
@@ -66,27 +65,32 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const fullEntries = sides.reduce((n, side) => n + side.filter((entry) => !entry.area).length, 0);
   const tokens = Math.max(...sides.flat().map((entry) => entry.shape[1]));
   const unetBatch = batch * Math.max(1, fullEntries);
+  const previewer = stepPreviewer(ctx, shape);
   const unetRun = { attention: run.attention, precision: run.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens };
   return withUnet(ctx, model, unetRun, async (unet) => {
-    const { samples, denoised } = await comfySample({
-      unet,
-      modelSampling: modelSamplingOf(run.guider.model),
-      sampler: run.sampler,
-      sigmas: run.sigmas,
-      noise: run.noise,
-      latent: run.latent.samples,
-      shape,
-      positive: run.guider.positive,
-      negative: run.guider.negative,
-      cfg: run.guider.cfg,
-      seed: run.seed,
-      signal: ctx.signal,
-      onStep: ({ step, total, denoised: x0 }) => {
-        ctx.progress(step, total);
-        const preview = latentToRgbPreview(x0, height, width);
-        ctx.preview({ mime: 'image/png', width: preview.width, height: preview.height, data: encodePng({ width: preview.width, height: preview.height, channels: 3, data: preview.rgb }) });
-      },
-    });
-    return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
+    try {
+      const { samples, denoised } = await comfySample({
+        unet,
+        modelSampling: modelSamplingOf(run.guider.model),
+        sampler: run.sampler,
+        sigmas: run.sigmas,
+        noise: run.noise,
+        latent: run.latent.samples,
+        shape,
+        positive: run.guider.positive,
+        negative: run.guider.negative,
+        cfg: run.guider.cfg,
+        seed: run.seed,
+        signal: ctx.signal,
+        onStep: ({ step, total, denoised: x0 }) => {
+          ctx.progress(step, total);
+          previewer.step(x0);
+        },
+      });
+      await previewer.done();
+      return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
+    } finally {
+      await previewer.done().catch(() => {}); // no preview arrives after the node's result or error
+    }
   });
 }

@@ -61,6 +61,8 @@ export interface SampleOptions {
   onLatents?: (step: number, latents: Float32Array) => void;
   /** Called after every step with the preview of the current x0 estimate of the first latent. */
   onPreview?: (preview: PreviewImage & { step: number }) => void;
+  /** Called after every step with the current x0 estimate [B, C, h, w] (the loop's own array: copy it to keep it). */
+  onDenoised?: (step: number, denoised: Float32Array) => void;
 }
 
 /**
@@ -117,6 +119,7 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
     x = result.prevSample;
     options.onLatents?.(i - startIndex + 1, x);
     options.onProgress?.({ step: i - startIndex + 1, total, timestep: t });
+    if (options.onDenoised) options.onDenoised(i - startIndex + 1, result.predOriginalSample);
     if (options.onPreview) options.onPreview({ step: i - startIndex + 1, ...latentToRgbPreview(result.predOriginalSample, shape[2], shape[3]) });
   }
   return x;

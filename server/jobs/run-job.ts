@@ -8,6 +8,7 @@ import type { HostPaths } from '../../nodes/schema.ts';
 import { type ExecutionGraph, type JobError, jobError, type Milestone, MILESTONE_EVENTS, type RunEvent, TERMINAL_EVENTS, type UiOutput } from '../../protocol/index.ts';
 import { type Host, relieveMemoryPressure } from '../host.ts';
 import { executeGraph } from '../runner/execute.ts';
+import { renderedPreviewMethod } from './preview-method.ts';
 
 /** What a job needs to run. */
 export interface RunnableJob {
@@ -44,7 +45,8 @@ export async function runJob(job: RunnableJob, host: Host, options: RunJobOption
     signal: options.signal,
     cache: host.cache,
     memoryProbe: host.memoryProbe,
-    services: { paths: options.paths ?? host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: host.memoryBudgetBytes },
+    services: { paths: options.paths ?? host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: host.memoryBudgetBytes,
+      previewMethod: renderedPreviewMethod(job.extra, host.previewMethod ?? 'none') },
     onEvent: (event) => {
       if (MILESTONE_EVENTS.has(event.type)) messages.push([event.type, { ...event }]);
       if (TERMINAL_EVENTS.has(event.type)) terminal.push(event);

@@ -12,7 +12,9 @@
 #include "../core/error.h"
 #include "../core/tensor.h"
 #include "../models/lora_set.h"
+#include "../models/memory_estimate.h"
 #include "../models/model.h"
+#include "../models/taesd/taesd.h"
 #include "../ops/attention.h"
 #include "sdn.h"
 
@@ -27,6 +29,12 @@ struct sdn_lora {
     std::atomic<int> refs{1};
     std::shared_ptr<const sdn::LoraFile> file;
     std::string info_json;
+};
+
+struct sdn_taesd {
+    std::atomic<int> refs{1};
+    std::shared_ptr<sdn::TAESD> taesd;
+    std::string info_json; // sdn_taesd_info's answer, made at load
 };
 
 struct sdn_cancel {
@@ -68,6 +76,9 @@ T * need(T * p, const char * what) {
 inline const Model & model_of(sdn_model_t m) { return *need(m, "model")->model; }
 // The LoRAs a handle's calls of `part` add (null: none).
 inline const LayerLoras * loras_of(sdn_model_t m, ModelPart part) { return m && m->loras ? m->loras->for_part(part) : nullptr; }
+// The model's text encoder / UNet; a standalone VAE (layout "vae") has neither: BAD_ARGUMENT saying so.
+const CLIPTextModel & clip_of(const Model & m);
+const UNet & unet_of(const Model & m);
 
 AttentionMode attention_of(const sdn_run_options * options);
 // The call's precision, or none for SDN_COMPUTE_MODEL (and no options): the model's.
@@ -78,6 +89,11 @@ void tensor_out(const Tensor & t, sdn_tensor * out);
 
 // A caller's [B, C, H, W] array (not copied) with its shape checked (>= 1 each).
 Tensor input4(const float * data, const int64_t shape[4], const char * what);
+
+// An estimate as sdn_memory_estimate (memory.cc).
+void estimate_out(const MemoryEstimate & e, sdn_memory_estimate * out);
+// Checks a memory estimate's call shape (batch, height, width >= 1, ...).
+void check_call_shape(const sdn_call_shape & s, sdn_call call);
 
 // Copies a C string into a fixed buffer, cut to fit.
 template <size_t N>

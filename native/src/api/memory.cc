@@ -10,7 +10,9 @@ namespace {
 
 Tensor no_data(const Shape & shape) { return Tensor::view(nullptr, shape, DType::F32, nullptr, Storage::External); }
 
-void check_shape(const sdn_call_shape & s, sdn_call call) {
+} // namespace
+
+void api::check_call_shape(const sdn_call_shape & s, sdn_call call) {
     const auto at_least_1 = [](int64_t v, const char * name) {
         require(v >= 1, SDN_STATUS_BAD_ARGUMENT, std::string("memory estimate: ") + name + " must be >= 1, got " + std::to_string(v));
     };
@@ -21,6 +23,18 @@ void check_shape(const sdn_call_shape & s, sdn_call call) {
     if (call == SDN_CALL_UNET) at_least_1(s.tokens, "tokens (of the context)");
     require(s.tile >= 0, SDN_STATUS_BAD_ARGUMENT, "memory estimate: tile must be >= 0, got " + std::to_string(s.tile));
 }
+
+void api::estimate_out(const MemoryEstimate & e, sdn_memory_estimate * out) {
+    *out = sdn_memory_estimate{};
+    out->peak_bytes = static_cast<uint64_t>(e.peak_bytes);
+    out->workspace_bytes = static_cast<uint64_t>(e.workspace_bytes);
+    out->output_bytes = static_cast<uint64_t>(e.output_bytes);
+    out->attention_bytes = static_cast<uint64_t>(e.attention_bytes);
+    api::copy_text(out->peak_at, e.peak_at);
+    api::copy_text(out->attention_at, e.attention_at);
+}
+
+namespace {
 
 // The networks of the estimate: the model's, or built on placeholder weights from the configuration.
 struct Networks {
@@ -58,7 +72,7 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
         api::need(out, "out");
         sdn_call_shape s = *api::need(shape, "shape");
         if (call == SDN_CALL_UNET && s.tokens == 0) s.tokens = 77;
-        check_shape(s, call);
+        api::check_call_shape(s, call);
         const AttentionMode mode = api::attention_of(options);
         const std::optional<Precision> asked = api::precision_of(options);
         MemoryEstimate e;
@@ -68,6 +82,8 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
             const LoraScope loras(api::loras_of(model, call == SDN_CALL_TEXT_ENCODE ? ModelPart::TextEncoder
                                                        : call == SDN_CALL_UNET        ? ModelPart::UNet
                                                                                       : ModelPart::VAE));
+            if (call == SDN_CALL_TEXT_ENCODE) api::clip_of(m); // a standalone VAE has neither: say so
+            if (call == SDN_CALL_UNET) api::unet_of(m);
             e = estimate(m.clip.get(), m.unet.get(), m.vae.get(), call, s, mode);
         } else {
             const JsonValue config = json_parse(api::need(config_json, "config_json (or a model)"), "memory estimate configuration");
@@ -79,12 +95,6 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
             const PrecisionScope precision(asked.value_or(Precision::F32));
             e = estimate(n.clip.get(), n.unet.get(), n.vae.get(), call, s, mode);
         }
-        *out = sdn_memory_estimate{};
-        out->peak_bytes = static_cast<uint64_t>(e.peak_bytes);
-        out->workspace_bytes = static_cast<uint64_t>(e.workspace_bytes);
-        out->output_bytes = static_cast<uint64_t>(e.output_bytes);
-        out->attention_bytes = static_cast<uint64_t>(e.attention_bytes);
-        api::copy_text(out->peak_at, e.peak_at);
-        api::copy_text(out->attention_at, e.attention_at);
+        api::estimate_out(e, out);
     });
 }

@@ -42,11 +42,11 @@ std::string model_info_json(const Model & m) {
     JsonValue j = configs_json(c.clip_config, c.unet_config, c.vae_config);
     j.set("source", JsonValue::make_string(c.source));
     j.set("layout", JsonValue::make_string(c.layout));
-    j.set("weight_dtype", JsonValue::make_string(c.unet->storage() == WeightStorage::F16 ? "f16" : "f32"));
+    j.set("weight_dtype", JsonValue::make_string(c.vae->storage() == WeightStorage::F16 ? "f16" : "f32"));
     j.set("compute_dtype", JsonValue::make_string(m.precision == Precision::BF16 ? "bf16" : "f32"));
     JsonValue bytes = JsonValue::make_object();
-    bytes.set("text_encoder", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.clip))));
-    bytes.set("unet", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.unet))));
+    bytes.set("text_encoder", JsonValue::make_number(c.clip ? static_cast<double>(weight_store_bytes(*c.clip)) : 0.0));
+    bytes.set("unet", JsonValue::make_number(c.unet ? static_cast<double>(weight_store_bytes(*c.unet)) : 0.0));
     bytes.set("vae", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.vae))));
     j.set("weight_bytes", bytes);
     return json_write(j);
@@ -54,9 +54,13 @@ std::string model_info_json(const Model & m) {
 
 const WeightStore & network_weights(const Model & m, const std::string & network) {
     const Checkpoint & c = m.checkpoint;
-    if (network == "text_encoder") return *c.clip;
-    if (network == "unet") return *c.unet;
-    if (network == "vae") return *c.vae;
+    const auto part = [&](const std::shared_ptr<WeightStore> & ws) -> const WeightStore & {
+        require(ws != nullptr, SDN_STATUS_BAD_ARGUMENT, "\"" + c.source + "\" is a standalone VAE: it has no " + network);
+        return *ws;
+    };
+    if (network == "text_encoder") return part(c.clip);
+    if (network == "unet") return part(c.unet);
+    if (network == "vae") return part(c.vae);
     throw Error(SDN_STATUS_BAD_ARGUMENT, "network must be \"text_encoder\", \"unet\" or \"vae\", got \"" + network + "\"");
 }
 
@@ -159,6 +163,7 @@ sdn_status sdn_model_weights(sdn_model_t model, char ** out_json) {
         const Model & m = api::model_of(model);
         JsonValue list = JsonValue::make_array();
         for (const char * network : {"text_encoder", "unet", "vae"}) {
+            if (std::string(network) != "vae" && m.checkpoint.layout == "vae") continue; // a standalone VAE
             const WeightStore & ws = network_weights(m, network);
             for (const std::string & name : ws.names()) {
                 const Tensor & t = ws.get(name);

@@ -44,6 +44,16 @@ std::vector<Tensor> run(sdn_model_t handle, ModelPart part, const NetworkCall & 
 
 } // namespace
 
+const CLIPTextModel & api::clip_of(const Model & m) {
+    require(m.clip != nullptr, SDN_STATUS_BAD_ARGUMENT, "\"" + m.checkpoint.source + "\" is a standalone VAE: it has no text encoder");
+    return *m.clip;
+}
+
+const UNet & api::unet_of(const Model & m) {
+    require(m.unet != nullptr, SDN_STATUS_BAD_ARGUMENT, "\"" + m.checkpoint.source + "\" is a standalone VAE: it has no UNet");
+    return *m.unet;
+}
+
 extern "C" {
 
 sdn_cancel_t sdn_cancel_new(void) { return new (std::nothrow) sdn_cancel(); }
@@ -68,7 +78,7 @@ sdn_status sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64
         require(batch >= 1 && tokens >= 1, SDN_STATUS_BAD_SHAPE,
                 "text encoder: " + std::to_string(batch) + " prompts of " + std::to_string(tokens) + " tokens; both must be >= 1");
         const Run r = run_of(options);
-        const NetworkCall call = text_encode_call(*m.clip, api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel,
+        const NetworkCall call = text_encode_call(api::clip_of(m), api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel,
                                                   TokenVectors{vectors, n_vectors});
         api::tensor_out(run(model, ModelPart::TextEncoder, call, r)[0], out);
     });
@@ -85,7 +95,7 @@ sdn_status sdn_unet_forward(sdn_model_t model, const float * latent, const int64
         for (int64_t d : cs) require(d >= 1, SDN_STATUS_BAD_SHAPE, "UNet: context has shape " + shape_str(cs) + ": every size must be >= 1");
         const Tensor c = Tensor::view(const_cast<float *>(api::need(context, "context")), cs, DType::F32, nullptr, Storage::External);
         const Run r = run_of(options);
-        const NetworkCall call = unet_call(*m.unet, x, api::need(timesteps, "timesteps"), c, r.cancel);
+        const NetworkCall call = unet_call(api::unet_of(m), x, api::need(timesteps, "timesteps"), c, r.cancel);
         api::tensor_out(run(model, ModelPart::UNet, call, r)[0], out);
     });
 }

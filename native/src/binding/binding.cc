@@ -18,6 +18,7 @@ namespace {
 const napi_type_tag kModelTag = {0x6c6174656e74666cULL, 0x6f772d6d6f64656cULL};  // "latentflow-model"
 const napi_type_tag kCancelTag = {0x6c6174656e74666cULL, 0x6f772d63616e636cULL}; // "latentflow-cancl"
 const napi_type_tag kLoraTag = {0x6c6174656e74666cULL, 0x6f772d6c6f72612eULL};   // "latentflow-lora."
+const napi_type_tag kTaesdTag = {0x6c6174656e74666cULL, 0x6f772d7461657364ULL};  // "latentflow-taesd"
 
 // A failed C call on this thread, as the JS Error it becomes.
 void check(Napi::Env env, sdn_status status) {
@@ -38,6 +39,9 @@ struct ModelHolder {
 struct LoraHolder {
     sdn_lora_t lora = nullptr;
     ~LoraHolder() { sdn_lora_free(lora); }
+struct TaesdHolder {
+    sdn_taesd_t taesd = nullptr;
+    ~TaesdHolder() { sdn_taesd_free(taesd); }
 };
 
 struct CancelHolder {
@@ -66,6 +70,14 @@ std::shared_ptr<sdn_model> arg_model(const Napi::CallbackInfo & info, size_t i) 
     ModelHolder * holder = unwrap_tagged<ModelHolder>(env, i < info.Length() ? info[i] : env.Undefined(), kModelTag, "model");
     if (!holder->model) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the model was disposed; load it again");
     return std::shared_ptr<sdn_model>(sdn_model_retain(holder->model), sdn_model_free);
+}
+
+// A reference to the TAESD for a call queued now.
+std::shared_ptr<sdn_taesd> arg_taesd(const Napi::CallbackInfo & info, size_t i) {
+    Napi::Env env = info.Env();
+    TaesdHolder * holder = unwrap_tagged<TaesdHolder>(env, i < info.Length() ? info[i] : env.Undefined(), kTaesdTag, "taesd");
+    if (!holder->taesd) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the TAESD was disposed; load it again");
+    return std::shared_ptr<sdn_taesd>(sdn_taesd_retain(holder->taesd), sdn_taesd_free);
 }
 
 // An engine-allocated result, freed with its owner.
@@ -529,6 +541,23 @@ Napi::Value model_vae_encode_js(const Napi::CallbackInfo & info) {
     }, options);
 }
 
+Napi::Object estimate_js(Napi::Env env, const sdn_memory_estimate & e);
+
+// A memory estimate's { batch, height, width, tokens, tile } argument.
+sdn_call_shape call_shape_arg(const Napi::CallbackInfo & info, size_t i) {
+    Napi::Env env = info.Env();
+    if (info.Length() <= i || !info[i].IsObject()) throw Napi::TypeError::New(env, "argument \"shape\" must be an object");
+    Napi::Object js = info[i].As<Napi::Object>();
+    const auto field = [&](const char * key) -> int64_t {
+        Napi::Value v = js.Get(key);
+        if (v.IsUndefined()) return 0;
+        const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
+        if (d != static_cast<double>(static_cast<int64_t>(d))) throw Napi::TypeError::New(env, std::string("shape.") + key + " must be an integer");
+        return static_cast<int64_t>(d);
+    };
+    return sdn_call_shape{field("batch"), field("height"), field("width"), field("tokens"), field("tile")};
+}
+
 // memoryEstimate(model | null, configJson | null, call, { batch, height, width, tokens, tile }, attention) -> estimate
 Napi::Value memory_estimate_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -542,21 +571,16 @@ Napi::Value memory_estimate_js(const Napi::CallbackInfo & info) {
     else if (call == "vaeDecode") c = SDN_CALL_VAE_DECODE;
     else if (call == "vaeEncode") c = SDN_CALL_VAE_ENCODE;
     else throw Napi::TypeError::New(env, "call must be \"textEncode\", \"unet\", \"vaeDecode\" or \"vaeEncode\", got \"" + call + "\"");
-    if (info.Length() < 4 || !info[3].IsObject()) throw Napi::TypeError::New(env, "argument \"shape\" must be an object");
-    Napi::Object js = info[3].As<Napi::Object>();
-    const auto field = [&](const char * key) -> int64_t {
-        Napi::Value v = js.Get(key);
-        if (v.IsUndefined()) return 0;
-        const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
-        if (d != static_cast<double>(static_cast<int64_t>(d))) throw Napi::TypeError::New(env, std::string("shape.") + key + " must be an integer");
-        return static_cast<int64_t>(d);
-    };
-    const sdn_call_shape shape{field("batch"), field("height"), field("width"), field("tokens"), field("tile")};
+    const sdn_call_shape shape = call_shape_arg(info, 3);
     sdn_run_options options{};
     options.attention = attention_of(env, info.Length() > 4 ? info[4] : env.Undefined());
     options.compute = compute_of(env, info.Length() > 5 ? info[5] : env.Undefined());
     sdn_memory_estimate e;
     check(env, sdn_estimate_memory(model.get(), config.empty() ? nullptr : config.c_str(), c, &shape, &options, &e));
+    return estimate_js(env, e);
+}
+
+Napi::Object estimate_js(Napi::Env env, const sdn_memory_estimate & e) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("peakBytes", static_cast<double>(e.peak_bytes));
     o.Set("attentionBytes", static_cast<double>(e.attention_bytes));
@@ -567,6 +591,67 @@ Napi::Value memory_estimate_js(const Napi::CallbackInfo & info) {
     b.Set("attentionAt", e.attention_at);
     o.Set("breakdown", b);
     return o;
+}
+
+// ---- TAESD -----------------------------------------------------------------------------------------
+
+// taesdLoad(configJson) -> Promise<External>
+Napi::Value taesd_load_js(const Napi::CallbackInfo & info) {
+    const std::string config = arg_string(info, 0, "config");
+    auto holder = std::make_shared<TaesdHolder>();
+    AsyncJob job;
+    job.execute = [config, holder] { check_worker(sdn_taesd_load(config.c_str(), &holder->taesd)); };
+    job.complete = [holder](Napi::Env env) -> Napi::Value {
+        auto * h = new TaesdHolder{holder->taesd};
+        holder->taesd = nullptr;
+        return make_tagged(env, h, kTaesdTag);
+    };
+    return run_async(info.Env(), std::move(job));
+}
+
+// taesdDispose(taesd)
+Napi::Value taesd_dispose_js(const Napi::CallbackInfo & info) {
+    TaesdHolder * holder = unwrap_tagged<TaesdHolder>(info.Env(), info.Length() ? info[0] : info.Env().Undefined(), kTaesdTag, "taesd");
+    sdn_taesd_free(holder->taesd);
+    holder->taesd = nullptr;
+    return info.Env().Undefined();
+}
+
+// taesdInfo(taesd) -> string (JSON)
+Napi::Value taesd_info_js(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), sdn_taesd_info(arg_taesd(info, 0).get())); }
+
+// taesdDecode(taesd, latent, shape [B, L, h, w], options) / taesdEncode(taesd, image, shape [B, 3, H, W], options) -> Promise<Float32Array>
+template <sdn_status (*Call)(sdn_taesd_t, const float *, const int64_t *, const sdn_run_options *, sdn_tensor *)>
+Napi::Value taesd_call_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto taesd = arg_taesd(info, 0);
+    int64_t shape[4];
+    shape4(info, 2, "shape", shape);
+    Napi::Float32Array input = arg_f32_of(info, 1, "input", shape);
+    AsyncJob job;
+    const auto options = arg_options(info, 3, job);
+    const float * x = input.Data();
+    const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
+    return queue_tensor_call(env, job, options, {input}, [taesd, x, s](const sdn_run_options * o, sdn_tensor * out) {
+        return Call(taesd.get(), x, s.data(), o, out);
+    });
+}
+
+// taesdMemoryEstimate(taesd | null, configJson | null, "decode" | "encode", { batch, height, width }, precision) -> estimate
+Napi::Value taesd_memory_estimate_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<sdn_taesd> taesd;
+    if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) taesd = arg_taesd(info, 0);
+    const std::string config = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    const std::string call = arg_string(info, 2, "call");
+    if (call != "decode" && call != "encode") throw Napi::TypeError::New(env, "call must be \"decode\" or \"encode\", got \"" + call + "\"");
+    const sdn_call_shape shape = call_shape_arg(info, 3);
+    sdn_run_options options{};
+    options.compute = compute_of(env, info.Length() > 4 ? info[4] : env.Undefined());
+    sdn_memory_estimate e;
+    check(env, sdn_taesd_estimate_memory(taesd.get(), config.empty() ? nullptr : config.c_str(), call == "decode" ? SDN_CALL_VAE_DECODE : SDN_CALL_VAE_ENCODE,
+                                         &shape, &options, &e));
+    return estimate_js(env, e);
 }
 
 // cancelTokenCreate() -> External; cancelTokenCancel(token); cancelTokenIsCancelled(token) -> boolean
@@ -612,6 +697,12 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("loraLoad", lora_load_js);
     fn("loraInfo", lora_info_js);
     fn("modelWithLoras", model_with_loras_js);
+    fn("taesdLoad", taesd_load_js);
+    fn("taesdDispose", taesd_dispose_js);
+    fn("taesdInfo", taesd_info_js);
+    fn("taesdDecode", taesd_call_js<sdn_taesd_decode>);
+    fn("taesdEncode", taesd_call_js<sdn_taesd_encode>);
+    fn("taesdMemoryEstimate", taesd_memory_estimate_js);
     fn("cancelTokenCreate", cancel_token_create_js);
     fn("cancelTokenCancel", cancel_token_cancel_js);
     fn("cancelTokenIsCancelled", cancel_token_is_cancelled_js);

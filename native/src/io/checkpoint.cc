@@ -33,9 +33,15 @@ std::string pick_weights(const std::string & dir, const std::string & base, Weig
 } // namespace
 
 Checkpoint checkpoint_load(const CheckpointSpec & spec) {
+    if (spec.layout == "vae") {
+        require(is_file(spec.path), SDN_STATUS_IO_ERROR, "VAE file \"" + spec.path + "\" does not exist");
+        if (!spec.vae) return checkpoint_load_vae_file(spec.path, spec.storage, nullptr);
+        const VAEConfig config = vae_config_from_json(*spec.vae, spec.vae_source.empty() ? "VAE configuration of \"" + spec.path + "\"" : spec.vae_source);
+        return checkpoint_load_vae_file(spec.path, spec.storage, &config);
+    }
     const bool diffusers = spec.layout == "diffusers";
     require(diffusers || spec.layout == "single-file", SDN_STATUS_BAD_ARGUMENT,
-            "model \"" + spec.path + "\": layout must be \"diffusers\" or \"single-file\", got \"" + spec.layout + "\"");
+            "model \"" + spec.path + "\": layout must be \"diffusers\", \"single-file\" or \"vae\", got \"" + spec.layout + "\"");
     require(diffusers ? is_dir(spec.path) : is_file(spec.path), SDN_STATUS_IO_ERROR,
             "model \"" + spec.path + "\" does not exist" + (diffusers ? " (or is not a folder)" : ""));
     const int given = (spec.text_encoder != nullptr) + (spec.unet != nullptr) + (spec.vae != nullptr);

@@ -16,7 +16,7 @@ namespace sdn {
 
 struct Checkpoint {
     std::string source; // the folder or file loaded
-    std::string layout; // "diffusers" | "single-file"
+    std::string layout; // "diffusers" | "single-file" | "vae" (a standalone VAE: clip and unet are null)
     CLIPConfig clip_config;
     UNetConfig unet_config;
     VAEConfig vae_config;
@@ -34,7 +34,7 @@ struct CheckpointConfigs {
 // config.json files and a single file's sidecars, and sends this as JSON: see sdn_model_load).
 struct CheckpointSpec {
     std::string path;
-    std::string layout; // "diffusers" | "single-file"
+    std::string layout; // "diffusers" | "single-file" | "vae"
     WeightStorage storage = WeightStorage::F32;
     // config.json objects (text_encoder, unet, vae); required for a diffusers folder; for a single
     // file, all three or none (then inferred from the tensor shapes).
@@ -57,6 +57,11 @@ Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage stor
 // the tensor shapes (checkpoint_infer_single_file). A missing or extra tensor, a non-SD 1.x layout, or
 // head counts that do not divide the widths throw an error naming the file and the tensor or field.
 Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage storage, const CheckpointConfigs * configs);
+
+// A standalone VAE .safetensors (vae-ft-mse-840000 and the like): LDM names (encoder.down.0.block.0...,
+// optionally under first_stage_model.) or diffusers' AutoencoderKL names, the configuration given or
+// inferred from the shapes (scaling factor 0.18215). Only the VAE is loaded (clip and unet stay null).
+Checkpoint checkpoint_load_vae_file(const std::string & path, WeightStorage storage, const VAEConfig * config);
 
 // The configurations a single file's tensor shapes give. What the weights cannot show takes SD 1.x's
 // values: 8 UNet heads, scaling 0.18215, 64/512 sample sizes, CLIP heads = max(4, hidden / 64); a

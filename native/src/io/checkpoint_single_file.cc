@@ -139,19 +139,21 @@ UNetConfig infer_unet(const std::string & where, const Component & c) {
     return u;
 }
 
-VAEConfig infer_vae(const std::string & where, const Component & c) {
+// `diffusers`: the component's names are diffusers' (encoder.down_blocks.i.resnets.j) instead of LDM's (encoder.down.i.block.j).
+VAEConfig infer_vae(const std::string & where, const Component & c, bool diffusers = false) {
     ShapeReader r(where, c);
+    const std::string down = diffusers ? "encoder.down_blocks." : "encoder.down.", block = diffusers ? ".resnets." : ".block.";
     VAEConfig v;
     const Shape & conv_in = r.shape("encoder.conv_in.weight", 4);
     v.in_channels = static_cast<int>(conv_in[1]);
-    const std::vector<int> levels = r.indices("encoder.down.");
+    const std::vector<int> levels = r.indices(down);
     require(!levels.empty() && levels.back() == static_cast<int>(levels.size()) - 1, SDN_STATUS_BAD_FORMAT,
-            where + ": VAE encoder.down.* levels are missing or not numbered 0..N");
+            where + ": VAE " + down + "* levels are missing or not numbered 0..N");
     const int L = static_cast<int>(levels.size());
-    v.layers_per_block = static_cast<int>(r.indices("encoder.down.0.block.").size());
-    require(v.layers_per_block >= 1, SDN_STATUS_BAD_FORMAT, where + ": VAE encoder.down.0 has no res blocks");
+    v.layers_per_block = static_cast<int>(r.indices(down + "0" + block).size());
+    require(v.layers_per_block >= 1, SDN_STATUS_BAD_FORMAT, where + ": VAE " + down + "0 has no res blocks");
     v.block_out_channels.clear();
-    for (int i = 0; i < L; ++i) v.block_out_channels.push_back(r.dim("encoder.down." + std::to_string(i) + ".block.0.conv1.weight", 4, 0));
+    for (int i = 0; i < L; ++i) v.block_out_channels.push_back(r.dim(down + std::to_string(i) + block + "0.conv1.weight", 4, 0));
     require(static_cast<int>(conv_in[0]) == v.block_out_channels[0], SDN_STATUS_BAD_FORMAT,
             where + ": VAE conv_in has " + std::to_string(conv_in[0]) + " channels, the first level " + std::to_string(v.block_out_channels[0]));
     v.latent_channels = r.dim("decoder.conv_in.weight", 4, 1);
@@ -311,6 +313,37 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
     ck.unet = build_store(where, c.file, c.unet, ldm_unet_names(ck.unet_config), storage, false);
     ck.vae = build_store(where, c.file, c.vae, ldm_vae_names(ck.vae_config), storage, true);
     ck.clip = build_store(where, c.file, c.clip, ldm_clip_names(ck.clip_config), storage, false);
+    return ck;
+}
+
+Checkpoint checkpoint_load_vae_file(const std::string & path, WeightStorage storage, const VAEConfig * config) {
+    const std::string where = "VAE file " + quoted(path);
+    const size_t ext_at = path.rfind('.');
+    const std::string ext = ext_at == std::string::npos || path.find('/', ext_at) != std::string::npos ? "" : path.substr(ext_at);
+    require(ext != ".ckpt" && ext != ".pt" && ext != ".pth" && ext != ".bin", SDN_STATUS_BAD_FORMAT,
+            where + " is a PyTorch pickle (" + ext + "); only .safetensors VAEs are loaded (a pickle can run code when read): convert it first");
+    const auto file = SafetensorsFile::open(path);
+    Component c{"", "VAE", {}};
+    bool diffusers = false, unet = false;
+    for (const SafetensorsEntry & e : file->entries()) {
+        const std::string key = starts_with(e.name, kVAEPrefix) ? e.name.substr(kVAEPrefix.size()) : e.name;
+        if (starts_with(e.name, kUNetPrefix)) unet = true;
+        if (starts_with(key, "encoder.") || starts_with(key, "decoder.") || starts_with(key, "quant_conv.") || starts_with(key, "post_quant_conv.")) {
+            c.entries[key] = &e;
+            if (starts_with(key, "encoder.down_blocks.") || starts_with(key, "decoder.up_blocks.")) diffusers = true;
+        }
+    }
+    require(!unet, SDN_STATUS_BAD_FORMAT, where + " is a whole checkpoint (it has model.diffusion_model.*): load it with CheckpointLoaderSimple");
+    require(c.entries.count("decoder.conv_in.weight") != 0, SDN_STATUS_BAD_FORMAT,
+            where + " is not an SD 1.x VAE: it has no decoder.conv_in.weight (LDM names as vae-ft-mse-840000, or diffusers' AutoencoderKL names, are read)");
+    Checkpoint ck;
+    ck.source = path;
+    ck.layout = "vae";
+    ck.vae_config = config ? *config : infer_vae(where, c, diffusers);
+    std::vector<LdmName> names = ldm_vae_names(ck.vae_config);
+    if (diffusers)
+        for (LdmName & n : names) n.original = n.diffusers; // the file already has the engine's names
+    ck.vae = build_store(where, file, c, names, storage, true);
     return ck;
 }
 

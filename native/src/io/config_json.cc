@@ -81,4 +81,17 @@ JsonValue vae_config_to_json(const VAEConfig & c) {
     return j;
 }
 
+JsonValue taesd_config_to_json(const TAESDConfig & c) {
+    JsonValue j = JsonValue::make_object();
+    j.set("in_channels", JsonValue::make_number(c.in_channels));
+    j.set("out_channels", JsonValue::make_number(c.out_channels));
+    j.set("latent_channels", JsonValue::make_number(c.latent_channels));
+    j.set("encoder_block_out_channels", ints(c.encoder_block_out_channels));
+    j.set("decoder_block_out_channels", ints(c.decoder_block_out_channels));
+    j.set("num_encoder_blocks", ints(c.num_encoder_blocks));
+    j.set("num_decoder_blocks", ints(c.num_decoder_blocks));
+    j.set("upsampling_scaling_factor", JsonValue::make_number(c.upsampling_scaling_factor));
+    return j;
+}
+
 } // namespace sdn

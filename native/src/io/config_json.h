@@ -12,6 +12,7 @@ namespace sdn {
 JsonValue clip_config_to_json(const CLIPConfig & c);
 JsonValue unet_config_to_json(const UNetConfig & c);
 JsonValue vae_config_to_json(const VAEConfig & c);
+JsonValue taesd_config_to_json(const TAESDConfig & c);
 
 // A float as the shortest decimal that reads back to the same float (0.18215f -> 0.18215).
 JsonValue json_float(float x);

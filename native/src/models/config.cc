@@ -174,4 +174,30 @@ VAEConfig vae_config_from_json(const JsonValue & j, const std::string & what) {
     return c;
 }
 
+TAESDConfig taesd_config_from_json(const JsonValue & j, const std::string & what) {
+    require(j.is_object(), SDN_STATUS_BAD_FORMAT, what + ": expected a JSON object");
+    TAESDConfig c;
+    c.in_channels = get_int(j, "in_channels", c.in_channels, what);
+    c.out_channels = get_int(j, "out_channels", c.out_channels, what);
+    c.latent_channels = get_int(j, "latent_channels", c.latent_channels, what);
+    c.encoder_block_out_channels = get_ints(j, "encoder_block_out_channels", c.encoder_block_out_channels, what);
+    c.decoder_block_out_channels = get_ints(j, "decoder_block_out_channels", c.decoder_block_out_channels, what);
+    c.num_encoder_blocks = get_ints(j, "num_encoder_blocks", c.num_encoder_blocks, what);
+    c.num_decoder_blocks = get_ints(j, "num_decoder_blocks", c.num_decoder_blocks, what);
+    c.upsampling_scaling_factor = get_int(j, "upsampling_scaling_factor", c.upsampling_scaling_factor, what);
+    require(!c.encoder_block_out_channels.empty() && c.encoder_block_out_channels.size() == c.num_encoder_blocks.size(), SDN_STATUS_BAD_FORMAT,
+            what + ": \"encoder_block_out_channels\" and \"num_encoder_blocks\" must be non-empty and of the same length");
+    require(!c.decoder_block_out_channels.empty() && c.decoder_block_out_channels.size() == c.num_decoder_blocks.size(), SDN_STATUS_BAD_FORMAT,
+            what + ": \"decoder_block_out_channels\" and \"num_decoder_blocks\" must be non-empty and of the same length");
+    require(c.upsampling_scaling_factor >= 1, SDN_STATUS_BAD_FORMAT, what + ": \"upsampling_scaling_factor\" must be >= 1");
+    const auto positive = [&](const std::vector<int> & v, const char * key) {
+        for (int x : v) require(x >= 1, SDN_STATUS_BAD_FORMAT, what + ": \"" + key + "\" must hold integers >= 1");
+    };
+    positive(c.encoder_block_out_channels, "encoder_block_out_channels");
+    positive(c.decoder_block_out_channels, "decoder_block_out_channels");
+    require(c.in_channels >= 1 && c.out_channels >= 1 && c.latent_channels >= 1, SDN_STATUS_BAD_FORMAT, what + ": channel counts must be >= 1");
+    require(get_string(j, "act_fn", "relu", what) == "relu", SDN_STATUS_BAD_FORMAT, what + ": act_fn other than \"relu\" is not supported");
+    return c;
+}
+
 } // namespace sdn

@@ -56,6 +56,19 @@ struct VAEConfig {
     bool use_post_quant_conv = true;     // latent -> decoder through a 1x1 conv
 };
 
+// TAESD as diffusers' AutoencoderTiny config.json describes it (SD 1.x's defaults). The encoder's
+// down-sampling convs are stride 2 and the decoder's up-sampling nearest by upsampling_scaling_factor.
+struct TAESDConfig {
+    int in_channels = 3;
+    int out_channels = 3;
+    int latent_channels = 4;
+    std::vector<int> encoder_block_out_channels{64, 64, 64, 64};
+    std::vector<int> decoder_block_out_channels{64, 64, 64, 64};
+    std::vector<int> num_encoder_blocks{1, 3, 3, 3};
+    std::vector<int> num_decoder_blocks{3, 3, 3, 1};
+    int upsampling_scaling_factor = 2;
+};
+
 // Parse a diffusers/transformers config.json (`what` names the file in errors). Unknown keys are
 // ignored; keys that change the architecture in ways the engine does not implement (e.g.
 // "class_embed_type", "addition_embed_type", "resnet_time_scale_shift" other than "default") throw
@@ -63,5 +76,6 @@ struct VAEConfig {
 CLIPConfig clip_config_from_json(const JsonValue & json, const std::string & what);
 UNetConfig unet_config_from_json(const JsonValue & json, const std::string & what);
 VAEConfig vae_config_from_json(const JsonValue & json, const std::string & what);
+TAESDConfig taesd_config_from_json(const JsonValue & json, const std::string & what);
 
 } // namespace sdn

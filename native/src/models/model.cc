@@ -32,8 +32,8 @@ std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precisi
     model->precision = precision;
     model->checkpoint = checkpoint_load(spec);
     const Checkpoint & c = model->checkpoint;
-    model->clip = std::make_unique<CLIPTextModel>(c.clip_config, c.clip);
-    model->unet = std::make_unique<UNet>(c.unet_config, c.unet);
+    if (c.clip) model->clip = std::make_unique<CLIPTextModel>(c.clip_config, c.clip);
+    if (c.unet) model->unet = std::make_unique<UNet>(c.unet_config, c.unet);
     model->vae = std::make_unique<AutoencoderKL>(c.vae_config, c.vae);
     release_pages_except(c, nullptr); // what loading read (headers, vectors converted to f32) is not needed again
     return model;

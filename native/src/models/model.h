@@ -16,8 +16,8 @@ namespace sdn {
 struct Model {
     Checkpoint checkpoint;
     Precision precision = Precision::F32; // the products' precision of every call (layers.h), unless the call names its own
-    std::unique_ptr<CLIPTextModel> clip;
-    std::unique_ptr<UNet> unet;
+    std::unique_ptr<CLIPTextModel> clip; // null for a standalone VAE (layout "vae")
+    std::unique_ptr<UNet> unet;          // null for a standalone VAE
     std::unique_ptr<AutoencoderKL> vae;
 };
 

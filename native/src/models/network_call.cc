@@ -78,6 +78,26 @@ NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, in
     return call;
 }
 
+NetworkCall taesd_decode_call(const TAESD & taesd, const Tensor & latent, const std::atomic<bool> * cancel) {
+    NetworkCall call;
+    call.network = "TAESD decode";
+    call.shape = latent.rank() == 4 ? latent_shape("latent", latent) : shape_str(latent.shape);
+    call.advice = "decode a smaller latent or batch";
+    call.attention_modes = false;
+    call.run = [&taesd, latent, cancel](AttentionMode) { return std::vector<Tensor>{taesd.decode(latent, cancel)}; };
+    return call;
+}
+
+NetworkCall taesd_encode_call(const TAESD & taesd, const Tensor & image, const std::atomic<bool> * cancel) {
+    NetworkCall call;
+    call.network = "TAESD encode";
+    call.shape = image.rank() == 4 ? latent_shape("image", image) : shape_str(image.shape);
+    call.advice = "encode a smaller image or batch";
+    call.attention_modes = false;
+    call.run = [&taesd, image, cancel](AttentionMode) { return std::vector<Tensor>{taesd.encode(image, cancel)}; };
+    return call;
+}
+
 MemoryEstimate network_call_estimate(const NetworkCall & call, AttentionMode mode) {
     return memory_measure([&] { return call.run(mode); });
 }

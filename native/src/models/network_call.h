@@ -13,13 +13,14 @@
 #include "../ops/attention.h"
 #include "clip/clip_text_model.h"
 #include "memory_estimate.h"
+#include "taesd/taesd.h"
 #include "unet/unet.h"
 #include "vae/autoencoder_kl.h"
 
 namespace sdn {
 
 struct NetworkCall {
-    std::string network;  // "UNet", "VAE decode", "VAE tiled decode", "VAE encode", "text encoder"
+    std::string network;  // "UNet", "VAE decode", "VAE tiled decode", "VAE encode", "text encoder", "TAESD decode", "TAESD encode"
     std::string shape;    // for messages: "a 32x32 latent, batch 2"
     std::string advice;   // what to do when even flash attention does not fit the budget
     bool attention_modes = true; // false: the mode changes nothing (CLIP's causal attention is always naive)
@@ -38,6 +39,11 @@ NetworkCall vae_encode_call(const AutoencoderKL & vae, const Tensor & image, con
 // ids: B prompts x T tokens (null when measuring) -> [hidden states of layer L - clip_skip + 1] [B, T, hidden].
 NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
                              const std::atomic<bool> * cancel, const TokenVectors & vectors = {});
+
+// TAESD (taesd/taesd.h): model-space latent [B, L, h, w] -> [image in about [0, 1]]; image [B, 3, H, W]
+// in [0, 1] -> [model-space latent]. No attention: the mode changes nothing.
+NetworkCall taesd_decode_call(const TAESD & taesd, const Tensor & latent, const std::atomic<bool> * cancel);
+NetworkCall taesd_encode_call(const TAESD & taesd, const Tensor & image, const std::atomic<bool> * cancel);
 
 // The call's memory estimate in `mode` (a measure pass; nothing allocated).
 MemoryEstimate network_call_estimate(const NetworkCall & call, AttentionMode mode);

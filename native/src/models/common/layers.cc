@@ -70,7 +70,7 @@ Tensor Linear::forward(const Tensor & x) const {
 // ---------------------------------------------------------------------------------------------- Conv2d
 
 Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t cin, int64_t cout, int64_t kernel,
-                    int64_t stride, int64_t pad) {
+                    int64_t stride, int64_t pad, bool has_bias) {
     Conv2d c;
     c.name = prefix;
     c.cin = cin;
@@ -79,7 +79,7 @@ Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t 
     c.stride = stride;
     c.pad = pad;
     c.weight = &ws.get(prefix + ".weight", Shape{cout, cin, kernel, kernel});
-    c.bias = ws.vec(prefix + ".bias", cout);
+    if (has_bias) c.bias = ws.vec(prefix + ".bias", cout);
     return c;
 }
 
@@ -226,6 +226,15 @@ void silu_inplace(Tensor & x) {
     if (arena_measuring()) return;
     ProfileScope prof(ProfOp::Activation);
     silu(x.f32(), x.f32(), x.numel());
+}
+
+void relu_inplace(Tensor & x) {
+    if (arena_measuring()) return;
+    ProfileScope prof(ProfOp::Activation);
+    float * p = x.f32();
+    parallel_for(x.numel(), 1 << 16, [p](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i) p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+    });
 }
 
 } // namespace sdn

@@ -66,7 +66,7 @@ struct Conv2d {
     bool keep_fp32 = false; // as Linear::keep_fp32
 
     static Conv2d load(const WeightStore & ws, const std::string & prefix, int64_t cin, int64_t cout, int64_t kernel,
-                       int64_t stride, int64_t pad);
+                       int64_t stride, int64_t pad, bool has_bias = true);
 
     // x: [B, cin, H, W] -> [B, cout, Ho, Wo]; `residual` (shape of the output, may be null) is added.
     // With upsample = f, the convolution of x up-sampled f times (nearest), never materialised:
@@ -111,5 +111,7 @@ Tensor transpose_channels_first_add(const Tensor & tokens, const Tensor & residu
 Tensor pad_bottom_right(const Tensor & x);
 // In place: x[i] = silu(x[i]).
 void silu_inplace(Tensor & x);
+// In place: x[i] = max(x[i], 0).
+void relu_inplace(Tensor & x);
 
 } // namespace sdn
