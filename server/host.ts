@@ -30,6 +30,8 @@ export interface Host {
    * VAEDecode plan and refuse by it); undefined: what the machine has available at each run.
    */
   memoryBudgetBytes?: number;
+  /** The largest picture nodes read (LoadImage), pixels: services.maxImagePixels; the server sets --max-image-pixels. */
+  maxImagePixels?: number;
   /** True when the machine is short of memory: cached results (loaded models first of all) are dropped before the next run. */
   underMemoryPressure: () => boolean;
 }
@@ -49,6 +51,8 @@ export interface HostOptions {
   cacheBytes?: number;
   /** See Host.memoryBudgetBytes; default: LATENTFLOW_MEMORY_BUDGET_GB, else none. */
   memoryBudgetBytes?: number;
+  /** See Host.maxImagePixels. */
+  maxImagePixels?: number;
 }
 
 /** Peak native activation bytes while a node runs (the engine's arena high-water mark). */
@@ -84,6 +88,7 @@ export function createHost(options: HostOptions): Host {
     packs: { packs: [], issues: [] },
     underMemoryPressure: lowFreeMemory,
     memoryBudgetBytes: options.memoryBudgetBytes ?? memoryBudgetFromEnv(),
+    maxImagePixels: options.maxImagePixels,
   };
 }
 

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { rgb8ToImage } from '../image/convert.ts';
-import { decodePng } from '../image/png.ts';
+import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS, READABLE_EXTENSIONS } from '../image/decode.ts';
 import { choice, defineNode, type HostServices, requirePaths, socket } from '../schema.ts';
 
 export default defineNode({
@@ -10,11 +9,12 @@ export default defineNode({
   version: 1,
   category: 'image',
   displayName: 'Load Image',
-  description: 'Loads a PNG picture from the input folder (upload one with the editor or POST /upload/image).',
+  description:
+    'Loads a picture (PNG 8/16-bit, JPEG, WebP; EXIF orientation applied) from the input folder (upload one with the editor or POST /upload/image). MASK is 1 - alpha (all zero, 64x64, without alpha), as ComfyUI.',
   inputs: {
-    image: choice((env) => inputImages(env), { description: 'A PNG file in the input folder.' }),
+    image: choice((env) => inputImages(env), { description: 'A PNG, JPEG or WebP file in the input folder.' }),
   },
-  outputs: { IMAGE: socket('IMAGE') },
+  outputs: { IMAGE: socket('IMAGE'), MASK: socket('MASK') },
   cache: {
     // A file replaced under the same name reruns the node (ComfyUI's IS_CHANGED).
     fingerprint(widgets, services) {
@@ -27,11 +27,10 @@ export default defineNode({
       }
     },
   },
-  run(input, ctx) {
+  async run(input, ctx) {
     const file = path.join(requirePaths(ctx).input, input.image);
-    const png = decodePng(fs.readFileSync(file));
-    const data = rgb8ToImage(png.data, png.channels, png.height, png.width);
-    return { IMAGE: { data, shape: [1, png.height, png.width, 3] as const } };
+    const { image, mask } = await decodeImage(await fs.promises.readFile(file), ctx.services.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
+    return { IMAGE: image, MASK: mask };
   },
 });
 
@@ -40,7 +39,10 @@ export function inputImages(env: HostServices): string[] {
   const input = env.paths?.input;
   if (!input) return [];
   try {
-    return fs.readdirSync(input).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+    return fs
+      .readdirSync(input)
+      .filter((f) => READABLE_EXTENSIONS.some((ext) => f.toLowerCase().endsWith(ext)))
+      .sort();
   } catch {
     return [];
   }

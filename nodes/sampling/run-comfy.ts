@@ -12,6 +12,7 @@ import { encodePng } from '../image/png.ts';
 import type { NodeContext } from '../schema.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
+import { prepareDenoiseMask } from './comfy/noise-mask.ts';
 import type { ComfySamplerName } from './comfy/samplers/index.ts';
 import { latentToRgbPreview } from './preview.ts';
 import type { SchedulerConfigFile } from './schedulers/index.ts';
@@ -100,13 +101,15 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
       cfg: run.guider.cfg,
       seed: run.seed,
       signal: ctx.signal,
+      denoiseMask: run.latent.noiseMask ? prepareDenoiseMask(run.latent.noiseMask, shape) : undefined,
       onStep: ({ step, total, denoised: x0 }) => {
         ctx.progress(step, total);
         const preview = latentToRgbPreview(x0, height, width);
         ctx.preview({ mime: 'image/png', width: preview.width, height: preview.height, data: encodePng({ width: preview.width, height: preview.height, channels: 3, data: preview.rgb }) });
       },
     });
-    return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
+    const noiseMask = run.latent.noiseMask;
+    return { samples: { samples, shape, noiseMask }, denoised: { samples: denoised, shape, noiseMask } };
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }

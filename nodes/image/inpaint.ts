@@ -1,0 +1,31 @@
+/**
+ * What VAEEncodeForInpaint and InpaintModelConditioning share (ComfyUI's nodes.py): the mask resized to the
+ * picture (bilinear), both cut to the VAE's multiples (the centre part), and the picture with the masked pixels
+ * (mask rounded to 0/1) set to grey 0.5, which is what the model is told to repaint.
+ */
+import type { ImageValue, MaskValue } from '../socket-values.ts';
+import { imageToPlanes, maskPlanes, planesToImage, repeatToBatch } from './convert.ts';
+import { cropPlanes, type Planes, resizePlanes } from './resize.ts';
+
+export interface InpaintInput {
+  /** The picture cut to multiples of the VAE's factor. */
+  pixels: ImageValue;
+  /** The same picture with masked pixels grey. */
+  masked: ImageValue;
+  /** The mask at the cut picture's size, [B or 1, h, w], not rounded. */
+  mask: Planes;
+}
+
+export function prepareInpaint(pixels: ImageValue, mask: MaskValue, window: { top: number; left: number; height: number; width: number }): InpaintInput {
+  const [b, H, W] = pixels.shape;
+  const resized = resizePlanes(maskPlanes(mask), W, H, 'bilinear');
+  const cutMask = cropPlanes(resized, window.left, window.top, window.width, window.height);
+  const cut = planesToImage(cropPlanes(imageToPlanes(pixels), window.left, window.top, window.width, window.height));
+  const keep = repeatToBatch(cutMask.data, window.height * window.width, b);
+  const masked = cut.data.slice();
+  for (let i = 0; i < keep.length; i++) {
+    const m = 1 - Math.round(keep[i]);
+    for (let c = 0; c < 3; c++) masked[i * 3 + c] = (masked[i * 3 + c] - 0.5) * m + 0.5;
+  }
+  return { pixels: cut, masked: { data: masked, shape: cut.shape }, mask: cutMask };
+}
