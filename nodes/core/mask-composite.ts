@@ -1,3 +1,4 @@
+import { roundHalfEven } from '../image/resize.ts';
 import { choice, defineNode, int, socket } from '../schema.ts';
 
 const OPERATIONS = ['multiply', 'add', 'subtract', 'and', 'or', 'xor'] as const;
@@ -35,8 +36,8 @@ export default defineNode({
           const d = n * H * W + y * W + x;
           const a = out[d];
           const s = input.source.data[(n % bs) * h * w + (y - input.y) * w + (x - input.x)];
-          const ab = Math.round(a) !== 0;
-          const sb = Math.round(s) !== 0;
+          const ab = roundHalfEven(a) !== 0;
+          const sb = roundHalfEven(s) !== 0;
           out[d] = op === 'multiply' ? a * s : op === 'add' ? a + s : op === 'subtract' ? a - s : op === 'and' ? +(ab && sb) : op === 'or' ? +(ab || sb) : +(ab !== sb);
         }
     for (let i = 0; i < out.length; i++) out[i] = Math.min(Math.max(out[i], 0), 1);

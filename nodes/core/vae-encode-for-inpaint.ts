@@ -1,4 +1,5 @@
 import { prepareInpaint } from '../image/inpaint.ts';
+import { roundHalfEven } from '../image/resize.ts';
 import { defineNode, int, socket } from '../schema.ts';
 import { encodableWindow, encodePixels, vaeFactor } from '../vae/encode.ts';
 
@@ -27,7 +28,7 @@ export default defineNode({
     const prepared = prepareInpaint(input.pixels, input.mask, window);
     const latent = await encodePixels(input.vae, prepared.masked, ctx.signal);
     const { n, h, w } = prepared.mask;
-    const rounded = prepared.mask.data.map((v) => Math.round(v));
+    const rounded = prepared.mask.data.map(roundHalfEven);
     const g = input.grow_mask_by;
     let grown = rounded;
     if (g > 0) {

@@ -5,7 +5,7 @@
  */
 import type { ImageValue, MaskValue } from '../socket-values.ts';
 import { imageToPlanes, maskPlanes, planesToImage, repeatToBatch } from './convert.ts';
-import { cropPlanes, type Planes, resizePlanes } from './resize.ts';
+import { cropPlanes, type Planes, resizePlanes, roundHalfEven } from './resize.ts';
 
 export interface InpaintInput {
   /** The picture cut to multiples of the VAE's factor. */
@@ -24,7 +24,7 @@ export function prepareInpaint(pixels: ImageValue, mask: MaskValue, window: { to
   const keep = repeatToBatch(cutMask.data, window.height * window.width, b);
   const masked = cut.data.slice();
   for (let i = 0; i < keep.length; i++) {
-    const m = 1 - Math.round(keep[i]);
+    const m = 1 - roundHalfEven(keep[i]);
     for (let c = 0; c < 3; c++) masked[i * 3 + c] = (masked[i * 3 + c] - 0.5) * m + 0.5;
   }
   return { pixels: cut, masked: { data: masked, shape: cut.shape }, mask: cutMask };
