@@ -68,6 +68,7 @@ import latentFlip from './latent-flip.ts';
 import latentRotate from './latent-rotate.ts';
 import setLatentNoiseMask from './set-latent-noise-mask.ts';
 import vaeEncodeForInpaint from './vae-encode-for-inpaint.ts';
+import inpaintModelConditioning from './inpaint-model-conditioning.ts';
 
 export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
@@ -137,4 +138,5 @@ export const coreNodes: AnyNodeDefinition[] = [
   latentRotate,
   setLatentNoiseMask,
   vaeEncodeForInpaint,
+  inpaintModelConditioning,
 ];

@@ -65,6 +65,14 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const shape = run.latent.shape;
   const [batch, , height, width] = shape;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
+  const inChannels = model.info.unet.in_channels;
+  if (inChannels !== shape[1]) {
+    throw new Error(
+      inChannels === shape[1] + 5
+        ? `this is an inpainting UNet (${inChannels} input channels: latent, mask, masked picture), which latentflow does not run yet; inpaint with a standard checkpoint and SetLatentNoiseMask or VAEEncodeForInpaint.`
+        : `the UNet takes ${inChannels} input channels but the latent has ${shape[1]}; make the latent with this checkpoint's VAE.`,
+    );
+  }
   if (run.guider.positive.length === 0) throw new Error(`the positive conditioning is empty; connect a CLIPTextEncode.`);
   if (widths.size > 1 || !widths.has(model.info.unet.cross_attention_dim)) {
     throw new Error(

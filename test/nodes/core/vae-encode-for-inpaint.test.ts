@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type ModelHandle } from '../../../native/index.ts';
+import inpaintModelConditioning from '../../../nodes/core/inpaint-model-conditioning.ts';
 import vaeEncodeForInpaint from '../../../nodes/core/vae-encode-for-inpaint.ts';
 import { prepareInpaint } from '../../../nodes/image/inpaint.ts';
 import { encodableWindow, encodePixels } from '../../../nodes/vae/encode.ts';
@@ -35,4 +36,21 @@ describe('VAEEncodeForInpaint', () => {
       expect(out.LATENT.shape).toEqual([1, 4, 2, 3]);
       expect(maxAbsDiff(out.LATENT.samples, expected.samples)).toBeLessThan(1e-5);
     });
+});
+
+describe('InpaintModelConditioning', () => {
+  it('gives the whole picture as the latent with the mask as its noise mask, and the masked picture in both conditionings', async () => {
+    const vae = { model, source: 'tiny-sd' };
+    const entry = { embeddings: new Float32Array(4), shape: [1, 1, 4] as const };
+    const out = await inpaintModelConditioning.run(
+      { positive: [entry], negative: [entry], vae, pixels: refImage('inpaint/pixels'), mask: refMask('inpaint/mask'), noise_mask: true },
+      testContext('InpaintModelConditioning'),
+    );
+    const signal = new AbortController().signal;
+    const prepared = prepareInpaint(refImage('inpaint/pixels'), refMask('inpaint/mask'), encodableWindow(21, 27, 8));
+    expect(maxAbsDiff(out.latent.samples, (await encodePixels(vae, prepared.pixels, signal)).samples)).toBeLessThan(1e-6);
+    expect(out.latent.noiseMask!.shape).toEqual([1, 16, 24]);
+    const masked = (await encodePixels(vae, refImage('inpaint/masked/0'), signal)).samples;
+    for (const side of [out.positive, out.negative]) expect(maxAbsDiff(side[0].concat!.latent, masked)).toBeLessThan(1e-5);
+  });
 });
