@@ -1,7 +1,7 @@
 import { prepareInpaint } from '../image/inpaint.ts';
 import { withValues } from '../sampling/comfy/conditioning.ts';
 import { boolean, defineNode, socket } from '../schema.ts';
-import { encodableWindow, encodePixels, vaeFactor } from '../vae/encode.ts';
+import { encodePixels, vaeFactor } from '../vae/encode.ts';
 
 /**
  * ComfyUI's InpaintModelConditioning: the latent of the whole picture (with the mask as its noise mask unless
@@ -23,10 +23,7 @@ export default defineNode({
   },
   outputs: { positive: socket('CONDITIONING'), negative: socket('CONDITIONING'), latent: socket('LATENT') },
   async run(input, ctx) {
-    const [, H, W] = input.pixels.shape;
-    const window = encodableWindow(H, W, vaeFactor(input.vae));
-    if (window.height === 0 || window.width === 0) throw new Error(`the picture is ${W}x${H}; it needs at least ${vaeFactor(input.vae)} pixels on each side.`);
-    const prepared = prepareInpaint(input.pixels, input.mask, window);
+    const prepared = prepareInpaint(input.pixels, input.mask, vaeFactor(input.vae));
     const masked = await encodePixels(input.vae, prepared.masked, ctx.signal);
     // ComfyUI encodes the original picture here (VAE.encode cuts it to the same window).
     const latent = await encodePixels(input.vae, prepared.pixels, ctx.signal);

@@ -1,7 +1,7 @@
 import { prepareInpaint } from '../image/inpaint.ts';
 import { roundHalfEven } from '../image/resize.ts';
 import { defineNode, int, socket } from '../schema.ts';
-import { encodableWindow, encodePixels, vaeFactor } from '../vae/encode.ts';
+import { encodePixels, vaeFactor } from '../vae/encode.ts';
 
 /**
  * ComfyUI's VAEEncodeForInpaint: encodes the picture with the masked part grey, and sets the noise mask to the
@@ -22,10 +22,7 @@ export default defineNode({
   },
   outputs: { LATENT: socket('LATENT') },
   async run(input, ctx) {
-    const [, H, W] = input.pixels.shape;
-    const window = encodableWindow(H, W, vaeFactor(input.vae));
-    if (window.height === 0 || window.width === 0) throw new Error(`the picture is ${W}x${H}; it needs at least ${vaeFactor(input.vae)} pixels on each side.`);
-    const prepared = prepareInpaint(input.pixels, input.mask, window);
+    const prepared = prepareInpaint(input.pixels, input.mask, vaeFactor(input.vae));
     const latent = await encodePixels(input.vae, prepared.masked, ctx.signal);
     const { n, h, w } = prepared.mask;
     const rounded = prepared.mask.data.map(roundHalfEven);

@@ -5,6 +5,7 @@
  */
 import type { ImageValue, MaskValue } from '../socket-values.ts';
 import { imageToPlanes, maskPlanes, planesToImage, repeatToBatch } from './convert.ts';
+import { encodableWindow } from '../vae/encode.ts';
 import { cropPlanes, type Planes, resizePlanes, roundHalfEven } from './resize.ts';
 
 export interface InpaintInput {
@@ -16,8 +17,11 @@ export interface InpaintInput {
   mask: Planes;
 }
 
-export function prepareInpaint(pixels: ImageValue, mask: MaskValue, window: { top: number; left: number; height: number; width: number }): InpaintInput {
+/** The picture and mask cut to multiples of `factor` (the VAE's), and the picture with the masked pixels grey. */
+export function prepareInpaint(pixels: ImageValue, mask: MaskValue, factor: number): InpaintInput {
   const [b, H, W] = pixels.shape;
+  const window = encodableWindow(H, W, factor);
+  if (window.height === 0 || window.width === 0) throw new Error(`the picture is ${W}x${H}; it needs at least ${factor} pixels on each side.`);
   const resized = resizePlanes(maskPlanes(mask), W, H, 'bilinear');
   const cutMask = cropPlanes(resized, window.left, window.top, window.width, window.height);
   const cut = planesToImage(cropPlanes(imageToPlanes(pixels), window.left, window.top, window.width, window.height));

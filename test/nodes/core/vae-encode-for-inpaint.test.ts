@@ -8,7 +8,7 @@ import { loadModel, type ModelHandle } from '../../../native/index.ts';
 import inpaintModelConditioning from '../../../nodes/core/inpaint-model-conditioning.ts';
 import vaeEncodeForInpaint from '../../../nodes/core/vae-encode-for-inpaint.ts';
 import { prepareInpaint } from '../../../nodes/image/inpaint.ts';
-import { encodableWindow, encodePixels } from '../../../nodes/vae/encode.ts';
+import { encodePixels } from '../../../nodes/vae/encode.ts';
 import { maxAbsDiff } from '../../helpers/compare.ts';
 import { ref, refImage, refMask, refShape } from '../../helpers/image-ops-reference.ts';
 import { testContext } from '../../helpers/node-context.ts';
@@ -21,7 +21,7 @@ afterAll(() => model.dispose());
 
 describe('VAEEncodeForInpaint', () => {
   it('greys the masked pixels of the centre 16x24 of a 27x21 picture (mask 9x10 resized bilinearly)', () => {
-    const prepared = prepareInpaint(refImage('inpaint/pixels'), refMask('inpaint/mask'), encodableWindow(21, 27, 8));
+    const prepared = prepareInpaint(refImage('inpaint/pixels'), refMask('inpaint/mask'), 8);
     expect([...prepared.masked.shape]).toEqual(refShape('inpaint/masked/0'));
     expect(maxAbsDiff(prepared.masked.data, ref('inpaint/masked/0'))).toBeLessThan(1e-6);
   });
@@ -47,7 +47,7 @@ describe('InpaintModelConditioning', () => {
       testContext('InpaintModelConditioning'),
     );
     const signal = new AbortController().signal;
-    const prepared = prepareInpaint(refImage('inpaint/pixels'), refMask('inpaint/mask'), encodableWindow(21, 27, 8));
+    const prepared = prepareInpaint(refImage('inpaint/pixels'), refMask('inpaint/mask'), 8);
     expect(maxAbsDiff(out.latent.samples, (await encodePixels(vae, prepared.pixels, signal)).samples)).toBeLessThan(1e-6);
     expect(out.latent.noiseMask!.shape).toEqual([1, 16, 24]);
     const masked = (await encodePixels(vae, refImage('inpaint/masked/0'), signal)).samples;
