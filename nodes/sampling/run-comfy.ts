@@ -10,6 +10,7 @@ import { encodePng } from '../image/png.ts';
 import type { NodeContext } from '../schema.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
+import { inpaintConcat, withInpaintConcat } from './comfy/inpaint-concat.ts';
 import { prepareDenoiseMask } from './comfy/noise-mask.ts';
 import type { ComfySamplerName } from './comfy/samplers/index.ts';
 import { latentToRgbPreview } from './preview.ts';
@@ -57,12 +58,9 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const [batch, , height, width] = shape;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
   const inChannels = model.info.unet.in_channels;
-  if (inChannels !== shape[1]) {
-    throw new Error(
-      inChannels === shape[1] + 5
-        ? `this is an inpainting UNet (${inChannels} input channels: latent, mask, masked picture), which latentflow does not run yet; inpaint with a standard checkpoint and SetLatentNoiseMask or VAEEncodeForInpaint.`
-        : `the UNet takes ${inChannels} input channels but the latent has ${shape[1]}; make the latent with this checkpoint's VAE.`,
-    );
+  const inpainting = inChannels === 2 * shape[1] + 1;
+  if (inChannels !== shape[1] && !inpainting) {
+    throw new Error(`the UNet takes ${inChannels} input channels but the latent has ${shape[1]}; make the latent with this checkpoint's VAE.`);
   }
   if (run.guider.positive.length === 0) throw new Error(`the positive conditioning is empty; connect a CLIPTextEncode.`);
   if (widths.size > 1 || !widths.has(model.info.unet.cross_attention_dim)) {
@@ -76,9 +74,11 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const tokens = Math.max(...sides.flat().map((entry) => entry.shape[1]));
   const unetBatch = batch * Math.max(1, fullEntries);
   const unetRun = { attention: run.attention, precision: run.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens };
+  // An inpainting UNet also reads the mask and the masked picture (inpaint-concat.ts).
+  const concat = inpainting ? inpaintConcat(run.latent, run.guider.positive) : null;
   return withUnet(ctx, model, unetRun, async (unet) => {
     const { samples, denoised } = await comfySample({
-      unet,
+      unet: concat ? withInpaintConcat(unet, concat, shape) : unet,
       modelSampling: modelSamplingOf(run.guider.model),
       sampler: run.sampler,
       sigmas: run.sigmas,
