@@ -3,8 +3,10 @@
  * (`--max-image-pixels`; a few bytes read, nothing decoded), then a full decode by sharp on libuv's thread
  * pool (nodes/image/decode.ts, the same reader LoadImage uses), so the event loop keeps answering while a
  * large picture is inflated. An 8192 x 8192 all-zero PNG is 261 KB on the wire and seconds of CPU to decode.
+ * A PNG's text chunks are checked by latentflow's own reader (png.ts), which libvips does not do.
  */
 import { checkImage, ImageDecodeError } from '../../nodes/image/decode.ts';
+import { PngError, readPngText } from '../../nodes/image/png.ts';
 import { HttpError } from './errors.ts';
 
 /** Decodes running at once; more wait their turn (each may hold a few hundred MB while it runs). */
@@ -30,8 +32,12 @@ async function withDecoderSlot<T>(work: () => Promise<T>): Promise<T> {
 export async function checkUploadedImage(data: Uint8Array, maxPixels: number): Promise<{ width: number; height: number }> {
   try {
     const header = await withDecoderSlot(() => checkImage(data, maxPixels));
+    // libvips skips a PNG's text chunks; the workflow travels in them (the editor reads it back from a dropped
+    // PNG), so they are checked too (no pixels inflated).
+    if (header.format === 'png') readPngText(data);
     return { width: header.width, height: header.height };
   } catch (error) {
+    if (error instanceof PngError) throw new HttpError(400, 'not_an_image', `the upload is not an image latentflow can read: ${error.message}`);
     if (!(error instanceof ImageDecodeError)) throw error;
     if (error.code === 'image_too_large') throw new HttpError(413, 'image_too_large', error.message, error.details);
     throw new HttpError(400, 'not_an_image', `the upload is not an image latentflow can read: ${error.message}`);

@@ -91,7 +91,7 @@ const latent = (): LatentValue => ({
 
 async function sample(model: ModelHandle, latentImage: LatentValue, positive = text): Promise<Float32Array> {
   const out = await ksampler.run(
-    { model: { model, source: 'test' }, seed: 5, steps: 3, cfg: 4, sampler_name: 'euler', scheduler: 'normal', positive, negative: empty, latent_image: latentImage, denoise: 1 },
+    { model: { model, source: 'test' }, seed: 5, steps: 3, cfg: 4, sampler_name: 'euler', scheduler: 'normal', positive, negative: empty, latent_image: latentImage, denoise: 1, attention: 'auto', precision: 'model' },
     testContext('KSampler'),
   );
   return out.LATENT.samples;
@@ -129,7 +129,7 @@ describe('inpainting UNets', () => {
     const model = await load(diffusersInpaint('refuse', () => 0));
     await expect(
       ksampler.run(
-        { model: { model, source: 'test' }, seed: 5, steps: 2, cfg: 4, sampler_name: 'ddim', scheduler: 'diffusers', positive: text, negative: empty, latent_image: latent(), denoise: 1 },
+        { model: { model, source: 'test' }, seed: 5, steps: 2, cfg: 4, sampler_name: 'ddim', scheduler: 'diffusers', positive: text, negative: empty, latent_image: latent(), denoise: 1, attention: 'auto', precision: 'model' },
         testContext('KSampler'),
       ),
     ).rejects.toThrow(/pick a ComfyUI scheduler/);
