@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { decodeImageChannel, DEFAULT_MAX_IMAGE_PIXELS } from '../image/decode.ts';
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { inputImages } from './load-image.ts';
+import { inputFileFingerprint, inputImages } from './load-image.ts';
 
 /** ComfyUI's LoadImageMask: one channel of a picture in the input folder as a MASK (alpha as 1 - a). */
 export default defineNode({
@@ -18,14 +18,7 @@ export default defineNode({
   },
   outputs: { MASK: socket('MASK') },
   cache: {
-    fingerprint(widgets, services) {
-      try {
-        const stat = fs.statSync(path.join(services.paths?.input ?? '', widgets.image));
-        return `${stat.size}:${stat.mtimeMs}`;
-      } catch {
-        return 'missing';
-      }
-    },
+    fingerprint: (widgets, services) => inputFileFingerprint(widgets.image, services),
   },
   async run(input, ctx) {
     const file = path.join(requirePaths(ctx).input, input.image);

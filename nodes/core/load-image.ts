@@ -17,15 +17,7 @@ export default defineNode({
   outputs: { IMAGE: socket('IMAGE'), MASK: socket('MASK') },
   cache: {
     // A file replaced under the same name reruns the node (ComfyUI's IS_CHANGED).
-    fingerprint(widgets, services) {
-      const file = path.join(services.paths?.input ?? '', widgets.image);
-      try {
-        const stat = fs.statSync(file);
-        return `${stat.size}:${stat.mtimeMs}`;
-      } catch {
-        return 'missing';
-      }
-    },
+    fingerprint: (widgets, services) => inputFileFingerprint(widgets.image, services),
   },
   async run(input, ctx) {
     const file = path.join(requirePaths(ctx).input, input.image);
@@ -45,5 +37,15 @@ export function inputImages(env: HostServices): string[] {
       .sort();
   } catch {
     return [];
+  }
+}
+
+/** A file in the input folder as a cache fingerprint (size and mtime; 'missing'), for the nodes that read one. */
+export function inputFileFingerprint(name: string, services: HostServices): string {
+  try {
+    const stat = fs.statSync(path.join(services.paths?.input ?? '', name));
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }
