@@ -75,6 +75,9 @@ export interface DecodedImage {
   header: ImageHeader;
 }
 
+/** Pixels converted between yields to the event loop (about 10 ms of work). */
+const CONVERT_SLICE = 1 << 18;
+
 interface RawPixels {
   header: ImageHeader;
   data: Buffer;
@@ -112,11 +115,19 @@ export async function decodeImage(data: Uint8Array, maxPixels = DEFAULT_MAX_IMAG
   const scale = wide ? 1 / 65535 : 1 / 255;
   const pixels = width * height;
   const rgb = new Float32Array(pixels * 3);
-  for (let i = 0; i < pixels; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = samples[i * channels + c] * scale;
+  const m = channels === 4 ? new Float32Array(pixels) : null;
+  // The conversion to floats runs here, in slices with a yield between them, so a large picture does not hold
+  // the event loop for its whole length (the decode itself ran on libuv's pool).
+  for (let start = 0; start < pixels; start += CONVERT_SLICE) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const end = Math.min(start + CONVERT_SLICE, pixels);
+    for (let i = start; i < end; i++) {
+      for (let c = 0; c < 3; c++) rgb[i * 3 + c] = samples[i * channels + c] * scale;
+      if (m) m[i] = 1 - samples[i * channels + 3] * scale;
+    }
+  }
   let mask: MaskValue;
-  if (channels === 4) {
-    const m = new Float32Array(pixels);
-    for (let i = 0; i < pixels; i++) m[i] = 1 - samples[i * channels + 3] * scale;
+  if (m) {
     mask = { data: m, shape: [1, height, width] };
   } else {
     mask = { data: new Float32Array(64 * 64), shape: [1, 64, 64] };
