@@ -6,7 +6,7 @@
  * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is a list of entries, each a
  * prompt's text embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts) with its area, strength
  * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
- * of ComfyUI's custom sampling.
+ * of ComfyUI's custom sampling. MASK is [B, H, W] in [0, 1].
  */
 import type { LoraHandle, ModelHandle, TaesdHandle } from '../native/index.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
@@ -82,6 +82,17 @@ export interface GuiderValue {
 export interface LatentValue {
   samples: Float32Array;
   shape: readonly [number, number, number, number];
+  /**
+   * SetLatentNoiseMask / VAEEncodeForInpaint: where the sampler may change the latent (1) and where it keeps the
+   * input (0), [B or 1, H, W] at any size (resized to the latent bilinearly when sampling, as ComfyUI does).
+   */
+  noiseMask?: MaskValue;
+}
+
+/** MASK: [B, H, W] float in [0, 1] (ComfyUI's MASK; 1 = masked, i.e. to be repainted). */
+export interface MaskValue {
+  data: Float32Array;
+  shape: readonly [number, number, number];
 }
 
 export interface ImageValue {
@@ -109,6 +120,7 @@ declare module './schema.ts' {
     SIGMAS: SigmasValue;
     NOISE: NoiseValue;
     GUIDER: GuiderValue;
+    MASK: MaskValue;
   }
   interface HostServices {
     run?: RunInfo;

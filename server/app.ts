@@ -88,7 +88,7 @@ export function createApp(ctx: ApiContext): express.Express {
 /** Starts everything; resolves once listening. */
 export async function startServer(options: ServerOptions, host?: Host): Promise<RunningServer> {
   fs.mkdirSync(options.dataDir, { recursive: true });
-  const resolvedHost = host ?? createHost({ dataDir: options.dataDir, modelsDir: options.modelsDir, previewMethod: options.previewMethod });
+  const resolvedHost = host ?? createHost({ dataDir: options.dataDir, modelsDir: options.modelsDir, previewMethod: options.previewMethod, maxImagePixels: options.maxImagePixels });
   seedExampleInputs(resolvedHost.paths.input, REPO_ROOT);
   const packReport = await loadHostPacks(resolvedHost, options.packDirs ?? [path.join(options.dataDir, 'packs')]);
   for (const issue of packReport.issues) console.warn(`latentflow: ${issue.message}`);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PREVIEW_METHODS, type PreviewMethod } from '../nodes/sampling/step-preview.ts';
 import { forEachFlag } from './cli/flags.ts';
 import { applyRedisFlag, REDIS_FLAGS, redisOptionsFromEnv, type RedisQueueOptions } from './jobs/redis/options.ts';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../nodes/image/decode.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,7 +52,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   uploadLimitBytes: 32 * 1024 * 1024,
   allowedOrigins: [],
   allowedHosts: [],
-  maxImagePixels: 4096 * 4096,
+  maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
   packDirs: null,
   redis: null,
   previewMethod: 'none',

@@ -33,6 +33,8 @@ export interface Host {
   memoryBudgetBytes?: number;
   /** The preview method of runs whose extra_data chooses none (server/jobs/preview-method.ts); undefined: 'none'. */
   previewMethod?: PreviewMethod;
+  /** The largest picture nodes read (LoadImage), pixels: services.maxImagePixels; the server sets --max-image-pixels. */
+  maxImagePixels?: number;
   /** True when the machine is short of memory: cached results (loaded models first of all) are dropped before the next run. */
   underMemoryPressure: () => boolean;
 }
@@ -54,6 +56,8 @@ export interface HostOptions {
   memoryBudgetBytes?: number;
   /** See Host.previewMethod. */
   previewMethod?: PreviewMethod;
+  /** See Host.maxImagePixels. */
+  maxImagePixels?: number;
 }
 
 /** Peak native activation bytes while a node runs (the engine's arena high-water mark). */
@@ -90,6 +94,7 @@ export function createHost(options: HostOptions): Host {
     underMemoryPressure: lowFreeMemory,
     memoryBudgetBytes: options.memoryBudgetBytes ?? memoryBudgetFromEnv(),
     previewMethod: options.previewMethod,
+    maxImagePixels: options.maxImagePixels,
   };
 }
 

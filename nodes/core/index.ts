@@ -37,6 +37,42 @@ import vaeDecode from './vae-decode.ts';
 import vaeDecodeTiled from './vae-decode-tiled.ts';
 import vaeEncode from './vae-encode.ts';
 import vaeLoader from './vae-loader.ts';
+import imageScale from './image-scale.ts';
+import imageScaleBy from './image-scale-by.ts';
+import imageScaleToTotalPixels from './image-scale-to-total-pixels.ts';
+import imageCrop from './image-crop.ts';
+import imageInvert from './image-invert.ts';
+import imagePadForOutpaint from './image-pad-for-outpaint.ts';
+import imageBatch from './image-batch.ts';
+import emptyImage from './empty-image.ts';
+import imageCompositeMasked from './image-composite-masked.ts';
+import imageBlur from './image-blur.ts';
+import imageSharpen from './image-sharpen.ts';
+import imageFlip from './image-flip.ts';
+import imageRotate from './image-rotate.ts';
+import loadImageMask from './load-image-mask.ts';
+import imageToMask from './image-to-mask.ts';
+import maskToImage from './mask-to-image.ts';
+import solidMask from './solid-mask.ts';
+import invertMask from './invert-mask.ts';
+import growMask from './grow-mask.ts';
+import featherMask from './feather-mask.ts';
+import maskComposite from './mask-composite.ts';
+import cropMask from './crop-mask.ts';
+import thresholdMask from './threshold-mask.ts';
+import latentUpscale from './latent-upscale.ts';
+import latentUpscaleBy from './latent-upscale-by.ts';
+import latentComposite from './latent-composite.ts';
+import latentCompositeMasked from './latent-composite-masked.ts';
+import latentBatch from './latent-batch.ts';
+import repeatLatentBatch from './repeat-latent-batch.ts';
+import latentFromBatch from './latent-from-batch.ts';
+import latentCrop from './latent-crop.ts';
+import latentFlip from './latent-flip.ts';
+import latentRotate from './latent-rotate.ts';
+import setLatentNoiseMask from './set-latent-noise-mask.ts';
+import vaeEncodeForInpaint from './vae-encode-for-inpaint.ts';
+import inpaintModelConditioning from './inpaint-model-conditioning.ts';
 
 export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
@@ -75,4 +111,40 @@ export const coreNodes: AnyNodeDefinition[] = [
   loadImage,
   saveImage,
   previewImage,
+  imageScale,
+  imageScaleBy,
+  imageScaleToTotalPixels,
+  imageCrop,
+  imageInvert,
+  imagePadForOutpaint,
+  imageBatch,
+  emptyImage,
+  imageCompositeMasked,
+  imageBlur,
+  imageSharpen,
+  imageFlip,
+  imageRotate,
+  loadImageMask,
+  imageToMask,
+  maskToImage,
+  solidMask,
+  invertMask,
+  growMask,
+  featherMask,
+  maskComposite,
+  cropMask,
+  thresholdMask,
+  latentUpscale,
+  latentUpscaleBy,
+  latentComposite,
+  latentCompositeMasked,
+  latentBatch,
+  repeatLatentBatch,
+  latentFromBatch,
+  latentCrop,
+  latentFlip,
+  latentRotate,
+  setLatentNoiseMask,
+  vaeEncodeForInpaint,
+  inpaintModelConditioning,
 ];

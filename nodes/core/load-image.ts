@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 
-import { rgb8ToImage } from '../image/convert.ts';
-import { imageNameExists, listInputImages, resolveImageName } from '../image/input-file.ts';
-import { decodePng } from '../image/png.ts';
+import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../image/decode.ts';
+import { imageFileOf, imageFingerprint, imageNameExists, listInputImages } from '../image/input-file.ts';
 import { choice, defineNode, type HostServices, optional, requirePaths, socket } from '../schema.ts';
 
 export default defineNode({
@@ -10,35 +9,24 @@ export default defineNode({
   version: 1,
   category: 'image',
   displayName: 'Load Image',
-  description: 'Loads a PNG picture from the input folder (upload one with the editor or POST /upload/image).',
+  description:
+    'Loads a picture (PNG 8/16-bit, JPEG, WebP; EXIF orientation applied) from the input folder (upload one with the editor or POST /upload/image). MASK is 1 - alpha (all zero, 64x64, without alpha), as ComfyUI.',
   inputs: {
     image: choice((env) => inputImages(env), {
-      description: 'A PNG file in the input folder or a subfolder of it (pets/cat.png); ComfyUI\'s "name.png [output]" and "[temp]" name one in those folders.',
+      description: 'A PNG, JPEG or WebP file in the input folder or a subfolder of it (pets/cat.png); ComfyUI\'s "name.png [output]" and "[temp]" name one in those folders.',
       accepts: (value, env) => imageNameExists(value, env.paths),
     }),
     // ComfyUI's upload button is a widget whose value ("image") its files and API exports carry.
     upload: optional(choice(['image'] as const, { default: 'image', description: "ComfyUI's upload button (always \"image\"); accepted so ComfyUI's files and prompts validate. Upload with the editor's button." })),
   },
-  outputs: { IMAGE: socket('IMAGE') },
+  outputs: { IMAGE: socket('IMAGE'), MASK: socket('MASK') },
   cache: {
-    // A file replaced under the same name reruns the node (ComfyUI's IS_CHANGED).
-    fingerprint(widgets, services) {
-      const file = services.paths ? resolveImageName(widgets.image, services.paths) : null;
-      if (!file) return 'missing';
-      try {
-        const stat = fs.statSync(file);
-        return `${stat.size}:${stat.mtimeMs}`;
-      } catch {
-        return 'missing';
-      }
-    },
+    fingerprint: (widgets, services) => imageFingerprint(widgets.image, services),
   },
-  run(input, ctx) {
-    const file = resolveImageName(input.image, requirePaths(ctx));
-    if (!file) throw new Error(`"${input.image}" is not a file name inside the input, output or temp folder; pick an uploaded image.`);
-    const png = decodePng(fs.readFileSync(file));
-    const data = rgb8ToImage(png.data, png.channels, png.height, png.width);
-    return { IMAGE: { data, shape: [1, png.height, png.width, 3] as const } };
+  async run(input, ctx) {
+    const file = imageFileOf(input.image, requirePaths(ctx));
+    const { image, mask } = await decodeImage(await fs.promises.readFile(file), ctx.services.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
+    return { IMAGE: image, MASK: mask };
   },
 });
 

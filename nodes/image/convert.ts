@@ -1,7 +1,11 @@
 /**
  * Layout conversions between the VAE's pictures ([B, 3, H, W] in [-1, 1], channels first) and
- * ComfyUI's IMAGE ([B, H, W, 3] in [0, 1], channels last), and 8-bit RGB for PNG files.
+ * ComfyUI's IMAGE ([B, H, W, 3] in [0, 1], channels last), 8-bit RGB for PNG files, and the planes
+ * [N, H, W] the resize, composite and filter code works on.
  */
+
+import type { ImageValue, LatentValue, MaskValue } from '../socket-values.ts';
+import type { Planes } from './resize.ts';
 
 /** VAE output [B, 3, H, W] in [-1, 1] -> IMAGE data [B, H, W, 3] in [0, 1] (clamped, as diffusers' postprocess). */
 export function vaeToImage(x: Float32Array, batch: number, height: number, width: number): Float32Array {
@@ -50,5 +54,55 @@ export function rgb8ToImage(data: Uint8Array, channels: number, height: number, 
     out[i * 3 + 1] = data[gray ? p : p + 1] / 255;
     out[i * 3 + 2] = data[gray ? p : p + 2] / 255;
   }
+  return out;
+}
+
+/** IMAGE [B, H, W, C] -> planes [B*C, H, W] (channels first, as torch's movedim(-1, 1)). */
+export function imageToPlanes(image: { data: Float32Array; shape: readonly [number, number, number, number] }): Planes {
+  const [b, h, w, c] = image.shape;
+  const out = new Float32Array(image.data.length);
+  const plane = h * w;
+  for (let n = 0; n < b; n++)
+    for (let i = 0; i < plane; i++) for (let k = 0; k < c; k++) out[(n * c + k) * plane + i] = image.data[(n * plane + i) * c + k];
+  return { data: out, n: b * c, h, w };
+}
+
+/** Planes [B*3, H, W] -> IMAGE [B, H, W, 3]. */
+export function planesToImage(planes: Planes): ImageValue {
+  const { h, w } = planes;
+  const b = planes.n / 3;
+  const plane = h * w;
+  const out = new Float32Array(planes.data.length);
+  for (let n = 0; n < b; n++)
+    for (let i = 0; i < plane; i++) for (let k = 0; k < 3; k++) out[(n * plane + i) * 3 + k] = planes.data[(n * 3 + k) * plane + i];
+  return { data: out, shape: [b, h, w, 3] };
+}
+
+/** A LATENT's samples as planes [B*C, H, W] (no copy). */
+export function latentPlanes(latent: LatentValue): Planes {
+  const [b, c, h, w] = latent.shape;
+  return { data: latent.samples, n: b * c, h, w };
+}
+
+/** A MASK as planes [B, H, W] (no copy). */
+export function maskPlanes(mask: MaskValue): Planes {
+  const [b, h, w] = mask.shape;
+  return { data: mask.data, n: b, h, w };
+}
+
+/** Planes [B, H, W] as a MASK. */
+export function planesToMask(planes: Planes): MaskValue {
+  return { data: planes.data, shape: [planes.n, planes.h, planes.w] };
+}
+
+/**
+ * ComfyUI's repeat_to_batch_size on [B, ...] items of `itemSize` values: cut to `batch` items, or repeated
+ * (whole batches, then the first ones) up to it.
+ */
+export function repeatToBatch(data: Float32Array, itemSize: number, batch: number): Float32Array {
+  const have = data.length / itemSize;
+  if (have === batch) return data;
+  const out = new Float32Array(batch * itemSize);
+  for (let i = 0; i < batch; i++) out.set(data.subarray((i % have) * itemSize, (i % have + 1) * itemSize), i * itemSize);
   return out;
 }

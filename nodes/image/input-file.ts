@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { HostPaths } from '../schema.ts';
+import type { HostPaths, HostServices } from '../schema.ts';
+import { READABLE_EXTENSIONS } from './decode.ts';
 
 const ANNOTATION = /^(.*) \[(input|output|temp)\]$/;
 const MAX_DEPTH = 8;
@@ -35,14 +36,16 @@ export function resolveImageName(name: string, paths: HostPaths): string | null 
   return file;
 }
 
-/** Whether an annotated or nested name is a PNG file that exists where it says. */
+const readable = (name: string) => READABLE_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext));
+
+/** Whether an annotated or nested name is a picture LoadImage reads (PNG, JPEG, WebP) that exists where it says. */
 export function imageNameExists(name: string, paths: HostPaths | undefined): boolean {
-  if (!paths || !name.toLowerCase().replace(ANNOTATION, '$1').endsWith('.png')) return false;
+  if (!paths || !readable(name.replace(ANNOTATION, '$1'))) return false;
   const file = resolveImageName(name, paths);
   return file !== null && fs.statSync(file, { throwIfNoEntry: false })?.isFile() === true;
 }
 
-/** PNG files in the input folder and its subfolders (`pets/cat.png`), sorted. */
+/** Pictures (PNG, JPEG, WebP) in the input folder and its subfolders (`pets/cat.png`), sorted. */
 export function listInputImages(input: string | undefined): string[] {
   if (!input) return [];
   const out: string[] = [];
@@ -55,10 +58,24 @@ export function listInputImages(input: string | undefined): string[] {
     }
     for (const entry of entries) {
       const relative = sub ? `${sub}/${entry.name}` : entry.name;
-      if (entry.isFile() && entry.name.toLowerCase().endsWith('.png')) out.push(relative);
+      if (entry.isFile() && readable(entry.name)) out.push(relative);
       else if (entry.isDirectory() && depth < MAX_DEPTH - 1) walk(relative, depth + 1);
     }
   };
   walk('', 0);
   return out.sort();
+}
+
+/** The file an image input names, or an error saying what to pick instead. */
+export function imageFileOf(name: string, paths: HostPaths): string {
+  const file = resolveImageName(name, paths);
+  if (!file) throw new Error(`"${name}" is not a file name inside the input, output or temp folder; pick an uploaded image.`);
+  return file;
+}
+
+/** A named picture as a cache fingerprint (size and mtime; 'missing'): a file replaced under its name reruns the node (ComfyUI's IS_CHANGED). */
+export function imageFingerprint(name: string, services: HostServices): string {
+  const file = services.paths ? resolveImageName(name, services.paths) : null;
+  const stat = file ? fs.statSync(file, { throwIfNoEntry: false }) : undefined;
+  return stat ? `${stat.size}:${stat.mtimeMs}` : 'missing';
 }

@@ -92,7 +92,7 @@ export async function commonKSampler(input: KSamplerInput, ctx: NodeContext): Pr
   if (input.startStep !== undefined || input.lastStep !== undefined) {
     sigmas = stepRange(sigmas, input.startStep ?? 0, input.lastStep ?? 10000, input.forceFullDenoise ?? true);
   }
-  if (sigmas === null) return { samples: input.latent_image.samples.slice(), shape };
+  if (sigmas === null) return { ...input.latent_image, samples: input.latent_image.samples.slice() };
   const noise = input.addNoise === false ? new Float32Array(numel) : seededNoise(shape, input.seed);
   const { samples } = await runComfySampling(
     {
@@ -122,6 +122,10 @@ function plainEntry(conditioning: ConditioningValue, name: string): Conditioning
 }
 
 async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promise<LatentValue> {
+  if (input.model.model.info.unet.in_channels !== input.latent_image.shape[1]) {
+    throw new Error(`this UNet takes ${input.model.model.info.unet.in_channels} input channels (an inpainting model); the diffusers schedulers do not feed it the mask: pick a ComfyUI scheduler (e.g. "normal").`);
+  }
+  if (input.latent_image.noiseMask) throw new Error(`the latent has a noise mask (SetLatentNoiseMask, VAEEncodeForInpaint), which only ComfyUI's schedulers honour; pick one (e.g. "normal").`);
   if (input.addNoise === false || input.startStep !== undefined || input.lastStep !== undefined) {
     const changed = input.addNoise === false || (input.startStep ?? 0) !== 0 || (input.lastStep ?? 10000) < input.steps;
     if (changed) throw new Error(`add_noise, start_at_step and end_at_step need a ComfyUI scheduler; the diffusers schedulers run the whole schedule.`);

@@ -9,6 +9,8 @@ import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
 import type { NodeContext } from '../schema.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
+import { inpaintConcat, withInpaintConcat } from './comfy/inpaint-concat.ts';
+import { prepareDenoiseMask } from './comfy/noise-mask.ts';
 import type { ComfySamplerName } from './comfy/samplers/index.ts';
 import { stepPreviewer } from './step-preview.ts';
 import type { SchedulerConfigFile } from './schedulers/index.ts';
@@ -54,6 +56,11 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const shape = run.latent.shape;
   const [batch, , height, width] = shape;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
+  const inChannels = model.info.unet.in_channels;
+  const inpainting = inChannels === 2 * shape[1] + 1;
+  if (inChannels !== shape[1] && !inpainting) {
+    throw new Error(`the UNet takes ${inChannels} input channels but the latent has ${shape[1]}; make the latent with this checkpoint's VAE.`);
+  }
   if (run.guider.positive.length === 0) throw new Error(`the positive conditioning is empty; connect a CLIPTextEncode.`);
   if (widths.size > 1 || !widths.has(model.info.unet.cross_attention_dim)) {
     throw new Error(
@@ -67,10 +74,12 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const unetBatch = batch * Math.max(1, fullEntries);
   const previewer = stepPreviewer(ctx, shape);
   const unetRun = { attention: run.attention, precision: run.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens };
+  // An inpainting UNet also reads the mask and the masked picture (inpaint-concat.ts).
+  const concat = inpainting ? inpaintConcat(run.latent, run.guider.positive) : null;
   return withUnet(ctx, model, unetRun, async (unet) => {
     try {
       const { samples, denoised } = await comfySample({
-        unet,
+        unet: concat ? withInpaintConcat(unet, concat, shape) : unet,
         modelSampling: modelSamplingOf(run.guider.model),
         sampler: run.sampler,
         sigmas: run.sigmas,
@@ -82,13 +91,15 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
         cfg: run.guider.cfg,
         seed: run.seed,
         signal: ctx.signal,
+        denoiseMask: run.latent.noiseMask ? prepareDenoiseMask(run.latent.noiseMask, shape) : undefined,
         onStep: ({ step, total, denoised: x0 }) => {
           ctx.progress(step, total);
           previewer.step(x0);
         },
       });
       await previewer.done();
-      return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
+      const noiseMask = run.latent.noiseMask;
+      return { samples: { samples, shape, noiseMask }, denoised: { samples: denoised, shape, noiseMask } };
     } finally {
       await previewer.done().catch(() => {}); // no preview arrives after the node's result or error
     }

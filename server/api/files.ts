@@ -1,7 +1,7 @@
 /**
  * Images in and out: ComfyUI's GET /view and POST /upload/image, and our outputs listing.
- * Every client-given name resolves inside its root (server/store/paths.ts); uploads must be PNG images
- * (checked by decoding them on a worker thread, not by their name, see image-check.ts) and stay under
+ * Every client-given name resolves inside its root (server/store/paths.ts); uploads must be PNG, JPEG or
+ * WebP images (checked by decoding them off the event loop, not by their name, see image-check.ts) and stay under
  * the upload and pixel limits. A malformed or cut-off upload is a 400, never an unhandled stream error;
  * an upload is written without following a symbolic link, and a full disk is a 507 that leaves no
  * half-written file.
@@ -16,7 +16,8 @@ import { checkFileName, PathError, resolveInside, resolveSubfolder } from '../st
 import type { FileRef } from '../jobs/queue.ts';
 import type { ApiContext } from './context.ts';
 import { HttpError } from './errors.ts';
-import { checkUploadedPng } from './image-check.ts';
+import { checkUploadedImage } from './image-check.ts';
+import { READABLE_EXTENSIONS } from '../../nodes/image/decode.ts';
 
 type FileType = 'output' | 'input' | 'temp';
 
@@ -234,12 +235,12 @@ export function filesRouter(ctx: ApiContext): Router {
   router.post('/upload/image', async (req, res) => {
     const upload = await readUpload(req, ctx.options.uploadLimitBytes);
     if (!upload.file) throw new HttpError(400, 'bad_request', 'the upload has no "image" file field');
-    await checkUploadedPng(upload.file.data, ctx.options.maxImagePixels);
+    await checkUploadedImage(upload.file.data, ctx.options.maxImagePixels);
     const type = upload.fields.type ?? 'input';
     const subfolder = upload.fields.subfolder ?? '';
     const dir = resolveSubfolder(rootOf(ctx, type), subfolder);
     let name = path.basename(upload.file.name.replace(/\\/g, '/'));
-    if (!name.toLowerCase().endsWith('.png')) name = `${name.replace(/\.[^.]*$/, '')}.png`;
+    if (!READABLE_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext))) name = `${name.replace(/\.[^.]*$/, '')}.png`;
     checkFileName(name, 'image file name');
     fs.mkdirSync(dir, { recursive: true });
     const overwrite = upload.fields.overwrite === 'true' || upload.fields.overwrite === '1';

@@ -45,7 +45,7 @@ export async function runJob(job: RunnableJob, host: Host, options: RunJobOption
     signal: options.signal,
     cache: host.cache,
     memoryProbe: host.memoryProbe,
-    services: { paths: options.paths ?? host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: host.memoryBudgetBytes,
+    services: { paths: options.paths ?? host.paths, run: { prompt: job.prompt, extra: job.extra }, memoryBudgetBytes: host.memoryBudgetBytes, maxImagePixels: host.maxImagePixels,
       previewMethod: renderedPreviewMethod(job.extra, host.previewMethod ?? 'none') },
     onEvent: (event) => {
       if (MILESTONE_EVENTS.has(event.type)) messages.push([event.type, { ...event }]);

@@ -18,6 +18,12 @@ export interface ConditioningEntry {
   startPercent?: number;
   /** ... to this one (1 = the end). */
   endPercent?: number;
+  /**
+   * InpaintModelConditioning: the masked picture's latent [B, C, H, W] and the mask [B, 1, h, w] an inpainting
+   * UNet (9 input channels) takes beside the noisy latent (ComfyUI's concat_latent_image / concat_mask); models
+   * with 4 input channels ignore them, as ComfyUI's do.
+   */
+  concat?: { latent: Float32Array; latentShape: readonly [number, number, number, number]; mask: Float32Array; maskShape: readonly [number, number, number] };
 }
 
 export type Conditioning = readonly ConditioningEntry[];

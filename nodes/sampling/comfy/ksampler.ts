@@ -6,13 +6,16 @@
 //   noise   = torch.randn(latent shape, Generator().manual_seed(seed)), the whole batch from one generator
 //             (zeros with add_noise off);
 //   x       = latent + noise * sigma_0, or noise * sqrt(1 + sigma_0^2) + latent when sigma_0 is the model's top sigma;
-//   samples = the sampler's walk over the sigmas with the guided x0 predictions.
+//   samples = the sampler's walk over the sigmas with the guided x0 predictions (blended with the input latent
+//             outside a noise mask, noise-mask.ts).
 
 import { randn, TorchGenerator } from '../rng.ts';
 import type { LatentShape } from '../sample.ts';
 import type { Conditioning } from './conditioning.ts';
 import { guidedPrediction, prepareConditioning, type UNetCall } from './guidance.ts';
 import type { ModelSampling } from './model-sampling.ts';
+import { inpaintDenoiser } from './noise-mask.ts';
+import type { Denoiser } from './samplers/common.ts';
 import { DISCARD_PENULTIMATE_SIGMA_SAMPLERS, type ComfySamplerName, samplerFunction } from './samplers/index.ts';
 import { calculateSigmas, type ComfySchedulerName } from './schedulers.ts';
 
@@ -72,6 +75,8 @@ export interface ComfySampleOptions {
   seed: bigint | number;
   signal?: AbortSignal;
   onStep?: (step: SampleStep) => void;
+  /** A noise mask at the latent's shape (prepareDenoiseMask): only where it is 1 does sampling change the latent. */
+  denoiseMask?: Float32Array;
 }
 
 /**
@@ -98,8 +103,10 @@ export async function comfySample(options: ComfySampleOptions): Promise<{ sample
   const x = ms.noiseScaling(sigmas[0], options.noise, options.latent, maxDenoise);
   let last: Float32Array | null = null;
   const total = sigmas.length - 1;
+  const guided: Denoiser = (input, sigma) => guidedPrediction(options.unet, ms, conditioning, options.cfg, input, shape, sigma);
+  if (options.denoiseMask && options.denoiseMask.length !== numel) throw new Error(`sampling: the noise mask has ${options.denoiseMask.length} values, expected ${numel}.`);
   const samples = await samplerFunction(options.sampler)(x, {
-    denoise: (input, sigma) => guidedPrediction(options.unet, ms, conditioning, options.cfg, input, shape, sigma),
+    denoise: options.denoiseMask ? inpaintDenoiser(guided, options.denoiseMask, options.latent, options.noise) : guided,
     sigmas,
     shape,
     seed: BigInt(options.seed),
