@@ -28,6 +28,8 @@ export interface ModelValue {
 export interface ClipValue {
   model: ModelHandle;
   tokenizer: CLIPTokenizer;
+  /** SDXL: the second text encoder's tokenizer (pads with "!"); absent for SD 1.x. */
+  tokenizer2?: CLIPTokenizer;
   source: string;
 }
 

@@ -185,8 +185,24 @@ async function resolveSingleFile(file: string): Promise<ResolvedCheckpoint> {
   const yamlFile = ['.yaml', '.yml'].map((ext) => base + ext).find(isFile);
   if (yamlFile) applyYamlSidecar(yamlFile, resolved);
   if (isFile(`${base}.json`)) applyJsonSidecar(`${base}.json`, resolved);
+  // SDXL base's scheduler_config.json (what a single file cannot show): Euler, 'leading' spacing.
+  if (resolved.configs.text_encoder_2 && !resolved.schedulerConfig) resolved.schedulerConfig = { ...SDXL_SCHEDULER_CONFIG };
   return resolved;
 }
+
+/** The scheduler_config.json SDXL base ships (stabilityai/stable-diffusion-xl-base-1.0), for single files. */
+export const SDXL_SCHEDULER_CONFIG: Readonly<ConfigObject> = {
+  _class_name: 'EulerDiscreteScheduler',
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  num_train_timesteps: 1000,
+  prediction_type: 'epsilon',
+  interpolation_type: 'linear',
+  steps_offset: 1,
+  timestep_spacing: 'leading',
+  use_karras_sigmas: false,
+};
 
 // ---- <base>.yaml: an LDM config -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ import type { AnyNodeDefinition } from '../schema.ts';
 import '../socket-values.ts';
 import checkpointLoader from './checkpoint-loader-simple.ts';
 import clipTextEncode from './clip-text-encode.ts';
+import clipTextEncodeSdxl from './clip-text-encode-sdxl.ts';
 import diffusersLoader from './diffusers-loader.ts';
 import emptyLatentImage from './empty-latent-image.ts';
 import ksampler from './ksampler.ts';
@@ -38,6 +39,7 @@ export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
   diffusersLoader,
   clipTextEncode,
+  clipTextEncodeSdxl,
   emptyLatentImage,
   ksampler,
   ksamplerAdvanced,

@@ -12,7 +12,7 @@ import { formatBytes, memoryBudget } from '../system/memory.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
 import { encodePng } from '../image/png.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
-import type { ConditioningEntry } from './comfy/conditioning.ts';
+import { sdxlAdded, type ConditioningEntry } from './comfy/conditioning.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
 import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './comfy/samplers/index.ts';
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
@@ -110,6 +110,12 @@ export async function commonKSampler(input: KSamplerInput, ctx: NodeContext): Pr
   return samples;
 }
 
+/** SDXL's added conditioning of a plain entry, as the diffusers sampler's Conditioning field. */
+function withAdded(entry: ConditioningEntry, latentHeight: number, latentWidth: number) {
+  const added = sdxlAdded(entry, latentHeight, latentWidth);
+  return added ? { added } : {};
+}
+
 /** The single plain entry a diffusers scheduler can sample with, or a clear refusal. */
 function plainEntry(conditioning: ConditioningValue, name: string): ConditioningEntry {
   const [entry] = conditioning;
@@ -149,15 +155,16 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
   ctx.signal.addEventListener('abort', onAbort);
   try {
     const samples = await sample({
-      predictNoise: (x, shape, t, context) => unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel, precision }),
+      predictNoise: (x, shape, t, context) =>
+        unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel, precision, added: context.added }),
       sampler: input.sampler_name as DiffusersSamplerName,
       schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
       schedulerConfig: schedulerConfigOf(input.model),
       steps: input.steps,
       cfg: input.cfg,
       seed: input.seed,
-      positive: { data: positive.embeddings, shape: positive.shape },
-      negative: { data: negative.embeddings, shape: negative.shape },
+      positive: { data: positive.embeddings, shape: positive.shape, ...withAdded(positive, height, width) },
+      negative: { data: negative.embeddings, shape: negative.shape, ...withAdded(negative, height, width) },
       shape: [batch, channels, height, width],
       initLatent: input.denoise < 1 ? input.latent_image.samples : undefined,
       denoise: input.denoise,
@@ -186,7 +193,7 @@ export function matchTokenCounts(a: ConditioningEntry, b: ConditioningEntry): [C
     const times = lcm / c.shape[1];
     const out = new Float32Array(lcm * dim);
     for (let i = 0; i < times; i++) out.set(c.embeddings, i * c.embeddings.length);
-    return { embeddings: out, shape: [1, lcm, dim] };
+    return { ...c, embeddings: out, shape: [1, lcm, dim] };
   };
   return [repeat(a), repeat(b)];
 }

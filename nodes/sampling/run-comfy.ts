@@ -87,8 +87,8 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   ctx.signal.addEventListener('abort', onAbort);
   try {
     const { samples, denoised } = await comfySample({
-      unet: (x, unetShape, timestep, context) =>
-        unetForward(model, x, unetShape, new Float32Array(unetShape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision }),
+      unet: (x, unetShape, timestep, context, added) =>
+        unetForward(model, x, unetShape, new Float32Array(unetShape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision, added }),
       modelSampling: modelSamplingOf(run.guider.model),
       sampler: run.sampler,
       sigmas: run.sigmas,
