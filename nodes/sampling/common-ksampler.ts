@@ -6,9 +6,8 @@
 //   sampler   "pndm"             - diffusers' PLMS (only with "diffusers"; ComfyUI has no such sampler)
 // so "same picture as ComfyUI" and "same picture as diffusers" are both one choice away.
 
-import { CancelToken, type Precision, unetForward } from '../../native/index.ts';
-import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
-import { formatBytes, memoryBudget } from '../system/memory.ts';
+import type { Precision } from '../../native/index.ts';
+import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
 import { encodePng } from '../image/png.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
@@ -16,9 +15,10 @@ import { sdxlAdded, type ConditioningEntry } from './comfy/conditioning.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
 import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './comfy/samplers/index.ts';
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
-import { modelSamplingOf, runComfySampling, schedulerConfigOf, unetPrecision } from './run-comfy.ts';
+import { modelSamplingOf, runComfySampling, schedulerConfigOf } from './run-comfy.ts';
 import { sample } from './sample.ts';
 import type { SamplerName as DiffusersSamplerName } from './schedulers/index.ts';
+import { withUnet } from './unet-session.ts';
 
 /** KSampler's sampler_name choices: ComfyUI's, then latentflow's diffusers-only pndm. */
 export const KSAMPLER_SAMPLERS = [...COMFY_SAMPLER_NAMES, 'pndm'] as const;
@@ -137,26 +137,14 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
     throw new Error(`ModelSamplingDiscrete (${sampling.kind}${sampling.zsnr ? ', zsnr' : ''}) applies to ComfyUI's schedulers only; pick one (e.g. "normal" or "sgm_uniform").`);
   }
   const { model } = input.model;
-  const precision = unetPrecision(input.precision);
   const [batch, channels, height, width] = input.latent_image.shape;
   const [positive, negative] = matchTokenCounts(plainEntry(input.positive, 'positive'), plainEntry(input.negative, 'negative'));
-  // Cond and uncond go through the UNet as one batch (unless cfg is 1). A run whose estimate is over the budget
-  // is refused here (AttentionMemoryError), before the first step allocates anything.
+  // Cond and uncond go through the UNet as one batch (unless cfg is 1).
   const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
-  const plan = planUnetAttention(input.attention ?? 'auto', model, { batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: positive.shape[1] }, memoryBudget(ctx.services));
-  ctx.stats({
-    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
-    estimatedPeakBytes: plan.estimate.peakBytes,
-    memoryBudgetBytes: plan.budgetBytes,
-  });
-  ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
-  const cancel = new CancelToken();
-  const onAbort = () => cancel.cancel();
-  ctx.signal.addEventListener('abort', onAbort);
-  try {
+  const unetRun = { attention: input.attention, precision: input.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: positive.shape[1] };
+  return withUnet(ctx, model, unetRun, async (unet) => {
     const samples = await sample({
-      predictNoise: (x, shape, t, context) =>
-        unetForward(model, x, shape, new Float32Array(shape[0]).fill(t), context.data, { attention: plan.mode, cancel, precision, added: context.added }),
+      predictNoise: (x, shape, t, context) => unet(x, shape, t, context.data, context.added),
       sampler: input.sampler_name as DiffusersSamplerName,
       schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
       schedulerConfig: schedulerConfigOf(input.model),
@@ -173,9 +161,7 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
       onPreview: (p) => ctx.preview({ mime: 'image/png', width: p.width, height: p.height, data: encodePng({ width: p.width, height: p.height, channels: 3, data: p.rgb }) }),
     });
     return { samples, shape: input.latent_image.shape };
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
+  });
 }
 
 /**
@@ -185,7 +171,7 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
 export function matchTokenCounts(a: ConditioningEntry, b: ConditioningEntry): [ConditioningEntry, ConditioningEntry] {
   const [, ta, dim] = a.shape;
   const [, tb, dimB] = b.shape;
-  if (dim !== dimB) throw new Error(`KSampler: positive and negative conditioning have different widths (${dim} and ${dimB}); encode both with the same CLIP.`);
+  if (dim !== dimB) throw new Error(`positive and negative conditioning have different widths (${dim} and ${dimB}); encode both with the same CLIP.`);
   if (ta === tb) return [a, b];
   const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
   const lcm = (ta / gcd(ta, tb)) * tb;

@@ -3,10 +3,8 @@
 // anything runs), its model sampling (the model's scheduler config, or what ModelSamplingDiscrete set), progress,
 // step previews and cancellation, then runs comfySample.
 
-import { CancelToken, type Precision, unetForward } from '../../native/index.ts';
-import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
-import { requirePrecision } from '../models/load-checkpoint.ts';
-import { formatBytes, memoryBudget } from '../system/memory.ts';
+import type { Precision } from '../../native/index.ts';
+import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
 import { encodePng } from '../image/png.ts';
 import type { NodeContext } from '../schema.ts';
@@ -15,6 +13,7 @@ import { ModelSampling } from './comfy/model-sampling.ts';
 import type { ComfySamplerName } from './comfy/samplers/index.ts';
 import { latentToRgbPreview } from './preview.ts';
 import type { SchedulerConfigFile } from './schedulers/index.ts';
+import { withUnet } from './unet-session.ts';
 
 /** SD 1.5's scheduler_config.json: what single-file checkpoints (which carry none) are sampled with. */
 export const SD15_SCHEDULER_CONFIG: SchedulerConfigFile = {
@@ -50,17 +49,9 @@ export interface ComfyRun {
   precision?: Precision | 'model';
 }
 
-/** The precision a sampling node asks for, checked against the CPU; undefined: the model's. */
-export function unetPrecision(precision: Precision | 'model' | undefined): Precision | undefined {
-  if (precision === undefined || precision === 'model') return undefined;
-  requirePrecision(precision);
-  return precision;
-}
-
 /** Runs ComfyUI's sampling for a node; returns the samples and the last x0 prediction as LATENTs. */
 export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise<{ samples: LatentValue; denoised: LatentValue }> {
   const { model } = run.guider.model;
-  const precision = unetPrecision(run.precision);
   const shape = run.latent.shape;
   const [batch, , height, width] = shape;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
@@ -75,20 +66,10 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const fullEntries = sides.reduce((n, side) => n + side.filter((entry) => !entry.area).length, 0);
   const tokens = Math.max(...sides.flat().map((entry) => entry.shape[1]));
   const unetBatch = batch * Math.max(1, fullEntries);
-  const plan = planUnetAttention(run.attention ?? 'auto', model, { batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens }, memoryBudget(ctx.services));
-  ctx.stats({
-    naiveScoreBytes: naiveScoreBytes(unetBatch, Math.max(...model.info.unet.num_attention_heads), height, width),
-    estimatedPeakBytes: plan.estimate.peakBytes,
-    memoryBudgetBytes: plan.budgetBytes,
-  });
-  ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
-  const cancel = new CancelToken();
-  const onAbort = () => cancel.cancel();
-  ctx.signal.addEventListener('abort', onAbort);
-  try {
+  const unetRun = { attention: run.attention, precision: run.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens };
+  return withUnet(ctx, model, unetRun, async (unet) => {
     const { samples, denoised } = await comfySample({
-      unet: (x, unetShape, timestep, context, added) =>
-        unetForward(model, x, unetShape, new Float32Array(unetShape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision, added }),
+      unet,
       modelSampling: modelSamplingOf(run.guider.model),
       sampler: run.sampler,
       sigmas: run.sigmas,
@@ -107,7 +88,5 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
       },
     });
     return { samples: { samples, shape }, denoised: { samples: denoised, shape } };
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
+  });
 }

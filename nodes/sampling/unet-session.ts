@@ -1,0 +1,58 @@
+/**
+ * The UNet as a sampling node calls it, set up once for every sampling path (ComfyUI's and the
+ * diffusers loop): the attention mode planned against the memory budget (a run over it is refused
+ * here, AttentionMemoryError, before the first step allocates anything), the plan reported in the
+ * node's stats and log, the precision checked against the CPU, and every call cancelled with the node.
+ *
+ * @example
+ *   const samples = await withUnet(ctx, model, { attention: 'auto', batch: 2, latentHeight: 64, latentWidth: 64, contextTokens: 77 },
+ *     (unet) => sampleLoop((x, shape, t, context) => unet(x, shape, t, context)));
+ */
+import { type AddedConditioning, CancelToken, type ModelHandle, type Precision, type Shape4, unetForward } from '../../native/index.ts';
+import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
+import { requirePrecision } from '../models/load-checkpoint.ts';
+import type { NodeContext } from '../schema.ts';
+import { formatBytes, memoryBudget } from '../system/memory.ts';
+
+export interface UnetRun {
+  attention?: AttentionChoice;
+  /** 'model' or absent: the loader's. */
+  precision?: Precision | 'model';
+  /** The largest UNet batch a step runs (cond and uncond together). */
+  batch: number;
+  latentHeight: number;
+  latentWidth: number;
+  contextTokens: number;
+}
+
+/** One UNet evaluation at a single timestep for the whole batch (SDXL: with the added conditioning rows). */
+export type UnetCall = (x: Float32Array, shape: Shape4, timestep: number, context: Float32Array, added?: AddedConditioning) => Promise<Float32Array>;
+
+/** The precision a sampling node asks for, checked against the CPU; undefined: the model's. */
+export function unetPrecision(precision: Precision | 'model' | undefined): Precision | undefined {
+  if (precision === undefined || precision === 'model') return undefined;
+  requirePrecision(precision);
+  return precision;
+}
+
+export async function withUnet<T>(ctx: NodeContext, model: ModelHandle, run: UnetRun, work: (unet: UnetCall) => Promise<T>): Promise<T> {
+  const precision = unetPrecision(run.precision);
+  const { batch, latentHeight, latentWidth, contextTokens } = run;
+  const plan = planUnetAttention(run.attention ?? 'auto', model, { batch, latentHeight, latentWidth, contextTokens }, memoryBudget(ctx.services));
+  ctx.stats({
+    naiveScoreBytes: naiveScoreBytes(batch, Math.max(...model.info.unet.num_attention_heads), latentHeight, latentWidth),
+    estimatedPeakBytes: plan.estimate.peakBytes,
+    memoryBudgetBytes: plan.budgetBytes,
+  });
+  ctx.log.info(`${plan.mode} attention, ~${formatBytes(plan.estimate.peakBytes)} of working memory per step`);
+  const cancel = new CancelToken();
+  const onAbort = () => cancel.cancel();
+  ctx.signal.addEventListener('abort', onAbort);
+  try {
+    return await work((x, shape, timestep, context, added) =>
+      unetForward(model, x, shape, new Float32Array(shape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision, added }),
+    );
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
