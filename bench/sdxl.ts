@@ -108,7 +108,7 @@ if (jobSize > 0) {
       });
       const seconds = (performance.now() - started) / 1000;
       const peakKib = Number(child.stderr.trim().split('\n').pop());
-      if (child.status !== 0) row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}`, 'failed', child.stderr.split('\n').slice(-3).join(' '));
+      if (child.status !== 0) row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}`, 'failed', child.stderr.trim().split('\n').slice(-4).join(' '));
       else row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}, through the CLI`, `${seconds.toFixed(0)} s`, `peak RSS ${gib(peakKib * 1024)} GiB`);
     }
   } finally {

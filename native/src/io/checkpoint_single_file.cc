@@ -196,38 +196,32 @@ VAEConfig infer_vae(const std::string & where, const Component & c) {
     return v;
 }
 
-CLIPConfig infer_clip(const std::string & where, const Component & c) {
-    ShapeReader r(where, c);
-    CLIPConfig k;
-    const Shape & token = r.shape("text_model.embeddings.token_embedding.weight", 2);
-    k.vocab_size = static_cast<int>(token[0]);
-    k.hidden_size = static_cast<int>(token[1]);
-    k.max_position_embeddings = r.dim("text_model.embeddings.position_embedding.weight", 2, 0);
-    k.num_hidden_layers = static_cast<int>(r.indices("text_model.encoder.layers.").size());
-    require(k.num_hidden_layers >= 1, SDN_STATUS_BAD_FORMAT, where + ": the text encoder has no layers (text_model.encoder.layers.*)");
-    k.intermediate_size = r.dim("text_model.encoder.layers.0.mlp.fc1.weight", 2, 0);
-    k.num_attention_heads = std::max(4, k.hidden_size / 64);
-    k.hidden_act = "quick_gelu";
-    k.layer_norm_eps = 1e-5f;
-    return k;
-}
+// Where a text tower's shapes are, under its checkpoint's names (transformers' or open_clip's).
+struct TextTowerKeys {
+    const char * token_embedding, * position_embedding, * layers, * fc1, * hidden_act, * label;
+};
+const TextTowerKeys kCLIPKeys{"text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
+                              "text_model.encoder.layers.", "text_model.encoder.layers.0.mlp.fc1.weight", "quick_gelu", "text encoder"};
+// SDXL's OpenCLIP ViT-bigG text tower: the same transformer as CLIPTextModel with gelu, plus the
+// projection of the pooled output.
+const TextTowerKeys kOpenCLIPKeys{"token_embedding.weight", "positional_embedding", "transformer.resblocks.",
+                                  "transformer.resblocks.0.mlp.c_fc.weight", "gelu", "second text encoder"};
 
-// SDXL's OpenCLIP ViT-bigG text tower (open_clip names): the same transformer as CLIPTextModel with
-// gelu, plus the projection of the pooled output.
-CLIPConfig infer_openclip(const std::string & where, const Component & c) {
+CLIPConfig infer_text_tower(const std::string & where, const Component & c, const TextTowerKeys & keys) {
     ShapeReader r(where, c);
     CLIPConfig k;
-    const Shape & token = r.shape("token_embedding.weight", 2);
+    const Shape & token = r.shape(keys.token_embedding, 2);
     k.vocab_size = static_cast<int>(token[0]);
     k.hidden_size = static_cast<int>(token[1]);
-    k.max_position_embeddings = r.dim("positional_embedding", 2, 0);
-    k.num_hidden_layers = static_cast<int>(r.indices("transformer.resblocks.").size());
-    require(k.num_hidden_layers >= 1, SDN_STATUS_BAD_FORMAT, where + ": the second text encoder has no layers (transformer.resblocks.*)");
-    k.intermediate_size = r.dim("transformer.resblocks.0.mlp.c_fc.weight", 2, 0);
+    k.max_position_embeddings = r.dim(keys.position_embedding, 2, 0);
+    k.num_hidden_layers = static_cast<int>(r.indices(keys.layers).size());
+    require(k.num_hidden_layers >= 1, SDN_STATUS_BAD_FORMAT, where + ": the " + keys.label + " has no layers (" + keys.layers + "*)");
+    k.intermediate_size = r.dim(keys.fc1, 2, 0);
     k.num_attention_heads = std::max(4, k.hidden_size / 64);
-    k.hidden_act = "gelu";
+    k.hidden_act = keys.hidden_act;
     k.layer_norm_eps = 1e-5f;
-    k.projection_dim = r.has("text_projection.weight") ? r.dim("text_projection.weight", 2, 0) : r.dim("text_projection", 2, 1);
+    if (&keys == &kOpenCLIPKeys)
+        k.projection_dim = r.has("text_projection.weight") ? r.dim("text_projection.weight", 2, 0) : r.dim("text_projection", 2, 1);
     return k;
 }
 
@@ -409,11 +403,11 @@ std::string sidecar_base(const std::string & path) {
 
 CheckpointConfigs infer_all(const std::string & where, const Components & c) {
     CheckpointConfigs k;
-    k.clip = infer_clip(where, c.clip);
+    k.clip = infer_text_tower(where, c.clip, kCLIPKeys);
     k.vae = infer_vae(where, c.vae);
     if (c.sdxl) {
         k.has_clip2 = true;
-        k.clip2 = infer_openclip(where, c.clip2);
+        k.clip2 = infer_text_tower(where, c.clip2, kOpenCLIPKeys);
         k.vae.scaling_factor = 0.13025f;
         k.vae.sample_size = 128 << (k.vae.block_out_channels.size() - 1);
     }
