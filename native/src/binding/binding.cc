@@ -359,24 +359,40 @@ Napi::Promise queue_tensor_call(Napi::Env env, AsyncJob & job, const std::shared
     return queue_call(job, env, [work = std::move(work), result](const sdn_run_options * o) { return work(o, &result->tensor); }, options);
 }
 
+// The text encoder calls' arguments from info[at]: ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm.
+struct TextArgs {
+    Napi::Int32Array ids;
+    int64_t n = 0, T = 0, clip_skip = 0;
+    bool final_norm = true;
+};
+TextArgs arg_text(const Napi::CallbackInfo & info, size_t at) {
+    Napi::Env env = info.Env();
+    if (info.Length() <= at || !info[at].IsTypedArray() || info[at].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, "argument \"ids\" must be an Int32Array");
+    TextArgs a;
+    a.ids = info[at].As<Napi::Int32Array>();
+    a.T = arg_int(info, at + 1, "tokensPerPrompt");
+    a.clip_skip = arg_int(info, at + 2, "clipSkip");
+    if (info.Length() <= at + 3 || !info[at + 3].IsBoolean()) throw Napi::TypeError::New(env, "argument \"finalLayerNorm\" must be a boolean");
+    a.final_norm = info[at + 3].As<Napi::Boolean>().Value();
+    a.n = static_cast<int64_t>(a.ids.ElementLength());
+    if (!(a.T >= 1 && a.n >= a.T && a.n % a.T == 0))
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: ids has " + std::to_string(a.n) + " entries, expected a positive multiple of " +
+                                                        std::to_string(a.T) + " (B prompts x T tokens)");
+    return a;
+}
+
 // modelEncodeText(model, ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm, options) -> Promise<Float32Array>
 Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto model = arg_model(info, 0);
-    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-        throw Napi::TypeError::New(env, "argument \"ids\" must be an Int32Array");
-    Napi::Int32Array ids = info[1].As<Napi::Int32Array>();
-    const int64_t T = arg_int(info, 2, "tokensPerPrompt"), clip_skip = arg_int(info, 3, "clipSkip");
-    if (info.Length() <= 4 || !info[4].IsBoolean()) throw Napi::TypeError::New(env, "argument \"finalLayerNorm\" must be a boolean");
-    const bool final_norm = info[4].As<Napi::Boolean>().Value();
-    const int64_t n = static_cast<int64_t>(ids.ElementLength());
-    if (!(T >= 1 && n >= T && n % T == 0))
-        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: ids has " + std::to_string(n) + " entries, expected a positive multiple of " +
-                                                        std::to_string(T) + " (B prompts x T tokens)");
+    const TextArgs a = arg_text(info, 1);
     AsyncJob job;
     const auto options = arg_options(info, 5, job);
-    const int32_t * data = ids.Data();
-    return queue_tensor_call(env, job, options, {ids}, [model, data, n, T, clip_skip, final_norm](const sdn_run_options * o, sdn_tensor * out) {
+    const int32_t * data = a.ids.Data();
+    const int64_t n = a.n, T = a.T, clip_skip = a.clip_skip;
+    const bool final_norm = a.final_norm;
+    return queue_tensor_call(env, job, options, {a.ids}, [model, data, n, T, clip_skip, final_norm](const sdn_run_options * o, sdn_tensor * out) {
         return sdn_text_encode(model.get(), 0, data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o, out, nullptr);
     });
 }
@@ -387,19 +403,12 @@ Napi::Value model_encode_text_pooled_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto model = arg_model(info, 0);
     const int64_t encoder = arg_int(info, 1, "encoder");
-    if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-        throw Napi::TypeError::New(env, "argument \"ids\" must be an Int32Array");
-    Napi::Int32Array ids = info[2].As<Napi::Int32Array>();
-    const int64_t T = arg_int(info, 3, "tokensPerPrompt"), clip_skip = arg_int(info, 4, "clipSkip");
-    if (info.Length() <= 5 || !info[5].IsBoolean()) throw Napi::TypeError::New(env, "argument \"finalLayerNorm\" must be a boolean");
-    const bool final_norm = info[5].As<Napi::Boolean>().Value();
-    const int64_t n = static_cast<int64_t>(ids.ElementLength());
-    if (!(T >= 1 && n >= T && n % T == 0))
-        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: ids has " + std::to_string(n) + " entries, expected a positive multiple of " +
-                                                        std::to_string(T) + " (B prompts x T tokens)");
+    const TextArgs a = arg_text(info, 2);
     AsyncJob job;
     const auto options = arg_options(info, 6, job);
-    job.keep_alive.push_back(keep(ids));
+    job.keep_alive.push_back(keep(a.ids));
+    const int64_t n = a.n, T = a.T, clip_skip = a.clip_skip;
+    const bool final_norm = a.final_norm;
     auto hidden = std::make_shared<Result>(), pooled = std::make_shared<Result>();
     job.complete = [hidden, pooled](Napi::Env e) -> Napi::Value {
         Napi::Object o = Napi::Object::New(e);
@@ -407,7 +416,7 @@ Napi::Value model_encode_text_pooled_js(const Napi::CallbackInfo & info) {
         o.Set("pooled", pooled->to_js(e));
         return o;
     };
-    const int32_t * data = ids.Data();
+    const int32_t * data = a.ids.Data();
     return queue_call(job, env, [model, encoder, data, n, T, clip_skip, final_norm, hidden, pooled](const sdn_run_options * o) {
         return sdn_text_encode(model.get(), static_cast<int32_t>(encoder), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o,
                                &hidden->tensor, &pooled->tensor);
