@@ -19,6 +19,7 @@ const ids = (name: string) => Int32Array.from(f32(expected, name), (v) => Math.r
 const layouts = [
   { layout: 'diffusers folder', path: `${root}/tiny-sdxl`, weights: 'f32' as const, bound: 1e-4 },
   { layout: 'single file (SGM, fp16)', path: `${root}/tiny-sdxl/tiny-sdxl.safetensors`, weights: 'f32' as const, bound: 2e-2 },
+  { layout: 'single file (SGM, fp16), f16 storage', path: `${root}/tiny-sdxl/tiny-sdxl.safetensors`, weights: 'f16' as const, bound: 2e-2 },
 ];
 
 describe('SDXL tokenizers', () => {
