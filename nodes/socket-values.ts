@@ -44,6 +44,8 @@ export interface ClipValue {
   /** What its text encoder calls run: the checkpoint's model, or one with `loras` added (sharing its weights). */
   model: ModelHandle;
   tokenizer: CLIPTokenizer;
+  /** SDXL: the second text encoder's tokenizer (pads with "!"); absent for SD 1.x. */
+  tokenizer2?: CLIPTokenizer;
   source: string;
   loras?: LoraStack;
   /** CLIPSetLastLayer: the hidden layer prompts are taken from, 1 = the last (its -1), 2 = the penultimate (-2), ... */

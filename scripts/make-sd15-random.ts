@@ -30,9 +30,17 @@ export interface SdArchitecture {
     attentionLevels: number[];
     contextDim: number;
     transformerDepth: number;
+    /** Transformer depth per level (SDXL: [_, 2, 10]; the mid block takes the last); default transformerDepth everywhere. */
+    transformerDepths?: number[];
+    /** proj_in / proj_out as linears [c, c] (SDXL) instead of 1x1 convolutions. */
+    linearProjection?: boolean;
+    /** SDXL's label embedding (label_emb.0.{0,2}) input width: pooled text + 6 time-id features. */
+    admInChannels?: number;
   };
   vae: { ch: number; chMult: number[]; numResBlocks: number; zChannels: number; inChannels: number; outChannels: number };
   clip: { vocab: number; hidden: number; layers: number; intermediate: number; positions: number };
+  /** SDXL: the second text encoder (OpenCLIP, open_clip names); with it the file has SDXL's SGM layout. */
+  clipG?: { vocab: number; hidden: number; layers: number; intermediate: number; positions: number; projection: number };
 }
 
 /** SD 1.5: UNet 859,520,964 parameters, VAE 83,653,863, CLIP ViT-L/14 text encoder 123,060,480. */
@@ -58,7 +66,7 @@ export const TINY: SdArchitecture = {
   clip: { vocab: 49408, hidden: 32, layers: 2, intermediate: 64, positions: 77 },
 };
 
-export type TensorKind = 'weight' | 'bias' | 'norm.weight' | 'norm.bias' | 'embedding' | 'position_ids';
+export type TensorKind = 'weight' | 'bias' | 'norm.weight' | 'norm.bias' | 'embedding' | 'position_ids' | 'projection';
 
 export interface TensorSpec {
   name: string;
@@ -66,11 +74,11 @@ export interface TensorSpec {
   kind: TensorKind;
 }
 
-export type Component = 'unet' | 'vae' | 'clip';
+export type Component = 'unet' | 'vae' | 'clip' | 'clipG';
 
-/** Every tensor of the checkpoint, by component, with original single-file names. */
+/** Every tensor of the checkpoint, by component, with original single-file names (clipG: SDXL only, else empty). */
 export function sdTensorSpecs(arch: SdArchitecture): Record<Component, TensorSpec[]> {
-  return { unet: unetSpecs(arch), vae: vaeSpecs(arch), clip: clipSpecs(arch) };
+  return { unet: unetSpecs(arch), vae: vaeSpecs(arch), clip: clipSpecs(arch), clipG: openClipSpecs(arch) };
 }
 
 // A module with weight and bias.
@@ -96,10 +104,12 @@ function unetSpecs(arch: SdArchitecture): TensorSpec[] {
     affine(out, `${name}.out_layers.3`, [cout, cout, 3, 3]);
     if (cin !== cout) affine(out, `${name}.skip_connection`, [cout, cin, 1, 1]);
   };
-  const transformer = (name: string, c: number) => {
+  const proj = (c: number) => (u.linearProjection ? [c, c] : [c, c, 1, 1]);
+  const depthOf = (level: number) => u.transformerDepths?.[level] ?? u.transformerDepth;
+  const transformer = (name: string, c: number, depth: number) => {
     affine(out, `${name}.norm`, [c], true);
-    affine(out, `${name}.proj_in`, [c, c, 1, 1]);
-    for (let t = 0; t < u.transformerDepth; t++) {
+    affine(out, `${name}.proj_in`, proj(c));
+    for (let t = 0; t < depth; t++) {
       const b = `${name}.transformer_blocks.${t}`;
       for (const [attn, kv] of [['attn1', c], ['attn2', u.contextDim]] as const) {
         out.push({ name: `${b}.${attn}.to_q.weight`, shape: [c, c], kind: 'weight' });
@@ -111,11 +121,15 @@ function unetSpecs(arch: SdArchitecture): TensorSpec[] {
       affine(out, `${b}.ff.net.2`, [c, 4 * c]);
       for (const norm of ['norm1', 'norm2', 'norm3']) affine(out, `${b}.${norm}`, [c], true);
     }
-    affine(out, `${name}.proj_out`, [c, c, 1, 1]);
+    affine(out, `${name}.proj_out`, proj(c));
   };
 
   affine(out, `${p}time_embed.0`, [emb, mc]);
   affine(out, `${p}time_embed.2`, [emb, emb]);
+  if (u.admInChannels) {
+    affine(out, `${p}label_emb.0.0`, [emb, u.admInChannels]);
+    affine(out, `${p}label_emb.0.2`, [emb, emb]);
+  }
   affine(out, `${p}input_blocks.0.0`, [mc, u.inChannels, 3, 3]);
   const skips = [mc];
   let block = 1;
@@ -124,7 +138,7 @@ function unetSpecs(arch: SdArchitecture): TensorSpec[] {
     for (let j = 0; j < u.numResBlocks; j++, block++) {
       resBlock(`${p}input_blocks.${block}.0`, prev, ch[level]);
       prev = ch[level];
-      if (u.attentionLevels.includes(level)) transformer(`${p}input_blocks.${block}.1`, ch[level]);
+      if (u.attentionLevels.includes(level)) transformer(`${p}input_blocks.${block}.1`, ch[level], depthOf(level));
       skips.push(prev);
     }
     if (level < levels - 1) {
@@ -134,7 +148,7 @@ function unetSpecs(arch: SdArchitecture): TensorSpec[] {
     }
   }
   resBlock(`${p}middle_block.0`, prev, prev);
-  transformer(`${p}middle_block.1`, prev);
+  transformer(`${p}middle_block.1`, prev, depthOf(levels - 1));
   resBlock(`${p}middle_block.2`, prev, prev);
   block = 0;
   for (let level = levels - 1; level >= 0; level--) {
@@ -142,7 +156,7 @@ function unetSpecs(arch: SdArchitecture): TensorSpec[] {
     for (let j = 0; j <= u.numResBlocks; j++, block++) {
       resBlock(`${p}output_blocks.${block}.0`, prev + skips.pop()!, ch[level]);
       prev = ch[level];
-      if (attention) transformer(`${p}output_blocks.${block}.1`, prev);
+      if (attention) transformer(`${p}output_blocks.${block}.1`, prev, depthOf(level));
       if (j === u.numResBlocks && level > 0) affine(out, `${p}output_blocks.${block}.${attention ? 2 : 1}.conv`, [prev, prev, 3, 3]);
     }
   }
@@ -203,7 +217,7 @@ function vaeSpecs(arch: SdArchitecture): TensorSpec[] {
 
 function clipSpecs(arch: SdArchitecture): TensorSpec[] {
   const c = arch.clip;
-  const p = 'cond_stage_model.transformer.text_model.';
+  const p = arch.clipG ? 'conditioner.embedders.0.transformer.text_model.' : 'cond_stage_model.transformer.text_model.';
   const out: TensorSpec[] = [
     { name: `${p}embeddings.position_ids`, shape: [1, c.positions], kind: 'position_ids' }, // int64 buffer, as in SD 1.5's file
     { name: `${p}embeddings.token_embedding.weight`, shape: [c.vocab, c.hidden], kind: 'embedding' },
@@ -221,13 +235,38 @@ function clipSpecs(arch: SdArchitecture): TensorSpec[] {
   return out;
 }
 
+/** SDXL's OpenCLIP ViT-bigG text tower with open_clip's names (fused in_proj, text_projection [D, P]). */
+function openClipSpecs(arch: SdArchitecture): TensorSpec[] {
+  const g = arch.clipG;
+  if (!g) return [];
+  const p = 'conditioner.embedders.1.model.';
+  const out: TensorSpec[] = [
+    { name: `${p}token_embedding.weight`, shape: [g.vocab, g.hidden], kind: 'embedding' },
+    { name: `${p}positional_embedding`, shape: [g.positions, g.hidden], kind: 'embedding' },
+  ];
+  for (let l = 0; l < g.layers; l++) {
+    const b = `${p}transformer.resblocks.${l}`;
+    out.push({ name: `${b}.attn.in_proj_weight`, shape: [3 * g.hidden, g.hidden], kind: 'weight' });
+    out.push({ name: `${b}.attn.in_proj_bias`, shape: [3 * g.hidden], kind: 'bias' });
+    affine(out, `${b}.attn.out_proj`, [g.hidden, g.hidden]);
+    affine(out, `${b}.ln_1`, [g.hidden], true);
+    affine(out, `${b}.ln_2`, [g.hidden], true);
+    affine(out, `${b}.mlp.c_fc`, [g.intermediate, g.hidden]);
+    affine(out, `${b}.mlp.c_proj`, [g.hidden, g.intermediate]);
+  }
+  affine(out, `${p}ln_final`, [g.hidden], true);
+  // [D, P]: x @ text_projection. Scaled as a [P, D] linear's weight would be (1 / sqrt(D)).
+  out.push({ name: `${p}text_projection`, shape: [g.hidden, g.projection], kind: 'projection' });
+  return out;
+}
+
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Parameters (position_ids excluded) per component. */
 export function parameterCounts(arch: SdArchitecture): Record<Component, number> {
   const specs = sdTensorSpecs(arch);
   const count = (list: TensorSpec[]) => list.filter((t) => t.kind !== 'position_ids').reduce((n, t) => n + numel(t.shape), 0);
-  return { unet: count(specs.unet), vae: count(specs.vae), clip: count(specs.clip) };
+  return { unet: count(specs.unet), vae: count(specs.vae), clip: count(specs.clip), clipG: count(specs.clipG) };
 }
 
 // ---- random values --------------------------------------------------------------------------------
@@ -310,6 +349,8 @@ function distribution(spec: TensorSpec): { scale: number; offset: number } {
       return { scale: 0.1, offset: 1 };
     case 'embedding':
       return { scale: 0.5, offset: 0 };
+    case 'projection':
+      return { scale: 1 / Math.sqrt(spec.shape[0]), offset: 0 };
     default:
       return { scale: 0.05, offset: 0 };
   }
@@ -354,10 +395,10 @@ export function writeRandomCheckpoint(file: string, arch: SdArchitecture, option
   const started = performance.now();
   const seed = options.seed ?? 0;
   const specs = sdTensorSpecs(arch);
-  const all = [...specs.unet, ...specs.vae, ...specs.clip];
+  const all = [...specs.unet, ...specs.vae, ...specs.clip, ...specs.clipG];
 
   const header: Record<string, unknown> = {
-    __metadata__: { format: 'pt', latentflow: `random weights with SD 1.x structure, seed ${seed} (scripts/make-sd15-random.ts)` },
+    __metadata__: { format: 'pt', latentflow: `random weights with ${arch.clipG ? 'SDXL' : 'SD 1.x'} structure, seed ${seed} (scripts/make-sd15-random.ts)` },
   };
   let offset = 0;
   for (const t of all) {
@@ -413,14 +454,15 @@ export function writeRandomCheckpoint(file: string, arch: SdArchitecture, option
 
 // ---- command line -------------------------------------------------------------------------------------
 
-function main(argv: string[]): number {
-  const usage = 'usage: npm run make:sd15-random -- OUT.safetensors [--seed N] [--tiny]';
+/** The command line of make:sd15-random and make:sdxl-random: OUT.safetensors [--seed N] [--tiny]. */
+export function randomCheckpointCli(argv: string[], script: string, full: SdArchitecture, tiny: SdArchitecture): number {
+  const usage = `usage: npm run ${script} -- OUT.safetensors [--seed N] [--tiny]`;
   let out: string | undefined;
   let seed = 0;
-  let arch = SD15;
+  let arch = full;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--tiny') arch = TINY;
+    if (a === '--tiny') arch = tiny;
     else if (a === '--seed') {
       seed = Number(argv[++i]);
       if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
@@ -451,9 +493,11 @@ function main(argv: string[]): number {
   console.log(
     `\r${out}: ${result.tensors} tensors, ${(result.bytes / 2 ** 30).toFixed(2)} GiB (${result.bytes} bytes), ` +
       `parameters: UNet ${p.unet.toLocaleString('en')}, VAE ${p.vae.toLocaleString('en')}, text encoder ${p.clip.toLocaleString('en')}, ` +
-      `total ${(p.unet + p.vae + p.clip).toLocaleString('en')}; written in ${result.seconds.toFixed(1)} s`,
+      (p.clipG ? `second text encoder ${p.clipG.toLocaleString('en')}, ` : '') +
+      `total ${(p.unet + p.vae + p.clip + p.clipG).toLocaleString('en')}; written in ${result.seconds.toFixed(1)} s`,
   );
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = randomCheckpointCli(process.argv.slice(2), 'make:sd15-random', SD15, TINY);

@@ -1,6 +1,6 @@
 /* sdn.h — the C API of latentflow's native engine ("stable diffusion native").
  *
- * Load an SD 1.x checkpoint, run its text encoder, UNet and VAE, and predict a call's working memory
+ * Load an SD 1.x or SDXL checkpoint, run its text encoder, UNet and VAE, and predict a call's working memory
  * before running it. native/src/binding/binding.cc (N-API) is a thin layer over this header; a C or
  * C++ program can link the engine and use it the same way.
  *
@@ -111,8 +111,9 @@ void         sdn_string_free(char * text);
 sdn_status   sdn_safetensors_inspect(const char * path, char ** out_json);
 /* One F32/F16/BF16 tensor of a safetensors file, widened to f32. */
 sdn_status   sdn_safetensors_read(const char * path, const char * name, sdn_tensor * out);
-/* The configurations a single-file (original LDM layout) checkpoint's tensor shapes give, with SD 1.x's
- * values for what shapes cannot show: {"text_encoder": {...}, "unet": {...}, "vae": {...}}. */
+/* The configurations a single-file (original LDM layout, or SDXL's SGM layout) checkpoint's tensor shapes
+ * give, with SD 1.x's (SDXL's) values for what shapes cannot show: {"text_encoder": {...}, "unet": {...},
+ * "vae": {...}} plus "text_encoder_2" for SDXL. */
 sdn_status   sdn_checkpoint_infer(const char * path, char ** out_json);
 
 /* ---- models ---------------------------------------------------------------------------------- */
@@ -125,6 +126,7 @@ typedef struct sdn_model * sdn_model_t;
  *    "compute_dtype": "f32" | "bf16" (bf16: AVX512_BF16 only; each call may override it, sdn_run_options.compute),
  *    "text_encoder": {...}, "unet": {...}, "vae": {...}   (config.json objects; required for a diffusers
  *        folder, whose config files the caller reads; for a single file they replace the inferred ones),
+ *    "text_encoder_2": {...} (SDXL's second text encoder, CLIPTextModelWithProjection: with the other three),
  *    "sources": {"unet": "...", ...} (optional: how errors name where each configuration came from)}
  * Every weight is bound and its shape checked here, so a wrong checkpoint fails now, naming the tensor. */
 sdn_status   sdn_model_load(const char * config_json, sdn_model_t * out_model);
@@ -133,9 +135,11 @@ sdn_status   sdn_model_load(const char * config_json, sdn_model_t * out_model);
 sdn_model_t  sdn_model_retain(sdn_model_t model);
 void         sdn_model_free(sdn_model_t model);
 /* {"source", "layout", "weight_dtype", "compute_dtype", "text_encoder": {...}, "unet": {...},
- *  "vae": {...}, "weight_bytes": {"text_encoder", "unet", "vae"}}; owned by the model. */
+ *  "vae": {...}, "weight_bytes": {"text_encoder", "unet", "vae"}}, plus "text_encoder_2" (and its
+ *  weight_bytes) for SDXL; owned by the model. */
 const char * sdn_model_info(sdn_model_t model);
-/* Every weight: [{"network": "unet", "name", "dtype", "shape", "storage": "mapped" | "owned"}, ...]. */
+/* Every weight: [{"network": "unet", "name", "dtype", "shape", "storage": "mapped" | "owned"}, ...]
+ * (networks "text_encoder", "text_encoder_2" (SDXL), "unet", "vae"). */
 sdn_status   sdn_model_weights(sdn_model_t model, char ** out_json);
 /* One weight's stored values (valid while the model lives). */
 typedef struct sdn_weight {
@@ -213,19 +217,31 @@ typedef struct sdn_run_options {
     sdn_compute compute;          /* the products' precision of this call; SDN_COMPUTE_MODEL: the model's compute_dtype */
 } sdn_run_options;
 
-/* ids: batch prompts x tokens -> out [batch, tokens, hidden]: the hidden states of layer
- * (layers - clip_skip + 1), clip_skip 1 = the last, through the final layer norm if final_layer_norm. */
-sdn_status   sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
-                             int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out);
+/* encoder 0: the text encoder, 1: SDXL's second one. ids: batch prompts x tokens -> out [batch, tokens,
+ * hidden]: the hidden states of layer (layers - clip_skip + 1), clip_skip 1 = the last, through the final
+ * layer norm if final_layer_norm. out_pooled (may be NULL): the pooled output, the last layer's state
+ * at each prompt's end token (its first largest id below vocab_size) after the final layer norm, through
+ * text_projection where the encoder has one: [batch, projection_dim] (else [batch, hidden]). */
+sdn_status   sdn_text_encode(sdn_model_t model, int32_t encoder, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                             int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out, sdn_tensor * out_pooled);
 /* As sdn_text_encode, with n_vectors token vectors [n_vectors, hidden_size] injected (textual-inversion
  * embeddings): an id vocab_size + i stands for vectors[i]. */
-sdn_status   sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+sdn_status   sdn_text_encode_vectors(sdn_model_t model, int32_t encoder, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                                      int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
-                                     sdn_tensor * out);
-/* latent [B, C, H, W] (shape), timesteps [B], context [B, tokens, cross_attention_dim] (context_shape)
- * -> out: the noise prediction [B, out_channels, H, W]. */
+                                     sdn_tensor * out, sdn_tensor * out_pooled);
+/* SDXL's added conditioning (UNet addition_embed_type "text_time"), per latent: the pooled text
+ * embedding [B, text_embeds_dim] and the time ids [B, 6] (original h, w, crop top, left, target h, w). */
+typedef struct sdn_unet_added {
+    const float * text_embeds;
+    int64_t text_embeds_dim;
+    const float * time_ids;
+    int64_t time_ids_dim;
+} sdn_unet_added;
+/* latent [B, C, H, W] (shape), timesteps [B], context [B, tokens, cross_attention_dim] (context_shape),
+ * added (NULL for SD 1.x; required for SDXL) -> out: the noise prediction [B, out_channels, H, W]. */
 sdn_status   sdn_unet_forward(sdn_model_t model, const float * latent, const int64_t shape[4], const float * timesteps,
-                              const float * context, const int64_t context_shape[3], const sdn_run_options * options, sdn_tensor * out);
+                              const float * context, const int64_t context_shape[3], const sdn_unet_added * added,
+                              const sdn_run_options * options, sdn_tensor * out);
 /* latent [B, latent_channels, h, w] divided by the scaling factor -> out: image [B, 3, f h, f w], about
  * [-1, 1]. tile > 0: decoded region by region with image-wide group norms (the same picture up to float
  * rounding, less memory), tiles of tile x tile latent cells; 0: in one piece. */

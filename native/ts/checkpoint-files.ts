@@ -32,6 +32,9 @@ export interface CLIPConfig {
   max_position_embeddings: number;
   layer_norm_eps: number;
   hidden_act: 'quick_gelu' | 'gelu';
+  /** CLIPTextModelWithProjection (SDXL's second encoder): the width of text_projection. */
+  projection_dim?: number;
+  architectures?: string[];
 }
 
 /** UNet2DConditionModel's configuration, with diffusers' config.json keys (heads per block). */
@@ -48,7 +51,12 @@ export interface UNetConfig {
   norm_num_groups: number;
   norm_eps: number;
   use_linear_projection: boolean;
-  transformer_layers_per_block: number;
+  /** Transformer blocks per attention, per down block (the mid block: the last; SDXL: [1, 2, 10]). */
+  transformer_layers_per_block: number[];
+  /** "text_time" for SDXL (pooled text embedding + time ids' Fourier features added to the time embedding). */
+  addition_embed_type?: 'text_time';
+  addition_time_embed_dim?: number;
+  projection_class_embeddings_input_dim?: number;
   flip_sin_to_cos: boolean;
   freq_shift: number;
   sample_size: number;
@@ -72,16 +80,19 @@ export interface VAEConfig {
   use_post_quant_conv?: boolean;
 }
 
-/** The three configurations of a model, under the names of its diffusers subfolders. */
+/** The configurations of a model, under the names of its diffusers subfolders (text_encoder_2: SDXL). */
 export interface ModelConfigs {
   text_encoder: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
+  text_encoder_2?: CLIPConfig;
 }
 
 type ConfigObject = Record<string, unknown>;
 type Part = keyof ModelConfigs;
 const PARTS: readonly Part[] = ['text_encoder', 'unet', 'vae'];
+/** Every part a model may have: SDXL adds its second text encoder. */
+const ALL_PARTS: readonly Part[] = [...PARTS, 'text_encoder_2'];
 
 /** Image size / latent size of a VAE (8 for SD 1.x): one 2x up-sampling per block but the last. */
 export function vaeScaleFactor(vae: Pick<VAEConfig, 'block_out_channels'>): number {
@@ -93,11 +104,13 @@ export interface ResolvedCheckpoint {
   path: string;
   layout: 'diffusers' | 'single-file';
   /** config.json objects as read (diffusers) or as inferred and overlaid (single file); the engine validates them. */
-  configs: Record<Part, ConfigObject>;
+  configs: Record<Exclude<Part, 'text_encoder_2'>, ConfigObject> & { text_encoder_2?: ConfigObject };
   /** How errors name where each configuration came from. */
   sources: Partial<Record<Part, string>>;
   /** The diffusers folder's tokenizer/ (null: the default CLIP tokenizer). */
   tokenizerDir: string | null;
+  /** SDXL: the diffusers folder's tokenizer_2/ (null: the default CLIP tokenizer padding with "!"). */
+  tokenizer2Dir?: string | null;
   /** scheduler_config.json, or the one a sidecar describes (null when absent). */
   schedulerConfig: ConfigObject | null;
 }
@@ -147,8 +160,11 @@ export async function resolveCheckpoint(file: string): Promise<ResolvedCheckpoin
 function resolveDiffusers(dir: string): ResolvedCheckpoint {
   if (!isFile(path.join(dir, 'model_index.json')))
     throw nativeError('SDN_STATUS_BAD_FORMAT', `${quoted(dir)} is not a diffusers folder: model_index.json is missing`);
-  const configs = {} as Record<Part, ConfigObject>;
+  const configs = {} as ResolvedCheckpoint['configs'];
   for (const part of PARTS) configs[part] = readJsonObject(path.join(dir, part, 'config.json'));
+  // SDXL (StableDiffusionXLPipeline): a second text encoder and its tokenizer.
+  const second = path.join(dir, 'text_encoder_2', 'config.json');
+  if (isFile(second)) configs.text_encoder_2 = readJsonObject(second);
   const scheduler = path.join(dir, 'scheduler', 'scheduler_config.json');
   return {
     path: dir,
@@ -156,20 +172,37 @@ function resolveDiffusers(dir: string): ResolvedCheckpoint {
     configs,
     sources: {},
     tokenizerDir: isDir(path.join(dir, 'tokenizer')) ? path.join(dir, 'tokenizer') : null,
+    tokenizer2Dir: isDir(path.join(dir, 'tokenizer_2')) ? path.join(dir, 'tokenizer_2') : null,
     schedulerConfig: isFile(scheduler) ? readJsonObject(scheduler) : null,
   };
 }
 
 async function resolveSingleFile(file: string): Promise<ResolvedCheckpoint> {
-  const inferred = JSON.parse(await (addon.checkpointInfer as (p: string) => Promise<string>)(file)) as Record<Part, ConfigObject>;
+  const inferred = JSON.parse(await (addon.checkpointInfer as (p: string) => Promise<string>)(file)) as ResolvedCheckpoint['configs'];
   const resolved: ResolvedCheckpoint = { path: file, layout: 'single-file', configs: inferred, sources: {}, tokenizerDir: null, schedulerConfig: null };
   const dot = file.lastIndexOf('.');
   const base = dot > file.lastIndexOf('/') ? file.slice(0, dot) : file;
   const yamlFile = ['.yaml', '.yml'].map((ext) => base + ext).find(isFile);
   if (yamlFile) applyYamlSidecar(yamlFile, resolved);
   if (isFile(`${base}.json`)) applyJsonSidecar(`${base}.json`, resolved);
+  // SDXL base's scheduler_config.json (what a single file cannot show): Euler, 'leading' spacing.
+  if (resolved.configs.text_encoder_2 && !resolved.schedulerConfig) resolved.schedulerConfig = { ...SDXL_SCHEDULER_CONFIG };
   return resolved;
 }
+
+/** The scheduler_config.json SDXL base ships (stabilityai/stable-diffusion-xl-base-1.0), for single files. */
+export const SDXL_SCHEDULER_CONFIG: Readonly<ConfigObject> = {
+  _class_name: 'EulerDiscreteScheduler',
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  num_train_timesteps: 1000,
+  prediction_type: 'epsilon',
+  interpolation_type: 'linear',
+  steps_offset: 1,
+  timestep_spacing: 'leading',
+  use_karras_sigmas: false,
+};
 
 // ---- <base>.yaml: an LDM config -------------------------------------------------------------------
 
@@ -222,7 +255,8 @@ function applyYamlSidecar(file: string, resolved: ResolvedCheckpoint): void {
   checkInt(unetYaml, 'out_channels', u.out_channels, unetSection);
   checkInt(unetYaml, 'num_res_blocks', u.layers_per_block, unetSection);
   checkInt(unetYaml, 'context_dim', u.cross_attention_dim, unetSection);
-  checkInt(unetYaml, 'transformer_depth', u.transformer_layers_per_block, unetSection);
+  const depths = u.transformer_layers_per_block.filter((_, i) => u.down_block_types[i] === 'CrossAttnDownBlock2D');
+  if (new Set(depths).size === 1) checkInt(unetYaml, 'transformer_depth', depths[0], unetSection);
   if (unetYaml.channel_mult !== undefined) {
     const widths = ints(unetYaml.channel_mult, `${unetSection}.channel_mult`).map((m) => m * c0);
     agree(same(widths, u.block_out_channels), `${unetSection}.channel_mult gives widths ${list(widths)}, the weights have ${list(u.block_out_channels)}`);
@@ -301,23 +335,54 @@ function applyYamlSidecar(file: string, resolved: ResolvedCheckpoint): void {
 
 /** Per section, the fields the weights define: a sidecar may repeat them, never change them. */
 const DEFINED_BY_WEIGHTS: Record<Part, string[]> = {
+  text_encoder_2: ['vocab_size', 'hidden_size', 'num_hidden_layers', 'intermediate_size', 'max_position_embeddings', 'projection_dim'],
   unet: ['block_out_channels', 'down_block_types', 'up_block_types', 'layers_per_block', 'in_channels', 'out_channels', 'cross_attention_dim',
-    'use_linear_projection', 'transformer_layers_per_block'],
+    'use_linear_projection', 'transformer_layers_per_block', 'projection_class_embeddings_input_dim'],
   vae: ['block_out_channels', 'layers_per_block', 'latent_channels', 'in_channels', 'out_channels'],
   text_encoder: ['vocab_size', 'hidden_size', 'num_hidden_layers', 'intermediate_size', 'max_position_embeddings'],
 };
 
+/**
+ * The flat form of the .json sidecar (what the weights cannot show, one key each, as the SDXL
+ * fixtures' tiny-sdxl.json writes it) in sections: unet_num_attention_heads, text_encoder_heads,
+ * text_encoder_2_heads, text_encoder_act, text_encoder_2_act, vae_scaling_factor (and a "note").
+ */
+const FLAT_SIDECAR_KEYS: Record<string, [Part, string]> = {
+  unet_num_attention_heads: ['unet', 'num_attention_heads'],
+  text_encoder_heads: ['text_encoder', 'num_attention_heads'],
+  text_encoder_2_heads: ['text_encoder_2', 'num_attention_heads'],
+  text_encoder_act: ['text_encoder', 'hidden_act'],
+  text_encoder_2_act: ['text_encoder_2', 'hidden_act'],
+  vae_scaling_factor: ['vae', 'scaling_factor'],
+};
+
+function sectionsOfFlatSidecar(root: ConfigObject): ConfigObject {
+  const sections: Record<string, ConfigObject> = {};
+  for (const [key, value] of Object.entries(root)) {
+    if (key === 'note') continue;
+    const target = FLAT_SIDECAR_KEYS[key];
+    if (!target) return root; // not the flat form: checked as sections below
+    (sections[target[0]] ??= {})[target[1]] = value;
+  }
+  return sections;
+}
+
 function applyJsonSidecar(file: string, resolved: ResolvedCheckpoint): void {
   const where = `sidecar ${quoted(file)}`;
-  const root = readJsonObject(file, where);
+  const root = sectionsOfFlatSidecar(readJsonObject(file, where));
   for (const key of Object.keys(root))
-    if (!(PARTS as readonly string[]).includes(key) && key !== 'scheduler')
-      throw nativeError('SDN_STATUS_BAD_FORMAT', `${where}: unknown section ${quoted(key)} (expected unet, vae, text_encoder, scheduler)`);
-  for (const part of PARTS) {
+    if (!(ALL_PARTS as readonly string[]).includes(key) && key !== 'scheduler')
+      throw nativeError(
+        'SDN_STATUS_BAD_FORMAT',
+        `${where}: unknown section ${quoted(key)} (expected unet, vae, text_encoder, text_encoder_2, scheduler, or the flat keys ${Object.keys(FLAT_SIDECAR_KEYS).join(', ')})`,
+      );
+  for (const part of ALL_PARTS) {
     const section = root[part];
     if (section === undefined) continue;
     if (typeof section !== 'object' || section === null || Array.isArray(section))
       throw nativeError('SDN_STATUS_BAD_FORMAT', `${where}: "${part}" must be an object of config.json keys`);
+    if (part === 'text_encoder_2' && !resolved.configs.text_encoder_2)
+      throw nativeError('SDN_STATUS_BAD_FORMAT', `${where}: "text_encoder_2" is for SDXL checkpoints; this one has one text encoder`);
     const base = { ...resolved.configs[part] };
     // diffusers' SD 1.x quirk: "attention_head_dim" holds the head count when num_attention_heads is absent.
     if (part === 'unet' && 'attention_head_dim' in section && !('num_attention_heads' in section)) delete base.num_attention_heads;

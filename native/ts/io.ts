@@ -30,7 +30,7 @@ export interface SafetensorsInfo {
   tensors: SafetensorsTensorInfo[];
 }
 
-export type CheckpointComponent = 'clip' | 'unet' | 'vae';
+export type CheckpointComponent = 'clip' | 'clip2' | 'unet' | 'vae';
 
 /** One stored weight of a loaded checkpoint, under its diffusers / transformers name. */
 export interface CheckpointTensorInfo {
@@ -50,7 +50,7 @@ export interface CheckpointInfo {
   source: string;
   layout: 'diffusers' | 'single-file' | 'vae';
   /** The configurations the engine built the networks from (config.json keys). */
-  configs: { clip: ModelConfigs['text_encoder']; unet: ModelConfigs['unet']; vae: ModelConfigs['vae'] };
+  configs: { clip: ModelConfigs['text_encoder']; unet: ModelConfigs['unet']; vae: ModelConfigs['vae']; clip2?: ModelConfigs['text_encoder'] };
   /** scheduler_config.json (diffusers folder, or derived from a sidecar); null when absent. */
   schedulerConfig: Record<string, unknown> | null;
   tokenizerDir: string | null;
@@ -113,7 +113,7 @@ export async function loadCheckpointInfo(path: string, storage: WeightsDType, op
   try {
     const after = native.memoryStats();
     const list = JSON.parse(modelsAddon.modelWeights(model.handle)) as {
-      network: 'text_encoder' | 'unet' | 'vae';
+      network: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae';
       name: string;
       dtype: 'F32' | 'F16';
       shape: number[];
@@ -123,12 +123,12 @@ export async function loadCheckpointInfo(path: string, storage: WeightsDType, op
     return {
       source: info.source,
       layout: info.layout,
-      configs: { clip: info.clip, unet: info.unet, vae: info.vae },
+      configs: { clip: info.clip, unet: info.unet, vae: info.vae, ...(info.clip2 ? { clip2: info.clip2 } : {}) },
       schedulerConfig: info.schedulerConfig,
       tokenizerDir: info.tokenizerDir || null,
       memory: { weightsBytes: after.weightsCurrent - before.weightsCurrent, mappedBytes: after.mappedCurrent - before.mappedCurrent },
       tensors: list.map((w) => ({
-        component: w.network === 'text_encoder' ? 'clip' : w.network,
+        component: w.network === 'text_encoder' ? 'clip' : w.network === 'text_encoder_2' ? 'clip2' : w.network,
         name: w.name,
         dtype: w.dtype,
         shape: w.shape,

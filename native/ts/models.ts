@@ -42,12 +42,16 @@ export interface ModelInfo {
   clip: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
+  /** SDXL's second text encoder (CLIPTextModelWithProjection); absent for SD 1.x. */
+  clip2?: CLIPConfig;
   /** The diffusers folder's tokenizer/ ("" for single files: use the default CLIP tokenizer). */
   tokenizerDir: string;
+  /** SDXL: the diffusers folder's tokenizer_2/ ("" otherwise: the default CLIP tokenizer padding with "!"). */
+  tokenizer2Dir: string;
   /** scheduler/scheduler_config.json, or the one a sidecar describes (null when absent). */
   schedulerConfig: Record<string, unknown> | null;
   /** Bytes of each network's weights (owned or mmap'd). */
-  weightBytes: { clip: number; unet: number; vae: number };
+  weightBytes: { clip: number; unet: number; vae: number; clip2?: number };
 }
 
 /** The options of one call, as the engine takes them (sdn_run_options). */
@@ -67,11 +71,13 @@ export interface ModelsAddon {
   modelDispose(model: NativeHandle): void;
   modelInfo(model: NativeHandle): string;
   modelWeights(model: NativeHandle): string;
-  modelWeight(model: NativeHandle, network: 'text_encoder' | 'unet' | 'vae', name: string): Float32Array | Uint16Array;
+  modelWeight(model: NativeHandle, network: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae', name: string): Float32Array | Uint16Array;
   modelEncodeText(model: NativeHandle, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean, options: CallOptions,
     vectors?: Float32Array, hiddenSize?: number): Promise<Float32Array>;
+  modelEncodeTextPooled(model: NativeHandle, encoder: 0 | 1, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean,
+    options: CallOptions): Promise<{ hidden: Float32Array; pooled: Float32Array }>;
   modelUnetForward(model: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
-    options: CallOptions): Promise<Float32Array>;
+    options: CallOptions, added: AddedConditioning | null): Promise<Float32Array>;
   modelVaeDecode(model: NativeHandle, latent: Float32Array, shape: Shape4, tile: number, options: CallOptions): Promise<Float32Array>;
   modelVaeEncode(model: NativeHandle, image: Float32Array, shape: Shape4, options: CallOptions): Promise<{ mean: Float32Array; logvar: Float32Array }>;
   memoryEstimate(model: NativeHandle | null, configJson: string | null, call: CallName,
@@ -111,9 +117,10 @@ interface EngineModelInfo {
   weight_dtype: WeightsDType;
   compute_dtype: 'f32' | 'bf16';
   text_encoder: CLIPConfig;
+  text_encoder_2?: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
-  weight_bytes: { text_encoder: number; unet: number; vae: number };
+  weight_bytes: { text_encoder: number; unet: number; vae: number; text_encoder_2?: number };
 }
 
 /**
@@ -125,7 +132,7 @@ export class ModelHandle {
   #handle: NativeHandle | null;
 
   /** @internal use loadModel */
-  constructor(handle: NativeHandle, extra: Pick<ModelInfo, 'tokenizerDir' | 'schedulerConfig'>) {
+  constructor(handle: NativeHandle, extra: Pick<ModelInfo, 'tokenizerDir' | 'tokenizer2Dir' | 'schedulerConfig'>) {
     this.#handle = handle;
     const e = JSON.parse(modelsAddon.modelInfo(handle)) as EngineModelInfo;
     this.info = {
@@ -136,7 +143,9 @@ export class ModelHandle {
       clip: e.text_encoder,
       unet: e.unet,
       vae: e.vae,
-      weightBytes: { clip: e.weight_bytes.text_encoder, unet: e.weight_bytes.unet, vae: e.weight_bytes.vae },
+      weightBytes: { clip: e.weight_bytes.text_encoder, unet: e.weight_bytes.unet, vae: e.weight_bytes.vae,
+        ...(e.weight_bytes.text_encoder_2 !== undefined ? { clip2: e.weight_bytes.text_encoder_2 } : {}) },
+      ...(e.text_encoder_2 ? { clip2: e.text_encoder_2 } : {}),
       ...extra,
     };
   }
@@ -292,7 +301,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   const r = await resolveCheckpoint(path);
   const config = { path: r.path, layout: r.layout, weight_dtype: options.weights ?? 'f32', compute_dtype: options.precision === 'bf16' ? 'bf16' : 'f32', ...r.configs, sources: r.sources };
   const handle = await modelsAddon.modelLoad(JSON.stringify(config));
-  return new ModelHandle(handle, { tokenizerDir: r.tokenizerDir ?? '', schedulerConfig: r.schedulerConfig });
+  return new ModelHandle(handle, { tokenizerDir: r.tokenizerDir ?? '', tokenizer2Dir: r.tokenizer2Dir ?? '', schedulerConfig: r.schedulerConfig });
 }
 
 /**
@@ -333,8 +342,36 @@ export async function encodeText(
 }
 
 /**
+ * Runs text encoder `encoder` (0, or 1: SDXL's second) on token ids (B prompts x 77 tokens) and returns
+ * the hidden states as encodeText does ([B, 77, hidden]) plus the pooled output: the last layer's state
+ * at each prompt's end token after the final layer norm, through text_projection where the encoder has
+ * one ([B, projection_dim], else [B, hidden]). SDXL conditions on both encoders' penultimate states
+ * (clipSkip 2, finalLayerNorm false) and the second one's pooled output.
+ */
+export async function encodeTextPooled(
+  model: ModelHandle,
+  encoder: 0 | 1,
+  ids: Int32Array,
+  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number } = {},
+): Promise<{ hidden: Float32Array; pooled: Float32Array }> {
+  const config = encoder === 1 ? model.info.clip2 : model.info.clip;
+  if (!config) throw nativeError('SDN_STATUS_BAD_ARGUMENT', 'encodeTextPooled: this model has one text encoder (0); encoder 1 is SDXL\'s second');
+  return modelsAddon.modelEncodeTextPooled(model.handle, encoder, ids, config.max_position_embeddings, options.clipSkip ?? 1, options.finalLayerNorm ?? true,
+    callOptions(options));
+}
+
+/** SDXL's added conditioning per latent (diffusers' added_cond_kwargs). */
+export interface AddedConditioning {
+  /** The pooled text embedding of each latent's prompt [B, P]. */
+  textEmbeds: Float32Array;
+  /** [B, 6]: original height, width, crop top, crop left, target height, width (pixels). */
+  timeIds: Float32Array;
+}
+
+/**
  * One UNet evaluation: latent [B, 4, H, W], one timestep per batch element, context [B, 77, ctx]
- * (the text encoding of each latent's prompt). Returns the noise prediction [B, 4, H, W].
+ * (the text encoding of each latent's prompt), and for SDXL (info.unet.addition_embed_type
+ * "text_time") the added conditioning. Returns the noise prediction [B, 4, H, W].
  */
 export async function unetForward(
   model: ModelHandle,
@@ -342,12 +379,12 @@ export async function unetForward(
   shape: Shape4,
   timesteps: Float32Array,
   context: Float32Array,
-  options: RunOptions = {},
+  options: RunOptions & { added?: AddedConditioning } = {},
 ): Promise<Float32Array> {
   const dim = model.info.unet.cross_attention_dim, tokens = context.length / (shape[0] * dim);
   if (!(Number.isInteger(tokens) && tokens >= 1))
     throw nativeError('SDN_STATUS_BAD_SHAPE', `unetForward: context has ${context.length} values, expected [${shape[0]}, tokens, ${dim}] (one text encoding per latent)`);
-  return modelsAddon.modelUnetForward(model.handle, latent, shape, timesteps, context, tokens, callOptions(options));
+  return modelsAddon.modelUnetForward(model.handle, latent, shape, timesteps, context, tokens, callOptions(options), options.added ?? null);
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { encodeText } from '../../native/index.ts';
 import { loadEmbedding } from '../text/embeddings.ts';
 import { embeddingNamesIn, encodeWeightedPrompt, tokenizeWeightedPrompt } from '../text/encode-prompt.ts';
+import { encodeSdxlPrompt } from '../text/encode-sdxl.ts';
 import { defineNode, socket, text, type HostServices } from '../schema.ts';
 
 /** Longest prompt accepted, in characters (about 100 chunks of 77 tokens); longer is refused, not truncated silently. */
@@ -15,7 +16,7 @@ export default defineNode({
   category: 'conditioning',
   displayName: 'CLIP Text Encode (Prompt)',
   description:
-    'Encodes a prompt with the text encoder. (word:1.3), (word) and [word] change emphasis; embedding:name inserts a textual-inversion embedding from <models>/embeddings; prompts longer than 75 tokens are encoded in chunks of 77 and joined.',
+    'Encodes a prompt with the text encoder (SDXL: both, with its pooled output). (word:1.3), (word) and [word] change emphasis; embedding:name inserts a textual-inversion embedding from <models>/embeddings (SD 1.x); prompts longer than 75 tokens are encoded in chunks of 77 and joined.',
   inputs: {
     text: text({ multiline: true, default: '', description: 'The prompt. See docs/PROMPTS.md for the emphasis syntax.' }),
     clip: socket('CLIP'),
@@ -30,6 +31,11 @@ export default defineNode({
       );
     }
     const { model, tokenizer } = input.clip;
+    if (model.info.clip2) {
+      // SDXL: both encoders on the same prompt; the sampler conditions on the latent's size (ComfyUI's defaults).
+      const e = await encodeSdxlPrompt(input.clip, input.text, input.text, ctx.signal);
+      return { CONDITIONING: [{ embeddings: e.embeddings, shape: [1, e.tokens, e.dim] as const, pooled: e.pooled }] };
+    }
     const hidden = model.info.clip.hidden_size;
     const found = new Map<string, Float32Array>();
     const modelsDir = ctx.services.paths?.models;

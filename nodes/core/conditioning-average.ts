@@ -32,7 +32,11 @@ export default defineNode({
           const other = k < kept ? from.embeddings[k] : 0;
           embeddings[k] = f(entry.embeddings[k] * strength) + f(other * rest);
         }
-        return { ...entry, embeddings };
+        // SDXL's pooled output is blended the same way (or taken from conditioning_from when `to` has none).
+        const pooled = entry.pooled && from.pooled
+          ? entry.pooled.map((v, k) => f(v * strength) + f(from.pooled![k] * rest))
+          : (from.pooled ?? entry.pooled);
+        return { ...entry, embeddings, ...(pooled ? { pooled } : {}) };
       }),
     };
   },

@@ -6,6 +6,7 @@ import clipTextEncode from './clip-text-encode.ts';
 import clipSetLastLayer from './clip-set-last-layer.ts';
 import loraLoader from './lora-loader.ts';
 import loraLoaderModelOnly from './lora-loader-model-only.ts';
+import clipTextEncodeSdxl from './clip-text-encode-sdxl.ts';
 import diffusersLoader from './diffusers-loader.ts';
 import emptyLatentImage from './empty-latent-image.ts';
 import ksampler from './ksampler.ts';
@@ -81,6 +82,7 @@ export const coreNodes: AnyNodeDefinition[] = [
   clipSetLastLayer,
   loraLoader,
   loraLoaderModelOnly,
+  clipTextEncodeSdxl,
   emptyLatentImage,
   ksampler,
   ksamplerAdvanced,

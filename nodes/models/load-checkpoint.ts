@@ -4,7 +4,7 @@
  */
 import { loadModel, native, type Precision, type WeightsDType } from '../../native/index.ts';
 import { choice } from '../schema.ts';
-import { CLIPTokenizer, defaultClipTokenizer } from '../text/clip-tokenizer.ts';
+import { CLIPTokenizer, defaultClipTokenizer, defaultSdxlTokenizer2 } from '../text/clip-tokenizer.ts';
 import type { ClipValue, ModelValue, VaeValue } from '../socket-values.ts';
 
 export interface LoadedCheckpoint {
@@ -17,9 +17,11 @@ export async function loadCheckpoint(file: string, weights: WeightsDType, precis
   requirePrecision(precision);
   const model = await loadModel(file, { weights, precision });
   const tokenizer = model.info.tokenizerDir ? await CLIPTokenizer.load(model.info.tokenizerDir) : defaultClipTokenizer();
+  // SDXL: the second encoder's tokenizer (tokenizer_2/, or the default one padding with "!").
+  const tokenizer2 = model.info.clip2 ? (model.info.tokenizer2Dir ? await CLIPTokenizer.load(model.info.tokenizer2Dir) : defaultSdxlTokenizer2()) : undefined;
   return {
     MODEL: { model, source: file },
-    CLIP: { model, tokenizer, source: file },
+    CLIP: { model, tokenizer, ...(tokenizer2 ? { tokenizer2 } : {}), source: file },
     VAE: { model, source: file },
   };
 }
@@ -28,7 +30,7 @@ export async function loadCheckpoint(file: string, weights: WeightsDType, precis
 export const loaderCachePolicy = {
   sizeBytes(outputs: LoadedCheckpoint): number {
     const w = outputs.MODEL.model.disposed ? { clip: 0, unet: 0, vae: 0 } : outputs.MODEL.model.info.weightBytes;
-    return w.clip + w.unet + w.vae;
+    return w.clip + w.unet + w.vae + (w.clip2 ?? 0);
   },
   dispose(outputs: LoadedCheckpoint): void {
     outputs.MODEL.model.dispose();

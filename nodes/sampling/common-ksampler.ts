@@ -10,7 +10,7 @@ import type { Precision } from '../../native/index.ts';
 import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
-import type { ConditioningEntry } from './comfy/conditioning.ts';
+import { sdxlAdded, type ConditioningEntry } from './comfy/conditioning.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
 import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './comfy/samplers/index.ts';
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
@@ -110,6 +110,12 @@ export async function commonKSampler(input: KSamplerInput, ctx: NodeContext): Pr
   return samples;
 }
 
+/** SDXL's added conditioning of a plain entry, as the diffusers sampler's Conditioning field. */
+function withAdded(entry: ConditioningEntry, latentHeight: number, latentWidth: number) {
+  const added = sdxlAdded(entry, latentHeight, latentWidth);
+  return added ? { added } : {};
+}
+
 /** The single plain entry a diffusers scheduler can sample with, or a clear refusal. */
 function plainEntry(conditioning: ConditioningValue, name: string): ConditioningEntry {
   const [entry] = conditioning;
@@ -144,15 +150,15 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
   return withUnet(ctx, model, unetRun, async (unet) => {
     try {
       const samples = await sample({
-        predictNoise: (x, shape, t, context) => unet(x, shape, t, context.data),
+        predictNoise: (x, shape, t, context) => unet(x, shape, t, context.data, context.added),
         sampler: input.sampler_name as DiffusersSamplerName,
         schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
         schedulerConfig: schedulerConfigOf(input.model),
         steps: input.steps,
         cfg: input.cfg,
         seed: input.seed,
-        positive: { data: positive.embeddings, shape: positive.shape },
-        negative: { data: negative.embeddings, shape: negative.shape },
+        positive: { data: positive.embeddings, shape: positive.shape, ...withAdded(positive, height, width) },
+        negative: { data: negative.embeddings, shape: negative.shape, ...withAdded(negative, height, width) },
         shape: [batch, channels, height, width],
         initLatent: input.denoise < 1 ? input.latent_image.samples : undefined,
         denoise: input.denoise,
@@ -183,7 +189,7 @@ export function matchTokenCounts(a: ConditioningEntry, b: ConditioningEntry): [C
     const times = lcm / c.shape[1];
     const out = new Float32Array(lcm * dim);
     for (let i = 0; i < times; i++) out.set(c.embeddings, i * c.embeddings.length);
-    return { embeddings: out, shape: [1, lcm, dim] };
+    return { ...c, embeddings: out, shape: [1, lcm, dim] };
   };
   return [repeat(a), repeat(b)];
 }

@@ -15,12 +15,20 @@ import { create, type SamplerName, type ScheduleName, type Scheduler, type Sched
 const f = Math.fround;
 
 /** Latent shape [batch, channels, height, width] (NCHW, row-major). */
+/** SDXL's added conditioning rows: pooled text embeddings [B, P] and time ids [B, 6]. */
+export interface AddedConditioning {
+  textEmbeds: Float32Array;
+  timeIds: Float32Array;
+}
+
 export type LatentShape = readonly [batch: number, channels: number, height: number, width: number];
 
 /** Text conditioning: embeddings [batch, tokens, dim], batch 1 (shared) or the latent batch. */
 export interface Conditioning {
   data: Float32Array;
   shape: readonly [batch: number, tokens: number, dim: number];
+  /** SDXL's added conditioning, one row per batch element (same batch as `data`). */
+  added?: AddedConditioning;
 }
 
 /**
@@ -154,7 +162,14 @@ export function expandBatch(conditioning: Conditioning, batch: number, name: str
   if (b !== 1) throw new Error(`sampling: ${name} conditioning has batch ${b} but the latent batch is ${batch}; use batch 1 or ${batch}.`);
   const data = new Float32Array(batch * tokens * dim);
   for (let i = 0; i < batch; i++) data.set(conditioning.data, i * tokens * dim);
-  return { data, shape: [batch, tokens, dim] };
+  const added = conditioning.added && { textEmbeds: repeatRows(conditioning.added.textEmbeds, batch), timeIds: repeatRows(conditioning.added.timeIds, batch) };
+  return { data, shape: [batch, tokens, dim], ...(added ? { added } : {}) };
+}
+
+function repeatRows(row: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(row.length * times);
+  for (let i = 0; i < times; i++) out.set(row, i * row.length);
+  return out;
 }
 
 /** [first; second] along the batch (diffusers' cat([negative, positive])). */
@@ -164,7 +179,11 @@ export function concatBatch(first: Conditioning, second: Conditioning): Conditio
       `sampling: negative conditioning [${first.shape.join(', ')}] and positive [${second.shape.join(', ')}] differ in tokens or width; encode both with the same text encoder.`,
     );
   }
-  return { data: concatArrays(first.data, second.data), shape: [first.shape[0] + second.shape[0], first.shape[1], first.shape[2]] };
+  if (!first.added !== !second.added) throw new Error('sampling: one side has SDXL\'s pooled conditioning and the other not; encode both with the same CLIP.');
+  const added = first.added && second.added
+    ? { textEmbeds: concatArrays(first.added.textEmbeds, second.added.textEmbeds), timeIds: concatArrays(first.added.timeIds, second.added.timeIds) }
+    : undefined;
+  return { data: concatArrays(first.data, second.data), shape: [first.shape[0] + second.shape[0], first.shape[1], first.shape[2]], ...(added ? { added } : {}) };
 }
 
 function concatArrays(a: Float32Array, b: Float32Array): Float32Array {

@@ -8,7 +8,7 @@
  *   const samples = await withUnet(ctx, model, { attention: 'auto', batch: 2, latentHeight: 64, latentWidth: 64, contextTokens: 77 },
  *     (unet) => sampleLoop((x, shape, t, context) => unet(x, shape, t, context)));
  */
-import { CancelToken, type ModelHandle, type Precision, type Shape4, unetForward } from '../../native/index.ts';
+import { type AddedConditioning, CancelToken, type ModelHandle, type Precision, type Shape4, unetForward } from '../../native/index.ts';
 import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
 import { requirePrecision } from '../models/load-checkpoint.ts';
 import type { NodeContext } from '../schema.ts';
@@ -25,8 +25,8 @@ export interface UnetRun {
   contextTokens: number;
 }
 
-/** One UNet evaluation at a single timestep for the whole batch. */
-export type UnetCall = (x: Float32Array, shape: Shape4, timestep: number, context: Float32Array) => Promise<Float32Array>;
+/** One UNet evaluation at a single timestep for the whole batch (SDXL: with the added conditioning rows). */
+export type UnetCall = (x: Float32Array, shape: Shape4, timestep: number, context: Float32Array, added?: AddedConditioning) => Promise<Float32Array>;
 
 /** The precision a sampling node asks for, checked against the CPU; undefined: the model's. */
 export function unetPrecision(precision: Precision | 'model' | undefined): Precision | undefined {
@@ -49,8 +49,8 @@ export async function withUnet<T>(ctx: NodeContext, model: ModelHandle, run: Une
   const onAbort = () => cancel.cancel();
   ctx.signal.addEventListener('abort', onAbort);
   try {
-    return await work((x, shape, timestep, context) =>
-      unetForward(model, x, shape, new Float32Array(shape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision }),
+    return await work((x, shape, timestep, context, added) =>
+      unetForward(model, x, shape, new Float32Array(shape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision, added }),
     );
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

@@ -228,11 +228,26 @@ export class CLIPTokenizer {
 }
 
 let defaultTokenizer: CLIPTokenizer | undefined;
+let defaultTokenizer2: CLIPTokenizer | undefined;
 
 /** The tokenizer over DEFAULT_CLIP_TOKENIZER_DIR, loaded once per process. */
 export function defaultClipTokenizer(): CLIPTokenizer {
   defaultTokenizer ??= CLIPTokenizer.loadSync(DEFAULT_CLIP_TOKENIZER_DIR);
   return defaultTokenizer;
+}
+
+/**
+ * SDXL's second tokenizer (tokenizer_2 of its diffusers folder; ComfyUI's SDXLClipGTokenizer): the same
+ * vocabulary, padding with "!" (id 0) instead of <|endoftext|>. For single-file SDXL checkpoints.
+ */
+export function defaultSdxlTokenizer2(): CLIPTokenizer {
+  defaultTokenizer2 ??= CLIPTokenizer.fromData(
+    readFileSync(join(DEFAULT_CLIP_TOKENIZER_DIR, 'vocab.json'), 'utf8'),
+    readFileSync(join(DEFAULT_CLIP_TOKENIZER_DIR, 'merges.txt'), 'utf8'),
+    JSON.stringify({ pad_token: '!' }),
+    `${DEFAULT_CLIP_TOKENIZER_DIR} (padding with "!")`,
+  );
+  return defaultTokenizer2;
 }
 
 /**

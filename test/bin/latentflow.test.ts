@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../nodes/image/png.ts';
 import { makeModelsDir, tinyTxt2img } from '../helpers/server.ts';
+import { compareToReference, makeSdxlModelsDir, SDXL_FIXTURES, sdxlGraph } from '../helpers/sdxl.ts';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-cli-'));
 const modelsDir = makeModelsDir();
@@ -92,5 +93,23 @@ describe('latentflow nodes', () => {
   it('prints help and refuses unknown commands', () => {
     expect(cli('--help').stdout).toMatch(/latentflow run WORKFLOW.json/);
     expect(cli('frobnicate').status).toBe(2);
+  });
+});
+
+describe('latentflow run, SDXL', () => {
+  it('runs the SDXL fixture workflow from the single file and writes the reference picture within 2/255 (Euler, 4 steps)', () => {
+    const sdxlModels = makeSdxlModelsDir();
+    try {
+      const workflowFile = path.join(work, 'sdxl.json');
+      fs.writeFileSync(workflowFile, JSON.stringify(sdxlGraph('single-file', 'euler', 'sdxl')));
+      const out = path.join(work, 'out-sdxl');
+      const { status, stdout, stderr } = cli('run', workflowFile, '--models-dir', sdxlModels, '--output-dir', out);
+      expect(status, stderr).toBe(0);
+      const written = stdout.trim().split('\n');
+      expect(written).toEqual([path.join(out, 'sdxl_00001_.png')]);
+      expect(compareToReference(fs.readFileSync(written[0]), path.join(SDXL_FIXTURES, 'expected', 'pipeline_euler.png')).max).toBeLessThanOrEqual(2);
+    } finally {
+      fs.rmSync(sdxlModels, { recursive: true, force: true });
+    }
   });
 });

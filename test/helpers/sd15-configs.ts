@@ -14,7 +14,7 @@ export const SD15_UNET: UNetConfig = {
   norm_num_groups: 32,
   norm_eps: 1e-5,
   use_linear_projection: false,
-  transformer_layers_per_block: 1,
+  transformer_layers_per_block: [1, 1, 1, 1],
   flip_sin_to_cos: true,
   freq_shift: 0,
   sample_size: 64,

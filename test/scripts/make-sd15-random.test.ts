@@ -41,7 +41,7 @@ function std(values: Float32Array): { mean: number; std: number } {
 
 describe('make-sd15-random', () => {
   it('has exactly SD 1.5 parameter counts', () => {
-    expect(parameterCounts(SD15)).toEqual({ unet: 859_520_964, vae: 83_653_863, clip: 123_060_480 });
+    expect(parameterCounts(SD15)).toEqual({ unet: 859_520_964, vae: 83_653_863, clip: 123_060_480, clipG: 0 });
   });
 
   it('writes the full SD 1.5 layout that the single-file loader reads with SD 1.5 configurations', async () => {

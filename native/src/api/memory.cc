@@ -51,8 +51,10 @@ MemoryEstimate estimate(const CLIPTextModel * clip, const UNet * unet, const Aut
         case SDN_CALL_UNET: {
             const UNetConfig & c = unet->config();
             static const float no_timesteps = 0.0f;
+            AddedConditioning added; // SDXL: the sizes of its added conditioning (no values in a measure pass)
+            if (c.addition_embed_type == "text_time") added = {nullptr, c.projection_class_embeddings_input_dim - 6 * c.addition_time_embed_dim, nullptr, 6};
             return network_call_estimate(unet_call(*unet, no_data({s.batch, c.in_channels, s.height, s.width}), &no_timesteps,
-                                                   no_data({s.batch, s.tokens, c.cross_attention_dim}), nullptr),
+                                                   no_data({s.batch, s.tokens, c.cross_attention_dim}), nullptr, added),
                                          mode);
         }
         case SDN_CALL_VAE_DECODE:

@@ -15,9 +15,10 @@ JsonValue shape_json(const Shape & shape) {
     return a;
 }
 
-JsonValue configs_json(const CLIPConfig & clip, const UNetConfig & unet, const VAEConfig & vae) {
+JsonValue configs_json(const CLIPConfig & clip, const UNetConfig & unet, const VAEConfig & vae, const CLIPConfig * clip2) {
     JsonValue j = JsonValue::make_object();
     j.set("text_encoder", clip_config_to_json(clip));
+    if (clip2) j.set("text_encoder_2", clip_config_to_json(*clip2));
     j.set("unet", unet_config_to_json(unet));
     j.set("vae", vae_config_to_json(vae));
     return j;
@@ -39,13 +40,14 @@ const JsonValue * object_field(const JsonValue & root, const char * key, const s
 
 std::string model_info_json(const Model & m) {
     const Checkpoint & c = m.checkpoint;
-    JsonValue j = configs_json(c.clip_config, c.unet_config, c.vae_config);
+    JsonValue j = configs_json(c.clip_config, c.unet_config, c.vae_config, c.clip2 ? &c.clip2_config : nullptr);
     j.set("source", JsonValue::make_string(c.source));
     j.set("layout", JsonValue::make_string(c.layout));
     j.set("weight_dtype", JsonValue::make_string(c.vae->storage() == WeightStorage::F16 ? "f16" : "f32"));
     j.set("compute_dtype", JsonValue::make_string(m.precision == Precision::BF16 ? "bf16" : "f32"));
     JsonValue bytes = JsonValue::make_object();
     bytes.set("text_encoder", JsonValue::make_number(c.clip ? static_cast<double>(weight_store_bytes(*c.clip)) : 0.0));
+    if (c.clip2) bytes.set("text_encoder_2", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.clip2))));
     bytes.set("unet", JsonValue::make_number(c.unet ? static_cast<double>(weight_store_bytes(*c.unet)) : 0.0));
     bytes.set("vae", JsonValue::make_number(static_cast<double>(weight_store_bytes(*c.vae))));
     j.set("weight_bytes", bytes);
@@ -59,9 +61,10 @@ const WeightStore & network_weights(const Model & m, const std::string & network
         return *ws;
     };
     if (network == "text_encoder") return part(c.clip);
+    if (network == "text_encoder_2" && c.clip2) return *c.clip2;
     if (network == "unet") return part(c.unet);
     if (network == "vae") return part(c.vae);
-    throw Error(SDN_STATUS_BAD_ARGUMENT, "network must be \"text_encoder\", \"unet\" or \"vae\", got \"" + network + "\"");
+    throw Error(SDN_STATUS_BAD_ARGUMENT, "network must be \"text_encoder\", \"text_encoder_2\" (SDXL), \"unet\" or \"vae\", got \"" + network + "\"");
 }
 
 sdn_dtype dtype_of(DType d) { return d == DType::F16 ? SDN_DTYPE_F16 : d == DType::BF16 ? SDN_DTYPE_BF16 : SDN_DTYPE_F32; }
@@ -112,7 +115,7 @@ sdn_status sdn_safetensors_read(const char * path, const char * name, sdn_tensor
 sdn_status sdn_checkpoint_infer(const char * path, char ** out_json) {
     return api::call([&] {
         const CheckpointConfigs c = checkpoint_infer_single_file(api::need(path, "path"));
-        *api::need(out_json, "out_json") = api::string_out(json_write(configs_json(c.clip, c.unet, c.vae)));
+        *api::need(out_json, "out_json") = api::string_out(json_write(configs_json(c.clip, c.unet, c.vae, c.has_clip2 ? &c.clip2 : nullptr)));
     });
 }
 
@@ -135,10 +138,12 @@ sdn_status sdn_model_load(const char * config_json, sdn_model_t * out_model) {
         spec.text_encoder = object_field(root, "text_encoder", where);
         spec.unet = object_field(root, "unet", where);
         spec.vae = object_field(root, "vae", where);
+        spec.text_encoder_2 = object_field(root, "text_encoder_2", where);
         if (const JsonValue * sources = object_field(root, "sources", where)) {
             spec.text_encoder_source = string_field(*sources, "text_encoder", "", where + ".sources");
             spec.unet_source = string_field(*sources, "unet", "", where + ".sources");
             spec.vae_source = string_field(*sources, "vae", "", where + ".sources");
+            spec.text_encoder_2_source = string_field(*sources, "text_encoder_2", "", where + ".sources");
         }
         auto handle = std::make_unique<sdn_model>();
         handle->model = model_load(spec, precision);
@@ -162,8 +167,9 @@ sdn_status sdn_model_weights(sdn_model_t model, char ** out_json) {
     return api::call([&] {
         const Model & m = api::model_of(model);
         JsonValue list = JsonValue::make_array();
-        for (const char * network : {"text_encoder", "unet", "vae"}) {
+        for (const char * network : {"text_encoder", "text_encoder_2", "unet", "vae"}) {
             if (std::string(network) != "vae" && m.checkpoint.layout == "vae") continue; // a standalone VAE
+            if (std::string(network) == "text_encoder_2" && !m.checkpoint.clip2) continue;
             const WeightStore & ws = network_weights(m, network);
             for (const std::string & name : ws.names()) {
                 const Tensor & t = ws.get(name);

@@ -63,29 +63,35 @@ void sdn_cancel_set(sdn_cancel_t cancel) {
 int sdn_cancel_is_set(sdn_cancel_t cancel) { return cancel && cancel->flag.load() ? 1 : 0; }
 void sdn_cancel_free(sdn_cancel_t cancel) { delete cancel; }
 
-sdn_status sdn_text_encode(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
-                           int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out) {
-    return sdn_text_encode_vectors(model, ids, batch, tokens, clip_skip, final_layer_norm, nullptr, 0, options, out);
+sdn_status sdn_text_encode(sdn_model_t model, int32_t encoder, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+                           int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out, sdn_tensor * out_pooled) {
+    return sdn_text_encode_vectors(model, encoder, ids, batch, tokens, clip_skip, final_layer_norm, nullptr, 0, options, out, out_pooled);
 }
 
-sdn_status sdn_text_encode_vectors(sdn_model_t model, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
+sdn_status sdn_text_encode_vectors(sdn_model_t model, int32_t encoder, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                                    int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
-                                   sdn_tensor * out) {
+                                   sdn_tensor * out, sdn_tensor * out_pooled) {
     return api::call([&] {
         require(n_vectors >= 0 && (n_vectors == 0 || vectors), SDN_STATUS_BAD_ARGUMENT, "text encoder: vectors is NULL with n_vectors " + std::to_string(n_vectors));
         const Model & m = api::model_of(model);
         api::need(out, "out");
+        require(encoder == 0 || (encoder == 1 && m.clip2), SDN_STATUS_BAD_ARGUMENT,
+                "text encoder " + std::to_string(encoder) + " does not exist: this model has " + (m.clip2 ? "two (0 and 1, SDXL)" : "one (0)"));
         require(batch >= 1 && tokens >= 1, SDN_STATUS_BAD_SHAPE,
                 "text encoder: " + std::to_string(batch) + " prompts of " + std::to_string(tokens) + " tokens; both must be >= 1");
         const Run r = run_of(options);
-        const NetworkCall call = text_encode_call(api::clip_of(m), api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel,
-                                                  TokenVectors{vectors, n_vectors});
-        api::tensor_out(run(model, ModelPart::TextEncoder, call, r)[0], out);
+        const CLIPTextModel & clip = encoder == 1 ? *m.clip2 : api::clip_of(m);
+        const NetworkCall call = text_encode_call(clip, api::need(ids, "ids"), batch, tokens, clip_skip, final_layer_norm != 0, r.cancel,
+                                                  TokenVectors{vectors, n_vectors}, out_pooled != nullptr);
+        const std::vector<Tensor> result = run(model, encoder == 1 ? ModelPart::TextEncoder2 : ModelPart::TextEncoder, call, r);
+        api::tensor_out(result[0], out);
+        if (out_pooled) api::tensor_out(result[1], out_pooled);
     });
 }
 
 sdn_status sdn_unet_forward(sdn_model_t model, const float * latent, const int64_t shape[4], const float * timesteps,
-                            const float * context, const int64_t context_shape[3], const sdn_run_options * options, sdn_tensor * out) {
+                            const float * context, const int64_t context_shape[3], const sdn_unet_added * added,
+                            const sdn_run_options * options, sdn_tensor * out) {
     return api::call([&] {
         const Model & m = api::model_of(model);
         api::need(out, "out");
@@ -95,7 +101,9 @@ sdn_status sdn_unet_forward(sdn_model_t model, const float * latent, const int64
         for (int64_t d : cs) require(d >= 1, SDN_STATUS_BAD_SHAPE, "UNet: context has shape " + shape_str(cs) + ": every size must be >= 1");
         const Tensor c = Tensor::view(const_cast<float *>(api::need(context, "context")), cs, DType::F32, nullptr, Storage::External);
         const Run r = run_of(options);
-        const NetworkCall call = unet_call(api::unet_of(m), x, api::need(timesteps, "timesteps"), c, r.cancel);
+        AddedConditioning a;
+        if (added) a = AddedConditioning{added->text_embeds, added->text_embeds_dim, added->time_ids, added->time_ids_dim};
+        const NetworkCall call = unet_call(api::unet_of(m), x, api::need(timesteps, "timesteps"), c, r.cancel, a);
         api::tensor_out(run(model, ModelPart::UNet, call, r)[0], out);
     });
 }

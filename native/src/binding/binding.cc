@@ -442,23 +442,39 @@ Napi::Promise queue_tensor_call(Napi::Env env, AsyncJob & job, const std::shared
     return queue_call(job, env, [work = std::move(work), result](const sdn_run_options * o) { return work(o, &result->tensor); }, options);
 }
 
+// The text encoder calls' arguments from info[at]: ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm.
+struct TextArgs {
+    Napi::Int32Array ids;
+    int64_t n = 0, T = 0, clip_skip = 0;
+    bool final_norm = true;
+};
+TextArgs arg_text(const Napi::CallbackInfo & info, size_t at) {
+    Napi::Env env = info.Env();
+    if (info.Length() <= at || !info[at].IsTypedArray() || info[at].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, "argument \"ids\" must be an Int32Array");
+    TextArgs a;
+    a.ids = info[at].As<Napi::Int32Array>();
+    a.T = arg_int(info, at + 1, "tokensPerPrompt");
+    a.clip_skip = arg_int(info, at + 2, "clipSkip");
+    if (info.Length() <= at + 3 || !info[at + 3].IsBoolean()) throw Napi::TypeError::New(env, "argument \"finalLayerNorm\" must be a boolean");
+    a.final_norm = info[at + 3].As<Napi::Boolean>().Value();
+    a.n = static_cast<int64_t>(a.ids.ElementLength());
+    if (!(a.T >= 1 && a.n >= a.T && a.n % a.T == 0))
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: ids has " + std::to_string(a.n) + " entries, expected a positive multiple of " +
+                                                        std::to_string(a.T) + " (B prompts x T tokens)");
+    return a;
+}
+
 // modelEncodeText(model, ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm, options) -> Promise<Float32Array>
 Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto model = arg_model(info, 0);
-    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-        throw Napi::TypeError::New(env, "argument \"ids\" must be an Int32Array");
-    Napi::Int32Array ids = info[1].As<Napi::Int32Array>();
-    const int64_t T = arg_int(info, 2, "tokensPerPrompt"), clip_skip = arg_int(info, 3, "clipSkip");
-    if (info.Length() <= 4 || !info[4].IsBoolean()) throw Napi::TypeError::New(env, "argument \"finalLayerNorm\" must be a boolean");
-    const bool final_norm = info[4].As<Napi::Boolean>().Value();
-    const int64_t n = static_cast<int64_t>(ids.ElementLength());
-    if (!(T >= 1 && n >= T && n % T == 0))
-        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: ids has " + std::to_string(n) + " entries, expected a positive multiple of " +
-                                                        std::to_string(T) + " (B prompts x T tokens)");
+    const TextArgs a = arg_text(info, 1);
     AsyncJob job;
     const auto options = arg_options(info, 5, job);
-    const int32_t * data = ids.Data();
+    const int32_t * data = a.ids.Data();
+    const int64_t n = a.n, T = a.T, clip_skip = a.clip_skip;
+    const bool final_norm = a.final_norm;
     // vectors (optional): Float32Array [count * hidden_size], injected token vectors (ids vocab_size + i)
     Napi::Float32Array vectors = info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull() ? arg_f32(info, 6, "vectors") : Napi::Float32Array::New(env, 0);
     const int64_t hidden = static_cast<int64_t>(info.Length() > 7 ? arg_int(info, 7, "hiddenSize") : 1);
@@ -466,12 +482,39 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
         throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeText: vectors has " + std::to_string(vectors.ElementLength()) + " values, not a multiple of the hidden size " + std::to_string(hidden));
     const float * v = vectors.Data();
     const int64_t n_vectors = static_cast<int64_t>(vectors.ElementLength()) / hidden;
-    return queue_tensor_call(env, job, options, {ids, vectors}, [model, data, n, T, clip_skip, final_norm, v, n_vectors](const sdn_run_options * o, sdn_tensor * out) {
-        return sdn_text_encode_vectors(model.get(), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, v, n_vectors, o, out);
+    return queue_tensor_call(env, job, options, {a.ids, vectors}, [model, data, n, T, clip_skip, final_norm, v, n_vectors](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_text_encode_vectors(model.get(), 0, data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, v, n_vectors, o, out, nullptr);
     });
 }
 
-// modelUnetForward(model, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, options) -> Promise<Float32Array>
+// modelEncodeTextPooled(model, encoder (0 | 1), ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm, options)
+//   -> Promise<{ hidden: Float32Array [B, T, D], pooled: Float32Array [B, P] }>
+Napi::Value model_encode_text_pooled_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto model = arg_model(info, 0);
+    const int64_t encoder = arg_int(info, 1, "encoder");
+    const TextArgs a = arg_text(info, 2);
+    AsyncJob job;
+    const auto options = arg_options(info, 6, job);
+    job.keep_alive.push_back(keep(a.ids));
+    const int64_t n = a.n, T = a.T, clip_skip = a.clip_skip;
+    const bool final_norm = a.final_norm;
+    auto hidden = std::make_shared<Result>(), pooled = std::make_shared<Result>();
+    job.complete = [hidden, pooled](Napi::Env e) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(e);
+        o.Set("hidden", hidden->to_js(e));
+        o.Set("pooled", pooled->to_js(e));
+        return o;
+    };
+    const int32_t * data = a.ids.Data();
+    return queue_call(job, env, [model, encoder, data, n, T, clip_skip, final_norm, hidden, pooled](const sdn_run_options * o) {
+        return sdn_text_encode(model.get(), static_cast<int32_t>(encoder), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o,
+                               &hidden->tensor, &pooled->tensor);
+    }, options);
+}
+
+// modelUnetForward(model, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, options,
+//   added: { textEmbeds: Float32Array [B, P], timeIds: Float32Array [B, 6] } | null (SDXL)) -> Promise<Float32Array>
 Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto model = arg_model(info, 0);
@@ -494,8 +537,26 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
     const float * x = latent.Data(), * t = timesteps.Data(), * c = context.Data();
     const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
     const std::array<int64_t, 3> cs{B, tokens, ctx};
-    return queue_tensor_call(env, job, options, {latent, timesteps, context}, [model, x, s, t, c, cs](const sdn_run_options * o, sdn_tensor * out) {
-        return sdn_unet_forward(model.get(), x, s.data(), t, c, cs.data(), o, out);
+    bool has_added = false;
+    sdn_unet_added added{};
+    if (info.Length() > 7 && info[7].IsObject()) {
+        Napi::Object a = info[7].As<Napi::Object>();
+        const auto array = [&](const char * key) {
+            Napi::Value v = a.Get(key);
+            if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+                throw Napi::TypeError::New(env, std::string("argument \"added.") + key + "\" must be a Float32Array");
+            job.keep_alive.push_back(keep(v));
+            return v.As<Napi::Float32Array>();
+        };
+        Napi::Float32Array te = array("textEmbeds"), ti = array("timeIds");
+        if (te.ElementLength() % B != 0 || ti.ElementLength() % B != 0)
+            throw make_error(env, SDN_STATUS_BAD_SHAPE, "unetForward: added conditioning of " + std::to_string(te.ElementLength()) + " pooled values and " +
+                                                            std::to_string(ti.ElementLength()) + " time ids is not a multiple of the batch " + std::to_string(B));
+        added = sdn_unet_added{te.Data(), static_cast<int64_t>(te.ElementLength()) / B, ti.Data(), static_cast<int64_t>(ti.ElementLength()) / B};
+        has_added = true;
+    }
+    return queue_tensor_call(env, job, options, {latent, timesteps, context}, [model, x, s, t, c, cs, added, has_added](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_unet_forward(model.get(), x, s.data(), t, c, cs.data(), has_added ? &added : nullptr, o, out);
     });
 }
 
@@ -690,6 +751,7 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("modelWeights", model_weights_js);
     fn("modelWeight", model_weight_js);
     fn("modelEncodeText", model_encode_text_js);
+    fn("modelEncodeTextPooled", model_encode_text_pooled_js);
     fn("modelUnetForward", model_unet_forward_js);
     fn("modelVaeDecode", model_vae_decode_js);
     fn("modelVaeEncode", model_vae_encode_js);

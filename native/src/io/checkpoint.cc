@@ -53,9 +53,14 @@ Checkpoint checkpoint_load(const CheckpointSpec & spec) {
         return diffusers ? "\"" + spec.path + "/" + part + "/config.json\"" : "configuration of \"" + spec.path + "\" (" + part + ")";
     };
     if (given == 0) return checkpoint_load_single_file(spec.path, spec.storage, nullptr);
-    const CheckpointConfigs configs{clip_config_from_json(*spec.text_encoder, source(spec.text_encoder_source, "text_encoder")),
-                                    unet_config_from_json(*spec.unet, source(spec.unet_source, "unet")),
-                                    vae_config_from_json(*spec.vae, source(spec.vae_source, "vae"))};
+    CheckpointConfigs configs;
+    configs.clip = clip_config_from_json(*spec.text_encoder, source(spec.text_encoder_source, "text_encoder"));
+    configs.unet = unet_config_from_json(*spec.unet, source(spec.unet_source, "unet"));
+    configs.vae = vae_config_from_json(*spec.vae, source(spec.vae_source, "vae"));
+    if (spec.text_encoder_2) {
+        configs.has_clip2 = true;
+        configs.clip2 = clip_config_from_json(*spec.text_encoder_2, source(spec.text_encoder_2_source, "text_encoder_2"));
+    }
     return diffusers ? checkpoint_load_diffusers(spec.path, spec.storage, configs)
                      : checkpoint_load_single_file(spec.path, spec.storage, &configs);
 }
@@ -67,10 +72,13 @@ Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage stor
     c.clip_config = configs.clip;
     c.unet_config = configs.unet;
     c.vae_config = configs.vae;
+    if (configs.has_clip2) c.clip2_config = configs.clip2;
 
     struct Part { const char * folder; const char * base; const char * label; std::shared_ptr<WeightStore> * store; };
     for (const Part & p : {Part{"unet", "diffusion_pytorch_model", "UNet", &c.unet}, Part{"vae", "diffusion_pytorch_model", "VAE", &c.vae},
-                           Part{"text_encoder", "model", "text encoder", &c.clip}}) {
+                           Part{"text_encoder", "model", "text encoder", &c.clip},
+                           Part{"text_encoder_2", "model", "second text encoder", configs.has_clip2 ? &c.clip2 : nullptr}}) {
+        if (!p.store) continue;
         auto store = std::make_shared<WeightStore>(storage);
         store->set_label(p.label);
         store->add_file(SafetensorsFile::open(pick_weights(dir + "/" + p.folder, p.base, storage, p.label)));

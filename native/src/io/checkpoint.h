@@ -21,6 +21,10 @@ struct Checkpoint {
     UNetConfig unet_config;
     VAEConfig vae_config;
     std::shared_ptr<WeightStore> clip, unet, vae;
+    // SDXL's second text encoder (OpenCLIP ViT-bigG as transformers' CLIPTextModelWithProjection);
+    // null for SD 1.x.
+    CLIPConfig clip2_config;
+    std::shared_ptr<WeightStore> clip2;
 };
 
 // The three configurations, as the loader takes them.
@@ -28,6 +32,8 @@ struct CheckpointConfigs {
     CLIPConfig clip;
     UNetConfig unet;
     VAEConfig vae;
+    bool has_clip2 = false; // SDXL
+    CLIPConfig clip2;
 };
 
 // What to load, as the caller resolved it (native/ts/checkpoint-files.ts reads a diffusers folder's
@@ -39,20 +45,23 @@ struct CheckpointSpec {
     // config.json objects (text_encoder, unet, vae); required for a diffusers folder; for a single
     // file, all three or none (then inferred from the tensor shapes).
     const JsonValue * text_encoder = nullptr, * unet = nullptr, * vae = nullptr;
+    const JsonValue * text_encoder_2 = nullptr; // SDXL's second text encoder (with the other three)
     // How errors name where each configuration came from (default: the folder's config.json files, or
     // the checkpoint file).
-    std::string text_encoder_source, unet_source, vae_source;
+    std::string text_encoder_source, unet_source, vae_source, text_encoder_2_source;
 };
 
 // Parses the configurations (config.h's *_config_from_json, errors naming the source) and loads.
 Checkpoint checkpoint_load(const CheckpointSpec & spec);
 
 // A diffusers folder: {unet,vae}/diffusion_pytorch_model[.fp16].safetensors and
-// text_encoder/model[.fp16].safetensors (storage F16 prefers the fp16 variant, F32 the full-precision
+// text_encoder/model[.fp16].safetensors, and text_encoder_2/ when configs.has_clip2 (storage F16 prefers the fp16 variant, F32 the full-precision
 // file; either falls back to the other).
 Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage storage, const CheckpointConfigs & configs);
 
-// Original-layout keys (model.diffusion_model.*, first_stage_model.*, cond_stage_model.transformer.*)
+// Original-layout keys (model.diffusion_model.*, first_stage_model.*, cond_stage_model.transformer.*;
+// SDXL's SGM layout: conditioner.embedders.0.transformer.* (CLIP-L) and conditioner.embedders.1.model.*
+// (OpenCLIP: fused in_proj q/k/v split, text_projection transposed))
 // mapped to diffusers names (ldm_keys.h), with the given configurations or (null) those inferred from
 // the tensor shapes (checkpoint_infer_single_file). A missing or extra tensor, a non-SD 1.x layout, or
 // head counts that do not divide the widths throw an error naming the file and the tensor or field.
@@ -64,7 +73,8 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
 Checkpoint checkpoint_load_vae_file(const std::string & path, WeightStorage storage, const VAEConfig * config);
 
 // The configurations a single file's tensor shapes give. What the weights cannot show takes SD 1.x's
-// values: 8 UNet heads, scaling 0.18215, 64/512 sample sizes, CLIP heads = max(4, hidden / 64); a
+// values: 8 UNet heads, scaling 0.18215, 64/512 sample sizes, CLIP heads = max(4, hidden / 64); for
+// SDXL: UNet heads = width / 64, scaling 0.13025, 128/1024 sample sizes, second encoder gelu; a
 // sidecar beside the file (applied by the caller) says otherwise.
 CheckpointConfigs checkpoint_infer_single_file(const std::string & path);
 

@@ -1,4 +1,5 @@
-// checkpoint_single_file.cc — SD 1.x single-file checkpoints (original LDM/CompVis layout).
+// checkpoint_single_file.cc — SD 1.x single-file checkpoints (original LDM/CompVis layout) and SDXL
+// base ones (SGM layout: conditioner.embedders.{0.transformer, 1.model}.* for the two text encoders).
 //
 // 1. Split the tensors by component prefix (model.diffusion_model. / first_stage_model. /
 //    cond_stage_model.transformer.); everything else (model_ema.*, alphas_cumprod, ...) is ignored.
@@ -30,6 +31,8 @@ namespace {
 const std::string kUNetPrefix = "model.diffusion_model.";
 const std::string kVAEPrefix = "first_stage_model.";
 const std::string kCLIPPrefix = "cond_stage_model.transformer.";
+const std::string kSGMCLIPPrefix = "conditioner.embedders.0.transformer.";  // SDXL: CLIP ViT-L (transformers names)
+const std::string kSGMOpenCLIPPrefix = "conditioner.embedders.1.model.";    // SDXL: OpenCLIP ViT-bigG (open_clip names)
 
 bool starts_with(const std::string & s, const std::string & prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
@@ -82,7 +85,9 @@ private:
 
 // ---- configuration from shapes ------------------------------------------------------------------
 
-UNetConfig infer_unet(const std::string & where, const Component & c) {
+// `sdxl`: heads = width / 64 (SDXL's num_head_channels), sample size 128, and the label embedding
+// (label_emb.0.*: add_embedding) with the second encoder's projection width `pooled_dim`.
+UNetConfig infer_unet(const std::string & where, const Component & c, bool sdxl = false, int pooled_dim = 0) {
     ShapeReader r(where, c);
     UNetConfig u;
     const Shape & conv_in = r.shape("input_blocks.0.0.weight", 4);
@@ -133,9 +138,36 @@ UNetConfig infer_unet(const std::string & where, const Component & c) {
     require(proj_rank == 2 || proj_rank == 4, SDN_STATUS_BAD_FORMAT, where + ": UNet proj_in weight must be rank 2 (linear) or 4 (1x1 conv)");
     u.use_linear_projection = proj_rank == 2;
     u.cross_attention_dim = r.dim(mid + "transformer_blocks.0.attn2.to_k.weight", 2, 1);
-    u.transformer_layers_per_block = static_cast<int>(r.indices(mid + "transformer_blocks.").size());
+    // Transformer depth per level (diffusers' transformer_layers_per_block): counted in each level's
+    // first attention; levels without attention take 1 (unused). The mid block has the last level's.
+    u.transformer_layers_per_block.clear();
+    for (int i = 0; i < L; ++i) {
+        const std::string b = "input_blocks." + std::to_string(1 + i * (R + 1)) + ".1.transformer_blocks.";
+        const int depth = static_cast<int>(r.indices(b).size());
+        u.transformer_layers_per_block.push_back(depth > 0 ? depth : 1);
+    }
+    const int mid_depth = static_cast<int>(r.indices(mid + "transformer_blocks.").size());
+    if (u.down_block_types[L - 1] == "DownBlock2D") u.transformer_layers_per_block[L - 1] = mid_depth;
+    require(mid_depth == u.transformer_layers_per_block[L - 1], SDN_STATUS_BAD_FORMAT,
+            where + ": the UNet mid block has " + std::to_string(mid_depth) + " transformer blocks, the last level " +
+                std::to_string(u.transformer_layers_per_block[L - 1]) + " (diffusers' layout needs them equal)");
     u.num_attention_heads.assign(L, 8);
     u.sample_size = 64;
+    if (r.has("label_emb.0.0.weight")) {
+        require(sdxl && pooled_dim > 0, SDN_STATUS_BAD_FORMAT,
+                where + ": the UNet has a label embedding (label_emb.*) but the file has no SDXL text encoders (conditioner.embedders.*)");
+        const int adm = r.dim("label_emb.0.0.weight", 2, 1);
+        require(r.dim("label_emb.0.0.weight", 2, 0) == 4 * c0 && (adm - pooled_dim) > 0 && (adm - pooled_dim) % 6 == 0, SDN_STATUS_BAD_FORMAT,
+                where + ": label_emb.0.0.weight " + shape_str(r.shape("label_emb.0.0.weight", 2)) + " is not [4 x " + std::to_string(c0) +
+                    ", pooled " + std::to_string(pooled_dim) + " + 6 x time embedding] as in SDXL");
+        u.addition_embed_type = "text_time";
+        u.projection_class_embeddings_input_dim = adm;
+        u.addition_time_embed_dim = (adm - pooled_dim) / 6;
+    }
+    if (sdxl) {
+        for (int i = 0; i < L; ++i) u.num_attention_heads[i] = std::max(1, u.block_out_channels[i] / 64);
+        u.sample_size = 128;
+    }
     return u;
 }
 
@@ -166,19 +198,32 @@ VAEConfig infer_vae(const std::string & where, const Component & c, bool diffuse
     return v;
 }
 
-CLIPConfig infer_clip(const std::string & where, const Component & c) {
+// Where a text tower's shapes are, under its checkpoint's names (transformers' or open_clip's).
+struct TextTowerKeys {
+    const char * token_embedding, * position_embedding, * layers, * fc1, * hidden_act, * label;
+};
+const TextTowerKeys kCLIPKeys{"text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
+                              "text_model.encoder.layers.", "text_model.encoder.layers.0.mlp.fc1.weight", "quick_gelu", "text encoder"};
+// SDXL's OpenCLIP ViT-bigG text tower: the same transformer as CLIPTextModel with gelu, plus the
+// projection of the pooled output.
+const TextTowerKeys kOpenCLIPKeys{"token_embedding.weight", "positional_embedding", "transformer.resblocks.",
+                                  "transformer.resblocks.0.mlp.c_fc.weight", "gelu", "second text encoder"};
+
+CLIPConfig infer_text_tower(const std::string & where, const Component & c, const TextTowerKeys & keys) {
     ShapeReader r(where, c);
     CLIPConfig k;
-    const Shape & token = r.shape("text_model.embeddings.token_embedding.weight", 2);
+    const Shape & token = r.shape(keys.token_embedding, 2);
     k.vocab_size = static_cast<int>(token[0]);
     k.hidden_size = static_cast<int>(token[1]);
-    k.max_position_embeddings = r.dim("text_model.embeddings.position_embedding.weight", 2, 0);
-    k.num_hidden_layers = static_cast<int>(r.indices("text_model.encoder.layers.").size());
-    require(k.num_hidden_layers >= 1, SDN_STATUS_BAD_FORMAT, where + ": the text encoder has no layers (text_model.encoder.layers.*)");
-    k.intermediate_size = r.dim("text_model.encoder.layers.0.mlp.fc1.weight", 2, 0);
+    k.max_position_embeddings = r.dim(keys.position_embedding, 2, 0);
+    k.num_hidden_layers = static_cast<int>(r.indices(keys.layers).size());
+    require(k.num_hidden_layers >= 1, SDN_STATUS_BAD_FORMAT, where + ": the " + keys.label + " has no layers (" + keys.layers + "*)");
+    k.intermediate_size = r.dim(keys.fc1, 2, 0);
     k.num_attention_heads = std::max(4, k.hidden_size / 64);
-    k.hidden_act = "quick_gelu";
+    k.hidden_act = keys.hidden_act;
     k.layer_norm_eps = 1e-5f;
+    if (&keys == &kOpenCLIPKeys)
+        k.projection_dim = r.has("text_projection.weight") ? r.dim("text_projection.weight", 2, 0) : r.dim("text_projection", 2, 1);
     return k;
 }
 
@@ -227,6 +272,8 @@ std::shared_ptr<WeightStore> build_store(const std::string & where, const std::s
 struct Components {
     std::shared_ptr<SafetensorsFile> file;
     Component unet{kUNetPrefix, "UNet", {}}, vae{kVAEPrefix, "VAE", {}}, clip{kCLIPPrefix, "text encoder", {}};
+    Component clip2{kSGMOpenCLIPPrefix, "second text encoder", {}}; // SDXL only
+    bool sdxl = false;
 };
 
 Components split_components(const std::string & path, const std::string & where) {
@@ -247,19 +294,106 @@ Components split_components(const std::string & path, const std::string & where)
             if (key != "text_model.embeddings.position_ids") c.clip.entries[key] = &e; // a buffer (int64 or float), not a weight
         }
         else if (starts_with(e.name, "cond_stage_model.model.")) sd2_text_encoder = true;
+        else if (starts_with(e.name, kSGMCLIPPrefix)) {
+            const std::string key = ldm_clip_normalise(e.name.substr(kSGMCLIPPrefix.size()));
+            if (key != "text_model.embeddings.position_ids") c.clip.entries[key] = &e;
+            c.sdxl = true;
+        } else if (starts_with(e.name, kSGMOpenCLIPPrefix)) {
+            const std::string key = e.name.substr(kSGMOpenCLIPPrefix.size());
+            if (key != "logit_scale" && key != "attn_mask") c.clip2.entries[key] = &e; // not part of the text tower's forward
+            c.sdxl = true;
+        }
         else if (starts_with(e.name, "conditioner.embedders.")) sdxl = true;
         else if (starts_with(e.name, "down_blocks.") || starts_with(e.name, "text_model.") || starts_with(e.name, "decoder.up_blocks.")) diffusers_names = true;
     }
     const std::string not_sd1 = where + " is not an SD 1.x checkpoint: ";
-    require(!sdxl, SDN_STATUS_BAD_FORMAT, not_sd1 + "it has SDXL's conditioner.embedders.* (only SD 1.x is supported)");
+    require(!sdxl, SDN_STATUS_BAD_FORMAT,
+            where + " is not an SD 1.x or SDXL base checkpoint: it has conditioner.embedders.* other than SDXL base's CLIP-L (0.transformer) and OpenCLIP (1.model) "
+                      "(an SDXL refiner? only SDXL base is supported)");
+    if (c.sdxl) {
+        c.clip.prefix = kSGMCLIPPrefix;
+        require(!c.clip2.entries.empty(), SDN_STATUS_BAD_FORMAT, where + " is not a complete SDXL checkpoint: its second text encoder (conditioner.embedders.1.model.*) is missing");
+    }
     require(!c.unet.entries.empty(), SDN_STATUS_BAD_FORMAT,
             not_sd1 + "no UNet weights (model.diffusion_model.*)" +
                 (diffusers_names ? "; its tensors have diffusers names: load the diffusers folder it belongs to instead" : ""));
     require(!c.vae.entries.empty(), SDN_STATUS_BAD_FORMAT, not_sd1 + "no VAE weights (first_stage_model.*)");
     require(!sd2_text_encoder, SDN_STATUS_BAD_FORMAT,
             not_sd1 + "its text encoder is OpenCLIP (cond_stage_model.model.*, SD 2.x); only SD 1.x's CLIP text encoder is supported");
-    require(!c.clip.entries.empty(), SDN_STATUS_BAD_FORMAT, not_sd1 + "no text encoder weights (cond_stage_model.transformer.*)");
+    require(!c.clip.entries.empty(), SDN_STATUS_BAD_FORMAT,
+            not_sd1 + "no text encoder weights (cond_stage_model.transformer.*) (nor SDXL's conditioner.embedders.0.transformer.*)");
     return c;
+}
+
+// SDXL's OpenCLIP tower under transformers' CLIPTextModelWithProjection names. open_clip fuses q/k/v
+// into attn.in_proj_weight [3D, D] (rows q | k | v) and stores text_projection as [D, P] (x @ P);
+// transformers has q_proj/k_proj/v_proj and text_projection.weight [P, D]. The split is three views
+// of the mapped rows; the projection is transposed into owned memory (unless the file also has
+// text_projection.weight, as diffusers' conversion script writes it).
+std::shared_ptr<WeightStore> build_openclip_store(const std::string & where, const std::shared_ptr<SafetensorsFile> & file,
+                                                  const Component & c, const CLIPConfig & k, WeightStorage storage) {
+    const int64_t D = k.hidden_size;
+    std::vector<LdmName> same{{"token_embedding.weight", "text_model.embeddings.token_embedding.weight"},
+                              {"positional_embedding", "text_model.embeddings.position_embedding.weight"},
+                              {"ln_final.weight", "text_model.final_layer_norm.weight"},
+                              {"ln_final.bias", "text_model.final_layer_norm.bias"}};
+    std::set<std::string> expected{"text_projection", "text_projection.weight"};
+    for (int l = 0; l < k.num_hidden_layers; ++l) {
+        const std::string o = "transformer.resblocks." + std::to_string(l) + ".", d = "text_model.encoder.layers." + std::to_string(l) + ".";
+        for (const char * wb : {"weight", "bias"}) {
+            const std::string x = wb;
+            same.push_back({o + "ln_1." + x, d + "layer_norm1." + x});
+            same.push_back({o + "ln_2." + x, d + "layer_norm2." + x});
+            same.push_back({o + "attn.out_proj." + x, d + "self_attn.out_proj." + x});
+            same.push_back({o + "mlp.c_fc." + x, d + "mlp.fc1." + x});
+            same.push_back({o + "mlp.c_proj." + x, d + "mlp.fc2." + x});
+        }
+        expected.insert(o + "attn.in_proj_weight");
+        expected.insert(o + "attn.in_proj_bias");
+    }
+    for (const LdmName & n : same) expected.insert(n.original);
+    for (const auto & kv : c.entries)
+        require(expected.count(kv.first), SDN_STATUS_BAD_FORMAT,
+                where + ": tensor " + quoted(c.prefix + kv.first) + " does not belong to SDXL's OpenCLIP text encoder (a different architecture?)");
+    const auto entry = [&](const std::string & key) -> const SafetensorsEntry & {
+        auto it = c.entries.find(key);
+        require(it != c.entries.end(), SDN_STATUS_MISSING_TENSOR, where + ": " + c.label + " tensor " + quoted(c.prefix + key) + " is missing");
+        require(is_float_dtype(it->second->dtype), SDN_STATUS_BAD_FORMAT,
+                where + ": tensor " + quoted(it->second->name) + " has dtype " + it->second->dtype + " (F32, F16 or BF16 expected)");
+        return *it->second;
+    };
+
+    auto store = std::make_shared<WeightStore>(storage);
+    store->set_label(c.label);
+    store->add_source_file(file->path());
+    for (const LdmName & n : same) store->add(n.diffusers, file->tensor(entry(n.original).name), file->path());
+    for (int l = 0; l < k.num_hidden_layers; ++l) {
+        const std::string o = "transformer.resblocks." + std::to_string(l) + ".attn.", d = "text_model.encoder.layers." + std::to_string(l) + ".self_attn.";
+        const Tensor w = file->tensor(entry(o + "in_proj_weight").name), b = file->tensor(entry(o + "in_proj_bias").name);
+        require(w.shape == Shape{3 * D, D} && b.shape == Shape{3 * D}, SDN_STATUS_BAD_SHAPE,
+                where + ": " + quoted(c.prefix + o + "in_proj_weight") + " / _bias have shapes " + shape_str(w.shape) + " / " + shape_str(b.shape) +
+                    ", expected [" + std::to_string(3 * D) + ", " + std::to_string(D) + "] / [" + std::to_string(3 * D) + "] (q, k, v fused)");
+        const char * parts[] = {"q_proj", "k_proj", "v_proj"};
+        for (int64_t i = 0; i < 3; ++i) {
+            char * wp = static_cast<char *>(w.data) + i * D * D * dtype_size(w.dtype);
+            char * bp = static_cast<char *>(b.data) + i * D * dtype_size(b.dtype);
+            store->add(d + parts[i] + ".weight", Tensor::view(wp, {D, D}, w.dtype, w.owner, w.storage), file->path());
+            store->add(d + parts[i] + ".bias", Tensor::view(bp, {D}, b.dtype, b.owner, b.storage), file->path());
+        }
+    }
+    if (c.entries.count("text_projection.weight")) {
+        store->add("text_projection.weight", file->tensor(entry("text_projection.weight").name), file->path());
+    } else {
+        const Tensor p = to_f32(file->tensor(entry("text_projection").name)); // [D, P]
+        require(p.rank() == 2 && p.dim(0) == D, SDN_STATUS_BAD_SHAPE,
+                where + ": " + quoted(c.prefix + "text_projection") + " has shape " + shape_str(p.shape) + ", expected [" + std::to_string(D) + ", P]");
+        const int64_t P = p.dim(1);
+        Tensor t = Tensor::empty_weights({P, D}, DType::F32);
+        for (int64_t i = 0; i < D; ++i)
+            for (int64_t j = 0; j < P; ++j) t.f32()[j * D + i] = p.f32()[i * P + j];
+        store->add("text_projection.weight", t, file->path());
+    }
+    return store;
 }
 
 // "<path without extension>": sidecars (<base>.yaml, <base>.json) sit beside the file.
@@ -269,12 +403,26 @@ std::string sidecar_base(const std::string & path) {
     return dot != std::string::npos && (slash == std::string::npos || dot > slash) ? path.substr(0, dot) : path;
 }
 
+CheckpointConfigs infer_all(const std::string & where, const Components & c) {
+    CheckpointConfigs k;
+    k.clip = infer_text_tower(where, c.clip, kCLIPKeys);
+    k.vae = infer_vae(where, c.vae);
+    if (c.sdxl) {
+        k.has_clip2 = true;
+        k.clip2 = infer_text_tower(where, c.clip2, kOpenCLIPKeys);
+        k.vae.scaling_factor = 0.13025f;
+        k.vae.sample_size = 128 << (k.vae.block_out_channels.size() - 1);
+    }
+    k.unet = infer_unet(where, c.unet, c.sdxl, k.has_clip2 ? k.clip2.projection_dim : 0);
+    return k;
+}
+
 } // namespace
 
 CheckpointConfigs checkpoint_infer_single_file(const std::string & path) {
     const std::string where = "checkpoint " + quoted(path);
     const Components c = split_components(path, where);
-    return CheckpointConfigs{infer_clip(where, c.clip), infer_unet(where, c.unet), infer_vae(where, c.vae)};
+    return infer_all(where, c);
 }
 
 Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage storage, const CheckpointConfigs * configs) {
@@ -283,15 +431,14 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
     Checkpoint ck;
     ck.source = path;
     ck.layout = "single-file";
-    if (configs) {
-        ck.clip_config = configs->clip;
-        ck.unet_config = configs->unet;
-        ck.vae_config = configs->vae;
-    } else {
-        ck.clip_config = infer_clip(where, c.clip);
-        ck.unet_config = infer_unet(where, c.unet);
-        ck.vae_config = infer_vae(where, c.vae);
-    }
+    const CheckpointConfigs all = configs ? *configs : infer_all(where, c);
+    ck.clip_config = all.clip;
+    ck.unet_config = all.unet;
+    ck.vae_config = all.vae;
+    require(all.has_clip2 == c.sdxl, SDN_STATUS_BAD_FORMAT,
+            where + (c.sdxl ? ": an SDXL checkpoint needs the configuration of its second text encoder (text_encoder_2)"
+                            : ": the configuration has a second text encoder (text_encoder_2), the file has none (not SDXL)"));
+    if (c.sdxl) ck.clip2_config = all.clip2;
 
     // What the weights cannot show, said where to put it when the default does not fit.
     const std::string base = sidecar_base(path);
@@ -313,6 +460,13 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
     ck.unet = build_store(where, c.file, c.unet, ldm_unet_names(ck.unet_config), storage, false);
     ck.vae = build_store(where, c.file, c.vae, ldm_vae_names(ck.vae_config), storage, true);
     ck.clip = build_store(where, c.file, c.clip, ldm_clip_names(ck.clip_config), storage, false);
+    if (c.sdxl) {
+        const CLIPConfig & k2 = ck.clip2_config;
+        require(k2.num_attention_heads > 0 && k2.hidden_size % k2.num_attention_heads == 0, SDN_STATUS_BAD_FORMAT,
+                where + ": cannot tell the second text encoder's head count for hidden size " + std::to_string(k2.hidden_size) + "; put a \"" +
+                    base + ".json\" sidecar beside it with {\"text_encoder_2\": {\"num_attention_heads\": N}}");
+        ck.clip2 = build_openclip_store(where, c.file, c.clip2, k2, storage);
+    }
     return ck;
 }
 

@@ -42,6 +42,12 @@ JsonValue clip_config_to_json(const CLIPConfig & c) {
     j.set("max_position_embeddings", JsonValue::make_number(c.max_position_embeddings));
     j.set("layer_norm_eps", json_float(c.layer_norm_eps));
     j.set("hidden_act", JsonValue::make_string(c.hidden_act));
+    if (c.projection_dim > 0) {
+        j.set("projection_dim", JsonValue::make_number(c.projection_dim));
+        JsonValue a = JsonValue::make_array();
+        a.array.push_back(JsonValue::make_string("CLIPTextModelWithProjection"));
+        j.set("architectures", a);
+    }
     return j;
 }
 
@@ -58,7 +64,12 @@ JsonValue unet_config_to_json(const UNetConfig & c) {
     j.set("norm_num_groups", JsonValue::make_number(c.norm_num_groups));
     j.set("norm_eps", json_float(c.norm_eps));
     j.set("use_linear_projection", JsonValue::make_bool(c.use_linear_projection));
-    j.set("transformer_layers_per_block", JsonValue::make_number(c.transformer_layers_per_block));
+    j.set("transformer_layers_per_block", ints(c.transformer_layers_per_block));
+    if (!c.addition_embed_type.empty()) {
+        j.set("addition_embed_type", JsonValue::make_string(c.addition_embed_type));
+        j.set("addition_time_embed_dim", JsonValue::make_number(c.addition_time_embed_dim));
+        j.set("projection_class_embeddings_input_dim", JsonValue::make_number(c.projection_class_embeddings_input_dim));
+    }
     j.set("flip_sin_to_cos", JsonValue::make_bool(c.flip_sin_to_cos));
     j.set("freq_shift", JsonValue::make_number(c.freq_shift));
     j.set("sample_size", JsonValue::make_number(c.sample_size));

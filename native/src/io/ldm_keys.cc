@@ -79,10 +79,14 @@ std::vector<LdmName> ldm_unet_names(const UNetConfig & c) {
     const int L = static_cast<int>(c.block_out_channels.size());
     const int R = c.layers_per_block;
     const std::vector<int> & ch = c.block_out_channels;
-    const int depth = c.transformer_layers_per_block;
+    const std::vector<int> & depth = c.transformer_layers_per_block; // per level; the mid block: the last
 
     n.affine("time_embed.0", "time_embedding.linear_1");
     n.affine("time_embed.2", "time_embedding.linear_2");
+    if (c.addition_embed_type == "text_time") {
+        n.affine("label_emb.0.0", "add_embedding.linear_1");
+        n.affine("label_emb.0.2", "add_embedding.linear_2");
+    }
     n.affine("input_blocks.0.0", "conv_in");
 
     // Down path; `skips` holds the channel count of every feature map kept for the up path.
@@ -96,7 +100,7 @@ std::vector<LdmName> ldm_unet_names(const UNetConfig & c) {
             const std::string d = "down_blocks." + idx(i) + ".";
             unet_resnet(n, o + "0.", d + "resnets." + idx(j) + ".", prev, ch[i]);
             prev = ch[i];
-            if (attention) unet_transformer(n, o + "1.", d + "attentions." + idx(j) + ".", depth);
+            if (attention) unet_transformer(n, o + "1.", d + "attentions." + idx(j) + ".", depth[i]);
             skips.push_back(ch[i]);
         }
         if (i < L - 1) {
@@ -107,7 +111,7 @@ std::vector<LdmName> ldm_unet_names(const UNetConfig & c) {
     }
 
     unet_resnet(n, "middle_block.0.", "mid_block.resnets.0.", ch[L - 1], ch[L - 1]);
-    unet_transformer(n, "middle_block.1.", "mid_block.attentions.0.", depth);
+    unet_transformer(n, "middle_block.1.", "mid_block.attentions.0.", depth[L - 1]);
     unet_resnet(n, "middle_block.2.", "mid_block.resnets.1.", ch[L - 1], ch[L - 1]);
 
     // Up path: diffusers' up_blocks.i is level L-1-i; each resnet takes the previous output plus a skip.
@@ -123,7 +127,7 @@ std::vector<LdmName> ldm_unet_names(const UNetConfig & c) {
             skips.pop_back();
             unet_resnet(n, o + "0.", d + "resnets." + idx(j) + ".", prev + skip, ch[level]);
             prev = ch[level];
-            if (attention) unet_transformer(n, o + "1.", d + "attentions." + idx(j) + ".", depth);
+            if (attention) unet_transformer(n, o + "1.", d + "attentions." + idx(j) + ".", depth[level]);
             if (j == R && i < L - 1) n.affine(o + (attention ? "2" : "1") + ".conv", d + "upsamplers.0.conv");
         }
     }

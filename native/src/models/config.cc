@@ -92,6 +92,13 @@ CLIPConfig clip_config_from_json(const JsonValue & j, const std::string & what) 
     c.hidden_act = get_string(j, "hidden_act", c.hidden_act, what);
     require(c.hidden_act == "quick_gelu" || c.hidden_act == "gelu", SDN_STATUS_BAD_FORMAT,
             what + ": hidden_act \"" + c.hidden_act + "\" is not supported (quick_gelu or gelu)");
+    bool with_projection = false;
+    if (const JsonValue * a = j.find("architectures"); a && a->is_array())
+        for (const auto & e : a->array) with_projection = with_projection || (e.is_string() && e.string == "CLIPTextModelWithProjection");
+    if (with_projection) {
+        c.projection_dim = get_int(j, "projection_dim", 0, what);
+        require(c.projection_dim > 0, SDN_STATUS_BAD_FORMAT, what + ": CLIPTextModelWithProjection needs a positive \"projection_dim\"");
+    }
     require(c.hidden_size > 0 && c.num_attention_heads > 0 && c.hidden_size % c.num_attention_heads == 0,
             SDN_STATUS_BAD_FORMAT, what + ": hidden_size must be a positive multiple of num_attention_heads");
     return c;
@@ -123,11 +130,23 @@ UNetConfig unet_config_from_json(const JsonValue & j, const std::string & what) 
     c.norm_num_groups = get_int(j, "norm_num_groups", c.norm_num_groups, what);
     c.norm_eps = get_float(j, "norm_eps", c.norm_eps, what);
     c.use_linear_projection = get_bool(j, "use_linear_projection", c.use_linear_projection, what);
-    c.transformer_layers_per_block = get_int(j, "transformer_layers_per_block", c.transformer_layers_per_block, what);
+    c.transformer_layers_per_block = per_block(j, "transformer_layers_per_block", n, std::vector<int>(n, 1), what);
+    for (int t : c.transformer_layers_per_block)
+        require(t >= 1, SDN_STATUS_BAD_FORMAT, what + ": \"transformer_layers_per_block\" entries must be >= 1");
+    c.addition_embed_type = get_string(j, "addition_embed_type", "", what);
+    require(c.addition_embed_type.empty() || c.addition_embed_type == "text_time", SDN_STATUS_BAD_FORMAT,
+            what + ": addition_embed_type \"" + c.addition_embed_type + "\" is not supported (null or \"text_time\")");
+    if (c.addition_embed_type == "text_time") {
+        c.addition_time_embed_dim = get_int(j, "addition_time_embed_dim", 0, what);
+        c.projection_class_embeddings_input_dim = get_int(j, "projection_class_embeddings_input_dim", 0, what);
+        require(c.addition_time_embed_dim > 0 && c.projection_class_embeddings_input_dim > 6 * c.addition_time_embed_dim, SDN_STATUS_BAD_FORMAT,
+                what + ": addition_embed_type \"text_time\" needs addition_time_embed_dim > 0 and projection_class_embeddings_input_dim > "
+                       "6 x addition_time_embed_dim (the pooled text embedding plus 6 time ids' Fourier features)");
+    }
     c.flip_sin_to_cos = get_bool(j, "flip_sin_to_cos", c.flip_sin_to_cos, what);
     c.freq_shift = get_int(j, "freq_shift", c.freq_shift, what);
     c.sample_size = get_int(j, "sample_size", c.sample_size, what);
-    for (const char * key : {"class_embed_type", "addition_embed_type", "encoder_hid_dim", "time_cond_proj_dim", "dual_cross_attention",
+    for (const char * key : {"class_embed_type", "encoder_hid_dim", "time_cond_proj_dim", "dual_cross_attention",
                              "only_cross_attention", "upcast_attention"})
         require_null_or_absent(j, key, what);
     require(get_string(j, "resnet_time_scale_shift", "default", what) == "default", SDN_STATUS_BAD_FORMAT,
@@ -144,7 +163,7 @@ UNetConfig unet_config_from_json(const JsonValue & j, const std::string & what) 
     require(get_string(j, "attention_type", "default", what) == "default", SDN_STATUS_BAD_FORMAT,
             what + ": attention_type other than \"default\" is not supported");
     for (const char * key : {"center_input_sample", "time_embedding_dim", "time_embedding_act_fn", "timestep_post_act", "cross_attention_norm",
-                             "num_class_embeds", "reverse_transformer_layers_per_block", "mid_block_only_cross_attention", "resnet_skip_time_act"})
+                             "num_class_embeds", "reverse_transformer_layers_per_block", "encoder_hid_dim_type", "mid_block_only_cross_attention", "resnet_skip_time_act"})
         require_null_or_absent(j, key, what);
     return c;
 }

@@ -1,4 +1,4 @@
-// config.h — the configuration of SD 1.x's three networks, in diffusers/transformers terms.
+// config.h — the configuration of SD 1.x's and SDXL's networks, in diffusers/transformers terms.
 // Filled from a diffusers folder's config.json files (from_json below), or inferred from a
 // single-file checkpoint's tensor shapes plus an optional sidecar (io/checkpoint.h).
 // Defaults are SD 1.5's.
@@ -20,6 +20,9 @@ struct CLIPConfig {
     int max_position_embeddings = 77;
     float layer_norm_eps = 1e-5f;
     std::string hidden_act = "quick_gelu"; // "quick_gelu" | "gelu"
+    // CLIPTextModelWithProjection (SDXL's second encoder): the pooled output through text_projection
+    // [projection_dim, hidden_size] (no bias); 0 = CLIPTextModel, no projection.
+    int projection_dim = 0;
 };
 
 struct UNetConfig {
@@ -36,7 +39,14 @@ struct UNetConfig {
     int norm_num_groups = 32;
     float norm_eps = 1e-5f;
     bool use_linear_projection = false;
-    int transformer_layers_per_block = 1;
+    // BasicTransformerBlocks per Transformer2D, per down block (the mid block uses the last entry, the
+    // up blocks the reversed list, as diffusers does); SD 1.x: 1 everywhere, SDXL: 1, 2, 10.
+    std::vector<int> transformer_layers_per_block{1, 1, 1, 1};
+    // "text_time" (SDXL): add_embedding(concat(text_embeds, Fourier features of the 6 time ids, each
+    // addition_time_embed_dim wide)) is added to the time embedding; "" = none (SD 1.x).
+    std::string addition_embed_type;
+    int addition_time_embed_dim = 0;
+    int projection_class_embeddings_input_dim = 0;
     bool flip_sin_to_cos = true;
     int freq_shift = 0;
     int sample_size = 64;

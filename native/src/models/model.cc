@@ -20,7 +20,7 @@ bool keep_weights_resident() {
 // Releases the file pages of every network but `active` (nullptr: all of them).
 void release_pages_except(const Checkpoint & c, const WeightStore * active) {
     if (keep_weights_resident()) return;
-    for (const WeightStore * store : {c.clip.get(), c.unet.get(), c.vae.get()})
+    for (const WeightStore * store : {c.clip.get(), c.clip2.get(), c.unet.get(), c.vae.get()})
         if (store && store != active) store->release_mapped_pages();
 }
 
@@ -33,6 +33,7 @@ std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precisi
     model->checkpoint = checkpoint_load(spec);
     const Checkpoint & c = model->checkpoint;
     if (c.clip) model->clip = std::make_unique<CLIPTextModel>(c.clip_config, c.clip);
+    if (c.clip2) model->clip2 = std::make_unique<CLIPTextModel>(c.clip2_config, c.clip2);
     if (c.unet) model->unet = std::make_unique<UNet>(c.unet_config, c.unet);
     model->vae = std::make_unique<AutoencoderKL>(c.vae_config, c.vae);
     release_pages_except(c, nullptr); // what loading read (headers, vectors converted to f32) is not needed again
@@ -42,7 +43,8 @@ std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precisi
 ModelCall model_begin_call(const Model & model, ModelPart part, const Precision * precision) {
     arena_window_begin();
     const Checkpoint & c = model.checkpoint;
-    release_pages_except(c, part == ModelPart::TextEncoder ? c.clip.get() : part == ModelPart::UNet ? c.unet.get() : c.vae.get());
+    release_pages_except(c, part == ModelPart::TextEncoder ? c.clip.get() : part == ModelPart::TextEncoder2 ? c.clip2.get()
+                            : part == ModelPart::UNet ? c.unet.get() : c.vae.get());
     return ModelCall{PrecisionScope(precision ? *precision : model.precision)};
 }
 

@@ -1,4 +1,4 @@
-// model.h — a loaded SD 1.x model: the checkpoint (configs, weights, tokenizer and scheduler files)
+// model.h — a loaded SD 1.x or SDXL model: the checkpoint (configs, weights, tokenizer and scheduler files)
 // plus its three networks, built (and every weight shape checked) at load time.
 #pragma once
 
@@ -16,8 +16,9 @@ namespace sdn {
 struct Model {
     Checkpoint checkpoint;
     Precision precision = Precision::F32; // the products' precision of every call (layers.h), unless the call names its own
-    std::unique_ptr<CLIPTextModel> clip; // null for a standalone VAE (layout "vae")
-    std::unique_ptr<UNet> unet;          // null for a standalone VAE
+    std::unique_ptr<CLIPTextModel> clip;  // null for a standalone VAE (layout "vae")
+    std::unique_ptr<CLIPTextModel> clip2; // SDXL's second text encoder; null for SD 1.x
+    std::unique_ptr<UNet> unet;           // null for a standalone VAE
     std::unique_ptr<AutoencoderKL> vae;
 };
 
@@ -33,7 +34,7 @@ std::shared_ptr<Model> model_load(const CheckpointSpec & spec, Precision precisi
 // holds one network's weights at a time: the UNet's while sampling, the VAE's while decoding.
 // LATENTFLOW_KEEP_WEIGHTS_RESIDENT=1 turns the page release off.
 // The call also runs in the model's precision (or `precision` when given) until the returned object goes.
-enum class ModelPart { TextEncoder, UNet, VAE };
+enum class ModelPart { TextEncoder, TextEncoder2, UNet, VAE };
 struct ModelCall {
     PrecisionScope precision;
 };

@@ -15,13 +15,13 @@ std::string latent_shape(const char * what, const Tensor & x) {
 } // namespace
 
 NetworkCall unet_call(const UNet & unet, const Tensor & latent, const float * timesteps, const Tensor & context,
-                      const std::atomic<bool> * cancel) {
+                      const std::atomic<bool> * cancel, const AddedConditioning & added) {
     NetworkCall call;
     call.network = "UNet";
     call.shape = latent.rank() == 4 ? latent_shape("latent", latent) : shape_str(latent.shape);
     call.advice = "use a smaller latent or batch";
-    call.run = [&unet, latent, timesteps, context, cancel](AttentionMode mode) {
-        return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel)};
+    call.run = [&unet, latent, timesteps, context, cancel, added](AttentionMode mode) {
+        return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel, added)};
     };
     return call;
 }
@@ -66,14 +66,17 @@ NetworkCall vae_encode_call(const AutoencoderKL & vae, const Tensor & image, con
 }
 
 NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                             const std::atomic<bool> * cancel, const TokenVectors & vectors) {
+                             const std::atomic<bool> * cancel, const TokenVectors & vectors, bool pooled) {
     NetworkCall call;
     call.network = "text encoder";
     call.shape = std::to_string(B) + (B == 1 ? " prompt" : " prompts") + " of " + std::to_string(T) + " tokens";
     call.advice = "encode fewer prompts at once";
     call.attention_modes = false;
-    call.run = [&clip, ids, B, T, clip_skip, final_layer_norm, cancel, vectors](AttentionMode) {
-        return std::vector<Tensor>{clip.forward(ids, B, T, clip_skip, final_layer_norm, cancel, vectors)};
+    call.run = [&clip, ids, B, T, clip_skip, final_layer_norm, cancel, vectors, pooled](AttentionMode) {
+        if (!pooled) return std::vector<Tensor>{clip.forward(ids, B, T, clip_skip, final_layer_norm, cancel, vectors)};
+        Tensor p;
+        Tensor h = clip.forward(ids, B, T, clip_skip, final_layer_norm, cancel, vectors, &p);
+        return std::vector<Tensor>{h, p};
     };
     return call;
 }

@@ -28,17 +28,19 @@ struct NetworkCall {
 };
 
 // latent [B, in_channels, H, W], one timestep per latent, context [B, Tc, cross_attention_dim] -> [noise prediction]
+// SDXL: `added` (its pointers may be null when measuring).
 NetworkCall unet_call(const UNet & unet, const Tensor & latent, const float * timesteps, const Tensor & context,
-                      const std::atomic<bool> * cancel);
+                      const std::atomic<bool> * cancel, const AddedConditioning & added = {});
 // latent [B, latent_channels, h, w] (divided by the scaling factor) -> [image]; tile > 0: decode_tiled
 // with tiles of that many latent cells (progress after each tile), 0: decode.
 NetworkCall vae_decode_call(const AutoencoderKL & vae, const Tensor & latent, int64_t tile, const std::atomic<bool> * cancel,
                             const AutoencoderKL::TileProgress & progress);
 // image [B, in_channels, H, W] in [-1, 1] -> [mean, logvar] each [B, latent_channels, H/f, W/f] (logvar clamped to [-30, 20]).
 NetworkCall vae_encode_call(const AutoencoderKL & vae, const Tensor & image, const std::atomic<bool> * cancel);
-// ids: B prompts x T tokens (null when measuring) -> [hidden states of layer L - clip_skip + 1] [B, T, hidden].
+// ids: B prompts x T tokens (null when measuring) -> [hidden states of layer L - clip_skip + 1] [B, T, hidden],
+// and with `pooled` also [pooled output] ([B, projection_dim] through text_projection, else [B, hidden]).
 NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                             const std::atomic<bool> * cancel, const TokenVectors & vectors = {});
+                             const std::atomic<bool> * cancel, const TokenVectors & vectors = {}, bool pooled = false);
 
 // TAESD (taesd/taesd.h): model-space latent [B, L, h, w] -> [image in about [0, 1]]; image [B, 3, H, W]
 // in [0, 1] -> [model-space latent]. No attention: the mode changes nothing.

@@ -24,6 +24,32 @@ export interface ConditioningEntry {
    * with 4 input channels ignore them, as ComfyUI's do.
    */
   concat?: { latent: Float32Array; latentShape: readonly [number, number, number, number]; mask: Float32Array; maskShape: readonly [number, number, number] };
+  /** SDXL: the pooled, projected output of the second text encoder [P] (ComfyUI's pooled_output). */
+  pooled?: Float32Array;
+  /** SDXL's size conditioning (CLIPTextEncodeSDXL); absent: the latent's size in pixels, no crop, as ComfyUI does. */
+  sizes?: SdxlSizes;
+}
+
+/** ComfyUI's width, height, crop_w, crop_h, target_width, target_height (pixels). */
+export interface SdxlSizes {
+  width: number;
+  height: number;
+  cropW: number;
+  cropH: number;
+  targetWidth: number;
+  targetHeight: number;
+}
+
+/**
+ * SDXL's added conditioning of one entry for a latent of latentHeight x latentWidth cells, as ComfyUI's
+ * SDXL.encode_adm: the pooled output and the time ids [height, width, crop_h, crop_w, target_height,
+ * target_width] (the UNet embeds each with Fourier features, addition_time_embed_dim wide; diffusers' add_time_ids order).
+ * Undefined for an entry without pooled output (SD 1.x).
+ */
+export function sdxlAdded(entry: ConditioningEntry, latentHeight: number, latentWidth: number): { textEmbeds: Float32Array; timeIds: Float32Array } | undefined {
+  if (!entry.pooled) return undefined;
+  const s = entry.sizes ?? { width: latentWidth * 8, height: latentHeight * 8, cropW: 0, cropH: 0, targetWidth: latentWidth * 8, targetHeight: latentHeight * 8 };
+  return { textEmbeds: entry.pooled, timeIds: Float32Array.of(s.height, s.width, s.cropH, s.cropW, s.targetHeight, s.targetWidth) };
 }
 
 export type Conditioning = readonly ConditioningEntry[];

@@ -12,13 +12,22 @@
 
 import type { LatentShape } from '../sample.ts';
 import { roundHalfEven } from '../schedulers/schedule.ts';
-import type { Conditioning, ConditioningEntry } from './conditioning.ts';
+import { sdxlAdded, type Conditioning, type ConditioningEntry } from './conditioning.ts';
 import type { ModelSampling } from './model-sampling.ts';
 
 const f = Math.fround;
 
-/** The UNet: raw output for input x [shape], the model timestep, context [shape[0], tokens, dim]. */
-export type UNetCall = (x: Float32Array, shape: LatentShape, timestep: number, context: Float32Array) => Promise<Float32Array>;
+/**
+ * The UNet: raw output for input x [shape], the model timestep, context [shape[0], tokens, dim], and for
+ * SDXL the added conditioning rows (pooled text embeddings and time ids, shape[0] rows each).
+ */
+export type UNetCall = (
+  x: Float32Array,
+  shape: LatentShape,
+  timestep: number,
+  context: Float32Array,
+  added?: { textEmbeds: Float32Array; timeIds: Float32Array },
+) => Promise<Float32Array>;
 
 /** An entry resolved for one sampling run (area in latent cells, timestep range in sigmas). */
 export interface PreparedEntry {
@@ -30,6 +39,8 @@ export interface PreparedEntry {
   strength: number;
   sigmaStart?: number;
   sigmaEnd?: number;
+  /** SDXL: pooled output and time ids (conditioning.ts sdxlAdded). */
+  added?: { textEmbeds: Float32Array; timeIds: Float32Array };
 }
 
 /** Resolves both lists against the latent size and the model sampling (ComfyUI's process_conds). */
@@ -42,6 +53,8 @@ export function prepareConditioning(
   const prepare = (entry: ConditioningEntry): PreparedEntry => {
     const [, tokens, dim] = entry.shape;
     const out: PreparedEntry = { embeddings: entry.embeddings, tokens, dim, strength: entry.strength ?? 1 };
+    const added = sdxlAdded(entry, latentHeight, latentWidth);
+    if (added) out.added = added;
     const a = entry.area;
     if (a?.unit === 'latent') out.area = [a.height, a.width, a.y, a.x];
     else if (a?.unit === 'percentage') {
@@ -81,7 +94,7 @@ function addSameArea(list: PreparedEntry[], entry: PreparedEntry): void {
   }
   if (!smallest) return;
   if (smallest.area && smallest.area.every((v, i) => v === entry.area![i])) return;
-  list.push({ ...entry, embeddings: smallest.embeddings, tokens: smallest.tokens, dim: smallest.dim });
+  list.push({ ...entry, embeddings: smallest.embeddings, tokens: smallest.tokens, dim: smallest.dim, added: smallest.added });
 }
 
 interface Job {
@@ -126,6 +139,7 @@ function makeJob(entry: PreparedEntry, list: number, sigma: number, height: numb
 function canBatch(a: Job, b: Job): boolean {
   if (a.crop[0] !== b.crop[0] || a.crop[1] !== b.crop[1]) return false;
   if (a.entry.dim !== b.entry.dim) return false;
+  if (a.entry.added?.textEmbeds.length !== b.entry.added?.textEmbeds.length) return false;
   const ta = a.entry.tokens;
   const tb = b.entry.tokens;
   return ta === tb || lcm(ta, tb) / Math.min(ta, tb) <= 4;
@@ -186,8 +200,19 @@ export async function predictLists(
         for (let rep = 0; rep < tokens / job.entry.tokens; rep++) context.set(embeddings, ((j * batch + b) * tokens + rep * job.entry.tokens) * dim);
       }
     });
+    let added: { textEmbeds: Float32Array; timeIds: Float32Array } | undefined;
+    if (first.entry.added) {
+      const p = first.entry.added.textEmbeds.length, q = first.entry.added.timeIds.length;
+      added = { textEmbeds: new Float32Array(n * p), timeIds: new Float32Array(n * q) };
+      picked.forEach((job, j) => {
+        for (let b = 0; b < batch; b++) {
+          added!.textEmbeds.set(job.entry.added!.textEmbeds, (j * batch + b) * p);
+          added!.timeIds.set(job.entry.added!.timeIds, (j * batch + b) * q);
+        }
+      });
+    }
     const cropShape: LatentShape = [n, channels, h, w];
-    const output = await unet(ms.calculateInput(input, sigma), cropShape, timestep, context);
+    const output = await unet(ms.calculateInput(input, sigma), cropShape, timestep, context, added);
     if (output.length !== input.length) throw new Error(`sampling: the model returned ${output.length} values for an input of ${input.length}.`);
     const denoised = ms.calculateDenoised(sigma, output, input);
     picked.forEach((job, j) => {

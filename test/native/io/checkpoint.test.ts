@@ -78,7 +78,9 @@ function configsFromJsonFiles(dir: string): CheckpointInfo['configs'] {
       norm_num_groups: unet.norm_num_groups,
       norm_eps: unet.norm_eps,
       use_linear_projection: unet.use_linear_projection,
-      transformer_layers_per_block: unet.transformer_layers_per_block,
+      transformer_layers_per_block: Array.isArray(unet.transformer_layers_per_block)
+        ? unet.transformer_layers_per_block
+        : unet.block_out_channels.map(() => unet.transformer_layers_per_block), // per block, as diffusers expands it
       flip_sin_to_cos: unet.flip_sin_to_cos,
       freq_shift: unet.freq_shift,
       sample_size: unet.sample_size,

@@ -32,6 +32,7 @@ CLIPTextModel::CLIPTextModel(const CLIPConfig & config, std::shared_ptr<const We
         layers_.push_back(layer);
     }
     final_layer_norm_ = LayerNorm::load(ws, "text_model.final_layer_norm", D, eps);
+    if (config.projection_dim > 0) text_projection_ = Linear::load(ws, "text_projection", D, config.projection_dim, false);
 }
 
 // One embedding row widened to f32 (the table may be stored f16).
@@ -102,7 +103,7 @@ void CLIPTextModel::layer_forward(const Layer & layer, Tensor & h) const {
 }
 
 Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                              const std::atomic<bool> * cancel, const TokenVectors & vectors) const {
+                              const std::atomic<bool> * cancel, const TokenVectors & vectors, Tensor * pooled) const {
     const int L = config_.num_hidden_layers;
     require(B >= 1 && T >= 1 && T <= config_.max_position_embeddings, SDN_STATUS_BAD_ARGUMENT,
             "text encoder: " + std::to_string(T) + " tokens per prompt; expected 1.." + std::to_string(config_.max_position_embeddings));
@@ -111,13 +112,43 @@ Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int cli
                 std::to_string(L) + " layers)");
 
     ProfileRun profile("CLIP text encoder");
-    Tensor h = embed(ids, B, T, vectors);                                              // [B, T, D]
-    for (int l = 0; l < L - clip_skip + 1; ++l) {
+    Tensor h = embed(ids, B, T, vectors);                                       // [B, T, D]
+    const int wanted = L - clip_skip + 1, layers = pooled ? L : wanted;
+    Tensor out;
+    for (int l = 0; l < layers; ++l) {
         check_cancelled(cancel, "text encoder layer " + std::to_string(l));
+        if (l == wanted) out = copy_of(h);                                      // the layer asked for, kept  [B, T, D]
         layer_forward(layers_[l], h);                                           // [B, T, D]
     }
-    if (final_layer_norm) h = final_layer_norm_.forward(h);                     // [B, T, D]
-    return h;
+    if (!pooled) return final_layer_norm ? final_layer_norm_.forward(h) : h;    // [B, T, D]
+    Tensor last = final_layer_norm_.forward(h);                                 // last_hidden_state  [B, T, D]
+    if (wanted == L) out = final_layer_norm ? last : h;                         // [B, T, D]
+    else if (final_layer_norm) out = final_layer_norm_.forward(out);            // [B, T, D]
+    h = Tensor();
+    *pooled = pool(ids, last);                                                  // [B, P] or [B, D]
+    return out;
+}
+
+Tensor CLIPTextModel::copy_of(const Tensor & x) const {
+    ArenaScope scope("text_model.encoder");
+    Tensor y = Tensor::empty(x.shape);
+    if (!arena_measuring()) std::copy(x.f32(), x.f32() + x.numel(), y.f32());
+    return y;
+}
+
+Tensor CLIPTextModel::pool(const int32_t * ids, const Tensor & last) const {
+    const int64_t B = last.dim(0), T = last.dim(1), D = config_.hidden_size;
+    Tensor rows = [&] { ArenaScope scope("text_model.pooler"); return Tensor::empty({B, D}); }();
+    if (!arena_measuring())
+        for (int64_t b = 0; b < B; ++b) {
+            const int32_t * p = ids + b * T;
+            // The first largest id, <|endoftext|>; injected vectors (ids >= vocab_size) are not the end.
+            int64_t end = 0;
+            for (int64_t t = 1; t < T; ++t)
+                if (p[t] < config_.vocab_size && (p[end] >= config_.vocab_size || p[t] > p[end])) end = t;
+            std::copy(last.f32() + (b * T + end) * D, last.f32() + (b * T + end + 1) * D, rows.f32() + b * D);
+        }
+    return config_.projection_dim > 0 ? text_projection_.forward(rows) : rows;  // [B, P] or [B, D]
 }
 
 } // namespace sdn

@@ -5,6 +5,8 @@
 //       h += out_proj(causal_self_attention(layer_norm1(h)))                    [B, T, D]
 //       h += fc2(act(fc1(layer_norm2(h))))            act = quick_gelu | gelu     [B, T, D]
 //   last_hidden_state = final_layer_norm(h)                                     [B, T, D]
+//   pooled = last_hidden_state at each prompt's end token (the first largest id: <|endoftext|>)  [B, D]
+//   text_embeds = text_projection(pooled)   (CLIPTextModelWithProjection, SDXL's second encoder) [B, P]
 //
 // Weight names are transformers' ("text_model.encoder.layers.0.self_attn.q_proj.weight", ...).
 #pragma once
@@ -39,8 +41,10 @@ public:
     // -> [B, T, hidden_size]
     // `vectors` (may be empty): extra token embeddings [count, hidden_size] (textual inversion); an id
     // vocab_size + i stands for vectors[i] (position embeddings are added to it as to any token).
+    // pooled (may be null): also the pooled output, through text_projection when the model has one
+    // ([B, projection_dim], else [B, hidden_size]); every layer then runs whatever clip_skip says.
     Tensor forward(const int32_t * ids, int64_t B, int64_t T, int clip_skip, bool final_layer_norm,
-                   const std::atomic<bool> * cancel, const TokenVectors & vectors = {}) const;
+                   const std::atomic<bool> * cancel, const TokenVectors & vectors = {}, Tensor * pooled = nullptr) const;
 
 private:
     struct Layer {
@@ -50,6 +54,8 @@ private:
 
     Tensor embed(const int32_t * ids, int64_t B, int64_t T, const TokenVectors & vectors) const; // [B, T, D]
     void layer_forward(const Layer & layer, Tensor & h) const;          // [B, T, D], in place
+    Tensor copy_of(const Tensor & x) const;                             // a copy in the arena
+    Tensor pool(const int32_t * ids, const Tensor & last) const;        // [B, T, D] -> [B, P] or [B, D]
 
     CLIPConfig config_;
     std::shared_ptr<const WeightStore> weights_;
@@ -57,6 +63,7 @@ private:
     const Tensor * position_embedding_ = nullptr; // [max_position_embeddings, D]
     std::vector<Layer> layers_;
     LayerNorm final_layer_norm_;
+    Linear text_projection_; // projection_dim > 0 only
 };
 
 } // namespace sdn

@@ -1,5 +1,6 @@
 #include "unet.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "../../core/arena.h"
@@ -11,6 +12,7 @@ namespace sdn {
 
 namespace {
 const std::string kTimeProj = "time_proj"; // diffusers' name of the sinusoidal embedding (no weights)
+const std::string kAddTimeProj = "add_time_proj"; // the time ids' Fourier features (no weights)
 }
 
 UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights) : config_(config), weights_(std::move(weights)) {
@@ -20,13 +22,19 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
     require(n >= 1 && static_cast<int>(config.num_attention_heads.size()) == n && static_cast<int>(config.down_block_types.size()) == n &&
                 static_cast<int>(config.up_block_types.size()) == n,
             SDN_STATUS_BAD_FORMAT, "UNet config: block_out_channels, num_attention_heads and the block types need one entry per block");
-    const int64_t groups = config.norm_num_groups, ctx = config.cross_attention_dim, tl = config.transformer_layers_per_block;
+    const int64_t groups = config.norm_num_groups, ctx = config.cross_attention_dim;
+    const std::vector<int> & tl = config.transformer_layers_per_block;
+    require(static_cast<int>(tl.size()) == n, SDN_STATUS_BAD_FORMAT, "UNet config: transformer_layers_per_block needs one entry per block");
     const float eps = config.norm_eps;
     time_embed_dim_ = 4 * ch[0];
 
     time_linear_1_ = Linear::load(ws, "time_embedding.linear_1", ch[0], time_embed_dim_, true);
     time_linear_2_ = Linear::load(ws, "time_embedding.linear_2", time_embed_dim_, time_embed_dim_, true);
     conv_in_ = Conv2d::load(ws, "conv_in", config.in_channels, ch[0], 3, 1, 1);
+    if (config.addition_embed_type == "text_time") {
+        add_linear_1_ = Linear::load(ws, "add_embedding.linear_1", config.projection_class_embeddings_input_dim, time_embed_dim_, true);
+        add_linear_2_ = Linear::load(ws, "add_embedding.linear_2", time_embed_dim_, time_embed_dim_, true);
+    }
 
     int64_t out_ch = ch[0];
     for (int i = 0; i < n; ++i) {
@@ -39,7 +47,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
         for (int j = 0; j < config.layers_per_block; ++j) {
             const std::string q = std::to_string(j);
             b.resnets.push_back(ResnetBlock2D::load(ws, p + ".resnets." + q, j == 0 ? in_ch : out_ch, out_ch, time_embed_dim_, groups, eps));
-            if (cross) b.attentions.push_back(Transformer2D::load(ws, p + ".attentions." + q, out_ch, config.num_attention_heads[i], ctx, tl, groups));
+            if (cross) b.attentions.push_back(Transformer2D::load(ws, p + ".attentions." + q, out_ch, config.num_attention_heads[i], ctx, tl[i], groups));
         }
         b.has_downsample = i < n - 1;
         if (b.has_downsample) b.downsample = Downsample2D::load(ws, p + ".downsamplers.0", out_ch, 1);
@@ -47,7 +55,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
     }
 
     mid_resnet_0_ = ResnetBlock2D::load(ws, "mid_block.resnets.0", ch[n - 1], ch[n - 1], time_embed_dim_, groups, eps);
-    mid_attention_ = Transformer2D::load(ws, "mid_block.attentions.0", ch[n - 1], config.num_attention_heads[n - 1], ctx, tl, groups);
+    mid_attention_ = Transformer2D::load(ws, "mid_block.attentions.0", ch[n - 1], config.num_attention_heads[n - 1], ctx, tl[n - 1], groups);
     mid_resnet_1_ = ResnetBlock2D::load(ws, "mid_block.resnets.1", ch[n - 1], ch[n - 1], time_embed_dim_, groups, eps);
 
     out_ch = ch[n - 1];
@@ -65,7 +73,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
             const int64_t skip_ch = j == layers - 1 ? in_ch : out_ch;
             const int64_t res_in = (j == 0 ? prev_out_ch : out_ch) + skip_ch;
             b.resnets.push_back(ResnetBlock2D::load(ws, p + ".resnets." + q, res_in, out_ch, time_embed_dim_, groups, eps));
-            if (cross) b.attentions.push_back(Transformer2D::load(ws, p + ".attentions." + q, out_ch, config.num_attention_heads[n - 1 - i], ctx, tl, groups));
+            if (cross) b.attentions.push_back(Transformer2D::load(ws, p + ".attentions." + q, out_ch, config.num_attention_heads[n - 1 - i], ctx, tl[n - 1 - i], groups));
         }
         b.has_upsample = i < n - 1;
         if (b.has_upsample) b.upsample = Upsample2D::load(ws, p + ".upsamplers.0", out_ch);
@@ -76,15 +84,15 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
     conv_out_ = Conv2d::load(ws, "conv_out", ch[0], config.out_channels, 3, 1, 1);
     // In bf16 precision these stay f32: the time embedding shifts every channel of every block, and
     // conv_in / conv_out touch the latent itself; together < 1% of the UNet's work.
-    for (Linear * l : {&time_linear_1_, &time_linear_2_}) l->keep_fp32 = true;
+    for (Linear * l : {&time_linear_1_, &time_linear_2_, &add_linear_1_, &add_linear_2_}) l->keep_fp32 = true;
     for (Conv2d * c : {&conv_in_, &conv_out_}) c->keep_fp32 = true;
 }
 
 // diffusers.models.embeddings.get_timestep_embedding, step by step in f32 as torch computes it:
 //   freq[i] = exp(-ln(10000) * i / (half - freq_shift)),  arg = t * freq[i]
 //   emb = [sin(arg) | cos(arg)], or [cos | sin] with flip_sin_to_cos; zero-padded when dim is odd.
-Tensor UNet::timestep_embedding(const float * timesteps, int64_t B) const {
-    const int64_t dim = config_.block_out_channels[0], half = dim / 2;
+Tensor UNet::timestep_embedding(const float * timesteps, int64_t B, int64_t dim) const {
+    const int64_t half = dim / 2;
     ArenaScope scope(kTimeProj);
     Tensor emb = Tensor::zeros({B, dim});
     if (arena_measuring()) return emb;
@@ -104,8 +112,32 @@ Tensor UNet::timestep_embedding(const float * timesteps, int64_t B) const {
     return emb; // [B, dim]
 }
 
+Tensor UNet::added_embedding(const AddedConditioning & added, int64_t B) const {
+    const int64_t P = config_.projection_class_embeddings_input_dim, D = config_.addition_time_embed_dim, pooled = P - 6 * D;
+    const bool measuring = arena_measuring(); // a measure pass has shapes, no values
+    require(measuring || (added.text_embeds && added.time_ids), SDN_STATUS_BAD_ARGUMENT,
+            "UNet: this model (addition_embed_type \"text_time\", SDXL) needs the pooled text embedding and the 6 time ids "
+            "(original size, crop, target size) of every latent");
+    require(added.text_embeds_dim == pooled && added.time_ids_dim == 6, SDN_STATUS_BAD_SHAPE,
+            "UNet: added conditioning of " + std::to_string(added.text_embeds_dim) + " pooled values and " + std::to_string(added.time_ids_dim) +
+                " time ids per latent; this model takes " + std::to_string(pooled) + " and 6");
+    Tensor time = timestep_embedding(added.time_ids, B * 6, D);                 // [B * 6, D] (Fourier features)
+    ArenaScope scope(kAddTimeProj);
+    Tensor y = Tensor::empty({B, P});                                            // [text_embeds | time features]  [B, P]
+    if (!measuring)
+        for (int64_t b = 0; b < B; ++b) {
+            float * row = y.f32() + b * P;
+            std::copy(added.text_embeds + b * pooled, added.text_embeds + (b + 1) * pooled, row);
+            std::copy(time.f32() + b * 6 * D, time.f32() + (b + 1) * 6 * D, row + pooled);
+        }
+    time = Tensor();
+    y = add_linear_1_.forward(y);                                                // [B, 4 c0]
+    silu_inplace(y);                                                             // [B, 4 c0]
+    return add_linear_2_.forward(y);                                             // [B, 4 c0]
+}
+
 Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
-                     const std::atomic<bool> * cancel) const {
+                     const std::atomic<bool> * cancel, const AddedConditioning & added) const {
     require(sample.rank() == 4 && sample.dim(1) == config_.in_channels && sample.dim(2) >= 1 && sample.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
             "UNet: latent has shape " + shape_str(sample.shape) + ", expected [B, " + std::to_string(config_.in_channels) + ", H, W]");
     const int64_t B = sample.dim(0);
@@ -116,10 +148,15 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     const std::string where = "UNet";
     ProfileRun profile("UNet forward");
 
-    Tensor temb = timestep_embedding(timesteps, B);                             // [B, c0]
+    Tensor temb = timestep_embedding(timesteps, B, config_.block_out_channels[0]); // [B, c0]
     temb = time_linear_1_.forward(temb);                                        // [B, 4 c0]
     silu_inplace(temb);                                                         // [B, 4 c0]
     temb = time_linear_2_.forward(temb);                                        // [B, 4 c0]
+    if (config_.addition_embed_type == "text_time") {
+        const Tensor aug = added_embedding(added, B);                           // [B, 4 c0]
+        if (!arena_measuring())
+            for (int64_t i = 0; i < temb.numel(); ++i) temb.f32()[i] += aug.f32()[i]; // emb + aug_emb  [B, 4 c0]
+    }
     silu_inplace(temb);                                                         // silu(temb): what every resnet projects  [B, 4 c0]
 
     std::vector<Tensor> skips;

@@ -1,7 +1,8 @@
-// unet.h — diffusers' UNet2DConditionModel as SD 1.x uses it, configured by UNetConfig.
+// unet.h — diffusers' UNet2DConditionModel as SD 1.x and SDXL use it, configured by UNetConfig.
 //
 //   sample [B, Cin, H, W], timesteps [B], context [B, Tc, cross_attention_dim]
 //   temb = linear_2(silu(linear_1(sinusoidal(timesteps))))                    [B, 4 * c0]
+//   SDXL (text_time): temb += add_embedding(concat(text_embeds, sinusoidal(time_ids)))  [B, 4 * c0]
 //   h = conv_in(sample)                                                       [B, c0, H, W]
 //   down blocks (CrossAttnDownBlock2D | DownBlock2D): layers_per_block x (resnet [+ transformer]),
 //       then a stride-2 conv except in the last block; every output is kept as a skip
@@ -24,6 +25,15 @@
 
 namespace sdn {
 
+// SDXL's added conditioning ("text_time"), per latent: the pooled text embedding and the time ids
+// [original h, original w, crop top, crop left, target h, target w]. Empty for SD 1.x.
+struct AddedConditioning {
+    const float * text_embeds = nullptr; // [B, text_embeds_dim]
+    int64_t text_embeds_dim = 0;
+    const float * time_ids = nullptr;    // [B, time_ids_dim]
+    int64_t time_ids_dim = 0;
+};
+
 class UNet {
 public:
     UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights);
@@ -34,8 +44,9 @@ public:
     // integer or fractional), context: [B, Tc, cross_attention_dim]. Every attention uses `mode`.
     // Throws BAD_SHAPE for inconsistent shapes, CANCELLED when *cancel becomes true (checked between
     // blocks). -> [B, out_channels, H, W]
+    // `added`: SDXL's added conditioning, required when config().addition_embed_type is "text_time".
     Tensor forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
-                   const std::atomic<bool> * cancel) const;
+                   const std::atomic<bool> * cancel, const AddedConditioning & added = {}) const;
 
 private:
     struct Block {
@@ -47,13 +58,16 @@ private:
         Upsample2D upsample;
     };
 
-    // [B] -> [B, c0]: diffusers' get_timestep_embedding (flip_sin_to_cos, freq_shift), in f32 as torch.
-    Tensor timestep_embedding(const float * timesteps, int64_t B) const;
+    // [B] -> [B, dim]: diffusers' get_timestep_embedding (flip_sin_to_cos, freq_shift), in f32 as torch.
+    Tensor timestep_embedding(const float * timesteps, int64_t B, int64_t dim) const;
+    // text_time: add_embedding(concat(text_embeds, time_proj(time_ids) as [B, 6 D]))  -> [B, 4 c0]
+    Tensor added_embedding(const AddedConditioning & added, int64_t B) const;
 
     UNetConfig config_;
     std::shared_ptr<const WeightStore> weights_;
     int64_t time_embed_dim_ = 0;
     Linear time_linear_1_, time_linear_2_;
+    Linear add_linear_1_, add_linear_2_; // add_embedding (text_time only)
     Conv2d conv_in_, conv_out_;
     std::vector<Block> down_, up_;
     ResnetBlock2D mid_resnet_0_, mid_resnet_1_;

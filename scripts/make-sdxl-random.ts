@@ -1,0 +1,46 @@
+/**
+ * Writes a single-file checkpoint with the exact SDXL base 1.0 architecture in its original (SGM) layout
+ * (model.diffusion_model.*, first_stage_model.*, conditioner.embedders.0.transformer.* for CLIP ViT-L,
+ * conditioner.embedders.1.model.* for OpenCLIP ViT-bigG with fused in_proj and [D, P] text_projection),
+ * f16, filled with seeded random values as make:sd15-random does: for benchmarks and memory tests of
+ * the full-size model without downloading one.
+ *
+ *   npm run make:sdxl-random -- OUT.safetensors [--seed N] [--tiny]
+ *
+ * It loads through CheckpointLoaderSimple with SDXL's defaults (heads = width / 64, VAE scaling 0.13025;
+ * no sidecar needed). --tiny writes the same structure with small widths.
+ */
+import { pathToFileURL } from 'node:url';
+
+import { randomCheckpointCli, SD15, type SdArchitecture } from './make-sd15-random.ts';
+
+/** SDXL base 1.0: UNet 2,567,463,684 parameters, VAE 83,653,863, CLIP-L 123,060,480, OpenCLIP bigG 694,659,840. */
+export const SDXL: SdArchitecture = {
+  unet: {
+    inChannels: 4,
+    outChannels: 4,
+    modelChannels: 320,
+    channelMult: [1, 2, 4],
+    numResBlocks: 2,
+    attentionLevels: [1, 2],
+    contextDim: 2048,
+    transformerDepth: 1,
+    transformerDepths: [1, 2, 10],
+    linearProjection: true,
+    admInChannels: 2816, // pooled 1280 + 6 x 256
+  },
+  vae: SD15.vae,
+  clip: { vocab: 49408, hidden: 768, layers: 12, intermediate: 3072, positions: 77 },
+  clipG: { vocab: 49408, hidden: 1280, layers: 32, intermediate: 5120, positions: 77, projection: 1280 },
+};
+
+/** The same structure with small widths (heads = width / 64 needs widths that are multiples of 64). */
+export const TINY_SDXL: SdArchitecture = {
+  unet: { ...SDXL.unet, modelChannels: 64, channelMult: [1, 1, 2], contextDim: 64 + 128, transformerDepths: [1, 1, 2], admInChannels: 64 + 6 * 256 },
+  vae: { ...SDXL.vae, ch: 32, chMult: [1, 1, 2, 2] },
+  clip: { vocab: 49408, hidden: 64, layers: 2, intermediate: 128, positions: 77 },
+  clipG: { vocab: 49408, hidden: 128, layers: 2, intermediate: 256, positions: 77, projection: 64 },
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = randomCheckpointCli(process.argv.slice(2), 'make:sdxl-random', SDXL, TINY_SDXL);
