@@ -82,6 +82,6 @@ export async function modelWithLoras(base: ModelHandle, loras: readonly LoraAppl
   const list = loras.map((l) => ({ lora: l.lora.handle, strengthUnet: l.strengthUnet, strengthTextEncoder: l.strengthTextEncoder }));
   const r = await loraAddon.modelWithLoras(base.handle, list, mode);
   const raw = JSON.parse(r.report) as { matched: { unet: number; text_encoder: number }; unmatched: string[][]; extra_bytes: number };
-  const model = new ModelHandle(r.model, { tokenizerDir: base.info.tokenizerDir, schedulerConfig: base.info.schedulerConfig });
+  const model = new ModelHandle(r.model, { tokenizerDir: base.info.tokenizerDir, tokenizer2Dir: base.info.tokenizer2Dir, schedulerConfig: base.info.schedulerConfig });
   return { model, report: { matched: { unet: raw.matched.unet, textEncoder: raw.matched.text_encoder }, unmatched: raw.unmatched, extraBytes: raw.extra_bytes } };
 }

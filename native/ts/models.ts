@@ -315,7 +315,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
  */
 export async function loadVae(file: string, options: { weights?: WeightsDType } = {}): Promise<ModelHandle> {
   const handle = await modelsAddon.modelLoad(JSON.stringify({ path: file, layout: 'vae', weight_dtype: options.weights ?? 'f32' }));
-  return new ModelHandle(handle, { tokenizerDir: '', schedulerConfig: null });
+  return new ModelHandle(handle, { tokenizerDir: '', tokenizer2Dir: '', schedulerConfig: null });
 }
 
 const callOptions = (options: RunOptions): CallOptions => ({

@@ -39,6 +39,8 @@ struct ModelHolder {
 struct LoraHolder {
     sdn_lora_t lora = nullptr;
     ~LoraHolder() { sdn_lora_free(lora); }
+};
+
 struct TaesdHolder {
     sdn_taesd_t taesd = nullptr;
     ~TaesdHolder() { sdn_taesd_free(taesd); }

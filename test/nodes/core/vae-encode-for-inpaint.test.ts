@@ -32,7 +32,7 @@ describe('VAEEncodeForInpaint', () => {
       const out = await vaeEncodeForInpaint.run({ pixels: refImage('inpaint/pixels'), vae, mask: refMask('inpaint/mask'), grow_mask_by: grow }, testContext('VAEEncodeForInpaint'));
       expect([...out.LATENT.noiseMask!.shape]).toEqual(refShape(`inpaint/noise_mask/${grow}`));
       expect(maxAbsDiff(out.LATENT.noiseMask!.data, ref(`inpaint/noise_mask/${grow}`))).toBe(0);
-      const expected = await encodePixels(vae, refImage(`inpaint/masked/${grow}`), new AbortController().signal);
+      const expected = await encodePixels(vae, refImage(`inpaint/masked/${grow}`), testContext('VAEEncode'));
       expect(out.LATENT.shape).toEqual([1, 4, 2, 3]);
       expect(maxAbsDiff(out.LATENT.samples, expected.samples)).toBeLessThan(1e-5);
     });
@@ -46,7 +46,7 @@ describe('InpaintModelConditioning', () => {
       { positive: [entry], negative: [entry], vae, pixels: refImage('inpaint/pixels'), mask: refMask('inpaint/mask'), noise_mask: true },
       testContext('InpaintModelConditioning'),
     );
-    const signal = new AbortController().signal;
+    const signal = testContext('VAEEncode');
     const prepared = prepareInpaint(refImage('inpaint/pixels'), refMask('inpaint/mask'), 8);
     expect(maxAbsDiff(out.latent.samples, (await encodePixels(vae, prepared.pixels, signal)).samples)).toBeLessThan(1e-6);
     expect(out.latent.noiseMask!.shape).toEqual([1, 16, 24]);
