@@ -315,6 +315,35 @@ sdn_status   sdn_taesd_encode(sdn_taesd_t taesd, const float * image, const int6
 sdn_status   sdn_taesd_estimate_memory(sdn_taesd_t taesd, const char * config_json, sdn_call call, const sdn_call_shape * shape,
                                        const sdn_run_options * options, sdn_memory_estimate * out);
 
+/* ---- upscale models ---------------------------------------------------------------------------- */
+
+/* An ESRGAN / Real-ESRGAN / BSRGAN upscale model (RRDBNet), as ComfyUI's UpscaleModelLoader loads them: a
+ * .safetensors file in the new layout (conv_first, body.N.rdbK.convJ, conv_body, conv_upK, conv_hr,
+ * conv_last), the old ESRGAN one (model.0, model.1.sub.N.RDBK.convJ.0, ...) or BSRGAN's. Scale, blocks,
+ * channels and Real-ESRGAN's pixel-unshuffle (its x2 models) are read from the weights. Other
+ * architectures (SwinIR, HAT, SPAN, ...) fail with SDN_STATUS_BAD_FORMAT naming what their keys look like.
+ * Reference-counted like sdn_model_t. */
+typedef struct sdn_upscaler * sdn_upscaler_t;
+
+/* config_json: {"path": "<.safetensors>", "weight_dtype": "f32" | "f16"}. */
+sdn_status   sdn_upscaler_load(const char * config_json, sdn_upscaler_t * out_upscaler);
+sdn_upscaler_t sdn_upscaler_retain(sdn_upscaler_t upscaler);
+void         sdn_upscaler_free(sdn_upscaler_t upscaler);
+/* {"path", "architecture": "RRDBNet", "layout": "new" | "old" | "bsrgan", "scale", "num_blocks", "num_feat",
+ *  "num_grow", "shuffle", "in_channels", "out_channels", "halo", "tile_multiple", "weight_dtype", "weight_bytes"};
+ * owned by the handle. */
+const char * sdn_upscaler_info(sdn_upscaler_t upscaler);
+/* image [B, 3, H, W] in [0, 1] -> out: [B, 3, scale H, scale W] (unclamped). tile > 0 (a multiple of
+ * tile_multiple): each picture in tiles of tile x tile pixels, each run with `halo` pixels of real margin
+ * (the network's receptive field), so the result equals the one-piece result up to float rounding;
+ * 0: each picture in one piece. options: cancel, memory_limit_bytes, compute, and progress (after every
+ * tile; total = B x tiles per picture) are read. */
+sdn_status   sdn_upscaler_run(sdn_upscaler_t upscaler, const float * image, const int64_t shape[4], int64_t tile,
+                              const sdn_run_options * options, sdn_tensor * out);
+/* As sdn_estimate_memory for sdn_upscaler_run: shape's batch, height, width (the image's) and tile. */
+sdn_status   sdn_upscaler_estimate_memory(sdn_upscaler_t upscaler, const sdn_call_shape * shape, const sdn_run_options * options,
+                                          sdn_memory_estimate * out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include "../models/lora_set.h"
 #include "../models/memory_estimate.h"
 #include "../models/model.h"
+#include "../models/rrdbnet/rrdbnet.h"
 #include "../models/taesd/taesd.h"
 #include "../ops/attention.h"
 #include "sdn.h"
@@ -35,6 +36,12 @@ struct sdn_taesd {
     std::atomic<int> refs{1};
     std::shared_ptr<sdn::TAESD> taesd;
     std::string info_json; // sdn_taesd_info's answer, made at load
+};
+
+struct sdn_upscaler {
+    std::atomic<int> refs{1};
+    std::shared_ptr<sdn::RRDBNet> net;
+    std::string info_json; // sdn_upscaler_info's answer, made at load
 };
 
 struct sdn_cancel {

@@ -19,6 +19,7 @@ const napi_type_tag kModelTag = {0x6c6174656e74666cULL, 0x6f772d6d6f64656cULL}; 
 const napi_type_tag kCancelTag = {0x6c6174656e74666cULL, 0x6f772d63616e636cULL}; // "latentflow-cancl"
 const napi_type_tag kLoraTag = {0x6c6174656e74666cULL, 0x6f772d6c6f72612eULL};   // "latentflow-lora."
 const napi_type_tag kTaesdTag = {0x6c6174656e74666cULL, 0x6f772d7461657364ULL};  // "latentflow-taesd"
+const napi_type_tag kUpscalerTag = {0x6c6174656e74666cULL, 0x6f772d7570736361ULL}; // "latentflow-upsca"
 
 // A failed C call on this thread, as the JS Error it becomes.
 void check(Napi::Env env, sdn_status status) {
@@ -44,6 +45,11 @@ struct LoraHolder {
 struct TaesdHolder {
     sdn_taesd_t taesd = nullptr;
     ~TaesdHolder() { sdn_taesd_free(taesd); }
+};
+
+struct UpscalerHolder {
+    sdn_upscaler_t upscaler = nullptr;
+    ~UpscalerHolder() { sdn_upscaler_free(upscaler); }
 };
 
 struct CancelHolder {
@@ -80,6 +86,14 @@ std::shared_ptr<sdn_taesd> arg_taesd(const Napi::CallbackInfo & info, size_t i) 
     TaesdHolder * holder = unwrap_tagged<TaesdHolder>(env, i < info.Length() ? info[i] : env.Undefined(), kTaesdTag, "taesd");
     if (!holder->taesd) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the TAESD was disposed; load it again");
     return std::shared_ptr<sdn_taesd>(sdn_taesd_retain(holder->taesd), sdn_taesd_free);
+}
+
+// A reference to the upscale model for a call queued now.
+std::shared_ptr<sdn_upscaler> arg_upscaler(const Napi::CallbackInfo & info, size_t i) {
+    Napi::Env env = info.Env();
+    UpscalerHolder * holder = unwrap_tagged<UpscalerHolder>(env, i < info.Length() ? info[i] : env.Undefined(), kUpscalerTag, "upscaler");
+    if (!holder->upscaler) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the upscale model was disposed; load it again");
+    return std::shared_ptr<sdn_upscaler>(sdn_upscaler_retain(holder->upscaler), sdn_upscaler_free);
 }
 
 // An engine-allocated result, freed with its owner.
@@ -717,6 +731,63 @@ Napi::Value taesd_memory_estimate_js(const Napi::CallbackInfo & info) {
     return estimate_js(env, e);
 }
 
+// ---- upscale models --------------------------------------------------------------------------------
+
+// upscalerLoad(configJson) -> Promise<External>
+Napi::Value upscaler_load_js(const Napi::CallbackInfo & info) {
+    const std::string config = arg_string(info, 0, "config");
+    auto holder = std::make_shared<UpscalerHolder>();
+    AsyncJob job;
+    job.execute = [config, holder] { check_worker(sdn_upscaler_load(config.c_str(), &holder->upscaler)); };
+    job.complete = [holder](Napi::Env env) -> Napi::Value {
+        auto * h = new UpscalerHolder{holder->upscaler};
+        holder->upscaler = nullptr;
+        return make_tagged(env, h, kUpscalerTag);
+    };
+    return run_async(info.Env(), std::move(job));
+}
+
+// upscalerDispose(upscaler)
+Napi::Value upscaler_dispose_js(const Napi::CallbackInfo & info) {
+    UpscalerHolder * holder = unwrap_tagged<UpscalerHolder>(info.Env(), info.Length() ? info[0] : info.Env().Undefined(), kUpscalerTag, "upscaler");
+    sdn_upscaler_free(holder->upscaler);
+    holder->upscaler = nullptr;
+    return info.Env().Undefined();
+}
+
+// upscalerInfo(upscaler) -> string (JSON)
+Napi::Value upscaler_info_js(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), sdn_upscaler_info(arg_upscaler(info, 0).get())); }
+
+// upscalerRun(upscaler, image, shape [B, 3, H, W], tile (0: whole pictures), options) -> Promise<Float32Array>
+Napi::Value upscaler_run_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto upscaler = arg_upscaler(info, 0);
+    int64_t shape[4];
+    shape4(info, 2, "shape", shape);
+    Napi::Float32Array image = arg_f32_of(info, 1, "image", shape);
+    const int64_t tile = arg_int(info, 3, "tile");
+    if (tile < 0) throw Napi::RangeError::New(env, "argument \"tile\" must be >= 0 pixels (0: whole pictures), got " + std::to_string(tile));
+    AsyncJob job;
+    const auto options = arg_options(info, 4, job);
+    const float * x = image.Data();
+    const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
+    return queue_tensor_call(env, job, options, {image}, [upscaler, x, s, tile](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_upscaler_run(upscaler.get(), x, s.data(), tile, o, out);
+    });
+}
+
+// upscalerMemoryEstimate(upscaler, { batch, height, width, tile }, precision) -> estimate
+Napi::Value upscaler_memory_estimate_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto upscaler = arg_upscaler(info, 0);
+    const sdn_call_shape shape = call_shape_arg(info, 1);
+    sdn_run_options options{};
+    options.compute = compute_of(env, info.Length() > 2 ? info[2] : env.Undefined());
+    sdn_memory_estimate e;
+    check(env, sdn_upscaler_estimate_memory(upscaler.get(), &shape, &options, &e));
+    return estimate_js(env, e);
+}
+
 // cancelTokenCreate() -> External; cancelTokenCancel(token); cancelTokenIsCancelled(token) -> boolean
 Napi::Value cancel_token_create_js(const Napi::CallbackInfo & info) { return make_tagged(info.Env(), new CancelHolder(), kCancelTag); }
 
@@ -767,6 +838,11 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("taesdDecode", taesd_call_js<sdn_taesd_decode>);
     fn("taesdEncode", taesd_call_js<sdn_taesd_encode>);
     fn("taesdMemoryEstimate", taesd_memory_estimate_js);
+    fn("upscalerLoad", upscaler_load_js);
+    fn("upscalerDispose", upscaler_dispose_js);
+    fn("upscalerInfo", upscaler_info_js);
+    fn("upscalerRun", upscaler_run_js);
+    fn("upscalerMemoryEstimate", upscaler_memory_estimate_js);
     fn("cancelTokenCreate", cancel_token_create_js);
     fn("cancelTokenCancel", cancel_token_cancel_js);
     fn("cancelTokenIsCancelled", cancel_token_is_cancelled_js);

@@ -101,6 +101,20 @@ NetworkCall taesd_encode_call(const TAESD & taesd, const Tensor & image, const s
     return call;
 }
 
+NetworkCall upscale_call(const RRDBNet & net, const Tensor & image, int64_t tile, const std::atomic<bool> * cancel,
+                         const RRDBNet::TileProgress & progress) {
+    NetworkCall call;
+    call.network = "upscale";
+    call.shape = image.rank() == 4 ? latent_shape("image", image) : shape_str(image.shape);
+    if (tile > 0) call.shape += ", tiles of " + std::to_string(tile) + " pixels";
+    call.advice = "use smaller tiles or a smaller picture";
+    call.attention_modes = false;
+    call.run = [&net, image, tile, cancel, progress](AttentionMode) {
+        return std::vector<Tensor>{net.upscale(image, tile, cancel, arena_measuring() ? RRDBNet::TileProgress() : progress)};
+    };
+    return call;
+}
+
 MemoryEstimate network_call_estimate(const NetworkCall & call, AttentionMode mode) {
     return memory_measure([&] { return call.run(mode); });
 }

@@ -13,6 +13,7 @@
 #include "../ops/attention.h"
 #include "clip/clip_text_model.h"
 #include "memory_estimate.h"
+#include "rrdbnet/rrdbnet.h"
 #include "taesd/taesd.h"
 #include "unet/unet.h"
 #include "vae/autoencoder_kl.h"
@@ -20,7 +21,7 @@
 namespace sdn {
 
 struct NetworkCall {
-    std::string network;  // "UNet", "VAE decode", "VAE tiled decode", "VAE encode", "text encoder", "TAESD decode", "TAESD encode"
+    std::string network;  // "UNet", "VAE decode", "VAE tiled decode", "VAE encode", "text encoder", "TAESD decode", "TAESD encode", "upscale"
     std::string shape;    // for messages: "a 32x32 latent, batch 2"
     std::string advice;   // what to do when even flash attention does not fit the budget
     bool attention_modes = true; // false: the mode changes nothing (CLIP's causal attention is always naive)
@@ -46,6 +47,11 @@ NetworkCall text_encode_call(const CLIPTextModel & clip, const int32_t * ids, in
 // in [0, 1] -> [model-space latent]. No attention: the mode changes nothing.
 NetworkCall taesd_decode_call(const TAESD & taesd, const Tensor & latent, const std::atomic<bool> * cancel);
 NetworkCall taesd_encode_call(const TAESD & taesd, const Tensor & image, const std::atomic<bool> * cancel);
+
+// An upscale model (rrdbnet/rrdbnet.h): image [B, 3, H, W] in [0, 1] -> [image [B, 3, sH, sW]] (unclamped), in
+// tiles of `tile` input pixels (0: each picture in one piece); progress after each tile (not when measuring).
+NetworkCall upscale_call(const RRDBNet & net, const Tensor & image, int64_t tile, const std::atomic<bool> * cancel,
+                         const RRDBNet::TileProgress & progress);
 
 // The call's memory estimate in `mode` (a measure pass; nothing allocated).
 MemoryEstimate network_call_estimate(const NetworkCall & call, AttentionMode mode);

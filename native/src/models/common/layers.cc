@@ -103,6 +103,21 @@ Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsamp
     return y;
 }
 
+void Conv2d::forward_into(const Tensor & x, Tensor & y) const {
+    require(x.rank() == 4 && x.dim(1) == cin, SDN_STATUS_INTERNAL, "Conv2d: input " + shape_str(x.shape) + " has not " + std::to_string(cin) + " channels");
+    const Conv2dShape s{x.dim(0), cin, x.dim(2), x.dim(3), cout, kernel, kernel, stride, pad, 1, keep_fp32 ? Precision::F32 : compute_precision()};
+    require(y.shape == Shape{s.B, cout, s.out_h(), s.out_w()}, SDN_STATUS_INTERNAL, "Conv2d: output " + shape_str(y.shape) + " for input " + shape_str(x.shape));
+    require(lora_for(name) == nullptr, SDN_STATUS_INTERNAL, "Conv2d::forward_into: " + name + " has a LoRA");
+    ArenaScope scope(name);
+    if (arena_measuring()) {
+        arena_workspace(conv2d_workspace_bytes(s));
+        return;
+    }
+    ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
+                      2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
+    conv2d(s, x.f32(), *weight, bias, nullptr, y.f32());
+}
+
 // ------------------------------------------------------------------------------------------- GroupNorm
 
 GroupNorm GroupNorm::load(const WeightStore & ws, const std::string & prefix, int64_t channels, int64_t groups, float eps) {

@@ -72,6 +72,9 @@ struct Conv2d {
     // With upsample = f, the convolution of x up-sampled f times (nearest), never materialised:
     // [B, cin, H, W] -> [B, cout, Ho, Wo] with Ho, Wo computed from f H, f W.
     Tensor forward(const Tensor & x, const Tensor * residual = nullptr, int64_t upsample = 1) const;
+    // As forward (no residual, no up-sampling), into `y`: a [B, cout, Ho, Wo] view that does not overlap
+    // x, e.g. a channel range of a larger buffer when B = 1 (a dense block's concatenation). No LoRA.
+    void forward_into(const Tensor & x, Tensor & y) const;
 };
 
 // A PyTorch nn.GroupNorm with affine weights, optionally followed by SiLU (fused).
