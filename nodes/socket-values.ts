@@ -6,9 +6,9 @@
  * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is a list of entries, each a
  * prompt's text embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts) with its area, strength
  * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
- * of ComfyUI's custom sampling. MASK is [B, H, W] in [0, 1].
+ * of ComfyUI's custom sampling. MASK is [B, H, W] in [0, 1]. UPSCALE_MODEL is a loaded RRDBNet (ESRGAN) upscale model.
  */
-import type { LoraHandle, ModelHandle, TaesdHandle } from '../native/index.ts';
+import type { LoraHandle, ModelHandle, TaesdHandle, UpscalerHandle } from '../native/index.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
 import type { Conditioning } from './sampling/comfy/conditioning.ts';
 import type { ModelSamplingSpec } from './sampling/comfy/model-sampling.ts';
@@ -102,6 +102,13 @@ export interface ImageValue {
   shape: readonly [number, number, number, 3];
 }
 
+/** UPSCALE_MODEL (UpscaleModelLoader): an ESRGAN / Real-ESRGAN upscale model in the engine. */
+export interface UpscaleModelValue {
+  upscaler: UpscalerHandle;
+  /** File it came from (for messages). */
+  source: string;
+}
+
 /** What the host knows about the run a node belongs to (SaveImage embeds it in its PNGs). */
 export interface RunInfo {
   /** The execution form being run (ComfyUI's "prompt"). */
@@ -123,6 +130,7 @@ declare module './schema.ts' {
     NOISE: NoiseValue;
     GUIDER: GuiderValue;
     MASK: MaskValue;
+    UPSCALE_MODEL: UpscaleModelValue;
   }
   interface HostServices {
     run?: RunInfo;

@@ -74,6 +74,8 @@ import latentRotate from './latent-rotate.ts';
 import setLatentNoiseMask from './set-latent-noise-mask.ts';
 import vaeEncodeForInpaint from './vae-encode-for-inpaint.ts';
 import inpaintModelConditioning from './inpaint-model-conditioning.ts';
+import upscaleModelLoader from './upscale-model-loader.ts';
+import imageUpscaleWithModel from './image-upscale-with-model.ts';
 
 export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
@@ -149,4 +151,6 @@ export const coreNodes: AnyNodeDefinition[] = [
   setLatentNoiseMask,
   vaeEncodeForInpaint,
   inpaintModelConditioning,
+  upscaleModelLoader,
+  imageUpscaleWithModel,
 ];

@@ -1,6 +1,7 @@
 /**
  * Model files a host offers: `<models>/checkpoints/**.safetensors` (single-file checkpoints),
- * `<models>/diffusers/*` (folders with model_index.json) and `<models>/vae/**.safetensors` (standalone VAEs). Listed for the loaders' choice widgets, so a
+ * `<models>/diffusers/*` (folders with model_index.json), `<models>/vae/**.safetensors` (standalone VAEs) and
+ * `<models>/upscale_models/**` (upscale models; pickles listed too, to be refused with advice). Listed for the loaders' choice widgets, so a
  * missing file is a validation problem ("not one of the options") before anything runs.
  */
 import fs from 'node:fs';
@@ -8,7 +9,7 @@ import path from 'node:path';
 
 import type { HostServices } from '../schema.ts';
 
-function walk(root: string, dir: string, out: string[], depth: number): void {
+function walk(root: string, dir: string, out: string[], depth: number, extensions: readonly string[] = ['.safetensors']): void {
   if (depth > 4) return;
   let entries: fs.Dirent[];
   try {
@@ -18,18 +19,18 @@ function walk(root: string, dir: string, out: string[], depth: number): void {
   }
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) walk(root, full, out, depth + 1);
-    else if (entry.name.endsWith('.safetensors') && (entry.isFile() || entry.isSymbolicLink())) out.push(path.relative(root, full).split(path.sep).join('/'));
+    if (entry.isDirectory()) walk(root, full, out, depth + 1, extensions);
+    else if (extensions.some((e) => entry.name.endsWith(e)) && (entry.isFile() || entry.isSymbolicLink())) out.push(path.relative(root, full).split(path.sep).join('/'));
   }
 }
 
-/** `.safetensors` files under <models>/<folder> (4 levels deep at most), as paths relative to it with '/', sorted. */
-export function safetensorsFiles(env: HostServices, folder: string): string[] {
+/** `.safetensors` files (or other `extensions`) under <models>/<folder> (4 levels deep at most), as paths relative to it with '/', sorted. */
+export function safetensorsFiles(env: HostServices, folder: string, extensions: readonly string[] = ['.safetensors']): string[] {
   const models = env.paths?.models;
   if (!models) return [];
   const root = path.join(models, folder);
   const out: string[] = [];
-  walk(root, root, out, 0);
+  walk(root, root, out, 0, extensions);
   return out.sort();
 }
 
@@ -45,6 +46,19 @@ export function loraFiles(env: HostServices): string[] {
 /** Standalone VAE files: `<models>/vae/**.safetensors`. */
 export function vaeFiles(env: HostServices): string[] {
   return safetensorsFiles(env, 'vae');
+}
+
+/** PyTorch pickle extensions ComfyUI also loads; latentflow lists them only to refuse them with advice (unpickling can run code). */
+export const PICKLE_EXTENSIONS = ['.pth', '.pt', '.ckpt', '.bin'] as const;
+
+/** Upscale models: `<models>/upscale_models/**` .safetensors and pickles (the loader refuses pickles, saying how to convert them). */
+export function upscaleModelFiles(env: HostServices): string[] {
+  return safetensorsFiles(env, 'upscale_models', ['.safetensors', ...PICKLE_EXTENSIONS]);
+}
+
+/** Whether a model file name is a PyTorch pickle (.pth, .pt, .ckpt, .bin). */
+export function isPickleName(name: string): boolean {
+  return PICKLE_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e));
 }
 
 export function diffusersFolders(env: HostServices): string[] {

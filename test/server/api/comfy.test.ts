@@ -127,4 +127,12 @@ describe('ComfyUI API', () => {
     fs.writeFileSync(path.join(t.modelsDir, 'embeddings', 'old.pt'), '');
     expect(await json(await fetch(`${t.base}/embeddings`))).toEqual(['style']);
   });
+
+  it('GET /models lists upscale_models, and /models/upscale_models its files (pickles too, which the loader refuses)', async () => {
+    expect(await json(await fetch(`${t.base}/models`))).toContain('upscale_models');
+    fs.mkdirSync(path.join(t.modelsDir, 'upscale_models'), { recursive: true });
+    fs.writeFileSync(path.join(t.modelsDir, 'upscale_models', '4x.safetensors'), '');
+    fs.writeFileSync(path.join(t.modelsDir, 'upscale_models', 'RealESRGAN_x4plus.pth'), '');
+    expect(await json(await fetch(`${t.base}/models/upscale_models`))).toEqual(['4x.safetensors', 'RealESRGAN_x4plus.pth']);
+  });
 });
