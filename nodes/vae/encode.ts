@@ -22,11 +22,32 @@ export function vaeFactor(vae: VaeValue): number {
   return vae.taesd ? vae.taesd.scaleFactor : vaeScaleFactor(vae.model.info.vae);
 }
 
-/** Encodes an IMAGE whose sides are multiples of the VAE's factor to a model-space LATENT. */
-export async function encodePixels(vae: VaeValue, pixels: ImageValue, ctx: NodeContext): Promise<LatentValue> {
+/**
+ * An IMAGE cut to its encodable window (ComfyUI's VAE.vae_encode_crop_pixels: the centre part whose sides are
+ * multiples of `factor`); the IMAGE itself when its sides already are. Throws when a side is under `factor`.
+ */
+export function cropToEncodable(pixels: ImageValue, factor: number): ImageValue {
   const [B, H, W] = pixels.shape;
+  const window = encodableWindow(H, W, factor);
+  if (window.height === 0 || window.width === 0) throw new Error(`the picture is ${W}x${H}; the VAE needs at least ${factor} pixels on each side. Resize it first (ImageScale).`);
+  if (window.height === H && window.width === W) return pixels;
+  const out = new Float32Array(B * window.height * window.width * 3);
+  for (let b = 0; b < B; b++)
+    for (let y = 0; y < window.height; y++) {
+      const src = ((b * H + window.top + y) * W + window.left) * 3;
+      out.set(pixels.data.subarray(src, src + window.width * 3), ((b * window.height + y) * window.width) * 3);
+    }
+  return { data: out, shape: [B, window.height, window.width, 3] };
+}
+
+/**
+ * Encodes an IMAGE to a model-space LATENT, as ComfyUI's VAE.encode: sides that are not multiples of the VAE's
+ * factor are cut to the centre part first ((side % f) / 2 pixels from the top and left), silently.
+ */
+export async function encodePixels(vae: VaeValue, image: ImageValue, ctx: NodeContext): Promise<LatentValue> {
   const f = vaeFactor(vae);
-  if (H % f !== 0 || W % f !== 0) throw new Error(`the picture is ${W}x${H}; both sides must be multiples of ${f}. Crop or resize it first (ImageScale, ImageCrop).`);
+  const pixels = cropToEncodable(image, f);
+  const [B, H, W] = pixels.shape;
   if (vae.taesd) {
     const samples = await taesdEncodePixels(vae.taesd, imageToVae(pixels.data, B, H, W), [B, 3, H, W], ctx);
     return { samples, shape: [B, vae.taesd.info.config.latent_channels, H / f, W / f] as const };

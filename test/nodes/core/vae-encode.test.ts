@@ -38,9 +38,26 @@ describe('VAEEncode', () => {
     expect(maxDiff / maxRef).toBeLessThan(1e-4);
   });
 
-  it('refuses a picture whose sides are not multiples of 8, saying what to do (the runner adds which node)', async () => {
-    await expect(vaeEncodeNode.run({ pixels: { data: new Float32Array(60 * 64 * 3), shape: [1, 60, 64, 3] }, vae: { model, source: 'tiny-sd' } }, ctx())).rejects.toThrow(
-      /^the picture is 64x60; both sides must be multiples of 8/,
+  it('cuts a picture whose sides are not multiples of 8 to its centre part first, as ComfyUI (the fixture image framed by junk)', async () => {
+    // the 64x64 fixture inside a 69x70 picture, 2 rows above (69 % 8 = 5: floor(5 / 2) = 2) and 3 columns left (70 % 8 = 6: 3)
+    const nchw = f32(expected, 'image');
+    const H = 69, W = 70;
+    const data = new Float32Array(H * W * 3).map((_, i) => (i % 7) / 6);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < 64 * 64; i++) data[((Math.floor(i / 64) + 2) * W + (i % 64) + 3) * 3 + c] = (nchw[c * 4096 + i] + 1) / 2;
+    const out = await vaeEncodeNode.run({ pixels: { data, shape: [1, H, W, 3] }, vae: { model, source: 'tiny-sd' } }, ctx());
+    expect(out.LATENT.shape).toEqual([1, 4, 8, 8]);
+    const mean = f32(expected, 'posterior_mean');
+    let maxDiff = 0, maxRef = 0;
+    for (let i = 0; i < mean.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(out.LATENT.samples[i] - mean[i] * 0.18215));
+      maxRef = Math.max(maxRef, Math.abs(mean[i] * 0.18215));
+    }
+    expect(maxDiff / maxRef).toBeLessThan(1e-4);
+  });
+
+  it('refuses a picture with a side under 8 pixels, saying what to do (the runner adds which node)', async () => {
+    await expect(vaeEncodeNode.run({ pixels: { data: new Float32Array(7 * 64 * 3), shape: [1, 7, 64, 3] }, vae: { model, source: 'tiny-sd' } }, ctx())).rejects.toThrow(
+      /^the picture is 64x7; the VAE needs at least 8 pixels on each side/,
     );
   });
 });
