@@ -17,12 +17,12 @@ function ImageUploadImpl({ nodeId, input, value }: ImageUploadProps) {
     <div className="lf-upload nodrag">
       {name && <img src={imageUrl({ filename: name, subfolder: '', type: 'input' })} alt={name} />}
       <button type="button" className="lf-small-button" onClick={() => file.current?.click()}>
-        Upload PNG…
+        Upload image…
       </button>
       <input
         ref={file}
         type="file"
-        accept="image/png"
+        accept="image/png,image/jpeg,image/webp"
         hidden
         aria-label={`Upload an image for ${input} of node #${nodeId}`}
         onChange={(e) => {
