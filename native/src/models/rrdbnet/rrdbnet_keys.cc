@@ -31,9 +31,9 @@ std::string common_prefix(const std::vector<std::string> & keys) {
 // Old-layout name -> new name ("" when it is not an RRDBNet tensor). `last` is the largest top-level index
 // (model.<last> = conv_last), `nb` the RRDB count.
 std::string rename_old(const std::string & key, int64_t last, int64_t nb) {
-    static const std::regex rdb(R"(model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias))");
-    static const std::regex sub(R"(model\.1\.sub\.(\d+)\.(weight|bias))");
-    static const std::regex top(R"(model\.(\d+)\.(weight|bias))");
+    static const std::regex rdb(R"(model\.1\.sub\.(\d{1,6})\.RDB(\d)\.conv(\d)\.0\.(weight|bias))");
+    static const std::regex sub(R"(model\.1\.sub\.(\d{1,6})\.(weight|bias))");
+    static const std::regex top(R"(model\.(\d{1,6})\.(weight|bias))");
     std::smatch m;
     if (std::regex_match(key, m, rdb)) return "body." + m[1].str() + ".rdb" + m[2].str() + ".conv" + m[3].str() + "." + m[4].str();
     if (std::regex_match(key, m, sub)) return std::stoll(m[1].str()) == nb ? "conv_body." + m[2].str() : "";
@@ -49,7 +49,7 @@ std::string rename_old(const std::string & key, int64_t last, int64_t nb) {
 }
 
 std::string rename_bsrgan(const std::string & key) {
-    static const std::regex rdb(R"(RRDB_trunk\.(\d+)\.RDB(\d)\.conv(\d)\.(weight|bias))");
+    static const std::regex rdb(R"(RRDB_trunk\.(\d{1,6})\.RDB(\d)\.conv(\d)\.(weight|bias))");
     static const std::regex up(R"(upconv(\d)\.(weight|bias))");
     std::smatch m;
     if (std::regex_match(key, m, rdb)) return "body." + m[1].str() + ".rdb" + m[2].str() + ".conv" + m[3].str() + "." + m[4].str();
@@ -112,7 +112,7 @@ RRDBNetFile rrdbnet_read(const std::string & path, WeightStorage storage) {
     int64_t nb = 0, last = -1;
     if (out.layout == "old") {
         while (has(keys, "model.1.sub." + std::to_string(nb) + ".RDB1.conv1.0.weight")) ++nb;
-        static const std::regex top(R"(model\.(\d+)\.weight)");
+        static const std::regex top(R"(model\.(\d{1,6})\.weight)");
         std::smatch m;
         for (const std::string & k : names)
             if (std::regex_match(k, m, top)) last = std::max<int64_t>(last, std::stoll(m[1].str()));
@@ -145,6 +145,8 @@ RRDBNetFile rrdbnet_read(const std::string & path, WeightStorage storage) {
     while (ws.has("body." + std::to_string(c.num_blocks) + ".rdb1.conv1.weight")) ++c.num_blocks;
     c.num_upsamples = 0;
     while (ws.has("conv_up" + std::to_string(c.num_upsamples + 1) + ".weight")) ++c.num_upsamples;
+    require(c.num_upsamples <= 3, SDN_STATUS_BAD_FORMAT,
+            "\"" + path + "\": " + std::to_string(c.num_upsamples) + " up-sampling convolutions (conv_up1 ..); upscale models of up to 8x (3) are supported");
     if (out.layout == "old")
         require(c.num_upsamples == (last - 4) / 3, SDN_STATUS_MISSING_TENSOR,
                 "\"" + path + "\": model." + std::to_string(last) + " is the last layer, so model.3 .. model." + std::to_string(last - 4) +
