@@ -265,7 +265,8 @@ typedef struct sdn_call_shape {
     int64_t batch;          /* prompts, latents or images */
     int64_t height, width;  /* the latent's (UNet, VAE decode) or the image's (VAE encode) */
     int64_t tokens;         /* text encoder: tokens per prompt; UNet: context tokens */
-    int64_t tile;           /* VAE decode: as sdn_vae_decode's tile (0: in one piece) */
+    int64_t tile;           /* VAE decode: as sdn_vae_decode's tile (0: in one piece); upscale: as sdn_upscaler_run's */
+    int64_t margin;         /* upscale: as sdn_upscaler_run's (0: the exact margin) */
 } sdn_call_shape;
 
 /* Working memory of one call: how far activations_peak rises while it runs, for the current thread
@@ -334,13 +335,14 @@ void         sdn_upscaler_free(sdn_upscaler_t upscaler);
  * owned by the handle. */
 const char * sdn_upscaler_info(sdn_upscaler_t upscaler);
 /* image [B, 3, H, W] in [0, 1] -> out: [B, 3, scale H, scale W] (unclamped). tile > 0 (a multiple of
- * tile_multiple): each picture in tiles of tile x tile pixels, each run with `halo` pixels of real margin
- * (the network's receptive field), so the result equals the one-piece result up to float rounding;
- * 0: each picture in one piece. options: cancel, memory_limit_bytes, compute, and progress (after every
- * tile; total = B x tiles per picture) are read. */
-sdn_status   sdn_upscaler_run(sdn_upscaler_t upscaler, const float * image, const int64_t shape[4], int64_t tile,
+ * tile_multiple): each picture in tiles of tile x tile pixels, each run with `margin` pixels of real
+ * neighbours around it; margin 0 means `halo` (the network's receptive field), so the result equals the
+ * one-piece result up to float rounding; a smaller margin (rounded up to tile_multiple) costs less and
+ * changes pixels near tile borders slightly. tile 0: each picture in one piece. options: cancel,
+ * memory_limit_bytes, compute, and progress (after every tile; total = B x tiles per picture) are read. */
+sdn_status   sdn_upscaler_run(sdn_upscaler_t upscaler, const float * image, const int64_t shape[4], int64_t tile, int64_t margin,
                               const sdn_run_options * options, sdn_tensor * out);
-/* As sdn_estimate_memory for sdn_upscaler_run: shape's batch, height, width (the image's) and tile. */
+/* As sdn_estimate_memory for sdn_upscaler_run: shape's batch, height, width (the image's), tile and margin. */
 sdn_status   sdn_upscaler_estimate_memory(sdn_upscaler_t upscaler, const sdn_call_shape * shape, const sdn_run_options * options,
                                           sdn_memory_estimate * out);
 

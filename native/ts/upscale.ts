@@ -23,11 +23,22 @@ interface UpscalerAddon {
   upscalerLoad(configJson: string): Promise<NativeHandle>;
   upscalerDispose(upscaler: NativeHandle): void;
   upscalerInfo(upscaler: NativeHandle): string;
-  upscalerRun(upscaler: NativeHandle, image: Float32Array, shape: Shape4, tile: number, options: UpscalerOptions): Promise<Float32Array>;
-  upscalerMemoryEstimate(upscaler: NativeHandle, shape: { batch: number; height: number; width: number; tile: number }, precision?: Precision): MemoryEstimate;
+  upscalerRun(upscaler: NativeHandle, image: Float32Array, shape: Shape4, tile: number, margin: number, options: UpscalerOptions): Promise<Float32Array>;
+  upscalerMemoryEstimate(upscaler: NativeHandle, shape: UpscalerCallShape, precision?: Precision): MemoryEstimate;
 }
 
 const upscalerAddon = addon as unknown as UpscalerAddon;
+
+/** The sizes of an upscalerRun, for its memory estimate. */
+export interface UpscalerCallShape {
+  batch: number;
+  height: number;
+  width: number;
+  /** As UpscalerRunOptions.tile. */
+  tile: number;
+  /** As UpscalerRunOptions.margin (absent or 0: the exact margin). */
+  margin?: number;
+}
 
 /** What the weights say about an upscale model. */
 export interface UpscalerInfo {
@@ -102,6 +113,12 @@ export async function loadUpscaler(file: string, options: { weights?: 'f32' | 'f
 export interface UpscalerRunOptions {
   /** Tile side in input pixels (a multiple of info.tileMultiple); 0 or absent: each picture in one piece. */
   tile?: number;
+  /**
+   * Pixels of its neighbours each tile is run with; 0 or absent: info.halo, the receptive field (tiles then
+   * equal one piece up to float rounding). Less saves memory and time on deep models; pixels near tile borders
+   * then differ slightly from one piece (ComfyUI's tiles overlap by 32).
+   */
+  margin?: number;
   cancel?: CancelToken;
   /** Refuse the run up front ("SDN_STATUS_OUT_OF_MEMORY", with the estimate) when it needs more. */
   memoryLimitBytes?: number;
@@ -112,7 +129,7 @@ export interface UpscalerRunOptions {
 
 /** Image [B, 3, H, W] in [0, 1] -> [B, 3, sH, sW] (unclamped), s = info.scale. */
 export function upscalerRun(upscaler: UpscalerHandle, image: Float32Array, shape: Shape4, options: UpscalerRunOptions = {}): Promise<Float32Array> {
-  return upscalerAddon.upscalerRun(upscaler.handle, image, shape, options.tile ?? 0, {
+  return upscalerAddon.upscalerRun(upscaler.handle, image, shape, options.tile ?? 0, options.margin ?? 0, {
     cancel: options.cancel?.handle ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? 0,
     ...(options.precision ? { precision: options.precision } : {}),
@@ -121,6 +138,6 @@ export function upscalerRun(upscaler: UpscalerHandle, image: Float32Array, shape
 }
 
 /** The working memory of one upscalerRun (a measure pass of its own code, all tiles included). */
-export function estimateUpscalerMemory(upscaler: UpscalerHandle, shape: { batch: number; height: number; width: number; tile: number }, precision?: Precision): MemoryEstimate {
-  return upscalerAddon.upscalerMemoryEstimate(upscaler.handle, shape, precision);
+export function estimateUpscalerMemory(upscaler: UpscalerHandle, shape: UpscalerCallShape, precision?: Precision): MemoryEstimate {
+  return upscalerAddon.upscalerMemoryEstimate(upscaler.handle, { ...shape, margin: shape.margin ?? 0 }, precision);
 }

@@ -69,7 +69,7 @@ void sdn_upscaler_free(sdn_upscaler_t upscaler) {
 
 const char * sdn_upscaler_info(sdn_upscaler_t upscaler) { return upscaler ? upscaler->info_json.c_str() : "null"; }
 
-sdn_status sdn_upscaler_run(sdn_upscaler_t upscaler, const float * image, const int64_t shape[4], int64_t tile,
+sdn_status sdn_upscaler_run(sdn_upscaler_t upscaler, const float * image, const int64_t shape[4], int64_t tile, int64_t margin,
                             const sdn_run_options * options, sdn_tensor * out) {
     return api::call([&] {
         const RRDBNet & net = net_of(upscaler);
@@ -80,7 +80,7 @@ sdn_status sdn_upscaler_run(sdn_upscaler_t upscaler, const float * image, const 
             progress = [fn = options->progress, user = options->progress_user](int64_t done, int64_t total) { fn(user, done, total); };
         const int64_t limit = options ? static_cast<int64_t>(std::min<uint64_t>(options->memory_limit_bytes, uint64_t(INT64_MAX))) : 0;
         const PrecisionScope precision(precision_of(options));
-        const NetworkCall call = upscale_call(net, api::input4(image, shape, "image"), tile, cancel, progress);
+        const NetworkCall call = upscale_call(net, api::input4(image, shape, "image"), tile, margin, cancel, progress);
         network_call_check(call, AttentionMode::Naive, limit);
         api::tensor_out(call.run(AttentionMode::Naive)[0], out);
     });
@@ -93,8 +93,9 @@ sdn_status sdn_upscaler_estimate_memory(sdn_upscaler_t upscaler, const sdn_call_
         api::need(out, "out");
         const sdn_call_shape s = *api::need(shape, "shape");
         api::check_call_shape(s, SDN_CALL_VAE_ENCODE); // batch, height, width >= 1, tile >= 0
+        require(s.margin >= 0, SDN_STATUS_BAD_ARGUMENT, "memory estimate: margin must be >= 0, got " + std::to_string(s.margin));
         const PrecisionScope precision(precision_of(options));
-        const NetworkCall call = upscale_call(net, no_data({s.batch, net.config().in_channels, s.height, s.width}), s.tile, nullptr, {});
+        const NetworkCall call = upscale_call(net, no_data({s.batch, net.config().in_channels, s.height, s.width}), s.tile, s.margin, nullptr, {});
         api::estimate_out(network_call_estimate(call, AttentionMode::Naive), out);
     });
 }

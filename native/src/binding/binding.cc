@@ -632,7 +632,7 @@ sdn_call_shape call_shape_arg(const Napi::CallbackInfo & info, size_t i) {
         if (d != static_cast<double>(static_cast<int64_t>(d))) throw Napi::TypeError::New(env, std::string("shape.") + key + " must be an integer");
         return static_cast<int64_t>(d);
     };
-    return sdn_call_shape{field("batch"), field("height"), field("width"), field("tokens"), field("tile")};
+    return sdn_call_shape{field("batch"), field("height"), field("width"), field("tokens"), field("tile"), field("margin")};
 }
 
 // memoryEstimate(model | null, configJson | null, call, { batch, height, width, tokens, tile }, attention) -> estimate
@@ -758,7 +758,7 @@ Napi::Value upscaler_dispose_js(const Napi::CallbackInfo & info) {
 // upscalerInfo(upscaler) -> string (JSON)
 Napi::Value upscaler_info_js(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), sdn_upscaler_info(arg_upscaler(info, 0).get())); }
 
-// upscalerRun(upscaler, image, shape [B, 3, H, W], tile (0: whole pictures), options) -> Promise<Float32Array>
+// upscalerRun(upscaler, image, shape [B, 3, H, W], tile (0: whole pictures), margin (0: exact), options) -> Promise<Float32Array>
 Napi::Value upscaler_run_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto upscaler = arg_upscaler(info, 0);
@@ -767,16 +767,18 @@ Napi::Value upscaler_run_js(const Napi::CallbackInfo & info) {
     Napi::Float32Array image = arg_f32_of(info, 1, "image", shape);
     const int64_t tile = arg_int(info, 3, "tile");
     if (tile < 0) throw Napi::RangeError::New(env, "argument \"tile\" must be >= 0 pixels (0: whole pictures), got " + std::to_string(tile));
+    const int64_t margin = arg_int(info, 4, "margin");
+    if (margin < 0) throw Napi::RangeError::New(env, "argument \"margin\" must be >= 0 pixels (0: the exact one), got " + std::to_string(margin));
     AsyncJob job;
-    const auto options = arg_options(info, 4, job);
+    const auto options = arg_options(info, 5, job);
     const float * x = image.Data();
     const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
-    return queue_tensor_call(env, job, options, {image}, [upscaler, x, s, tile](const sdn_run_options * o, sdn_tensor * out) {
-        return sdn_upscaler_run(upscaler.get(), x, s.data(), tile, o, out);
+    return queue_tensor_call(env, job, options, {image}, [upscaler, x, s, tile, margin](const sdn_run_options * o, sdn_tensor * out) {
+        return sdn_upscaler_run(upscaler.get(), x, s.data(), tile, margin, o, out);
     });
 }
 
-// upscalerMemoryEstimate(upscaler, { batch, height, width, tile }, precision) -> estimate
+// upscalerMemoryEstimate(upscaler, { batch, height, width, tile, margin }, precision) -> estimate
 Napi::Value upscaler_memory_estimate_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto upscaler = arg_upscaler(info, 0);

@@ -101,16 +101,16 @@ NetworkCall taesd_encode_call(const TAESD & taesd, const Tensor & image, const s
     return call;
 }
 
-NetworkCall upscale_call(const RRDBNet & net, const Tensor & image, int64_t tile, const std::atomic<bool> * cancel,
+NetworkCall upscale_call(const RRDBNet & net, const Tensor & image, int64_t tile, int64_t margin, const std::atomic<bool> * cancel,
                          const RRDBNet::TileProgress & progress) {
     NetworkCall call;
     call.network = "upscale";
     call.shape = image.rank() == 4 ? latent_shape("image", image) : shape_str(image.shape);
-    if (tile > 0) call.shape += ", tiles of " + std::to_string(tile) + " pixels";
+    if (tile > 0) call.shape += ", tiles of " + std::to_string(tile) + " pixels" + (margin > 0 ? " with a margin of " + std::to_string(margin) : "");
     call.advice = "use smaller tiles or a smaller picture";
     call.attention_modes = false;
-    call.run = [&net, image, tile, cancel, progress](AttentionMode) {
-        return std::vector<Tensor>{net.upscale(image, tile, cancel, arena_measuring() ? RRDBNet::TileProgress() : progress)};
+    call.run = [&net, image, tile, margin, cancel, progress](AttentionMode) {
+        return std::vector<Tensor>{net.upscale(image, tile, margin, cancel, arena_measuring() ? RRDBNet::TileProgress() : progress)};
     };
     return call;
 }

@@ -49,8 +49,9 @@ NetworkCall taesd_decode_call(const TAESD & taesd, const Tensor & latent, const 
 NetworkCall taesd_encode_call(const TAESD & taesd, const Tensor & image, const std::atomic<bool> * cancel);
 
 // An upscale model (rrdbnet/rrdbnet.h): image [B, 3, H, W] in [0, 1] -> [image [B, 3, sH, sW]] (unclamped), in
-// tiles of `tile` input pixels (0: each picture in one piece); progress after each tile (not when measuring).
-NetworkCall upscale_call(const RRDBNet & net, const Tensor & image, int64_t tile, const std::atomic<bool> * cancel,
+// tiles of `tile` input pixels (0: each picture in one piece) with `margin` (0: the exact one, RRDBNet::upscale);
+// progress after each tile (not when measuring).
+NetworkCall upscale_call(const RRDBNet & net, const Tensor & image, int64_t tile, int64_t margin, const std::atomic<bool> * cancel,
                          const RRDBNet::TileProgress & progress);
 
 // The call's memory estimate in `mode` (a measure pass; nothing allocated).

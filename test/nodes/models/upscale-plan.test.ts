@@ -1,5 +1,5 @@
-// planUpscaleTile: the whole picture when it fits the budget, else the largest tile that does (by the engine's
-// exact estimate), else a refusal with the figures.
+// planUpscaleTile: the whole picture when it fits the budget, else the largest exact tile that does (by the
+// engine's exact estimate), else the largest with ComfyUI's 32-pixel margin, else a refusal with the figures.
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ describe('planUpscaleTile', () => {
   it('runs the picture in one piece when it fits', () => {
     const whole = estimateUpscalerMemory(up, { ...shape, tile: 0 });
     const plan = planUpscaleTile(up, shape, whole.peakBytes);
-    expect(plan.tile).toBe(0);
+    expect(plan).toMatchObject({ tile: 0, margin: 0, exact: true });
     expect(plan.estimate.peakBytes).toBe(whole.peakBytes);
   });
 
@@ -27,13 +27,23 @@ describe('planUpscaleTile', () => {
     const whole = estimateUpscalerMemory(up, { ...shape, tile: 0 });
     const budget = Math.floor(whole.peakBytes * 0.6);
     const plan = planUpscaleTile(up, shape, budget);
+    expect(plan).toMatchObject({ margin: 0, exact: true });
     expect(plan.tile).toBeGreaterThan(0);
     expect(plan.tile % 2).toBe(0);
     expect(plan.estimate.peakBytes).toBeLessThanOrEqual(budget);
     expect(estimateUpscalerMemory(up, { ...shape, tile: plan.tile + 2 }).peakBytes).toBeGreaterThan(budget);
   });
 
+  it("falls back to ComfyUI's 32-pixel margin when no exact tile fits (the model's is 38), saying so", () => {
+    const budget = estimateUpscalerMemory(up, { ...shape, tile: 64, margin: 32 }).peakBytes;
+    expect(estimateUpscalerMemory(up, { ...shape, tile: 64 }).peakBytes).toBeGreaterThan(budget); // the exact margin is wider
+    const plan = planUpscaleTile(up, shape, budget);
+    expect(plan).toMatchObject({ margin: 32, exact: false });
+    expect(plan.tile).toBeGreaterThanOrEqual(64);
+    expect(plan.estimate.peakBytes).toBeLessThanOrEqual(budget);
+  });
+
   it('refuses when even the smallest tile does not fit, with the figures', () => {
-    expect(() => planUpscaleTile(up, shape, 1024)).toThrow(/upscaling a 260x300 picture \(batch 1\) needs ~.* even in tiles of 64 pixels .* over the memory budget/);
+    expect(() => planUpscaleTile(up, shape, 1024)).toThrow(/upscaling a 260x300 picture \(batch 1\) needs ~.* even in tiles of 64 pixels with a margin of 32, over the memory budget/);
   });
 });

@@ -19,10 +19,12 @@
 //   out  = conv_last(lrelu(conv_hr(h)))                                         [1, 3, 2^n h, 2^n w]
 //   u > 1: cropped to the input's size times the scale 2^n / u                  [1, 3, sH, sW]
 //
-// Tiling (upscale(), rrdbnet_tiled.cc): the image is cut into tiles; each is run with a margin ("halo")
-// of real neighbouring pixels as wide as the network's receptive field, and only its own part of the
-// result is kept. Every output pixel therefore sees exactly the pixels it sees in one piece, so tiles
-// change nothing but the rounding of the convolutions (their algorithm and blocking depend on the size).
+// Tiling (upscale(), rrdbnet_tiled.cc): the image is cut into tiles; each is run with a margin of real
+// neighbouring pixels and only its own part of the result is kept. With the margin as wide as the
+// network's receptive field (halo(), the default) every output pixel sees exactly the pixels it sees in
+// one piece, so tiles change nothing but the rounding of the convolutions (their algorithm and blocking
+// depend on the size). A deep model's field is wide (ESRGAN's 23 blocks: 349 pixels), so a narrower
+// margin can be asked for, as ComfyUI's tiles overlap by 32 pixels.
 #pragma once
 
 #include <atomic>
@@ -66,9 +68,12 @@ public:
 
     using TileProgress = std::function<void(int64_t done, int64_t total)>;
     // x [B, 3, H, W] -> [B, 3, sH, sW]: picture by picture, in tiles of tile x tile input pixels (a
-    // multiple of tile_multiple(); 0 or >= the picture: one tile), each with halo() pixels of margin.
-    // progress (may be empty) after every tile; cancel (may be null) checked between RRDBs.
-    Tensor upscale(const Tensor & x, int64_t tile, const std::atomic<bool> * cancel, const TileProgress & progress) const;
+    // multiple of tile_multiple(); 0 or >= the picture: one tile), each run with `margin` pixels of its
+    // neighbours around it (0: halo(), the exact result; less than halo() saves memory and time on deep
+    // models, and pixels near a tile's border then differ slightly from one piece; rounded up to a
+    // multiple of tile_multiple()). progress (may be empty) after every tile; cancel (may be null)
+    // checked between RRDBs.
+    Tensor upscale(const Tensor & x, int64_t tile, int64_t margin, const std::atomic<bool> * cancel, const TileProgress & progress) const;
 
 private:
     struct RDB {

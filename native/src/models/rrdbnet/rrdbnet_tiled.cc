@@ -1,7 +1,8 @@
-// RRDBNet::upscale: a picture in tiles, each run with a margin of real neighbouring pixels as wide as
-// the network's receptive field, so the result is the one-piece result (up to the convolutions' rounding).
+// RRDBNet::upscale: a picture in tiles, each run with a margin of real neighbouring pixels; with the margin
+// as wide as the network's receptive field (halo(), the default) the result is the one-piece result (up to
+// the convolutions' rounding).
 //
-// Why the margin is halo(): an output pixel depends on the low-resolution pixels within
+// Why that is halo(): an output pixel depends on the low-resolution pixels within
 //   1 (conv_first) + 15 per RRDB (3 dense blocks of 5 convolutions) + 1 (conv_body)
 // of its own, each a 3x3 convolution (radius 1). The up-sampling part adds at most 2 low-resolution pixels:
 // output pixel Y of the 2^n grid depends on Y - 3 .. Y + 3 after conv_last, conv_hr and conv_up_n (radius 1
@@ -18,7 +19,7 @@
 
 namespace sdn {
 
-Tensor RRDBNet::upscale(const Tensor & x, int64_t tile, const std::atomic<bool> * cancel, const TileProgress & progress) const {
+Tensor RRDBNet::upscale(const Tensor & x, int64_t tile, int64_t margin_asked, const std::atomic<bool> * cancel, const TileProgress & progress) const {
     const RRDBNetConfig & c = config_;
     require(x.rank() == 4 && x.dim(1) == c.in_channels && x.dim(0) >= 1, SDN_STATUS_BAD_SHAPE,
             "upscale: image has shape " + shape_str(x.shape) + ", expected [B, " + std::to_string(c.in_channels) + ", H, W]");
@@ -27,8 +28,10 @@ Tensor RRDBNet::upscale(const Tensor & x, int64_t tile, const std::atomic<bool> 
             "upscale: a " + std::to_string(W) + "x" + std::to_string(H) + " picture is too small for this model (its sides must be >= " + std::to_string(u) + ")");
     require(tile >= 0 && tile % u == 0, SDN_STATUS_BAD_ARGUMENT,
             "upscale: tile " + std::to_string(tile) + " must be a multiple of " + std::to_string(u) + " pixels (0: the whole picture)");
+    require(margin_asked >= 0, SDN_STATUS_BAD_ARGUMENT, "upscale: margin " + std::to_string(margin_asked) + " must be >= 0 pixels (0: the receptive field's)");
     const int64_t th = tile == 0 ? H : std::min(tile, H), tw = tile == 0 ? W : std::min(tile, W);
-    const int64_t ny = (H + th - 1) / th, nx = (W + tw - 1) / tw, total = B * ny * nx, margin = halo();
+    const int64_t margin = margin_asked == 0 ? halo() : (margin_asked + u - 1) / u * u; // tiles stay on the unshuffled grid
+    const int64_t ny = (H + th - 1) / th, nx = (W + tw - 1) / tw, total = B * ny * nx;
 
     Tensor out = Tensor::empty({B, C, H * s, W * s});
     int64_t done = 0;
