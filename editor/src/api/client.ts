@@ -97,6 +97,15 @@ export const api = {
     form.append('image', file);
     return request<UploadedImage>('POST', '/upload/image', form);
   },
+  /** ComfyUI's mask upload: a copy of `original` whose alpha is `mask`'s, saved as input/<subfolder>/<filename>. */
+  uploadMask: (mask: Blob, filename: string, original: ImageRef, subfolder: string) => {
+    const form = new FormData();
+    form.append('image', new File([mask], filename, { type: 'image/png' }));
+    form.append('original_ref', JSON.stringify(original));
+    form.append('type', 'input');
+    form.append('subfolder', subfolder);
+    return request<UploadedImage>('POST', '/upload/mask', form);
+  },
 
   packs: () => request<unknown>('GET', '/api/packs'),
   saveSubgraph: (definition: SubgraphJson) => request<SavedSubgraphAnswer>('POST', '/api/packs/subgraphs', definition),
