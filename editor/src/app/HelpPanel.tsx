@@ -23,11 +23,13 @@ export function HelpPanel() {
         <li>Drop a PNG made by SaveImage onto the canvas to get the workflow that made it.</li>
         <li>Drop a workflow JSON (saved or ComfyUI API form) to open it.</li>
         <li>Seeds: pick "randomize" to get a new seed before each run; the widget shows the seed used.</li>
-        <li>
-          Masks: "Paint mask…" under a LoadImage picture opens the painter (B brush, E eraser, [ ] size, Ctrl+Z undo, Escape cancel).
-          Save writes a copy to input/clipspace with the painted part transparent (MASK is 1 there) and points the node at it.
-        </li>
       </ul>
+      <h2>Mask painter</h2>
+      <p>
+        "Paint mask…" under a LoadImage picture opens it: B brush, E eraser, [ and ] brush size, Ctrl+Z undoes a stroke, Escape
+        cancels. Save writes a copy to input/clipspace with the painted part transparent (LoadImage's MASK is 1 there) and
+        points the node at it.
+      </p>
     </section>
   );
 }
