@@ -21,6 +21,7 @@
  * | POST /api/packs/subgraphs               | SubgraphJson           | 201 SavedSubgraphAnswer      |
  * | GET  /api/packs/subgraphs/:type         |                        | SubgraphJson                 |
  * | POST /upload/image                      | multipart "image"      | UploadedImage                |
+ * | POST /upload/mask                       | multipart "image", "original_ref" | UploadedImage     |
  * | GET  /api/system                        |                        | SystemInfo                   |
  * | any, on failure                         |                        | ErrorAnswer                  |
  *

@@ -92,6 +92,15 @@ export const api = {
   interrupt: (runId?: string) => request<unknown>('POST', '/api/interrupt', (runId ? { runId } : {}) satisfies InterruptRequest),
   history: (offset = 0, limit = 20) => request<HistoryPage>('GET', `/api/runs/history?offset=${offset}&limit=${limit}`),
 
+  /** ComfyUI's mask upload: a copy of `original` whose alpha is `mask`'s, saved as input/<subfolder>/<filename>. */
+  uploadMask: (mask: Blob, filename: string, original: ImageRef, subfolder: string) => {
+    const form = new FormData();
+    form.append('image', new File([mask], filename, { type: 'image/png' }));
+    form.append('original_ref', JSON.stringify(original));
+    form.append('type', 'input');
+    form.append('subfolder', subfolder);
+    return request<UploadedImage>('POST', '/upload/mask', form);
+  },
   uploadImage: (file: File) => {
     const form = new FormData();
     form.append('image', file);

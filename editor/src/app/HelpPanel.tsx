@@ -24,6 +24,12 @@ export function HelpPanel() {
         <li>Drop a workflow JSON (saved or ComfyUI API form) to open it.</li>
         <li>Seeds: pick "randomize" to get a new seed before each run; the widget shows the seed used.</li>
       </ul>
+      <h2>Mask painter</h2>
+      <p>
+        "Paint mask…" under a LoadImage picture opens it: B brush, E eraser, [ and ] brush size, Ctrl+Z undoes a stroke, Escape
+        cancels. Save writes a copy to input/clipspace with the painted part transparent (LoadImage's MASK is 1 there) and
+        points the node at it.
+      </p>
     </section>
   );
 }
