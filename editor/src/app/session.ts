@@ -7,7 +7,7 @@ import { parseCatalog, type Catalog, type SavedWorkflow } from '../../../protoco
 import { ApiError, api } from '../api/client.ts';
 import { readWorkflowJson } from '../graph/convert.ts';
 import { graphStore } from '../graph/store.ts';
-import { currentWorkflow, loadWorkflow } from './document.ts';
+import { currentWorkflow, loadWorkflow, openJson } from './document.ts';
 import { connectLive } from './run.ts';
 import { errorMessage, toast, useUi } from './ui-store.ts';
 
@@ -72,7 +72,7 @@ async function restoreCanvas(): Promise<void> {
 async function openDefault(): Promise<void> {
   try {
     const record = await api.getWorkflow('default');
-    loadWorkflow(record.workflow, { name: null, revision: null }, { quiet: true });
+    openJson(record.workflow, record.name, { name: null, revision: null }, { quiet: true });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) toast('error', `Could not load the default workflow: ${errorMessage(error)}`);
   }
