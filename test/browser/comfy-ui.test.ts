@@ -37,6 +37,8 @@ const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `com
 const nodeEl = (id: string) => page.locator(`[data-node-id="${id}"]`);
 const nodeCount = () => page.locator('[data-node-id]').count();
 const style = (locator: Locator, property: string) => locator.evaluate((el, p) => getComputedStyle(el).getPropertyValue(p), property);
+/** The server's origin without the trailing slash h.url has. */
+const base = () => h.url.replace(/\/+$/, '');
 const pwned = () => page.evaluate(() => (window as unknown as { pwned?: unknown }).pwned);
 
 async function box(locator: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
@@ -142,9 +144,9 @@ describe('ComfyUI UI-format workflows in the editor', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('workflow-name').textContent()).toBe('comfy features');
 
-    const record = (await (await fetch(`${h.url}/api/workflows/comfy%20features`)).json()) as { workflow: UiWorkflow };
+    const record = (await (await fetch(`${base()}/api/workflows/comfy%20features`)).json()) as { workflow: UiWorkflow };
     const ui = record.workflow;
-    expect(isUiForm(ui)).toBe(true);
+    expect(isUiForm(ui), JSON.stringify(record).slice(0, 400)).toBe(true);
     expect(parseUiWorkflow(ui).issues).toEqual([]);
     expect(ui.version).toBe(0.4);
     expect(ui.groups).toMatchObject([{ title: 'Loaders', color: '#8A8' }]);
@@ -184,8 +186,9 @@ describe('ComfyUI UI-format workflows in the editor', () => {
     const png = outputs.find((f) => path.basename(f).startsWith('editor-comfy') && f.endsWith('.png'));
     expect(png).toBeDefined();
 
-    const history = (await (await fetch(`${h.url}/api/runs/history?limit=1`)).json()) as { jobs: Array<{ id: string }> };
-    const job = (await (await fetch(`${h.url}/api/runs/${history.jobs[0].id}`)).json()) as { prompt: Record<string, { inputs: Record<string, unknown> }> };
+    const history = (await (await fetch(`${base()}/api/runs/history?limit=1`)).json()) as { jobs: Array<{ id: string }> };
+    expect(history.jobs, JSON.stringify(history).slice(0, 400)).toHaveLength(1);
+    const job = (await (await fetch(`${base()}/api/runs/${history.jobs[0].id}`)).json()) as { prompt: Record<string, { inputs: Record<string, unknown> }> };
     expect(Object.keys(job.prompt).sort((a, b) => Number(a) - Number(b))).toEqual(['1', '2', '3', '4', '5', '6', '8']);
     expect(job.prompt['8'].inputs.images).toEqual(['6', 0]);
     expect(job.prompt['6'].inputs.vae).toEqual(['1', 2]);
