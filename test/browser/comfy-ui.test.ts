@@ -22,6 +22,12 @@ let page: Page;
 
 beforeAll(async () => {
   h = await startHarness();
+  // The editor runs under a strict Content-Security-Policy: record any violation (notes and colours must cause none).
+  await h.context.addInitScript(() => {
+    const violations: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`));
+  });
   page = h.page;
   page.on('pageerror', (error) => console.error('editor page error:', error.message));
   await page.goto(h.url);
@@ -104,6 +110,7 @@ describe('ComfyUI UI-format workflows in the editor', () => {
     await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
     await expect.poll(() => note.locator('.lf-markdown').count()).toBe(1);
     expect(await pwned()).toBeUndefined();
+    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
     await shot('opened');
   });
 

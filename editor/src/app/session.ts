@@ -99,7 +99,7 @@ function startPersistence(): void {
     }
   };
   graphStore.subscribe((state, prev) => {
-    if (state.nodes === prev.nodes && state.edges === prev.edges && state.name === prev.name && state.revision === prev.revision && state.dirty === prev.dirty) return;
+    if (state.nodes === prev.nodes && state.edges === prev.edges && state.groups === prev.groups && state.reroutes === prev.reroutes && state.name === prev.name && state.revision === prev.revision && state.dirty === prev.dirty) return;
     clearTimeout(timer);
     timer = setTimeout(persist, 500);
   });
