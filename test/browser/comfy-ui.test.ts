@@ -114,7 +114,7 @@ describe('ComfyUI UI-format workflows in the editor', () => {
     await shot('opened');
   });
 
-  it('toggles mute and bypass with Ctrl+M and Ctrl+B; dragging the group title moves the nodes inside it', async () => {
+  it('toggles mute and bypass with Ctrl+M and Ctrl+B; dragging the group title moves the nodes inside it; reroute dots drag', async () => {
     await nodeEl('4').locator('.lf-node-header').click();
     await page.keyboard.press('Control+m');
     await expect.poll(() => nodeEl('4').getAttribute('data-mode')).toBe('muted');
@@ -143,6 +143,18 @@ describe('ComfyUI UI-format workflows in the editor', () => {
     await page.keyboard.press('Control+z');
     await expect.poll(async () => Math.round((await box(nodeEl('1'))).x - insideBefore.x)).toBe(0);
     expect(Math.round((await box(title)).x - groupBefore.x)).toBe(0);
+
+    // A native reroute dot drags, and its link follows.
+    const dot = page.locator('.lf-native-reroute');
+    const dotBefore = await box(dot);
+    const path = () => page.locator('.react-flow__edge[data-id="6:samples"] path.react-flow__edge-path').getAttribute('d');
+    const pathBefore = await path();
+    await page.mouse.move(dotBefore.x + dotBefore.width / 2, dotBefore.y + dotBefore.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(dotBefore.x + dotBefore.width / 2 + i * 6, dotBefore.y + dotBefore.height / 2 + i * 8);
+    await page.mouse.up();
+    await expect.poll(async () => Math.round((await box(dot)).y - dotBefore.y)).toBeGreaterThan(40);
+    expect(await path()).not.toBe(pathBefore);
   });
 
   it("saves ComfyUI's UI format with all of it, and opens it again", async () => {
@@ -164,7 +176,9 @@ describe('ComfyUI UI-format workflows in the editor', () => {
     expect(node(11)).toMatchObject({ type: 'MarkdownNote', widgets_values: [FEATURES_NOTE] });
     expect(node(12)).toMatchObject({ type: 'Note', widgets_values: ['A plain note'] });
     expect(node(10)).toMatchObject({ type: 'Reroute', outputs: [{ type: 'VAE' }] });
-    expect((ui.extra as { reroutes: Array<{ linkIds: number[] }> }).reroutes).toMatchObject([{ id: 1, linkIds: [expect.any(Number)] }]);
+    const reroutes = (ui.extra as { reroutes: Array<{ pos: [number, number]; linkIds: number[] }> }).reroutes;
+    expect(reroutes).toMatchObject([{ id: 1, linkIds: [expect.any(Number)] }]);
+    expect(reroutes[0].pos[1]).toBeGreaterThan(80 + 40); // dragged down from (1300, 80)
     // What ComfyUI's reader relies on: integer ids, and each link tuple agreeing with both of its ends.
     for (const link of ui.links as Array<[number, number, number, number, number, string]>) {
       const [id, from, fromSlot, to, toSlot] = link;

@@ -60,6 +60,8 @@ export interface GraphState extends GraphDoc, DocumentMeta {
   /** A group around the selected nodes (or at `at` when none is selected); returns its id. */
   addGroup(title: string, at?: { x: number; y: number }): string;
   renameGroup(id: string, title: string): void;
+  /** Moves a native reroute dot (call beginDrag() first: the drag is one undo step). */
+  moveReroute(id: number, pos: { x: number; y: number }, done: boolean): void;
   deleteGroups(ids: string[]): void;
   deleteSelection(): void;
   deleteNodes(ids: string[]): void;
@@ -309,6 +311,10 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         const id = nextGroupId(groups);
         edit({ groups: [...groups, makeGroup(id, { title, bounding })] });
         return id;
+      },
+
+      moveReroute(id, pos, done) {
+        set((state) => ({ reroutes: state.reroutes.map((r) => (r.id === id ? { ...r, pos } : r)), ...(done ? { dirty: true } : {}) }));
       },
 
       renameGroup(id, title) {

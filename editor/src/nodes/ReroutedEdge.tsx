@@ -1,12 +1,13 @@
 /**
  * A link through native reroutes (ComfyUI's dots on links, `extra.reroutes`): drawn from its output
  * through each dot in order (the link's `parentId` is the last one; each dot's `parentId` the one before)
- * to its input, with the dots shown.
+ * to its input, with the dots shown. A dot is dragged with the mouse (one undo step per drag).
  */
 import { BaseEdge, type EdgeProps } from '@xyflow/react';
-import { memo } from 'react';
+import { memo, type PointerEvent } from 'react';
 
-import { useGraph } from '../graph/store.ts';
+import { screenToFlow } from '../app/view.ts';
+import { graphStore, useGraph } from '../graph/store.ts';
 import type { FlowEdge, NativeReroute } from '../graph/types.ts';
 
 /** The dots from the source's side to the target's, ending at `last` (a loop of parents stops). */
@@ -23,6 +24,31 @@ function segment(a: { x: number; y: number }, b: { x: number; y: number }): stri
   return ` C ${a.x + dx} ${a.y}, ${b.x - dx} ${b.y}, ${b.x} ${b.y}`;
 }
 
+/** Drags a dot: it keeps its offset from the pointer, in canvas coordinates (zoom and pan included). */
+function dragDot(event: PointerEvent<SVGCircleElement>, reroute: NativeReroute): void {
+  if (event.button !== 0) return;
+  event.stopPropagation();
+  const dot = event.currentTarget;
+  dot.setPointerCapture(event.pointerId);
+  const start = screenToFlow({ x: event.clientX, y: event.clientY });
+  const offset = { x: reroute.pos.x - start.x, y: reroute.pos.y - start.y };
+  graphStore.getState().beginDrag();
+  const at = (e: globalThis.PointerEvent) => {
+    const p = screenToFlow({ x: e.clientX, y: e.clientY });
+    return { x: p.x + offset.x, y: p.y + offset.y };
+  };
+  const move = (e: globalThis.PointerEvent) => graphStore.getState().moveReroute(reroute.id, at(e), false);
+  const up = (e: globalThis.PointerEvent) => {
+    graphStore.getState().moveReroute(reroute.id, at(e), true);
+    dot.removeEventListener('pointermove', move);
+    dot.removeEventListener('pointerup', up);
+    dot.removeEventListener('pointercancel', up);
+  };
+  dot.addEventListener('pointermove', move);
+  dot.addEventListener('pointerup', up);
+  dot.addEventListener('pointercancel', up);
+}
+
 function ReroutedEdgeImpl({ id, sourceX, sourceY, targetX, targetY, data, style, markerEnd, interactionWidth }: EdgeProps<FlowEdge>) {
   const reroutes = useGraph((s) => s.reroutes);
   const chain = rerouteChain(reroutes, data?.parentId);
@@ -33,7 +59,16 @@ function ReroutedEdgeImpl({ id, sourceX, sourceY, targetX, targetY, data, style,
     <>
       <BaseEdge id={id} path={path} style={style} markerEnd={markerEnd} interactionWidth={interactionWidth} />
       {chain.map((r) => (
-        <circle key={r.id} className="lf-native-reroute" data-reroute-id={r.id} cx={r.pos.x} cy={r.pos.y} r={5} fill={style?.stroke ?? '#999'} />
+        <circle
+          key={r.id}
+          className="lf-native-reroute nodrag nopan"
+          data-reroute-id={r.id}
+          cx={r.pos.x}
+          cy={r.pos.y}
+          r={6}
+          fill={style?.stroke ?? '#999'}
+          onPointerDown={(event) => dragDot(event, r)}
+        />
       ))}
     </>
   );
