@@ -206,7 +206,7 @@ export function savedToUi(saved: SavedWorkflow, specs: NodeSpecs, options: Saved
       id: ids.get(node.id)!,
       type: node.type,
       pos: [node.position.x, node.position.y] as [number, number],
-      size: [node.size?.width ?? 320, node.size?.height ?? 120] as [number, number],
+      size: (node.size ? [node.size.width, node.size.height] : node.type === REROUTE_TYPE ? [75, 26] : [320, 120]) as [number, number],
       flags: { ...node.flags },
       order,
       mode: node.mode ?? NODE_MODE.always,

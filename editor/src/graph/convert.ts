@@ -129,7 +129,8 @@ export function toSaved(doc: GraphDoc, options: SaveOptions): SavedWorkflow {
     ...(node.data.bgcolor !== undefined ? { bgcolor: node.data.bgcolor } : {}),
     ...(node.data.flags !== undefined ? { flags: { ...node.data.flags } } : {}),
     ...(node.data.properties !== undefined ? { properties: { ...node.data.properties } } : {}),
-    ...(node.measured?.width && node.measured?.height ? { size: { width: round(node.measured.width), height: round(node.measured.height) } } : {}),
+    // The size drawn, for ComfyUI's layout (a Reroute dot is smaller than ComfyUI's Reroute node: it takes ComfyUI's).
+    ...(node.measured?.width && node.measured?.height && node.data.nodeType !== REROUTE_TYPE ? { size: { width: round(node.measured.width), height: round(node.measured.height) } } : {}),
   }));
   const edges: SavedEdge[] = doc.edges.map((edge) => ({
     from: { node: edge.source, output: Number(edge.sourceHandle ?? 0) },
