@@ -127,4 +127,13 @@ describe('ComfyUI API', () => {
     fs.writeFileSync(path.join(t.modelsDir, 'embeddings', 'old.pt'), '');
     expect(await json(await fetch(`${t.base}/embeddings`))).toEqual(['style']);
   });
+
+  it('GET /models names the model folders and /models/{folder} lists their files, as ComfyUI\'s routes do', async () => {
+    expect(await json(await fetch(`${t.base}/models`))).toEqual(expect.arrayContaining(['checkpoints', 'loras', 'vae', 'embeddings']));
+    fs.mkdirSync(path.join(t.modelsDir, 'vae', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(t.modelsDir, 'vae', 'sub', 'ft-mse.safetensors'), '');
+    fs.writeFileSync(path.join(t.modelsDir, 'vae', 'old.pt'), '');
+    expect(await json(await fetch(`${t.base}/api/models/vae`))).toEqual(['sub/ft-mse.safetensors']);
+    expect((await fetch(`${t.base}/models/nothing`)).status).toBe(404);
+  });
 });
