@@ -21,6 +21,7 @@
  * | POST /api/packs/subgraphs               | SubgraphJson           | 201 SavedSubgraphAnswer      |
  * | GET  /api/packs/subgraphs/:type         |                        | SubgraphJson                 |
  * | POST /upload/image                      | multipart "image"      | UploadedImage                |
+ * | POST /upload/mask                       | multipart "image", "original_ref" | UploadedImage     |
  * | GET  /api/system                        |                        | SystemInfo                   |
  * | any, on failure                         |                        | ErrorAnswer                  |
  *
@@ -36,16 +37,19 @@ import { JOB_STATUSES, jobErrorSchema } from './jobs.ts';
 import type { SubgraphJson } from './subgraph.ts';
 import type { ExecutionGraph } from './workflow/execution.ts';
 import type { SavedWorkflow } from './workflow/saved.ts';
+import type { UiWorkflow } from './workflow/ui.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Runs
 
 /**
  * Run ids clients may choose (ComfyUI's `prompt_id`, usually a UUID): 1-100 letters, digits, "-" or "_",
- * not only digits (BullMQ refuses integer ids, and the rule is the same for both queues).
+ * not only digits (BullMQ refuses integer ids, and the rule is the same for both queues), and not
+ * "history" in any case (GET /api/runs/history is the history page: such a run could never be fetched
+ * at /api/runs/:id, express matching paths case-insensitively).
  */
-export const RUN_ID_PATTERN = /^(?![0-9]+$)[A-Za-z0-9_-]{1,100}$/;
-export const RUN_ID_RULE = 'use 1-100 letters, digits, "-" or "_", not only digits (a UUID is fine)';
+export const RUN_ID_PATTERN = /^(?![0-9]+$)(?![hH][iI][sS][tT][oO][rR][yY]$)[A-Za-z0-9_-]{1,100}$/;
+export const RUN_ID_RULE = 'use 1-100 letters, digits, "-" or "_", not only digits and not "history" (a UUID is fine)';
 
 /** POST /api/runs: a workflow in either form, with input overrides (`{ "6.text": "a cat" }`). */
 export const queueRunRequestSchema = z.object({
@@ -58,7 +62,7 @@ export const queueRunRequestSchema = z.object({
   clientId: z.string().max(200).optional(),
   front: z.boolean().optional(),
 });
-export type QueueRunRequest = Omit<z.infer<typeof queueRunRequestSchema>, 'workflow'> & { workflow: SavedWorkflow | ExecutionGraph };
+export type QueueRunRequest = Omit<z.infer<typeof queueRunRequestSchema>, 'workflow'> & { workflow: SavedWorkflow | UiWorkflow | ExecutionGraph };
 
 /** POST /api/interrupt: the run to interrupt (every running one without it). */
 /** POST /interrupt (also /api/interrupt): our `runId` or ComfyUI's `prompt_id`; neither stops every running job. */
@@ -131,7 +135,8 @@ export interface WorkflowRecord {
   name: string;
   revision: number;
   updatedAt: string;
-  workflow: SavedWorkflow;
+  /** As it was saved: ComfyUI's UI format (what the editor saves), latentflow's older saved form, or the API form. */
+  workflow: SavedWorkflow | UiWorkflow | ExecutionGraph;
 }
 
 export type WorkflowSummary = Omit<WorkflowRecord, 'workflow'>;

@@ -19,6 +19,7 @@ import { comfyApiPrefix } from './api/comfy-prefix.ts';
 import type { ApiContext } from './api/context.ts';
 import { errorHandler, HttpError } from './api/errors.ts';
 import { filesRouter, followRemoteOutputs } from './api/files.ts';
+import { maskUploadRouter } from './api/mask-upload.ts';
 import { runsRouter } from './api/runs.ts';
 import { jsonTextDepth, securityMiddleware } from './api/security.ts';
 import { attachLive, type LiveServers } from './api/socket.ts';
@@ -63,6 +64,7 @@ export function createApp(ctx: ApiContext): express.Express {
   app.use(workflowsRouter(ctx));
   app.use(runsRouter(ctx));
   app.use(filesRouter(ctx));
+  app.use(maskUploadRouter(ctx));
   app.use(systemRouter(ctx));
   app.use(comfyRouter(ctx));
   app.use(comfyFrontendRouter(ctx));

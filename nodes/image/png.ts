@@ -82,7 +82,15 @@ export function encodePng(image: RasterImage, text: Record<string, string> = {})
       raw[rowStart + 1 + x] = y === 0 ? v : (v - data[(y - 1) * stride + x]) & 0xff;
     }
   }
-  const parts = [SIGNATURE, chunk('IHDR', header)];
+  const parts = [SIGNATURE, chunk('IHDR', header), ...textChunks(text)];
+  parts.push(chunk('IDAT', zlib.deflateSync(raw, { level: 6 })));
+  parts.push(chunk('IEND', new Uint8Array(0)));
+  return Buffer.concat(parts);
+}
+
+/** tEXt chunks (iTXt for values beyond Latin-1, so nothing is lost), one per entry. */
+function textChunks(text: Record<string, string>): Buffer[] {
+  const parts: Buffer[] = [];
   for (const [keyword, value] of Object.entries(text)) {
     if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || keyword.startsWith(' ') || keyword.endsWith(' ')) {
       throw new PngError(`"${keyword}" is not a valid PNG text keyword (1-79 Latin-1 characters)`);
@@ -94,9 +102,20 @@ export function encodePng(image: RasterImage, text: Record<string, string> = {})
       parts.push(chunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, 'utf8')])));
     }
   }
-  parts.push(chunk('IDAT', zlib.deflateSync(raw, { level: 6 })));
-  parts.push(chunk('IEND', new Uint8Array(0)));
-  return Buffer.concat(parts);
+  return parts;
+}
+
+/**
+ * A PNG (another encoder's) with text chunks added right after its IHDR; the pixels are not touched.
+ *
+ * @example
+ *   const png = withPngText(await sharp(raw, { raw }).png().toBuffer(), { workflow: '{}' });
+ */
+export function withPngText(png: Uint8Array, text: Record<string, string>): Buffer {
+  const bytes = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  readPngHeader(bytes); // a PNG whose first chunk is IHDR
+  const afterHeader = 8 + 12 + 13;
+  return Buffer.concat([bytes.subarray(0, afterHeader), ...textChunks(text), bytes.subarray(afterHeader)]);
 }
 
 interface Chunk {

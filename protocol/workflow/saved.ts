@@ -23,11 +23,21 @@ export interface SavedNode {
   size?: { width: number; height: number };
   /** Widget values by input name. */
   widgets: Record<string, unknown>;
+  /** ComfyUI's node mode: 2 muted (not run), 4 bypassed (inputs passed through); absent or 0: runs. */
+  mode?: number;
+  /** ComfyUI's title-bar and body colours (CSS colours, e.g. "#223"). */
+  color?: string;
+  bgcolor?: string;
+  /** litegraph's flags (`collapsed`, `pinned`) and properties, kept as the file had them. */
+  flags?: Record<string, unknown>;
+  properties?: Record<string, unknown>;
 }
 
 export interface SavedEdge {
   from: { node: string; output: number };
   to: { node: string; input: string };
+  /** The last native reroute (a dot on the link, `extra.reroutes` of the workflow) the link passes through. */
+  parentId?: number;
 }
 
 export interface SavedWorkflow {
@@ -36,8 +46,54 @@ export interface SavedWorkflow {
   name: string;
   nodes: SavedNode[];
   edges: SavedEdge[];
-  /** Editor state that is not the graph (viewport, seed controls, ...). */
+  /** Editor state that is not the graph (viewport, seed controls, `groups`, native `reroutes`, ...). */
   extra?: Record<string, unknown>;
+}
+
+/** A group: a titled, coloured rectangle behind nodes (ComfyUI's `groups`), kept in the saved form's `extra.groups`. */
+export interface SavedGroup {
+  title: string;
+  /** [x, y, width, height]. */
+  bounding: [number, number, number, number];
+  color?: string;
+  font_size?: number;
+}
+
+/** A native reroute: a dot links pass through (ComfyUI's `extra.reroutes`), kept in `extra.reroutes`. */
+export interface SavedReroute {
+  id: number;
+  /** The reroute before this one on the way from the link's source. */
+  parentId?: number;
+  pos: [number, number];
+}
+
+const isFinitePair = (p: unknown): p is [number, number] => Array.isArray(p) && p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]);
+
+/** The groups of a saved workflow (malformed entries are left out). */
+export function savedGroups(saved: Pick<SavedWorkflow, 'extra'>): SavedGroup[] {
+  const raw = saved.extra?.groups;
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((g: Partial<SavedGroup> | null) => {
+    const b = g?.bounding;
+    if (!Array.isArray(b) || b.length < 4 || !b.slice(0, 4).every(Number.isFinite)) return [];
+    return [{
+      title: typeof g!.title === 'string' ? g!.title : 'Group',
+      bounding: [b[0], b[1], b[2], b[3]] as [number, number, number, number],
+      ...(typeof g!.color === 'string' ? { color: g!.color } : {}),
+      ...(typeof g!.font_size === 'number' ? { font_size: g!.font_size } : {}),
+    }];
+  });
+}
+
+/** The native reroutes of a saved workflow (malformed entries are left out). */
+export function savedReroutes(saved: Pick<SavedWorkflow, 'extra'>): SavedReroute[] {
+  const raw = saved.extra?.reroutes;
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((r: Partial<SavedReroute> | null) =>
+    Number.isInteger(r?.id) && isFinitePair(r?.pos)
+      ? [{ id: r!.id!, ...(Number.isInteger(r!.parentId) ? { parentId: r!.parentId } : {}), pos: [r!.pos![0], r!.pos![1]] as [number, number] }]
+      : [],
+  );
 }
 
 const nodeIdSchema = z.union([z.string().min(1), z.number().int()]).transform(String);
@@ -51,11 +107,17 @@ const savedNodeSchema = z.object({
   position: z.object({ x: finite, y: finite }),
   size: z.object({ width: finite, height: finite }).optional(),
   widgets: z.record(z.string(), z.unknown()).default({}),
+  mode: z.number().int().min(0).max(4).optional(),
+  color: z.string().optional(),
+  bgcolor: z.string().optional(),
+  flags: z.record(z.string(), z.unknown()).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
 });
 
 const savedEdgeSchema = z.object({
   from: z.object({ node: nodeIdSchema, output: z.number().int().min(0) }),
   to: z.object({ node: nodeIdSchema, input: z.string().min(1) }),
+  parentId: z.number().int().optional(),
 });
 
 /** zod schema of the saved form. */

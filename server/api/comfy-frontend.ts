@@ -13,7 +13,7 @@ import path from 'node:path';
 
 import express, { Router } from 'express';
 
-import { checkpointFiles, diffusersFolders, loraFiles, upscaleModelFiles } from '../../nodes/models/model-files.ts';
+import { checkpointFiles, diffusersFolders, loraFiles, upscaleModelFiles, vaeFiles } from '../../nodes/models/model-files.ts';
 import { embeddingNames } from '../../nodes/text/embeddings.ts';
 import { resolveInside } from '../store/paths.ts';
 import type { ApiContext } from './context.ts';
@@ -26,6 +26,7 @@ const MODEL_FOLDERS: Record<string, (ctx: ApiContext) => string[]> = {
   diffusers: (ctx) => diffusersFolders({ paths: ctx.host.paths }),
   embeddings: (ctx) => embeddingNames({ paths: ctx.host.paths }),
   loras: (ctx) => loraFiles({ paths: ctx.host.paths }),
+  vae: (ctx) => vaeFiles({ paths: ctx.host.paths }),
   upscale_models: (ctx) => upscaleModelFiles({ paths: ctx.host.paths }),
 };
 

@@ -21,7 +21,8 @@ import { READABLE_EXTENSIONS } from '../../nodes/image/decode.ts';
 
 type FileType = 'output' | 'input' | 'temp';
 
-function rootOf(ctx: ApiContext, type: unknown): string {
+/** The folder of ComfyUI's `type` (output, the default, input or temp); another value is a 400. */
+export function rootOf(ctx: ApiContext, type: unknown): string {
   const t = (type ?? 'output') as FileType;
   if (t === 'output') return ctx.host.paths.output;
   if (t === 'input') return ctx.host.paths.input;
@@ -37,7 +38,7 @@ function queryString(value: unknown, name: string): string {
 
 const CONTENT_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.json': 'application/json' };
 
-interface Upload {
+export interface Upload {
   /** Form fields by name (a null-prototype map: the names are the client's). */
   fields: Record<string, string>;
   file?: { name: string; data: Buffer };
@@ -48,7 +49,7 @@ interface Upload {
  * errors handled: a body cut off or never closed (busboy's "Unexpected end of form" on the file
  * stream) rejects with a 400, and the request stops being read.
  */
-function readUpload(req: Request, limitBytes: number): Promise<Upload> {
+export function readUpload(req: Request, limitBytes: number): Promise<Upload> {
   return new Promise((resolve, reject) => {
     let busboy: Busboy.Busboy;
     try {
@@ -97,7 +98,7 @@ function readUpload(req: Request, limitBytes: number): Promise<Upload> {
 }
 
 /** A name not taken in `dir` (a symbolic link takes its name too, even one that points nowhere). */
-function uniqueName(dir: string, name: string): string {
+export function uniqueName(dir: string, name: string): string {
   const taken = (n: string) => fs.lstatSync(path.join(dir, n), { throwIfNoEntry: false }) !== undefined;
   const ext = path.extname(name);
   const base = name.slice(0, name.length - ext.length);

@@ -14,7 +14,8 @@ const MAX_DECODERS = 2;
 let decoders = 0;
 const waiting: (() => void)[] = [];
 
-async function withDecoderSlot<T>(work: () => Promise<T>): Promise<T> {
+/** Runs `work` (a decode) when fewer than MAX_DECODERS run; the others wait their turn. */
+export async function withDecoderSlot<T>(work: () => Promise<T>): Promise<T> {
   while (decoders >= MAX_DECODERS) await new Promise<void>((resolve) => waiting.push(resolve));
   decoders++;
   try {

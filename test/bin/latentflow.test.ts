@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodePng, readPngText } from '../../nodes/image/png.ts';
 import { makeModelsDir, tinyTxt2img } from '../helpers/server.ts';
 import { compareToReference, makeSdxlModelsDir, SDXL_FIXTURES, sdxlGraph } from '../helpers/sdxl.ts';
+import { comfyFeaturesGraph } from '../protocol/workflow/ui-examples.ts';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-cli-'));
 const modelsDir = makeModelsDir();
@@ -51,6 +52,23 @@ describe('latentflow run', () => {
     const prompt = JSON.parse(readPngText(fs.readFileSync(report.files[0])).prompt);
     expect(prompt['3'].inputs.steps).toBe(1);
     expect(prompt['6'].inputs.text).toBe('a small dog');
+  });
+
+  it("runs a ComfyUI UI-format file as ComfyUI queues it: notes and the muted SaveImage left out, the bypassed node passed through", () => {
+    const file = path.join(work, 'comfy-features.json');
+    fs.writeFileSync(file, JSON.stringify(comfyFeaturesGraph()));
+    const out = path.join(work, 'out-ui');
+    const { status, stdout, stderr } = cli('run', file, '--models-dir', modelsDir, '--output-dir', out, '--set', '5.steps=1');
+    expect(status, stderr).toBe(0);
+    const written = stdout.trim().split('\n');
+    expect(written).toEqual([path.join(out, 'editor-comfy_00001_.png')]); // nothing from the muted SaveImage ("muted")
+    const bytes = fs.readFileSync(written[0]);
+    expect(decodePng(bytes).width).toBe(64); // ImageScaleBy (0.5) bypassed
+    const text = readPngText(bytes);
+    const prompt = JSON.parse(text.prompt);
+    expect(Object.keys(prompt).sort((a, b) => Number(a) - Number(b))).toEqual(['1', '2', '3', '4', '5', '6', '8']);
+    expect(prompt['5'].inputs.steps).toBe(1);
+    expect(JSON.parse(text.workflow).groups[0].title).toBe('Loaders');
   });
 
   it('exits 2 with every validation problem, and 2 on usage errors', () => {

@@ -76,7 +76,7 @@ export async function startHarness(): Promise<Harness> {
 }
 
 /** Opens a workflow file through the Import button, discarding unsaved changes when asked. */
-export async function importWorkflow(page: Page, name: string, workflow: SavedWorkflow): Promise<void> {
+export async function importWorkflow(page: Page, name: string, workflow: SavedWorkflow | object): Promise<void> {
   const file = path.join(ARTIFACTS, name);
   fs.writeFileSync(file, JSON.stringify(workflow));
   const unsaved = (await page.locator('.lf-dirty').count()) > 0; // the editor asks before replacing unsaved work

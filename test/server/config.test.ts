@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseServeArgs } from '../../server/config.ts';
 
 describe('--preview-method', () => {
-  it("defaults to 'auto' and takes ComfyUI's values from the flag or LATENTFLOW_PREVIEW_METHOD", () => {
-    expect(parseServeArgs([], {}).previewMethod).toBe('auto');
+  it("defaults to 'none' as ComfyUI does and takes ComfyUI's values from the flag or LATENTFLOW_PREVIEW_METHOD", () => {
+    expect(parseServeArgs([], {}).previewMethod).toBe('none');
+    expect(parseServeArgs([], { LATENTFLOW_PREVIEW_METHOD: 'auto' }).previewMethod).toBe('auto');
     expect(parseServeArgs(['--preview-method', 'taesd'], {}).previewMethod).toBe('taesd');
     expect(parseServeArgs([], { LATENTFLOW_PREVIEW_METHOD: 'none' }).previewMethod).toBe('none');
     expect(parseServeArgs(['--preview-method=latent2rgb'], { LATENTFLOW_PREVIEW_METHOD: 'none' }).previewMethod).toBe('latent2rgb');

@@ -20,6 +20,7 @@ import type {
   SavedWorkflow,
   SubgraphJson,
   SystemInfo,
+  UiWorkflow,
   UploadedImage,
   WorkflowRecord,
   WorkflowSummary,
@@ -76,27 +77,41 @@ export const api = {
   listWorkflows: () => request<WorkflowSummary[]>('GET', '/api/workflows'),
   getWorkflow: (name: string) => request<WorkflowRecord>('GET', `/api/workflows/${enc(name)}`),
   /** 201 with the record; ApiError 409 when the name exists. */
-  createWorkflow: (name: string, workflow: SavedWorkflow) => request<WorkflowRecord>('POST', '/api/workflows', { name, workflow }),
+  createWorkflow: (name: string, workflow: SavedWorkflow | UiWorkflow) => request<WorkflowRecord>('POST', '/api/workflows', { name, workflow }),
   /** ApiError 409 with code `stale_revision` when someone saved in between. */
-  updateWorkflow: (name: string, workflow: SavedWorkflow, revision: number) =>
+  updateWorkflow: (name: string, workflow: SavedWorkflow | UiWorkflow, revision: number) =>
     request<WorkflowRecord>('PUT', `/api/workflows/${enc(name)}`, { workflow, revision }),
   renameWorkflow: (name: string, newName: string, revision: number) =>
     request<WorkflowRecord>('POST', `/api/workflows/${enc(name)}/rename`, { newName, revision } satisfies RenameWorkflowRequest),
   deleteWorkflow: (name: string, revision: number) => request<unknown>('DELETE', `/api/workflows/${enc(name)}?revision=${revision}`),
 
   /** 202 `{ id, number }`; ApiError 400 `invalid_workflow` with every issue. */
-  queueRun: (workflow: SavedWorkflow | ExecutionGraph, clientId: string) => request<QueuedRun>('POST', '/api/runs', { workflow, clientId } satisfies QueueRunRequest),
+  queueRun: (workflow: SavedWorkflow | UiWorkflow | ExecutionGraph, clientId: string) => request<QueuedRun>('POST', '/api/runs', { workflow, clientId } satisfies QueueRunRequest),
   listRuns: () => request<RunsListing>('GET', '/api/runs'),
   getRun: (id: string) => request<JobView>('GET', `/api/runs/${enc(id)}`),
   cancelRun: (id: string) => request<unknown>('DELETE', `/api/runs/${enc(id)}`),
   interrupt: (runId?: string) => request<unknown>('POST', '/api/interrupt', (runId ? { runId } : {}) satisfies InterruptRequest),
   history: (offset = 0, limit = 20) => request<HistoryPage>('GET', `/api/runs/history?offset=${offset}&limit=${limit}`),
 
+  /** ComfyUI's mask upload: a copy of `original` whose alpha is `mask`'s, saved as input/<subfolder>/<filename>. */
+  uploadMask: (mask: Blob, filename: string, original: ImageRef, subfolder: string) => {
+    const form = new FormData();
+    form.append('image', new File([mask], filename, { type: 'image/png' }));
+    form.append('original_ref', JSON.stringify(original));
+    form.append('type', 'input');
+    form.append('subfolder', subfolder);
+    return request<UploadedImage>('POST', '/upload/mask', form);
+  },
   uploadImage: (file: File) => {
     const form = new FormData();
     form.append('image', file);
     return request<UploadedImage>('POST', '/upload/image', form);
   },
+
+  /** Workflows ComfyUI's frontend saved under the user directory (`workflows/`), paths relative to it. */
+  listUserWorkflows: () => request<string[]>('GET', '/api/userdata?dir=workflows&recurse=true&split=false'),
+  /** One of them, as the JSON ComfyUI saved. */
+  getUserWorkflow: (file: string) => request<unknown>('GET', `/api/userdata/${enc(`workflows/${file}`)}`),
 
   packs: () => request<unknown>('GET', '/api/packs'),
   saveSubgraph: (definition: SubgraphJson) => request<SavedSubgraphAnswer>('POST', '/api/packs/subgraphs', definition),

@@ -10,6 +10,7 @@ import { HelpPanel } from './HelpPanel.tsx';
 import { InfoPanel } from './InfoPanel.tsx';
 import { IssuesPanel } from './IssuesPanel.tsx';
 import { Lightbox } from './Lightbox.tsx';
+import { MaskPainter } from '../nodes/MaskPainter.tsx';
 import { OpenDialog } from './OpenDialog.tsx';
 import { Palette } from './Palette.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
@@ -57,6 +58,7 @@ export function App() {
         <OpenDialog />
         <SaveAsNodeDialog />
         <Lightbox />
+        <MaskPainter />
       </div>
     </ReactFlowProvider>
   );

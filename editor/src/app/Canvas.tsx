@@ -13,11 +13,12 @@ import {
   type IsValidConnection,
   type OnReconnect,
 } from '@xyflow/react';
-import { useCallback, useRef, type DragEvent, type MouseEvent } from 'react';
+import { useCallback, useMemo, useRef, type DragEvent, type MouseEvent } from 'react';
 
-import { graphStore, useGraph } from '../graph/store.ts';
-import type { FlowEdge, FlowNode } from '../graph/types.ts';
-import { nodeTypes } from '../nodes/node-types.ts';
+import { isGroupId } from '../graph/convert.ts';
+import { type CanvasNode, graphStore, useGraph } from '../graph/store.ts';
+import type { FlowEdge } from '../graph/types.ts';
+import { edgeTypes, nodeTypes } from '../nodes/node-types.ts';
 import { useRun } from '../run/run-store.ts';
 import { importFile } from './files.ts';
 import { screenToFlow, setFlowInstance } from './view.ts';
@@ -56,18 +57,23 @@ const DEFAULT_EDGE_OPTIONS = { interactionWidth: 16 };
 const PRO_OPTIONS = { hideAttribution: false };
 const onNodesChange = (changes: Parameters<ReturnType<typeof graphStore.getState>['onNodesChange']>[0]) => graphStore.getState().onNodesChange(changes);
 const onEdgesChange = (changes: Parameters<ReturnType<typeof graphStore.getState>['onEdgesChange']>[0]) => graphStore.getState().onEdgesChange(changes);
-const beginDrag = () => graphStore.getState().beginDrag();
+const beginDrag = (_event: unknown, _node: unknown, dragged: CanvasNode[]) => graphStore.getState().beginDrag(dragged);
+const beginSelectionDrag = (_event: unknown, dragged: CanvasNode[]) => graphStore.getState().beginDrag(dragged);
 const onMouseLeave = () => {
   pointer.overCanvas = false;
 };
 
-const nodeColor = (node: FlowNode) => {
+const nodeColor = (node: CanvasNode) => {
+  if (isGroupId(node.id)) return 'transparent';
   const status = useRun.getState().nodes[node.id]?.status;
   return status === 'running' ? '#4caf50' : status === 'error' ? '#e53935' : status === 'cached' ? '#607d8b' : '#5c6bc0';
 };
 
 export function Canvas() {
-  const nodes = useGraph((s) => s.nodes);
+  const graphNodes = useGraph((s) => s.nodes);
+  const groups = useGraph((s) => s.groups);
+  // Groups first: drawn under the nodes.
+  const nodes = useMemo<CanvasNode[]>(() => (groups.length === 0 ? graphNodes : [...groups, ...graphNodes]), [groups, graphNodes]);
   const edges = useGraph((s) => s.edges);
   const snapToGrid = useGraph((s) => s.snapToGrid);
   const reconnected = useRef(true);
@@ -123,10 +129,11 @@ export function Canvas() {
       onMouseMove={onMouseMove}
       onMouseLeave={onMouseLeave}
     >
-      <ReactFlow<FlowNode, FlowEdge>
+      <ReactFlow<CanvasNode, FlowEdge>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onInit={setFlowInstance}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
@@ -138,7 +145,7 @@ export function Canvas() {
         onReconnectEnd={onReconnectEnd}
         edgesReconnectable
         onNodeDragStart={beginDrag}
-        onSelectionDragStart={beginDrag}
+        onSelectionDragStart={beginSelectionDrag}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={MULTI_SELECT_KEYS}
@@ -147,7 +154,7 @@ export function Canvas() {
         snapGrid={SNAP_GRID}
         minZoom={0.1}
         maxZoom={2.5}
-        onlyRenderVisibleElements={nodes.length > 120}
+        onlyRenderVisibleElements={graphNodes.length > 120}
         defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
         connectionRadius={24}
         proOptions={PRO_OPTIONS}

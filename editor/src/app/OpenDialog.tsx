@@ -1,10 +1,13 @@
-/** The server's saved workflows: open, rename, delete; filter by name. */
+/**
+ * The server's saved workflows (open, rename, delete) and the workflows ComfyUI's frontend saved in the
+ * user directory (`/userdata?dir=workflows`: open); filter by name.
+ */
 import { useCallback, useEffect, useState } from 'react';
 
 import { api } from '../api/client.ts';
 import type { WorkflowSummary } from '../../../protocol/index.ts';
 import { useGraph } from '../graph/store.ts';
-import { deleteWorkflow, openWorkflow, renameWorkflow } from './document.ts';
+import { deleteWorkflow, openUserWorkflow, openWorkflow, renameWorkflow } from './document.ts';
 import { Modal } from './Modal.tsx';
 import { useUi } from './ui-store.ts';
 
@@ -29,7 +32,16 @@ function WorkflowList() {
       .catch((e: Error) => setError(e.message));
   }, []);
   useEffect(reload, [reload]);
+  const [userFiles, setUserFiles] = useState<string[]>([]);
+  useEffect(() => {
+    api
+      .listUserWorkflows()
+      .then((files) => setUserFiles(files.filter((f) => f.toLowerCase().endsWith('.json')).sort((a, b) => a.localeCompare(b))))
+      // No workflows/ folder yet (404: ComfyUI never saved one) lists nothing; the dialog still lists ours.
+      .catch(() => setUserFiles([]));
+  }, []);
   const shown = (list ?? []).filter((w) => w.name.toLowerCase().includes(filter.toLowerCase()));
+  const shownUser = userFiles.filter((f) => f.toLowerCase().includes(filter.toLowerCase()));
 
   return (
     <Modal title="Open workflow" onClose={close} wide>
@@ -55,6 +67,21 @@ function WorkflowList() {
         ))}
         {list !== null && shown.length === 0 && <li className="lf-empty">{list.length === 0 ? 'No saved workflows yet: use Save.' : 'No workflow matches.'}</li>}
       </ul>
+      {shownUser.length > 0 && (
+        <>
+          <h3 className="lf-list-heading">Saved by ComfyUI (user workflows)</h3>
+          <ul className="lf-workflow-list" aria-label="ComfyUI user workflows">
+            {shownUser.map((file) => (
+              <li key={file}>
+                <button type="button" className="lf-link lf-workflow-open" onClick={() => void openUserWorkflow(file)} aria-label={`Open ComfyUI workflow ${file}`}>
+                  {file}
+                </button>
+                <span className="lf-meta">workflows/{file}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </Modal>
   );
 }

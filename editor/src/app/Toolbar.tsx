@@ -6,7 +6,7 @@ import { useRun } from '../run/run-store.ts';
 import { newWorkflow, save, saveAs } from './document.ts';
 import { exportWorkflow, importFile } from './files.ts';
 import { interrupt, runWorkflow } from './run.ts';
-import { fitView } from './view.ts';
+import { fitView, viewCenter } from './view.ts';
 import { useUi, type SidePanel } from './ui-store.ts';
 
 export function Toolbar() {
@@ -60,7 +60,7 @@ export function Toolbar() {
             e.target.value = '';
           }}
         />
-        <button type="button" onClick={() => exportWorkflow('saved')} title="Download the workflow as JSON (saved form)">
+        <button type="button" onClick={() => exportWorkflow('saved')} title="Download the workflow as JSON (ComfyUI's UI format: opens in ComfyUI)">
           Export
         </button>
         <button type="button" onClick={() => exportWorkflow('execution')} title="Download the workflow in ComfyUI's API format">
@@ -82,6 +82,15 @@ export function Toolbar() {
         </button>
         <button type="button" disabled={!hasSelection} onClick={() => useUi.setState({ saveAsNodeDialog: true })} title="Turn the selected nodes into a reusable node type">
           Save as node
+        </button>
+        <button type="button" onClick={() => graphStore.getState().addGroup('Group', viewCenter())} title="Add a group around the selected nodes (Ctrl+G)">
+          Group
+        </button>
+        <button type="button" onClick={() => graphStore.getState().addNode('MarkdownNote', viewCenter())} title="Add a note (Markdown)">
+          Note
+        </button>
+        <button type="button" onClick={() => graphStore.getState().addNode('Reroute', viewCenter())} title="Add a reroute dot to pass a link through">
+          Reroute
         </button>
       </div>
       <div className="lf-group lf-run-group">

@@ -2,9 +2,9 @@
  * The document: the canvas as a saved workflow, and its life on the server (new, open, save, save as,
  * rename, delete; a stale save asks before overwriting).
  */
-import type { SavedWorkflow } from '../../../protocol/index.ts';
+import { type SavedWorkflow, savedToUi, type UiWorkflow } from '../../../protocol/index.ts';
 import { ApiError, api } from '../api/client.ts';
-import { fromSaved, toSaved } from '../graph/convert.ts';
+import { fromSaved, readWorkflowJson, toSaved } from '../graph/convert.ts';
 import { graphStore } from '../graph/store.ts';
 import { useRun } from '../run/run-store.ts';
 import { askText, confirmAction, errorMessage, toast, useUi } from './ui-store.ts';
@@ -17,6 +17,26 @@ export function currentWorkflow(): SavedWorkflow {
   const state = graphStore.getState();
   const viewport = flowInstance()?.getViewport();
   return toSaved(state, { name: state.name ?? UNTITLED, ...(viewport ? { viewport } : {}) });
+}
+
+/** The catalog as the converters read it (each node type's widget order). */
+export function catalogSpecs() {
+  const { catalog } = graphStore.getState();
+  return { nodeSpec: (type: string) => catalog.get(type) };
+}
+
+/**
+ * The canvas in ComfyUI's UI format, as the editor saves and runs it: groups, notes, reroutes, modes and
+ * colours included, the canvas's node ids kept (a run's events name the nodes shown).
+ */
+export function currentUiWorkflow(name?: string): UiWorkflow {
+  const saved = currentWorkflow();
+  return savedToUi(name === undefined ? saved : { ...saved, name }, catalogSpecs(), { keepIds: true });
+}
+
+/** A workflow as the server or a file holds it (any form) on the canvas. */
+export function openJson(json: unknown, name: string, meta: { name: string | null; revision: number | null }, options: { quiet?: boolean } = {}): void {
+  loadWorkflow(readWorkflowJson(json, name, graphStore.getState().catalog), meta, options);
 }
 
 /** Puts a workflow on the canvas (clears undo history), warning about anything that could not be placed. */
@@ -48,7 +68,7 @@ export async function openWorkflow(name: string): Promise<void> {
   if (!(await discardChanges())) return;
   try {
     const record = await api.getWorkflow(name);
-    loadWorkflow(record.workflow, { name: record.name, revision: record.revision });
+    openJson(record.workflow, record.name, { name: record.name, revision: record.revision });
     useUi.setState({ openDialog: false });
   } catch (error) {
     toast('error', `Could not open "${name}": ${errorMessage(error)}`);
@@ -60,7 +80,7 @@ export async function save(): Promise<void> {
   const { name, revision } = graphStore.getState();
   if (name === null || revision === null) return saveAs();
   try {
-    const record = await api.updateWorkflow(name, { ...currentWorkflow(), name }, revision);
+    const record = await api.updateWorkflow(name, currentUiWorkflow(name), revision);
     graphStore.getState().markSaved({ name: record.name, revision: record.revision });
     toast('success', `Saved "${record.name}".`);
   } catch (error) {
@@ -81,7 +101,7 @@ export async function save(): Promise<void> {
 async function overwriteWorkflow(name: string): Promise<void> {
   try {
     const latest = await api.getWorkflow(name);
-    const record = await api.updateWorkflow(name, { ...currentWorkflow(), name }, latest.revision);
+    const record = await api.updateWorkflow(name, currentUiWorkflow(name), latest.revision);
     graphStore.getState().markSaved({ name: record.name, revision: record.revision });
     toast('success', `Saved "${record.name}".`);
   } catch (error) {
@@ -94,7 +114,7 @@ export async function saveAs(): Promise<void> {
   const name = (await askText('Save workflow as', 'Name', current ?? ''))?.trim();
   if (!name) return;
   try {
-    const record = await api.createWorkflow(name, { ...currentWorkflow(), name });
+    const record = await api.createWorkflow(name, currentUiWorkflow(name));
     graphStore.getState().markSaved({ name: record.name, revision: record.revision });
     toast('success', `Saved "${record.name}".`);
   } catch (error) {
@@ -103,6 +123,18 @@ export async function saveAs(): Promise<void> {
       return;
     }
     toast('error', `Could not save "${name}": ${errorMessage(error)}`);
+  }
+}
+
+/** Opens a workflow ComfyUI saved under the user directory (`workflows/<file>`); saving it stores it in latentflow's workflows. */
+export async function openUserWorkflow(file: string): Promise<void> {
+  if (!(await discardChanges())) return;
+  try {
+    const json = await api.getUserWorkflow(file);
+    openJson(json, file.replace(/\.json$/i, ''), { name: null, revision: null });
+    useUi.setState({ openDialog: false });
+  } catch (error) {
+    toast('error', `Could not open "${file}": ${errorMessage(error)}`);
   }
 }
 

@@ -2,7 +2,7 @@
  * Running: the live connection to the server's run events, queueing the canvas, catching up on a run
  * whose events were missed, interrupting and cancelling, and the queue listing.
  */
-import { type Catalog, type NumberInput, type RunEvent, savedToExecution, upstreamNodes } from '../../../protocol/index.ts';
+import { type Catalog, type NumberInput, type RunEvent, savedToUi, uiToExecution, upstreamNodes } from '../../../protocol/index.ts';
 import { ApiError, api } from '../api/client.ts';
 import { connectServer, type ServerConnection } from '../api/socket.ts';
 import { toSaved } from '../graph/convert.ts';
@@ -10,7 +10,7 @@ import { graphStore } from '../graph/store.ts';
 import type { GraphDoc } from '../graph/types.ts';
 import { nextSeed } from '../graph/widget-values.ts';
 import { useRun } from '../run/run-store.ts';
-import { currentWorkflow } from './document.ts';
+import { currentUiWorkflow } from './document.ts';
 import { errorMessage, toast, useUi } from './ui-store.ts';
 
 let connection: ServerConnection | null = null;
@@ -49,10 +49,15 @@ export async function refreshQueue(): Promise<void> {
   }
 }
 
-/** The nodes a run executes: output nodes and everything upstream of them. */
+/**
+ * The nodes a run executes: output nodes and everything upstream of them, after the same conversion the
+ * server applies to what the editor sends (ComfyUI's UI format: notes and muted nodes left out,
+ * bypassed nodes passed through, reroutes resolved).
+ */
 export function nodesToRun(doc: GraphDoc, catalog: Catalog): string[] {
-  const { graph } = savedToExecution(toSaved(doc, { name: '' }));
-  return upstreamNodes(graph, doc.nodes.filter((n) => catalog.get(n.data.nodeType)?.outputNode).map((n) => n.id));
+  const specs = { nodeSpec: (type: string) => catalog.get(type) };
+  const { graph } = uiToExecution(savedToUi(toSaved(doc, { name: '' }), specs, { keepIds: true }), specs);
+  return upstreamNodes(graph, Object.keys(graph).filter((id) => catalog.get(graph[id].class_type)?.outputNode));
 }
 
 /** Applies seed controls (randomize/increment/decrement) before a run, so the widget shows the seed used. */
@@ -82,7 +87,9 @@ export async function runWorkflow(): Promise<void> {
     return;
   }
   advanceSeeds();
-  const workflow = currentWorkflow();
+  // ComfyUI's UI format: the server turns it into what runs exactly as it does ComfyUI's files, and
+  // SaveImage embeds it as the PNG's "workflow" (groups, notes and layout come back when it is dropped).
+  const workflow = currentUiWorkflow();
   const expected = nodesToRun(graphStore.getState(), state.catalog);
   try {
     const clientId = connection?.clientId ?? 'editor';

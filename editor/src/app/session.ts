@@ -7,7 +7,7 @@ import { parseCatalog, type Catalog, type SavedWorkflow } from '../../../protoco
 import { ApiError, api } from '../api/client.ts';
 import { readWorkflowJson } from '../graph/convert.ts';
 import { graphStore } from '../graph/store.ts';
-import { currentWorkflow, loadWorkflow } from './document.ts';
+import { currentWorkflow, loadWorkflow, openJson } from './document.ts';
 import { connectLive } from './run.ts';
 import { errorMessage, toast, useUi } from './ui-store.ts';
 
@@ -72,7 +72,7 @@ async function restoreCanvas(): Promise<void> {
 async function openDefault(): Promise<void> {
   try {
     const record = await api.getWorkflow('default');
-    loadWorkflow(record.workflow, { name: null, revision: null }, { quiet: true });
+    openJson(record.workflow, record.name, { name: null, revision: null }, { quiet: true });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) toast('error', `Could not load the default workflow: ${errorMessage(error)}`);
   }
@@ -99,7 +99,7 @@ function startPersistence(): void {
     }
   };
   graphStore.subscribe((state, prev) => {
-    if (state.nodes === prev.nodes && state.edges === prev.edges && state.name === prev.name && state.revision === prev.revision && state.dirty === prev.dirty) return;
+    if (state.nodes === prev.nodes && state.edges === prev.edges && state.groups === prev.groups && state.reroutes === prev.reroutes && state.name === prev.name && state.revision === prev.revision && state.dirty === prev.dirty) return;
     clearTimeout(timer);
     timer = setTimeout(persist, 500);
   });

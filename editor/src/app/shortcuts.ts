@@ -1,5 +1,5 @@
 /** Keyboard shortcuts: the list the help panel shows and the handler the app installs. */
-import { graphStore } from '../graph/store.ts';
+import { graphStore, MODE_BYPASSED, MODE_MUTED } from '../graph/store.ts';
 import { save, saveAs } from './document.ts';
 import { interrupt, runWorkflow } from './run.ts';
 import { fitView, viewCenter } from './view.ts';
@@ -21,7 +21,10 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Ctrl+C / Ctrl+V', action: 'Copy / paste the selected nodes (pasted at the mouse)' },
   { keys: 'Ctrl+D', action: 'Duplicate the selected nodes' },
   { keys: 'Ctrl+A', action: 'Select all nodes' },
-  { keys: 'Delete / Backspace', action: 'Delete the selected nodes and links' },
+  { keys: 'Delete / Backspace', action: 'Delete the selected nodes, groups and links' },
+  { keys: 'Ctrl+M', action: 'Mute / unmute the selected nodes (a muted node does not run)' },
+  { keys: 'Ctrl+B', action: 'Bypass / un-bypass the selected nodes (a bypassed node passes its inputs through)' },
+  { keys: 'Ctrl+G', action: 'Put the selected nodes in a new group (drag its title to move them together; double-click it to rename)' },
   { keys: 'Double-click canvas', action: 'Search node types and add one there' },
   { keys: 'Shift+drag', action: 'Select with a box' },
   { keys: 'Ctrl+click', action: 'Add a node to the selection' },
@@ -90,6 +93,14 @@ export function handleShortcut(event: KeyboardEvent, pasteAt: () => { x: number;
   }
   if (ctrl && key === 'a') {
     graph.selectAll();
+    return true;
+  }
+  if (ctrl && (key === 'm' || key === 'b')) {
+    graph.toggleMode(key === 'm' ? MODE_MUTED : MODE_BYPASSED);
+    return true;
+  }
+  if (ctrl && key === 'g') {
+    graph.addGroup('Group', viewCenter());
     return true;
   }
   if (ctrl || event.altKey) return false;

@@ -5,17 +5,17 @@
 import type { ReactFlowInstance } from '@xyflow/react';
 
 import { graphStore } from '../graph/store.ts';
-import type { FlowEdge, FlowNode } from '../graph/types.ts';
+import type { CanvasNode, FlowEdge } from '../graph/types.ts';
 
-let flow: ReactFlowInstance<FlowNode, FlowEdge> | null = null;
+let flow: ReactFlowInstance<CanvasNode, FlowEdge> | null = null;
 
 /** The canvas registers its React Flow instance (for viewport, fit and focus). */
-export function setFlowInstance(instance: ReactFlowInstance<FlowNode, FlowEdge> | null): void {
+export function setFlowInstance(instance: ReactFlowInstance<CanvasNode, FlowEdge> | null): void {
   flow = instance;
 }
 
 /** The registered instance, null before the canvas mounted (and in tests). */
-export function flowInstance(): ReactFlowInstance<FlowNode, FlowEdge> | null {
+export function flowInstance(): ReactFlowInstance<CanvasNode, FlowEdge> | null {
   return flow;
 }
 

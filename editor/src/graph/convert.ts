@@ -4,14 +4,40 @@
  * the other). One edge per input, so an edge's id is `<target>:<input>`; a source handle is the output
  * index as a string.
  */
-import { type Catalog, columnLayout, type ExecutionGraph, executionToSaved, isUiForm, isWidgetInput, parseUiWorkflow, type SavedEdge, type SavedNode, type SavedWorkflow, uiToSaved } from '../../../protocol/index.ts';
+import {
+  type Catalog,
+  columnLayout,
+  type ExecutionGraph,
+  executionToSaved,
+  isUiForm,
+  isWidgetInput,
+  NOTE_TYPES,
+  parseUiWorkflow,
+  REROUTE_TYPE,
+  type SavedEdge,
+  savedGroups,
+  type SavedGroup,
+  type SavedNode,
+  savedReroutes,
+  type SavedReroute,
+  type SavedWorkflow,
+  uiToSaved,
+} from '../../../protocol/index.ts';
 
 import { defaultWidgetValue } from './catalog.ts';
 import { socketColor } from './connection.ts';
-import type { EdgeData, FlowEdge, FlowNode, GraphDoc, NodeData, SeedControl } from './types.ts';
+import type { EdgeData, FlowEdge, FlowGroup, FlowNode, GraphDoc, NativeReroute, NodeData, SeedControl } from './types.ts';
 
 /** React Flow's node type for every latentflow node (the component looks the node type up in the catalog). */
 export const NODE_COMPONENT = 'latentflow';
+/** React Flow's node types for ComfyUI's frontend-only nodes and for groups. */
+export const NOTE_COMPONENT = 'latentflow-note';
+export const REROUTE_COMPONENT = 'latentflow-reroute';
+export const GROUP_COMPONENT = 'latentflow-group';
+/** React Flow's edge type for a link through native reroutes. */
+export const REROUTED_EDGE = 'latentflow-rerouted';
+/** Groups sit under every node, selected or not (React Flow lifts a selected node by 1000). */
+const GROUP_Z = -2000;
 
 export const NODE_WIDTH = 280;
 
@@ -27,20 +53,58 @@ export function edgeSocketType(catalog: Catalog, sourceType: string | undefined,
   return inp && inp.kind === 'socket' ? inp.type : '*';
 }
 
-export function makeEdge(source: string, output: number, target: string, input: string, socketType: string): FlowEdge {
+export function makeEdge(source: string, output: number, target: string, input: string, socketType: string, parentId?: number): FlowEdge {
   return {
     id: edgeId(target, input),
     source,
     sourceHandle: String(output),
     target,
     targetHandle: input,
-    data: { socketType } satisfies EdgeData,
+    ...(parentId !== undefined ? { type: REROUTED_EDGE } : {}),
+    data: { socketType, ...(parentId !== undefined ? { parentId } : {}) } satisfies EdgeData,
     style: { stroke: socketColor(socketType) },
   };
 }
 
+/** The component that draws a node type: notes and reroutes have their own, every other type is a NodeCard. */
+export function componentOf(nodeType: string): string {
+  return NOTE_TYPES.has(nodeType) ? NOTE_COMPONENT : nodeType === REROUTE_TYPE ? REROUTE_COMPONENT : NODE_COMPONENT;
+}
+
 export function makeNode(id: string, data: NodeData, position: { x: number; y: number }): FlowNode {
-  return { id, type: NODE_COMPONENT, position, data };
+  return { id, type: componentOf(data.nodeType), position, data };
+}
+
+/** A group on the canvas: moved by its title bar, resized when selected. */
+export function makeGroup(id: string, group: SavedGroup): FlowGroup {
+  const [x, y, width, height] = group.bounding;
+  return {
+    id,
+    type: GROUP_COMPONENT,
+    position: { x, y },
+    width,
+    height,
+    zIndex: GROUP_Z,
+    dragHandle: '.lf-group-title',
+    className: 'lf-group-node',
+    data: { title: group.title, ...(group.color !== undefined ? { color: group.color } : {}), ...(group.font_size !== undefined ? { fontSize: group.font_size } : {}) },
+  };
+}
+
+/** Group ids are `group:<n>`, apart from node ids. */
+export function isGroupId(id: string): boolean {
+  return id.startsWith('group:');
+}
+
+export function nextGroupId(groups: ReadonlyArray<{ id: string }>): string {
+  let max = 0;
+  for (const g of groups) max = Math.max(max, Number(g.id.slice('group:'.length)) || 0);
+  return `group:${max + 1}`;
+}
+
+/** A group's rectangle: [x, y, width, height]. */
+export function groupBounds(group: FlowGroup): [number, number, number, number] {
+  return [group.position.x, group.position.y, group.width ?? group.measured?.width ?? 300, group.height ?? group.measured?.height ?? 200];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -60,10 +124,18 @@ export function toSaved(doc: GraphDoc, options: SaveOptions): SavedWorkflow {
     ...(node.data.title !== undefined ? { title: node.data.title } : {}),
     position: { x: round(node.position.x), y: round(node.position.y) },
     widgets: { ...node.data.widgets },
+    ...(node.data.mode ? { mode: node.data.mode } : {}),
+    ...(node.data.color !== undefined ? { color: node.data.color } : {}),
+    ...(node.data.bgcolor !== undefined ? { bgcolor: node.data.bgcolor } : {}),
+    ...(node.data.flags !== undefined ? { flags: { ...node.data.flags } } : {}),
+    ...(node.data.properties !== undefined ? { properties: { ...node.data.properties } } : {}),
+    // The size drawn, for ComfyUI's layout (a Reroute dot is smaller than ComfyUI's Reroute node: it takes ComfyUI's).
+    ...(node.measured?.width && node.measured?.height && node.data.nodeType !== REROUTE_TYPE ? { size: { width: round(node.measured.width), height: round(node.measured.height) } } : {}),
   }));
   const edges: SavedEdge[] = doc.edges.map((edge) => ({
     from: { node: edge.source, output: Number(edge.sourceHandle ?? 0) },
     to: { node: edge.target, input: edge.targetHandle ?? '' },
+    ...(edge.data?.parentId !== undefined ? { parentId: edge.data.parentId } : {}),
   }));
   const controls: Record<string, Record<string, SeedControl>> = {};
   for (const node of doc.nodes) {
@@ -73,11 +145,25 @@ export function toSaved(doc: GraphDoc, options: SaveOptions): SavedWorkflow {
   const extra: Record<string, unknown> = {};
   if (Object.keys(controls).length > 0) extra.controls = controls;
   if (options.viewport) extra.viewport = options.viewport;
+  const groups: SavedGroup[] = (doc.groups ?? []).map((g) => ({
+    title: g.data.title,
+    bounding: groupBounds(g).map(round) as SavedGroup['bounding'],
+    ...(g.data.color !== undefined ? { color: g.data.color } : {}),
+    ...(g.data.fontSize !== undefined ? { font_size: g.data.fontSize } : {}),
+  }));
+  if (groups.length > 0) extra.groups = groups;
+  const reroutes: SavedReroute[] = (doc.reroutes ?? []).map((r) => ({ id: r.id, ...(r.parentId !== undefined ? { parentId: r.parentId } : {}), pos: [round(r.pos.x), round(r.pos.y)] }));
+  if (reroutes.length > 0) extra.reroutes = reroutes;
   return { version: 1, name: options.name, nodes, edges, ...(Object.keys(extra).length > 0 ? { extra } : {}) };
 }
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+/** A colour from a file: `#rgb`, `#rrggbb` (with alpha) or `rgb()/rgba()`; anything else is not applied. */
+export function isColor(value: unknown): value is string {
+  return typeof value === 'string' && /^(#[0-9a-f]{3,8}|rgba?\([\d\s.,%]+\))$/i.test(value);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -109,7 +195,7 @@ export function fromSaved(saved: SavedWorkflow, catalog: Catalog): LoadResult {
     const widgets: Record<string, unknown> = { ...(raw.widgets ?? {}) };
     if (spec) {
       for (const input of spec.inputs) if (isWidgetInput(input) && !(input.name in widgets)) widgets[input.name] = defaultWidgetValue(input);
-    } else if (catalog.size > 0) {
+    } else if (catalog.size > 0 && componentOf(raw.type) === NODE_COMPONENT) {
       warnings.push(`Node #${id}: type "${raw.type}" is not installed on this server; it is kept but cannot run.`);
     }
     const controls = controlsByNode[id];
@@ -119,6 +205,11 @@ export function fromSaved(saved: SavedWorkflow, catalog: Catalog): LoadResult {
       ...(raw.title !== undefined ? { title: raw.title } : {}),
       ...(raw.version !== undefined ? { version: raw.version } : spec?.version !== undefined ? { version: spec.version } : {}),
       ...(controls ? { controls: { ...controls } } : {}),
+      ...(raw.mode ? { mode: raw.mode } : {}),
+      ...(isColor(raw.color) ? { color: raw.color } : {}),
+      ...(isColor(raw.bgcolor) ? { bgcolor: raw.bgcolor } : {}),
+      ...(raw.flags ? { flags: { ...raw.flags } } : {}),
+      ...(raw.properties ? { properties: { ...raw.properties } } : {}),
     };
     nodes.push(makeNode(id, data, { x: raw.position?.x ?? 0, y: raw.position?.y ?? 0 }));
   }
@@ -139,10 +230,15 @@ export function fromSaved(saved: SavedWorkflow, catalog: Catalog): LoadResult {
     taken.add(id);
     const socketType = edgeSocketType(catalog, typeOf.get(source), edge.from.output, typeOf.get(target), edge.to.input);
     // A linked widget input keeps its value (hidden while linked, back when the link goes; the edge wins on the server).
-    edges.push(makeEdge(source, edge.from.output, target, edge.to.input, socketType));
+    edges.push(makeEdge(source, edge.from.output, target, edge.to.input, socketType, edge.parentId));
   }
   const viewport = saved.extra?.viewport as LoadResult['viewport'] | undefined;
-  return { nodes, edges, warnings, ...(viewport ? { viewport } : {}) };
+  const groups = savedGroups(saved).map((g, i) => {
+    const { color, ...plain } = g;
+    return makeGroup(`group:${i + 1}`, isColor(color) ? g : plain);
+  });
+  const reroutes: NativeReroute[] = savedReroutes(saved).map((r) => ({ id: r.id, ...(r.parentId !== undefined ? { parentId: r.parentId } : {}), pos: { x: r.pos[0], y: r.pos[1] } }));
+  return { nodes, edges, groups, reroutes, warnings, ...(viewport ? { viewport } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -199,7 +295,11 @@ export function readWorkflowJson(json: unknown, fallbackName = 'imported', catal
         id: String(n.id),
         widgets: (typeof n.widgets === 'object' && n.widgets !== null ? n.widgets : {}) as Record<string, unknown>,
       })),
-      edges: edges.map((e) => ({ from: { node: String(e.from.node), output: e.from.output }, to: { node: String(e.to.node), input: e.to.input } })),
+      edges: edges.map((e) => ({
+        from: { node: String(e.from.node), output: e.from.output },
+        to: { node: String(e.to.node), input: e.to.input },
+        ...(Number.isInteger(e.parentId) ? { parentId: e.parentId } : {}),
+      })),
       ...(typeof obj.extra === 'object' && obj.extra !== null ? { extra: obj.extra as Record<string, unknown> } : {}),
     };
   }

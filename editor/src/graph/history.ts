@@ -3,7 +3,7 @@
  * of shared references: cheap even for a few hundred nodes. Edits with the same `key` in quick succession
  * (typing in one prompt) collapse into one step.
  */
-import type { FlowEdge, FlowNode, GraphDoc } from './types.ts';
+import type { FlowEdge, FlowGroup, FlowNode, GraphDoc } from './types.ts';
 
 export interface History {
   past: GraphDoc[];
@@ -26,13 +26,15 @@ export function snapshot(doc: GraphDoc): GraphDoc {
   return {
     nodes: doc.nodes.map(stripNode),
     edges: doc.edges.map(stripEdge),
+    ...(doc.groups ? { groups: doc.groups.map(stripNode) } : {}),
+    ...(doc.reroutes ? { reroutes: doc.reroutes } : {}),
   };
 }
 
-function stripNode(node: FlowNode): FlowNode {
+function stripNode<N extends FlowNode | FlowGroup>(node: N): N {
   if (!node.selected && !node.dragging && !node.measured) return node;
   const { selected: _s, dragging: _d, measured: _m, ...rest } = node;
-  return rest;
+  return rest as N;
 }
 
 function stripEdge(edge: FlowEdge): FlowEdge {

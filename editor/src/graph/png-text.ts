@@ -1,7 +1,9 @@
 /**
  * Reads the text chunks of a PNG in the browser (no pixels decoded): tEXt (Latin-1 by the spec; ComfyUI
  * writes UTF-8, which is tried first), zTXt and iTXt (compressed with zlib, inflated by the browser's
- * DecompressionStream). SaveImage embeds the workflow as "workflow" (saved form) and "prompt" (execution form).
+ * DecompressionStream). SaveImage (ours and ComfyUI's) embeds the drawn workflow as "workflow" (ComfyUI's UI
+ * format: groups, notes, reroutes and layout come back; older latentflow PNGs hold its saved form) and what
+ * ran as "prompt" (execution form).
  * Spec: https://www.w3.org/TR/png/#11textinfo
  */
 import type { Catalog, SavedWorkflow } from '../../../protocol/index.ts';
@@ -101,7 +103,7 @@ async function textChunk(type: string, body: Uint8Array): Promise<[string, strin
 }
 
 /**
- * The workflow a PNG carries: the "workflow" chunk (saved form) when present and readable, else the
+ * The workflow a PNG carries: the "workflow" chunk (drawn, any form) when present and readable, else the
  * "prompt" chunk (execution form). Throws PngTextError when there is neither.
  */
 export async function workflowFromPng(bytes: Uint8Array, fallbackName = 'from image', catalog?: Catalog): Promise<SavedWorkflow> {

@@ -8,11 +8,18 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 
 import { defaultWidgets } from './catalog.ts';
-import { type Catalog } from '../../../protocol/index.ts';
+import { type Catalog, NOTE_TYPES, REROUTE_INPUT, REROUTE_TYPE } from '../../../protocol/index.ts';
 import { connectionProblem, wouldCreateCycle } from './connection.ts';
-import { cloneFragment, edgeSocketType, makeEdge, makeNode, nextNodeId } from './convert.ts';
+import { cloneFragment, edgeSocketType, groupBounds, isGroupId, makeEdge, makeGroup, makeNode, nextGroupId, nextNodeId } from './convert.ts';
+import { groupMembers, groupAround } from './groups.ts';
 import { emptyHistory, record, redo, snapshot, undo, type History } from './history.ts';
-import type { FlowEdge, FlowNode, GraphDoc, NodeData, SeedControl } from './types.ts';
+import type { CanvasNode, FlowEdge, FlowGroup, FlowNode, GraphDoc, NativeReroute, NodeData, SeedControl } from './types.ts';
+
+export type { CanvasNode } from './types.ts';
+
+/** ComfyUI's node modes the editor toggles: muted (Ctrl+M) and bypassed (Ctrl+B). */
+export const MODE_MUTED = 2;
+export const MODE_BYPASSED = 4;
 
 export interface DocumentMeta {
   /** The stored workflow this canvas was opened from / saved as (null: never saved). */
@@ -21,6 +28,8 @@ export interface DocumentMeta {
 }
 
 export interface GraphState extends GraphDoc, DocumentMeta {
+  groups: FlowGroup[];
+  reroutes: NativeReroute[];
   catalog: Catalog;
   history: History;
   /** Edited since the last save/open. */
@@ -29,10 +38,11 @@ export interface GraphState extends GraphDoc, DocumentMeta {
   snapToGrid: boolean;
 
   setCatalog(catalog: Catalog): void;
-  onNodesChange(changes: NodeChange<FlowNode>[]): void;
+  /** React Flow's node changes, for nodes and groups alike (a group moved carries the nodes inside it). */
+  onNodesChange(changes: NodeChange<CanvasNode>[]): void;
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
-  /** Call when a drag starts: the positions before it become one undo step. */
-  beginDrag(): void;
+  /** Call when a drag starts: the positions before it become one undo step; dragged groups take the nodes inside them along. */
+  beginDrag(dragged?: ReadonlyArray<{ id: string }>): void;
   /** Why this connection is refused, or null when it is fine (the drag-time check). */
   connectionProblem(connection: Connection | FlowEdge): string | null;
   /** Adds the link (replacing any link into the same input); returns the refusal reason or null. */
@@ -45,6 +55,14 @@ export interface GraphState extends GraphDoc, DocumentMeta {
   setWidgets(changes: Array<{ nodeId: string; input: string; value: unknown }>, coalesceKey?: string): void;
   setControl(nodeId: string, input: string, control: SeedControl): void;
   setTitle(nodeId: string, title: string): void;
+  /** Ctrl+M / Ctrl+B: the selected nodes take `mode`, or back to running when all of them have it already. */
+  toggleMode(mode: typeof MODE_MUTED | typeof MODE_BYPASSED): void;
+  /** A group around the selected nodes (or at `at` when none is selected); returns its id. */
+  addGroup(title: string, at?: { x: number; y: number }): string;
+  renameGroup(id: string, title: string): void;
+  /** Moves a native reroute dot (call beginDrag() first: the drag is one undo step). */
+  moveReroute(id: number, pos: { x: number; y: number }, done: boolean): void;
+  deleteGroups(ids: string[]): void;
   deleteSelection(): void;
   deleteNodes(ids: string[]): void;
   selectAll(): void;
@@ -66,8 +84,8 @@ export type GraphStore = StoreApi<GraphState>;
 /** ComfyUI's type names for widget inputs (what a link into a widget would have to carry). */
 const WIDGET_SOCKET_TYPE = { int: 'INT', float: 'FLOAT', text: 'STRING', boolean: 'BOOLEAN', choice: 'COMBO' } as const;
 
-function doc(state: GraphDoc): GraphDoc {
-  return { nodes: state.nodes, edges: state.edges };
+function doc(state: GraphState): GraphDoc {
+  return { nodes: state.nodes, edges: state.edges, groups: state.groups, reroutes: state.reroutes };
 }
 
 function updateNode(nodes: FlowNode[], id: string, update: (data: NodeData) => NodeData): FlowNode[] {
@@ -91,15 +109,36 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
       const output = Number(connection.sourceHandle ?? 0);
       const sourceSpec = catalog.get(source.data.nodeType);
       const targetSpec = catalog.get(target.data.nodeType);
-      const sourceType = sourceSpec?.outputs[output]?.type;
+      const sourceType = source.data.nodeType === REROUTE_TYPE ? rerouteType(source.id) : sourceSpec?.outputs[output]?.type;
       const input = targetSpec?.inputs.find((i) => i.name === connection.targetHandle);
-      const targetType = input ? (input.kind === 'socket' ? input.type : WIDGET_SOCKET_TYPE[input.kind]) : undefined;
+      const targetType =
+        target.data.nodeType === REROUTE_TYPE && connection.targetHandle === REROUTE_INPUT ? '*' : input ? (input.kind === 'socket' ? input.type : WIDGET_SOCKET_TYPE[input.kind]) : undefined;
       return { source, target, output, sourceType, targetType };
     };
+
+    /** What a Reroute node carries: the type of what feeds it, through other reroutes ("*" when nothing does). */
+    const rerouteType = (id: string): string => {
+      const { nodes, edges, catalog } = get();
+      const seen = new Set<string>();
+      for (let at = id; !seen.has(at); ) {
+        seen.add(at);
+        const edge = edges.find((e) => e.target === at && e.targetHandle === REROUTE_INPUT);
+        const from = edge && nodes.find((n) => n.id === edge.source);
+        if (!edge || !from) return '*';
+        if (from.data.nodeType !== REROUTE_TYPE) return catalog.get(from.data.nodeType)?.outputs[Number(edge.sourceHandle ?? 0)]?.type ?? '*';
+        at = from.id;
+      }
+      return '*';
+    };
+
+    /** The nodes and reroutes inside each group being dragged (computed when the drag starts, as ComfyUI does). */
+    let dragMembers = new Map<string, { nodes: Set<string>; reroutes: Set<number> }>();
 
     return {
       nodes: [],
       edges: [],
+      groups: [],
+      reroutes: [],
       name: null,
       revision: null,
       catalog,
@@ -123,8 +162,33 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
       onNodesChange(changes) {
         const relevant = changes.filter((c) => c.type !== 'remove'); // deletion goes through deleteSelection
         if (relevant.length === 0) return;
-        const moved = relevant.some((c) => c.type === 'position' && c.dragging === false);
-        set((state) => ({ nodes: applyNodeChanges(relevant, state.nodes), ...(moved ? { dirty: true } : {}) }));
+        const moved = relevant.some((c) => (c.type === 'position' && c.dragging === false) || (c.type === 'dimensions' && c.resizing === false));
+        const forGroups = relevant.filter((c) => 'id' in c && isGroupId(c.id)) as NodeChange<FlowGroup>[];
+        let forNodes = relevant.filter((c) => !('id' in c) || !isGroupId(c.id)) as NodeChange<FlowNode>[];
+        const state = get();
+        let reroutes = state.reroutes;
+        // A dragged group carries its members by the same step (those dragged themselves already move).
+        const draggedIds = new Set(forNodes.filter((c) => c.type === 'position').map((c) => (c as { id: string }).id));
+        for (const change of forGroups) {
+          if (change.type !== 'position' || !change.position) continue;
+          const members = dragMembers.get(change.id);
+          const group = members && state.groups.find((g) => g.id === change.id);
+          if (!members || !group) continue;
+          const dx = change.position.x - group.position.x;
+          const dy = change.position.y - group.position.y;
+          if (dx === 0 && dy === 0) continue;
+          for (const node of state.nodes) {
+            if (!members.nodes.has(node.id) || draggedIds.has(node.id)) continue;
+            forNodes = [...forNodes, { type: 'position', id: node.id, position: { x: node.position.x + dx, y: node.position.y + dy }, dragging: change.dragging ?? false }];
+          }
+          if (members.reroutes.size > 0) reroutes = reroutes.map((r) => (members.reroutes.has(r.id) ? { ...r, pos: { x: r.pos.x + dx, y: r.pos.y + dy } } : r));
+        }
+        set({
+          ...(forNodes.length > 0 ? { nodes: applyNodeChanges(forNodes, state.nodes) } : {}),
+          ...(forGroups.length > 0 ? { groups: applyNodeChanges(forGroups, state.groups) } : {}),
+          ...(reroutes !== state.reroutes ? { reroutes } : {}),
+          ...(moved ? { dirty: true } : {}),
+        });
       },
 
       onEdgesChange(changes) {
@@ -133,8 +197,13 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         set((state) => ({ edges: applyEdgeChanges(relevant, state.edges) }));
       },
 
-      beginDrag() {
+      beginDrag(dragged = []) {
         const state = get();
+        dragMembers = new Map();
+        for (const { id } of dragged) {
+          const group = isGroupId(id) ? state.groups.find((g) => g.id === id) : undefined;
+          if (group) dragMembers.set(id, groupMembers(groupBounds(group), state.nodes, state.reroutes));
+        }
         set({ history: record(state.history, doc(state)) });
       },
 
@@ -186,7 +255,8 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         const { nodes, catalog } = get();
         const spec = catalog.get(nodeType);
         const id = nextNodeId(nodes);
-        const data: NodeData = { nodeType, widgets: spec ? defaultWidgets(spec) : {}, ...(spec?.version !== undefined ? { version: spec.version } : {}) };
+        const widgets = spec ? defaultWidgets(spec) : NOTE_TYPES.has(nodeType) ? { text: '' } : {};
+        const data: NodeData = { nodeType, widgets, ...(spec?.version !== undefined ? { version: spec.version } : {}) };
         const node = { ...makeNode(id, data, position), selected: true };
         edit({ nodes: [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node] });
         return id;
@@ -220,12 +290,50 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         );
       },
 
+      toggleMode(mode) {
+        const selected = get().nodes.filter((n) => n.selected);
+        if (selected.length === 0) return;
+        const next = selected.every((n) => n.data.mode === mode) ? undefined : mode;
+        const ids = new Set(selected.map((n) => n.id));
+        edit({
+          nodes: get().nodes.map((node) => {
+            if (!ids.has(node.id)) return node;
+            const { mode: _old, ...rest } = node.data;
+            return { ...node, data: next === undefined ? rest : { ...rest, mode: next } };
+          }),
+        });
+      },
+
+      addGroup(title, at) {
+        const { nodes, groups } = get();
+        const selected = nodes.filter((n) => n.selected);
+        const bounding = selected.length > 0 ? groupAround(selected) : ([at?.x ?? 0, at?.y ?? 0, 400, 300] as [number, number, number, number]);
+        const id = nextGroupId(groups);
+        edit({ groups: [...groups, makeGroup(id, { title, bounding })] });
+        return id;
+      },
+
+      moveReroute(id, pos, done) {
+        set((state) => ({ reroutes: state.reroutes.map((r) => (r.id === id ? { ...r, pos } : r)), ...(done ? { dirty: true } : {}) }));
+      },
+
+      renameGroup(id, title) {
+        edit({ groups: get().groups.map((g) => (g.id === id ? { ...g, data: { ...g.data, title } } : g)) });
+      },
+
+      deleteGroups(list) {
+        const ids = new Set(list);
+        const groups = get().groups.filter((g) => !ids.has(g.id));
+        if (groups.length !== get().groups.length) edit({ groups });
+      },
+
       deleteSelection() {
-        const { nodes, edges } = get();
+        const { nodes, edges, groups } = get();
         const ids = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
         const keptEdges = edges.filter((e) => !e.selected && !ids.has(e.source) && !ids.has(e.target));
-        if (ids.size === 0 && keptEdges.length === edges.length) return;
-        edit({ nodes: nodes.filter((n) => !ids.has(n.id)), edges: keptEdges });
+        const keptGroups = groups.filter((g) => !g.selected);
+        if (ids.size === 0 && keptEdges.length === edges.length && keptGroups.length === groups.length) return;
+        edit({ nodes: nodes.filter((n) => !ids.has(n.id)), edges: keptEdges, groups: keptGroups });
       },
 
       deleteNodes(list) {
@@ -243,6 +351,7 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
         set((state) => ({
           nodes: state.nodes.map((n) => (Boolean(n.selected) === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) })),
           edges: state.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+          groups: state.groups.map((g) => (Boolean(g.selected) === ids.has(g.id) ? g : { ...g, selected: ids.has(g.id) })),
         }));
       },
 
@@ -270,17 +379,26 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
       undo() {
         const state = get();
         const result = undo(state.history, doc(state));
-        if (result) set({ ...result.doc, history: result.history, dirty: true });
+        if (result) set({ ...result.doc, groups: result.doc.groups ?? [], reroutes: result.doc.reroutes ?? [], history: result.history, dirty: true });
       },
 
       redo() {
         const state = get();
         const result = redo(state.history, doc(state));
-        if (result) set({ ...result.doc, history: result.history, dirty: true });
+        if (result) set({ ...result.doc, groups: result.doc.groups ?? [], reroutes: result.doc.reroutes ?? [], history: result.history, dirty: true });
       },
 
       load(next, meta) {
-        set({ nodes: next.nodes, edges: next.edges, name: meta.name, revision: meta.revision, history: emptyHistory(), dirty: false });
+        set({
+          nodes: next.nodes,
+          edges: next.edges,
+          groups: next.groups ?? [],
+          reroutes: next.reroutes ?? [],
+          name: meta.name,
+          revision: meta.revision,
+          history: emptyHistory(),
+          dirty: false,
+        });
       },
 
       markSaved(meta) {
@@ -292,7 +410,7 @@ export function createGraphStore(catalog: Catalog = new Map()): GraphStore {
       },
 
       replaceDocument(next) {
-        edit({ nodes: next.nodes, edges: next.edges });
+        edit({ nodes: next.nodes, edges: next.edges, ...(next.groups ? { groups: next.groups } : {}), ...(next.reroutes ? { reroutes: next.reroutes } : {}) });
       },
     };
   });

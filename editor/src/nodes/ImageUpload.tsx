@@ -3,6 +3,8 @@ import { memo, useRef } from 'react';
 
 import { imageUrl } from '../api/client.ts';
 import { uploadImageTo } from '../app/files.ts';
+import { imageRefOfName } from './image-name.ts';
+import { MaskPainterButton } from './MaskPainterButton.tsx';
 
 interface ImageUploadProps {
   nodeId: string;
@@ -15,7 +17,8 @@ function ImageUploadImpl({ nodeId, input, value }: ImageUploadProps) {
   const name = typeof value === 'string' && value !== '' ? value : null;
   return (
     <div className="lf-upload nodrag">
-      {name && <img src={imageUrl({ filename: name, subfolder: '', type: 'input' })} alt={name} />}
+      {name && <img src={imageUrl(imageRefOfName(name))} alt={name} />}
+      {name && <MaskPainterButton nodeId={nodeId} input={input} />}
       <button type="button" className="lf-small-button" onClick={() => file.current?.click()}>
         Upload image…
       </button>

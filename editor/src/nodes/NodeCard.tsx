@@ -13,6 +13,7 @@ import { graphStore, useGraph } from '../graph/store.ts';
 import type { FlowNode, SeedControl } from '../graph/types.ts';
 import { useRun } from '../run/run-store.ts';
 import { linkedInputsKey, usedOutputsKey } from './linked-inputs.ts';
+import { colorStyles, modeLook } from './node-look.ts';
 import { ImageUpload } from './ImageUpload.tsx';
 import { NodeImages } from './NodeImages.tsx';
 import { NodeStats } from './NodeStats.tsx';
@@ -36,13 +37,15 @@ function NodeCardImpl({ id, data, selected }: NodeProps<FlowNode>) {
   const title = data.title ?? spec?.displayName ?? data.nodeType;
   const status = run?.status;
   const nodeIssues = issues?.filter((i) => i.input === undefined || !spec?.inputs.some((input) => input.name === i.input)) ?? [];
-  const classes = ['lf-node', selected ? 'lf-selected' : '', status ? `lf-status-${status}` : '', issues?.length ? 'lf-has-issue' : '', spec ? '' : 'lf-missing']
+  const mode = modeLook(data.mode);
+  const colors = colorStyles(data);
+  const classes = ['lf-node', selected ? 'lf-selected' : '', status ? `lf-status-${status}` : '', issues?.length ? 'lf-has-issue' : '', spec ? '' : 'lf-missing', mode.className]
     .filter(Boolean)
     .join(' ');
 
   return (
-    <div className={classes} data-node-id={id} data-node-type={data.nodeType} data-status={status ?? 'idle'} role="group" aria-label={`${title} #${id}`}>
-      <div className="lf-node-header" title={spec?.description || data.nodeType} onDoubleClick={rename}>
+    <div className={classes} style={colors.card} data-node-id={id} data-node-type={data.nodeType} data-status={status ?? 'idle'} data-mode={mode.name} role="group" aria-label={`${title} #${id}`}>
+      <div className="lf-node-header" style={colors.header} title={spec?.description || data.nodeType} onDoubleClick={rename}>
         <span className="lf-node-title">{title}</span>
         <span className="lf-node-id">#{id}</span>
         {status === 'cached' && <span className="lf-badge lf-badge-cached" title="Outputs reused from the cache: inputs unchanged">cached</span>}

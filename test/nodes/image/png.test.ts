@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { decodePng, encodePng, PngError, readPngText } from '../../../nodes/image/png.ts';
+import { decodePng, encodePng, PngError, readPngText, withPngText } from '../../../nodes/image/png.ts';
 
 function gradient(width: number, height: number, channels: 1 | 2 | 3 | 4) {
   const data = new Uint8Array(width * height * channels);
@@ -18,6 +18,14 @@ describe('png', () => {
     expect(decoded.height).toBe(7);
     expect(decoded.channels).toBe(channels);
     expect(Buffer.from(decoded.data).equals(Buffer.from(image.data))).toBe(true);
+  });
+
+  it('adds text chunks to a finished PNG without touching its pixels', () => {
+    const image = gradient(5, 3, 4);
+    const png = withPngText(encodePng(image, { prompt: 'kept' }), { workflow: '{"name":"猫"}' });
+    expect(readPngText(png)).toEqual({ workflow: '{"name":"猫"}', prompt: 'kept' });
+    expect(Buffer.from(decodePng(png).data).equals(Buffer.from(image.data))).toBe(true);
+    expect(() => withPngText(Buffer.from('not a png'), { a: 'b' })).toThrow(PngError);
   });
 
   it('embeds and reads back text chunks (ComfyUI\'s "prompt" and "workflow"), unicode included', () => {

@@ -128,6 +128,15 @@ describe('ComfyUI API', () => {
     expect(await json(await fetch(`${t.base}/embeddings`))).toEqual(['style']);
   });
 
+  it('GET /models names the model folders and /models/{folder} lists their files, as ComfyUI\'s routes do', async () => {
+    expect(await json(await fetch(`${t.base}/models`))).toEqual(expect.arrayContaining(['checkpoints', 'loras', 'vae', 'embeddings']));
+    fs.mkdirSync(path.join(t.modelsDir, 'vae', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(t.modelsDir, 'vae', 'sub', 'ft-mse.safetensors'), '');
+    fs.writeFileSync(path.join(t.modelsDir, 'vae', 'old.pt'), '');
+    expect(await json(await fetch(`${t.base}/api/models/vae`))).toEqual(['sub/ft-mse.safetensors']);
+    expect((await fetch(`${t.base}/models/nothing`)).status).toBe(404);
+  });
+
   it('GET /models lists upscale_models, and /models/upscale_models its files (pickles too, which the loader refuses)', async () => {
     expect(await json(await fetch(`${t.base}/models`))).toContain('upscale_models');
     fs.mkdirSync(path.join(t.modelsDir, 'upscale_models'), { recursive: true });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
 import type { RunEvent } from '../../../protocol/index.ts';
 import { json, startTestServer, type TestServer, tinyTxt2img, waitForRun } from '../../helpers/server.ts';
+import { comfyFeaturesGraph } from '../../protocol/workflow/ui-examples.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -101,9 +102,44 @@ describe('workflows', () => {
     const { id } = await json(queuedOnly);
     expect((await waitForRun(t.base, id)).status).toBe('success');
   });
+
+  it("runs a saved ComfyUI UI-format workflow as an endpoint: overrides by node id, notes and muted nodes left out, bypassed ones passed through", async () => {
+    const ui = comfyFeaturesGraph();
+    expect((await post('/api/workflows', { name: 'ui-endpoint', workflow: ui })).status).toBe(201);
+    const response = await post('/api/workflows/ui-endpoint/run', { '5.seed': 9, '2.text': 'a small dog' });
+    const body = await json(response);
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body.files.map((f: { filename: string }) => f.filename)).toEqual([expect.stringMatching(/^editor-comfy_\d{5}_\.png$/)]);
+    const png = Buffer.from(await (await fetch(`${t.base}${body.files[0].url}`)).arrayBuffer());
+    expect(decodePng(png).width).toBe(64); // ImageScaleBy 0.5 bypassed
+    const text = readPngText(png);
+    const prompt = JSON.parse(text.prompt);
+    expect(Object.keys(prompt).sort((a, b) => Number(a) - Number(b))).toEqual(['1', '2', '3', '4', '5', '6', '8']);
+    expect(prompt['5'].inputs.seed).toBe(9);
+    expect(prompt['2'].inputs.text).toBe('a small dog');
+    // The drawn workflow rides along as ComfyUI's "workflow" chunk: its group and notes come back with the PNG.
+    const workflow = JSON.parse(text.workflow);
+    expect(workflow.groups[0].title).toBe('Loaders');
+    expect(workflow.nodes.map((n: { type: string }) => n.type)).toContain('MarkdownNote');
+  });
 });
 
 describe('runs', () => {
+  it('keeps every run reachable at /api/runs/:id: "history" (the history page) is not a run id a client may choose', async () => {
+    for (const prompt_id of ['history', 'HISTORY']) {
+      const refused = await post('/prompt', { prompt: tinyTxt2img({ prefix: 'hist' }), prompt_id });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await json(refused))).toMatch(/prompt_id[^]*history/);
+    }
+    const accepted = await post('/prompt', { prompt: tinyTxt2img({ prefix: 'hist' }), prompt_id: 'history-2' });
+    expect(accepted.status).toBe(200);
+    expect((await waitForRun(t.base, 'history-2')).status).toBe('success');
+    const job = await json(await fetch(`${t.base}/api/runs/history-2`));
+    expect(job.id).toBe('history-2');
+    const page = await json(await fetch(`${t.base}/api/runs/history?limit=50`));
+    expect(page.jobs.map((j: { id: string }) => j.id)).toContain('history-2');
+  });
+
   it('queues a run, streams its events to the subscribed socket only, and serves the image with the workflow inside', async () => {
     const watcher: Socket = connect(t.base, { transports: ['websocket'] });
     const bystander: Socket = connect(t.base, { transports: ['websocket'] });

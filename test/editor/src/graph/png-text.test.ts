@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 import { encodePng } from '../../../../nodes/image/png.ts';
 import { readPngText, workflowFromPng, PngTextError } from '../../../../editor/src/graph/png-text.ts';
-import { savedToExecution } from '../../../../protocol/index.ts';
+import { parseCatalog, parseWorkflow, savedToExecution } from '../../../../protocol/index.ts';
+import { OBJECT_INFO } from '../../catalog-fixture.ts';
+import { comfyFeaturesGraph } from '../../../protocol/workflow/ui-examples.ts';
 import { TXT2IMG } from '../../workflow-fixture.ts';
 
 const pixels = { width: 2, height: 2, channels: 3 as const, data: new Uint8Array(12).fill(200) };
@@ -49,6 +51,20 @@ describe('PNG text chunks', () => {
   it('prefers "workflow" over "prompt", falls back when it is unreadable', async () => {
     const png = encodePng(pixels, { workflow: '{not json', prompt: JSON.stringify(savedToExecution(TXT2IMG).graph) });
     expect((await workflowFromPng(png)).nodes).toHaveLength(7);
+  });
+
+  it("restores a ComfyUI PNG's drawing from its UI-format \"workflow\" chunk (groups, notes, reroutes, modes), else from \"prompt\"", async () => {
+    const ui = comfyFeaturesGraph();
+    const prompt = JSON.stringify(parseWorkflow(ui).graph);
+    const catalog = parseCatalog(OBJECT_INFO);
+    const drawn = await workflowFromPng(encodePng(pixels, { prompt, workflow: JSON.stringify(ui) }), 'comfy', catalog);
+    expect(drawn.nodes.map((n) => n.type)).toEqual(expect.arrayContaining(['MarkdownNote', 'Note', 'Reroute']));
+    expect(drawn.nodes.find((n) => n.id === '9')!.mode).toBe(2);
+    expect(drawn.extra).toMatchObject({ groups: [{ title: 'Loaders' }], reroutes: [{ id: 1 }] });
+    // A workflow chunk that cannot be read: the prompt (what ran) is drawn instead, in columns.
+    const fallback = await workflowFromPng(encodePng(pixels, { prompt, workflow: '{"nodes": 5' }), 'comfy', catalog);
+    expect(fallback.nodes.map((n) => n.id).sort()).toEqual(Object.keys(JSON.parse(prompt)).sort());
+    expect(fallback.extra?.groups).toBeUndefined();
   });
 
   it('says what is missing', async () => {

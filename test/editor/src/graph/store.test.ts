@@ -123,3 +123,56 @@ describe('graph store', () => {
     expect(store.getState().nodes.find((n) => n.id === '6')!.data.title).toBeUndefined();
   });
 });
+
+describe('graph store: groups and modes', () => {
+  it('Ctrl+M / Ctrl+B set the mode of the selected nodes, and clear it when all of them have it', () => {
+    const store = txt2imgStore();
+    store.getState().selectOnly(['3', '8']);
+    store.getState().toggleMode(2);
+    expect(store.getState().nodes.filter((n) => n.data.mode === 2).map((n) => n.id).sort()).toEqual(['3', '8']);
+    store.getState().toggleMode(4);
+    expect(store.getState().nodes.filter((n) => n.data.mode === 4).map((n) => n.id).sort()).toEqual(['3', '8']);
+    store.getState().toggleMode(4);
+    expect(store.getState().nodes.every((n) => n.data.mode === undefined)).toBe(true);
+    store.getState().undo();
+    expect(store.getState().nodes.find((n) => n.id === '3')!.data.mode).toBe(4);
+  });
+
+  it('makes a group around the selection; dragging the group moves the nodes inside it and nothing else', () => {
+    const store = txt2imgStore();
+    store.getState().selectOnly(['6', '7']);
+    const id = store.getState().addGroup('Prompts');
+    const group = store.getState().groups.find((g) => g.id === id)!;
+    expect(group.data.title).toBe('Prompts');
+    expect(group.position.x).toBeLessThan(340);
+    expect(group.position.y).toBeLessThan(0);
+
+    store.getState().beginDrag([{ id }]);
+    const to = { x: group.position.x + 50, y: group.position.y + 30 };
+    store.getState().onNodesChange([{ type: 'position', id, position: to, dragging: true }]);
+    store.getState().onNodesChange([{ type: 'position', id, position: to, dragging: false }]);
+    const at = (n: string) => store.getState().nodes.find((node) => node.id === n)!.position;
+    expect(at('6')).toEqual({ x: 390, y: 30 });
+    expect(at('7')).toEqual({ x: 390, y: 290 });
+    expect(at('4')).toEqual({ x: 0, y: 0 });
+    expect(store.getState().groups[0].position).toEqual(to);
+
+    store.getState().renameGroup(id, 'Text');
+    expect(store.getState().groups[0].data.title).toBe('Text');
+    store.getState().selectOnly([id]);
+    store.getState().deleteSelection();
+    expect(store.getState().groups).toEqual([]);
+    expect(store.getState().nodes).toHaveLength(7);
+    store.getState().undo();
+    expect(store.getState().groups.map((g) => g.data.title)).toEqual(['Text']);
+  });
+
+  it('lets a Reroute node take any type and gives on the type that feeds it', () => {
+    const store = txt2imgStore();
+    const reroute = store.getState().addNode('Reroute', { x: 900, y: 400 });
+    expect(store.getState().connect(link('4', '2', reroute, 'input'))).toBeNull();
+    expect(store.getState().connectionProblem(link(reroute, '0', '3', 'model'))).toBe('Cannot connect VAE to MODEL: the types differ.');
+    expect(store.getState().connect(link(reroute, '0', '8', 'vae'))).toBeNull();
+    expect(store.getState().edges.find((e) => e.id === '8:vae')!.source).toBe(reroute);
+  });
+});
