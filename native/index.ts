@@ -15,3 +15,4 @@ export * from './ts/models.ts';
 export * from './ts/attention.ts';
 export * from './ts/lora.ts';
 export * from './ts/taesd.ts';
+export * from './ts/controlnet.ts';
