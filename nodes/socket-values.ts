@@ -6,9 +6,9 @@
  * the scaling factor); IMAGE is [B, H, W, 3] float in [0, 1]; CONDITIONING is a list of entries, each a
  * prompt's text embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts) with its area, strength
  * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
- * of ComfyUI's custom sampling. MASK is [B, H, W] in [0, 1].
+ * of ComfyUI's custom sampling. MASK is [B, H, W] in [0, 1]. CONTROL_NET is a loaded ControlNet (ControlNetLoader).
  */
-import type { LoraHandle, ModelHandle, TaesdHandle } from '../native/index.ts';
+import type { ControlNetHandle, LoraHandle, ModelHandle, TaesdHandle } from '../native/index.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
 import type { Conditioning } from './sampling/comfy/conditioning.ts';
 import type { ModelSamplingSpec } from './sampling/comfy/model-sampling.ts';
@@ -59,6 +59,15 @@ export interface ClipValue {
 export type VaeValue = { model: ModelHandle; taesd?: undefined; source: string } | { taesd: TaesdHandle; model?: undefined; source: string };
 
 export type ConditioningValue = Conditioning;
+
+/** A loaded ControlNet (ControlNetLoader, DiffControlNetLoader). */
+export interface ControlNetValue {
+  controlnet: ControlNetHandle;
+  /** File it came from (for messages). */
+  source: string;
+  /** ComfyUI's global_average_pooling: on for files named *_shuffle (or *_shuffle_fp16), as ComfyUI decides it. */
+  globalAveragePooling: boolean;
+}
 
 /** A sampling algorithm (KSamplerSelect). */
 export interface SamplerValue {
@@ -123,6 +132,7 @@ declare module './schema.ts' {
     NOISE: NoiseValue;
     GUIDER: GuiderValue;
     MASK: MaskValue;
+    CONTROL_NET: ControlNetValue;
   }
   interface HostServices {
     run?: RunInfo;
