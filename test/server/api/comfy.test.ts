@@ -127,4 +127,11 @@ describe('ComfyUI API', () => {
     fs.writeFileSync(path.join(t.modelsDir, 'embeddings', 'old.pt'), '');
     expect(await json(await fetch(`${t.base}/embeddings`))).toEqual(['style']);
   });
+
+  it('GET /models lists the controlnet folder and /models/controlnet its .safetensors files (ComfyUI\'s routes)', async () => {
+    expect(await json(await fetch(`${t.base}/models`))).toContain('controlnet');
+    fs.mkdirSync(path.join(t.modelsDir, 'controlnet', 'sd15'), { recursive: true });
+    fs.writeFileSync(path.join(t.modelsDir, 'controlnet', 'sd15', 'control_v11p_sd15_canny.safetensors'), '');
+    expect(await json(await fetch(`${t.base}/models/controlnet`))).toEqual(['sd15/control_v11p_sd15_canny.safetensors']);
+  });
 });
