@@ -78,8 +78,8 @@ if (child) {
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as Result;
     base ??= r;
     const step = median(r.stepMs), b = median(base.stepMs);
-    console.log(`| ${count} | ${(step / 1000).toFixed(2)} s | +${((step - b) / 1000).toFixed(2)} s | ${(step / b).toFixed(2)}x | ${r.estimateMiB.toFixed(1)} MiB | ` +
-      `${r.peakRssMiB.toFixed(0)} MiB | +${(r.peakRssMiB - base.peakRssMiB).toFixed(0)} MiB |`);
+    console.log(`| ${count} | ${(step / 1000).toFixed(2)} s | ${step >= b ? '+' : ''}${((step - b) / 1000).toFixed(2)} s | ${(step / b).toFixed(2)}x | ${r.estimateMiB.toFixed(1)} MiB | ` +
+      `${r.peakRssMiB.toFixed(0)} MiB | ${r.peakRssMiB >= base.peakRssMiB ? '+' : ''}${(r.peakRssMiB - base.peakRssMiB).toFixed(0)} MiB |`);
   }
   console.log(`\nload average at end ${loadavg()}`);
 }
