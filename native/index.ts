@@ -16,3 +16,4 @@ export * from './ts/attention.ts';
 export * from './ts/lora.ts';
 export * from './ts/taesd.ts';
 export * from './ts/upscale.ts';
+export * from './ts/controlnet.ts';

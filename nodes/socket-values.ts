@@ -7,8 +7,9 @@
  * prompt's text embeddings [1, tokens, dim] (tokens a multiple of 77 for long prompts) with its area, strength
  * and timestep range (nodes/sampling/comfy/conditioning.ts). SAMPLER, SIGMAS, NOISE and GUIDER carry the parts
  * of ComfyUI's custom sampling. MASK is [B, H, W] in [0, 1]. UPSCALE_MODEL is a loaded RRDBNet (ESRGAN) upscale model.
+ * CONTROL_NET is a loaded ControlNet (ControlNetLoader).
  */
-import type { LoraHandle, ModelHandle, TaesdHandle, UpscalerHandle } from '../native/index.ts';
+import type { ControlNetHandle, LoraHandle, ModelHandle, TaesdHandle, UpscalerHandle } from '../native/index.ts';
 import type { ExecutionGraph } from '../protocol/index.ts';
 import type { Conditioning } from './sampling/comfy/conditioning.ts';
 import type { ModelSamplingSpec } from './sampling/comfy/model-sampling.ts';
@@ -59,6 +60,15 @@ export interface ClipValue {
 export type VaeValue = { model: ModelHandle; taesd?: undefined; source: string } | { taesd: TaesdHandle; model?: undefined; source: string };
 
 export type ConditioningValue = Conditioning;
+
+/** A loaded ControlNet (ControlNetLoader, DiffControlNetLoader). */
+export interface ControlNetValue {
+  controlnet: ControlNetHandle;
+  /** File it came from (for messages). */
+  source: string;
+  /** ComfyUI's global_average_pooling: on for files named *_shuffle (or *_shuffle_fp16), as ComfyUI decides it. */
+  globalAveragePooling: boolean;
+}
 
 /** A sampling algorithm (KSamplerSelect). */
 export interface SamplerValue {
@@ -131,6 +141,7 @@ declare module './schema.ts' {
     GUIDER: GuiderValue;
     MASK: MaskValue;
     UPSCALE_MODEL: UpscaleModelValue;
+    CONTROL_NET: ControlNetValue;
   }
   interface HostServices {
     run?: RunInfo;

@@ -11,7 +11,7 @@
  */
 
 /** The closed set of socket types; a link is only valid between sockets of the same type. */
-export const SOCKET_TYPES = ['MODEL', 'CLIP', 'VAE', 'CONDITIONING', 'LATENT', 'IMAGE', 'SAMPLER', 'SIGMAS', 'NOISE', 'GUIDER', 'MASK', 'UPSCALE_MODEL'] as const;
+export const SOCKET_TYPES = ['MODEL', 'CLIP', 'VAE', 'CONDITIONING', 'LATENT', 'IMAGE', 'SAMPLER', 'SIGMAS', 'NOISE', 'GUIDER', 'MASK', 'UPSCALE_MODEL', 'CONTROL_NET'] as const;
 export type SocketType = (typeof SOCKET_TYPES)[number];
 
 export function isSocketType(value: unknown): value is SocketType {

@@ -396,10 +396,20 @@ export function writeRandomCheckpoint(file: string, arch: SdArchitecture, option
   const seed = options.seed ?? 0;
   const specs = sdTensorSpecs(arch);
   const all = [...specs.unet, ...specs.vae, ...specs.clip, ...specs.clipG];
+  const bytes = writeRandomTensors(file, all, `random weights with ${arch.clipG ? 'SDXL' : 'SD 1.x'} structure, seed ${seed} (scripts/make-sd15-random.ts)`,
+    { ...options, positions: arch.clip.positions });
+  return { bytes, tensors: all.length, parameters: parameterCounts(arch), seconds: (performance.now() - started) / 1000 };
+}
 
-  const header: Record<string, unknown> = {
-    __metadata__: { format: 'pt', latentflow: `random weights with ${arch.clipG ? 'SDXL' : 'SD 1.x'} structure, seed ${seed} (scripts/make-sd15-random.ts)` },
-  };
+/**
+ * Writes `tensors` as an f16 safetensors file of seeded random values (the distributions above; position ids
+ * as I64 counters modulo `positions`); returns its size in bytes. Other random-weights scripts
+ * (make-controlnet-random.ts) use it for their own tensor lists.
+ */
+export function writeRandomTensors(file: string, all: TensorSpec[], description: string, options: WriteOptions & { positions?: number } = {}): number {
+  const seed = options.seed ?? 0;
+  const positions = options.positions ?? 77;
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt', latentflow: description } };
   let offset = 0;
   for (const t of all) {
     const bytes = numel(t.shape) * (t.kind === 'position_ids' ? 8 : 2);
@@ -427,7 +437,7 @@ export function writeRandomCheckpoint(file: string, arch: SdArchitecture, option
         const n = numel(t.shape);
         if (t.kind === 'position_ids') {
           const ids = new BigInt64Array(n);
-          for (let i = 0; i < n; i++) ids[i] = BigInt(i % arch.clip.positions);
+          for (let i = 0; i < n; i++) ids[i] = BigInt(i % positions);
           fs.writeSync(fd, new Uint8Array(ids.buffer));
           continue;
         }
@@ -449,7 +459,7 @@ export function writeRandomCheckpoint(file: string, arch: SdArchitecture, option
   } finally {
     fs.closeSync(fd);
   }
-  return { bytes: total, tensors: all.length, parameters: parameterCounts(arch), seconds: (performance.now() - started) / 1000 };
+  return total;
 }
 
 // ---- command line -------------------------------------------------------------------------------------

@@ -215,6 +215,8 @@ typedef struct sdn_run_options {
     sdn_progress_fn progress;     /* may be NULL; called on the calling thread (the tiled decode: after every tile) */
     void * progress_user;
     sdn_compute compute;          /* the products' precision of this call; SDN_COMPUTE_MODEL: the model's compute_dtype */
+    const struct sdn_control * controls; /* UNet calls and their estimates only: ControlNets to apply (see sdn_control) */
+    int32_t n_controls;
 } sdn_run_options;
 
 /* encoder 0: the text encoder, 1: SDXL's second one. ids: batch prompts x tokens -> out [batch, tokens,
@@ -283,9 +285,53 @@ typedef struct sdn_memory_estimate {
 
 /* Of `model`'s network, or (model NULL) of the network config_json describes (the call's network's
  * config.json object: "text_encoder" for SDN_CALL_TEXT_ENCODE, "unet", or "vae"). Allocates nothing;
- * only options->attention is read. */
+ * options->attention and compute are read, and for SDN_CALL_UNET options->controls (their hint shapes;
+ * hints may be NULL): the estimate then covers the UNet and its ControlNets. */
 sdn_status   sdn_estimate_memory(sdn_model_t model, const char * config_json, sdn_call call, const sdn_call_shape * shape,
                                  const sdn_run_options * options, sdn_memory_estimate * out);
+
+/* ---- ControlNet ------------------------------------------------------------------------------ */
+
+/* An SD 1.x ControlNet (diffusers' ControlNetModel; lllyasviel's): a copy of the UNet's encoder that reads a
+ * hint picture and adds residuals to the UNet's skip connections and mid block. It runs inside a UNet call
+ * (sdn_run_options.controls), with the call's attention mode and precision, so the call's memory estimate
+ * and its refusal over memory_limit_bytes cover the UNet and every ControlNet together. */
+typedef struct sdn_controlnet * sdn_controlnet_t;
+
+/* config_json: {"path": "<.safetensors>", "weight_dtype": "f32" | "f16", "config": {...} | null (a
+ *   ControlNetModel config.json; inferred from the shapes when absent)}. Either layout: LDM (input_hint_block.*,
+ *   zero_convs.*, middle_block_out.*, input_blocks.*, ..., optionally under "control_model.") or diffusers'
+ *   (controlnet_cond_embedding.*, controlnet_down_blocks.*, controlnet_mid_block.*, down_blocks.*, ...).
+ * diff_base: for a diff ControlNet (a "difference" tensor in the file), the model whose UNet it is relative
+ *   to (its weights are added); NULL otherwise. Every weight is bound and its shape checked here.
+ * Reference-counted like sdn_model_t. */
+sdn_status   sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, sdn_controlnet_t * out_controlnet);
+sdn_controlnet_t sdn_controlnet_retain(sdn_controlnet_t controlnet);
+void         sdn_controlnet_free(sdn_controlnet_t controlnet);
+/* {"source", "layout": "ldm" | "diffusers", "difference": bool, "weight_dtype", "config": {...}, "hint_factor", "residuals",
+ *  "weight_bytes"}; owned by the handle. */
+const char * sdn_controlnet_info(sdn_controlnet_t controlnet);
+
+/* The ControlNet alone (for tests and tools; sampling applies it through sdn_unet_forward): latent [B, C, H, W],
+ * timesteps [B], context [B, tokens, cross_attention_dim], hint [1 or B, conditioning_channels, f H, f W] ->
+ * out_residuals[0 .. n_out): the down-path residuals in order, then the mid block's ("residuals" of the info;
+ * n_out must equal it). options: attention, cancel, memory_limit_bytes and compute (SDN_COMPUTE_MODEL: f32). */
+sdn_status   sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * latent, const int64_t shape[4], const float * timesteps,
+                                    const float * context, const int64_t context_shape[3], const float * hint, const int64_t hint_shape[4],
+                                    const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out);
+
+/* One ControlNet applied to a UNet call: its residuals (each map's per-channel mean over the picture when
+ * global_average_pooling, or when its config says global_pool_conditions) times strength are added, summed
+ * over the list in order. The ControlNet reads the call's latent (its first in_channels channels), timesteps
+ * and context, and the hint [1 or B, conditioning_channels, f h, f w] (f = "hint_factor", 8 for SD 1.x;
+ * the picture in [0, 1]); hint may be NULL in a memory estimate. */
+typedef struct sdn_control {
+    sdn_controlnet_t controlnet;
+    const float * hint;
+    int64_t hint_shape[4];
+    float strength;
+    int32_t global_average_pooling;
+} sdn_control;
 
 /* ---- TAESD ----------------------------------------------------------------------------------- */
 

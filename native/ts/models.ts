@@ -54,8 +54,43 @@ export interface ModelInfo {
   weightBytes: { clip: number; unet: number; vae: number; clip2?: number };
 }
 
+/**
+ * A ControlNet applied to one UNet call (native/ts/controlnet.ts loads them): its residuals times
+ * `strength` (each map's per-channel mean first with globalAveragePooling) are added to the UNet's skip
+ * connections and mid block, summed over the list in order.
+ */
+export interface UnetControl {
+  controlnet: ControlNetRef;
+  /** The hint picture [1 or B, channels, hintFactor x H, hintFactor x W] in [0, 1] (RGB planes). */
+  hint: Float32Array;
+  hintShape: Shape4;
+  strength: number;
+  globalAveragePooling?: boolean;
+}
+
+/** What the UNet calls need of a loaded ControlNet (ControlNetHandle). */
+export interface ControlNetRef {
+  /** @internal */ readonly handle: NativeHandle;
+  readonly hintChannels: number;
+  readonly hintFactor: number;
+}
+
+/** The addon's form of a control (hint null in memory estimates). */
+interface EngineControl {
+  controlnet: NativeHandle;
+  hint: Float32Array | null;
+  hintShape: Shape4;
+  strength: number;
+  globalAveragePooling: boolean;
+}
+
+const engineControl = (c: UnetControl): EngineControl => ({
+  controlnet: c.controlnet.handle, hint: c.hint, hintShape: c.hintShape, strength: c.strength, globalAveragePooling: c.globalAveragePooling ?? false,
+});
+
 /** The options of one call, as the engine takes them (sdn_run_options). */
 interface CallOptions {
+  controls?: EngineControl[];
   attention?: AttentionModeName;
   cancel?: NativeHandle | null;
   memoryLimitBytes?: number;
@@ -81,7 +116,8 @@ export interface ModelsAddon {
   modelVaeDecode(model: NativeHandle, latent: Float32Array, shape: Shape4, tile: number, options: CallOptions): Promise<Float32Array>;
   modelVaeEncode(model: NativeHandle, image: Float32Array, shape: Shape4, options: CallOptions): Promise<{ mean: Float32Array; logvar: Float32Array }>;
   memoryEstimate(model: NativeHandle | null, configJson: string | null, call: CallName,
-    shape: { batch: number; height?: number; width?: number; tokens?: number; tile?: number }, attention: AttentionModeName, precision?: Precision): MemoryEstimate;
+    shape: { batch: number; height?: number; width?: number; tokens?: number; tile?: number }, attention: AttentionModeName, precision?: Precision,
+    controls?: EngineControl[]): MemoryEstimate;
   cancelTokenCreate(): NativeHandle;
   cancelTokenCancel(token: NativeHandle): void;
   cancelTokenIsCancelled(token: NativeHandle): boolean;
@@ -190,6 +226,8 @@ export interface UnetMemoryQuery {
   attention: AttentionModeName;
   /** The call's precision (default: the model's; 'fp32' for a configuration): bf16 GEMMs pack into other workspaces. */
   precision?: Precision;
+  /** ControlNets the call runs (their working memory and residuals are part of the call's); hintBatch 1 (default) or the batch. */
+  controls?: readonly { controlnet: ControlNetRef; hintBatch?: number }[];
 }
 
 export interface VaeDecodeMemoryQuery {
@@ -232,10 +270,11 @@ export interface MemoryEstimate {
   };
 }
 
-function estimate(model: ModelHandle | object, call: CallName, shape: Parameters<ModelsAddon['memoryEstimate']>[3], attention: AttentionModeName, precision?: Precision) {
+function estimate(model: ModelHandle | object, call: CallName, shape: Parameters<ModelsAddon['memoryEstimate']>[3], attention: AttentionModeName, precision?: Precision,
+  controls?: EngineControl[]) {
   return model instanceof ModelHandle
-    ? modelsAddon.memoryEstimate(model.handle, null, call, shape, attention, precision)
-    : modelsAddon.memoryEstimate(null, JSON.stringify(model), call, shape, attention, precision);
+    ? modelsAddon.memoryEstimate(model.handle, null, call, shape, attention, precision, controls)
+    : modelsAddon.memoryEstimate(null, JSON.stringify(model), call, shape, attention, precision, controls);
 }
 
 /**
@@ -249,7 +288,14 @@ function estimate(model: ModelHandle | object, call: CallName, shape: Parameters
  */
 export function estimateUnetMemory(model: ModelHandle | UNetConfig, query: UnetMemoryQuery): MemoryEstimate {
   const shape = { batch: query.batch, height: query.latentHeight, width: query.latentWidth, tokens: query.contextTokens ?? 77 };
-  return estimate(model, 'unet', shape, query.attention, query.precision);
+  const controls = query.controls?.map(({ controlnet, hintBatch }): EngineControl => ({
+    controlnet: controlnet.handle,
+    hint: null,
+    hintShape: [hintBatch ?? 1, controlnet.hintChannels, controlnet.hintFactor * query.latentHeight, controlnet.hintFactor * query.latentWidth],
+    strength: 1,
+    globalAveragePooling: false,
+  }));
+  return estimate(model, 'unet', shape, query.attention, query.precision, controls);
 }
 
 /** The working memory of one vaeDecode (see estimateUnetMemory). */
@@ -371,7 +417,8 @@ export interface AddedConditioning {
 /**
  * One UNet evaluation: latent [B, 4, H, W], one timestep per batch element, context [B, 77, ctx]
  * (the text encoding of each latent's prompt), and for SDXL (info.unet.addition_embed_type
- * "text_time") the added conditioning. Returns the noise prediction [B, 4, H, W].
+ * "text_time") the added conditioning; `controls`: ControlNets that run inside the same call (their
+ * memory is part of its estimate and of the memoryLimitBytes check). Returns the noise prediction [B, 4, H, W].
  */
 export async function unetForward(
   model: ModelHandle,
@@ -379,12 +426,13 @@ export async function unetForward(
   shape: Shape4,
   timesteps: Float32Array,
   context: Float32Array,
-  options: RunOptions & { added?: AddedConditioning } = {},
+  options: RunOptions & { added?: AddedConditioning; controls?: readonly UnetControl[] } = {},
 ): Promise<Float32Array> {
   const dim = model.info.unet.cross_attention_dim, tokens = context.length / (shape[0] * dim);
   if (!(Number.isInteger(tokens) && tokens >= 1))
     throw nativeError('SDN_STATUS_BAD_SHAPE', `unetForward: context has ${context.length} values, expected [${shape[0]}, tokens, ${dim}] (one text encoding per latent)`);
-  return modelsAddon.modelUnetForward(model.handle, latent, shape, timesteps, context, tokens, callOptions(options), options.added ?? null);
+  const call = options.controls?.length ? { ...callOptions(options), controls: options.controls.map(engineControl) } : callOptions(options);
+  return modelsAddon.modelUnetForward(model.handle, latent, shape, timesteps, context, tokens, call, options.added ?? null);
 }
 
 /**

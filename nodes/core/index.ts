@@ -2,6 +2,11 @@
 import type { AnyNodeDefinition } from '../schema.ts';
 import '../socket-values.ts';
 import checkpointLoader from './checkpoint-loader-simple.ts';
+import controlNetLoader from './controlnet-loader.ts';
+import diffControlNetLoader from './diff-controlnet-loader.ts';
+import controlNetApply from './controlnet-apply.ts';
+import controlNetApplyAdvanced from './controlnet-apply-advanced.ts';
+import cannyNode from './canny.ts';
 import clipTextEncode from './clip-text-encode.ts';
 import clipSetLastLayer from './clip-set-last-layer.ts';
 import loraLoader from './lora-loader.ts';
@@ -79,6 +84,11 @@ import imageUpscaleWithModel from './image-upscale-with-model.ts';
 
 export const coreNodes: AnyNodeDefinition[] = [
   checkpointLoader,
+  controlNetLoader,
+  diffControlNetLoader,
+  controlNetApply,
+  controlNetApplyAdvanced,
+  cannyNode,
   diffusersLoader,
   clipTextEncode,
   clipSetLastLayer,

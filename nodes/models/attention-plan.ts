@@ -24,6 +24,7 @@ import {
   type AttentionModeName,
   type MemoryEstimate,
   type UNetConfig,
+  type UnetMemoryQuery,
   type VAEConfig,
   vaeScaleFactor,
 } from '../../native/index.ts';
@@ -61,6 +62,8 @@ export interface UnetRunShape {
   latentHeight: number;
   latentWidth: number;
   contextTokens?: number;
+  /** ControlNets that run inside each UNet call (their memory counts with the UNet's). */
+  controls?: UnetMemoryQuery['controls'];
 }
 
 /**
@@ -83,7 +86,7 @@ export function planUnetAttention(
   return plan(choice, estimate, budgetBytes, (mode, e, fits) => {
     const size = `${shape.latentWidth * 8}x${shape.latentHeight * 8}`;
     return (
-      `${mode} attention at ${size} (batch ${shape.batch}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
+      `${mode} attention at ${size} (batch ${shape.batch}${shape.controls?.length ? `, ${shape.controls.length} ControlNet${shape.controls.length > 1 ? 's' : ''}` : ''}) needs ~${formatBytes(e.peakBytes)} of working memory ` +
       `(${formatBytes(e.attentionBytes)} for one attention's score matrices alone, at ${e.breakdown.attentionAt}), ` +
       `more than the budget of ${formatBytes(budgetBytes)}; ` +
       (fits ? `use ${fits.mode} (needs ~${formatBytes(fits.estimate.peakBytes)})` : 'use a smaller image or batch, or raise LATENTFLOW_MEMORY_BUDGET_GB')

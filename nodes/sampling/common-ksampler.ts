@@ -11,6 +11,7 @@ import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
 import { sdxlAdded, type ConditioningEntry } from './comfy/conditioning.ts';
+import { controlsAt, controlsForPlan, prepareWholeSchedule } from './comfy/control.ts';
 import { ksamplerSigmas, seededNoise, stepRange } from './comfy/ksampler.ts';
 import { COMFY_SAMPLER_NAMES, type ComfySamplerName, isComfySampler } from './comfy/samplers/index.ts';
 import { COMFY_SCHEDULER_NAMES, type ComfySchedulerName, isComfyScheduler } from './comfy/schedulers.ts';
@@ -145,12 +146,30 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
   const [positive, negative] = matchTokenCounts(plainEntry(input.positive, 'positive'), plainEntry(input.negative, 'negative'));
   // Cond and uncond go through the UNet as one batch (unless cfg is 1).
   const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
+  // ControlNets run on that whole batch: both sides must carry the same ones (ControlNetApplyAdvanced).
+  if (input.cfg !== 1 && positive.control !== negative.control) {
+    throw new Error(
+      'the diffusers schedulers run the positive and negative prompts as one batch, so both need the same ControlNets; apply them with ControlNetApplyAdvanced (to both), or use a ComfyUI scheduler (e.g. "normal").',
+    );
+  }
+  const control = positive.control ? prepareWholeSchedule(positive.control) : undefined;
   const previewer = stepPreviewer(ctx, input.latent_image.shape);
-  const unetRun = { attention: input.attention, precision: input.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: positive.shape[1] };
+  const unetRun = {
+    attention: input.attention,
+    precision: input.precision,
+    batch: unetBatch,
+    latentHeight: height,
+    latentWidth: width,
+    contextTokens: positive.shape[1],
+    controls: controlsForPlan([[positive]], unetBatch),
+  };
   return withUnet(ctx, model, unetRun, async (unet) => {
     try {
       const samples = await sample({
-        predictNoise: (x, shape, t, context) => unet(x, shape, t, context.data, context.added),
+        predictNoise: (x, shape, t, context) => {
+          const controls = control ? controlsAt(control, 0, shape[0], shape[2], shape[3], shape[0] / batch) : undefined;
+          return unet(x, shape, t, context.data, context.added, controls);
+        },
         sampler: input.sampler_name as DiffusersSamplerName,
         schedule: input.scheduler === 'diffusers_karras' ? 'karras' : 'normal',
         schedulerConfig: schedulerConfigOf(input.model),

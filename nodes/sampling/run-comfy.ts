@@ -7,6 +7,7 @@ import type { Precision } from '../../native/index.ts';
 import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
 import type { NodeContext } from '../schema.ts';
+import { controlsForPlan } from './comfy/control.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
 import { inpaintConcat, withInpaintConcat } from './comfy/inpaint-concat.ts';
@@ -73,7 +74,15 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
   const tokens = Math.max(...sides.flat().map((entry) => entry.shape[1]));
   const unetBatch = batch * Math.max(1, fullEntries);
   const previewer = stepPreviewer(ctx, shape);
-  const unetRun = { attention: run.attention, precision: run.precision, batch: unetBatch, latentHeight: height, latentWidth: width, contextTokens: tokens };
+  const unetRun = {
+    attention: run.attention,
+    precision: run.precision,
+    batch: unetBatch,
+    latentHeight: height,
+    latentWidth: width,
+    contextTokens: tokens,
+    controls: controlsForPlan(sides, unetBatch),
+  };
   // An inpainting UNet also reads the mask and the masked picture (inpaint-concat.ts).
   const concat = inpainting ? inpaintConcat(run.latent, run.guider.positive) : null;
   return withUnet(ctx, model, unetRun, async (unet) => {

@@ -8,7 +8,7 @@
  *   const samples = await withUnet(ctx, model, { attention: 'auto', batch: 2, latentHeight: 64, latentWidth: 64, contextTokens: 77 },
  *     (unet) => sampleLoop((x, shape, t, context) => unet(x, shape, t, context)));
  */
-import { type AddedConditioning, CancelToken, type ModelHandle, type Precision, type Shape4, unetForward } from '../../native/index.ts';
+import { type AddedConditioning, CancelToken, type ControlNetRef, type ModelHandle, type Precision, type Shape4, type UnetControl, unetForward } from '../../native/index.ts';
 import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../models/attention-plan.ts';
 import { requirePrecision } from '../models/load-checkpoint.ts';
 import type { NodeContext } from '../schema.ts';
@@ -23,10 +23,19 @@ export interface UnetRun {
   latentHeight: number;
   latentWidth: number;
   contextTokens: number;
+  /** The ControlNets one call may run at most (their memory is planned with the UNet's; control.ts controlsForPlan). */
+  controls?: { controlnet: ControlNetRef; hintBatch: number }[];
 }
 
 /** One UNet evaluation at a single timestep for the whole batch (SDXL: with the added conditioning rows). */
-export type UnetCall = (x: Float32Array, shape: Shape4, timestep: number, context: Float32Array, added?: AddedConditioning) => Promise<Float32Array>;
+export type UnetCall = (
+  x: Float32Array,
+  shape: Shape4,
+  timestep: number,
+  context: Float32Array,
+  added?: AddedConditioning,
+  controls?: UnetControl[],
+) => Promise<Float32Array>;
 
 /** The precision a sampling node asks for, checked against the CPU; undefined: the model's. */
 export function unetPrecision(precision: Precision | 'model' | undefined): Precision | undefined {
@@ -37,8 +46,8 @@ export function unetPrecision(precision: Precision | 'model' | undefined): Preci
 
 export async function withUnet<T>(ctx: NodeContext, model: ModelHandle, run: UnetRun, work: (unet: UnetCall) => Promise<T>): Promise<T> {
   const precision = unetPrecision(run.precision);
-  const { batch, latentHeight, latentWidth, contextTokens } = run;
-  const plan = planUnetAttention(run.attention ?? 'auto', model, { batch, latentHeight, latentWidth, contextTokens }, memoryBudget(ctx.services));
+  const { batch, latentHeight, latentWidth, contextTokens, controls } = run;
+  const plan = planUnetAttention(run.attention ?? 'auto', model, { batch, latentHeight, latentWidth, contextTokens, controls }, memoryBudget(ctx.services));
   ctx.stats({
     naiveScoreBytes: naiveScoreBytes(batch, Math.max(...model.info.unet.num_attention_heads), latentHeight, latentWidth),
     estimatedPeakBytes: plan.estimate.peakBytes,
@@ -49,8 +58,8 @@ export async function withUnet<T>(ctx: NodeContext, model: ModelHandle, run: Une
   const onAbort = () => cancel.cancel();
   ctx.signal.addEventListener('abort', onAbort);
   try {
-    return await work((x, shape, timestep, context, added) =>
-      unetForward(model, x, shape, new Float32Array(shape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision, added }),
+    return await work((x, shape, timestep, context, added, controls) =>
+      unetForward(model, x, shape, new Float32Array(shape[0]).fill(timestep), context, { attention: plan.mode, cancel, precision, added, controls }),
     );
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import express, { Router } from 'express';
 
 import { checkpointFiles, diffusersFolders, loraFiles, upscaleModelFiles, vaeFiles } from '../../nodes/models/model-files.ts';
+import { controlnetFiles } from '../../nodes/models/load-controlnet.ts';
 import { embeddingNames } from '../../nodes/text/embeddings.ts';
 import { resolveInside } from '../store/paths.ts';
 import type { ApiContext } from './context.ts';
@@ -23,6 +24,7 @@ import { writeNoFollow } from './files.ts';
 /** The model folders latentflow reads, by ComfyUI's folder names. */
 const MODEL_FOLDERS: Record<string, (ctx: ApiContext) => string[]> = {
   checkpoints: (ctx) => checkpointFiles({ paths: ctx.host.paths }),
+  controlnet: (ctx) => controlnetFiles({ paths: ctx.host.paths }),
   diffusers: (ctx) => diffusersFolders({ paths: ctx.host.paths }),
   embeddings: (ctx) => embeddingNames({ paths: ctx.host.paths }),
   loras: (ctx) => loraFiles({ paths: ctx.host.paths }),

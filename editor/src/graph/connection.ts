@@ -68,6 +68,7 @@ export const SOCKET_COLORS: Record<string, string> = {
   LATENT: '#ff9cf9',
   IMAGE: '#64b5f6',
   MASK: '#81c784',
+  CONTROL_NET: '#00d78d',
   INT: '#8bc34a',
   FLOAT: '#4db6ac',
   STRING: '#e0e0e0',

@@ -15,6 +15,7 @@
 #include "../models/memory_estimate.h"
 #include "../models/model.h"
 #include "../models/rrdbnet/rrdbnet.h"
+#include "../models/controlnet/control_residuals.h"
 #include "../models/taesd/taesd.h"
 #include "../ops/attention.h"
 #include "sdn.h"
@@ -42,6 +43,12 @@ struct sdn_upscaler {
     std::atomic<int> refs{1};
     std::shared_ptr<sdn::RRDBNet> net;
     std::string info_json; // sdn_upscaler_info's answer, made at load
+};
+
+struct sdn_controlnet {
+    std::atomic<int> refs{1};
+    std::shared_ptr<sdn::ControlNet> net;
+    std::string info_json; // sdn_controlnet_info's answer, made at load
 };
 
 struct sdn_cancel {
@@ -96,6 +103,10 @@ void tensor_out(const Tensor & t, sdn_tensor * out);
 
 // A caller's [B, C, H, W] array (not copied) with its shape checked (>= 1 each).
 Tensor input4(const float * data, const int64_t shape[4], const char * what);
+
+// The ControlNets a UNet call's options apply (controlnet.cc), hints as views of the caller's arrays (or
+// tensors without data when `measuring`); their handles stay the caller's for the call's duration.
+std::vector<ControlApply> controls_of(const sdn_run_options * options, bool measuring);
 
 // An estimate as sdn_memory_estimate (memory.cc).
 void estimate_out(const MemoryEstimate & e, sdn_memory_estimate * out);

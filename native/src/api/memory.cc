@@ -44,7 +44,7 @@ struct Networks {
 };
 
 MemoryEstimate estimate(const CLIPTextModel * clip, const UNet * unet, const AutoencoderKL * vae, sdn_call call, const sdn_call_shape & s,
-                        AttentionMode mode) {
+                        AttentionMode mode, const std::vector<ControlApply> & controls) {
     switch (call) {
         case SDN_CALL_TEXT_ENCODE:
             return network_call_estimate(text_encode_call(*clip, nullptr, s.batch, s.tokens, 1, true, nullptr), mode);
@@ -54,7 +54,7 @@ MemoryEstimate estimate(const CLIPTextModel * clip, const UNet * unet, const Aut
             AddedConditioning added; // SDXL: the sizes of its added conditioning (no values in a measure pass)
             if (c.addition_embed_type == "text_time") added = {nullptr, c.projection_class_embeddings_input_dim - 6 * c.addition_time_embed_dim, nullptr, 6};
             return network_call_estimate(unet_call(*unet, no_data({s.batch, c.in_channels, s.height, s.width}), &no_timesteps,
-                                                   no_data({s.batch, s.tokens, c.cross_attention_dim}), nullptr, added),
+                                                   no_data({s.batch, s.tokens, c.cross_attention_dim}), nullptr, added, controls),
                                          mode);
         }
         case SDN_CALL_VAE_DECODE:
@@ -86,7 +86,7 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
                                                                                       : ModelPart::VAE));
             if (call == SDN_CALL_TEXT_ENCODE) api::clip_of(m); // a standalone VAE has neither: say so
             if (call == SDN_CALL_UNET) api::unet_of(m);
-            e = estimate(m.clip.get(), m.unet.get(), m.vae.get(), call, s, mode);
+            e = estimate(m.clip.get(), m.unet.get(), m.vae.get(), call, s, mode, call == SDN_CALL_UNET ? api::controls_of(options, true) : std::vector<ControlApply>{});
         } else {
             const JsonValue config = json_parse(api::need(config_json, "config_json (or a model)"), "memory estimate configuration");
             const auto weights = WeightStore::placeholder();
@@ -95,7 +95,7 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
             else if (call == SDN_CALL_UNET) n.unet = std::make_unique<UNet>(unet_config_from_json(config, "UNet configuration"), weights);
             else n.vae = std::make_unique<AutoencoderKL>(vae_config_from_json(config, "VAE configuration"), weights);
             const PrecisionScope precision(asked.value_or(Precision::F32));
-            e = estimate(n.clip.get(), n.unet.get(), n.vae.get(), call, s, mode);
+            e = estimate(n.clip.get(), n.unet.get(), n.vae.get(), call, s, mode, call == SDN_CALL_UNET ? api::controls_of(options, true) : std::vector<ControlApply>{});
         }
         api::estimate_out(e, out);
     });

@@ -103,7 +103,7 @@ sdn_status sdn_unet_forward(sdn_model_t model, const float * latent, const int64
         const Run r = run_of(options);
         AddedConditioning a;
         if (added) a = AddedConditioning{added->text_embeds, added->text_embeds_dim, added->time_ids, added->time_ids_dim};
-        const NetworkCall call = unet_call(api::unet_of(m), x, api::need(timesteps, "timesteps"), c, r.cancel, a);
+        const NetworkCall call = unet_call(api::unet_of(m), x, api::need(timesteps, "timesteps"), c, r.cancel, a, api::controls_of(options, false));
         api::tensor_out(run(model, ModelPart::UNet, call, r)[0], out);
     });
 }

@@ -20,6 +20,7 @@ const napi_type_tag kCancelTag = {0x6c6174656e74666cULL, 0x6f772d63616e636cULL};
 const napi_type_tag kLoraTag = {0x6c6174656e74666cULL, 0x6f772d6c6f72612eULL};   // "latentflow-lora."
 const napi_type_tag kTaesdTag = {0x6c6174656e74666cULL, 0x6f772d7461657364ULL};  // "latentflow-taesd"
 const napi_type_tag kUpscalerTag = {0x6c6174656e74666cULL, 0x6f772d7570736361ULL}; // "latentflow-upsca"
+const napi_type_tag kControlNetTag = {0x6c6174656e74666cULL, 0x6f772d636e65742eULL}; // "latentflow-cnet."
 
 // A failed C call on this thread, as the JS Error it becomes.
 void check(Napi::Env env, sdn_status status) {
@@ -50,6 +51,11 @@ struct TaesdHolder {
 struct UpscalerHolder {
     sdn_upscaler_t upscaler = nullptr;
     ~UpscalerHolder() { sdn_upscaler_free(upscaler); }
+};
+
+struct ControlNetHolder {
+    sdn_controlnet_t controlnet = nullptr;
+    ~ControlNetHolder() { sdn_controlnet_free(controlnet); }
 };
 
 struct CancelHolder {
@@ -121,6 +127,8 @@ std::string take_string(char * text) {
 // What a queued call needs besides its arguments: the options, and what keeps them alive.
 struct CallOptions {
     sdn_run_options options{};
+    std::vector<sdn_control> controls;                       // options.controls points here
+    std::vector<std::shared_ptr<sdn_controlnet>> control_refs; // the ControlNets, retained for the call
     std::shared_ptr<Napi::ThreadSafeFunction> progress; // released with the job
     std::function<void(int64_t, int64_t)> report;
 };
@@ -143,6 +151,53 @@ sdn_compute compute_of(Napi::Env env, Napi::Value v) {
     throw Napi::TypeError::New(env, "precision must be \"fp32\" or \"bf16\", got \"" + s + "\"");
 }
 
+// options.controls: [{ controlnet, hint: Float32Array, hintShape: [B, C, H, W], strength, globalAveragePooling }]
+// (a memory estimate's hints may be null: only their shapes count).
+void parse_controls(Napi::Env env, Napi::Value value, CallOptions & o, AsyncJob * job) {
+    if (value.IsUndefined() || value.IsNull()) return;
+    if (!value.IsArray()) throw Napi::TypeError::New(env, "options.controls must be an array");
+    Napi::Array list = value.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+        const std::string where = "options.controls[" + std::to_string(i) + "]";
+        Napi::Value item = list.Get(i);
+        if (!item.IsObject()) throw Napi::TypeError::New(env, where + " must be an object");
+        Napi::Object c = item.As<Napi::Object>();
+        ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(env, c.Get("controlnet"), kControlNetTag, "controlnet");
+        if (!holder->controlnet) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the ControlNet was disposed; load it again");
+        o.control_refs.emplace_back(sdn_controlnet_retain(holder->controlnet), sdn_controlnet_free);
+        sdn_control control{};
+        control.controlnet = holder->controlnet;
+        Napi::Value shape = c.Get("hintShape");
+        if (!shape.IsArray() || shape.As<Napi::Array>().Length() != 4) throw Napi::TypeError::New(env, where + ".hintShape must be [B, C, H, W]");
+        double need = 1;
+        for (uint32_t k = 0; k < 4; ++k) {
+            Napi::Value d = shape.As<Napi::Array>().Get(k);
+            if (!d.IsNumber()) throw Napi::TypeError::New(env, where + ".hintShape must hold numbers");
+            control.hint_shape[k] = d.As<Napi::Number>().Int64Value();
+            need *= static_cast<double>(control.hint_shape[k]);
+        }
+        Napi::Value hint = c.Get("hint");
+        if (!hint.IsUndefined() && !hint.IsNull()) {
+            if (!hint.IsTypedArray() || hint.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+                throw Napi::TypeError::New(env, where + ".hint must be a Float32Array");
+            Napi::Float32Array h = hint.As<Napi::Float32Array>();
+            if (static_cast<double>(h.ElementLength()) != need)
+                throw make_error(env, SDN_STATUS_BAD_SHAPE, where + ".hint has " + std::to_string(h.ElementLength()) + " values, its shape needs " +
+                                                                std::to_string(static_cast<int64_t>(need)));
+            control.hint = h.Data();
+            if (job) job->keep_alive.push_back(keep(hint));
+        } else if (job) {
+            throw Napi::TypeError::New(env, where + ".hint must be a Float32Array");
+        }
+        Napi::Value strength = c.Get("strength");
+        control.strength = strength.IsNumber() ? strength.As<Napi::Number>().FloatValue() : 1.0f;
+        control.global_average_pooling = c.Get("globalAveragePooling").ToBoolean().Value() ? 1 : 0;
+        o.controls.push_back(control);
+    }
+    o.options.controls = o.controls.data();
+    o.options.n_controls = static_cast<int32_t>(o.controls.size());
+}
+
 std::shared_ptr<CallOptions> arg_options(const Napi::CallbackInfo & info, size_t i, AsyncJob & job) {
     Napi::Env env = info.Env();
     auto o = std::make_shared<CallOptions>();
@@ -162,6 +217,7 @@ std::shared_ptr<CallOptions> arg_options(const Napi::CallbackInfo & info, size_t
         o->options.memory_limit_bytes = static_cast<uint64_t>(d);
     }
     o->options.compute = compute_of(env, js.Get("precision"));
+    parse_controls(env, js.Get("controls"), *o, &job);
     Napi::Value progress = js.Get("onProgress");
     if (!progress.IsUndefined() && !progress.IsNull()) {
         if (!progress.IsFunction()) throw Napi::TypeError::New(env, "options.onProgress must be a function");
@@ -649,11 +705,12 @@ Napi::Value memory_estimate_js(const Napi::CallbackInfo & info) {
     else if (call == "vaeEncode") c = SDN_CALL_VAE_ENCODE;
     else throw Napi::TypeError::New(env, "call must be \"textEncode\", \"unet\", \"vaeDecode\" or \"vaeEncode\", got \"" + call + "\"");
     const sdn_call_shape shape = call_shape_arg(info, 3);
-    sdn_run_options options{};
-    options.attention = attention_of(env, info.Length() > 4 ? info[4] : env.Undefined());
-    options.compute = compute_of(env, info.Length() > 5 ? info[5] : env.Undefined());
+    CallOptions o;
+    o.options.attention = attention_of(env, info.Length() > 4 ? info[4] : env.Undefined());
+    o.options.compute = compute_of(env, info.Length() > 5 ? info[5] : env.Undefined());
+    if (info.Length() > 6) parse_controls(env, info[6], o, nullptr);
     sdn_memory_estimate e;
-    check(env, sdn_estimate_memory(model.get(), config.empty() ? nullptr : config.c_str(), c, &shape, &options, &e));
+    check(env, sdn_estimate_memory(model.get(), config.empty() ? nullptr : config.c_str(), c, &shape, &o.options, &e));
     return estimate_js(env, e);
 }
 
@@ -668,6 +725,84 @@ Napi::Object estimate_js(Napi::Env env, const sdn_memory_estimate & e) {
     b.Set("attentionAt", e.attention_at);
     o.Set("breakdown", b);
     return o;
+}
+
+// ---- ControlNet ------------------------------------------------------------------------------------
+
+// controlNetLoad(configJson, diffBase: model | null) -> Promise<External>
+Napi::Value controlnet_load_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const std::string config = arg_string(info, 0, "configJson");
+    std::shared_ptr<sdn_model> base;
+    if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) base = arg_model(info, 1);
+    auto holder = std::make_shared<ControlNetHolder>();
+    AsyncJob job;
+    job.execute = [config, base, holder] { check_worker(sdn_controlnet_load(config.c_str(), base.get(), &holder->controlnet)); };
+    job.complete = [holder](Napi::Env e) -> Napi::Value {
+        auto * h = new ControlNetHolder{holder->controlnet};
+        holder->controlnet = nullptr;
+        return make_tagged(e, h, kControlNetTag);
+    };
+    return run_async(env, std::move(job));
+}
+
+// controlNetDispose(controlnet)
+Napi::Value controlnet_dispose_js(const Napi::CallbackInfo & info) {
+    ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(info.Env(), info.Length() ? info[0] : info.Env().Undefined(), kControlNetTag, "controlnet");
+    sdn_controlnet_free(holder->controlnet);
+    holder->controlnet = nullptr;
+    return info.Env().Undefined();
+}
+
+// controlNetInfo(controlnet) -> string (JSON)
+Napi::Value controlnet_info_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(env, info.Length() ? info[0] : env.Undefined(), kControlNetTag, "controlnet");
+    if (!holder->controlnet) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the ControlNet was disposed; load it again");
+    return Napi::String::New(env, sdn_controlnet_info(holder->controlnet));
+}
+
+// controlNetForward(controlnet, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, hint,
+//   hintShape [Bh, C, fH, fW], residuals, options) -> Promise<Float32Array[]> (the down residuals, then the mid one)
+Napi::Value controlnet_forward_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(env, info.Length() ? info[0] : env.Undefined(), kControlNetTag, "controlnet");
+    if (!holder->controlnet) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the ControlNet was disposed; load it again");
+    std::shared_ptr<sdn_controlnet> net(sdn_controlnet_retain(holder->controlnet), sdn_controlnet_free);
+    int64_t shape[4], hint_shape[4];
+    shape4(info, 2, "shape", shape);
+    Napi::Float32Array latent = arg_f32_of(info, 1, "latent", shape);
+    Napi::Float32Array timesteps = arg_f32(info, 3, "timesteps");
+    Napi::Float32Array context = arg_f32(info, 4, "context");
+    const int64_t tokens = arg_int(info, 5, "contextTokens");
+    shape4(info, 7, "hintShape", hint_shape);
+    Napi::Float32Array hint = arg_f32_of(info, 6, "hint", hint_shape);
+    const int64_t n = arg_int(info, 8, "residuals");
+    const int64_t B = shape[0];
+    if (static_cast<int64_t>(timesteps.ElementLength()) != B)
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "controlNetForward: timesteps has " + std::to_string(timesteps.ElementLength()) + " values, expected " + std::to_string(B));
+    if (tokens < 1 || static_cast<int64_t>(context.ElementLength()) % (B * tokens) != 0)
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "controlNetForward: context has " + std::to_string(context.ElementLength()) + " values, not [B, tokens, dim]");
+    if (n < 1 || n > 1024) throw Napi::RangeError::New(env, "argument \"residuals\" must be in 1..1024");
+    AsyncJob job;
+    const auto options = arg_options(info, 9, job);
+    for (Napi::Value v : {Napi::Value(latent), Napi::Value(timesteps), Napi::Value(context), Napi::Value(hint)}) job.keep_alive.push_back(keep(v));
+    auto results = std::make_shared<std::vector<Result>>(static_cast<size_t>(n));
+    job.complete = [results](Napi::Env e) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(e, results->size());
+        for (size_t i = 0; i < results->size(); ++i) out.Set(static_cast<uint32_t>(i), (*results)[i].to_js(e));
+        return out;
+    };
+    const float * x = latent.Data(), * t = timesteps.Data(), * c = context.Data(), * h = hint.Data();
+    const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]}, hs{hint_shape[0], hint_shape[1], hint_shape[2], hint_shape[3]};
+    const std::array<int64_t, 3> cs{B, tokens, static_cast<int64_t>(context.ElementLength()) / (B * tokens)};
+    return queue_call(job, env, [net, x, s, t, c, cs, h, hs, results](const sdn_run_options * o) {
+        std::vector<sdn_tensor> raw(results->size());
+        const sdn_status status = sdn_controlnet_forward(net.get(), x, s.data(), t, c, cs.data(), h, hs.data(), o, raw.data(), static_cast<int32_t>(raw.size()));
+        if (status == SDN_STATUS_OK)
+            for (size_t i = 0; i < raw.size(); ++i) (*results)[i].tensor = raw[i];
+        return status;
+    }, options);
 }
 
 // ---- TAESD -----------------------------------------------------------------------------------------
@@ -834,6 +969,10 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("loraLoad", lora_load_js);
     fn("loraInfo", lora_info_js);
     fn("modelWithLoras", model_with_loras_js);
+    fn("controlNetLoad", controlnet_load_js);
+    fn("controlNetDispose", controlnet_dispose_js);
+    fn("controlNetInfo", controlnet_info_js);
+    fn("controlNetForward", controlnet_forward_js);
     fn("taesdLoad", taesd_load_js);
     fn("taesdDispose", taesd_dispose_js);
     fn("taesdInfo", taesd_info_js);

@@ -105,4 +105,15 @@ JsonValue taesd_config_to_json(const TAESDConfig & c) {
     return j;
 }
 
+JsonValue controlnet_config_to_json(const ControlNetConfig & c) {
+    JsonValue j = unet_config_to_json(c.unet);
+    JsonValue kept = JsonValue::make_object(); // without the UNet's up path, which a ControlNet has not
+    for (auto & kv : j.object)
+        if (kv.first != "up_block_types" && kv.first != "out_channels") kept.set(kv.first, kv.second);
+    kept.set("conditioning_channels", JsonValue::make_number(c.conditioning_channels));
+    kept.set("conditioning_embedding_out_channels", ints(c.conditioning_embedding_out_channels));
+    kept.set("global_pool_conditions", JsonValue::make_bool(c.global_pool_conditions));
+    return kept;
+}
+
 } // namespace sdn

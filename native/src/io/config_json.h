@@ -13,6 +13,7 @@ JsonValue clip_config_to_json(const CLIPConfig & c);
 JsonValue unet_config_to_json(const UNetConfig & c);
 JsonValue vae_config_to_json(const VAEConfig & c);
 JsonValue taesd_config_to_json(const TAESDConfig & c);
+JsonValue controlnet_config_to_json(const ControlNetConfig & c);
 
 // A float as the shortest decimal that reads back to the same float (0.18215f -> 0.18215).
 JsonValue json_float(float x);

@@ -219,4 +219,31 @@ TAESDConfig taesd_config_from_json(const JsonValue & j, const std::string & what
     return c;
 }
 
+ControlNetConfig controlnet_config_from_json(const JsonValue & j, const std::string & what) {
+    require(j.is_object(), SDN_STATUS_BAD_FORMAT, what + ": expected a JSON object");
+    // The UNet part: a ControlNetModel config.json has no up blocks; give it the mirror of the down
+    // blocks so the UNet reader's checks apply (they are not used).
+    JsonValue unet = j;
+    const std::vector<std::string> down = get_strings(j, "down_block_types", UNetConfig{}.down_block_types, what);
+    JsonValue up = JsonValue::make_array();
+    for (auto it = down.rbegin(); it != down.rend(); ++it)
+        up.array.push_back(JsonValue::make_string(*it == "CrossAttnDownBlock2D" ? "CrossAttnUpBlock2D" : "UpBlock2D"));
+    unet.set("up_block_types", up);
+    for (const char * key : {"conditioning_channels", "conditioning_embedding_out_channels", "global_pool_conditions", "controlnet_conditioning_channel_order"})
+        unet.set(key, JsonValue()); // ControlNet keys, not the UNet's
+    ControlNetConfig c;
+    c.unet = unet_config_from_json(unet, what);
+    require(c.unet.addition_embed_type.empty(), SDN_STATUS_BAD_FORMAT, what + ": SDXL ControlNets (addition_embed_type) are not supported; SD 1.x only");
+    c.conditioning_channels = get_int(j, "conditioning_channels", c.conditioning_channels, what);
+    c.conditioning_embedding_out_channels = get_ints(j, "conditioning_embedding_out_channels", c.conditioning_embedding_out_channels, what);
+    c.global_pool_conditions = get_bool(j, "global_pool_conditions", c.global_pool_conditions, what);
+    require(c.conditioning_channels >= 1 && !c.conditioning_embedding_out_channels.empty(), SDN_STATUS_BAD_FORMAT,
+            what + ": \"conditioning_channels\" must be >= 1 and \"conditioning_embedding_out_channels\" non-empty");
+    for (int x : c.conditioning_embedding_out_channels)
+        require(x >= 1, SDN_STATUS_BAD_FORMAT, what + ": \"conditioning_embedding_out_channels\" must hold integers >= 1");
+    require(get_string(j, "controlnet_conditioning_channel_order", "rgb", what) == "rgb", SDN_STATUS_BAD_FORMAT,
+            what + ": controlnet_conditioning_channel_order other than \"rgb\" is not supported");
+    return c;
+}
+
 } // namespace sdn

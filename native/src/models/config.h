@@ -79,6 +79,21 @@ struct TAESDConfig {
     int upsampling_scaling_factor = 2;
 };
 
+// diffusers' ControlNetModel: a copy of the UNet's time embedding, conv_in, down blocks and mid block
+// (`unet`: in_channels, block_out_channels, down_block_types, layers_per_block, heads, cross-attention
+// width, ...; its up blocks and out_channels are not part of it), plus the hint encoder
+// ("controlnet_cond_embedding": conditioning_channels -> conditioning_embedding_out_channels, each level
+// a 3x3 conv then a stride-2 3x3 conv, SiLU between, out to block_out_channels[0]) and one 1x1 "zero
+// convolution" per down-path output and one for the mid block. SD 1.5's shape by default.
+struct ControlNetConfig {
+    UNetConfig unet;
+    int conditioning_channels = 3;
+    std::vector<int> conditioning_embedding_out_channels{16, 32, 96, 256};
+    // diffusers' global_pool_conditions (ComfyUI: a "_shuffle" file name): every residual replaced by its
+    // per-channel mean over the picture.
+    bool global_pool_conditions = false;
+};
+
 // Parse a diffusers/transformers config.json (`what` names the file in errors). Unknown keys are
 // ignored; keys that change the architecture in ways the engine does not implement (e.g.
 // "class_embed_type", "addition_embed_type", "resnet_time_scale_shift" other than "default") throw
@@ -87,5 +102,7 @@ CLIPConfig clip_config_from_json(const JsonValue & json, const std::string & wha
 UNetConfig unet_config_from_json(const JsonValue & json, const std::string & what);
 VAEConfig vae_config_from_json(const JsonValue & json, const std::string & what);
 TAESDConfig taesd_config_from_json(const JsonValue & json, const std::string & what);
+// A ControlNetModel config.json (no up_block_types: they are not part of a ControlNet).
+ControlNetConfig controlnet_config_from_json(const JsonValue & json, const std::string & what);
 
 } // namespace sdn

@@ -15,13 +15,29 @@ std::string latent_shape(const char * what, const Tensor & x) {
 } // namespace
 
 NetworkCall unet_call(const UNet & unet, const Tensor & latent, const float * timesteps, const Tensor & context,
-                      const std::atomic<bool> * cancel, const AddedConditioning & added) {
+                      const std::atomic<bool> * cancel, const AddedConditioning & added, const std::vector<ControlApply> & controls) {
     NetworkCall call;
-    call.network = "UNet";
+    call.network = controls.empty() ? "UNet" : controls.size() == 1 ? "UNet with a ControlNet" : "UNet with " + std::to_string(controls.size()) + " ControlNets";
+    call.shape = latent.rank() == 4 ? latent_shape("latent", latent) : shape_str(latent.shape);
+    call.advice = controls.empty() ? "use a smaller latent or batch" : "use a smaller latent or batch, or fewer ControlNets";
+    call.run = [&unet, latent, timesteps, context, cancel, added, controls](AttentionMode mode) {
+        if (controls.empty()) return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel, added)};
+        ControlResiduals residuals = control_residuals(controls, latent, timesteps, context, mode, cancel);
+        return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel, added, &residuals)};
+    };
+    return call;
+}
+
+NetworkCall controlnet_call(const ControlNet & net, const Tensor & latent, const float * timesteps, const Tensor & context, const Tensor & hint,
+                            const std::atomic<bool> * cancel) {
+    NetworkCall call;
+    call.network = "ControlNet";
     call.shape = latent.rank() == 4 ? latent_shape("latent", latent) : shape_str(latent.shape);
     call.advice = "use a smaller latent or batch";
-    call.run = [&unet, latent, timesteps, context, cancel, added](AttentionMode mode) {
-        return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel, added)};
+    call.run = [&net, latent, timesteps, context, hint, cancel](AttentionMode mode) {
+        ControlResiduals r = net.forward(latent, timesteps, context, hint, mode, cancel);
+        r.down.push_back(r.mid);
+        return r.down;
     };
     return call;
 }

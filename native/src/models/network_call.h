@@ -12,6 +12,7 @@
 
 #include "../ops/attention.h"
 #include "clip/clip_text_model.h"
+#include "controlnet/control_residuals.h"
 #include "memory_estimate.h"
 #include "rrdbnet/rrdbnet.h"
 #include "taesd/taesd.h"
@@ -29,9 +30,13 @@ struct NetworkCall {
 };
 
 // latent [B, in_channels, H, W], one timestep per latent, context [B, Tc, cross_attention_dim] -> [noise prediction]
-// SDXL: `added` (its pointers may be null when measuring).
+// SDXL: `added` (its pointers may be null when measuring). `controls`: ControlNets run first, their summed
+// residuals added by the UNet (controlnet/control_residuals.h); the call's estimate covers them.
 NetworkCall unet_call(const UNet & unet, const Tensor & latent, const float * timesteps, const Tensor & context,
-                      const std::atomic<bool> * cancel, const AddedConditioning & added = {});
+                      const std::atomic<bool> * cancel, const AddedConditioning & added = {}, const std::vector<ControlApply> & controls = {});
+// A ControlNet alone: latent, timesteps, context, hint -> [down residuals..., mid residual].
+NetworkCall controlnet_call(const ControlNet & net, const Tensor & latent, const float * timesteps, const Tensor & context, const Tensor & hint,
+                            const std::atomic<bool> * cancel);
 // latent [B, latent_channels, h, w] (divided by the scaling factor) -> [image]; tile > 0: decode_tiled
 // with tiles of that many latent cells (progress after each tile), 0: decode.
 NetworkCall vae_decode_call(const AutoencoderKL & vae, const Tensor & latent, int64_t tile, const std::atomic<bool> * cancel,

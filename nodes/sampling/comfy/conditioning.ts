@@ -2,6 +2,28 @@
 // where (area), how strongly and when (a fraction of the schedule) it applies. The Conditioning* nodes build
 // these; guidance.ts turns them into one x0 prediction per list.
 
+import type { ControlNetHandle } from '../../../native/index.ts';
+
+/**
+ * ControlNetApply / ControlNetApplyAdvanced: a ControlNet with its hint picture, strength and timestep range,
+ * chained to the ControlNet applied before it (ComfyUI's previous_controlnet): at a step, every link of the
+ * chain within its range adds its residuals. Entries that share a chain (the same object) run in one UNet
+ * batch, as ComfyUI batches conditions that share a control.
+ */
+export interface ControlChain {
+  controlnet: ControlNetHandle;
+  /** ComfyUI's global_average_pooling (ControlNetValue). */
+  globalAveragePooling: boolean;
+  /** The hint as ComfyUI's image.movedim(-1, 1): planes [B, 3, H, W] in [0, 1]. */
+  hint: Float32Array;
+  hintShape: readonly [number, number, number, number];
+  strength: number;
+  /** Active from this fraction of the schedule to endPercent (ComfyUI's timestep_percent_range). */
+  startPercent: number;
+  endPercent: number;
+  previous?: ControlChain;
+}
+
 /** Where an entry applies: latent cells (ConditioningSetArea: pixels / 8) or fractions (...Percentage). */
 export type ConditioningArea =
   | { unit: 'latent'; height: number; width: number; y: number; x: number }
@@ -28,6 +50,8 @@ export interface ConditioningEntry {
   pooled?: Float32Array;
   /** SDXL's size conditioning (CLIPTextEncodeSDXL); absent: the latent's size in pixels, no crop, as ComfyUI does. */
   sizes?: SdxlSizes;
+  /** The ControlNets applied to this entry (ControlNetApply, ControlNetApplyAdvanced), the last applied first. */
+  control?: ControlChain;
 }
 
 /** ComfyUI's width, height, crop_w, crop_h, target_width, target_height (pixels). */

@@ -8,18 +8,23 @@
 //   that covers it), so both sides are blended alike;
 // * entries with the same area size run as one UNet batch, their token counts repeated to a common multiple
 //   (at most 4x, as ComfyUI's), with the whole latent batch each;
+// * entries batch only when they share their ControlNets (the same control chain, or none); the batch's
+//   ControlNets run in the same UNet call (control.ts);
 // * result: uncond + (cond - uncond) * cfg; with cfg 1 the negative list is not run.
 
+import type { UnetControl } from '../../../native/index.ts';
 import type { LatentShape } from '../sample.ts';
 import { roundHalfEven } from '../schedulers/schedule.ts';
 import { sdxlAdded, type Conditioning, type ConditioningEntry } from './conditioning.ts';
+import { controlPreparer, controlsAt, type PreparedControl } from './control.ts';
 import type { ModelSampling } from './model-sampling.ts';
 
 const f = Math.fround;
 
 /**
  * The UNet: raw output for input x [shape], the model timestep, context [shape[0], tokens, dim], and for
- * SDXL the added conditioning rows (pooled text embeddings and time ids, shape[0] rows each).
+ * SDXL the added conditioning rows (pooled text embeddings and time ids, shape[0] rows each), and the
+ * ControlNets of the call.
  */
 export type UNetCall = (
   x: Float32Array,
@@ -27,6 +32,7 @@ export type UNetCall = (
   timestep: number,
   context: Float32Array,
   added?: { textEmbeds: Float32Array; timeIds: Float32Array },
+  controls?: UnetControl[],
 ) => Promise<Float32Array>;
 
 /** An entry resolved for one sampling run (area in latent cells, timestep range in sigmas). */
@@ -41,6 +47,8 @@ export interface PreparedEntry {
   sigmaEnd?: number;
   /** SDXL: pooled output and time ids (conditioning.ts sdxlAdded). */
   added?: { textEmbeds: Float32Array; timeIds: Float32Array };
+  /** The entry's ControlNets (one object per chain: entries sharing it batch). */
+  control?: PreparedControl;
 }
 
 /** Resolves both lists against the latent size and the model sampling (ComfyUI's process_conds). */
@@ -50,9 +58,12 @@ export function prepareConditioning(
   latentHeight: number,
   latentWidth: number,
 ): { positive: PreparedEntry[]; negative?: PreparedEntry[] } {
+  const control = controlPreparer(ms);
   const prepare = (entry: ConditioningEntry): PreparedEntry => {
     const [, tokens, dim] = entry.shape;
     const out: PreparedEntry = { embeddings: entry.embeddings, tokens, dim, strength: entry.strength ?? 1 };
+    const prepared = control(entry.control);
+    if (prepared) out.control = prepared;
     const added = sdxlAdded(entry, latentHeight, latentWidth);
     if (added) out.added = added;
     const a = entry.area;
@@ -140,6 +151,7 @@ function canBatch(a: Job, b: Job): boolean {
   if (a.crop[0] !== b.crop[0] || a.crop[1] !== b.crop[1]) return false;
   if (a.entry.dim !== b.entry.dim) return false;
   if (a.entry.added?.textEmbeds.length !== b.entry.added?.textEmbeds.length) return false;
+  if (a.entry.control !== b.entry.control) return false;
   const ta = a.entry.tokens;
   const tb = b.entry.tokens;
   return ta === tb || lcm(ta, tb) / Math.min(ta, tb) <= 4;
@@ -212,7 +224,8 @@ export async function predictLists(
       });
     }
     const cropShape: LatentShape = [n, channels, h, w];
-    const output = await unet(ms.calculateInput(input, sigma), cropShape, timestep, context, added);
+    const controls = first.entry.control ? controlsAt(first.entry.control, sigma, n, h, w, picked.length) : [];
+    const output = await unet(ms.calculateInput(input, sigma), cropShape, timestep, context, added, controls.length > 0 ? controls : undefined);
     if (output.length !== input.length) throw new Error(`sampling: the model returned ${output.length} values for an input of ${input.length}.`);
     const denoised = ms.calculateDenoised(sigma, output, input);
     picked.forEach((job, j) => {

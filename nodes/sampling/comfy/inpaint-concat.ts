@@ -43,7 +43,7 @@ export function inpaintConcat(latent: LatentValue, positive: Conditioning): Floa
 export function withInpaintConcat(unet: UNetCall, concat: Float32Array, shape: LatentShape): UNetCall {
   const [b, c, h, w] = shape;
   const extra = concat.length / (b * h * w);
-  return (x, callShape, timestep, context) => {
+  return (x, callShape, timestep, context, added, controls) => {
     const [n, cc, ch, cw] = callShape;
     if (ch !== h || cw !== w) throw new Error('area conditioning (ConditioningSetArea) with an inpainting model is not supported; drop the area or use a standard model.');
     const plane = h * w;
@@ -52,6 +52,6 @@ export function withInpaintConcat(unet: UNetCall, concat: Float32Array, shape: L
       input.set(x.subarray(i * cc * plane, (i + 1) * cc * plane), i * (cc + extra) * plane);
       input.set(concat.subarray((i % b) * extra * plane, ((i % b) + 1) * extra * plane), (i * (cc + extra) + cc) * plane);
     }
-    return unet(input, [n, cc + extra, h, w], timestep, context);
+    return unet(input, [n, cc + extra, h, w], timestep, context, added, controls); // a ControlNet reads the first cc channels
   };
 }

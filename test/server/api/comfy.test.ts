@@ -144,4 +144,11 @@ describe('ComfyUI API', () => {
     fs.writeFileSync(path.join(t.modelsDir, 'upscale_models', 'RealESRGAN_x4plus.pth'), '');
     expect(await json(await fetch(`${t.base}/models/upscale_models`))).toEqual(['4x.safetensors', 'RealESRGAN_x4plus.pth']);
   });
+
+  it('GET /models lists the controlnet folder and /models/controlnet its .safetensors files (ComfyUI\'s routes)', async () => {
+    expect(await json(await fetch(`${t.base}/models`))).toContain('controlnet');
+    fs.mkdirSync(path.join(t.modelsDir, 'controlnet', 'sd15'), { recursive: true });
+    fs.writeFileSync(path.join(t.modelsDir, 'controlnet', 'sd15', 'control_v11p_sd15_canny.safetensors'), '');
+    expect(await json(await fetch(`${t.base}/models/controlnet`))).toEqual(['sd15/control_v11p_sd15_canny.safetensors']);
+  });
 });

@@ -13,6 +13,17 @@ namespace sdn {
 namespace {
 const std::string kTimeProj = "time_proj"; // diffusers' name of the sinusoidal embedding (no weights)
 const std::string kAddTimeProj = "add_time_proj"; // the time ids' Fourier features (no weights)
+
+// x += r, a ControlNet residual of x's shape (x is the UNet's own map, nobody else's).
+void add_residual(Tensor & x, const Tensor & r, const std::string & where) {
+    require(r.shape == x.shape, SDN_STATUS_BAD_SHAPE,
+            "UNet: the ControlNet residual for " + where + " has shape " + shape_str(r.shape) + ", the UNet's map " + shape_str(x.shape) +
+                " (is the ControlNet made for this UNet?)");
+    if (arena_measuring()) return;
+    float * out = x.f32();
+    const float * in = r.f32();
+    for (int64_t i = 0; i < x.numel(); ++i) out[i] += in[i];
+}
 }
 
 UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights) : config_(config), weights_(std::move(weights)) {
@@ -91,13 +102,13 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
 // diffusers.models.embeddings.get_timestep_embedding, step by step in f32 as torch computes it:
 //   freq[i] = exp(-ln(10000) * i / (half - freq_shift)),  arg = t * freq[i]
 //   emb = [sin(arg) | cos(arg)], or [cos | sin] with flip_sin_to_cos; zero-padded when dim is odd.
-Tensor UNet::timestep_embedding(const float * timesteps, int64_t B, int64_t dim) const {
+Tensor unet_timestep_embedding(const UNetConfig & config, const float * timesteps, int64_t B, int64_t dim) {
     const int64_t half = dim / 2;
     ArenaScope scope(kTimeProj);
     Tensor emb = Tensor::zeros({B, dim});
     if (arena_measuring()) return emb;
     const float neg_log_period = static_cast<float>(-std::log(10000.0));
-    const float denom = static_cast<float>(half - config_.freq_shift);
+    const float denom = static_cast<float>(half - config.freq_shift);
     for (int64_t b = 0; b < B; ++b) {
         float * row = emb.f32() + b * dim;
         for (int64_t i = 0; i < half; ++i) {
@@ -105,8 +116,8 @@ Tensor UNet::timestep_embedding(const float * timesteps, int64_t B, int64_t dim)
             const float arg = timesteps[b] * std::exp(exponent);
             const float s = static_cast<float>(std::sin(static_cast<double>(arg)));
             const float c = static_cast<float>(std::cos(static_cast<double>(arg)));
-            row[i] = config_.flip_sin_to_cos ? c : s;
-            row[half + i] = config_.flip_sin_to_cos ? s : c;
+            row[i] = config.flip_sin_to_cos ? c : s;
+            row[half + i] = config.flip_sin_to_cos ? s : c;
         }
     }
     return emb; // [B, dim]
@@ -121,7 +132,7 @@ Tensor UNet::added_embedding(const AddedConditioning & added, int64_t B) const {
     require(added.text_embeds_dim == pooled && added.time_ids_dim == 6, SDN_STATUS_BAD_SHAPE,
             "UNet: added conditioning of " + std::to_string(added.text_embeds_dim) + " pooled values and " + std::to_string(added.time_ids_dim) +
                 " time ids per latent; this model takes " + std::to_string(pooled) + " and 6");
-    Tensor time = timestep_embedding(added.time_ids, B * 6, D);                 // [B * 6, D] (Fourier features)
+    Tensor time = unet_timestep_embedding(config_, added.time_ids, B * 6, D);                // [B * 6, D] (Fourier features)
     ArenaScope scope(kAddTimeProj);
     Tensor y = Tensor::empty({B, P});                                            // [text_embeds | time features]  [B, P]
     if (!measuring)
@@ -137,7 +148,7 @@ Tensor UNet::added_embedding(const AddedConditioning & added, int64_t B) const {
 }
 
 Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
-                     const std::atomic<bool> * cancel, const AddedConditioning & added) const {
+                     const std::atomic<bool> * cancel, const AddedConditioning & added, ControlResiduals * control) const {
     require(sample.rank() == 4 && sample.dim(1) == config_.in_channels && sample.dim(2) >= 1 && sample.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
             "UNet: latent has shape " + shape_str(sample.shape) + ", expected [B, " + std::to_string(config_.in_channels) + ", H, W]");
     const int64_t B = sample.dim(0);
@@ -148,7 +159,7 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     const std::string where = "UNet";
     ProfileRun profile("UNet forward");
 
-    Tensor temb = timestep_embedding(timesteps, B, config_.block_out_channels[0]); // [B, c0]
+    Tensor temb = unet_timestep_embedding(config_, timesteps, B, config_.block_out_channels[0]); // [B, c0]
     temb = time_linear_1_.forward(temb);                                        // [B, 4 c0]
     silu_inplace(temb);                                                         // [B, 4 c0]
     temb = time_linear_2_.forward(temb);                                        // [B, 4 c0]
@@ -180,6 +191,13 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     h = mid_resnet_0_.forward(h, &temb);                                        // [B, c_last, h, w]
     h = mid_attention_.forward(h, context, mode);                               // [B, c_last, h, w]
     h = mid_resnet_1_.forward(h, &temb);                                        // [B, c_last, h, w]
+    if (control) {
+        require(control->down.size() == skips.size() && control->mid.rank() == 4, SDN_STATUS_BAD_SHAPE,
+                "UNet: " + std::to_string(control->down.size()) + " ControlNet down residuals for " + std::to_string(skips.size()) +
+                    " skip connections (is the ControlNet made for this UNet?)");
+        add_residual(h, control->mid, "the mid block");                        // h + mid residual  [B, c_last, h, w]
+        control->mid = Tensor();
+    }
 
     for (size_t i = 0; i < up_.size(); ++i) {
         const Block & b = up_[i];
@@ -187,6 +205,10 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             check_cancelled(cancel, where + " up block " + std::to_string(i));
             Tensor skip = std::move(skips.back());
             skips.pop_back();
+            if (control) {
+                add_residual(skip, control->down[skips.size()], "skip connection " + std::to_string(skips.size()));
+                control->down[skips.size()] = Tensor();                         // skip + residual  [B, sk, H_i, W_i]
+            }
             const int64_t ch = h.dim(1), sk = skip.dim(1), S = h.dim(2) * h.dim(3);
             ArenaScope scope(b.name);
             Tensor cat = Tensor::empty({B, ch + sk, h.dim(2), h.dim(3)});

@@ -34,6 +34,18 @@ struct AddedConditioning {
     int64_t time_ids_dim = 0;
 };
 
+// The down-path residuals ControlNets add (models/controlnet/): one per skip connection, in the order the
+// down path keeps them (conv_in's output first), and one for the mid block's output; each already
+// scaled by its strength and summed over the ControlNets. Shapes equal the UNet's own maps.
+struct ControlResiduals {
+    std::vector<Tensor> down;
+    Tensor mid;
+};
+
+// diffusers' get_timestep_embedding with the config's flip_sin_to_cos and freq_shift, in f32 as torch
+// computes it: [B] -> [B, dim] (the UNet's and a ControlNet's "time_proj").
+Tensor unet_timestep_embedding(const UNetConfig & config, const float * timesteps, int64_t B, int64_t dim);
+
 class UNet {
 public:
     UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights);
@@ -45,8 +57,10 @@ public:
     // Throws BAD_SHAPE for inconsistent shapes, CANCELLED when *cancel becomes true (checked between
     // blocks). -> [B, out_channels, H, W]
     // `added`: SDXL's added conditioning, required when config().addition_embed_type is "text_time".
+    // `control` (may be null): ControlNet residuals, added to each skip connection as the up path takes
+    // it (and dropped then) and to the mid block's output; their shapes must be the UNet's maps.
     Tensor forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
-                   const std::atomic<bool> * cancel, const AddedConditioning & added = {}) const;
+                   const std::atomic<bool> * cancel, const AddedConditioning & added = {}, ControlResiduals * control = nullptr) const;
 
 private:
     struct Block {
@@ -58,8 +72,6 @@ private:
         Upsample2D upsample;
     };
 
-    // [B] -> [B, dim]: diffusers' get_timestep_embedding (flip_sin_to_cos, freq_shift), in f32 as torch.
-    Tensor timestep_embedding(const float * timesteps, int64_t B, int64_t dim) const;
     // text_time: add_embedding(concat(text_embeds, time_proj(time_ids) as [B, 6 D]))  -> [B, 4 c0]
     Tensor added_embedding(const AddedConditioning & added, int64_t B) const;
 

@@ -1,0 +1,109 @@
+// controlnet.cc — sdn.h's ControlNet section: load / retain / free / info, and the sdn_control list of a
+// UNet call's options as the engine runs it (models/controlnet/control_residuals.h).
+#include "../core/arena.h"
+#include "../io/config_json.h"
+#include "../io/controlnet_file.h"
+#include "../io/json.h"
+#include "../models/network_call.h"
+#include "api.h"
+
+using namespace sdn;
+
+std::vector<ControlApply> api::controls_of(const sdn_run_options * o, bool measuring) {
+    std::vector<ControlApply> out;
+    if (!o || o->n_controls == 0) return out;
+    require(o->n_controls > 0 && o->controls != nullptr, SDN_STATUS_BAD_ARGUMENT,
+            "run options: controls is NULL with n_controls " + std::to_string(o->n_controls));
+    for (int32_t i = 0; i < o->n_controls; ++i) {
+        const sdn_control & c = o->controls[i];
+        const std::string what = "control " + std::to_string(i);
+        ControlApply a;
+        a.net = need(c.controlnet, (what + ".controlnet").c_str())->net.get();
+        const Shape shape{c.hint_shape[0], c.hint_shape[1], c.hint_shape[2], c.hint_shape[3]};
+        for (int64_t d : shape) require(d >= 1, SDN_STATUS_BAD_SHAPE, what + ": hint has shape " + shape_str(shape) + ": every size must be >= 1");
+        require(measuring || c.hint != nullptr, SDN_STATUS_BAD_ARGUMENT, what + ".hint is NULL");
+        a.hint = Tensor::view(const_cast<float *>(c.hint), shape, DType::F32, nullptr, Storage::External);
+        a.strength = c.strength;
+        a.global_average_pooling = c.global_average_pooling != 0;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+extern "C" {
+
+sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, sdn_controlnet_t * out_controlnet) {
+    return api::call([&] {
+        api::need(out_controlnet, "out_controlnet");
+        const std::string where = "ControlNet load configuration";
+        const JsonValue root = json_parse(api::need(config_json, "config_json"), where);
+        require(root.is_object(), SDN_STATUS_BAD_ARGUMENT, where + ": expected a JSON object");
+        const JsonValue * path = root.find("path");
+        require(path && path->is_string() && !path->string.empty(), SDN_STATUS_BAD_ARGUMENT, where + ": \"path\" must be a file path");
+        const JsonValue * dtype = root.find("weight_dtype");
+        const std::string weights = dtype && dtype->is_string() ? dtype->string : "f32";
+        require(weights == "f32" || weights == "f16", SDN_STATUS_BAD_ARGUMENT, where + ": weight_dtype must be \"f32\" or \"f16\", got \"" + weights + "\"");
+        const JsonValue * config_value = root.find("config");
+        ControlNetConfig config;
+        const bool has_config = config_value && !config_value->is_null();
+        if (has_config) config = controlnet_config_from_json(*config_value, where + ".config");
+        const WeightStore * base = nullptr;
+        if (diff_base) {
+            const Model & m = api::model_of(diff_base);
+            require(m.checkpoint.unet != nullptr, SDN_STATUS_BAD_ARGUMENT, "the diff ControlNet's model is a standalone VAE: it has no UNet");
+            base = m.checkpoint.unet.get();
+        }
+        const ControlNetFile file = controlnet_file_load(path->string, weights == "f16" ? WeightStorage::F16 : WeightStorage::F32, has_config ? &config : nullptr, base);
+        auto handle = std::make_unique<sdn_controlnet>();
+        handle->net = std::make_shared<ControlNet>(file.config, file.weights);
+        JsonValue info = JsonValue::make_object();
+        info.set("source", JsonValue::make_string(file.source));
+        info.set("layout", JsonValue::make_string(file.layout));
+        info.set("difference", JsonValue::make_bool(file.difference));
+        info.set("weight_dtype", JsonValue::make_string(weights));
+        info.set("config", controlnet_config_to_json(file.config));
+        info.set("hint_factor", JsonValue::make_number(static_cast<double>(handle->net->hint_factor())));
+        info.set("residuals", JsonValue::make_number(static_cast<double>(handle->net->down_residuals() + 1)));
+        info.set("weight_bytes", JsonValue::make_number(static_cast<double>(weight_store_bytes(*file.weights))));
+        handle->info_json = json_write(info);
+        *out_controlnet = handle.release();
+    });
+}
+
+sdn_controlnet_t sdn_controlnet_retain(sdn_controlnet_t controlnet) {
+    if (controlnet) controlnet->refs.fetch_add(1);
+    return controlnet;
+}
+
+void sdn_controlnet_free(sdn_controlnet_t controlnet) {
+    if (controlnet && controlnet->refs.fetch_sub(1) == 1) delete controlnet;
+}
+
+const char * sdn_controlnet_info(sdn_controlnet_t controlnet) { return controlnet ? controlnet->info_json.c_str() : "null"; }
+
+sdn_status sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * latent, const int64_t shape[4], const float * timesteps,
+                                  const float * context, const int64_t context_shape[3], const float * hint, const int64_t hint_shape[4],
+                                  const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out) {
+    return api::call([&] {
+        const ControlNet & net = *api::need(controlnet, "controlnet")->net;
+        api::need(out_residuals, "out_residuals");
+        require(n_out == net.down_residuals() + 1, SDN_STATUS_BAD_ARGUMENT,
+                "ControlNet: n_out is " + std::to_string(n_out) + ", this ControlNet gives " + std::to_string(net.down_residuals() + 1) + " residuals");
+        const Tensor x = api::input4(latent, shape, "latent");
+        const Tensor h = api::input4(hint, hint_shape, "hint");
+        api::need(context_shape, "context_shape");
+        const Shape cs{context_shape[0], context_shape[1], context_shape[2]};
+        for (int64_t d : cs) require(d >= 1, SDN_STATUS_BAD_SHAPE, "ControlNet: context has shape " + shape_str(cs) + ": every size must be >= 1");
+        const Tensor c = Tensor::view(const_cast<float *>(api::need(context, "context")), cs, DType::F32, nullptr, Storage::External);
+        const AttentionMode mode = api::attention_of(options);
+        const std::atomic<bool> * cancel = options && options->cancel ? &options->cancel->flag : nullptr;
+        const NetworkCall call = controlnet_call(net, x, api::need(timesteps, "timesteps"), c, h, cancel);
+        const PrecisionScope precision(api::precision_of(options).value_or(Precision::F32));
+        network_call_check(call, mode, options ? static_cast<int64_t>(std::min<uint64_t>(options->memory_limit_bytes, uint64_t(INT64_MAX))) : 0);
+        arena_window_begin();
+        const std::vector<Tensor> out = call.run(mode);
+        for (size_t i = 0; i < out.size(); ++i) api::tensor_out(out[i], &out_residuals[i]);
+    });
+}
+
+} // extern "C"

@@ -1,0 +1,38 @@
+// controlnet_file.h — an SD 1.x ControlNet .safetensors in either layout, as ComfyUI's load_controlnet reads it:
+//
+//   LDM (lllyasviel's control_v11*/control_sd15_* releases; ComfyUI's cldm names), under "control_model."
+//   or bare: time_embed.*, input_blocks.*, middle_block.* (the UNet's encoder, LDM names as in
+//   ldm_keys.h), input_hint_block.{0,2,..,2(N-1)} (the hint encoder's N convs), zero_convs.k.0 (1x1),
+//   middle_block_out.0;
+//   diffusers' ControlNetModel: time_embedding.*, conv_in, down_blocks.*, mid_block.*,
+//   controlnet_cond_embedding.{conv_in, blocks.j, conv_out}, controlnet_down_blocks.k, controlnet_mid_block.
+//
+// Both end in one WeightStore under diffusers' names (models/controlnet/controlnet.h). The configuration is
+// the caller's (a ControlNetModel config.json) or inferred from the shapes, with SD 1.x's head count (8;
+// SD 2.x's width / 64 when the cross-attention width is 1024). The file must hold exactly the tensors that
+// configuration calls for: a missing or extra one is an error naming it.
+//
+// A "diff" ControlNet (a tensor named "difference" in the file; ComfyUI's DiffControlNetLoader) stores
+// the difference from its UNet: each encoder weight the UNet also has becomes file + UNet (owned f32, or
+// f16 with f16 storage), so `diff_base` (the UNet's weights, diffusers names) is required for it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "../models/config.h"
+#include "weights.h"
+
+namespace sdn {
+
+struct ControlNetFile {
+    std::string source;
+    std::string layout; // "ldm" | "diffusers"
+    bool difference = false;
+    ControlNetConfig config;
+    std::shared_ptr<WeightStore> weights;
+};
+
+ControlNetFile controlnet_file_load(const std::string & path, WeightStorage storage, const ControlNetConfig * config, const WeightStore * diff_base);
+
+} // namespace sdn

@@ -1,0 +1,23 @@
+import { requirePaths, defineNode, socket } from '../schema.ts';
+import { weightDtypeInput } from '../models/load-checkpoint.ts';
+import { controlnetCachePolicy, controlnetNameInput, loadControlNetByName } from '../models/load-controlnet.ts';
+
+/** ComfyUI's ControlNetLoader (SD 1.x ControlNets; T2I-Adapters and Control-LoRAs are refused with a message). */
+export default defineNode({
+  type: 'ControlNetLoader',
+  version: 1,
+  category: 'loaders',
+  displayName: 'Load ControlNet Model',
+  description:
+    'Loads an SD 1.x ControlNet from <models>/controlnet: lllyasviel\'s releases (control_v11p_sd15_canny, ...; the LDM layout, with or without "control_model.") ' +
+    'or a diffusers ControlNetModel .safetensors. Apply it with ControlNetApplyAdvanced.',
+  inputs: {
+    control_net_name: controlnetNameInput(),
+    weight_dtype: weightDtypeInput(),
+  },
+  outputs: { CONTROL_NET: socket('CONTROL_NET') },
+  cache: controlnetCachePolicy,
+  async run(input, ctx) {
+    return { CONTROL_NET: await loadControlNetByName(requirePaths(ctx).models, input.control_net_name, input.weight_dtype) };
+  },
+});

@@ -1,0 +1,43 @@
+/**
+ * ControlNet files: `<models>/controlnet/**.safetensors` (ComfyUI's "controlnet" folder), loaded for
+ * ControlNetLoader and DiffControlNetLoader. As ComfyUI, a file named *_shuffle (or *_shuffle_fp16) gets
+ * global average pooling (its residuals are averaged over the picture).
+ */
+import path from 'node:path';
+
+import { loadControlNet, type ModelHandle, type WeightsDType } from '../../native/index.ts';
+import { choice, type HostServices } from '../schema.ts';
+import type { ControlNetValue } from '../socket-values.ts';
+import { safetensorsFiles } from './model-files.ts';
+
+/** ControlNet files: `<models>/controlnet/**.safetensors`, relative to it with '/'. */
+export function controlnetFiles(env: HostServices): string[] {
+  return safetensorsFiles(env, 'controlnet');
+}
+
+/** The loaders' control_net_name input. */
+export function controlnetNameInput() {
+  return choice((env) => controlnetFiles(env), { description: 'A .safetensors ControlNet under <models>/controlnet (lllyasviel\'s LDM layout or diffusers\' ControlNetModel).' });
+}
+
+/** ComfyUI's rule: global average pooling for files whose name (without extension) ends in _shuffle or _shuffle_fp16. */
+export function usesGlobalAveragePooling(name: string): boolean {
+  const base = name.replace(/\.[^./]*$/, '');
+  return base.endsWith('_shuffle') || base.endsWith('_shuffle_fp16');
+}
+
+export async function loadControlNetByName(modelsDir: string, name: string, weights: WeightsDType, diffBase?: ModelHandle): Promise<ControlNetValue> {
+  const file = path.join(modelsDir, 'controlnet', name);
+  const controlnet = await loadControlNet(file, { weights, diffBase });
+  return { controlnet, source: file, globalAveragePooling: usesGlobalAveragePooling(name) };
+}
+
+/** Cache policy of the ControlNet loaders: the weights count against the cache; eviction frees them. */
+export const controlnetCachePolicy = {
+  sizeBytes(outputs: { CONTROL_NET: ControlNetValue }): number {
+    return outputs.CONTROL_NET.controlnet.info.weightBytes;
+  },
+  dispose(outputs: { CONTROL_NET: ControlNetValue }): void {
+    outputs.CONTROL_NET.controlnet.dispose();
+  },
+};
