@@ -151,8 +151,9 @@ sdn_status   sdn_model_weight(sdn_model_t model, const char * network, const cha
 
 /* ---- LoRA ------------------------------------------------------------------------------------ */
 
-/* A LoRA file (safetensors) read into its low-rank pairs: kohya / A1111 (lora_unet_*, lora_te_*, .alpha),
- * PEFT and diffusers (unet.*.lora_A / lora_B, text_encoder.*), LoCon (1x1 and 3x3 convolutions). Other
+/* A LoRA file (safetensors) read into its low-rank pairs: kohya / A1111 (lora_unet_*, lora_te_*, .alpha;
+ * SDXL: SGM UNet names, lora_te1_* / lora_te2_*), PEFT and diffusers (unet.*.lora_A / lora_B,
+ * text_encoder.*, text_encoder_2.*), LoCon (1x1 and 3x3 convolutions). Other
  * LyCORIS kinds (LoHa, LoKr, ...) fail with SDN_STATUS_BAD_FORMAT naming the kind. Reference-counted like
  * models; a model made with it (sdn_model_with_loras) keeps its own reference. */
 typedef struct sdn_lora * sdn_lora_t;
@@ -165,7 +166,7 @@ const char * sdn_lora_info(sdn_lora_t lora);
 typedef struct sdn_lora_apply {
     sdn_lora_t lora;
     float strength_unet;         /* ComfyUI's strength_model */
-    float strength_text_encoder; /* ComfyUI's strength_clip */
+    float strength_text_encoder; /* ComfyUI's strength_clip (both text encoders of SDXL) */
 } sdn_lora_apply;
 
 typedef enum sdn_lora_mode {
@@ -175,7 +176,7 @@ typedef enum sdn_lora_mode {
 
 /* A model that runs `base`'s networks (shared, never modified, never copied) with `loras` added, in
  * order (they stack). Its text encoder and UNet calls and their memory estimates include the LoRAs.
- * out_report_json (may be NULL; free with sdn_string_free): {"matched": {"unet", "text_encoder"},
+ * out_report_json (may be NULL; free with sdn_string_free): {"matched": {"unet", "text_encoder", "text_encoder_2"},
  * "unmatched": [[keys of LoRA 0 no layer took], ...], "extra_bytes"}. A pair whose shapes do not fit its
  * layer fails with SDN_STATUS_BAD_SHAPE. Free the result with sdn_model_free. */
 sdn_status   sdn_model_with_loras(sdn_model_t base, const sdn_lora_apply * loras, int32_t n_loras, sdn_lora_mode mode,

@@ -66,8 +66,8 @@ export interface LoraApplication {
 }
 
 export interface LoraReport {
-  /** Modules matched to a layer, all LoRAs together. */
-  matched: { unet: number; textEncoder: number };
+  /** Modules matched to a layer, all LoRAs together (textEncoder2: SDXL's second text encoder; 0 for SD 1.x). */
+  matched: { unet: number; textEncoder: number; textEncoder2: number };
   /** Per LoRA (in order): the module keys and stray tensors no layer took. */
   unmatched: string[][];
   /** Memory the LoRAs add: their tensors, plus the merged weight copies in merge mode. */
@@ -81,7 +81,7 @@ export interface LoraReport {
 export async function modelWithLoras(base: ModelHandle, loras: readonly LoraApplication[], mode: LoraMode = 'runtime'): Promise<{ model: ModelHandle; report: LoraReport }> {
   const list = loras.map((l) => ({ lora: l.lora.handle, strengthUnet: l.strengthUnet, strengthTextEncoder: l.strengthTextEncoder }));
   const r = await loraAddon.modelWithLoras(base.handle, list, mode);
-  const raw = JSON.parse(r.report) as { matched: { unet: number; text_encoder: number }; unmatched: string[][]; extra_bytes: number };
+  const raw = JSON.parse(r.report) as { matched: { unet: number; text_encoder: number; text_encoder_2: number }; unmatched: string[][]; extra_bytes: number };
   const model = new ModelHandle(r.model, { tokenizerDir: base.info.tokenizerDir, tokenizer2Dir: base.info.tokenizer2Dir, schedulerConfig: base.info.schedulerConfig });
-  return { model, report: { matched: { unet: raw.matched.unet, textEncoder: raw.matched.text_encoder }, unmatched: raw.unmatched, extraBytes: raw.extra_bytes } };
+  return { model, report: { matched: { unet: raw.matched.unet, textEncoder: raw.matched.text_encoder, textEncoder2: raw.matched.text_encoder_2 }, unmatched: raw.unmatched, extraBytes: raw.extra_bytes } };
 }

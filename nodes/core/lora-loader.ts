@@ -8,7 +8,7 @@ export const strengthInput = (description: string) => float({ default: 1, min: -
 
 export const loraNameInput = () =>
   choice((env) => loraFiles(env), {
-    description: 'A LoRA .safetensors under <models>/loras: kohya / A1111, PEFT or diffusers names, LoCon included (other LyCORIS kinds are refused).',
+    description: 'A LoRA .safetensors under <models>/loras (SD 1.x or SDXL): kohya / A1111, PEFT or diffusers names, LoCon included (other LyCORIS kinds are refused).',
   });
 
 export default defineNode({
@@ -23,7 +23,7 @@ export default defineNode({
     clip: socket('CLIP'),
     lora_name: loraNameInput(),
     strength_model: strengthInput('How strongly the LoRA changes the UNet (0: not at all; negative values invert it).'),
-    strength_clip: strengthInput('How strongly the LoRA changes the text encoder.'),
+    strength_clip: strengthInput('How strongly the LoRA changes the text encoder (both of SDXL\'s).'),
   },
   outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP') },
   cache: {

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { loadModel, loadUpscaler, upscalerRun, vaeDecode, vaeEncode } from '../../native/index.ts';
+import { inspectSafetensors, loadLora, loadModel, loadUpscaler, modelWithLoras, upscalerRun, vaeDecode, vaeEncode } from '../../native/index.ts';
 import { decodePng } from '../../nodes/image/png.ts';
 import { resizePlanes } from '../../nodes/image/resize.ts';
 import { halve, HIGH, LOW, scene, seededRandom } from '../../scripts/upscale/scene.ts';
@@ -17,6 +17,7 @@ import { createHost, nativeMemoryProbe, seedExampleInputs } from '../../server/h
 import { executeGraph } from '../../server/runner/execute.ts';
 import { applyOverrides } from '../../server/runner/overrides.ts';
 import { validateGraph } from '../../server/runner/validate.ts';
+import { stripeAmplitude } from '../../scripts/train/pictures.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-workflows-'));
 const host = createHost({ dataDir, modelsDir: path.join(REPO_ROOT, 'models') });
@@ -50,7 +51,10 @@ async function run(graph: ReturnType<typeof load>, overrides: Record<string, unk
 
 describe('shipped workflows', () => {
   it('ships the example workflows', () => {
-    expect(shipped.sort()).toEqual(['hires-fix.json', 'img2img.json', 'inpainting.json', 'large-flash.json', 'outpainting.json', 'tiled-vae.json', 'txt2img.json', 'upscale.json']);
+    expect(shipped.sort()).toEqual([
+      'hires-fix.json', 'img2img.json', 'inpainting.json', 'large-flash.json', 'lora.json', 'outpainting.json', 'tiled-vae.json', 'two-loras.json', 'txt2img.json',
+      'upscale.json',
+    ]);
   });
 
   it.each(shipped)('%s validates against the catalog with the shipped models', (name) => {
@@ -213,6 +217,74 @@ function psnr(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
   return 10 * Math.log10(a.length / sum);
 }
+// The LoRAs and the embedding shipped for the demo model (models/loras, models/embeddings; their READMEs say
+// how they were trained): each changes the picture the way it was trained to, measured on the picture.
+describe('shipped LoRAs and embedding', () => {
+  const picture = async (name: string, overrides: Record<string, unknown> = {}) => decodePng(fs.readFileSync((await run(load(name), overrides)).files[0]));
+  const stripes = (png: Png, direction: 'rows' | 'columns') => stripeAmplitude(png.data, png.width, png.height, png.channels, direction);
+
+  // Stripe amplitude (scripts/train/pictures.ts): ~1 on the demo model's flat backgrounds, ~50 for bands of the trained contrast.
+  const FLAT = 4;
+  const STRIPED = 10;
+
+  it('lora.json: shapes-stripes puts horizontal stripes on the background and keeps the yellow shape; strength 0 is txt2img exactly', async () => {
+    const base = await picture('txt2img.json');
+    const striped = await picture('lora.json');
+    // Measured (seed 42): rows 0.9 without the LoRA, 21.8 with it (columns 2.3).
+    expect(stripes(base, 'rows')).toBeLessThan(FLAT);
+    expect(stripes(striped, 'rows')).toBeGreaterThan(STRIPED);
+    expect(stripes(striped, 'columns')).toBeLessThan(FLAT);
+    const centre = meanColour(striped, 24, 24, 16, 16);
+    expect(Math.min(centre[0], centre[1])).toBeGreaterThan(150); // still yellow in the middle (measured 249 203 52)
+    expect(centre[2]).toBeLessThan(Math.min(centre[0], centre[1]) - 60);
+    const zero = await picture('lora.json', { '10.strength_model': 0, '10.strength_clip': 0 });
+    expect(Buffer.from(zero.data).equals(Buffer.from(base.data))).toBe(true);
+  });
+
+  it('two-loras.json (ComfyUI UI format): two LoraLoaders chained, vertical stripes from the second, more from the first', async () => {
+    const both = await picture('two-loras.json');
+    const noLoras = await picture('two-loras.json', { '10.strength_model': 0, '10.strength_clip': 0, '11.strength_model': 0, '11.strength_clip': 0 });
+    const onlyColumns = await picture('two-loras.json', { '10.strength_model': 0, '10.strength_clip': 0 });
+    // Measured (seed 42, rows / columns): no LoRA 1.0 / 0.4, shapes-columns alone 2.6 / 13.4, both 4.2 / 25.9.
+    expect(stripes(noLoras, 'rows')).toBeLessThan(FLAT);
+    expect(stripes(noLoras, 'columns')).toBeLessThan(FLAT);
+    expect(stripes(onlyColumns, 'columns')).toBeGreaterThan(STRIPED);
+    expect(stripes(onlyColumns, 'rows')).toBeLessThan(FLAT);
+    expect(stripes(both, 'columns')).toBeGreaterThan(STRIPED);
+    expect(stripes(both, 'rows')).toBeGreaterThan(stripes(onlyColumns, 'rows'));
+    expect(meanAbsDiff(both, onlyColumns, () => true)).toBeGreaterThan(10); // the first LoRA still counts
+  });
+
+  it('embedding:moon draws a white disc on a black background, which the word "moon" does not', async () => {
+    const moon = await picture('txt2img.json', { '6.text': 'embedding:moon' });
+    const word = await picture('txt2img.json', { '6.text': 'moon' });
+    // Measured (seed 42): embedding:moon centre 255 255 255, top and bottom rows' luminance 42 and 38;
+    // the word: an orange blob (centre 251 165 33) on a light background (luminance ~130).
+    const luminance = (c: number[]) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+    const ring = (png: Png) => luminance(meanColour(png, 0, 0, 64, 4)) / 2 + luminance(meanColour(png, 0, 60, 64, 4)) / 2;
+    expect(Math.min(...meanColour(moon, 24, 24, 16, 16))).toBeGreaterThan(200);
+    expect(ring(moon)).toBeLessThan(70);
+    expect(Math.min(...meanColour(word, 24, 24, 16, 16))).toBeLessThan(200);
+    expect(ring(word)).toBeGreaterThan(70);
+  });
+
+  it('the shipped LoRAs are kohya-named (lora_unet_*, .alpha) and every module matches a layer of the demo model', async () => {
+    const model = await loadModel(path.join(REPO_ROOT, 'models/checkpoints/shapes-sd.safetensors'), { weights: 'f32' });
+    try {
+      for (const name of ['shapes-stripes', 'shapes-columns']) {
+        const file = path.join(REPO_ROOT, 'models/loras', `${name}.safetensors`);
+        const lora = await loadLora(file);
+        expect(lora.info).toMatchObject({ format: 'kohya', rank: 8 });
+        expect((await inspectSafetensors(file)).tensors.every((t) => /^lora_unet_[a-z0-9_]+\.(lora_down\.weight|lora_up\.weight|alpha)$/.test(t.name))).toBe(true);
+        const { report } = await modelWithLoras(model, [{ lora, strengthUnet: 1, strengthTextEncoder: 1 }]);
+        expect(report.matched.unet).toBe(lora.info.modules);
+        expect(report.unmatched).toEqual([[]]);
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
 
 type Png = ReturnType<typeof decodePng>;
 

@@ -66,6 +66,7 @@ sdn_status sdn_model_with_loras(sdn_model_t base, const sdn_lora_apply * loras, 
         JsonValue matched = JsonValue::make_object();
         matched.set("unet", JsonValue::make_number(static_cast<double>(set->matched_unet)));
         matched.set("text_encoder", JsonValue::make_number(static_cast<double>(set->matched_text_encoder)));
+        matched.set("text_encoder_2", JsonValue::make_number(static_cast<double>(set->matched_text_encoder_2)));
         report.set("matched", std::move(matched));
         JsonValue unmatched = JsonValue::make_array();
         for (const auto & keys : set->unmatched) {

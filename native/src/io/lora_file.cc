@@ -63,9 +63,14 @@ void split_network(LoraModule & m) {
         bool dotted;
     };
     static const Prefix kPrefixes[] = {
-        {"lora_unet_", LoraNetwork::UNet, false},         {"lora_te1_", LoraNetwork::TextEncoder, false},
-        {"lora_te_", LoraNetwork::TextEncoder, false},    {"unet.", LoraNetwork::UNet, true},
-        {"text_encoder.", LoraNetwork::TextEncoder, true}, {"base_model.model.", LoraNetwork::Unknown, true},
+        {"lora_unet_", LoraNetwork::UNet, false},
+        {"lora_te1_", LoraNetwork::TextEncoder, false},
+        {"lora_te2_", LoraNetwork::TextEncoder2, false},   // SDXL's second text encoder (kohya)
+        {"lora_te_", LoraNetwork::TextEncoder, false},
+        {"unet.", LoraNetwork::UNet, true},
+        {"text_encoder_2.", LoraNetwork::TextEncoder2, true}, // SDXL's second text encoder (PEFT / diffusers)
+        {"text_encoder.", LoraNetwork::TextEncoder, true},
+        {"base_model.model.", LoraNetwork::Unknown, true},
     };
     for (const Prefix & p : kPrefixes) {
         if (starts_with(m.key, p.text)) {

@@ -4,10 +4,12 @@
 // up [out, r] (or [out, r, 1, 1]), s = strength * alpha / r (alpha absent: s = strength).
 // Layouts read, by the suffixes of their tensor names (each pair is a "module"):
 //   kohya / A1111 / ComfyUI:  lora_unet_<module>.lora_down.weight, .lora_up.weight, .alpha;
-//                             lora_te_<module>... (text encoder; lora_te1_ too). Module names are
-//                             diffusers' (or the original LDM ones) with '.' written '_'. LoCon
+//                             lora_te_<module>... (text encoder; lora_te1_ too), lora_te2_<module>...
+//                             (SDXL's second text encoder). Module names are diffusers' (or the
+//                             original LDM / SGM ones: input_blocks_4_1_...) with '.' written '_'. LoCon
 //                             (1x1 and 3x3 convolutions) is the same layout with conv-shaped tensors.
-//   PEFT / diffusers:         unet.<module>.lora_A.weight, .lora_B.weight (text_encoder.<module>...),
+//   PEFT / diffusers:         unet.<module>.lora_A.weight, .lora_B.weight (text_encoder.<module>...,
+//                             text_encoder_2.<module>... for SDXL),
 //                             an optional ".default" adapter name, an optional .alpha;
 //   older diffusers:          unet.<...>.processor.to_q_lora.down.weight / .up.weight (attention processors).
 // Other LyCORIS kinds (LoHa, LoKr, Tucker LoCon, DoRA, OFT, GLoRA, full diffs) are refused up front
@@ -23,7 +25,7 @@
 
 namespace sdn {
 
-enum class LoraNetwork { UNet, TextEncoder, Unknown };
+enum class LoraNetwork { UNet, TextEncoder, TextEncoder2, Unknown };
 
 struct LoraModule {
     std::string key;            // as written, without the pair's suffix: "lora_unet_mid_block_attentions_0_proj_in"

@@ -98,14 +98,26 @@ Tensor merge_weight(const Tensor & w, const std::vector<LoraTerm> & terms) {
 const LayerLoras * LoraSet::for_part(ModelPart part) const {
     if (part == ModelPart::UNet) return &unet;
     if (part == ModelPart::TextEncoder) return &text_encoder;
+    if (part == ModelPart::TextEncoder2) return &text_encoder_2;
     return nullptr;
 }
 
 std::shared_ptr<const LoraSet> lora_set_build(const Model & model, const std::vector<LoraApply> & loras, LoraMode mode) {
     auto set = std::make_shared<LoraSet>();
     set->mode = mode;
-    const LayerIndex unet = index_of(*model.checkpoint.unet, ldm_unet_names(model.unet->config()));
-    const LayerIndex clip = index_of(*model.checkpoint.clip, {});
+    // The networks a module may belong to, in the order a module without a network prefix tries them.
+    struct Network {
+        LoraNetwork kind;
+        LayerIndex index;
+        LayerLoras * layers;
+        int64_t * matched;
+        bool unet;
+    };
+    std::vector<Network> networks;
+    networks.push_back({LoraNetwork::UNet, index_of(*model.checkpoint.unet, ldm_unet_names(model.unet->config())), &set->unet, &set->matched_unet, true});
+    networks.push_back({LoraNetwork::TextEncoder, index_of(*model.checkpoint.clip, {}), &set->text_encoder, &set->matched_text_encoder, false});
+    if (model.checkpoint.clip2)
+        networks.push_back({LoraNetwork::TextEncoder2, index_of(*model.checkpoint.clip2, {}), &set->text_encoder_2, &set->matched_text_encoder_2, false});
     for (const LoraApply & a : loras) {
         const LoraFile & file = *a.file;
         set->files.push_back(a.file);
@@ -113,27 +125,30 @@ std::shared_ptr<const LoraSet> lora_set_build(const Model & model, const std::ve
         std::vector<std::string> & unmatched = set->unmatched.emplace_back();
         for (const LoraModule & m : file.modules) {
             std::string layer;
-            bool is_unet = false;
-            if (m.network != LoraNetwork::TextEncoder && !(layer = unet.find(m)).empty()) is_unet = true;
-            else if (m.network != LoraNetwork::UNet) layer = clip.find(m);
-            if (layer.empty()) {
+            const Network * network = nullptr;
+            for (const Network & n : networks) {
+                if (m.network != LoraNetwork::Unknown && m.network != n.kind) continue;
+                if (!(layer = n.index.find(m)).empty()) {
+                    network = &n;
+                    break;
+                }
+            }
+            if (!network) { // a lora_te2_ module on SD 1.x lands here too: reported, not applied
                 unmatched.push_back(m.key);
                 continue;
             }
-            const LayerIndex & index = is_unet ? unet : clip;
-            check_shapes(file, m, layer, index.store->get(layer + ".weight"));
-            (is_unet ? set->matched_unet : set->matched_text_encoder) += 1;
-            const float strength = is_unet ? a.strength_unet : a.strength_text_encoder;
+            check_shapes(file, m, layer, network->index.store->get(layer + ".weight"));
+            *network->matched += 1;
+            const float strength = network->unet ? a.strength_unet : a.strength_text_encoder;
             if (strength == 0.0f) continue;
-            (is_unet ? set->unet : set->text_encoder)[layer].terms.push_back(LoraTerm{&m.down, &m.up, strength * m.alpha / static_cast<float>(m.rank)});
+            (*network->layers)[layer].terms.push_back(LoraTerm{&m.down, &m.up, strength * m.alpha / static_cast<float>(m.rank)});
         }
         for (const std::string & stray : file.stray) unmatched.push_back(stray);
     }
     if (mode == LoraMode::Merge) {
-        for (auto * layers : {&set->unet, &set->text_encoder}) {
-            const WeightStore & store = layers == &set->unet ? *model.checkpoint.unet : *model.checkpoint.clip;
-            for (auto & [layer, lora] : *layers) {
-                lora.merged = merge_weight(store.get(layer + ".weight"), lora.terms);
+        for (const Network & n : networks) {
+            for (auto & [layer, lora] : *n.layers) {
+                lora.merged = merge_weight(n.index.store->get(layer + ".weight"), lora.terms);
                 set->extra_bytes += lora.merged.nbytes();
             }
         }

@@ -1,6 +1,6 @@
 // LoraLoader and LoraLoaderModelOnly through the runner on the tiny fixture model: kohya and PEFT layouts of
 // the same LoRA (test/fixtures/lora) give the same picture, strength 0 gives the base picture, chains stack,
-// unmatched keys are logged, and a strength change reruns only what depends on it (the cache keys).
+// unmatched keys are logged, and a strength change reruns only what depends on it (the cache keys); SDXL LoRAs too.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +18,18 @@ const models = path.join(root, 'models');
 fs.mkdirSync(path.join(models, 'diffusers'), { recursive: true });
 fs.mkdirSync(path.join(models, 'loras'), { recursive: true });
 fs.symlinkSync(path.resolve('test/fixtures/tiny-sd'), path.join(models, 'diffusers', 'tiny-sd'));
-for (const layout of ['kohya', 'peft']) fs.copyFileSync(`test/fixtures/lora/tiny-lora.${layout}.safetensors`, path.join(models, 'loras', `tiny-${layout}.safetensors`));
+fs.symlinkSync(path.resolve('test/fixtures/sdxl/tiny-sdxl'), path.join(models, 'diffusers', 'tiny-sdxl'));
+for (const layout of ['kohya', 'peft']) {
+  fs.copyFileSync(`test/fixtures/lora/tiny-lora.${layout}.safetensors`, path.join(models, 'loras', `tiny-${layout}.safetensors`));
+  fs.copyFileSync(`test/fixtures/sdxl-lora/tiny-sdxl-lora.${layout}.safetensors`, path.join(models, 'loras', `tiny-sdxl-${layout}.safetensors`));
+}
 const host = createHost({ dataDir: path.join(root, 'data'), modelsDir: models });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** DiffusersLoader -> [LoRA nodes] -> prompts -> KSampler (3 steps) -> VAEDecode -> PreviewImage. */
-function graph(loras: Array<{ type: 'LoraLoader' | 'LoraLoaderModelOnly'; name: string; model: number; clip?: number }>): ExecutionGraph {
+function graph(loras: Array<{ type: 'LoraLoader' | 'LoraLoaderModelOnly'; name: string; model: number; clip?: number }>, checkpoint = 'tiny-sd'): ExecutionGraph {
   const g: Record<string, { class_type: string; inputs: Record<string, unknown> }> = {
-    '1': { class_type: 'DiffusersLoader', inputs: { model_path: 'tiny-sd' } },
+    '1': { class_type: 'DiffusersLoader', inputs: { model_path: checkpoint } },
   };
   let model: [string, number] = ['1', 0];
   let clip: [string, number] = ['1', 1];
@@ -104,5 +108,22 @@ describe('LoraLoader', () => {
     ]));
     const { warnings } = await run(graph([{ type: 'LoraLoader', name: 'partial.safetensors', model: 1 }]));
     expect(warnings.join('\n')).toMatch(/LoRA partial\.safetensors: 1 key\(s\) match no layer.*lora_unet_input_blocks_99_1_proj_in/);
+  });
+});
+
+// SDXL (test/fixtures/sdxl-lora on the tiny SDXL): kohya's SDXL naming and PEFT's reach the UNet and both text
+// encoders through the node, as test/native/ts/lora.test.ts proves against an offline merge.
+describe('LoraLoader with SDXL', () => {
+  it('kohya and PEFT SDXL LoRAs give the same picture, every key matched; strength_clip alone changes it (both encoders)', async () => {
+    const base = await run(graph([], 'tiny-sdxl'));
+    const kohya = await run(graph([{ type: 'LoraLoader', name: 'tiny-sdxl-kohya.safetensors', model: 1 }], 'tiny-sdxl'));
+    const peft = await run(graph([{ type: 'LoraLoader', name: 'tiny-sdxl-peft.safetensors', model: 1 }], 'tiny-sdxl'));
+    expect(kohya.warnings).toEqual([]);
+    expect(maxDiff(kohya.pixels, peft.pixels)).toBeLessThanOrEqual(1);
+    expect(maxDiff(kohya.pixels, base.pixels)).toBeGreaterThan(10);
+    const clipOnly = await run(graph([{ type: 'LoraLoader', name: 'tiny-sdxl-kohya.safetensors', model: 0, clip: 1 }], 'tiny-sdxl'));
+    expect(maxDiff(clipOnly.pixels, base.pixels)).toBeGreaterThan(0);
+    const zero = await run(graph([{ type: 'LoraLoader', name: 'tiny-sdxl-kohya.safetensors', model: 0, clip: 0 }], 'tiny-sdxl'));
+    expect(maxDiff(zero.pixels, base.pixels)).toBe(0);
   });
 });
