@@ -29,10 +29,11 @@ const checkpoint = option('checkpoint', 'sd15.safetensors');
 const size = Number(option('size', '512'));
 const steps = Number(option('steps', '4'));
 const repeat = Number(option('repeat', '3'));
+const precision = option('precision', 'fp32'); // the loader's precision: the products of every network
 native.threadsSet(Number(process.env.LATENTFLOW_THREADS ?? '2'));
 
 const workflow = (seed: number) => ({
-  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: checkpoint, weight_dtype: 'f16' } },
+  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: checkpoint, weight_dtype: 'f16', precision } },
   '10': { class_type: 'ModelSamplingDiscrete', inputs: { model: ['4', 0], sampling: 'lcm', zsnr: false } },
   '6': { class_type: 'CLIPTextEncode', inputs: { clip: ['4', 1], text: 'a photograph of a lighthouse at dusk' } },
   '5': { class_type: 'EmptyLatentImage', inputs: { width: size, height: size, batch_size: 1 } },

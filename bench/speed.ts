@@ -370,14 +370,14 @@ function sectionTxt2img(): void {
 // LCM + TAESD on a warm host (bench/lcm-taesd.ts in a child process, so its peak RSS is its own): issue 19's
 // target is <= 10 s per picture and <= 2.0 GiB peak RSS at SD 1.5 shapes.
 function sectionLcm(): void {
-  const label = 'txt2img 512x512, 4 LCM steps, cfg 1, TAESD decode, f16 weights, warm';
+  const label = `txt2img 512x512, 4 LCM steps, cfg 1, TAESD decode, f16 weights, ${PRECISION}, warm`;
   log(label);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-lcm-'));
   mkdirSync(path.join(dir, 'vae_approx'));
   linkCheckpoint(dir);
   for (const half of ['encoder', 'decoder']) symlinkSync(path.join(ROOT, 'models/vae_approx', `taesd_${half}.safetensors`), path.join(dir, 'vae_approx', `taesd_${half}.safetensors`));
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/lcm-taesd.ts'), '--models-dir', dir, '--checkpoint', path.basename(CHECKPOINT),
-    '--repeat', String(REPEAT)], { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
+    '--repeat', String(REPEAT), '--precision', PRECISION], { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
   rmSync(dir, { recursive: true, force: true });
   const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !line.startsWith('{')) {
