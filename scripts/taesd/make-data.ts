@@ -11,42 +11,11 @@
 import { loadModel, vaeDecode, vaeEncode } from '../../native/index.ts';
 import { writeFileSync } from 'node:fs';
 
-const COLOURS: [number, number, number][] = [
-  [220, 30, 30], [40, 180, 60], [40, 70, 220], [240, 220, 40], [140, 50, 180], [250, 140, 20], [245, 245, 245], [15, 15, 15],
-];
-const SIZE = 64, SS = 4;
+import { scene, seededRandom } from '../demo-scene.ts';
 
-let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
-const pick = <T>(a: T[]) => a[Math.floor(random() * a.length)];
-
-/** One picture, [3, 64, 64] in [-1, 1] (the VAE's range). */
-function picture(): Float32Array {
-  const bg = pick(COLOURS);
-  let fg = pick(COLOURS);
-  while (fg === bg) fg = pick(COLOURS);
-  const large = random() < 0.5;
-  const r = (large ? 17 + random() * 4 : 8 + random() * 3) * SS;
-  const jitter = large ? 6 : 10;
-  const cx = (32 + (random() * 2 - 1) * jitter) * SS, cy = (32 + (random() * 2 - 1) * jitter) * SS;
-  const shape = Math.floor(random() * 3);
-  const inside = (x: number, y: number) => {
-    if (shape === 0) return (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
-    if (shape === 1) return Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
-    const top = cy - r, bottom = cy + r; // triangle pointing up
-    if (y < top || y > bottom) return false;
-    return Math.abs(x - cx) <= ((y - top) / (2 * r)) * r;
-  };
-  const out = new Float32Array(3 * SIZE * SIZE);
-  for (let y = 0; y < SIZE; y++)
-    for (let x = 0; x < SIZE; x++) {
-      let hit = 0;
-      for (let sy = 0; sy < SS; sy++) for (let sx = 0; sx < SS; sx++) hit += inside(x * SS + sx + 0.5, y * SS + sy + 0.5) ? 1 : 0;
-      const a = hit / (SS * SS);
-      for (let c = 0; c < 3; c++) out[c * SIZE * SIZE + y * SIZE + x] = ((fg[c] * a + bg[c] * (1 - a)) / 255) * 2 - 1;
-    }
-  return out;
-}
+const SIZE = 64;
+const random = seededRandom(12345);
+const picture = () => scene(random, SIZE); // [3, 64, 64] in [-1, 1] (the VAE's range)
 
 const [file = '/tmp/taesd-data', countText = '2048'] = process.argv.slice(2);
 const count = Number(countText);

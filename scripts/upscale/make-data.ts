@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 
 import { loadModel, vaeDecode, vaeEncode } from '../../native/index.ts';
-import { HIGH, halve, LOW, scene, seededRandom } from './scene.ts';
+import { HIGH, halve, LOW, scene, seededRandom } from '../demo-scene.ts';
 
 const [file = '/tmp/upscale-data', countText = '1024'] = process.argv.slice(2);
 const count = Number(countText);

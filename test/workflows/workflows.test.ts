@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { inspectSafetensors, loadLora, loadModel, loadUpscaler, modelWithLoras, upscalerRun, vaeDecode, vaeEncode } from '../../native/index.ts';
 import { decodePng } from '../../nodes/image/png.ts';
 import { resizePlanes } from '../../nodes/image/resize.ts';
-import { halve, HIGH, LOW, scene, seededRandom } from '../../scripts/upscale/scene.ts';
+import { halve, HIGH, LOW, scene, seededRandom } from '../../scripts/demo-scene.ts';
 import { parseWorkflow } from '../../protocol/index.ts';
 import type { RunEvent } from '../../protocol/index.ts';
 import { REPO_ROOT } from '../../server/config.ts';

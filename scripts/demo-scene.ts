@@ -1,8 +1,8 @@
 /**
- * The demo model's kind of picture (one coloured shape on a coloured background, as its training data:
- * scripts/taesd/make-data.ts), drawn at 128x128 with 4x4 supersampling, and its 64x64 version (the 2x2
- * means: the demo's own drawing). Shared by scripts/upscale/make-data.ts (training pairs) and the test
- * of the shipped upscale model (a fresh scene, seeded apart from the training data).
+ * The demo model's kind of picture (one coloured shape on a coloured background), drawn at any size with
+ * 4x4 supersampling (geometry in the demo's 64-pixel units), and a 128x128 scene's 64x64 version (the 2x2
+ * means). Shared by scripts/taesd/make-data.ts (64x64), scripts/upscale/make-data.ts (128x128 training
+ * pairs) and the test of the shipped upscale model (a fresh scene, seeded apart from the training data).
  */
 const COLOURS: [number, number, number][] = [
   [220, 30, 30], [40, 180, 60], [40, 70, 220], [240, 220, 40], [140, 50, 180], [250, 140, 20], [245, 245, 245], [15, 15, 15],
@@ -17,14 +17,14 @@ export function seededRandom(seed: number): () => number {
   return () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
 }
 
-/** One scene drawn at HIGH x HIGH, [3, HIGH, HIGH] in [-1, 1]; geometry in the demo's 64-pixel units. */
-export function scene(random: () => number): Float32Array {
+/** One scene drawn at size x size (default HIGH), [3, size, size] in [-1, 1]; geometry in the demo's 64-pixel units. */
+export function scene(random: () => number, size = HIGH): Float32Array {
   const pick = <T>(a: T[]) => a[Math.floor(random() * a.length)];
   const bg = pick(COLOURS);
   let fg = pick(COLOURS);
   while (fg === bg) fg = pick(COLOURS);
   const large = random() < 0.5;
-  const unit = HIGH / LOW; // high-resolution pixels per demo pixel
+  const unit = size / LOW; // pixels per demo pixel
   const r = (large ? 17 + random() * 4 : 8 + random() * 3) * unit;
   const jitter = large ? 6 : 10;
   const cx = (32 + (random() * 2 - 1) * jitter) * unit, cy = (32 + (random() * 2 - 1) * jitter) * unit;
@@ -36,13 +36,13 @@ export function scene(random: () => number): Float32Array {
     if (y < top || y > bottom) return false;
     return Math.abs(x - cx) <= ((y - top) / (2 * r)) * r;
   };
-  const out = new Float32Array(3 * HIGH * HIGH);
-  for (let y = 0; y < HIGH; y++)
-    for (let x = 0; x < HIGH; x++) {
+  const out = new Float32Array(3 * size * size);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
       let hit = 0;
       for (let sy = 0; sy < SS; sy++) for (let sx = 0; sx < SS; sx++) hit += inside(x + (sx + 0.5) / SS, y + (sy + 0.5) / SS) ? 1 : 0;
       const a = hit / (SS * SS);
-      for (let c = 0; c < 3; c++) out[c * HIGH * HIGH + y * HIGH + x] = ((fg[c] * a + bg[c] * (1 - a)) / 255) * 2 - 1;
+      for (let c = 0; c < 3; c++) out[c * size * size + y * size + x] = ((fg[c] * a + bg[c] * (1 - a)) / 255) * 2 - 1;
     }
   return out;
 }
