@@ -86,6 +86,16 @@ T * need(T * p, const char * what) {
     return p;
 }
 
+// Every counted handle (model, LoRA, TAESD, upscaler, ControlNet): one more reference, and one fewer (the
+// last deletes it). Both take null.
+template <typename H> H * retain(H * h) {
+    if (h) h->refs.fetch_add(1);
+    return h;
+}
+template <typename H> void release(H * h) {
+    if (h && h->refs.fetch_sub(1) == 1) delete h;
+}
+
 // The model behind a handle (the handle's reference keeps it alive for the call).
 inline const Model & model_of(sdn_model_t m) { return *need(m, "model")->model; }
 // The LoRAs a handle's calls of `part` add (null: none).

@@ -71,12 +71,11 @@ sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, 
 }
 
 sdn_controlnet_t sdn_controlnet_retain(sdn_controlnet_t controlnet) {
-    if (controlnet) controlnet->refs.fetch_add(1);
-    return controlnet;
+    return api::retain(controlnet);
 }
 
 void sdn_controlnet_free(sdn_controlnet_t controlnet) {
-    if (controlnet && controlnet->refs.fetch_sub(1) == 1) delete controlnet;
+    api::release(controlnet);
 }
 
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet) { return controlnet ? controlnet->info_json.c_str() : "null"; }

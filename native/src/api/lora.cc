@@ -35,12 +35,11 @@ sdn_status sdn_lora_load(const char * path, sdn_lora_t * out_lora) {
 }
 
 sdn_lora_t sdn_lora_retain(sdn_lora_t lora) {
-    if (lora) lora->refs.fetch_add(1);
-    return lora;
+    return api::retain(lora);
 }
 
 void sdn_lora_free(sdn_lora_t lora) {
-    if (lora && lora->refs.fetch_sub(1) == 1) delete lora;
+    api::release(lora);
 }
 
 const char * sdn_lora_info(sdn_lora_t lora) { return lora ? lora->info_json.c_str() : "null"; }

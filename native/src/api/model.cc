@@ -153,12 +153,11 @@ sdn_status sdn_model_load(const char * config_json, sdn_model_t * out_model) {
 }
 
 sdn_model_t sdn_model_retain(sdn_model_t model) {
-    if (model) model->refs.fetch_add(1);
-    return model;
+    return api::retain(model);
 }
 
 void sdn_model_free(sdn_model_t model) {
-    if (model && model->refs.fetch_sub(1) == 1) delete model;
+    api::release(model);
 }
 
 const char * sdn_model_info(sdn_model_t model) { return model ? model->info_json.c_str() : "null"; }

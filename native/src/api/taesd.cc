@@ -90,12 +90,11 @@ sdn_status sdn_taesd_load(const char * config_json, sdn_taesd_t * out_taesd) {
 }
 
 sdn_taesd_t sdn_taesd_retain(sdn_taesd_t taesd) {
-    if (taesd) taesd->refs.fetch_add(1);
-    return taesd;
+    return api::retain(taesd);
 }
 
 void sdn_taesd_free(sdn_taesd_t taesd) {
-    if (taesd && taesd->refs.fetch_sub(1) == 1) delete taesd;
+    api::release(taesd);
 }
 
 const char * sdn_taesd_info(sdn_taesd_t taesd) { return taesd ? taesd->info_json.c_str() : "null"; }

@@ -59,12 +59,11 @@ sdn_status sdn_upscaler_load(const char * config_json, sdn_upscaler_t * out_upsc
 }
 
 sdn_upscaler_t sdn_upscaler_retain(sdn_upscaler_t upscaler) {
-    if (upscaler) upscaler->refs.fetch_add(1);
-    return upscaler;
+    return api::retain(upscaler);
 }
 
 void sdn_upscaler_free(sdn_upscaler_t upscaler) {
-    if (upscaler && upscaler->refs.fetch_sub(1) == 1) delete upscaler;
+    api::release(upscaler);
 }
 
 const char * sdn_upscaler_info(sdn_upscaler_t upscaler) { return upscaler ? upscaler->info_json.c_str() : "null"; }
