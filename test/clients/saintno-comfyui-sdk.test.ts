@@ -42,12 +42,36 @@ function txt2img(prompt = txt2imgPrompt()) {
     .setOutputNode('images', '9');
 }
 
-/** CallWrapper as the README uses it, collecting what its callbacks report. */
-function run(builder: unknown) {
+/**
+ * Queues a long job and resolves once it runs; `release()` interrupts it. CallWrapper listens for its
+ * prompt's events only after POST /prompt has answered *and* its body was read, so a prompt that
+ * starts at once (everything upstream of KSampler cached) can send `executing` before the SDK listens,
+ * and the SDK then waits forever (it does against ComfyUI too). Queued behind a running job, the
+ * prompt starts only when the test releases it, after the SDK has its id.
+ */
+async function blocker(): Promise<{ release(): Promise<void> }> {
+  const queued = await api.appendPrompt(withTitles(txt2imgPrompt({ steps: 1000, prefix: 'blocker', seed: Math.floor(Math.random() * 1e9) })));
+  const deadline = Date.now() + 30_000;
+  while (!(await api.getQueue()).queue_running.some((item) => item[1] === queued.prompt_id)) {
+    if (Date.now() > deadline) throw new Error('the blocker job never started');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    release: async () => {
+      const res = await fetch(`${t.base}/interrupt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt_id: queued.prompt_id }) });
+      expect(res.ok).toBe(true);
+    },
+  };
+}
+
+/** CallWrapper as the README uses it, collecting what its callbacks report; its prompt waits behind a blocker. */
+async function run(builder: unknown) {
   const progress: Array<{ value: number; max: number }> = [];
   const previews: Blob[] = [];
   let failure: Error | undefined;
+  const ahead = await blocker();
   const done = new CallWrapper(api, builder as never)
+    .onPending(() => void ahead.release())
     .onProgress((info) => progress.push({ value: info.value, max: info.max }))
     .onPreview((blob) => previews.push(blob))
     .onFailed((error) => { failure = error; })
@@ -71,7 +95,7 @@ describe('@saintno/comfyui-sdk against latentflow serve', () => {
 
   it('runs txt2img through PromptBuilder and CallWrapper with progress and no previews (preview method none)', async () => {
     const builder = txt2img().input('checkpoint', CHECKPOINT).input('seed', 5).input('step', 3).input('width', 64).input('height', 64).input('positive', 'A picture of cute dog on the street');
-    const { done, progress, previews, failure } = run(builder);
+    const { done, progress, previews, failure } = await run(builder);
     const output = (await done) as { images: { images: Array<{ filename: string; subfolder: string; type: string }> } };
     expect(failure()).toBeUndefined();
     expect(progress.map((p) => `${p.value}/${p.max}`)).toEqual(['1/3', '2/3', '3/3']);
@@ -90,7 +114,7 @@ describe('@saintno/comfyui-sdk against latentflow serve', () => {
     const { info } = uploaded as { info: { filename: string; subfolder: string } };
     expect(info).toMatchObject({ filename: 'dog.png', subfolder: 'pets' });
     const builder = new PromptBuilder(withTitles(img2imgPrompt(`${info.subfolder}/${info.filename}`)), ['seed'], ['images']).setInputNode('seed', '3.inputs.seed').setOutputNode('images', '9').input('seed', 11);
-    const { done, failure } = run(builder);
+    const { done, failure } = await run(builder);
     const output = (await done) as { images: { images: Array<{ filename: string }> } };
     expect(failure()).toBeUndefined();
     expect(output.images.images[0].filename).toMatch(/^img2img_\d{5}_\.png$/);
@@ -98,8 +122,11 @@ describe('@saintno/comfyui-sdk against latentflow serve', () => {
 
   it('interrupts a running prompt; the queue and history say so', async () => {
     const builder = txt2img(txt2imgPrompt({ steps: 1000, prefix: 'long' }));
-    const { done, progress, failure } = run(builder);
-    while (progress.length === 0) await new Promise((r) => setTimeout(r, 20));
+    const { done, progress, failure } = await run(builder);
+    let finished = false;
+    void done.then(() => { finished = true; });
+    while (progress.length === 0 && !finished) await new Promise((r) => setTimeout(r, 20));
+    expect(progress.length).toBeGreaterThan(0);
     expect((await api.getQueue()).queue_running).toHaveLength(1);
     await api.interrupt();
     expect(await done).toBe(false);
