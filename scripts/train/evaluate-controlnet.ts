@@ -11,14 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { canny } from '../../nodes/image/canny.ts';
 import { decodePng, encodePng } from '../../nodes/image/png.ts';
 import { parseWorkflow } from '../../protocol/index.ts';
 import { REPO_ROOT } from '../../server/config.ts';
 import { createHost, nativeMemoryProbe, seedExampleInputs } from '../../server/host.ts';
 import { executeGraph } from '../../server/runner/execute.ts';
 import { applyOverrides } from '../../server/runner/overrides.ts';
-import { centroid, iou, outlinedBox, shapeMask, type Picture } from './placement.ts';
+import { cannyBox, centroid, iou, shapeMask, type Picture } from './placement.ts';
 
 const args = process.argv.slice(2);
 let seeds = 4;
@@ -61,9 +60,7 @@ if (parsed.issues.length) throw new Error(JSON.stringify(parsed.issues));
 const totals = new Map<number, { distance: number; iou: number; n: number }>();
 for (const source of sources) {
   const input = decodePng(fs.readFileSync(path.join(host.paths.input, source.file)));
-  const floats = Float32Array.from(input.data, (v) => v / 255);
-  const edges = canny({ data: floats, shape: [1, 64, 64, input.channels] }, 0.4, 0.8);
-  const target = outlinedBox(edges.data, 64, 64, 3);
+  const target = cannyBox(input);
   const [tx, ty] = centroid(target, 64);
   for (const strength of strengths) {
     for (let seed = 1; seed <= seeds; seed++) {

@@ -4,12 +4,13 @@
  * what the UNet denoises) and what each shows (so the trainer can write a caption for it). Run from the
  * repository root:
  *
- *   node --import tsx scripts/train/make-data.ts /tmp/lora-stripes stripes [count] [seed] [hints]
+ *   node --import tsx scripts/train/make-data.ts /tmp/lora-stripes stripes [count] [seed] [hints [low high]]
  *
  * Writes <out>.json ({name: shape} in file order, and the style) and <out>.f32 (the tensors' float32
  * values, little-endian, one after the other): latents [n, 4, 8, 8]; labels [n, 4] = background colour,
  * shape colour, shape (indices of pictures.ts's lists), large (0 or 1); with `hints` (for train_controlnet.py) also
- * hints [n, 1, 64, 64]: each picture's edge map as the Canny node makes it (its defaults, low 0.4, high 0.8). Prints how striped the VAE's
+ * hints [n, 1, 64, 64]: each picture's edge map as the Canny node makes it (thresholds low, high: default the node's 0.4, 0.8, which find no edges where
+ * the shape's and the background's luminance differ by less than about half). Prints how striped the VAE's
  * decodes of the latents are (pictures.ts's stripeAmplitude both ways, mean over the first 64), to show the VAE keeps the style.
  */
 import { writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { loadModel, vaeDecode, vaeEncode } from '../../native/index.ts';
 import { cannyPlane } from '../../nodes/image/canny.ts';
 import { lcg, picture, SIZE, stripeAmplitude, type Style } from './pictures.ts';
 
-const [file = '/tmp/lora-stripes', style = 'stripes', countText = '2048', seedText = '19', extra = ''] = process.argv.slice(2);
+const [file = '/tmp/lora-stripes', style = 'stripes', countText = '2048', seedText = '19', extra = '', lowText = '0.4', highText = '0.8'] = process.argv.slice(2);
 if (extra !== '' && extra !== 'hints') throw new Error(`${extra}: the fifth argument is 'hints' (write the Canny edge maps too) or nothing`);
 if (!['plain', 'stripes', 'columns', 'moon'].includes(style)) throw new Error(`style ${style}: use plain, stripes, columns or moon`);
 const count = Number(countText);
@@ -40,7 +41,7 @@ for (let start = 0; start < count; start += batch) {
       const gray = new Float32Array(SIZE * SIZE); // the Canny node's grayscale of the [0, 1] picture
       for (let q = 0; q < SIZE * SIZE; q++)
         for (let c = 0; c < 3; c++) gray[q] += [0.299, 0.587, 0.114][c] * (p.pixels[c * SIZE * SIZE + q] + 1) * 0.5;
-      hints.set(cannyPlane(gray, SIZE, SIZE, 0.4, 0.8), (start + i) * SIZE * SIZE);
+      hints.set(cannyPlane(gray, SIZE, SIZE, Number(lowText), Number(highText)), (start + i) * SIZE * SIZE);
     }
   }
   const { mean } = await vaeEncode(model, pixels, [n, 3, SIZE, SIZE]);

@@ -5,6 +5,8 @@
  * Pictures are interleaved 8-bit RGB(A) rows (decodePng's data).
  */
 
+import { canny } from '../../nodes/image/canny.ts';
+
 export interface Picture {
   data: ArrayLike<number>;
   width: number;
@@ -71,4 +73,12 @@ export function meanColourIn(p: Picture, mask: Uint8Array): [number, number, num
       n++;
     }
   return sum.map((v) => v / n) as [number, number, number];
+}
+
+/** The square the Canny node's edge map of `p` (thresholds low, high) outlines: outlinedBox of canny(p). */
+export function cannyBox(p: Picture, low = 0.4, high = 0.8): Uint8Array {
+  const rgb = new Float32Array(p.width * p.height * 3);
+  for (let i = 0; i < p.width * p.height; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = p.data[i * p.channels + Math.min(k, p.channels - 1)] / 255;
+  const edges = canny({ data: rgb, shape: [1, p.height, p.width, 3] }, low, high);
+  return outlinedBox(edges.data, p.width, p.height, 3);
 }
