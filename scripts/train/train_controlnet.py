@@ -4,8 +4,10 @@ it in diffusers' ControlNetModel naming (what ControlNetLoader reads, native/src
 
 Run from the repository root with Debian's Python (python3-torch), after making the data with the engine:
 
-    node --import tsx scripts/train/make-data.ts /tmp/cn-data plain 1024 31 hints
+    node --import tsx scripts/train/make-data.ts /tmp/cn-data plain 1024 37 hints 0.1 0.2
     /usr/bin/python3 scripts/train/train_controlnet.py /tmp/cn-data models/controlnet/shapes-canny.safetensors [minutes] [resume.safetensors|-] [lr]
+
+(models/controlnet/README.md lists the runs that made the shipped file.)
 
 The ControlNet is ControlNet's own recipe (Zhang et al. 2023) at the demo's size: a trainable copy of the demo
 UNet's encoder (conv_in, time embedding, the 4 down blocks, the mid block: same shapes, same starting weights),
