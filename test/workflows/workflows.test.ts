@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { inspectSafetensors, loadLora, loadModel, loadUpscaler, modelWithLoras, upscalerRun, vaeDecode, vaeEncode } from '../../native/index.ts';
+import { inspectSafetensors, loadLora, loadModel, loadUpscaler, modelWithLoras, native, upscalerRun, vaeDecode, vaeEncode } from '../../native/index.ts';
 import { decodePng } from '../../nodes/image/png.ts';
 import { resizePlanes } from '../../nodes/image/resize.ts';
 import { halve, HIGH, LOW, scene, seededRandom } from '../../scripts/demo-scene.ts';
@@ -18,6 +18,7 @@ import { executeGraph } from '../../server/runner/execute.ts';
 import { applyOverrides } from '../../server/runner/overrides.ts';
 import { validateGraph } from '../../server/runner/validate.ts';
 import { stripeAmplitude } from '../../scripts/train/pictures.ts';
+import { cannyBox, centroid, iou, meanColourIn, shapeMask } from '../../scripts/train/placement.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-workflows-'));
 const host = createHost({ dataDir, modelsDir: path.join(REPO_ROOT, 'models') });
@@ -52,7 +53,7 @@ async function run(graph: ReturnType<typeof load>, overrides: Record<string, unk
 describe('shipped workflows', () => {
   it('ships the example workflows', () => {
     expect(shipped.sort()).toEqual([
-      'hires-fix.json', 'img2img.json', 'inpainting.json', 'large-flash.json', 'lora.json', 'outpainting.json', 'tiled-vae.json', 'two-loras.json', 'txt2img.json',
+      'controlnet.json', 'hires-fix.json', 'img2img.json', 'inpainting.json', 'large-flash.json', 'lora.json', 'outpainting.json', 'tiled-vae.json', 'two-loras.json', 'txt2img.json',
       'upscale.json',
     ]);
   });
@@ -283,6 +284,67 @@ describe('shipped LoRAs and embedding', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+// The ControlNet shipped for the demo model (models/controlnet/README.md): the Canny edges of one picture place
+// the shape the prompt asks for, in its own colour, where the edges are.
+describe('shipped ControlNet', () => {
+  const picture = async (overrides: Record<string, unknown> = {}) => decodePng(fs.readFileSync((await run(load('controlnet.json'), overrides)).files[0]));
+  // The square the Canny node's edge map of the input outlines (the workflow's Canny settings).
+  const source = decodePng(fs.readFileSync(path.join(REPO_ROOT, 'workflows/input/shapes-blue-square.png')));
+  const target = cannyBox(source);
+  const [tx, ty] = centroid(target, 64);
+  const SEEDS = [42, 1, 2, 3];
+  // Measured (seeds 42, 1, 2, 3): mean centroid distance 7.8 px with the ControlNet, 15.5 at strength 0; mean IoU 0.23 and 0.15.
+  const DISTANCE_GAIN = 4, PLACED_PX = 10;
+
+  it('controlnet.json: the blue square\'s edges pull the prompt\'s square towards the same spot (4 seeds); strength 0 does not', async () => {
+    expect([tx, ty]).toEqual([41, 23]); // the input's square, half side 9, centred at (41, 23): off the demo model's usual middle
+    const measure = async (strength: number) => {
+      let distance = 0, overlap = 0;
+      const report: string[] = [];
+      for (const seed of SEEDS) {
+        const png = await picture({ '3.seed': seed, '13.strength': strength });
+        const mask = shapeMask(png);
+        const [gx, gy] = centroid(mask, 64);
+        const colour = meanColourIn(png, mask);
+        distance += Math.hypot(gx - tx, gy - ty) / SEEDS.length;
+        overlap += iou(mask, target) / SEEDS.length;
+        report.push(`seed ${seed} (${gx.toFixed(1)}, ${gy.toFixed(1)}) IoU ${iou(mask, target).toFixed(2)} RGB ${colour.map((v) => v.toFixed(0)).join(' ')}`);
+      }
+      console.log(`controlnet.json strength ${strength}: ${report.join('; ')}; mean distance ${distance.toFixed(1)} px, mean IoU ${overlap.toFixed(2)}`);
+      return { distance, overlap };
+    };
+    const controlled = await measure(1);
+    const free = await measure(0);
+    expect(controlled.distance).toBeLessThan(free.distance - DISTANCE_GAIN);
+    expect(controlled.distance).toBeLessThan(PLACED_PX);
+    expect(controlled.overlap).toBeGreaterThan(free.overlap);
+  });
+
+  // bf16 precision (issue 17) with the ControlNet in the UNet call: the bound of test/pipeline/txt2img-fixture.test.ts
+  // (its 4-step txt2img: 99% of the channels within 8/255 of fp32). Where the CPU lacks AVX512_BF16, the request is refused.
+  it('controlnet.json in bf16 (KSampler precision) stays within the bf16 bound of fp32, 4 steps', async () => {
+    const steps = { '3.steps': 4 };
+    if (!native.cpuFeatures().bf16) {
+      const result = await executeGraph(applyOverrides(load('controlnet.json'), { ...steps, '3.precision': 'bf16' }).graph, host.registry, {
+        cache: host.cache, memoryProbe: nativeMemoryProbe, services: { paths: host.paths },
+      });
+      expect(result.status).not.toBe('success');
+      expect(JSON.stringify(result.issues)).toContain('AVX512_BF16');
+      return;
+    }
+    const fp32 = await picture({ ...steps, '3.precision': 'fp32' });
+    const bf16 = await picture({ ...steps, '3.precision': 'bf16' });
+    const noControl = await picture({ ...steps, '3.precision': 'fp32', '13.strength': 0 });
+    let within = 0;
+    for (let i = 0; i < fp32.data.length; i++) if (Math.abs(fp32.data[i] - bf16.data[i]) <= 8) within++;
+    console.log(`controlnet.json, 4 steps: bf16 vs fp32 ${((within / fp32.data.length) * 100).toFixed(2)}% of channels within 8/255; ` +
+      `mean |fp32 - no ControlNet| ${meanAbsDiff(fp32, noControl, () => true).toFixed(1)}, mean |bf16 - fp32| ${meanAbsDiff(bf16, fp32, () => true).toFixed(2)}`);
+    expect(within / fp32.data.length).toBeGreaterThanOrEqual(0.99);
+    // and the ControlNet still counts in bf16: the picture is much nearer the fp32 ControlNet picture than the uncontrolled one
+    expect(meanAbsDiff(bf16, noControl, () => true)).toBeGreaterThan(4 * meanAbsDiff(bf16, fp32, () => true));
   });
 });
 
