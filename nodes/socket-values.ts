@@ -99,6 +99,14 @@ export interface LatentValue {
    * input (0), [B or 1, H, W] at any size (resized to the latent bilinearly when sampling, as ComfyUI does).
    */
   noiseMask?: MaskValue;
+  /**
+   * The VAE scaling factor the samples carry (samples = raw VAE latent x scalingFactor): the sampling model's
+   * (KSampler, SamplerCustom) or the encoding VAE's (VAEEncode). It plays the part of ComfyUI's latent_format:
+   * a VAE decodes (and a sampler takes) the latent by this factor, not by its own, so an SDXL checkpoint's
+   * samples decode right through a standalone VAE (VAELoader, whose files do not say 0.18215 or 0.13025).
+   * Absent (EmptyLatentImage, TAESD): the decoding VAE's or the sampling model's own. See nodes/vae/latent-scale.ts.
+   */
+  scalingFactor?: number;
 }
 
 /** MASK: [B, H, W] float in [0, 1] (ComfyUI's MASK; 1 = masked, i.e. to be repainted). */

@@ -1,6 +1,7 @@
 import { latentPlanes } from '../image/convert.ts';
 import { commonUpscale } from '../image/resize.ts';
 import { defineNode, socket } from '../schema.ts';
+import { rescaleSamples } from '../vae/latent-scale.ts';
 
 /** ComfyUI's LatentBatch: samples2 appended to samples1 (resized to its size, bilinear, center crop, when they differ). */
 export default defineNode({
@@ -17,7 +18,8 @@ export default defineNode({
     const second = h2 === h && w2 === w ? input.samples2.samples : commonUpscale(latentPlanes(input.samples2), c, w, h, 'bilinear', 'center').data;
     const samples = new Float32Array(input.samples1.samples.length + second.length);
     samples.set(input.samples1.samples);
-    samples.set(second, input.samples1.samples.length);
+    // in samples1's scale when the two carry different VAE scaling factors (latent-scale.ts)
+    samples.set(rescaleSamples(second, input.samples2.scalingFactor, input.samples1.scalingFactor), input.samples1.samples.length);
     return { LATENT: { ...input.samples1, samples, shape: [b1 + b2, c, h, w] as const } };
   },
 });

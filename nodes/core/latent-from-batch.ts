@@ -25,6 +25,6 @@ export default defineNode({
       const full = repeatToBatch(noiseMask.data, mh * mw, b);
       noiseMask = { data: full.slice(start * mh * mw, (start + length) * mh * mw), shape: [length, mh, mw] };
     }
-    return { LATENT: { samples, shape: [length, c, h, w] as const, noiseMask } };
+    return { LATENT: { samples, shape: [length, c, h, w] as const, noiseMask, scalingFactor: input.samples.scalingFactor } };
   },
 });

@@ -21,6 +21,6 @@ export default defineNode({
       const count = Math.max(mb, b) * input.amount;
       noiseMask = { data: repeatToBatch(repeatToBatch(mask.data, mh * mw, Math.max(mb, b)), mh * mw, count), shape: [count, mh, mw] };
     }
-    return { LATENT: { samples, shape: [b * input.amount, c, h, w] as const, noiseMask } };
+    return { LATENT: { samples, shape: [b * input.amount, c, h, w] as const, noiseMask, scalingFactor: input.samples.scalingFactor } };
   },
 });

@@ -9,6 +9,7 @@
 import type { Precision } from '../../native/index.ts';
 import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { ConditioningValue, LatentValue, ModelValue } from '../socket-values.ts';
+import { inModelScale } from '../vae/latent-scale.ts';
 import type { NodeContext, WidgetProblem } from '../schema.ts';
 import { sdxlAdded, type ConditioningEntry } from './comfy/conditioning.ts';
 import { controlsAt, controlsForPlan, prepareWholeSchedule } from './comfy/control.ts';
@@ -142,7 +143,9 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
     throw new Error(`ModelSamplingDiscrete (${sampling.kind}${sampling.zsnr ? ', zsnr' : ''}) applies to ComfyUI's schedulers only; pick one (e.g. "normal" or "sgm_uniform").`);
   }
   const { model } = input.model;
-  const [batch, channels, height, width] = input.latent_image.shape;
+  // in this model's latent scale (a latent encoded by another VAE's factor is rescaled), and marked with it
+  const latent = inModelScale(input.latent_image, model.info.vae.scaling_factor);
+  const [batch, channels, height, width] = latent.shape;
   const [positive, negative] = matchTokenCounts(plainEntry(input.positive, 'positive'), plainEntry(input.negative, 'negative'));
   // Cond and uncond go through the UNet as one batch (unless cfg is 1).
   const unetBatch = batch * (input.cfg === 1 ? 1 : 2);
@@ -179,14 +182,14 @@ async function diffusersKSampler(input: KSamplerInput, ctx: NodeContext): Promis
         positive: { data: positive.embeddings, shape: positive.shape, ...withAdded(positive, height, width) },
         negative: { data: negative.embeddings, shape: negative.shape, ...withAdded(negative, height, width) },
         shape: [batch, channels, height, width],
-        initLatent: input.denoise < 1 ? input.latent_image.samples : undefined,
+        initLatent: input.denoise < 1 ? latent.samples : undefined,
         denoise: input.denoise,
         signal: ctx.signal,
         onProgress: (p) => ctx.progress(p.step, p.total),
         onDenoised: (_step, x0) => previewer.step(x0),
       });
       await previewer.done();
-      return { samples, shape: input.latent_image.shape };
+      return { samples, shape: latent.shape, scalingFactor: latent.scalingFactor };
     } finally {
       await previewer.done().catch(() => {}); // no preview arrives after the node's result or error
     }

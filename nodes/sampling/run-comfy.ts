@@ -7,6 +7,7 @@ import type { Precision } from '../../native/index.ts';
 import type { AttentionChoice } from '../models/attention-plan.ts';
 import type { GuiderValue, LatentValue, ModelValue } from '../socket-values.ts';
 import type { NodeContext } from '../schema.ts';
+import { inModelScale } from '../vae/latent-scale.ts';
 import { controlsForPlan } from './comfy/control.ts';
 import { comfySample } from './comfy/ksampler.ts';
 import { ModelSampling } from './comfy/model-sampling.ts';
@@ -54,7 +55,10 @@ export interface ComfyRun {
 /** Runs ComfyUI's sampling for a node; returns the samples and the last x0 prediction as LATENTs. */
 export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise<{ samples: LatentValue; denoised: LatentValue }> {
   const { model } = run.guider.model;
-  const shape = run.latent.shape;
+  // in this model's latent scale (a latent encoded by another VAE's factor is rescaled), and marked with it
+  const latent = inModelScale(run.latent, model.info.vae.scaling_factor);
+  const { scalingFactor } = latent;
+  const shape = latent.shape;
   const [batch, , height, width] = shape;
   const widths = new Set([...run.guider.positive, ...(run.guider.negative ?? [])].map((entry) => entry.shape[2]));
   const inChannels = model.info.unet.in_channels;
@@ -84,7 +88,7 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
     controls: controlsForPlan(sides, unetBatch),
   };
   // An inpainting UNet also reads the mask and the masked picture (inpaint-concat.ts).
-  const concat = inpainting ? inpaintConcat(run.latent, run.guider.positive) : null;
+  const concat = inpainting ? inpaintConcat(latent, run.guider.positive) : null;
   return withUnet(ctx, model, unetRun, async (unet) => {
     try {
       const { samples, denoised } = await comfySample({
@@ -93,22 +97,22 @@ export async function runComfySampling(run: ComfyRun, ctx: NodeContext): Promise
         sampler: run.sampler,
         sigmas: run.sigmas,
         noise: run.noise,
-        latent: run.latent.samples,
+        latent: latent.samples,
         shape,
         positive: run.guider.positive,
         negative: run.guider.negative,
         cfg: run.guider.cfg,
         seed: run.seed,
         signal: ctx.signal,
-        denoiseMask: run.latent.noiseMask ? prepareDenoiseMask(run.latent.noiseMask, shape) : undefined,
+        denoiseMask: latent.noiseMask ? prepareDenoiseMask(latent.noiseMask, shape) : undefined,
         onStep: ({ step, total, denoised: x0 }) => {
           ctx.progress(step, total);
           previewer.step(x0);
         },
       });
       await previewer.done();
-      const noiseMask = run.latent.noiseMask;
-      return { samples: { samples, shape, noiseMask }, denoised: { samples: denoised, shape, noiseMask } };
+      const noiseMask = latent.noiseMask;
+      return { samples: { samples, shape, noiseMask, scalingFactor }, denoised: { samples: denoised, shape, noiseMask, scalingFactor } };
     } finally {
       await previewer.done().catch(() => {}); // no preview arrives after the node's result or error
     }

@@ -7,6 +7,7 @@ import { CancelToken, type ModelHandle, vaeDecodeTiled } from '../../native/inde
 import type { AttentionPlan } from '../models/attention-plan.ts';
 import type { NodeContext } from '../schema.ts';
 import type { LatentValue } from '../socket-values.ts';
+import { latentScale } from './latent-scale.ts';
 
 /**
  * The VAE's one attention is global over the latent's cells: use flash above 64x64 latents (VAEEncode's
@@ -16,9 +17,12 @@ export function vaeAttentionMode(latentHeight: number, latentWidth: number): 'na
   return latentHeight * latentWidth > 64 * 64 ? 'flash' : 'naive';
 }
 
-/** Model-space latents divided by the VAE's scaling factor, as vaeDecode expects. */
+/**
+ * Model-space latents divided by their scaling factor (the latent's, else the VAE's own), as vaeDecode expects:
+ * an SDXL model's samples decode right through a standalone VAE (latent-scale.ts).
+ */
 export function unscaledLatent(model: ModelHandle, latent: LatentValue): Float32Array {
-  const factor = model.info.vae.scaling_factor;
+  const factor = latentScale(latent, model.info.vae.scaling_factor);
   return latent.samples.map((v) => v / factor);
 }
 

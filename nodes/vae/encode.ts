@@ -55,5 +55,5 @@ export async function encodePixels(vae: VaeValue, image: ImageValue, ctx: NodeCo
   const { model } = vae;
   const { mean } = await withCancel(ctx.signal, (cancel) => vaeEncode(model, imageToVae(pixels.data, B, H, W), [B, 3, H, W], { attention: vaeAttentionMode(H / f, W / f), cancel }));
   const factor = model.info.vae.scaling_factor;
-  return { samples: mean.map((v) => v * factor), shape: [B, model.info.vae.latent_channels, H / f, W / f] as const };
+  return { samples: mean.map((v) => v * factor), shape: [B, model.info.vae.latent_channels, H / f, W / f] as const, scalingFactor: factor };
 }
