@@ -1,11 +1,18 @@
 // sdn_t2i_adapter_test: the engine's T2I-Adapter (models/t2i_adapter/, io/t2i_adapter_file.h) on the three
 // fixture files of test/fixtures/t2i-adapter/ against their PyTorch features (scripts/reference/make_t2i_adapter.py),
-// at 1e-4 x max|ref|. Run from the repository root; prints one line per feature map, exits 1 on a failure.
+// at 1e-4 x max|ref|; then the tiny-sd UNet with the full adapter's features x 0.8 (ControlResiduals::input) against
+// eps_full, and with zero features against eps_plain. Run from the repository root; prints one line per check,
+// exits 1 on a failure.
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include "io/json.h"
 #include "io/safetensors.h"
 #include "io/t2i_adapter_file.h"
+#include "models/config.h"
+#include "models/unet/unet.h"
 using namespace sdn;
 int main() {
     auto ref = SafetensorsFile::open("test/fixtures/t2i-adapter/reference.safetensors");
@@ -30,6 +37,27 @@ int main() {
             auto odd = net.forward(to_f32(ref->tensor("hint_odd")));
             for (size_t i = 0; i < odd.size(); ++i) cmp(std::string(f) + " full_odd." + std::to_string(i), odd[i], ref->tensor("full_odd." + std::to_string(i)));
         }
+    }
+    {
+        std::ifstream in("test/fixtures/tiny-sd/unet/config.json");
+        std::stringstream text;
+        text << in.rdbuf();
+        auto weights = std::make_shared<WeightStore>(WeightStorage::F32);
+        weights->add_file(SafetensorsFile::open("test/fixtures/tiny-sd/unet/diffusion_pytorch_model.safetensors"));
+        UNet unet(unet_config_from_json(json_parse(text.str(), "tiny-sd UNet config"), "tiny-sd UNet config"), weights);
+        T2IAdapterFile file = t2i_adapter_file_load("test/fixtures/t2i-adapter/t2i_full.safetensors", WeightStorage::F32);
+        auto feats = T2IAdapter(file.config, file.weights).forward(to_f32(ref->tensor("hint")));
+        const Tensor x = to_f32(ref->tensor("x16")), t = to_f32(ref->tensor("t")), context = to_f32(ref->tensor("context"));
+        ControlResiduals plain, full;
+        for (const Tensor & f : feats) {
+            Tensor zero = Tensor::zeros(f.shape), scaled = Tensor::zeros(f.shape);
+            for (int64_t i = 0; i < f.numel(); ++i) scaled.f32()[i] = 0.8f * f.f32()[i];
+            plain.input.push_back(zero);
+            full.input.push_back(scaled);
+        }
+        cmp("unet eps_plain (zero features)", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr, {}, &plain), ref->tensor("eps_plain"));
+        cmp("unet eps_full (features x 0.8)", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr, {}, &full), ref->tensor("eps_full"));
+        cmp("unet eps_plain (no control)", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr), ref->tensor("eps_plain"));
     }
     std::printf("%d failures\n", fails);
     return fails != 0;
