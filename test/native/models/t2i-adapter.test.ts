@@ -15,9 +15,10 @@ describe('T2I-Adapter features', () => {
     const out = execFileSync(nativeProgram('sdn_t2i_adapter_test'), { cwd: root, encoding: 'utf8' });
     const lines = out.split('\n').filter((l) => /^(ok|FAIL)/.test(l));
     expect(lines.filter((l) => !l.startsWith('ok')), out).toEqual([]);
-    // 4 levels x (full + odd hint) for the full and diffusers files, 4 levels for the light one, and 3 UNet checks
-    expect(lines).toHaveLength(23);
+    // 4 levels x (full + odd hint) for the full and diffusers files, 4 levels for the light one, and 5 UNet checks
+    expect(lines).toHaveLength(25);
     expect(out).toContain("unet eps_full");
+    expect(out).toContain("control_residuals adapters 0.5 + 0.3");
     expect(out).toContain('t2i_diffusers: layout diffusers');
     expect(out).toContain('t2i_light: layout light light 1');
   });

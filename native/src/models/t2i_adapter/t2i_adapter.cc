@@ -4,7 +4,7 @@
 
 namespace sdn {
 
-Tensor pixel_unshuffle(const Tensor & x, int64_t f) {
+Tensor pixel_unshuffle_batch(const Tensor & x, int64_t f) {
     require(x.rank() == 4 && x.dim(2) % f == 0 && x.dim(3) % f == 0, SDN_STATUS_BAD_SHAPE,
             "T2I-Adapter: hint has shape " + shape_str(x.shape) + ", expected [B, C, H, W] with H and W multiples of " + std::to_string(f));
     const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2) / f, W = x.dim(3) / f;
@@ -91,7 +91,7 @@ std::vector<Tensor> T2IAdapter::forward(const Tensor & hint) const {
     require(hint.rank() == 4 && hint.dim(1) == config_.hint_channels, SDN_STATUS_BAD_SHAPE,
             "T2I-Adapter: hint has shape " + shape_str(hint.shape) + ", expected [B, " + std::to_string(config_.hint_channels) + ", 8 H, 8 W]");
     ArenaScope scope("T2I-Adapter");
-    Tensor x = pixel_unshuffle(hint, kUnshuffle);                               // [B, 64 Chint, H, W]
+    Tensor x = pixel_unshuffle_batch(hint, kUnshuffle);                         // [B, 64 Chint, H, W]
     if (!config_.light) x = conv_in_.forward(x);                                // [B, c0, H, W]
     std::vector<Tensor> features;
     for (const Level & level : levels_) {

@@ -57,8 +57,9 @@ private:
     std::vector<Level> levels_;
 };
 
-// [B, C, f H, f W] -> [B, C f f, H, W], torch's PixelUnshuffle(f).
-Tensor pixel_unshuffle(const Tensor & x, int64_t f);
+// [B, C, f H, f W] -> [B, C f f, H, W], torch's PixelUnshuffle(f) (any batch; rrdbnet.h's pixel_unshuffle takes
+// batch 1 only, hence the other name).
+Tensor pixel_unshuffle_batch(const Tensor & x, int64_t f);
 // [B, C, H, W] -> [B, C, ceil(H / 2), ceil(W / 2)]: avg_pool2d(2, 2) with zero padding (H % 2, W % 2) on
 // each side, the padding counted (comfy/t2i_adapter/adapter.py Downsample without a convolution).
 Tensor avg_pool_2x2(const Tensor & x);

@@ -12,6 +12,7 @@
 #include "io/safetensors.h"
 #include "io/t2i_adapter_file.h"
 #include "models/config.h"
+#include "models/controlnet/control_residuals.h"
 #include "models/unet/unet.h"
 using namespace sdn;
 int main() {
@@ -57,6 +58,21 @@ int main() {
         }
         cmp("unet eps_plain (zero features)", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr, {}, &plain), ref->tensor("eps_plain"));
         cmp("unet eps_full (features x 0.8)", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr, {}, &full), ref->tensor("eps_full"));
+        // Through control_residuals, as a sampling call runs it: one adapter at 0.8, the same adapter stacked at
+        // 0.5 + 0.3 (a batch-1 hint spread over the call's batch 2 would differ: the fixture's hint has batch 2).
+        T2IAdapter adapter(file.config, file.weights);
+        const Tensor hint = to_f32(ref->tensor("hint"));
+        ControlApply one;
+        one.adapter = &adapter;
+        one.hint = hint;
+        one.strength = 0.8f;
+        ControlApply half = one, rest = one;
+        half.strength = 0.5f;
+        rest.strength = 0.3f;
+        ControlResiduals single = control_residuals({one}, x, t.f32(), context, AttentionMode::Naive, nullptr);
+        cmp("control_residuals adapter 0.8", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr, {}, &single), ref->tensor("eps_full"));
+        ControlResiduals stacked = control_residuals({half, rest}, x, t.f32(), context, AttentionMode::Naive, nullptr);
+        cmp("control_residuals adapters 0.5 + 0.3", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr, {}, &stacked), ref->tensor("eps_full"));
         cmp("unet eps_plain (no control)", unet.forward(x, t.f32(), context, AttentionMode::Naive, nullptr), ref->tensor("eps_plain"));
     }
     std::printf("%d failures\n", fails);
