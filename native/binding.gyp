@@ -65,6 +65,13 @@
       "sources": ["<!@(node scripts/native-sources.cjs ../test/native/ops)"]
     },
     {
+      "target_name": "sdn_t2i_adapter_test",
+      "type": "executable",
+      "dependencies": ["sdn_engine"],
+      "include_dirs": ["src"],
+      "sources": ["<!@(node scripts/native-sources.cjs ../test/native/models/t2i_adapter)"]
+    },
+    {
       "target_name": "sdn_ops_bench",
       "type": "executable",
       "dependencies": ["sdn_engine"],

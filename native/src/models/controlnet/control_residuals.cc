@@ -42,13 +42,62 @@ void accumulate(Tensor & sum, const Tensor & r) {
     for (int64_t i = 0; i < sum.numel(); ++i) s[i] += p[i];
 }
 
+// A T2I-Adapter's features for a call of batch B: the hint's channel mean for a 1-channel adapter
+// ([b, C, 8H, 8W] -> [b, 1, 8H, 8W]), the adapter, strength x each feature, batch 1 repeated to B.
+std::vector<Tensor> adapter_features(const T2IAdapter & adapter, const Tensor & hint, float strength, int64_t B) {
+    Tensor x = hint;
+    if (adapter.config().hint_channels == 1 && hint.dim(1) > 1) {
+        ArenaScope scope(kMerge);
+        const int64_t b = hint.dim(0), C = hint.dim(1), plane = hint.dim(2) * hint.dim(3);
+        x = Tensor::empty({b, 1, hint.dim(2), hint.dim(3)});
+        if (!arena_measuring())
+            for (int64_t n = 0; n < b; ++n)
+                for (int64_t k = 0; k < plane; ++k) {
+                    float sum = 0.0f;
+                    for (int64_t c = 0; c < C; ++c) sum += hint.f32()[(n * C + c) * plane + k];
+                    x.f32()[n * plane + k] = sum / static_cast<float>(C);
+                }
+    }
+    std::vector<Tensor> feats = adapter.forward(x);
+    ArenaScope scope(kMerge);
+    for (Tensor & f : feats) {
+        scale(f, strength, false);
+        if (f.dim(0) == 1 && B > 1) {
+            Tensor r = Tensor::empty({B, f.dim(1), f.dim(2), f.dim(3)});
+            if (!arena_measuring())
+                for (int64_t b = 0; b < B; ++b) std::copy(f.f32(), f.f32() + f.numel(), r.f32() + b * f.numel());
+            f = std::move(r);
+        }
+    }
+    return feats;
+}
+
 } // namespace
 
 ControlResiduals control_residuals(const std::vector<ControlApply> & controls, const Tensor & latent, const float * timesteps,
                                    const Tensor & context, AttentionMode mode, const std::atomic<bool> * cancel) {
     ControlResiduals sum;
+    bool first = true; // no ControlNet's residuals summed yet
     for (size_t i = 0; i < controls.size(); ++i) {
         const ControlApply & c = controls[i];
+        if (c.adapter) {
+            std::vector<Tensor> feats = adapter_features(*c.adapter, c.hint, c.strength, latent.dim(0));
+            if (sum.input.empty()) {
+                sum.input = std::move(feats);                                   // strength * features of the first adapter
+                continue;
+            }
+            require(feats.size() == sum.input.size(), SDN_STATUS_BAD_SHAPE,
+                    "T2I-Adapter " + std::to_string(i) + " gives " + std::to_string(feats.size()) + " features, an earlier one " +
+                        std::to_string(sum.input.size()) + ": they are made for different UNets");
+            ArenaScope scope(kMerge);
+            for (size_t k = 0; k < feats.size(); ++k) {
+                require(feats[k].shape == sum.input[k].shape, SDN_STATUS_BAD_SHAPE,
+                        "T2I-Adapter " + std::to_string(i) + "'s feature " + std::to_string(k) + " has shape " + shape_str(feats[k].shape) +
+                            ", an earlier adapter's " + shape_str(sum.input[k].shape));
+                accumulate(sum.input[k], feats[k]);                             // sum += strength * feature
+            }
+            continue;
+        }
         require(c.net != nullptr, SDN_STATUS_BAD_ARGUMENT, "ControlNet " + std::to_string(i) + " is NULL");
         const int64_t in = c.net->config().unet.in_channels;
         require(latent.rank() == 4 && latent.dim(1) >= in, SDN_STATUS_BAD_SHAPE,
@@ -62,8 +111,10 @@ ControlResiduals control_residuals(const std::vector<ControlApply> & controls, c
         ArenaScope scope(kMerge);
         for (Tensor & t : r.down) scale(t, c.strength, pool);
         scale(r.mid, c.strength, pool);
-        if (i == 0) {
-            sum = std::move(r);                                                 // strength * residuals of the first
+        if (first) {
+            first = false;
+            sum.down = std::move(r.down);                                       // strength * residuals of the first
+            sum.mid = std::move(r.mid);
             continue;
         }
         require(r.down.size() == sum.down.size(), SDN_STATUS_BAD_SHAPE,

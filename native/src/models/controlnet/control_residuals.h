@@ -10,12 +10,17 @@
 #include <atomic>
 #include <vector>
 
+#include "../t2i_adapter/t2i_adapter.h"
 #include "controlnet.h"
 
 namespace sdn {
 
+// Either a ControlNet (`net`) or a T2I-Adapter (`adapter`, ComfyUI's T2IAdapter control): an adapter does not
+// see the latent or the timestep; its features (a 1-channel adapter reads the hint's channel mean) times the
+// strength are summed into ControlResiduals::input.
 struct ControlApply {
     const ControlNet * net = nullptr;
+    const T2IAdapter * adapter = nullptr;
     Tensor hint;                         // [1 or B, conditioning_channels, f H, f W], in [0, 1]
     float strength = 1.0f;
     bool global_average_pooling = false; // or the ControlNet's own global_pool_conditions

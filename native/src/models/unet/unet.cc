@@ -170,6 +170,10 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     }
     silu_inplace(temb);                                                         // silu(temb): what every resnet projects  [B, 4 c0]
 
+    const bool adapter = control && !control->input.empty();
+    require(!adapter || control->input.size() == down_.size(), SDN_STATUS_BAD_SHAPE,
+            "UNet: " + std::to_string(control ? control->input.size() : 0) + " T2I-Adapter features for " + std::to_string(down_.size()) +
+                " UNet levels (is the T2I-Adapter made for this UNet?)");
     std::vector<Tensor> skips;
     Tensor h = conv_in_.forward(sample);                                        // [B, c0, H, W]
     skips.push_back(h);
@@ -179,6 +183,13 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             check_cancelled(cancel, where + " down block " + std::to_string(i));
             h = b.resnets[j].forward(h, &temb);                                 // [B, c_i, H_i, W_i]
             if (!b.attentions.empty()) h = b.attentions[j].forward(h, context, mode); // [B, c_i, H_i, W_i]
+            if (adapter && j + 1 == b.resnets.size()) {
+                require(control->input[i].shape == h.shape, SDN_STATUS_BAD_SHAPE,
+                        "UNet: the T2I-Adapter feature for level " + std::to_string(i) + " has shape " + shape_str(control->input[i].shape) +
+                            ", the UNet's map " + shape_str(h.shape) + " (is the T2I-Adapter made for this UNet?)");
+                add_residual(h, control->input[i], "level " + std::to_string(i));  // h + feature  [B, c_i, H_i, W_i]
+                control->input[i] = Tensor();
+            }
             skips.push_back(h);
         }
         if (b.has_downsample) {
@@ -191,7 +202,8 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     h = mid_resnet_0_.forward(h, &temb);                                        // [B, c_last, h, w]
     h = mid_attention_.forward(h, context, mode);                               // [B, c_last, h, w]
     h = mid_resnet_1_.forward(h, &temb);                                        // [B, c_last, h, w]
-    if (control) {
+    const bool residuals = control && (!control->down.empty() || control->mid.rank() != 0);
+    if (residuals) {
         require(control->down.size() == skips.size() && control->mid.rank() == 4, SDN_STATUS_BAD_SHAPE,
                 "UNet: " + std::to_string(control->down.size()) + " ControlNet down residuals for " + std::to_string(skips.size()) +
                     " skip connections (is the ControlNet made for this UNet?)");
@@ -205,7 +217,7 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             check_cancelled(cancel, where + " up block " + std::to_string(i));
             Tensor skip = std::move(skips.back());
             skips.pop_back();
-            if (control) {
+            if (residuals) {
                 add_residual(skip, control->down[skips.size()], "skip connection " + std::to_string(skips.size()));
                 control->down[skips.size()] = Tensor();                         // skip + residual  [B, sk, H_i, W_i]
             }

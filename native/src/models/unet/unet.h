@@ -37,9 +37,13 @@ struct AddedConditioning {
 // The down-path residuals ControlNets add (models/controlnet/): one per skip connection, in the order the
 // down path keeps them (conv_in's output first), and one for the mid block's output; each already
 // scaled by its strength and summed over the ControlNets. Shapes equal the UNet's own maps.
+// `input`: T2I-Adapter features (models/t2i_adapter/, ComfyUI's control "input"), one per UNet level, each
+// scaled and summed over the adapters: feature i is added to h after level i's last layer, before that skip is
+// kept and before the downsampler. Either part may be empty (no ControlNet / no adapter).
 struct ControlResiduals {
     std::vector<Tensor> down;
     Tensor mid;
+    std::vector<Tensor> input;
 };
 
 // diffusers' get_timestep_embedding with the config's flip_sin_to_cos and freq_shift, in f32 as torch
@@ -58,7 +62,8 @@ public:
     // blocks). -> [B, out_channels, H, W]
     // `added`: SDXL's added conditioning, required when config().addition_embed_type is "text_time".
     // `control` (may be null): ControlNet residuals, added to each skip connection as the up path takes
-    // it (and dropped then) and to the mid block's output; their shapes must be the UNet's maps.
+    // it (and dropped then) and to the mid block's output; T2I-Adapter features, added on the down path
+    // (see ControlResiduals); their shapes must be the UNet's maps.
     Tensor forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
                    const std::atomic<bool> * cancel, const AddedConditioning & added = {}, ControlResiduals * control = nullptr) const;
 

@@ -1,0 +1,112 @@
+#include "t2i_adapter.h"
+
+#include "../../core/arena.h"
+
+namespace sdn {
+
+Tensor pixel_unshuffle_batch(const Tensor & x, int64_t f) {
+    require(x.rank() == 4 && x.dim(2) % f == 0 && x.dim(3) % f == 0, SDN_STATUS_BAD_SHAPE,
+            "T2I-Adapter: hint has shape " + shape_str(x.shape) + ", expected [B, C, H, W] with H and W multiples of " + std::to_string(f));
+    const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2) / f, W = x.dim(3) / f;
+    Tensor out = Tensor::empty({B, C * f * f, H, W});
+    if (arena_measuring()) return out;
+    const float * src = x.f32();
+    float * dst = out.f32();
+    // out[b, c f^2 + i f + j, y, x] = in[b, c, y f + i, x f + j]
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t i = 0; i < f; ++i)
+                for (int64_t j = 0; j < f; ++j) {
+                    float * o = dst + ((b * C + c) * f * f + i * f + j) * H * W;
+                    const float * p = src + (b * C + c) * H * f * W * f;
+                    for (int64_t y = 0; y < H; ++y)
+                        for (int64_t xx = 0; xx < W; ++xx) o[y * W + xx] = p[(y * f + i) * W * f + xx * f + j];
+                }
+    return out;
+}
+
+Tensor avg_pool_2x2(const Tensor & x) {
+    const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+    const int64_t ph = H % 2, pw = W % 2, Ho = (H + 2 * ph - 2) / 2 + 1, Wo = (W + 2 * pw - 2) / 2 + 1;
+    Tensor out = Tensor::empty({B, C, Ho, Wo});
+    if (arena_measuring()) return out;
+    for (int64_t p = 0; p < B * C; ++p) {
+        const float * s = x.f32() + p * H * W;
+        float * o = out.f32() + p * Ho * Wo;
+        for (int64_t y = 0; y < Ho; ++y)
+            for (int64_t xx = 0; xx < Wo; ++xx) {
+                float sum = 0.0f;
+                for (int64_t dy = 0; dy < 2; ++dy)
+                    for (int64_t dx = 0; dx < 2; ++dx) {
+                        const int64_t yy = 2 * y + dy - ph, xc = 2 * xx + dx - pw;
+                        if (yy >= 0 && yy < H && xc >= 0 && xc < W) sum += s[yy * W + xc];
+                    }
+                o[y * Wo + xx] = 0.25f * sum; // padding counted (count_include_pad)
+            }
+    }
+    return out;
+}
+
+T2IAdapter::T2IAdapter(const T2IAdapterConfig & config, std::shared_ptr<const WeightStore> weights) : config_(config), weights_(std::move(weights)) {
+    const WeightStore & ws = *weights_;
+    const int64_t cin = config_.hint_channels * kUnshuffle * kUnshuffle, R = config_.blocks_per_level;
+    const int64_t L = static_cast<int64_t>(config_.channels.size());
+    require(L >= 1 && R >= 1, SDN_STATUS_BAD_ARGUMENT, "T2I-Adapter: no levels or no blocks");
+    if (!config_.light) conv_in_ = Conv2d::load(ws, "conv_in", cin, config_.channels[0], 3, 1, 1);
+    for (int64_t i = 0; i < L; ++i) {
+        Level level;
+        level.down = i > 0;
+        const int64_t c = config_.channels[i], prev = i == 0 ? (config_.light ? cin : c) : config_.channels[i - 1];
+        if (config_.light) {
+            const std::string p = "body." + std::to_string(i) + ".";
+            const int64_t inter = c / 4;
+            level.has_in_conv = level.has_out_conv = true;
+            level.in_conv = Conv2d::load(ws, p + "in_conv", prev, inter, 1, 1, 0);
+            level.out_conv = Conv2d::load(ws, p + "out_conv", inter, c, 1, 1, 0);
+            for (int64_t k = 0; k < R; ++k) {
+                Resnet r;
+                const std::string q = p + "body." + std::to_string(k) + ".";
+                r.block1 = Conv2d::load(ws, q + "block1", inter, inter, 3, 1, 1);
+                r.block2 = Conv2d::load(ws, q + "block2", inter, inter, 3, 1, 1);
+                level.blocks.push_back(std::move(r));
+            }
+        } else {
+            const int64_t k = config_.ksize;
+            for (int64_t j = 0; j < R; ++j) {
+                Resnet r;
+                const std::string q = "body." + std::to_string(i * R + j) + ".";
+                const int64_t in = j == 0 ? prev : c;
+                r.has_in_conv = in != c;
+                if (r.has_in_conv) r.in_conv = Conv2d::load(ws, q + "in_conv", in, c, k, 1, k / 2);
+                r.block1 = Conv2d::load(ws, q + "block1", c, c, 3, 1, 1);
+                r.block2 = Conv2d::load(ws, q + "block2", c, c, k, 1, k / 2);
+                level.blocks.push_back(std::move(r));
+            }
+        }
+        levels_.push_back(std::move(level));
+    }
+}
+
+std::vector<Tensor> T2IAdapter::forward(const Tensor & hint) const {
+    require(hint.rank() == 4 && hint.dim(1) == config_.hint_channels, SDN_STATUS_BAD_SHAPE,
+            "T2I-Adapter: hint has shape " + shape_str(hint.shape) + ", expected [B, " + std::to_string(config_.hint_channels) + ", 8 H, 8 W]");
+    ArenaScope scope("T2I-Adapter");
+    Tensor x = pixel_unshuffle_batch(hint, kUnshuffle);                         // [B, 64 Chint, H, W]
+    if (!config_.light) x = conv_in_.forward(x);                                // [B, c0, H, W]
+    std::vector<Tensor> features;
+    for (const Level & level : levels_) {
+        if (level.down) x = avg_pool_2x2(x);                                    // [B, c, ceil(H / 2), ceil(W / 2)]
+        if (level.has_in_conv) x = level.in_conv.forward(x);                    // light: [B, c_i / 4, ...]
+        for (const Resnet & r : level.blocks) {
+            if (r.has_in_conv) x = r.in_conv.forward(x);                        // [B, c_i, ...]
+            Tensor h = r.block1.forward(x);
+            relu_inplace(h);
+            x = r.block2.forward(h, &x);                                        // x + block2(relu(block1(x)))
+        }
+        if (level.has_out_conv) x = level.out_conv.forward(x);                  // light: [B, c_i, ...]
+        features.push_back(x);
+    }
+    return features;
+}
+
+} // namespace sdn
