@@ -69,6 +69,10 @@ export class ControlNetHandle implements ControlNetRef {
     return this.#handle;
   }
 
+  get contextWidth(): number {
+    return this.info.config.cross_attention_dim;
+  }
+
   get hintChannels(): number {
     return this.info.config.conditioning_channels;
   }

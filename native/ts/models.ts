@@ -73,6 +73,8 @@ export interface ControlNetRef {
   /** @internal */ readonly handle: NativeHandle;
   readonly hintChannels: number;
   readonly hintFactor: number;
+  /** The text conditioning's width it reads (768 SD 1.x, 2048 SDXL); absent for controls without text attention. */
+  readonly contextWidth?: number;
 }
 
 /** The addon's form of a control (hint null in memory estimates). */

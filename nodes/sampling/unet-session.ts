@@ -13,6 +13,7 @@ import { naiveScoreBytes, planUnetAttention, type AttentionChoice } from '../mod
 import { requirePrecision } from '../models/load-checkpoint.ts';
 import type { NodeContext } from '../schema.ts';
 import { formatBytes, memoryBudget } from '../system/memory.ts';
+import { checkControlsFitModel } from './comfy/control-fit.ts';
 
 export interface UnetRun {
   attention?: AttentionChoice;
@@ -47,6 +48,7 @@ export function unetPrecision(precision: Precision | 'model' | undefined): Preci
 export async function withUnet<T>(ctx: NodeContext, model: ModelHandle, run: UnetRun, work: (unet: UnetCall) => Promise<T>): Promise<T> {
   const precision = unetPrecision(run.precision);
   const { batch, latentHeight, latentWidth, contextTokens, controls } = run;
+  checkControlsFitModel(model, controls ?? []);
   const plan = planUnetAttention(run.attention ?? 'auto', model, { batch, latentHeight, latentWidth, contextTokens, controls }, memoryBudget(ctx.services));
   ctx.stats({
     naiveScoreBytes: naiveScoreBytes(batch, Math.max(...model.info.unet.num_attention_heads), latentHeight, latentWidth),

@@ -177,6 +177,11 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
         if (e.name == kDifference) out.difference = true;
         if (starts_with(e.name, "model.diffusion_model.") || starts_with(e.name, "first_stage_model."))
             throw Error(SDN_STATUS_BAD_FORMAT, where + " is a whole checkpoint (it has " + e.name + "), not a ControlNet: load it with CheckpointLoaderSimple");
+        const std::string bare = starts_with(e.name, kComfyPrefix) ? e.name.substr(kComfyPrefix.size()) : e.name;
+        if (bare == "add_embedding.linear_1.weight" || bare == "label_emb.0.0.weight")
+            throw Error(SDN_STATUS_BAD_FORMAT, where + " is an SDXL ControlNet (it has " + e.name +
+                                                   ", SDXL's added text/size conditioning), which latentflow does not load yet: ControlNetLoader takes SD 1.x "
+                                                   "ControlNets for SD 1.x checkpoints");
         if (e.name == "lora_controlnet") throw Error(SDN_STATUS_BAD_FORMAT, where + " is a Control-LoRA (\"lora_controlnet\"), which latentflow does not load yet; use a full ControlNet");
     }
     out.layout = diffusers ? "diffusers" : "ldm";

@@ -1,0 +1,30 @@
+// Whether a sampling run's ControlNets were made for its model: a ControlNet reads the model's text
+// conditioning (its cross-attention width: 768 for SD 1.x, 1024 for SD 2.x, 2048 for SDXL) and its residuals
+// must fit the UNet's skips. A mismatched pair (an SD 1.x ControlNet on an SDXL checkpoint, or the reverse)
+// is refused before the first step, naming the inputs and the fix, instead of failing deep in the engine.
+
+import type { ControlNetRef, ModelHandle } from '../../../native/index.ts';
+
+/** The family a cross-attention width stands for, for messages. */
+function family(width: number, sdxl: boolean): string {
+  if (sdxl) return `SDXL (context ${width} wide)`;
+  if (width === 768) return 'SD 1.x (context 768 wide)';
+  if (width === 1024) return 'SD 2.x (context 1024 wide)';
+  return `a model with context ${width} wide`;
+}
+
+/** Throws when a ControlNet of `controls` was made for another model family than `model`. */
+export function checkControlsFitModel(model: ModelHandle, controls: readonly { controlnet: ControlNetRef }[]): void {
+  const unet = model.info.unet;
+  const modelSdxl = unet.addition_embed_type === 'text_time';
+  for (const { controlnet } of controls) {
+    const width = controlnet.contextWidth;
+    if (width === undefined || width === unet.cross_attention_dim) continue;
+    const netSdxl = width === 2048;
+    throw new Error(
+      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(width, netSdxl)}, ` +
+        `but the model input is ${family(unet.cross_attention_dim, modelSdxl)}; load a ControlNet made for this checkpoint with ControlNetLoader, ` +
+        `or sample with a checkpoint of the ControlNet's family.`,
+    );
+  }
+}
