@@ -303,13 +303,19 @@ typedef struct sdn_controlnet * sdn_controlnet_t;
  *   ControlNetModel config.json; inferred from the shapes when absent)}. Either layout: LDM (input_hint_block.*,
  *   zero_convs.*, middle_block_out.*, input_blocks.*, ..., optionally under "control_model.") or diffusers'
  *   (controlnet_cond_embedding.*, controlnet_down_blocks.*, controlnet_mid_block.*, down_blocks.*, ...).
+ *   An SD 1.x T2I-Adapter (TencentARC's full conv_in.* / body.* or light body.N.in_conv.* file, diffusers'
+ *   adapter.body.*) is recognised by its tensor names and loaded too ("kind": "t2i_adapter"; "config" must be
+ *   null): it runs inside a UNet call like a ControlNet, its features added to the encoder (ComfyUI's control
+ *   "input"); it cannot run alone (sdn_controlnet_forward refuses it).
  * diff_base: for a diff ControlNet (a "difference" tensor in the file), the model whose UNet it is relative
- *   to (its weights are added); NULL otherwise. Every weight is bound and its shape checked here.
+ *   to (its weights are added); unused otherwise (and for a T2I-Adapter). Every weight is bound and its shape checked here.
  * Reference-counted like sdn_model_t. */
 sdn_status   sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, sdn_controlnet_t * out_controlnet);
 sdn_controlnet_t sdn_controlnet_retain(sdn_controlnet_t controlnet);
 void         sdn_controlnet_free(sdn_controlnet_t controlnet);
-/* {"source", "layout": "ldm" | "diffusers", "difference": bool, "weight_dtype", "config": {...}, "hint_factor", "residuals",
+/* {"kind": "controlnet" | "t2i_adapter", "source", "layout": "ldm" | "diffusers" (an adapter: "full" | "light" |
+ *  "diffusers"), "difference": bool, "weight_dtype", "config": {...} (an adapter: {"light", "hint_channels", "channels",
+ *  "blocks_per_level", "ksize"}), "hint_factor", "hint_channels", "residuals" (an adapter: features, one per level),
  *  "weight_bytes"}; owned by the handle. */
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet);
 

@@ -1,6 +1,8 @@
 /**
  * ControlNets in the native engine (include/sdn.h's ControlNet section): SD 1.x ControlNet files in
- * lllyasviel's LDM layout (optionally under "control_model.") or diffusers' ControlNetModel layout. A
+ * lllyasviel's LDM layout (optionally under "control_model.") or diffusers' ControlNetModel layout, and SD 1.x
+ * T2I-Adapters (TencentARC's full / light files, diffusers' T2IAdapter; info.kind 't2i_adapter'), which add
+ * their features to the UNet's encoder (ComfyUI's control "input") and never see the latent. A
  * loaded ControlNet runs inside a UNet call (unetForward's `controls`), so attention mode, precision, the
  * memory estimate (estimateUnetMemory's `controls`) and the memoryLimitBytes refusal cover it too.
  *
@@ -20,18 +22,46 @@ export interface ControlNetConfig extends Omit<UNetConfig, 'up_block_types' | 'o
   global_pool_conditions: boolean;
 }
 
-export interface ControlNetInfo {
+/** A T2I-Adapter's shape, read from its tensors. */
+export interface T2IAdapterConfig {
+  light: boolean;
+  /** The hint channels the adapter reads (1: the hint's channel mean, as ComfyUI). */
+  hint_channels: number;
+  /** Feature channels per UNet level (320, 640, 1280, 1280 for SD 1.x). */
+  channels: number[];
+  blocks_per_level: number;
+  ksize: number;
+}
+
+interface ControlNetInfoBase {
   source: string;
+  weights: WeightsDType;
+  /** The hint's size over the latent's (8). */
+  hintFactor: number;
+  /** The channels the engine reads from the hint (a 1-channel adapter takes the mean of a 3-channel hint). */
+  hintChannels: number;
+  weightBytes: number;
+}
+
+export type ControlNetInfo = ControlNetModelInfo | T2IAdapterInfo;
+
+export interface T2IAdapterInfo extends ControlNetInfoBase {
+  kind: 't2i_adapter';
+  layout: 'full' | 'light' | 'diffusers';
+  difference: false;
+  config: T2IAdapterConfig;
+  /** Features per call: one per UNet level. */
+  residuals: number;
+}
+
+export interface ControlNetModelInfo extends ControlNetInfoBase {
+  kind: 'controlnet';
   layout: 'ldm' | 'diffusers';
   /** A diff ControlNet (stored as the difference from its UNet; loaded with diffBase). */
   difference: boolean;
-  weights: WeightsDType;
   config: ControlNetConfig;
-  /** The hint's size over the latent's (8). */
-  hintFactor: number;
   /** Residuals per call: one per UNet skip connection plus the mid block's (13 for SD 1.5). */
   residuals: number;
-  weightBytes: number;
 }
 
 interface ControlNetAddon {
@@ -54,13 +84,13 @@ export class ControlNetHandle implements ControlNetRef {
   constructor(handle: NativeHandle) {
     this.#handle = handle;
     const e = JSON.parse(controlNetAddon.controlNetInfo(handle)) as {
-      source: string; layout: 'ldm' | 'diffusers'; difference: boolean; weight_dtype: WeightsDType; config: ControlNetConfig;
-      hint_factor: number; residuals: number; weight_bytes: number;
+      kind: ControlNetInfo['kind']; source: string; layout: string; difference: boolean; weight_dtype: WeightsDType;
+      config: ControlNetConfig | T2IAdapterConfig; hint_factor: number; hint_channels: number; residuals: number; weight_bytes: number;
     };
-    this.info = {
-      source: e.source, layout: e.layout, difference: e.difference, weights: e.weight_dtype, config: e.config,
-      hintFactor: e.hint_factor, residuals: e.residuals, weightBytes: e.weight_bytes,
-    };
+    const base = { source: e.source, weights: e.weight_dtype, hintFactor: e.hint_factor, hintChannels: e.hint_channels, weightBytes: e.weight_bytes, residuals: e.residuals };
+    this.info = e.kind === 't2i_adapter'
+      ? { ...base, kind: 't2i_adapter', layout: e.layout as T2IAdapterInfo['layout'], difference: false, config: e.config as T2IAdapterConfig }
+      : { ...base, kind: 'controlnet', layout: e.layout as ControlNetModelInfo['layout'], difference: e.difference, config: e.config as ControlNetConfig };
   }
 
   /** @internal */
@@ -69,12 +99,14 @@ export class ControlNetHandle implements ControlNetRef {
     return this.#handle;
   }
 
-  get contextWidth(): number {
-    return this.info.config.cross_attention_dim;
+  /** The cross-attention width the ControlNet was made for; none for a T2I-Adapter (no text attention: its feature widths are checked by the UNet call). */
+  get contextWidth(): number | undefined {
+    return this.info.kind === 't2i_adapter' ? undefined : this.info.config.cross_attention_dim;
   }
 
+  /** The hint IMAGE's channels: 3 for every SD 1.x ControlNet and T2I-Adapter (a 1-channel adapter reads their mean, as ComfyUI). */
   get hintChannels(): number {
-    return this.info.config.conditioning_channels;
+    return this.info.kind === 't2i_adapter' ? 3 : this.info.hintChannels;
   }
 
   get hintFactor(): number {
@@ -117,9 +149,11 @@ export async function controlNetForward(
   hintShape: Shape4,
   options: Pick<RunOptions, 'attention' | 'memoryLimitBytes' | 'precision'> & { cancel?: CancelToken } = {},
 ): Promise<{ down: Float32Array[]; mid: Float32Array }> {
-  const dim = controlnet.info.config.cross_attention_dim;
+  const { info } = controlnet;
+  if (info.kind !== 'controlnet') throw Object.assign(new Error('controlNetForward: this is a T2I-Adapter, which runs only inside a UNet call (unetForward\'s controls)'), { code: 'SDN_STATUS_BAD_ARGUMENT' });
+  const dim = info.config.cross_attention_dim;
   const tokens = context.length / (shape[0] * dim);
-  const out = await controlNetAddon.controlNetForward(controlnet.handle, latent, shape, timesteps, context, tokens, hint, hintShape, controlnet.info.residuals, {
+  const out = await controlNetAddon.controlNetForward(controlnet.handle, latent, shape, timesteps, context, tokens, hint, hintShape, info.residuals, {
     attention: options.attention ?? 'naive',
     cancel: options.cancel?.handle ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? 0,

@@ -2,7 +2,7 @@ import { requirePaths, defineNode, socket } from '../schema.ts';
 import { weightDtypeInput } from '../models/load-checkpoint.ts';
 import { controlnetCachePolicy, controlnetNameInput, loadControlNetByName } from '../models/load-controlnet.ts';
 
-/** ComfyUI's ControlNetLoader (SD 1.x ControlNets; T2I-Adapters and Control-LoRAs are refused with a message). */
+/** ComfyUI's ControlNetLoader (SD 1.x ControlNets and T2I-Adapters; Control-LoRAs are refused with a message). */
 export default defineNode({
   type: 'ControlNetLoader',
   version: 1,
@@ -10,7 +10,8 @@ export default defineNode({
   displayName: 'Load ControlNet Model',
   description:
     'Loads an SD 1.x ControlNet from <models>/controlnet: lllyasviel\'s releases (control_v11p_sd15_canny, ...; the LDM layout, with or without "control_model.") ' +
-    'or a diffusers ControlNetModel .safetensors. Apply it with ControlNetApplyAdvanced.',
+    'or a diffusers ControlNetModel .safetensors, and SD 1.x T2I-Adapters (TencentARC\'s t2iadapter_*_sd14v1 full and light files, diffusers\' T2IAdapter). ' +
+    'Apply it with ControlNetApplyAdvanced.',
   inputs: {
     control_net_name: controlnetNameInput(),
     weight_dtype: weightDtypeInput(),

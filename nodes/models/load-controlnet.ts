@@ -1,7 +1,8 @@
 /**
  * ControlNet files: `<models>/controlnet/**.safetensors` (ComfyUI's "controlnet" folder), loaded for
  * ControlNetLoader and DiffControlNetLoader. As ComfyUI, a file named *_shuffle (or *_shuffle_fp16) gets
- * global average pooling (its residuals are averaged over the picture).
+ * global average pooling (its residuals are averaged over the picture). A T2I-Adapter file in the same folder
+ * loads through the same call (recognised by its tensor names; ComfyUI's load_t2i_adapter).
  */
 import path from 'node:path';
 
@@ -17,7 +18,7 @@ export function controlnetFiles(env: HostServices): string[] {
 
 /** The loaders' control_net_name input. */
 export function controlnetNameInput() {
-  return choice((env) => controlnetFiles(env), { description: 'A .safetensors ControlNet under <models>/controlnet (lllyasviel\'s LDM layout or diffusers\' ControlNetModel).' });
+  return choice((env) => controlnetFiles(env), { description: 'A .safetensors ControlNet under <models>/controlnet (lllyasviel\'s LDM layout or diffusers\' ControlNetModel) or an SD 1.x T2I-Adapter.' });
 }
 
 /** ComfyUI's rule: global average pooling for files whose name (without extension) ends in _shuffle or _shuffle_fp16. */
@@ -29,7 +30,8 @@ export function usesGlobalAveragePooling(name: string): boolean {
 export async function loadControlNetByName(modelsDir: string, name: string, weights: WeightsDType, diffBase?: ModelHandle): Promise<ControlNetValue> {
   const file = path.join(modelsDir, 'controlnet', name);
   const controlnet = await loadControlNet(file, { weights, diffBase });
-  return { controlnet, source: file, globalAveragePooling: usesGlobalAveragePooling(name) };
+  // ComfyUI's _shuffle rule sets a ControlNet's global_average_pooling; a T2I-Adapter has none.
+  return { controlnet, source: file, globalAveragePooling: controlnet.info.kind === 'controlnet' && usesGlobalAveragePooling(name) };
 }
 
 /** Cache policy of the ControlNet loaders: the weights count against the cache; eviction frees them. */

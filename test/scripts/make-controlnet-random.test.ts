@@ -18,9 +18,11 @@ describe('make-controlnet-random', () => {
     const file = path.join(dir, 'sd15.safetensors');
     writeRandomControlNet(file, 0, SD15, 'sparse');
     const cn = await loadControlNet(file, { weights: 'f16' });
-    expect(cn.info.config.block_out_channels).toEqual([320, 640, 1280, 1280]);
-    expect(cn.info.config.cross_attention_dim).toBe(768);
-    expect(cn.info.config.conditioning_embedding_out_channels).toEqual([16, 32, 96, 256]);
+    const { info } = cn;
+    if (info.kind !== 'controlnet') throw new Error(`expected a ControlNet, got a ${info.kind}`);
+    expect(info.config.block_out_channels).toEqual([320, 640, 1280, 1280]);
+    expect(info.config.cross_attention_dim).toBe(768);
+    expect(info.config.conditioning_embedding_out_channels).toEqual([16, 32, 96, 256]);
     expect(cn.info.residuals).toBe(13);
     cn.dispose();
   });

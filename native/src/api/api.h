@@ -47,7 +47,8 @@ struct sdn_upscaler {
 
 struct sdn_controlnet {
     std::atomic<int> refs{1};
-    std::shared_ptr<sdn::ControlNet> net;
+    std::shared_ptr<sdn::ControlNet> net;     // or, for a T2I-Adapter,
+    std::shared_ptr<sdn::T2IAdapter> adapter; // (exactly one of the two is set)
     std::string info_json; // sdn_controlnet_info's answer, made at load
 };
 

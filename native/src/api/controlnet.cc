@@ -4,6 +4,8 @@
 #include "../io/config_json.h"
 #include "../io/controlnet_file.h"
 #include "../io/json.h"
+#include "../io/safetensors.h"
+#include "../io/t2i_adapter_file.h"
 #include "../models/network_call.h"
 #include "api.h"
 
@@ -18,7 +20,9 @@ std::vector<ControlApply> api::controls_of(const sdn_run_options * o, bool measu
         const sdn_control & c = o->controls[i];
         const std::string what = "control " + std::to_string(i);
         ControlApply a;
-        a.net = need(c.controlnet, (what + ".controlnet").c_str())->net.get();
+        const sdn_controlnet * h = need(c.controlnet, (what + ".controlnet").c_str());
+        a.net = h->net.get();
+        a.adapter = h->adapter.get();
         const Shape shape{c.hint_shape[0], c.hint_shape[1], c.hint_shape[2], c.hint_shape[3]};
         for (int64_t d : shape) require(d >= 1, SDN_STATUS_BAD_SHAPE, what + ": hint has shape " + shape_str(shape) + ": every size must be >= 1");
         require(measuring || c.hint != nullptr, SDN_STATUS_BAD_ARGUMENT, what + ".hint is NULL");
@@ -47,22 +51,62 @@ sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, 
         ControlNetConfig config;
         const bool has_config = config_value && !config_value->is_null();
         if (has_config) config = controlnet_config_from_json(*config_value, where + ".config");
+        const WeightStorage storage = weights == "f16" ? WeightStorage::F16 : WeightStorage::F32;
+        bool adapter = false;
+        {
+            std::vector<std::string> names;
+            const auto file = SafetensorsFile::open(path->string); // held: entries() lives in it
+            for (const SafetensorsEntry & e : file->entries()) names.push_back(e.name);
+            adapter = t2i_adapter_names(names);
+        }
+        if (adapter) {
+            // diff_base is unused, as for a ControlNet without a "difference" tensor (ComfyUI's DiffControlNetLoader
+            // loads a T2I-Adapter the same way): an adapter is never stored as a difference from a UNet.
+            require(!has_config, SDN_STATUS_BAD_ARGUMENT, ("\"" + path->string + "\"") + " is a T2I-Adapter: \"config\" (a ControlNetModel config) does not apply to it");
+            const T2IAdapterFile file = t2i_adapter_file_load(path->string, storage);
+            auto handle = std::make_unique<sdn_controlnet>();
+            handle->adapter = std::make_shared<T2IAdapter>(file.config, file.weights);
+            JsonValue config = JsonValue::make_object();
+            config.set("light", JsonValue::make_bool(file.config.light));
+            config.set("hint_channels", JsonValue::make_number(static_cast<double>(file.config.hint_channels)));
+            JsonValue channels = JsonValue::make_array();
+            for (int64_t c : file.config.channels) channels.array.push_back(JsonValue::make_number(static_cast<double>(c)));
+            config.set("channels", std::move(channels));
+            config.set("blocks_per_level", JsonValue::make_number(static_cast<double>(file.config.blocks_per_level)));
+            config.set("ksize", JsonValue::make_number(static_cast<double>(file.config.ksize)));
+            JsonValue info = JsonValue::make_object();
+            info.set("kind", JsonValue::make_string("t2i_adapter"));
+            info.set("source", JsonValue::make_string(file.source));
+            info.set("layout", JsonValue::make_string(file.layout));
+            info.set("difference", JsonValue::make_bool(false));
+            info.set("weight_dtype", JsonValue::make_string(weights));
+            info.set("config", std::move(config));
+            info.set("hint_factor", JsonValue::make_number(static_cast<double>(T2IAdapter::kUnshuffle)));
+            info.set("hint_channels", JsonValue::make_number(static_cast<double>(file.config.hint_channels)));
+            info.set("residuals", JsonValue::make_number(static_cast<double>(file.config.channels.size())));
+            info.set("weight_bytes", JsonValue::make_number(static_cast<double>(weight_store_bytes(*file.weights))));
+            handle->info_json = json_write(info);
+            *out_controlnet = handle.release();
+            return;
+        }
         const WeightStore * base = nullptr;
         if (diff_base) {
             const Model & m = api::model_of(diff_base);
             require(m.checkpoint.unet != nullptr, SDN_STATUS_BAD_ARGUMENT, "the diff ControlNet's model is a standalone VAE: it has no UNet");
             base = m.checkpoint.unet.get();
         }
-        const ControlNetFile file = controlnet_file_load(path->string, weights == "f16" ? WeightStorage::F16 : WeightStorage::F32, has_config ? &config : nullptr, base);
+        const ControlNetFile file = controlnet_file_load(path->string, storage, has_config ? &config : nullptr, base);
         auto handle = std::make_unique<sdn_controlnet>();
         handle->net = std::make_shared<ControlNet>(file.config, file.weights);
         JsonValue info = JsonValue::make_object();
+        info.set("kind", JsonValue::make_string("controlnet"));
         info.set("source", JsonValue::make_string(file.source));
         info.set("layout", JsonValue::make_string(file.layout));
         info.set("difference", JsonValue::make_bool(file.difference));
         info.set("weight_dtype", JsonValue::make_string(weights));
         info.set("config", controlnet_config_to_json(file.config));
         info.set("hint_factor", JsonValue::make_number(static_cast<double>(handle->net->hint_factor())));
+        info.set("hint_channels", JsonValue::make_number(static_cast<double>(file.config.conditioning_channels)));
         info.set("residuals", JsonValue::make_number(static_cast<double>(handle->net->down_residuals() + 1)));
         info.set("weight_bytes", JsonValue::make_number(static_cast<double>(weight_store_bytes(*file.weights))));
         handle->info_json = json_write(info);
@@ -84,7 +128,10 @@ sdn_status sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * lat
                                   const float * context, const int64_t context_shape[3], const float * hint, const int64_t hint_shape[4],
                                   const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out) {
     return api::call([&] {
-        const ControlNet & net = *api::need(controlnet, "controlnet")->net;
+        const sdn_controlnet & handle = *api::need(controlnet, "controlnet");
+        require(handle.net != nullptr, SDN_STATUS_BAD_ARGUMENT,
+                "sdn_controlnet_forward: this is a T2I-Adapter, which runs only inside a UNet call (sdn_run_options.controls), not on its own");
+        const ControlNet & net = *handle.net;
         api::need(out_residuals, "out_residuals");
         require(n_out == net.down_residuals() + 1, SDN_STATUS_BAD_ARGUMENT,
                 "ControlNet: n_out is " + std::to_string(n_out) + ", this ControlNet gives " + std::to_string(net.down_residuals() + 1) + " residuals");

@@ -194,7 +194,7 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
     if (!diffusers)
         require(keys.has("input_hint_block.0.weight") && keys.has("zero_convs.0.0.weight"), SDN_STATUS_BAD_FORMAT,
                 where + " is not an SD 1.x ControlNet: it has neither input_hint_block.* / zero_convs.* (the LDM layout, optionally under \"control_model.\") "
-                        "nor controlnet_cond_embedding.* (diffusers' ControlNetModel); T2I-Adapters and other control models are not supported");
+                        "nor controlnet_cond_embedding.* (diffusers' ControlNetModel); other control models are not supported (T2I-Adapters load through sdn_controlnet_load, which recognises them first)");
     out.config = config ? *config : diffusers ? infer_diffusers(where, keys) : infer_ldm(where, keys);
 
     const std::vector<LdmName> names = controlnet_names(out.config);

@@ -91,9 +91,11 @@ describe.each([
 
   it('infers the configuration from the shapes', () => {
     expect(cn.info.layout).toBe(expected);
-    expect(cn.info.config.block_out_channels).toEqual([32, 64, 64, 64]);
-    expect(cn.info.config.cross_attention_dim).toBe(32);
-    expect(cn.info.config.conditioning_embedding_out_channels).toEqual([8, 16, 16, 32]);
+    const { info } = cn;
+    if (info.kind !== 'controlnet') throw new Error(`expected a ControlNet, got a ${info.kind}`);
+    expect(info.config.block_out_channels).toEqual([32, 64, 64, 64]);
+    expect(info.config.cross_attention_dim).toBe(32);
+    expect(info.config.conditioning_embedding_out_channels).toEqual([8, 16, 16, 32]);
     expect(cn.info.hintFactor).toBe(8);
     expect(cn.info.residuals).toBe(RESIDUALS + 1);
   });
