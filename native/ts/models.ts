@@ -112,7 +112,7 @@ export interface ModelsAddon {
   modelEncodeText(model: NativeHandle, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean, options: CallOptions,
     vectors?: Float32Array, hiddenSize?: number): Promise<Float32Array>;
   modelEncodeTextPooled(model: NativeHandle, encoder: 0 | 1, ids: Int32Array, tokensPerPrompt: number, clipSkip: number, finalLayerNorm: boolean,
-    options: CallOptions): Promise<{ hidden: Float32Array; pooled: Float32Array }>;
+    options: CallOptions, vectors?: Float32Array, hiddenSize?: number): Promise<{ hidden: Float32Array; pooled: Float32Array }>;
   modelUnetForward(model: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
     options: CallOptions, added: AddedConditioning | null): Promise<Float32Array>;
   modelVaeDecode(model: NativeHandle, latent: Float32Array, shape: Shape4, tile: number, options: CallOptions): Promise<Float32Array>;
@@ -394,18 +394,19 @@ export async function encodeText(
  * the hidden states as encodeText does ([B, 77, hidden]) plus the pooled output: the last layer's state
  * at each prompt's end token after the final layer norm, through text_projection where the encoder has
  * one ([B, projection_dim], else [B, hidden]). SDXL conditions on both encoders' penultimate states
- * (clipSkip 2, finalLayerNorm false) and the second one's pooled output.
+ * (clipSkip 2, finalLayerNorm false) and the second one's pooled output. `vectors`: injected token vectors
+ * [count, hidden] of that encoder (textual-inversion embeddings), id vocab_size + i standing for row i.
  */
 export async function encodeTextPooled(
   model: ModelHandle,
   encoder: 0 | 1,
   ids: Int32Array,
-  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number } = {},
+  options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number; vectors?: Float32Array } = {},
 ): Promise<{ hidden: Float32Array; pooled: Float32Array }> {
   const config = encoder === 1 ? model.info.clip2 : model.info.clip;
   if (!config) throw nativeError('SDN_STATUS_BAD_ARGUMENT', 'encodeTextPooled: this model has one text encoder (0); encoder 1 is SDXL\'s second');
   return modelsAddon.modelEncodeTextPooled(model.handle, encoder, ids, config.max_position_embeddings, options.clipSkip ?? 1, options.finalLayerNorm ?? true,
-    callOptions(options));
+    callOptions(options), options.vectors, config.hidden_size);
 }
 
 /** SDXL's added conditioning per latent (diffusers' added_cond_kwargs). */

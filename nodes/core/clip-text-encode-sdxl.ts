@@ -1,6 +1,6 @@
 import { encodeSdxlPrompt } from '../text/encode-sdxl.ts';
 import { defineNode, int, socket, text } from '../schema.ts';
-import { MAX_PROMPT_CHARACTERS } from './clip-text-encode.ts';
+import { embeddingStamps, MAX_PROMPT_CHARACTERS } from './clip-text-encode.ts';
 
 /** ComfyUI's MAX_RESOLUTION. */
 const MAX_RESOLUTION = 16384;
@@ -17,7 +17,7 @@ export default defineNode({
   category: 'advanced/conditioning',
   description:
     "Encodes SDXL's two prompts (text_g: OpenCLIP bigG, text_l: CLIP-L) with the size conditioning SDXL was trained on: " +
-    'the original image size, the crop offset and the target size in pixels.',
+    'the original image size, the crop offset and the target size in pixels. embedding:name inserts an SDXL textual-inversion embedding (clip_l vectors in text_l, clip_g in text_g).',
   inputs: {
     clip: socket('CLIP'),
     width: size(1024, 'Original image width the picture should look like it was cropped from (pixels).'),
@@ -30,13 +30,15 @@ export default defineNode({
     text_l: text({ multiline: true, default: '', description: 'The prompt for the CLIP-L encoder.' }),
   },
   outputs: { CONDITIONING: socket('CONDITIONING') },
+  // A changed embedding file reruns the prompts that use it.
+  cache: { fingerprint: (widgets, services) => `${embeddingStamps(widgets.text_g, services)}/${embeddingStamps(widgets.text_l, services)}` },
   async run(input, ctx) {
     for (const key of ['text_g', 'text_l'] as const) {
       if (input[key].length > MAX_PROMPT_CHARACTERS)
         throw new Error(`input "${key}" is ${input[key].length} characters long; the limit is ${MAX_PROMPT_CHARACTERS}. Shorten it.`);
     }
     if (!input.clip.model.info.clip2) throw new Error('input "clip" is an SD 1.x text encoder; CLIPTextEncodeSDXL needs an SDXL checkpoint (use CLIPTextEncode)');
-    const e = await encodeSdxlPrompt(input.clip, input.text_l, input.text_g, ctx.signal);
+    const e = await encodeSdxlPrompt(input.clip, input.text_l, input.text_g, { signal: ctx.signal, modelsDir: ctx.services.paths?.models, warn: (m) => ctx.log.warn(m) });
     const sizes = {
       width: input.width,
       height: input.height,

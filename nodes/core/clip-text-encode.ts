@@ -16,7 +16,7 @@ export default defineNode({
   category: 'conditioning',
   displayName: 'CLIP Text Encode (Prompt)',
   description:
-    'Encodes a prompt with the text encoder (SDXL: both, with its pooled output). (word:1.3), (word) and [word] change emphasis; embedding:name inserts a textual-inversion embedding from <models>/embeddings (SD 1.x); prompts longer than 75 tokens are encoded in chunks of 77 and joined.',
+    'Encodes a prompt with the text encoder (SDXL: both, with its pooled output). (word:1.3), (word) and [word] change emphasis; embedding:name inserts a textual-inversion embedding from <models>/embeddings (SDXL: its clip_l and clip_g vectors); prompts longer than 75 tokens are encoded in chunks of 77 and joined.',
   inputs: {
     text: text({ multiline: true, default: '', description: 'The prompt. See docs/PROMPTS.md for the emphasis syntax.' }),
     clip: socket('CLIP'),
@@ -33,7 +33,7 @@ export default defineNode({
     const { model, tokenizer } = input.clip;
     if (model.info.clip2) {
       // SDXL: both encoders on the same prompt; the sampler conditions on the latent's size (ComfyUI's defaults).
-      const e = await encodeSdxlPrompt(input.clip, input.text, input.text, ctx.signal);
+      const e = await encodeSdxlPrompt(input.clip, input.text, input.text, { signal: ctx.signal, modelsDir: ctx.services.paths?.models, warn: (m) => ctx.log.warn(m) });
       return { CONDITIONING: [{ embeddings: e.embeddings, shape: [1, e.tokens, e.dim] as const, pooled: e.pooled }] };
     }
     const hidden = model.info.clip.hidden_size;
@@ -56,7 +56,7 @@ export default defineNode({
 });
 
 /** Size and mtime of every embedding file the prompt names (none: ""). */
-function embeddingStamps(prompt: string, services: HostServices): string {
+export function embeddingStamps(prompt: string, services: HostServices): string {
   const models = services.paths?.models;
   if (!models) return '';
   return embeddingNamesIn(prompt)

@@ -559,7 +559,7 @@ Napi::Value model_encode_text_js(const Napi::CallbackInfo & info) {
     });
 }
 
-// modelEncodeTextPooled(model, encoder (0 | 1), ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm, options)
+// modelEncodeTextPooled(model, encoder (0 | 1), ids: Int32Array [B * T], tokensPerPrompt, clipSkip, finalLayerNorm, options, vectors?, hiddenSize?)
 //   -> Promise<{ hidden: Float32Array [B, T, D], pooled: Float32Array [B, P] }>
 Napi::Value model_encode_text_pooled_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -578,10 +578,18 @@ Napi::Value model_encode_text_pooled_js(const Napi::CallbackInfo & info) {
         o.Set("pooled", pooled->to_js(e));
         return o;
     };
+    // vectors (optional, argument 7): Float32Array [count * hiddenSize (argument 8)], injected token vectors (ids vocab_size + i)
+    Napi::Float32Array vectors = info.Length() > 7 && !info[7].IsUndefined() && !info[7].IsNull() ? arg_f32(info, 7, "vectors") : Napi::Float32Array::New(env, 0);
+    const int64_t width = static_cast<int64_t>(info.Length() > 8 ? arg_int(info, 8, "hiddenSize") : 1);
+    if (width < 1 || static_cast<int64_t>(vectors.ElementLength()) % width != 0)
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, "encodeTextPooled: vectors has " + std::to_string(vectors.ElementLength()) + " values, not a multiple of the hidden size " + std::to_string(width));
+    job.keep_alive.push_back(keep(vectors));
+    const float * v = vectors.Data();
+    const int64_t n_vectors = static_cast<int64_t>(vectors.ElementLength()) / width;
     const int32_t * data = a.ids.Data();
-    return queue_call(job, env, [model, encoder, data, n, T, clip_skip, final_norm, hidden, pooled](const sdn_run_options * o) {
-        return sdn_text_encode(model.get(), static_cast<int32_t>(encoder), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, o,
-                               &hidden->tensor, &pooled->tensor);
+    return queue_call(job, env, [model, encoder, data, n, T, clip_skip, final_norm, v, n_vectors, hidden, pooled](const sdn_run_options * o) {
+        return sdn_text_encode_vectors(model.get(), static_cast<int32_t>(encoder), data, n / T, T, static_cast<int32_t>(clip_skip), final_norm, v, n_vectors, o,
+                                       &hidden->tensor, &pooled->tensor);
     }, options);
 }
 
