@@ -3,7 +3,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (binding.gyp honours LATENTFLOW_SANITIZE=1).
 #
 # The sanitized addon (and the C++ programs beside it: sdn_ops_test, the op test program that
-# test/native/ops/ops.test.ts runs, and sdn_ops_bench) is built in a copy of native/ under .asan/
+# test/native/ops/ops.test.ts runs, sdn_t2i_adapter_test (test/native/models/t2i-adapter.test.ts) and
+# sdn_ops_bench) is built in a copy of native/ under .asan/
 # (ignored by git), with the programs' sources copied to the same relative places, so the normal build
 # in native/build/ is never touched; the tests load it through LATENTFLOW_ADDON.
 # node itself is not instrumented, so gcc's ASan runtime is preloaded (LD_PRELOAD) into every node
@@ -18,9 +19,10 @@ root=$PWD
 work=$root/.asan
 
 rm -rf "$work/native/src" "$work/native/include" "$work/test" "$work/bench" "$work/reports"
-mkdir -p "$work/native" "$work/reports" "$work/test/native" "$work/bench"
+mkdir -p "$work/native" "$work/reports" "$work/test/native/models" "$work/bench"
 cp -r native/src native/include native/scripts native/binding.gyp "$work/native/"
 cp -r test/native/ops "$work/test/native/"
+cp -r test/native/models/t2i_adapter "$work/test/native/models/"
 cp -r bench/native "$work/bench/"
 
 echo "== building the sanitized addon in .asan/native (LATENTFLOW_SANITIZE=1)"

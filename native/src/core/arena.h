@@ -85,6 +85,9 @@ void arena_attention_workspace(int64_t bytes);
 class ArenaScope {
 public:
     explicit ArenaScope(const std::string & name);
+    // The scope keeps a pointer to `name`: a temporary (a string literal, a concatenation) would be
+    // gone before the scope ends, so it does not compile. Name scopes with a member or a static string.
+    explicit ArenaScope(std::string && name) = delete;
     ~ArenaScope();
     ArenaScope(const ArenaScope &) = delete;
     ArenaScope & operator=(const ArenaScope &) = delete;

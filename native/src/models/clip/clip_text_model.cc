@@ -130,7 +130,8 @@ Tensor CLIPTextModel::forward(const int32_t * ids, int64_t B, int64_t T, int cli
 }
 
 Tensor CLIPTextModel::copy_of(const Tensor & x) const {
-    ArenaScope scope("text_model.encoder");
+    static const std::string kEncoderScope = "text_model.encoder";
+    ArenaScope scope(kEncoderScope);
     Tensor y = Tensor::empty(x.shape);
     if (!arena_measuring()) std::copy(x.f32(), x.f32() + x.numel(), y.f32());
     return y;
@@ -138,7 +139,8 @@ Tensor CLIPTextModel::copy_of(const Tensor & x) const {
 
 Tensor CLIPTextModel::pool(const int32_t * ids, const Tensor & last) const {
     const int64_t B = last.dim(0), T = last.dim(1), D = config_.hidden_size;
-    Tensor rows = [&] { ArenaScope scope("text_model.pooler"); return Tensor::empty({B, D}); }();
+    static const std::string kPoolerScope = "text_model.pooler";
+    Tensor rows = [&] { ArenaScope scope(kPoolerScope); return Tensor::empty({B, D}); }();
     if (!arena_measuring())
         for (int64_t b = 0; b < B; ++b) {
             const int32_t * p = ids + b * T;

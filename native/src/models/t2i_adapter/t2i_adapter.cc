@@ -90,7 +90,8 @@ T2IAdapter::T2IAdapter(const T2IAdapterConfig & config, std::shared_ptr<const We
 std::vector<Tensor> T2IAdapter::forward(const Tensor & hint) const {
     require(hint.rank() == 4 && hint.dim(1) == config_.hint_channels, SDN_STATUS_BAD_SHAPE,
             "T2I-Adapter: hint has shape " + shape_str(hint.shape) + ", expected [B, " + std::to_string(config_.hint_channels) + ", 8 H, 8 W]");
-    ArenaScope scope("T2I-Adapter");
+    static const std::string kScope = "T2I-Adapter";
+    ArenaScope scope(kScope);
     Tensor x = pixel_unshuffle_batch(hint, kUnshuffle);                         // [B, 64 Chint, H, W]
     if (!config_.light) x = conv_in_.forward(x);                                // [B, c0, H, W]
     std::vector<Tensor> features;
