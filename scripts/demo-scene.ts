@@ -4,6 +4,8 @@
  * means). Shared by scripts/taesd/make-data.ts (64x64), scripts/upscale/make-data.ts (128x128 training
  * pairs) and the test of the shipped upscale model (a fresh scene, seeded apart from the training data).
  */
+import { shapeTest } from './train/pictures.ts';
+
 const COLOURS: [number, number, number][] = [
   [220, 30, 30], [40, 180, 60], [40, 70, 220], [240, 220, 40], [140, 50, 180], [250, 140, 20], [245, 245, 245], [15, 15, 15],
 ];
@@ -29,13 +31,7 @@ export function scene(random: () => number, size = HIGH): Float32Array {
   const jitter = large ? 6 : 10;
   const cx = (32 + (random() * 2 - 1) * jitter) * unit, cy = (32 + (random() * 2 - 1) * jitter) * unit;
   const shape = Math.floor(random() * 3);
-  const inside = (x: number, y: number) => {
-    if (shape === 0) return (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
-    if (shape === 1) return Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
-    const top = cy - r, bottom = cy + r; // triangle pointing up
-    if (y < top || y > bottom) return false;
-    return Math.abs(x - cx) <= ((y - top) / (2 * r)) * r;
-  };
+  const inside = shapeTest(shape, cx, cy, r);
   const out = new Float32Array(3 * size * size);
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {

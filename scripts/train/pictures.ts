@@ -60,13 +60,7 @@ export function picture(style: Style, random: () => number): { pixels: Float32Ar
   const r = (large ? 17 + random() * 4 : 8 + random() * 3) * SS;
   const jitter = large ? 6 : 10;
   const cx = (32 + (random() * 2 - 1) * jitter) * SS, cy = (32 + (random() * 2 - 1) * jitter) * SS;
-  const inside = (x: number, y: number) => {
-    if (shape === 0) return (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
-    if (shape === 1) return Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
-    const top = cy - r, bottom = cy + r; // triangle pointing up
-    if (y < top || y > bottom) return false;
-    return Math.abs(x - cx) <= ((y - top) / (2 * r)) * r;
-  };
+  const inside = shapeTest(shape, cx, cy, r);
   const fg = COLOURS[colour], bg = COLOURS[background], band = stripeColour(bg);
   const pixels = new Float32Array(3 * SIZE * SIZE);
   for (let y = 0; y < SIZE; y++) {
@@ -107,4 +101,15 @@ export function stripeAmplitude(rgb: ArrayLike<number>, width: number, height: n
     im -= (sum / n) * Math.sin(angle);
   }
   return Math.hypot(re, im) / along;
+}
+
+/** Whether (x, y) lies inside shape 0 (circle), 1 (square) or 2 (triangle pointing up) of radius r at (cx, cy). */
+export function shapeTest(shape: number, cx: number, cy: number, r: number): (x: number, y: number) => boolean {
+  return (x, y) => {
+    if (shape === 0) return (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
+    if (shape === 1) return Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
+    const top = cy - r, bottom = cy + r; // triangle pointing up
+    if (y < top || y > bottom) return false;
+    return Math.abs(x - cx) <= ((y - top) / (2 * r)) * r;
+  };
 }
