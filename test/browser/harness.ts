@@ -16,6 +16,7 @@ import { DEFAULT_OPTIONS } from '../../server/config.ts';
 export const CHROMIUM = process.env.LATENTFLOW_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test/artifacts');
 const TINY_SD = path.resolve('test/fixtures/tiny-sd');
+const TINY_SDXL = path.resolve('test/fixtures/sdxl/tiny-sdxl');
 
 export interface Harness {
   server: RunningServer;
@@ -26,7 +27,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A models directory with the tiny fixture model as a single-file checkpoint and a diffusers folder. */
+/**
+ * A models directory with the tiny fixture model as a single-file checkpoint and a diffusers folder, and the
+ * tiny SDXL's single file (+ its .json sidecar) as a second checkpoint.
+ */
 function fixtureModels(root: string): string {
   const models = path.join(root, 'models');
   fs.mkdirSync(path.join(models, 'checkpoints'), { recursive: true });
@@ -34,6 +38,7 @@ function fixtureModels(root: string): string {
   fs.symlinkSync(path.join(TINY_SD, 'tiny-sd.safetensors'), path.join(models, 'checkpoints', 'tiny-sd.safetensors'));
   fs.symlinkSync(path.join(TINY_SD, 'tiny-sd.yaml'), path.join(models, 'checkpoints', 'tiny-sd.yaml'));
   fs.symlinkSync(TINY_SD, path.join(models, 'diffusers', 'tiny-sd'));
+  for (const f of ['tiny-sdxl.safetensors', 'tiny-sdxl.json']) fs.symlinkSync(path.join(TINY_SDXL, f), path.join(models, 'checkpoints', f));
   // Listed like any diffusers model, but its weights are missing: loading fails at run time (the execution-error test).
   fs.mkdirSync(path.join(models, 'diffusers', 'broken'));
   fs.copyFileSync(path.join(TINY_SD, 'model_index.json'), path.join(models, 'diffusers', 'broken', 'model_index.json'));
