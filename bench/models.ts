@@ -65,7 +65,7 @@ for (const weights of kinds) {
   );
   console.log(`  resident after load                ${mib(rss() - rssBefore)} more than before (${mib(rss())} in all)`);
 
-  const tokens = clip.max_position_embeddings;
+  const tokens = clip!.max_position_embeddings; // SD 1.x
   const ids = new Int32Array(2 * tokens).fill(49407);
   ids[0] = ids[tokens] = 49406;
   [320, 1125, 2368].forEach((id, i) => (ids[1 + i] = id));

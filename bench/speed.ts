@@ -250,7 +250,7 @@ function profileRows(prefix: string, report: ProfileReport | undefined): void {
 }
 
 async function sectionNetworks(model: ModelHandle): Promise<void> {
-  const clipInfo = model.info.clip;
+  const clipInfo = model.info.clip!; // SD 1.x
   const tokens = clipInfo.max_position_embeddings;
   const ids = new Int32Array(2 * tokens).fill(49407);
   ids[0] = ids[tokens] = 49406;

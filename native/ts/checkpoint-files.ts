@@ -104,7 +104,7 @@ export interface ResolvedCheckpoint {
   path: string;
   layout: 'diffusers' | 'single-file';
   /** config.json objects as read (diffusers) or as inferred and overlaid (single file); the engine validates them. */
-  configs: Record<Exclude<Part, 'text_encoder_2'>, ConfigObject> & { text_encoder_2?: ConfigObject };
+  configs: Record<'unet' | 'vae', ConfigObject> & { text_encoder?: ConfigObject; text_encoder_2?: ConfigObject };
   /** How errors name where each configuration came from. */
   sources: Partial<Record<Part, string>>;
   /** The diffusers folder's tokenizer/ (null: the default CLIP tokenizer). */
@@ -161,10 +161,12 @@ function resolveDiffusers(dir: string): ResolvedCheckpoint {
   if (!isFile(path.join(dir, 'model_index.json')))
     throw nativeError('SDN_STATUS_BAD_FORMAT', `${quoted(dir)} is not a diffusers folder: model_index.json is missing`);
   const configs = {} as ResolvedCheckpoint['configs'];
-  for (const part of PARTS) configs[part] = readJsonObject(path.join(dir, part, 'config.json'));
-  // SDXL (StableDiffusionXLPipeline): a second text encoder and its tokenizer.
+  // SDXL (StableDiffusionXLPipeline): a second text encoder and its tokenizer. An SDXL refiner
+  // (StableDiffusionXLImg2ImgPipeline with requires_aesthetics_score) has only that one: no text_encoder/.
   const second = path.join(dir, 'text_encoder_2', 'config.json');
   if (isFile(second)) configs.text_encoder_2 = readJsonObject(second);
+  const refiner = configs.text_encoder_2 !== undefined && !isDir(path.join(dir, 'text_encoder'));
+  for (const part of PARTS) if (part !== 'text_encoder' || !refiner) configs[part] = readJsonObject(path.join(dir, part, 'config.json'));
   const scheduler = path.join(dir, 'scheduler', 'scheduler_config.json');
   return {
     path: dir,
@@ -383,6 +385,8 @@ function applyJsonSidecar(file: string, resolved: ResolvedCheckpoint): void {
       throw nativeError('SDN_STATUS_BAD_FORMAT', `${where}: "${part}" must be an object of config.json keys`);
     if (part === 'text_encoder_2' && !resolved.configs.text_encoder_2)
       throw nativeError('SDN_STATUS_BAD_FORMAT', `${where}: "text_encoder_2" is for SDXL checkpoints; this one has one text encoder`);
+    if (part === 'text_encoder' && !resolved.configs.text_encoder)
+      throw nativeError('SDN_STATUS_BAD_FORMAT', `${where}: "text_encoder" (CLIP-L) is not part of an SDXL refiner; its one text encoder is "text_encoder_2"`);
     const base = { ...resolved.configs[part] };
     // diffusers' SD 1.x quirk: "attention_head_dim" holds the head count when num_attention_heads is absent.
     if (part === 'unet' && 'attention_head_dim' in section && !('num_attention_heads' in section)) delete base.num_attention_heads;

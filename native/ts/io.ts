@@ -50,7 +50,7 @@ export interface CheckpointInfo {
   source: string;
   layout: 'diffusers' | 'single-file' | 'vae';
   /** The configurations the engine built the networks from (config.json keys). */
-  configs: { clip: ModelConfigs['text_encoder']; unet: ModelConfigs['unet']; vae: ModelConfigs['vae']; clip2?: ModelConfigs['text_encoder'] };
+  configs: { clip?: ModelConfigs['text_encoder']; unet: ModelConfigs['unet']; vae: ModelConfigs['vae']; clip2?: ModelConfigs['text_encoder'] };
   /** scheduler_config.json (diffusers folder, or derived from a sidecar); null when absent. */
   schedulerConfig: Record<string, unknown> | null;
   tokenizerDir: string | null;
@@ -123,7 +123,7 @@ export async function loadCheckpointInfo(path: string, storage: WeightsDType, op
     return {
       source: info.source,
       layout: info.layout,
-      configs: { clip: info.clip, unet: info.unet, vae: info.vae, ...(info.clip2 ? { clip2: info.clip2 } : {}) },
+      configs: { ...(info.clip ? { clip: info.clip } : {}), unet: info.unet, vae: info.vae, ...(info.clip2 ? { clip2: info.clip2 } : {}) },
       schedulerConfig: info.schedulerConfig,
       tokenizerDir: info.tokenizerDir || null,
       memory: { weightsBytes: after.weightsCurrent - before.weightsCurrent, mappedBytes: after.mappedCurrent - before.mappedCurrent },

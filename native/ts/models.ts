@@ -39,10 +39,11 @@ export interface ModelInfo {
   weights: WeightsDType;
   /** The precision of every call (unetForward may name its own). */
   precision: Precision;
-  clip: CLIPConfig;
+  /** The CLIP text encoder (SD 1.x; CLIP-L of SDXL base); absent for an SDXL refiner, whose one encoder is clip2. */
+  clip?: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
-  /** SDXL's second text encoder (CLIPTextModelWithProjection); absent for SD 1.x. */
+  /** SDXL's OpenCLIP bigG text encoder (CLIPTextModelWithProjection; the refiner's only one); absent for SD 1.x. */
   clip2?: CLIPConfig;
   /** The diffusers folder's tokenizer/ ("" for single files: use the default CLIP tokenizer). */
   tokenizerDir: string;
@@ -154,7 +155,7 @@ interface EngineModelInfo {
   layout: 'diffusers' | 'single-file' | 'vae';
   weight_dtype: WeightsDType;
   compute_dtype: 'f32' | 'bf16';
-  text_encoder: CLIPConfig;
+  text_encoder?: CLIPConfig;
   text_encoder_2?: CLIPConfig;
   unet: UNetConfig;
   vae: VAEConfig;
@@ -178,7 +179,7 @@ export class ModelHandle {
       layout: e.layout,
       weights: e.weight_dtype,
       precision: e.compute_dtype === 'bf16' ? 'bf16' : 'fp32',
-      clip: e.text_encoder,
+      ...(e.text_encoder ? { clip: e.text_encoder } : {}),
       unet: e.unet,
       vae: e.vae,
       weightBytes: { clip: e.weight_bytes.text_encoder, unet: e.weight_bytes.unet, vae: e.weight_bytes.vae,
@@ -384,8 +385,10 @@ export async function encodeText(
   ids: Int32Array,
   options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number; vectors?: Float32Array } = {},
 ): Promise<Float32Array> {
-  const tokens = model.info.clip.max_position_embeddings;
-  const hidden = model.info.clip.hidden_size;
+  const config = model.info.clip;
+  if (!config) throw nativeError('SDN_STATUS_BAD_ARGUMENT', `encodeText: "${model.info.source}" is an SDXL refiner: its one text encoder is encoder 1 (encodeTextPooled)`);
+  const tokens = config.max_position_embeddings;
+  const hidden = config.hidden_size;
   return modelsAddon.modelEncodeText(model.handle, ids, tokens, options.clipSkip ?? 1, options.finalLayerNorm ?? true, callOptions(options), options.vectors, hidden);
 }
 
@@ -404,7 +407,9 @@ export async function encodeTextPooled(
   options: { clipSkip?: number; finalLayerNorm?: boolean; cancel?: CancelToken; memoryLimitBytes?: number; vectors?: Float32Array } = {},
 ): Promise<{ hidden: Float32Array; pooled: Float32Array }> {
   const config = encoder === 1 ? model.info.clip2 : model.info.clip;
-  if (!config) throw nativeError('SDN_STATUS_BAD_ARGUMENT', 'encodeTextPooled: this model has one text encoder (0); encoder 1 is SDXL\'s second');
+  if (!config)
+    throw nativeError('SDN_STATUS_BAD_ARGUMENT', encoder === 1 ? 'encodeTextPooled: this model has one text encoder (0); encoder 1 is SDXL\'s second'
+      : 'encodeTextPooled: this model is an SDXL refiner: its one text encoder is encoder 1 (OpenCLIP bigG)');
   return modelsAddon.modelEncodeTextPooled(model.handle, encoder, ids, config.max_position_embeddings, options.clipSkip ?? 1, options.finalLayerNorm ?? true,
     callOptions(options), options.vectors, config.hidden_size);
 }

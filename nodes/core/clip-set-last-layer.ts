@@ -14,7 +14,7 @@ export default defineNode({
   },
   outputs: { CLIP: socket('CLIP') },
   run(input, ctx) {
-    const layers = input.clip.model.info.clip.num_hidden_layers;
+    const layers = (input.clip.model.info.clip ?? input.clip.model.info.clip2!).num_hidden_layers;
     let skip = -input.stop_at_clip_layer;
     if (skip > layers) {
       // ComfyUI's clip_layer: an index beyond the encoder's layers means the last layer.

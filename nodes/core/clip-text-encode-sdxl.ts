@@ -38,6 +38,8 @@ export default defineNode({
         throw new Error(`input "${key}" is ${input[key].length} characters long; the limit is ${MAX_PROMPT_CHARACTERS}. Shorten it.`);
     }
     if (!input.clip.model.info.clip2) throw new Error('input "clip" is an SD 1.x text encoder; CLIPTextEncodeSDXL needs an SDXL checkpoint (use CLIPTextEncode)');
+    if (!input.clip.model.info.clip)
+      throw new Error('input "clip" is an SDXL refiner\'s text encoder (OpenCLIP bigG alone); CLIPTextEncodeSDXL needs an SDXL base checkpoint: use CLIPTextEncodeSDXLRefiner (or CLIPTextEncode) with the refiner');
     const e = await encodeSdxlPrompt(input.clip, input.text_l, input.text_g, { signal: ctx.signal, modelsDir: ctx.services.paths?.models, warn: (m) => ctx.log.warn(m) });
     const sizes = {
       width: input.width,

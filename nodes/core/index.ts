@@ -12,6 +12,7 @@ import clipSetLastLayer from './clip-set-last-layer.ts';
 import loraLoader from './lora-loader.ts';
 import loraLoaderModelOnly from './lora-loader-model-only.ts';
 import clipTextEncodeSdxl from './clip-text-encode-sdxl.ts';
+import clipTextEncodeSdxlRefiner from './clip-text-encode-sdxl-refiner.ts';
 import diffusersLoader from './diffusers-loader.ts';
 import emptyLatentImage from './empty-latent-image.ts';
 import ksampler from './ksampler.ts';
@@ -95,6 +96,7 @@ export const coreNodes: AnyNodeDefinition[] = [
   loraLoader,
   loraLoaderModelOnly,
   clipTextEncodeSdxl,
+  clipTextEncodeSdxlRefiner,
   emptyLatentImage,
   ksampler,
   ksamplerAdvanced,

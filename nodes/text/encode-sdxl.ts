@@ -64,8 +64,9 @@ async function encodeOne(model: ModelHandle, encoder: 0 | 1, prompt: WeightedPro
  * embeddings; `otherWidth` is the other encoder's width (an embedding of that width is skipped here).
  */
 async function tokenizeFor(clip: ClipValue, encoder: 0 | 1, text: string, options: SdxlPromptOptions): Promise<WeightedPrompt> {
-  const config = encoder === 0 ? clip.model.info.clip : clip.model.info.clip2!;
-  const other = encoder === 0 ? clip.model.info.clip2!.hidden_size : clip.model.info.clip.hidden_size;
+  const config = encoder === 0 ? clip.model.info.clip! : clip.model.info.clip2!;
+  // The other encoder's width (none in an SDXL refiner: bigG alone).
+  const other = encoder === 0 ? clip.model.info.clip2!.hidden_size : clip.model.info.clip?.hidden_size ?? -1;
   const tokenizer = (encoder === 0 ? clip.tokenizer : clip.tokenizer2)!;
   const encoderKey = encoder === 0 ? 'clip_l' : 'clip_g';
   const width = config.hidden_size, idBase = config.vocab_size;
@@ -85,7 +86,9 @@ async function tokenizeFor(clip: ClipValue, encoder: 0 | 1, text: string, option
         `SDXL's ${encoder === 0 ? 'CLIP-L' : 'OpenCLIP bigG'} encoder ignores it, as ComfyUI does. Use an SDXL embedding (clip_l and clip_g tensors) to condition both.`);
     } else {
       throw new Error(`embedding:${name} has vectors of width ${w} (tensor "${tensor.key}", shape [${tensor.shape.join(', ')}]); ` +
-        `this SDXL checkpoint's text encoders are ${clip.model.info.clip.hidden_size} (clip_l) and ${clip.model.info.clip2!.hidden_size} (clip_g) wide: ` +
+        (clip.model.info.clip
+          ? `this SDXL checkpoint's text encoders are ${clip.model.info.clip.hidden_size} (clip_l) and ${clip.model.info.clip2!.hidden_size} (clip_g) wide: `
+          : `this SDXL refiner's text encoder is ${clip.model.info.clip2!.hidden_size} (clip_g) wide: `) +
         'the embedding is for another model (SD 2.x?); use one made for SDXL');
     }
   }
@@ -120,6 +123,7 @@ export async function encodeSdxlPrompt(clip: ClipValue, textL: string, textG: st
   const { signal } = options;
   const config2 = model.info.clip2;
   if (!config2 || !clip.tokenizer2) throw new Error('this CLIP has one text encoder (SD 1.x); SDXL prompts need an SDXL checkpoint');
+  if (!model.info.clip) throw new Error("this CLIP is an SDXL refiner's (OpenCLIP bigG alone); encode its prompts with encodeRefinerPrompt");
   let l = await tokenizeFor(clip, 0, textL, options);
   let g = await tokenizeFor(clip, 1, textG, options);
   for (const name of new Set([...l.missingEmbeddings, ...g.missingEmbeddings])) options.warn?.(`embedding:${name} is not in <models>/embeddings; the word is ignored, as ComfyUI does`);
@@ -136,4 +140,20 @@ export async function encodeSdxlPrompt(clip: ClipValue, textL: string, textG: st
     embeddings.set(b.hidden.subarray(t * dg, (t + 1) * dg), t * dim + dl);
   }
   return { embeddings, tokens, dim, pooled: b.pooled };
+}
+
+/**
+ * An SDXL refiner's text conditioning, as ComfyUI's SDXLRefinerClipModel: the prompt through its one encoder,
+ * OpenCLIP bigG (the `text_g` tokenization, padding with "!"), the penultimate hidden states without the final
+ * layer norm as the context ([1, 77 * chunks, 1280] for the refiner) and the pooled, projected output of the
+ * first chunk. `embedding:name` takes a file's clip_g tensor.
+ */
+export async function encodeRefinerPrompt(clip: ClipValue, text: string, options: SdxlPromptOptions = {}): Promise<SdxlPromptEncoding> {
+  const { model } = clip;
+  const config = model.info.clip2;
+  if (!config || model.info.clip || !clip.tokenizer2) throw new Error("this CLIP is not an SDXL refiner's (OpenCLIP bigG alone)");
+  const g = await tokenizeFor(clip, 1, text, options);
+  for (const name of g.missingEmbeddings) options.warn?.(`embedding:${name} is not in <models>/embeddings; the word is ignored, as ComfyUI does`);
+  const { hidden, pooled } = await encodeOne(model, 1, g, options.signal);
+  return { embeddings: hidden, tokens: hidden.length / config.hidden_size, dim: config.hidden_size, pooled };
 }

@@ -34,7 +34,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 async function txt2img(model: ModelHandle, tokenizer: CLIPTokenizer, sampler: 'ddim' | 'euler', onLatents: (step: number, x: Float32Array) => void) {
   const encode = async (text: string) => {
     const ids = Int32Array.from(tokenizer.encode(text).inputIds);
-    return { data: await encodeText(model, ids), shape: [1, 77, model.info.clip.hidden_size] as const };
+    return { data: await encodeText(model, ids), shape: [1, 77, model.info.clip!.hidden_size] as const };
   };
   const positive = await encode('a small cat');
   const negative = await encode('');

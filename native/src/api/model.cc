@@ -15,9 +15,9 @@ JsonValue shape_json(const Shape & shape) {
     return a;
 }
 
-JsonValue configs_json(const CLIPConfig & clip, const UNetConfig & unet, const VAEConfig & vae, const CLIPConfig * clip2) {
+JsonValue configs_json(const CLIPConfig * clip, const UNetConfig & unet, const VAEConfig & vae, const CLIPConfig * clip2) {
     JsonValue j = JsonValue::make_object();
-    j.set("text_encoder", clip_config_to_json(clip));
+    if (clip) j.set("text_encoder", clip_config_to_json(*clip)); // none: an SDXL refiner
     if (clip2) j.set("text_encoder_2", clip_config_to_json(*clip2));
     j.set("unet", unet_config_to_json(unet));
     j.set("vae", vae_config_to_json(vae));
@@ -40,7 +40,7 @@ const JsonValue * object_field(const JsonValue & root, const char * key, const s
 
 std::string model_info_json(const Model & m) {
     const Checkpoint & c = m.checkpoint;
-    JsonValue j = configs_json(c.clip_config, c.unet_config, c.vae_config, c.clip2 ? &c.clip2_config : nullptr);
+    JsonValue j = configs_json(c.clip || !c.clip2 ? &c.clip_config : nullptr, c.unet_config, c.vae_config, c.clip2 ? &c.clip2_config : nullptr);
     j.set("source", JsonValue::make_string(c.source));
     j.set("layout", JsonValue::make_string(c.layout));
     j.set("weight_dtype", JsonValue::make_string(c.vae->storage() == WeightStorage::F16 ? "f16" : "f32"));
@@ -57,7 +57,8 @@ std::string model_info_json(const Model & m) {
 const WeightStore & network_weights(const Model & m, const std::string & network) {
     const Checkpoint & c = m.checkpoint;
     const auto part = [&](const std::shared_ptr<WeightStore> & ws) -> const WeightStore & {
-        require(ws != nullptr, SDN_STATUS_BAD_ARGUMENT, "\"" + c.source + "\" is a standalone VAE: it has no " + network);
+        require(ws != nullptr, SDN_STATUS_BAD_ARGUMENT,
+                "\"" + c.source + "\" is " + (c.clip2 ? "an SDXL refiner" : "a standalone VAE") + ": it has no " + network);
         return *ws;
     };
     if (network == "text_encoder") return part(c.clip);
@@ -115,7 +116,7 @@ sdn_status sdn_safetensors_read(const char * path, const char * name, sdn_tensor
 sdn_status sdn_checkpoint_infer(const char * path, char ** out_json) {
     return api::call([&] {
         const CheckpointConfigs c = checkpoint_infer_single_file(api::need(path, "path"));
-        *api::need(out_json, "out_json") = api::string_out(json_write(configs_json(c.clip, c.unet, c.vae, c.has_clip2 ? &c.clip2 : nullptr)));
+        *api::need(out_json, "out_json") = api::string_out(json_write(configs_json(c.has_clip ? &c.clip : nullptr, c.unet, c.vae, c.has_clip2 ? &c.clip2 : nullptr)));
     });
 }
 

@@ -45,7 +45,9 @@ std::vector<Tensor> run(sdn_model_t handle, ModelPart part, const NetworkCall & 
 } // namespace
 
 const CLIPTextModel & api::clip_of(const Model & m) {
-    require(m.clip != nullptr, SDN_STATUS_BAD_ARGUMENT, "\"" + m.checkpoint.source + "\" is a standalone VAE: it has no text encoder");
+    require(m.clip != nullptr, SDN_STATUS_BAD_ARGUMENT,
+            "\"" + m.checkpoint.source + "\" is " + (m.clip2 ? "an SDXL refiner: it has no CLIP-L text encoder (encoder 0), only OpenCLIP bigG (encoder 1)"
+                                                               : "a standalone VAE: it has no text encoder"));
     return *m.clip;
 }
 

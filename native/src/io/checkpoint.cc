@@ -44,7 +44,9 @@ Checkpoint checkpoint_load(const CheckpointSpec & spec) {
             "model \"" + spec.path + "\": layout must be \"diffusers\", \"single-file\" or \"vae\", got \"" + spec.layout + "\"");
     require(diffusers ? is_dir(spec.path) : is_file(spec.path), SDN_STATUS_IO_ERROR,
             "model \"" + spec.path + "\" does not exist" + (diffusers ? " (or is not a folder)" : ""));
-    const int given = (spec.text_encoder != nullptr) + (spec.unet != nullptr) + (spec.vae != nullptr);
+    // An SDXL refiner: text_encoder_2 stands in for text_encoder (it has no CLIP-L).
+    const bool refiner = !spec.text_encoder && spec.text_encoder_2;
+    const int given = (spec.text_encoder != nullptr || refiner) + (spec.unet != nullptr) + (spec.vae != nullptr);
     require(given == 3 || (given == 0 && !diffusers), SDN_STATUS_BAD_ARGUMENT,
             "model \"" + spec.path + "\": the load configuration needs the text_encoder, unet and vae configurations" +
                 (diffusers ? " (the folder's config.json files)" : " (all three, or none to infer them from the tensor shapes)"));
@@ -54,7 +56,8 @@ Checkpoint checkpoint_load(const CheckpointSpec & spec) {
     };
     if (given == 0) return checkpoint_load_single_file(spec.path, spec.storage, nullptr);
     CheckpointConfigs configs;
-    configs.clip = clip_config_from_json(*spec.text_encoder, source(spec.text_encoder_source, "text_encoder"));
+    configs.has_clip = !refiner;
+    if (!refiner) configs.clip = clip_config_from_json(*spec.text_encoder, source(spec.text_encoder_source, "text_encoder"));
     configs.unet = unet_config_from_json(*spec.unet, source(spec.unet_source, "unet"));
     configs.vae = vae_config_from_json(*spec.vae, source(spec.vae_source, "vae"));
     if (spec.text_encoder_2) {
@@ -76,7 +79,7 @@ Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage stor
 
     struct Part { const char * folder; const char * base; const char * label; std::shared_ptr<WeightStore> * store; };
     for (const Part & p : {Part{"unet", "diffusion_pytorch_model", "UNet", &c.unet}, Part{"vae", "diffusion_pytorch_model", "VAE", &c.vae},
-                           Part{"text_encoder", "model", "text encoder", &c.clip},
+                           Part{"text_encoder", "model", "text encoder", configs.has_clip ? &c.clip : nullptr},
                            Part{"text_encoder_2", "model", "second text encoder", configs.has_clip2 ? &c.clip2 : nullptr}}) {
         if (!p.store) continue;
         auto store = std::make_shared<WeightStore>(storage);

@@ -20,6 +20,7 @@ struct Checkpoint {
     CLIPConfig clip_config;
     UNetConfig unet_config;
     VAEConfig vae_config;
+    // clip (CLIP-L) is null for a standalone VAE and for an SDXL refiner (bigG alone, in clip2).
     std::shared_ptr<WeightStore> clip, unet, vae;
     // SDXL's second text encoder (OpenCLIP ViT-bigG as transformers' CLIPTextModelWithProjection);
     // null for SD 1.x.
@@ -29,6 +30,7 @@ struct Checkpoint {
 
 // The three configurations, as the loader takes them.
 struct CheckpointConfigs {
+    bool has_clip = true; // false: an SDXL refiner (no CLIP-L; clip is unused)
     CLIPConfig clip;
     UNetConfig unet;
     VAEConfig vae;
@@ -43,7 +45,8 @@ struct CheckpointSpec {
     std::string layout; // "diffusers" | "single-file" | "vae"
     WeightStorage storage = WeightStorage::F32;
     // config.json objects (text_encoder, unet, vae); required for a diffusers folder; for a single
-    // file, all three or none (then inferred from the tensor shapes).
+    // file, all three or none (then inferred from the tensor shapes). An SDXL refiner has no
+    // text_encoder: unet, vae and text_encoder_2.
     const JsonValue * text_encoder = nullptr, * unet = nullptr, * vae = nullptr;
     const JsonValue * text_encoder_2 = nullptr; // SDXL's second text encoder (with the other three)
     // How errors name where each configuration came from (default: the folder's config.json files, or

@@ -1,5 +1,6 @@
-// checkpoint_single_file.cc — SD 1.x single-file checkpoints (original LDM/CompVis layout) and SDXL
-// base ones (SGM layout: conditioner.embedders.{0.transformer, 1.model}.* for the two text encoders).
+// checkpoint_single_file.cc — SD 1.x single-file checkpoints (original LDM/CompVis layout), SDXL
+// base ones (SGM layout: conditioner.embedders.{0.transformer, 1.model}.* for the two text encoders) and
+// SDXL refiners (SGM layout with OpenCLIP bigG alone: conditioner.embedders.0.model.*).
 //
 // 1. Split the tensors by component prefix (model.diffusion_model. / first_stage_model. /
 //    cond_stage_model.transformer.); everything else (model_ema.*, alphas_cumprod, ...) is ignored.
@@ -33,6 +34,7 @@ const std::string kVAEPrefix = "first_stage_model.";
 const std::string kCLIPPrefix = "cond_stage_model.transformer.";
 const std::string kSGMCLIPPrefix = "conditioner.embedders.0.transformer.";  // SDXL: CLIP ViT-L (transformers names)
 const std::string kSGMOpenCLIPPrefix = "conditioner.embedders.1.model.";    // SDXL: OpenCLIP ViT-bigG (open_clip names)
+const std::string kSGMRefinerPrefix = "conditioner.embedders.0.model.";     // SDXL refiner: its only text encoder, OpenCLIP ViT-bigG
 
 bool starts_with(const std::string & s, const std::string & prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
@@ -86,8 +88,9 @@ private:
 // ---- configuration from shapes ------------------------------------------------------------------
 
 // `sdxl`: heads = width / 64 (SDXL's num_head_channels), sample size 128, and the label embedding
-// (label_emb.0.*: add_embedding) with the second encoder's projection width `pooled_dim`.
-UNetConfig infer_unet(const std::string & where, const Component & c, bool sdxl = false, int pooled_dim = 0) {
+// (label_emb.0.*: add_embedding) with the bigG encoder's projection width `pooled_dim` and `time_ids`
+// Fourier-embedded values (base: 6 sizes; refiner: 5, sizes and the aesthetic score).
+UNetConfig infer_unet(const std::string & where, const Component & c, bool sdxl = false, int pooled_dim = 0, int time_ids = 6) {
     ShapeReader r(where, c);
     UNetConfig u;
     const Shape & conv_in = r.shape("input_blocks.0.0.weight", 4);
@@ -157,12 +160,13 @@ UNetConfig infer_unet(const std::string & where, const Component & c, bool sdxl 
         require(sdxl && pooled_dim > 0, SDN_STATUS_BAD_FORMAT,
                 where + ": the UNet has a label embedding (label_emb.*) but the file has no SDXL text encoders (conditioner.embedders.*)");
         const int adm = r.dim("label_emb.0.0.weight", 2, 1);
-        require(r.dim("label_emb.0.0.weight", 2, 0) == 4 * c0 && (adm - pooled_dim) > 0 && (adm - pooled_dim) % 6 == 0, SDN_STATUS_BAD_FORMAT,
+        require(r.dim("label_emb.0.0.weight", 2, 0) == 4 * c0 && (adm - pooled_dim) > 0 && (adm - pooled_dim) % time_ids == 0, SDN_STATUS_BAD_FORMAT,
                 where + ": label_emb.0.0.weight " + shape_str(r.shape("label_emb.0.0.weight", 2)) + " is not [4 x " + std::to_string(c0) +
-                    ", pooled " + std::to_string(pooled_dim) + " + 6 x time embedding] as in SDXL");
+                    ", pooled " + std::to_string(pooled_dim) + " + " + std::to_string(time_ids) + " x time embedding] as in SDXL" +
+                    (time_ids == 5 ? "'s refiner" : ""));
         u.addition_embed_type = "text_time";
         u.projection_class_embeddings_input_dim = adm;
-        u.addition_time_embed_dim = (adm - pooled_dim) / 6;
+        u.addition_time_embed_dim = (adm - pooled_dim) / time_ids;
     }
     if (sdxl) {
         for (int i = 0; i < L; ++i) u.num_attention_heads[i] = std::max(1, u.block_out_channels[i] / 64);
@@ -274,6 +278,7 @@ struct Components {
     Component unet{kUNetPrefix, "UNet", {}}, vae{kVAEPrefix, "VAE", {}}, clip{kCLIPPrefix, "text encoder", {}};
     Component clip2{kSGMOpenCLIPPrefix, "second text encoder", {}}; // SDXL only
     bool sdxl = false;
+    bool refiner = false; // SDXL refiner: clip2 (under kSGMRefinerPrefix) and no CLIP-L
 };
 
 Components split_components(const std::string & path, const std::string & where) {
@@ -302,15 +307,23 @@ Components split_components(const std::string & path, const std::string & where)
             const std::string key = e.name.substr(kSGMOpenCLIPPrefix.size());
             if (key != "logit_scale" && key != "attn_mask") c.clip2.entries[key] = &e; // not part of the text tower's forward
             c.sdxl = true;
+        } else if (starts_with(e.name, kSGMRefinerPrefix)) {
+            const std::string key = e.name.substr(kSGMRefinerPrefix.size());
+            if (key != "logit_scale" && key != "attn_mask") c.clip2.entries[key] = &e;
+            c.sdxl = c.refiner = true;
         }
         else if (starts_with(e.name, "conditioner.embedders.")) sdxl = true;
         else if (starts_with(e.name, "down_blocks.") || starts_with(e.name, "text_model.") || starts_with(e.name, "decoder.up_blocks.")) diffusers_names = true;
     }
     const std::string not_sd1 = where + " is not an SD 1.x checkpoint: ";
     require(!sdxl, SDN_STATUS_BAD_FORMAT,
-            where + " is not an SD 1.x or SDXL base checkpoint: it has conditioner.embedders.* other than SDXL base's CLIP-L (0.transformer) and OpenCLIP (1.model) "
-                      "(an SDXL refiner? only SDXL base is supported)");
-    if (c.sdxl) {
+            where + " is not an SD 1.x or SDXL checkpoint: it has conditioner.embedders.* other than SDXL base's CLIP-L (0.transformer) and OpenCLIP "
+                      "(1.model) or the SDXL refiner's OpenCLIP (0.model)");
+    if (c.refiner) {
+        c.clip2.prefix = kSGMRefinerPrefix;
+        require(c.clip.entries.empty(), SDN_STATUS_BAD_FORMAT,
+                where + " mixes an SDXL refiner's text encoder (conditioner.embedders.0.model.*) with a CLIP-L one (conditioner.embedders.0.transformer.*)");
+    } else if (c.sdxl) {
         c.clip.prefix = kSGMCLIPPrefix;
         require(!c.clip2.entries.empty(), SDN_STATUS_BAD_FORMAT, where + " is not a complete SDXL checkpoint: its second text encoder (conditioner.embedders.1.model.*) is missing");
     }
@@ -320,7 +333,7 @@ Components split_components(const std::string & path, const std::string & where)
     require(!c.vae.entries.empty(), SDN_STATUS_BAD_FORMAT, not_sd1 + "no VAE weights (first_stage_model.*)");
     require(!sd2_text_encoder, SDN_STATUS_BAD_FORMAT,
             not_sd1 + "its text encoder is OpenCLIP (cond_stage_model.model.*, SD 2.x); only SD 1.x's CLIP text encoder is supported");
-    require(!c.clip.entries.empty(), SDN_STATUS_BAD_FORMAT,
+    require(c.refiner || !c.clip.entries.empty(), SDN_STATUS_BAD_FORMAT,
             not_sd1 + "no text encoder weights (cond_stage_model.transformer.*) (nor SDXL's conditioner.embedders.0.transformer.*)");
     return c;
 }
@@ -405,7 +418,8 @@ std::string sidecar_base(const std::string & path) {
 
 CheckpointConfigs infer_all(const std::string & where, const Components & c) {
     CheckpointConfigs k;
-    k.clip = infer_text_tower(where, c.clip, kCLIPKeys);
+    k.has_clip = !c.refiner;
+    if (k.has_clip) k.clip = infer_text_tower(where, c.clip, kCLIPKeys);
     k.vae = infer_vae(where, c.vae);
     if (c.sdxl) {
         k.has_clip2 = true;
@@ -413,7 +427,7 @@ CheckpointConfigs infer_all(const std::string & where, const Components & c) {
         k.vae.scaling_factor = 0.13025f;
         k.vae.sample_size = 128 << (k.vae.block_out_channels.size() - 1);
     }
-    k.unet = infer_unet(where, c.unet, c.sdxl, k.has_clip2 ? k.clip2.projection_dim : 0);
+    k.unet = infer_unet(where, c.unet, c.sdxl, k.has_clip2 ? k.clip2.projection_dim : 0, c.refiner ? 5 : 6);
     return k;
 }
 
@@ -439,11 +453,14 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
             where + (c.sdxl ? ": an SDXL checkpoint needs the configuration of its second text encoder (text_encoder_2)"
                             : ": the configuration has a second text encoder (text_encoder_2), the file has none (not SDXL)"));
     if (c.sdxl) ck.clip2_config = all.clip2;
+    require(all.has_clip == !c.refiner, SDN_STATUS_BAD_FORMAT,
+            where + (c.refiner ? ": an SDXL refiner has no CLIP-L text encoder, but the configuration gives one (text_encoder)"
+                               : ": the configuration has no text_encoder, but the file has one"));
 
     // What the weights cannot show, said where to put it when the default does not fit.
     const std::string base = sidecar_base(path);
     const CLIPConfig & k = ck.clip_config;
-    require(k.num_attention_heads > 0 && k.hidden_size % k.num_attention_heads == 0, SDN_STATUS_BAD_FORMAT,
+    require(c.refiner || (k.num_attention_heads > 0 && k.hidden_size % k.num_attention_heads == 0), SDN_STATUS_BAD_FORMAT,
             where + ": cannot tell the text encoder's head count for hidden size " + std::to_string(k.hidden_size) +
                 " (the rule hidden/64, at least 4, does not divide it); put a \"" + base +
                 ".json\" sidecar beside it with {\"text_encoder\": {\"num_attention_heads\": N}}");
@@ -459,7 +476,7 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
 
     ck.unet = build_store(where, c.file, c.unet, ldm_unet_names(ck.unet_config), storage, false);
     ck.vae = build_store(where, c.file, c.vae, ldm_vae_names(ck.vae_config), storage, true);
-    ck.clip = build_store(where, c.file, c.clip, ldm_clip_names(ck.clip_config), storage, false);
+    if (!c.refiner) ck.clip = build_store(where, c.file, c.clip, ldm_clip_names(ck.clip_config), storage, false);
     if (c.sdxl) {
         const CLIPConfig & k2 = ck.clip2_config;
         require(k2.num_attention_heads > 0 && k2.hidden_size % k2.num_attention_heads == 0, SDN_STATUS_BAD_FORMAT,

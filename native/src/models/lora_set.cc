@@ -115,7 +115,8 @@ std::shared_ptr<const LoraSet> lora_set_build(const Model & model, const std::ve
     };
     std::vector<Network> networks;
     networks.push_back({LoraNetwork::UNet, index_of(*model.checkpoint.unet, ldm_unet_names(model.unet->config())), &set->unet, &set->matched_unet, true});
-    networks.push_back({LoraNetwork::TextEncoder, index_of(*model.checkpoint.clip, {}), &set->text_encoder, &set->matched_text_encoder, false});
+    if (model.checkpoint.clip) // none in an SDXL refiner
+        networks.push_back({LoraNetwork::TextEncoder, index_of(*model.checkpoint.clip, {}), &set->text_encoder, &set->matched_text_encoder, false});
     if (model.checkpoint.clip2)
         networks.push_back({LoraNetwork::TextEncoder2, index_of(*model.checkpoint.clip2, {}), &set->text_encoder_2, &set->matched_text_encoder_2, false});
     for (const LoraApply & a : loras) {

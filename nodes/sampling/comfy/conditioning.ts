@@ -50,6 +50,12 @@ export interface ConditioningEntry {
   pooled?: Float32Array;
   /** SDXL's size conditioning (CLIPTextEncodeSDXL); absent: the latent's size in pixels, no crop, as ComfyUI does. */
   sizes?: SdxlSizes;
+  /**
+   * Set by an SDXL refiner's text encoding: its UNet takes 5 time ids, the aesthetic score in place of the target
+   * size (ComfyUI's SDXLRefiner.encode_adm). The score from CLIPTextEncodeSDXLRefiner; absent (plain CLIPTextEncode):
+   * 6 in the positive list, 2.5 in the negative one, as ComfyUI does.
+   */
+  refiner?: { aestheticScore?: number };
   /** The ControlNets applied to this entry (ControlNetApply, ControlNetApplyAdvanced), the last applied first. */
   control?: ControlChain;
 }
@@ -68,13 +74,22 @@ export interface SdxlSizes {
  * SDXL's added conditioning of one entry for a latent of latentHeight x latentWidth cells, as ComfyUI's
  * SDXL.encode_adm: the pooled output and the time ids [height, width, crop_h, crop_w, target_height,
  * target_width] (the UNet embeds each with Fourier features, addition_time_embed_dim wide; diffusers' add_time_ids order).
- * Undefined for an entry without pooled output (SD 1.x).
+ * A refiner's entry (SDXLRefiner.encode_adm): [height, width, crop_h, crop_w, aesthetic score], the score 6 by
+ * default, 2.5 for an entry of the `negative` list. Undefined for an entry without pooled output (SD 1.x).
  */
-export function sdxlAdded(entry: ConditioningEntry, latentHeight: number, latentWidth: number): { textEmbeds: Float32Array; timeIds: Float32Array } | undefined {
+export function sdxlAdded(entry: ConditioningEntry, latentHeight: number, latentWidth: number, negative = false): { textEmbeds: Float32Array; timeIds: Float32Array } | undefined {
   if (!entry.pooled) return undefined;
   const s = entry.sizes ?? { width: latentWidth * 8, height: latentHeight * 8, cropW: 0, cropH: 0, targetWidth: latentWidth * 8, targetHeight: latentHeight * 8 };
+  if (entry.refiner) {
+    const score = entry.refiner.aestheticScore ?? (negative ? REFINER_NEGATIVE_ASCORE : REFINER_POSITIVE_ASCORE);
+    return { textEmbeds: entry.pooled, timeIds: Float32Array.of(s.height, s.width, s.cropH, s.cropW, score) };
+  }
   return { textEmbeds: entry.pooled, timeIds: Float32Array.of(s.height, s.width, s.cropH, s.cropW, s.targetHeight, s.targetWidth) };
 }
+
+/** ComfyUI's SDXLRefiner.encode_adm defaults when the conditioning gives no aesthetic score. */
+export const REFINER_POSITIVE_ASCORE = 6;
+export const REFINER_NEGATIVE_ASCORE = 2.5;
 
 export type Conditioning = readonly ConditioningEntry[];
 

@@ -59,12 +59,12 @@ export function prepareConditioning(
   latentWidth: number,
 ): { positive: PreparedEntry[]; negative?: PreparedEntry[] } {
   const control = controlPreparer(ms);
-  const prepare = (entry: ConditioningEntry): PreparedEntry => {
+  const prepare = (entry: ConditioningEntry, negative: boolean): PreparedEntry => {
     const [, tokens, dim] = entry.shape;
     const out: PreparedEntry = { embeddings: entry.embeddings, tokens, dim, strength: entry.strength ?? 1 };
     const prepared = control(entry.control);
     if (prepared) out.control = prepared;
-    const added = sdxlAdded(entry, latentHeight, latentWidth);
+    const added = sdxlAdded(entry, latentHeight, latentWidth, negative);
     if (added) out.added = added;
     const a = entry.area;
     if (a?.unit === 'latent') out.area = [a.height, a.width, a.y, a.x];
@@ -80,8 +80,8 @@ export function prepareConditioning(
     if (entry.endPercent !== undefined) out.sigmaEnd = ms.percentToSigma(entry.endPercent);
     return out;
   };
-  const positive = lists.positive.map(prepare);
-  const negative = lists.negative?.map(prepare);
+  const positive = lists.positive.map((entry) => prepare(entry, false));
+  const negative = lists.negative?.map((entry) => prepare(entry, true));
   if (negative) {
     for (const entry of [...positive]) addSameArea(negative, entry);
     for (const entry of [...negative]) addSameArea(positive, entry);

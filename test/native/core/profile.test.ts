@@ -21,7 +21,7 @@ describe('op profile', () => {
   };
 
   it('CLIP: linear and attention FLOPs are those of the shapes (2 x multiply-adds)', async () => {
-    const c = model.info.clip;
+    const c = model.info.clip!;
     const T = c.max_position_embeddings, B = 2, D = c.hidden_size, I = c.intermediate_size, L = c.num_hidden_layers;
     native.profileCollect(true);
     await encodeText(model, ids(T));
@@ -43,7 +43,7 @@ describe('op profile', () => {
   it('UNet and VAE: one report per call with the op families that ran', async () => {
     native.profileCollect(true);
     const u = model.info.unet;
-    const ctx = await encodeText(model, ids(model.info.clip.max_position_embeddings));
+    const ctx = await encodeText(model, ids(model.info.clip!.max_position_embeddings));
     await unetForward(model, new Float32Array(2 * u.in_channels * 8 * 8), [2, u.in_channels, 8, 8], new Float32Array([10, 10]), ctx, { attention: 'flash' });
     const unet = native.profileLast();
     await vaeDecode(model, new Float32Array(4 * 4 * 4), [1, 4, 4, 4]);
@@ -61,7 +61,7 @@ describe('op profile', () => {
     await vaeDecode(model, new Float32Array(4 * 4 * 4), [1, 4, 4, 4]);
     native.profileCollect(false);
     const before = native.profileLast();
-    await encodeText(model, ids(model.info.clip.max_position_embeddings));
+    await encodeText(model, ids(model.info.clip!.max_position_embeddings));
     expect(native.profileLast()).toEqual(before);
   });
 });

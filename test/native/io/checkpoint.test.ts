@@ -129,7 +129,7 @@ describe.each([
     expect({ ...single.configs.vae, scaling_factor: 0 }).toEqual({ ...fromFiles.vae, scaling_factor: 0 });
     expect(Math.fround(single.configs.vae.scaling_factor)).toBe(Math.fround(expected.scaling));
     expect(single.configs.unet.num_attention_heads.every((h) => h === expected.unetHeads)).toBe(true);
-    expect(single.configs.clip.num_attention_heads).toBe(expected.clipHeads);
+    expect(single.configs.clip!.num_attention_heads).toBe(expected.clipHeads);
     // The .yaml sidecar's noise schedule becomes an SD 1.5-style scheduler config.
     expect(single.schedulerConfig).toMatchObject({ beta_start: 0.00085, beta_end: 0.012, num_train_timesteps: 1000 });
   });
@@ -230,7 +230,7 @@ describe('single-file checkpoint: key variants and defaults', () => {
       json: { text_encoder: { num_attention_heads: 8 }, unet: { attention_head_dim: [2, 4, 4, 8] }, vae: { scaling_factor: 0.5 } },
     });
     const info = await loadCheckpointInfo(file, 'f16');
-    expect(info.configs.clip.num_attention_heads).toBe(8);
+    expect(info.configs.clip!.num_attention_heads).toBe(8);
     expect(info.configs.unet.num_attention_heads).toEqual([2, 4, 4, 8]);
     expect(info.configs.vae.scaling_factor).toBe(0.5);
     expect(info.configs.vae.sample_size).toBe(64); // from the yaml

@@ -43,11 +43,11 @@ describe.each(['test/fixtures/tiny-sd', 'models/diffusers/shapes-sd'])('network 
   });
 
   it.each([1, 2])('text encoder, %i prompts: the estimate equals the measured peak', async (batch) => {
-    const tokens = model.info.clip.max_position_embeddings;
+    const tokens = model.info.clip!.max_position_embeddings;
     const ids = new Int32Array(batch * tokens).map((_, i) => (i * 7) % 1000);
     const estimate = estimateTextEncodeMemory(model, { batch, tokens });
     expect(estimate.peakBytes).toBe(await measuredPeak(() => encodeText(model, ids)));
-    expect(estimateTextEncodeMemory(model.info.clip, { batch, tokens })).toEqual(estimate);
+    expect(estimateTextEncodeMemory(model.info.clip!, { batch, tokens })).toEqual(estimate);
   });
 
   it('from the configuration alone equals the estimate of the loaded model', () => {
@@ -56,7 +56,7 @@ describe.each(['test/fixtures/tiny-sd', 'models/diffusers/shapes-sd'])('network 
   });
 
   it('a text encoder run over its memory limit is refused before it allocates, naming the call', async () => {
-    const tokens = model.info.clip.max_position_embeddings;
+    const tokens = model.info.clip!.max_position_embeddings;
     const estimate = estimateTextEncodeMemory(model, { batch: 1, tokens });
     native.memoryPeakReset();
     const error = await encodeText(model, new Int32Array(tokens), { memoryLimitBytes: estimate.peakBytes - 1 }).catch((e: unknown) => e);

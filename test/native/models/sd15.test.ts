@@ -28,7 +28,7 @@ describe('SD 1.5-shaped random checkpoint', () => {
     expect(model.info.layout).toBe('single-file');
     expect(model.info.unet.block_out_channels).toEqual([320, 640, 1280, 1280]);
     expect(model.info.unet.cross_attention_dim).toBe(768);
-    expect(model.info.clip.hidden_size).toBe(768);
+    expect(model.info.clip!.hidden_size).toBe(768);
     expect(model.info.vae.block_out_channels).toEqual([128, 256, 512, 512]);
     expect(native.memoryStats().mappedCurrent).toBeGreaterThan(2e9);
     expect(native.memoryStats().weightsCurrent).toBeLessThan(100e6); // vectors only: matrices stay in the file

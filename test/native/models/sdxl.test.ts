@@ -48,7 +48,7 @@ describe.each(layouts)('SDXL from the $layout', ({ path, weights, bound }) => {
     expect(unet.addition_time_embed_dim).toBe(8);
     expect(unet.projection_class_embeddings_input_dim).toBe(88);
     expect(vae.scaling_factor).toBeCloseTo(0.13025, 6);
-    expect(clip.hidden_act).toBe('quick_gelu');
+    expect(clip!.hidden_act).toBe('quick_gelu');
     expect(clip2).toMatchObject({ hidden_size: 48, num_attention_heads: 6, hidden_act: 'gelu', projection_dim: 40 });
   });
 

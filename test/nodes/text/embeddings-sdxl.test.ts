@@ -46,7 +46,7 @@ describe('SDXL textual-inversion embeddings', () => {
   beforeAll(async () => {
     loaded = await loadCheckpoint('test/fixtures/sdxl/tiny-sdxl', 'f32');
     const info = loaded.CLIP.model.info;
-    [DL, DG, VL, VG] = [info.clip.hidden_size, info.clip2!.hidden_size, info.clip.vocab_size, info.clip2!.vocab_size];
+    [DL, DG, VL, VG] = [info.clip!.hidden_size, info.clip2!.hidden_size, info.clip!.vocab_size, info.clip2!.vocab_size];
     expect([DL, DG]).toEqual([32, 48]);
     fs.mkdirSync(dir, { recursive: true });
     writeSafetensors(path.join(dir, 'xl.safetensors'), new Map([

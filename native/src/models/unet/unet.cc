@@ -124,22 +124,26 @@ Tensor unet_timestep_embedding(const UNetConfig & config, const float * timestep
 }
 
 Tensor UNet::added_embedding(const AddedConditioning & added, int64_t B) const {
-    const int64_t P = config_.projection_class_embeddings_input_dim, D = config_.addition_time_embed_dim, pooled = P - 6 * D;
+    // N time ids, each Fourier-embedded D wide: SDXL base 6 (original size, crop, target size), the
+    // refiner 5 (original size, crop, aesthetic score); the pooled width is what is left of P.
+    const int64_t P = config_.projection_class_embeddings_input_dim, D = config_.addition_time_embed_dim, N = added.time_ids_dim;
+    const int64_t pooled = added.text_embeds_dim;
     const bool measuring = arena_measuring(); // a measure pass has shapes, no values
     require(measuring || (added.text_embeds && added.time_ids), SDN_STATUS_BAD_ARGUMENT,
             "UNet: this model (addition_embed_type \"text_time\", SDXL) needs the pooled text embedding and the 6 time ids "
-            "(original size, crop, target size) of every latent");
-    require(added.text_embeds_dim == pooled && added.time_ids_dim == 6, SDN_STATUS_BAD_SHAPE,
-            "UNet: added conditioning of " + std::to_string(added.text_embeds_dim) + " pooled values and " + std::to_string(added.time_ids_dim) +
-                " time ids per latent; this model takes " + std::to_string(pooled) + " and 6");
-    Tensor time = unet_timestep_embedding(config_, added.time_ids, B * 6, D);                // [B * 6, D] (Fourier features)
+            "(original size, crop, target size; an SDXL refiner's 5: original size, crop, aesthetic score) of every latent");
+    require(N >= 1 && pooled >= 1 && pooled + N * D == P, SDN_STATUS_BAD_SHAPE,
+            "UNet: added conditioning of " + std::to_string(pooled) + " pooled values and " + std::to_string(N) + " time ids x " +
+                std::to_string(D) + " per latent does not make this model's " + std::to_string(P) +
+                " (SDXL base: pooled + 6 x " + std::to_string(D) + "; refiner: pooled + 5 x " + std::to_string(D) + ")");
+    Tensor time = unet_timestep_embedding(config_, added.time_ids, B * N, D);                // [B * N, D] (Fourier features)
     ArenaScope scope(kAddTimeProj);
     Tensor y = Tensor::empty({B, P});                                            // [text_embeds | time features]  [B, P]
     if (!measuring)
         for (int64_t b = 0; b < B; ++b) {
             float * row = y.f32() + b * P;
             std::copy(added.text_embeds + b * pooled, added.text_embeds + (b + 1) * pooled, row);
-            std::copy(time.f32() + b * 6 * D, time.f32() + (b + 1) * 6 * D, row + pooled);
+            std::copy(time.f32() + b * N * D, time.f32() + (b + 1) * N * D, row + pooled);
         }
     time = Tensor();
     y = add_linear_1_.forward(y);                                                // [B, 4 c0]
