@@ -12,14 +12,23 @@ import type { ExecutionGraph } from '../../protocol/index.ts';
 
 export const SDXL_FIXTURES = path.resolve('test/fixtures/sdxl');
 
-/** A models folder: checkpoints/tiny-sdxl.safetensors (+ its .json sidecar) and diffusers/tiny-sdxl (links). */
-export function makeSdxlModelsDir(): string {
+export const SDXL_REFINER_FIXTURES = path.resolve('test/fixtures/sdxl-refiner');
+
+/**
+ * A models folder: checkpoints/tiny-sdxl.safetensors (+ its .json sidecar) and diffusers/tiny-sdxl (links);
+ * with `refiner`, also checkpoints/tiny-sdxl-refiner.safetensors (+ .json) and diffusers/tiny-sdxl-refiner.
+ */
+export function makeSdxlModelsDir(options: { refiner?: boolean } = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sdxl-models-'));
   const model = path.join(SDXL_FIXTURES, 'tiny-sdxl');
   fs.mkdirSync(path.join(dir, 'checkpoints'));
   fs.mkdirSync(path.join(dir, 'diffusers'));
   for (const f of ['tiny-sdxl.safetensors', 'tiny-sdxl.json']) fs.symlinkSync(path.join(model, f), path.join(dir, 'checkpoints', f));
   fs.symlinkSync(model, path.join(dir, 'diffusers', 'tiny-sdxl'));
+  if (options.refiner) {
+    for (const f of ['tiny-sdxl-refiner.safetensors', 'tiny-sdxl-refiner.json']) fs.symlinkSync(path.join(SDXL_REFINER_FIXTURES, f), path.join(dir, 'checkpoints', f));
+    fs.symlinkSync(path.join(SDXL_REFINER_FIXTURES, 'tiny-sdxl-refiner'), path.join(dir, 'diffusers', 'tiny-sdxl-refiner'));
+  }
   return dir;
 }
 
