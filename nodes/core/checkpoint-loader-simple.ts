@@ -10,7 +10,7 @@ export default defineNode({
   category: 'loaders',
   displayName: 'Load Checkpoint',
   description:
-    'Loads a single-file SD 1.x checkpoint (.safetensors, original layout) from <models>/checkpoints. A .yaml or .json with the same name beside it gives what the weights cannot (head count, VAE scale).',
+    'Loads a single-file checkpoint (.safetensors, original layout: SD 1.x, SDXL base or SDXL refiner) from <models>/checkpoints. A .yaml or .json with the same name beside it gives what the weights cannot (head count, VAE scale).',
   inputs: {
     ckpt_name: choice((env) => checkpointFiles(env), { description: 'A .safetensors file under <models>/checkpoints.' }),
     weight_dtype: weightDtypeInput(),

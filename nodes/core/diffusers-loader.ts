@@ -9,7 +9,7 @@ export default defineNode({
   version: 1,
   category: 'loaders',
   displayName: 'Load Diffusers Model',
-  description: 'Loads a diffusers-format SD 1.x folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/) from <models>/diffusers.',
+  description: 'Loads a diffusers-format folder from <models>/diffusers: SD 1.x (model_index.json, unet/, vae/, text_encoder/, tokenizer/), SDXL base (also text_encoder_2/, tokenizer_2/) or an SDXL refiner (text_encoder_2/ and tokenizer_2/ alone).',
   inputs: {
     model_path: choice((env) => diffusersFolders(env), { description: 'A folder under <models>/diffusers.' }),
     weight_dtype: weightDtypeInput(),

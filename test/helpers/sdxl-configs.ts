@@ -23,3 +23,18 @@ export const SDXL_UNET: UNetConfig = {
   freq_shift: 0,
   sample_size: 128,
 };
+
+/**
+ * SDXL refiner 1.0's UNet configuration (stabilityai/stable-diffusion-xl-refiner-1.0 unet/config.json: the last
+ * level without attention, 4 transformer layers, context 1280 = bigG alone, adm 2560 = 1280 + 5 x 256).
+ */
+export const SDXL_REFINER_UNET: UNetConfig = {
+  ...SDXL_UNET,
+  block_out_channels: [384, 768, 1536, 1536],
+  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+  num_attention_heads: [6, 12, 24, 24],
+  cross_attention_dim: 1280,
+  transformer_layers_per_block: [4, 4, 4, 4],
+  projection_class_embeddings_input_dim: 2560,
+};

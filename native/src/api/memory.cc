@@ -51,7 +51,9 @@ MemoryEstimate estimate(const CLIPTextModel * clip, const UNet * unet, const Aut
         case SDN_CALL_UNET: {
             const UNetConfig & c = unet->config();
             static const float no_timesteps = 0.0f;
-            AddedConditioning added; // SDXL: the sizes of its added conditioning (no values in a measure pass)
+            // SDXL: the sizes of its added conditioning (no values in a measure pass); split as the base's 6 time
+            // ids, which for a refiner (5) gives the same [B, adm] input and so the same estimate.
+            AddedConditioning added;
             if (c.addition_embed_type == "text_time") added = {nullptr, c.projection_class_embeddings_input_dim - 6 * c.addition_time_embed_dim, nullptr, 6};
             return network_call_estimate(unet_call(*unet, no_data({s.batch, c.in_channels, s.height, s.width}), &no_timesteps,
                                                    no_data({s.batch, s.tokens, c.cross_attention_dim}), nullptr, added, controls),
@@ -84,9 +86,11 @@ extern "C" sdn_status sdn_estimate_memory(sdn_model_t model, const char * config
             const LoraScope loras(api::loras_of(model, call == SDN_CALL_TEXT_ENCODE ? ModelPart::TextEncoder
                                                        : call == SDN_CALL_UNET        ? ModelPart::UNet
                                                                                       : ModelPart::VAE));
-            if (call == SDN_CALL_TEXT_ENCODE) api::clip_of(m); // a standalone VAE has neither: say so
+            // The text encoder: CLIP-L (SD 1.x, SDXL base), or an SDXL refiner's one, bigG.
+            const CLIPTextModel * text = m.clip ? m.clip.get() : m.clip2.get();
+            if (call == SDN_CALL_TEXT_ENCODE && !text) api::clip_of(m); // a standalone VAE has neither: say so
             if (call == SDN_CALL_UNET) api::unet_of(m);
-            e = estimate(m.clip.get(), m.unet.get(), m.vae.get(), call, s, mode, call == SDN_CALL_UNET ? api::controls_of(options, true) : std::vector<ControlApply>{});
+            e = estimate(text, m.unet.get(), m.vae.get(), call, s, mode, call == SDN_CALL_UNET ? api::controls_of(options, true) : std::vector<ControlApply>{});
         } else {
             const JsonValue config = json_parse(api::need(config_json, "config_json (or a model)"), "memory estimate configuration");
             const auto weights = WeightStore::placeholder();

@@ -6,7 +6,9 @@
 // the refiner's 5 time ids (original size, crop, aesthetic score), within 1e-4 of the largest reference value.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { encodeText, encodeTextPooled, estimateUnetMemory, loadModel, unetForward, type ModelHandle } from '../../../native/index.ts';
+import { encodeText, encodeTextPooled, estimateTextEncodeMemory, estimateUnetMemory, loadModel, native, unetForward, type ModelHandle } from '../../../native/index.ts';
+import { AttentionMemoryError, planUnetAttention } from '../../../nodes/models/attention-plan.ts';
+import { SDXL_REFINER_UNET } from '../../helpers/sdxl-configs.ts';
 import { relativeMaxError } from '../../helpers/compare.ts';
 import { f32, readSafetensors } from '../../helpers/safetensors.ts';
 
@@ -64,10 +66,36 @@ describe.each([
       f32(expected, 'unet.encoder_hidden_states'), { added })).rejects.toThrow(/6 time ids x 8 .*refiner: pooled \+ 5 x 8/);
   });
 
-  it('estimates the UNet call from the measure pass and from the configuration alone alike', () => {
-    const query = { batch: 2, latentHeight: 16, latentWidth: 16, attention: 'flash' as const };
-    const e = estimateUnetMemory(model, query);
-    expect(e.peakBytes).toBeGreaterThan(0);
-    expect(estimateUnetMemory(model.info.unet, query).peakBytes).toBe(e.peakBytes);
+  it.each(['naive', 'sliced', 'flash'] as const)('UNet memory estimate (%s) equals the measured arena peak, from the model or its configuration', async (attention) => {
+    const [batch, h, w] = [2, 24, 16];
+    const latent = new Float32Array(batch * 4 * h * w).map((_, i) => Math.sin(i * 0.37));
+    const context = new Float32Array(batch * 77 * 48).map((_, i) => Math.cos(i * 0.11));
+    const added = { textEmbeds: new Float32Array(batch * 40).fill(0.5), timeIds: Float32Array.of(192, 128, 0, 0, 6, 192, 128, 0, 0, 2.5) };
+    const estimate = estimateUnetMemory(model, { batch, latentHeight: h, latentWidth: w, attention });
+    expect(estimateUnetMemory(model.info.unet, { batch, latentHeight: h, latentWidth: w, attention }).peakBytes).toBe(estimate.peakBytes);
+    native.memoryPeakReset();
+    const base = native.memoryStats().activationsCurrent;
+    await unetForward(model, latent, [batch, 4, h, w], new Float32Array(batch).fill(500), context, { attention, added });
+    expect(estimate.peakBytes).toBe(native.memoryStats().activationsPeak - base);
+  });
+
+  it("estimates its text encoder (bigG, the refiner's one) as from bigG's configuration", () => {
+    const estimate = estimateTextEncodeMemory(model, { batch: 2, tokens: 77 });
+    expect(estimate.peakBytes).toBeGreaterThan(0);
+    expect(estimateTextEncodeMemory(model.info.clip2!, { batch: 2, tokens: 77 })).toEqual(estimate);
+  });
+});
+
+describe('SDXL refiner 1.0 memory (configuration alone)', () => {
+  it('a 1024x1024 CFG step: flash fits in a fraction of naive; naive is refused up front where flash fits, auto picks flash', () => {
+    const shape = { batch: 2, latentHeight: 128, latentWidth: 128 };
+    const naive = estimateUnetMemory(SDXL_REFINER_UNET, { ...shape, attention: 'naive' });
+    const flash = estimateUnetMemory(SDXL_REFINER_UNET, { ...shape, attention: 'flash' });
+    console.log(`SDXL refiner 128x128 batch 2: naive ~${(naive.peakBytes / 2 ** 30).toFixed(2)} GiB, flash ~${(flash.peakBytes / 2 ** 30).toFixed(2)} GiB`);
+    expect(naive.breakdown.attentionAt).toMatch(/^(down|up)_blocks\.1\.attentions/); // the 64x64 level: 4096 tokens
+    expect(flash.peakBytes).toBeLessThan(naive.peakBytes / 2);
+    const budget = Math.floor((flash.peakBytes + naive.peakBytes) / 2);
+    expect(() => planUnetAttention('naive', SDXL_REFINER_UNET, shape, budget)).toThrow(AttentionMemoryError);
+    expect(planUnetAttention('auto', SDXL_REFINER_UNET, shape, budget).mode).toBe('flash');
   });
 });
