@@ -41,6 +41,8 @@ export interface SdArchitecture {
   clip: { vocab: number; hidden: number; layers: number; intermediate: number; positions: number };
   /** SDXL: the second text encoder (OpenCLIP, open_clip names); with it the file has SDXL's SGM layout. */
   clipG?: { vocab: number; hidden: number; layers: number; intermediate: number; positions: number; projection: number };
+  /** An SDXL refiner: clipG alone, under conditioner.embedders.0.model. (no CLIP-L tensors; `clip` gives only the positions). */
+  refiner?: boolean;
 }
 
 /** SD 1.5: UNet 859,520,964 parameters, VAE 83,653,863, CLIP ViT-L/14 text encoder 123,060,480. */
@@ -216,6 +218,7 @@ function vaeSpecs(arch: SdArchitecture): TensorSpec[] {
 }
 
 function clipSpecs(arch: SdArchitecture): TensorSpec[] {
+  if (arch.refiner) return [];
   const c = arch.clip;
   const p = arch.clipG ? 'conditioner.embedders.0.transformer.text_model.' : 'cond_stage_model.transformer.text_model.';
   const out: TensorSpec[] = [
@@ -239,7 +242,7 @@ function clipSpecs(arch: SdArchitecture): TensorSpec[] {
 function openClipSpecs(arch: SdArchitecture): TensorSpec[] {
   const g = arch.clipG;
   if (!g) return [];
-  const p = 'conditioner.embedders.1.model.';
+  const p = arch.refiner ? 'conditioner.embedders.0.model.' : 'conditioner.embedders.1.model.';
   const out: TensorSpec[] = [
     { name: `${p}token_embedding.weight`, shape: [g.vocab, g.hidden], kind: 'embedding' },
     { name: `${p}positional_embedding`, shape: [g.positions, g.hidden], kind: 'embedding' },
@@ -396,7 +399,8 @@ export function writeRandomCheckpoint(file: string, arch: SdArchitecture, option
   const seed = options.seed ?? 0;
   const specs = sdTensorSpecs(arch);
   const all = [...specs.unet, ...specs.vae, ...specs.clip, ...specs.clipG];
-  const bytes = writeRandomTensors(file, all, `random weights with ${arch.clipG ? 'SDXL' : 'SD 1.x'} structure, seed ${seed} (scripts/make-sd15-random.ts)`,
+  const kind = arch.refiner ? 'SDXL refiner' : arch.clipG ? 'SDXL' : 'SD 1.x';
+  const bytes = writeRandomTensors(file, all, `random weights with ${kind} structure, seed ${seed} (scripts/make-sd15-random.ts)`,
     { ...options, positions: arch.clip.positions });
   return { bytes, tensors: all.length, parameters: parameterCounts(arch), seconds: (performance.now() - started) / 1000 };
 }

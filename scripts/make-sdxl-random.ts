@@ -5,10 +5,12 @@
  * f16, filled with seeded random values as make:sd15-random does: for benchmarks and memory tests of
  * the full-size model without downloading one.
  *
- *   npm run make:sdxl-random -- OUT.safetensors [--seed N] [--tiny]
+ *   npm run make:sdxl-random -- OUT.safetensors [--seed N] [--tiny] [--refiner]
  *
  * It loads through CheckpointLoaderSimple with SDXL's defaults (heads = width / 64, VAE scaling 0.13025;
- * no sidecar needed). --tiny writes the same structure with small widths.
+ * no sidecar needed). --tiny writes the same structure with small widths. --refiner writes SDXL refiner
+ * 1.0's structure instead (OpenCLIP bigG alone under conditioner.embedders.0.model.*, the UNet with 4
+ * levels, the last without attention, context 1280, label embedding 1280 + 5 x 256).
  */
 import { pathToFileURL } from 'node:url';
 
@@ -42,5 +44,31 @@ export const TINY_SDXL: SdArchitecture = {
   clipG: { vocab: 49408, hidden: 128, layers: 2, intermediate: 256, positions: 77, projection: 64 },
 };
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
-  process.exitCode = randomCheckpointCli(process.argv.slice(2), 'make:sdxl-random', SDXL, TINY_SDXL);
+/** SDXL refiner 1.0 (stabilityai/stable-diffusion-xl-refiner-1.0): bigG alone, a 4-level UNet with 4-layer transformers at levels 1 and 2. */
+export const SDXL_REFINER: SdArchitecture = {
+  ...SDXL,
+  unet: {
+    ...SDXL.unet,
+    modelChannels: 384,
+    channelMult: [1, 2, 4, 4],
+    attentionLevels: [1, 2],
+    contextDim: 1280,
+    transformerDepth: 4,
+    transformerDepths: [4, 4, 4, 4],
+    admInChannels: 2560, // pooled 1280 + 5 x 256 (height, width, crop top, left, aesthetic score)
+  },
+  refiner: true,
+};
+
+/** The refiner's structure with small widths. */
+export const TINY_SDXL_REFINER: SdArchitecture = {
+  ...TINY_SDXL,
+  unet: { ...TINY_SDXL.unet, channelMult: [1, 1, 2, 2], attentionLevels: [1, 2], contextDim: 128, transformerDepths: [2, 2, 2, 2], admInChannels: 64 + 5 * 256 },
+  refiner: true,
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const refiner = args.includes('--refiner');
+  process.exitCode = randomCheckpointCli(args.filter((a) => a !== '--refiner'), 'make:sdxl-random', refiner ? SDXL_REFINER : SDXL, refiner ? TINY_SDXL_REFINER : TINY_SDXL);
+}

@@ -26,7 +26,8 @@ export const SDXL_UNET: UNetConfig = {
 
 /**
  * SDXL refiner 1.0's UNet configuration (stabilityai/stable-diffusion-xl-refiner-1.0 unet/config.json: the last
- * level without attention, 4 transformer layers, context 1280 = bigG alone, adm 2560 = 1280 + 5 x 256).
+ * level without attention, 4 transformer layers, context 1280 = bigG alone, adm 2560 = 1280 + 5 x 256), as
+ * modelInfo() reports it.
  */
 export const SDXL_REFINER_UNET: UNetConfig = {
   ...SDXL_UNET,
@@ -35,6 +36,8 @@ export const SDXL_REFINER_UNET: UNetConfig = {
   up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
   num_attention_heads: [6, 12, 24, 24],
   cross_attention_dim: 1280,
-  transformer_layers_per_block: [4, 4, 4, 4],
+  // As modelInfo() reports a single file: 1 at level 0, which has no attention (the diffusers config's 4 there
+  // is unused: the same network); the mid block takes the last level's 4.
+  transformer_layers_per_block: [1, 4, 4, 4],
   projection_class_embeddings_input_dim: 2560,
 };

@@ -51,10 +51,11 @@ MemoryEstimate estimate(const CLIPTextModel * clip, const UNet * unet, const Aut
         case SDN_CALL_UNET: {
             const UNetConfig & c = unet->config();
             static const float no_timesteps = 0.0f;
-            // SDXL: the sizes of its added conditioning (no values in a measure pass); split as the base's 6 time
-            // ids, which for a refiner (5) gives the same [B, adm] input and so the same estimate.
+            // SDXL: the sizes of its added conditioning (no values in a measure pass), split as the base's 6 time
+            // ids where the width allows (a refiner's 5 make the same [B, adm] input: tests/native/models/sdxl-refiner).
             AddedConditioning added;
-            if (c.addition_embed_type == "text_time") added = {nullptr, c.projection_class_embeddings_input_dim - 6 * c.addition_time_embed_dim, nullptr, 6};
+            const int64_t P = c.projection_class_embeddings_input_dim, D = c.addition_time_embed_dim, N = P > 6 * D ? 6 : 5;
+            if (c.addition_embed_type == "text_time") added = {nullptr, P - N * D, nullptr, N};
             return network_call_estimate(unet_call(*unet, no_data({s.batch, c.in_channels, s.height, s.width}), &no_timesteps,
                                                    no_data({s.batch, s.tokens, c.cross_attention_dim}), nullptr, added, controls),
                                          mode);

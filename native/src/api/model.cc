@@ -170,6 +170,7 @@ sdn_status sdn_model_weights(sdn_model_t model, char ** out_json) {
         for (const char * network : {"text_encoder", "text_encoder_2", "unet", "vae"}) {
             if (std::string(network) != "vae" && m.checkpoint.layout == "vae") continue; // a standalone VAE
             if (std::string(network) == "text_encoder_2" && !m.checkpoint.clip2) continue;
+            if (std::string(network) == "text_encoder" && !m.checkpoint.clip) continue; // an SDXL refiner
             const WeightStore & ws = network_weights(m, network);
             for (const std::string & name : ws.names()) {
                 const Tensor & t = ws.get(name);

@@ -139,9 +139,9 @@ UNetConfig unet_config_from_json(const JsonValue & j, const std::string & what) 
     if (c.addition_embed_type == "text_time") {
         c.addition_time_embed_dim = get_int(j, "addition_time_embed_dim", 0, what);
         c.projection_class_embeddings_input_dim = get_int(j, "projection_class_embeddings_input_dim", 0, what);
-        require(c.addition_time_embed_dim > 0 && c.projection_class_embeddings_input_dim > 6 * c.addition_time_embed_dim, SDN_STATUS_BAD_FORMAT,
+        require(c.addition_time_embed_dim > 0 && c.projection_class_embeddings_input_dim > 5 * c.addition_time_embed_dim, SDN_STATUS_BAD_FORMAT,
                 what + ": addition_embed_type \"text_time\" needs addition_time_embed_dim > 0 and projection_class_embeddings_input_dim > "
-                       "6 x addition_time_embed_dim (the pooled text embedding plus 6 time ids' Fourier features)");
+                       "5 x addition_time_embed_dim (the pooled text embedding plus the Fourier features of 6 time ids, an SDXL refiner's 5)");
     }
     c.flip_sin_to_cos = get_bool(j, "flip_sin_to_cos", c.flip_sin_to_cos, what);
     c.freq_shift = get_int(j, "freq_shift", c.freq_shift, what);
