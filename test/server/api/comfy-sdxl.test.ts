@@ -1,6 +1,6 @@
 // ComfyUI's API with an SDXL checkpoint: an unmodified ComfyUI client (comfy-ui-client from npm) queues
 // the SDXL fixture's txt2img from the diffusers folder (DPM++ 2M Karras) and downloads the picture,
-// which is the reference within 2/255; object_info lists CLIPTextEncodeSDXL with ComfyUI's inputs.
+// which is the reference within 2/255; object_info lists CLIPTextEncodeSDXL and CLIPTextEncodeSDXLRefiner with ComfyUI's inputs.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -30,6 +30,8 @@ describe('ComfyUI API with SDXL', () => {
       expect(Object.keys(info.CLIPTextEncodeSDXL.input.required)).toEqual(
         ['clip', 'width', 'height', 'crop_w', 'crop_h', 'target_width', 'target_height', 'text_g', 'text_l'],
       );
+      const refiner = await client.getObjectInfo('CLIPTextEncodeSDXLRefiner');
+      expect(Object.keys(refiner.CLIPTextEncodeSDXLRefiner.input.required)).toEqual(['ascore', 'width', 'height', 'text', 'clip']);
       const images = await client.getImages(sdxlGraph('diffusers', 'dpmpp_2m', 'comfy-sdxl') as never);
       const [ref] = images['7'];
       const png = Buffer.from(await ref.blob.arrayBuffer());
