@@ -220,8 +220,8 @@ typedef struct sdn_run_options {
     int32_t n_controls;
 } sdn_run_options;
 
-/* encoder 0: the text encoder, 1: SDXL's second one. ids: batch prompts x tokens -> out [batch, tokens,
- * hidden]: the hidden states of layer (layers - clip_skip + 1), clip_skip 1 = the last, through the final
+/* encoder 0: the text encoder, 1: SDXL's second one (an SDXL refiner's only one: it has no encoder 0).
+ * ids: batch prompts x tokens -> out [batch, tokens, hidden]: the hidden states of layer (layers - clip_skip + 1), clip_skip 1 = the last, through the final
  * layer norm if final_layer_norm. out_pooled (may be NULL): the pooled output, the last layer's state
  * at each prompt's end token (its first largest id below vocab_size) after the final layer norm, through
  * text_projection where the encoder has one: [batch, projection_dim] (else [batch, hidden]). */
@@ -233,7 +233,9 @@ sdn_status   sdn_text_encode_vectors(sdn_model_t model, int32_t encoder, const i
                                      int32_t final_layer_norm, const float * vectors, int64_t n_vectors, const sdn_run_options * options,
                                      sdn_tensor * out, sdn_tensor * out_pooled);
 /* SDXL's added conditioning (UNet addition_embed_type "text_time"), per latent: the pooled text
- * embedding [B, text_embeds_dim] and the time ids [B, 6] (original h, w, crop top, left, target h, w). */
+ * embedding [B, text_embeds_dim] and the time ids [B, 6] (original h, w, crop top, left, target h, w); an SDXL
+ * refiner's [B, 5] (original h, w, crop top, left, aesthetic score). text_embeds_dim + time_ids_dim x
+ * addition_time_embed_dim must be the UNet's projection_class_embeddings_input_dim. */
 typedef struct sdn_unet_added {
     const float * text_embeds;
     int64_t text_embeds_dim;
