@@ -222,9 +222,10 @@ typedef struct sdn_run_options {
 
 /* encoder 0: the text encoder, 1: SDXL's second one (an SDXL refiner's only one: it has no encoder 0).
  * ids: batch prompts x tokens -> out [batch, tokens, hidden]: the hidden states of layer
- * (layers - clip_skip + 1), clip_skip 1 = the last, through the final layer norm if final_layer_norm. out_pooled (may be NULL): the pooled output, the last layer's state
- * at each prompt's end token (its first largest id below vocab_size) after the final layer norm, through
- * text_projection where the encoder has one: [batch, projection_dim] (else [batch, hidden]). */
+ * (layers - clip_skip + 1), clip_skip 1 = the last, through the final layer norm if final_layer_norm.
+ * out_pooled (may be NULL): the pooled output, the last layer's state at each prompt's end token (its
+ * first largest id below vocab_size) after the final layer norm, through text_projection where the
+ * encoder has one: [batch, projection_dim] (else [batch, hidden]). */
 sdn_status   sdn_text_encode(sdn_model_t model, int32_t encoder, const int32_t * ids, int64_t batch, int64_t tokens, int32_t clip_skip,
                              int32_t final_layer_norm, const sdn_run_options * options, sdn_tensor * out, sdn_tensor * out_pooled);
 /* As sdn_text_encode, with n_vectors token vectors [n_vectors, hidden_size] injected (textual-inversion
