@@ -3,10 +3,15 @@
  * ControlNetLoader and DiffControlNetLoader. As ComfyUI, a file named *_shuffle (or *_shuffle_fp16) gets
  * global average pooling (its residuals are averaged over the picture). A T2I-Adapter file in the same folder
  * loads through the same call (recognised by its tensor names; ComfyUI's load_t2i_adapter).
+ *
+ * What the weights cannot show (the heads; an SDXL ControlNet's addition_time_embed_dim when its added
+ * conditioning is not SDXL's width) comes, when present, from a sidecar `<name>.json` beside the file: the
+ * ControlNet's diffusers config.json (a ControlNetModel configuration), used instead of inferring it.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 
-import { loadControlNet, type ModelHandle, type WeightsDType } from '../../native/index.ts';
+import { type ControlNetConfig, loadControlNet, type ModelHandle, type WeightsDType } from '../../native/index.ts';
 import { choice, type HostServices } from '../schema.ts';
 import type { ControlNetValue } from '../socket-values.ts';
 import { safetensorsFiles } from './model-files.ts';
@@ -27,9 +32,25 @@ export function usesGlobalAveragePooling(name: string): boolean {
   return base.endsWith('_shuffle') || base.endsWith('_shuffle_fp16');
 }
 
+/** The sidecar `<name>.json` beside a ControlNet file (a ControlNetModel config.json), or undefined when there is none. */
+export function controlnetSidecar(file: string): Partial<ControlNetConfig> | undefined {
+  const sidecar = file.replace(/\.safetensors$/i, '') + '.json';
+  if (!fs.existsSync(sidecar)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(sidecar, 'utf8'));
+  } catch (e) {
+    throw new Error(`the ControlNet's sidecar "${sidecar}" is not valid JSON (${(e as Error).message}); fix it or remove it to infer the configuration from the weights`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`the ControlNet's sidecar "${sidecar}" must be a JSON object (a ControlNetModel config.json); fix it or remove it`);
+  return value as Partial<ControlNetConfig>;
+}
+
 export async function loadControlNetByName(modelsDir: string, name: string, weights: WeightsDType, diffBase?: ModelHandle): Promise<ControlNetValue> {
   const file = path.join(modelsDir, 'controlnet', name);
-  const controlnet = await loadControlNet(file, { weights, diffBase });
+  const config = controlnetSidecar(file);
+  const controlnet = await loadControlNet(file, { weights, diffBase, ...(config ? { config } : {}) });
   // ComfyUI's _shuffle rule sets a ControlNet's global_average_pooling; a T2I-Adapter has none.
   return { controlnet, source: file, globalAveragePooling: controlnet.info.kind === 'controlnet' && usesGlobalAveragePooling(name) };
 }
