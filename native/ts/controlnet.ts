@@ -129,7 +129,7 @@ export class ControlNetHandle implements ControlNetRef {
 
 export interface LoadControlNetOptions {
   weights?: WeightsDType;
-  /** A ControlNetModel config.json; inferred from the tensor shapes when absent (SD 1.x's 8 heads). */
+  /** A ControlNetModel config.json; inferred from the tensor shapes when absent (8 heads for SD 1.x, width / 64 for SD 2.x and SDXL). */
   config?: Partial<ControlNetConfig>;
   /** The model a diff ControlNet is relative to (DiffControlNetLoader's model): its UNet's weights are added. */
   diffBase?: ModelHandle;
