@@ -23,7 +23,9 @@ export function controlnetFiles(env: HostServices): string[] {
 
 /** The loaders' control_net_name input. */
 export function controlnetNameInput() {
-  return choice((env) => controlnetFiles(env), { description: 'A .safetensors ControlNet under <models>/controlnet (lllyasviel\'s LDM layout or diffusers\' ControlNetModel) or an SD 1.x T2I-Adapter.' });
+  return choice((env) => controlnetFiles(env), {
+    description: 'A .safetensors ControlNet under <models>/controlnet for SD 1.x, 2.x or SDXL (lllyasviel\'s LDM layout or diffusers\' ControlNetModel; a <name>.json beside it gives its config.json) or an SD 1.x T2I-Adapter.',
+  });
 }
 
 /** ComfyUI's rule: global average pooling for files whose name (without extension) ends in _shuffle or _shuffle_fp16. */
