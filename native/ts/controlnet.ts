@@ -69,6 +69,7 @@ interface ControlNetAddon {
   controlNetLoad(configJson: string, diffBase: NativeHandle | null): Promise<NativeHandle>;
   controlNetDispose(controlnet: NativeHandle): void;
   controlNetInfo(controlnet: NativeHandle): string;
+  controlNetCacheHits(controlnet: NativeHandle): number;
   controlNetForward(controlnet: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
     hint: Float32Array, hintShape: Shape4, residuals: number,
     options: { attention: string; cancel: NativeHandle | null; memoryLimitBytes: number; precision?: Precision }, added: AddedConditioning | null): Promise<Float32Array[]>;
@@ -119,6 +120,11 @@ export class ControlNetHandle implements ControlNetRef {
 
   get hintFactor(): number {
     return this.info.hintFactor;
+  }
+
+  /** A T2I-Adapter's features are computed once per hint and reused by later UNet calls (as ComfyUI): how many calls reused them (0 for a ControlNet). */
+  get cacheHits(): number {
+    return controlNetAddon.controlNetCacheHits(this.handle);
   }
 
   dispose(): void {

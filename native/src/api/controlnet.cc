@@ -124,6 +124,8 @@ void sdn_controlnet_free(sdn_controlnet_t controlnet) {
 
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet) { return controlnet ? controlnet->info_json.c_str() : "null"; }
 
+int64_t sdn_controlnet_cache_hits(sdn_controlnet_t controlnet) { return controlnet && controlnet->adapter ? controlnet->adapter->cache_hits() : 0; }
+
 sdn_status sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * latent, const int64_t shape[4], const float * timesteps,
                                   const float * context, const int64_t context_shape[3], const float * hint, const int64_t hint_shape[4],
                                   const sdn_unet_added * added, const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out) {

@@ -775,6 +775,14 @@ Napi::Value controlnet_info_js(const Napi::CallbackInfo & info) {
     return Napi::String::New(env, sdn_controlnet_info(holder->controlnet));
 }
 
+// controlNetCacheHits(controlnet) -> number (a T2I-Adapter's feature cache hits)
+Napi::Value controlnet_cache_hits_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(env, info.Length() ? info[0] : env.Undefined(), kControlNetTag, "controlnet");
+    if (!holder->controlnet) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the ControlNet was disposed; load it again");
+    return Napi::Number::New(env, static_cast<double>(sdn_controlnet_cache_hits(holder->controlnet)));
+}
+
 // controlNetForward(controlnet, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, hint,
 //   hintShape [Bh, C, fH, fW], residuals, options, added (SDXL, as modelUnetForward's) | null) -> Promise<Float32Array[]> (the down
 //   residuals, then the mid one)
@@ -990,6 +998,7 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("controlNetDispose", controlnet_dispose_js);
     fn("controlNetInfo", controlnet_info_js);
     fn("controlNetForward", controlnet_forward_js);
+    fn("controlNetCacheHits", controlnet_cache_hits_js);
     fn("taesdLoad", taesd_load_js);
     fn("taesdDispose", taesd_dispose_js);
     fn("taesdInfo", taesd_info_js);

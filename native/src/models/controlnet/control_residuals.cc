@@ -58,7 +58,7 @@ std::vector<Tensor> adapter_features(const T2IAdapter & adapter, const Tensor & 
                     x.f32()[n * plane + k] = sum / static_cast<float>(C);
                 }
     }
-    std::vector<Tensor> feats = adapter.forward(x);
+    std::vector<Tensor> feats = adapter.forward_cached(x);                      // computed once per hint, as ComfyUI
     ArenaScope scope(kMerge);
     for (Tensor & f : feats) {
         scale(f, strength, false);
