@@ -318,7 +318,7 @@ void         sdn_controlnet_free(sdn_controlnet_t controlnet);
  *  "blocks_per_level", "ksize"}), "hint_factor", "hint_channels", "residuals" (an adapter: features, one per level),
  *  "weight_bytes"}; owned by the handle. */
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet);
-/* A T2I-Adapter's features are computed once per hint (by content and compute precision; the last 4 kept) and
+/* A T2I-Adapter's features are computed once per hint (by content and compute precision; the last 2 kept) and
  * reused by later UNet calls, as ComfyUI does: how many calls were answered from that cache (0 for a ControlNet). */
 int64_t      sdn_controlnet_cache_hits(sdn_controlnet_t controlnet);
 

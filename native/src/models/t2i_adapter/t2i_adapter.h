@@ -48,7 +48,7 @@ public:
     // running the network; a measure pass always runs it, so an estimate covers a miss. The cache holds f32 copies
     // of each hint and its features (freed with the adapter). Thread-safe.
     std::vector<Tensor> forward_cached(const Tensor & hint) const;
-    static constexpr size_t kCachedHints = 4;
+    static constexpr size_t kCachedHints = 2;
     // How many forward_cached calls were answered from the cache (for tests and tools).
     int64_t cache_hits() const;
 
