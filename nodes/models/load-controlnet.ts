@@ -5,8 +5,9 @@
  * loads through the same call (recognised by its tensor names; ComfyUI's load_t2i_adapter).
  *
  * What the weights cannot show (the heads; an SDXL ControlNet's addition_time_embed_dim when its added
- * conditioning is not SDXL's width) comes, when present, from a sidecar `<name>.json` beside the file: the
- * ControlNet's diffusers config.json (a ControlNetModel configuration), used instead of inferring it.
+ * conditioning is not SDXL's width) comes, when present, from a sidecar `<name>.json` beside the file (or a
+ * diffusers folder's config.json beside its diffusion_pytorch_model.safetensors): the ControlNet's diffusers
+ * config.json (a ControlNetModel configuration), used instead of inferring it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,9 +35,13 @@ export function usesGlobalAveragePooling(name: string): boolean {
   return base.endsWith('_shuffle') || base.endsWith('_shuffle_fp16');
 }
 
-/** The sidecar `<name>.json` beside a ControlNet file (a ControlNetModel config.json), or undefined when there is none. */
+/**
+ * The configuration beside a ControlNet file, or undefined when there is none: `<name>.json`, or for a diffusers
+ * folder's `diffusion_pytorch_model[.fp16].safetensors` the folder's `config.json` (a ControlNetModel config.json).
+ */
 export function controlnetSidecar(file: string): Partial<ControlNetConfig> | undefined {
-  const sidecar = file.replace(/\.safetensors$/i, '') + '.json';
+  let sidecar = file.replace(/\.safetensors$/i, '') + '.json';
+  if (!fs.existsSync(sidecar) && /^diffusion_pytorch_model(\.fp16)?\.safetensors$/i.test(path.basename(file))) sidecar = path.join(path.dirname(file), 'config.json');
   if (!fs.existsSync(sidecar)) return undefined;
   let value: unknown;
   try {

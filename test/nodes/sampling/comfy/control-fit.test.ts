@@ -77,7 +77,7 @@ describe('checkControlsFitModel', () => {
 });
 
 describe('ControlNetLoader and SDXL ControlNets', () => {
-  it('loads an SDXL ControlNet with the config.json beside it (<name>.json), and says what is wrong with a bad sidecar', async () => {
+  it('loads an SDXL ControlNet with the config.json beside it (<name>.json, or a diffusers folder\'s config.json), and says what is wrong with a bad sidecar', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sdxl-cn-'));
     try {
       fs.mkdirSync(path.join(dir, 'controlnet'));
@@ -93,6 +93,15 @@ describe('ControlNetLoader and SDXL ControlNets', () => {
       value.controlnet.dispose();
       fs.writeFileSync(path.join(dir, 'controlnet', 'xl.json'), '{ not json');
       expect(() => controlnetSidecar(file)).toThrow(/sidecar ".*xl\.json" is not valid JSON .*fix it or remove it/);
+      // a diffusers folder: config.json beside diffusion_pytorch_model.safetensors
+      fs.mkdirSync(path.join(dir, 'controlnet', 'canny-xl'));
+      const inFolder = path.join(dir, 'controlnet', 'canny-xl', 'diffusion_pytorch_model.safetensors');
+      fs.symlinkSync(path.resolve('test/fixtures/controlnet-sdxl/controlnet_sdxl_diffusers.safetensors'), inFolder);
+      fs.writeFileSync(path.join(dir, 'controlnet', 'canny-xl', 'config.json'), JSON.stringify(xlConfig));
+      const folder = await loadControlNetByName(dir, 'canny-xl/diffusion_pytorch_model.safetensors', 'f32');
+      expect(folder.controlnet.info.layout).toBe('diffusers');
+      expect(folder.controlnet.addedWidth).toBe(88);
+      folder.controlnet.dispose();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
