@@ -37,7 +37,8 @@ export function usesGlobalAveragePooling(name: string): boolean {
 
 /**
  * The configuration beside a ControlNet file, or undefined when there is none: `<name>.json`, or for a diffusers
- * folder's `diffusion_pytorch_model[.fp16].safetensors` the folder's `config.json` (a ControlNetModel config.json).
+ * folder's `diffusion_pytorch_model[.fp16].safetensors` the folder's `config.json` (a ControlNetModel config.json:
+ * `_class_name` "ControlNetModel", or no `_class_name` and `block_out_channels`; other JSON there is ignored).
  */
 export function controlnetSidecar(file: string): Partial<ControlNetConfig> | undefined {
   let sidecar = file.replace(/\.safetensors$/i, '') + '.json';
@@ -51,7 +52,10 @@ export function controlnetSidecar(file: string): Partial<ControlNetConfig> | und
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new Error(`the ControlNet's sidecar "${sidecar}" must be a JSON object (a ControlNetModel config.json); fix it or remove it`);
-  return value as Partial<ControlNetConfig>;
+  // Other tools' notes under the same name (e.g. a UI's model metadata) are not a configuration: ignored.
+  const config = value as Record<string, unknown>;
+  const isConfig = config._class_name === 'ControlNetModel' || (config._class_name === undefined && Array.isArray(config.block_out_channels));
+  return isConfig ? (config as Partial<ControlNetConfig>) : undefined;
 }
 
 export async function loadControlNetByName(modelsDir: string, name: string, weights: WeightsDType, diffBase?: ModelHandle): Promise<ControlNetValue> {

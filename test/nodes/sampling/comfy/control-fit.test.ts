@@ -91,6 +91,8 @@ describe('ControlNetLoader and SDXL ControlNets', () => {
       expect(value.controlnet.addedWidth).toBe(88);
       expect(value.controlnet.info.layout).toBe('ldm');
       value.controlnet.dispose();
+      fs.writeFileSync(path.join(dir, 'controlnet', 'xl.json'), JSON.stringify({ description: 'notes of another tool', 'sd version': 'SDXL' }));
+      expect(controlnetSidecar(file)).toBeUndefined(); // not a ControlNetModel config.json: ignored
       fs.writeFileSync(path.join(dir, 'controlnet', 'xl.json'), '{ not json');
       expect(() => controlnetSidecar(file)).toThrow(/sidecar ".*xl\.json" is not valid JSON .*fix it or remove it/);
       // a diffusers folder: config.json beside diffusion_pytorch_model.safetensors
