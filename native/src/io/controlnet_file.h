@@ -12,7 +12,8 @@
 // Both end in one WeightStore under diffusers' names (models/controlnet/controlnet.h). The configuration is
 // the caller's (a ControlNetModel config.json) or inferred from the shapes (transformer depth per level,
 // linear projections, the added conditioning's width), with SD 1.x's head count (8; width / 64 for SD 2.x,
-// cross-attention width 1024, and for SDXL, a label_emb / add_embedding; SDXL's addition_time_embed_dim 256). The file must hold exactly the tensors that
+// cross-attention width 1024, and for SDXL, a label_emb / add_embedding; SDXL's addition_time_embed_dim
+// 256). The file must hold exactly the tensors that
 // configuration calls for: a missing or extra one is an error naming it.
 //
 // A "diff" ControlNet (a tensor named "difference" in the file; ComfyUI's DiffControlNetLoader) stores
