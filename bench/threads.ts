@@ -1,7 +1,8 @@
 /**
  * Thread scaling of a UNet forward: 1 vs N threads, alternating call by call so both see the same
  * machine (other jobs come and go on a shared one), with wall time, the process's CPU seconds and
- * the op profile's cores per op family (CPU / wall: 2.0 = both threads busy) of every call.
+ * the op profile's cores per op family (CPU / wall: 2.0 = both threads busy) of every call, and the
+ * call's system time and page faults (the activation arena reuses its pages from call to call).
  *
  *   npm run bench:threads                                    # /tmp/sd15.safetensors, latent 64, batch 2, 2 rounds
  *   npm run bench:threads -- --latent 32 --rounds 3 --threads 2 --weights f16 --checkpoint PATH
@@ -48,6 +49,7 @@ const walls = new Map<number, number[]>([[1, []], [THREADS, []]]);
 for (let round = 0; round < ROUNDS; round++)
   for (const threads of [THREADS, 1]) {
     native.threadsSet(threads);
+    const faults0 = process.resourceUsage().minorPageFault;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await forward();
@@ -55,7 +57,9 @@ for (let round = 0; round < ROUNDS; round++)
     const cpu = process.cpuUsage(cpu0);
     walls.get(threads)!.push(wall);
     const ops = native.profileLast().ops.map((o) => `${o.op} ${o.seconds.toFixed(3)} s x${(o.cpuSeconds / o.seconds).toFixed(2)}`);
-    console.log(`threads ${threads}: wall ${wall.toFixed(3)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, load ${load()}`);
+    const faults = process.resourceUsage().minorPageFault - faults0;
+    console.log(`threads ${threads}: wall ${wall.toFixed(3)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (system ${(cpu.system / 1e6).toFixed(2)} s, ` +
+      `${faults} page faults), load ${load()}`);
     console.log(`  ${ops.join(', ')}`);
   }
 native.profileCollect(false);

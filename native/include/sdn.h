@@ -321,20 +321,26 @@ void         sdn_controlnet_free(sdn_controlnet_t controlnet);
  *  "blocks_per_level", "ksize"}), "hint_factor", "hint_channels", "residuals" (an adapter: features, one per level),
  *  "weight_bytes"}; owned by the handle. */
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet);
+/* A T2I-Adapter's features are computed once per hint (by content and compute precision; the last 2 kept) and
+ * reused by later UNet calls, as ComfyUI does: how many calls were answered from that cache (0 for a ControlNet). */
+int64_t      sdn_controlnet_cache_hits(sdn_controlnet_t controlnet);
 
 /* The ControlNet alone (for tests and tools; sampling applies it through sdn_unet_forward): latent [B, C, H, W],
- * timesteps [B], context [B, tokens, cross_attention_dim], hint [1 or B, conditioning_channels, f H, f W] ->
- * out_residuals[0 .. n_out): the down-path residuals in order, then the mid block's ("residuals" of the info;
- * n_out must equal it). options: attention, cancel, memory_limit_bytes and compute (SDN_COMPUTE_MODEL: f32). */
+ * timesteps [B], context [B, tokens, cross_attention_dim], hint [1 or B, conditioning_channels, f H, f W],
+ * added (an SDXL ControlNet's: as sdn_unet_forward's, the time ids' features with the ControlNet's own
+ * addition_time_embed_dim; NULL otherwise) -> out_residuals[0 .. n_out): the down-path residuals in order, then the
+ * mid block's ("residuals" of the info; n_out must equal it). options: attention, cancel, memory_limit_bytes and
+ * compute (SDN_COMPUTE_MODEL: f32). */
 sdn_status   sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * latent, const int64_t shape[4], const float * timesteps,
                                     const float * context, const int64_t context_shape[3], const float * hint, const int64_t hint_shape[4],
-                                    const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out);
+                                    const sdn_unet_added * added, const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out);
 
 /* One ControlNet applied to a UNet call: its residuals (each map's per-channel mean over the picture when
  * global_average_pooling, or when its config says global_pool_conditions) times strength are added, summed
  * over the list in order. The ControlNet reads the call's latent (its first in_channels channels), timesteps
- * and context, and the hint [1 or B, conditioning_channels, f h, f w] (f = "hint_factor", 8 for SD 1.x;
- * the picture in [0, 1]); hint may be NULL in a memory estimate. */
+ * and context (an SDXL ControlNet also the UNet's added conditioning, as ComfyUI hands it the model's y), and the
+ * hint [1 or B, conditioning_channels, f h, f w] (f = "hint_factor", 8 for SD 1.x and SDXL; the picture in
+ * [0, 1]); hint may be NULL in a memory estimate. */
 typedef struct sdn_control {
     sdn_controlnet_t controlnet;
     const float * hint;

@@ -1,6 +1,7 @@
 /**
- * ControlNets in the native engine (include/sdn.h's ControlNet section): SD 1.x ControlNet files in
- * lllyasviel's LDM layout (optionally under "control_model.") or diffusers' ControlNetModel layout, and SD 1.x
+ * ControlNets in the native engine (include/sdn.h's ControlNet section): SD 1.x, 2.x and SDXL ControlNet files in
+ * lllyasviel's LDM layout (optionally under "control_model."; SDXL's with label_emb.*) or diffusers' ControlNetModel
+ * layout (SDXL's with add_embedding.*; inside a UNet call an SDXL ControlNet reads the UNet's added conditioning), and SD 1.x
  * T2I-Adapters (TencentARC's full / light files, diffusers' T2IAdapter; info.kind 't2i_adapter'), which add
  * their features to the UNet's encoder (ComfyUI's control "input") and never see the latent. A
  * loaded ControlNet runs inside a UNet call (unetForward's `controls`), so attention mode, precision, the
@@ -13,7 +14,7 @@
  *   cn.dispose();
  */
 import { addon } from './core.ts';
-import { type CancelToken, type ControlNetRef, ModelHandle, type NativeHandle, type Precision, type RunOptions, type Shape4, type UNetConfig, type WeightsDType } from './models.ts';
+import { type AddedConditioning, type CancelToken, type ControlNetRef, ModelHandle, type NativeHandle, type Precision, type RunOptions, type Shape4, type UNetConfig, type WeightsDType } from './models.ts';
 
 /** A ControlNetModel config.json (the UNet encoder's keys plus the hint encoder's). */
 export interface ControlNetConfig extends Omit<UNetConfig, 'up_block_types' | 'out_channels'> {
@@ -68,9 +69,10 @@ interface ControlNetAddon {
   controlNetLoad(configJson: string, diffBase: NativeHandle | null): Promise<NativeHandle>;
   controlNetDispose(controlnet: NativeHandle): void;
   controlNetInfo(controlnet: NativeHandle): string;
+  controlNetCacheHits(controlnet: NativeHandle): number;
   controlNetForward(controlnet: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
     hint: Float32Array, hintShape: Shape4, residuals: number,
-    options: { attention: string; cancel: NativeHandle | null; memoryLimitBytes: number; precision?: Precision }): Promise<Float32Array[]>;
+    options: { attention: string; cancel: NativeHandle | null; memoryLimitBytes: number; precision?: Precision }, added: AddedConditioning | null): Promise<Float32Array[]>;
 }
 
 const controlNetAddon = addon as unknown as ControlNetAddon;
@@ -104,6 +106,13 @@ export class ControlNetHandle implements ControlNetRef {
     return this.info.kind === 't2i_adapter' ? undefined : this.info.config.cross_attention_dim;
   }
 
+  /** An SDXL ControlNet's added conditioning width (text_time: pooled text + 6 size features); none otherwise. */
+  get addedWidth(): number | undefined {
+    if (this.info.kind === 't2i_adapter') return undefined;
+    const c = this.info.config;
+    return c.addition_embed_type === 'text_time' ? c.projection_class_embeddings_input_dim : undefined;
+  }
+
   /** The hint IMAGE's channels: 3 for every SD 1.x ControlNet and T2I-Adapter (a 1-channel adapter reads their mean, as ComfyUI). */
   get hintChannels(): number {
     return this.info.kind === 't2i_adapter' ? 3 : this.info.hintChannels;
@@ -111,6 +120,11 @@ export class ControlNetHandle implements ControlNetRef {
 
   get hintFactor(): number {
     return this.info.hintFactor;
+  }
+
+  /** A T2I-Adapter's features are computed once per hint and reused by later UNet calls (as ComfyUI): how many calls reused them (0 for a ControlNet). */
+  get cacheHits(): number {
+    return controlNetAddon.controlNetCacheHits(this.handle);
   }
 
   dispose(): void {
@@ -121,7 +135,7 @@ export class ControlNetHandle implements ControlNetRef {
 
 export interface LoadControlNetOptions {
   weights?: WeightsDType;
-  /** A ControlNetModel config.json; inferred from the tensor shapes when absent (SD 1.x's 8 heads). */
+  /** A ControlNetModel config.json; inferred from the tensor shapes when absent (8 heads for SD 1.x, width / 64 for SD 2.x and SDXL). */
   config?: Partial<ControlNetConfig>;
   /** The model a diff ControlNet is relative to (DiffControlNetLoader's model): its UNet's weights are added. */
   diffBase?: ModelHandle;
@@ -136,8 +150,9 @@ export async function loadControlNet(path: string, options: LoadControlNetOption
 
 /**
  * The ControlNet alone (tests and tools; sampling runs it inside unetForward): latent [B, C, H, W], one timestep
- * per latent, context [B, tokens, ctx], hint [1 or B, 3, 8H, 8W] -> its residuals: `down` (one per UNet skip
- * connection, in the down path's order) and `mid`.
+ * per latent, context [B, tokens, ctx], hint [1 or B, 3, 8H, 8W], and for an SDXL ControlNet `options.added` (the
+ * pooled text embedding and size ids, as unetForward's; their features with the ControlNet's own
+ * addition_time_embed_dim) -> its residuals: `down` (one per UNet skip connection, in the down path's order) and `mid`.
  */
 export async function controlNetForward(
   controlnet: ControlNetHandle,
@@ -147,7 +162,7 @@ export async function controlNetForward(
   context: Float32Array,
   hint: Float32Array,
   hintShape: Shape4,
-  options: Pick<RunOptions, 'attention' | 'memoryLimitBytes' | 'precision'> & { cancel?: CancelToken } = {},
+  options: Pick<RunOptions, 'attention' | 'memoryLimitBytes' | 'precision'> & { cancel?: CancelToken; added?: AddedConditioning } = {},
 ): Promise<{ down: Float32Array[]; mid: Float32Array }> {
   const { info } = controlnet;
   if (info.kind !== 'controlnet') throw Object.assign(new Error('controlNetForward: this is a T2I-Adapter, which runs only inside a UNet call (unetForward\'s controls)'), { code: 'SDN_STATUS_BAD_ARGUMENT' });
@@ -158,6 +173,6 @@ export async function controlNetForward(
     cancel: options.cancel?.handle ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? 0,
     ...(options.precision ? { precision: options.precision } : {}),
-  });
+  }, options.added ?? null);
   return { down: out.slice(0, -1), mid: out[out.length - 1] };
 }

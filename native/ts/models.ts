@@ -76,6 +76,8 @@ export interface ControlNetRef {
   readonly hintFactor: number;
   /** The text conditioning's width it reads (768 SD 1.x, 2048 SDXL); absent for controls without text attention. */
   readonly contextWidth?: number;
+  /** An SDXL ControlNet's added conditioning width (projection_class_embeddings_input_dim: 2816 for SDXL); absent otherwise. */
+  readonly addedWidth?: number;
 }
 
 /** The addon's form of a control (hint null in memory estimates). */

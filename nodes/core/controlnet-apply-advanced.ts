@@ -18,7 +18,7 @@ export default defineNode({
     strength: float({ default: 1, min: 0, max: 10, step: 0.01, description: 'How much the ControlNet\'s residuals count (0: both conditionings unchanged).' }),
     start_percent: float({ default: 0, min: 0, max: 1, step: 0.001, description: 'Active from this fraction of the schedule (0 = the first step).' }),
     end_percent: float({ default: 1, min: 0, max: 1, step: 0.001, description: 'To this fraction (1 = the last step).' }),
-    vae: optional(socket('VAE', { description: 'Unused by SD 1.x ControlNets (ComfyUI uses it for ControlNets that read latents); accepted so ComfyUI workflows load.' })),
+    vae: optional(socket('VAE', { description: 'Unused by SD 1.x and SDXL ControlNets (ComfyUI uses it for ControlNets that read latents); accepted so ComfyUI workflows load.' })),
   },
   outputs: { positive: socket('CONDITIONING'), negative: socket('CONDITIONING') },
   run(input) {

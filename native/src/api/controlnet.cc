@@ -124,9 +124,11 @@ void sdn_controlnet_free(sdn_controlnet_t controlnet) {
 
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet) { return controlnet ? controlnet->info_json.c_str() : "null"; }
 
+int64_t sdn_controlnet_cache_hits(sdn_controlnet_t controlnet) { return controlnet && controlnet->adapter ? controlnet->adapter->cache_hits() : 0; }
+
 sdn_status sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * latent, const int64_t shape[4], const float * timesteps,
                                   const float * context, const int64_t context_shape[3], const float * hint, const int64_t hint_shape[4],
-                                  const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out) {
+                                  const sdn_unet_added * added, const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out) {
     return api::call([&] {
         const sdn_controlnet & handle = *api::need(controlnet, "controlnet");
         require(handle.net != nullptr, SDN_STATUS_BAD_ARGUMENT,
@@ -143,7 +145,12 @@ sdn_status sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * lat
         const Tensor c = Tensor::view(const_cast<float *>(api::need(context, "context")), cs, DType::F32, nullptr, Storage::External);
         const AttentionMode mode = api::attention_of(options);
         const std::atomic<bool> * cancel = options && options->cancel ? &options->cancel->flag : nullptr;
-        const NetworkCall call = controlnet_call(net, x, api::need(timesteps, "timesteps"), c, h, cancel);
+        AddedConditioning a;
+        if (added) a = AddedConditioning{added->text_embeds, added->text_embeds_dim, added->time_ids, added->time_ids_dim};
+        require(!added || net.sdxl(), SDN_STATUS_BAD_ARGUMENT, "ControlNet: added conditioning given, but this ControlNet (SD 1.x / 2.x) takes none");
+        require(added || !net.sdxl(), SDN_STATUS_BAD_ARGUMENT,
+                "ControlNet: this is an SDXL ControlNet: give the added conditioning (pooled text embedding and the 6 size ids per latent)");
+        const NetworkCall call = controlnet_call(net, x, api::need(timesteps, "timesteps"), c, h, cancel, a);
         const PrecisionScope precision(api::precision_of(options).value_or(Precision::F32));
         network_call_check(call, mode, options ? static_cast<int64_t>(std::min<uint64_t>(options->memory_limit_bytes, uint64_t(INT64_MAX))) : 0);
         arena_window_begin();

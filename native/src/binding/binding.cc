@@ -593,6 +593,27 @@ Napi::Value model_encode_text_pooled_js(const Napi::CallbackInfo & info) {
     }, options);
 }
 
+// The SDXL added conditioning argument at `index`: { textEmbeds: Float32Array [B, P], timeIds: Float32Array [B, 6] },
+// or null / absent (false). The arrays are kept alive by `job`.
+bool arg_added(const Napi::CallbackInfo & info, size_t index, int64_t B, const char * fn, AsyncJob & job, sdn_unet_added & added) {
+    Napi::Env env = info.Env();
+    if (info.Length() <= index || !info[index].IsObject()) return false;
+    Napi::Object a = info[index].As<Napi::Object>();
+    const auto array = [&](const char * key) {
+        Napi::Value v = a.Get(key);
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+            throw Napi::TypeError::New(env, std::string("argument \"added.") + key + "\" must be a Float32Array");
+        job.keep_alive.push_back(keep(v));
+        return v.As<Napi::Float32Array>();
+    };
+    Napi::Float32Array te = array("textEmbeds"), ti = array("timeIds");
+    if (te.ElementLength() % B != 0 || ti.ElementLength() % B != 0)
+        throw make_error(env, SDN_STATUS_BAD_SHAPE, std::string(fn) + ": added conditioning of " + std::to_string(te.ElementLength()) + " pooled values and " +
+                                                        std::to_string(ti.ElementLength()) + " time ids is not a multiple of the batch " + std::to_string(B));
+    added = sdn_unet_added{te.Data(), static_cast<int64_t>(te.ElementLength()) / B, ti.Data(), static_cast<int64_t>(ti.ElementLength()) / B};
+    return true;
+}
+
 // modelUnetForward(model, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, options,
 //   added: { textEmbeds: Float32Array [B, P], timeIds: Float32Array [B, 6] } | null (SDXL)) -> Promise<Float32Array>
 Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
@@ -617,24 +638,8 @@ Napi::Value model_unet_forward_js(const Napi::CallbackInfo & info) {
     const float * x = latent.Data(), * t = timesteps.Data(), * c = context.Data();
     const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]};
     const std::array<int64_t, 3> cs{B, tokens, ctx};
-    bool has_added = false;
     sdn_unet_added added{};
-    if (info.Length() > 7 && info[7].IsObject()) {
-        Napi::Object a = info[7].As<Napi::Object>();
-        const auto array = [&](const char * key) {
-            Napi::Value v = a.Get(key);
-            if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-                throw Napi::TypeError::New(env, std::string("argument \"added.") + key + "\" must be a Float32Array");
-            job.keep_alive.push_back(keep(v));
-            return v.As<Napi::Float32Array>();
-        };
-        Napi::Float32Array te = array("textEmbeds"), ti = array("timeIds");
-        if (te.ElementLength() % B != 0 || ti.ElementLength() % B != 0)
-            throw make_error(env, SDN_STATUS_BAD_SHAPE, "unetForward: added conditioning of " + std::to_string(te.ElementLength()) + " pooled values and " +
-                                                            std::to_string(ti.ElementLength()) + " time ids is not a multiple of the batch " + std::to_string(B));
-        added = sdn_unet_added{te.Data(), static_cast<int64_t>(te.ElementLength()) / B, ti.Data(), static_cast<int64_t>(ti.ElementLength()) / B};
-        has_added = true;
-    }
+    const bool has_added = arg_added(info, 7, B, "unetForward", job, added);
     return queue_tensor_call(env, job, options, {latent, timesteps, context}, [model, x, s, t, c, cs, added, has_added](const sdn_run_options * o, sdn_tensor * out) {
         return sdn_unet_forward(model.get(), x, s.data(), t, c, cs.data(), has_added ? &added : nullptr, o, out);
     });
@@ -770,8 +775,17 @@ Napi::Value controlnet_info_js(const Napi::CallbackInfo & info) {
     return Napi::String::New(env, sdn_controlnet_info(holder->controlnet));
 }
 
+// controlNetCacheHits(controlnet) -> number (a T2I-Adapter's feature cache hits)
+Napi::Value controlnet_cache_hits_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(env, info.Length() ? info[0] : env.Undefined(), kControlNetTag, "controlnet");
+    if (!holder->controlnet) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the ControlNet was disposed; load it again");
+    return Napi::Number::New(env, static_cast<double>(sdn_controlnet_cache_hits(holder->controlnet)));
+}
+
 // controlNetForward(controlnet, latent, shape [B, C, H, W], timesteps [B], context [B, T, ctx], contextTokens, hint,
-//   hintShape [Bh, C, fH, fW], residuals, options) -> Promise<Float32Array[]> (the down residuals, then the mid one)
+//   hintShape [Bh, C, fH, fW], residuals, options, added (SDXL, as modelUnetForward's) | null) -> Promise<Float32Array[]> (the down
+//   residuals, then the mid one)
 Napi::Value controlnet_forward_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(env, info.Length() ? info[0] : env.Undefined(), kControlNetTag, "controlnet");
@@ -794,6 +808,8 @@ Napi::Value controlnet_forward_js(const Napi::CallbackInfo & info) {
     if (n < 1 || n > 1024) throw Napi::RangeError::New(env, "argument \"residuals\" must be in 1..1024");
     AsyncJob job;
     const auto options = arg_options(info, 9, job);
+    sdn_unet_added added{};
+    const bool has_added = arg_added(info, 10, B, "controlNetForward", job, added);
     for (Napi::Value v : {Napi::Value(latent), Napi::Value(timesteps), Napi::Value(context), Napi::Value(hint)}) job.keep_alive.push_back(keep(v));
     auto results = std::make_shared<std::vector<Result>>(static_cast<size_t>(n));
     job.complete = [results](Napi::Env e) -> Napi::Value {
@@ -804,9 +820,10 @@ Napi::Value controlnet_forward_js(const Napi::CallbackInfo & info) {
     const float * x = latent.Data(), * t = timesteps.Data(), * c = context.Data(), * h = hint.Data();
     const std::array<int64_t, 4> s{shape[0], shape[1], shape[2], shape[3]}, hs{hint_shape[0], hint_shape[1], hint_shape[2], hint_shape[3]};
     const std::array<int64_t, 3> cs{B, tokens, static_cast<int64_t>(context.ElementLength()) / (B * tokens)};
-    return queue_call(job, env, [net, x, s, t, c, cs, h, hs, results](const sdn_run_options * o) {
+    return queue_call(job, env, [net, x, s, t, c, cs, h, hs, added, has_added, results](const sdn_run_options * o) {
         std::vector<sdn_tensor> raw(results->size());
-        const sdn_status status = sdn_controlnet_forward(net.get(), x, s.data(), t, c, cs.data(), h, hs.data(), o, raw.data(), static_cast<int32_t>(raw.size()));
+        const sdn_status status = sdn_controlnet_forward(net.get(), x, s.data(), t, c, cs.data(), h, hs.data(), has_added ? &added : nullptr, o, raw.data(),
+                                                         static_cast<int32_t>(raw.size()));
         if (status == SDN_STATUS_OK)
             for (size_t i = 0; i < raw.size(); ++i) (*results)[i].tensor = raw[i];
         return status;
@@ -981,6 +998,7 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("controlNetDispose", controlnet_dispose_js);
     fn("controlNetInfo", controlnet_info_js);
     fn("controlNetForward", controlnet_forward_js);
+    fn("controlNetCacheHits", controlnet_cache_hits_js);
     fn("taesdLoad", taesd_load_js);
     fn("taesdDispose", taesd_dispose_js);
     fn("taesdInfo", taesd_info_js);

@@ -3,9 +3,12 @@
 // against). Freed blocks are kept in size-class free lists and reused, so a sampling loop does not
 // go back to the system allocator for every step; the counters count bytes handed out, not cached.
 // The cache is bounded: before a block is taken from the system, cached blocks are freed until
-// handed-out + cached bytes stay within the high-water mark of the current window (one network call,
-// see arena_window_begin), so the arena's resident footprint never exceeds the call's peak. Blocks of
-// 1 MiB and more are mmap'd, so freeing them returns their pages to the system.
+// handed-out + cached bytes stay within the larger high-water mark of the current window (one network
+// call, see arena_window_begin) and the window before, so the arena's resident footprint never exceeds
+// the larger peak of the last two calls. Blocks of 1 MiB and more are mmap'd, so freeing them returns
+// their pages to the system; a request no cached block of its size class answers resizes a cached
+// mapped block of another class (mremap) before it maps a new one, so its resident pages are reused
+// instead of faulted in again.
 //
 // Measuring: while an ArenaMeasure is open on a thread, arena_alloc on that thread hands out no memory
 // (it returns null) and only counts the block it would have taken, arena_free(null) gives it back, and
@@ -36,7 +39,8 @@ uint64_t arena_cached_bytes();
 uint64_t arena_peak_bytes();
 void arena_peak_reset(); // peak := current
 // Starts a new window for the cache bound (called at the start of every network call): blocks cached
-// by an earlier call (another network's sizes) are freed as soon as this call needs new blocks.
+// beyond the last call's high-water mark are freed now, and the bound is the larger of the last call's
+// and this call's high-water marks.
 void arena_window_begin();
 
 // Owned weight memory (converted weights, not mmap'd views) is counted separately.

@@ -26,7 +26,7 @@ public:
     bool has(const std::string & key) const { return entries.count(key) != 0; }
     const Shape & shape(const std::string & key, size_t rank) const {
         auto it = entries.find(key);
-        require(it != entries.end(), SDN_STATUS_MISSING_TENSOR, where_ + ": ControlNet tensor " + quoted(prefix_ + key) + " is missing (is this an SD 1.x ControlNet?)");
+        require(it != entries.end(), SDN_STATUS_MISSING_TENSOR, where_ + ": ControlNet tensor " + quoted(prefix_ + key) + " is missing (is this an SD 1.x, 2.x or SDXL ControlNet?)");
         require(it->second->shape.size() == rank, SDN_STATUS_BAD_FORMAT,
                 where_ + ": tensor " + quoted(prefix_ + key) + " has shape " + shape_str(it->second->shape) + ", expected rank " + std::to_string(rank));
         return it->second->shape;
@@ -50,13 +50,32 @@ private:
     std::string prefix_;
 };
 
+// SDXL's added conditioning, from add_embedding.linear_1's (label_emb.0.0's) weight [4 c0, P]: P = pooled + 6 D.
+// The shapes show P only; D is SDXL's 256 (what ComfyUI's SDXL models use to build the `y` a ControlNet reads),
+// so P must exceed 6 x 256. Other widths need the ControlNet's config.json.
+void infer_text_time(const std::string & where, const Keys & k, const std::string & key, UNetConfig & u) {
+    const Shape & w = k.shape(key, 2);
+    const int P = static_cast<int>(w[1]);
+    require(w[0] == 4 * static_cast<int64_t>(u.block_out_channels[0]), SDN_STATUS_BAD_FORMAT,
+            where + ": " + quoted(k.prefix() + key) + " has shape " + shape_str(w) + ", expected [4 x " + std::to_string(u.block_out_channels[0]) + ", P]");
+    constexpr int kSdxlTimeDim = 256;
+    require(P > 6 * kSdxlTimeDim, SDN_STATUS_BAD_FORMAT,
+            where + ": the ControlNet's added conditioning is " + std::to_string(P) + " wide, too narrow for SDXL's (pooled text + 6 x " +
+                std::to_string(kSdxlTimeDim) + " size features), so its addition_time_embed_dim cannot be told from the shapes: give its "
+                "ControlNetModel config.json (for ControlNetLoader, as a .json file of the same name beside it)");
+    u.addition_embed_type = "text_time";
+    u.projection_class_embeddings_input_dim = P;
+    u.addition_time_embed_dim = kSdxlTimeDim;
+}
+
 // Heads and sample size from what shapes cannot show (see the header).
 void finish_unet(UNetConfig & u) {
     const int L = static_cast<int>(u.block_out_channels.size());
     u.up_block_types.clear();
     for (int i = L - 1; i >= 0; --i) u.up_block_types.push_back(u.down_block_types[i] == "CrossAttnDownBlock2D" ? "CrossAttnUpBlock2D" : "UpBlock2D");
     u.num_attention_heads.assign(L, 8);
-    if (u.cross_attention_dim == 1024)
+    // SD 2.x and SDXL: 64-wide heads (ComfyUI's num_head_channels 64)
+    if (u.cross_attention_dim == 1024 || u.addition_embed_type == "text_time")
         for (int i = 0; i < L; ++i) u.num_attention_heads[i] = std::max(1, u.block_out_channels[i] / 64);
     u.out_channels = u.in_channels;
 }
@@ -93,6 +112,7 @@ ControlNetConfig infer_ldm(const std::string & where, const Keys & k) {
     u.use_linear_projection = k.has(mid + "proj_in.weight") && k.entries.at(mid + "proj_in.weight")->shape.size() == 2;
     u.cross_attention_dim = k.dim(mid + "transformer_blocks.0.attn2.to_k.weight", 2, 1);
     if (u.down_block_types[L - 1] == "DownBlock2D") u.transformer_layers_per_block[L - 1] = static_cast<int>(k.indices(mid + "transformer_blocks.").size());
+    if (k.has("label_emb.0.0.weight")) infer_text_time(where, k, "label_emb.0.0.weight", u);
     finish_unet(u);
 
     const std::vector<int> hint = k.indices("input_hint_block.");
@@ -129,6 +149,7 @@ ControlNetConfig infer_diffusers(const std::string & where, const Keys & k) {
     u.use_linear_projection = k.has(mid + "proj_in.weight") && k.entries.at(mid + "proj_in.weight")->shape.size() == 2;
     u.cross_attention_dim = k.dim(mid + "transformer_blocks.0.attn2.to_k.weight", 2, 1);
     if (u.down_block_types[L - 1] == "DownBlock2D") u.transformer_layers_per_block[L - 1] = static_cast<int>(k.indices(mid + "transformer_blocks.").size());
+    if (k.has("add_embedding.linear_1.weight")) infer_text_time(where, k, "add_embedding.linear_1.weight", u);
     finish_unet(u);
 
     const int blocks = static_cast<int>(k.indices("controlnet_cond_embedding.blocks.").size());
@@ -144,7 +165,9 @@ ControlNetConfig infer_diffusers(const std::string & where, const Keys & k) {
 std::vector<LdmName> controlnet_names(const ControlNetConfig & c) {
     std::vector<LdmName> out;
     for (LdmName & n : ldm_unet_names(c.unet))
-        if (starts_with(n.original, "time_embed.") || starts_with(n.original, "input_blocks.") || starts_with(n.original, "middle_block.")) out.push_back(std::move(n));
+        if (starts_with(n.original, "time_embed.") || starts_with(n.original, "label_emb.") || starts_with(n.original, "input_blocks.") ||
+            starts_with(n.original, "middle_block."))
+            out.push_back(std::move(n));
     const auto affine = [&](const std::string & original, const std::string & diffusers) {
         out.push_back({original + ".weight", diffusers + ".weight"});
         out.push_back({original + ".bias", diffusers + ".bias"});
@@ -177,11 +200,6 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
         if (e.name == kDifference) out.difference = true;
         if (starts_with(e.name, "model.diffusion_model.") || starts_with(e.name, "first_stage_model."))
             throw Error(SDN_STATUS_BAD_FORMAT, where + " is a whole checkpoint (it has " + e.name + "), not a ControlNet: load it with CheckpointLoaderSimple");
-        const std::string bare = starts_with(e.name, kComfyPrefix) ? e.name.substr(kComfyPrefix.size()) : e.name;
-        if (bare == "add_embedding.linear_1.weight" || bare == "label_emb.0.0.weight")
-            throw Error(SDN_STATUS_BAD_FORMAT, where + " is an SDXL ControlNet (it has " + e.name +
-                                                   ", SDXL's added text/size conditioning), which latentflow does not load yet: ControlNetLoader takes SD 1.x "
-                                                   "ControlNets for SD 1.x checkpoints");
         if (e.name == "lora_controlnet") throw Error(SDN_STATUS_BAD_FORMAT, where + " is a Control-LoRA (\"lora_controlnet\"), which latentflow does not load yet; use a full ControlNet");
     }
     out.layout = diffusers ? "diffusers" : "ldm";
@@ -193,7 +211,7 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
     }
     if (!diffusers)
         require(keys.has("input_hint_block.0.weight") && keys.has("zero_convs.0.0.weight"), SDN_STATUS_BAD_FORMAT,
-                where + " is not an SD 1.x ControlNet: it has neither input_hint_block.* / zero_convs.* (the LDM layout, optionally under \"control_model.\") "
+                where + " is not a ControlNet: it has neither input_hint_block.* / zero_convs.* (the LDM layout, optionally under \"control_model.\") "
                         "nor controlnet_cond_embedding.* (diffusers' ControlNetModel); other control models are not supported (T2I-Adapters load through sdn_controlnet_load, which recognises them first)");
     out.config = config ? *config : diffusers ? infer_diffusers(where, keys) : infer_ldm(where, keys);
 
@@ -207,11 +225,11 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
     }
     if (!missing.empty())
         throw Error(SDN_STATUS_MISSING_TENSOR, where + ": " + std::to_string(missing.size()) + " of the " + std::to_string(names.size()) +
-                                                   " ControlNet tensors its shapes call for are missing, e.g. " + quoted(missing[0]) + " (incomplete, or not an SD 1.x ControlNet)");
+                                                   " ControlNet tensors its shapes call for are missing, e.g. " + quoted(missing[0]) + " (incomplete, or not an SD 1.x, 2.x or SDXL ControlNet)");
     for (const auto & kv : keys.entries)
         if (!expected.count(kv.first))
             throw Error(SDN_STATUS_BAD_FORMAT, where + ": tensor " + quoted(keys.prefix() + kv.first) +
-                                                   " does not belong to an SD 1.x ControlNet of the inferred configuration (a different architecture?)");
+                                                   " does not belong to a ControlNet of the " + (config ? "given" : "inferred") + " configuration (a different architecture?)");
     require(!out.difference || diff_base != nullptr, SDN_STATUS_BAD_ARGUMENT,
             where + " is a diff ControlNet (it stores the difference from its UNet): load it with DiffControlNetLoader and the model it was made for");
 

@@ -1,15 +1,19 @@
-// controlnet_file.h — an SD 1.x ControlNet .safetensors in either layout, as ComfyUI's load_controlnet reads it:
+// controlnet_file.h — an SD 1.x / 2.x / SDXL ControlNet .safetensors in either layout, as ComfyUI's load_controlnet
+// reads it:
 //
 //   LDM (lllyasviel's control_v11*/control_sd15_* releases; ComfyUI's cldm names), under "control_model."
 //   or bare: time_embed.*, input_blocks.*, middle_block.* (the UNet's encoder, LDM names as in
 //   ldm_keys.h), input_hint_block.{0,2,..,2(N-1)} (the hint encoder's N convs), zero_convs.k.0 (1x1),
-//   middle_block_out.0;
+//   middle_block_out.0; SDXL's also label_emb.0.{0,2} (the added text/size conditioning);
 //   diffusers' ControlNetModel: time_embedding.*, conv_in, down_blocks.*, mid_block.*,
-//   controlnet_cond_embedding.{conv_in, blocks.j, conv_out}, controlnet_down_blocks.k, controlnet_mid_block.
+//   controlnet_cond_embedding.{conv_in, blocks.j, conv_out}, controlnet_down_blocks.k, controlnet_mid_block;
+//   SDXL's also add_embedding.linear_{1,2}.
 //
 // Both end in one WeightStore under diffusers' names (models/controlnet/controlnet.h). The configuration is
-// the caller's (a ControlNetModel config.json) or inferred from the shapes, with SD 1.x's head count (8;
-// SD 2.x's width / 64 when the cross-attention width is 1024). The file must hold exactly the tensors that
+// the caller's (a ControlNetModel config.json) or inferred from the shapes (transformer depth per level,
+// linear projections, the added conditioning's width), with SD 1.x's head count (8; width / 64 for SD 2.x,
+// cross-attention width 1024, and for SDXL, a label_emb / add_embedding; SDXL's addition_time_embed_dim
+// 256). The file must hold exactly the tensors that
 // configuration calls for: a missing or extra one is an error naming it.
 //
 // A "diff" ControlNet (a tensor named "difference" in the file; ComfyUI's DiffControlNetLoader) stores

@@ -233,7 +233,6 @@ ControlNetConfig controlnet_config_from_json(const JsonValue & j, const std::str
         unet.set(key, JsonValue()); // ControlNet keys, not the UNet's
     ControlNetConfig c;
     c.unet = unet_config_from_json(unet, what);
-    require(c.unet.addition_embed_type.empty(), SDN_STATUS_BAD_FORMAT, what + ": SDXL ControlNets (addition_embed_type) are not supported; SD 1.x only");
     c.conditioning_channels = get_int(j, "conditioning_channels", c.conditioning_channels, what);
     c.conditioning_embedding_out_channels = get_ints(j, "conditioning_embedding_out_channels", c.conditioning_embedding_out_channels, what);
     c.global_pool_conditions = get_bool(j, "global_pool_conditions", c.global_pool_conditions, what);

@@ -22,20 +22,28 @@ NetworkCall unet_call(const UNet & unet, const Tensor & latent, const float * ti
     call.advice = controls.empty() ? "use a smaller latent or batch" : "use a smaller latent or batch, or fewer ControlNets";
     call.run = [&unet, latent, timesteps, context, cancel, added, controls](AttentionMode mode) {
         if (controls.empty()) return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel, added)};
-        ControlResiduals residuals = control_residuals(controls, latent, timesteps, context, mode, cancel);
+        ControlResiduals residuals;
+        {
+            // SDXL: the ControlNets' added conditioning is the UNet's own text_time input (ComfyUI's y)
+            Tensor y;
+            if (unet.config().addition_embed_type == "text_time") y = text_time_input(unet.config(), added, latent.dim(0), "UNet");
+            residuals = control_residuals(controls, latent, timesteps, context, mode, cancel, y.rank() ? &y : nullptr);
+        }
         return std::vector<Tensor>{unet.forward(latent, timesteps, context, mode, cancel, added, &residuals)};
     };
     return call;
 }
 
 NetworkCall controlnet_call(const ControlNet & net, const Tensor & latent, const float * timesteps, const Tensor & context, const Tensor & hint,
-                            const std::atomic<bool> * cancel) {
+                            const std::atomic<bool> * cancel, const AddedConditioning & added) {
     NetworkCall call;
     call.network = "ControlNet";
     call.shape = latent.rank() == 4 ? latent_shape("latent", latent) : shape_str(latent.shape);
     call.advice = "use a smaller latent or batch";
-    call.run = [&net, latent, timesteps, context, hint, cancel](AttentionMode mode) {
-        ControlResiduals r = net.forward(latent, timesteps, context, hint, mode, cancel);
+    call.run = [&net, latent, timesteps, context, hint, cancel, added](AttentionMode mode) {
+        Tensor y;
+        if (net.sdxl()) y = text_time_input(net.config().unet, added, latent.rank() == 4 ? latent.dim(0) : 0, "ControlNet");
+        ControlResiduals r = net.forward(latent, timesteps, context, hint, mode, cancel, net.sdxl() ? &y : nullptr);
         r.down.push_back(r.mid);
         return r.down;
     };

@@ -34,9 +34,10 @@ struct NetworkCall {
 // residuals added by the UNet (controlnet/control_residuals.h); the call's estimate covers them.
 NetworkCall unet_call(const UNet & unet, const Tensor & latent, const float * timesteps, const Tensor & context,
                       const std::atomic<bool> * cancel, const AddedConditioning & added = {}, const std::vector<ControlApply> & controls = {});
-// A ControlNet alone: latent, timesteps, context, hint -> [down residuals..., mid residual].
+// A ControlNet alone: latent, timesteps, context, hint -> [down residuals..., mid residual]. An SDXL ControlNet's
+// `added` makes its text_time input with the ControlNet's own configuration.
 NetworkCall controlnet_call(const ControlNet & net, const Tensor & latent, const float * timesteps, const Tensor & context, const Tensor & hint,
-                            const std::atomic<bool> * cancel);
+                            const std::atomic<bool> * cancel, const AddedConditioning & added = {});
 // latent [B, latent_channels, h, w] (divided by the scaling factor) -> [image]; tile > 0: decode_tiled
 // with tiles of that many latent cells (progress after each tile), 0: decode.
 NetworkCall vae_decode_call(const AutoencoderKL & vae, const Tensor & latent, int64_t tile, const std::atomic<bool> * cancel,

@@ -1,5 +1,6 @@
 // Whether a sampling run's ControlNets were made for its model: a ControlNet reads the model's text
-// conditioning (its cross-attention width: 768 for SD 1.x, 1024 for SD 2.x, 2048 for SDXL) and its residuals
+// conditioning (its cross-attention width: 768 for SD 1.x, 1024 for SD 2.x, 2048 for SDXL), an SDXL ControlNet
+// also the model's added conditioning (pooled text embedding and sizes, SDXL's `y`: 2816 wide), and its residuals
 // must fit the UNet's skips. A mismatched pair (an SD 1.x ControlNet on an SDXL checkpoint, or the reverse)
 // is refused before the first step, naming the inputs and the fix, instead of failing deep in the engine.
 
@@ -7,7 +8,7 @@ import type { ControlNetRef, ModelHandle } from '../../../native/index.ts';
 
 /** The family a cross-attention width stands for, for messages. */
 function family(width: number, sdxl: boolean): string {
-  if (sdxl) return `SDXL (context ${width} wide)`;
+  if (sdxl) return `SDXL (context ${width} wide, with pooled text and size conditioning)`;
   if (width === 768) return 'SD 1.x (context 768 wide)';
   if (width === 1024) return 'SD 2.x (context 1024 wide)';
   return `a model with context ${width} wide`;
@@ -17,14 +18,19 @@ function family(width: number, sdxl: boolean): string {
 export function checkControlsFitModel(model: ModelHandle, controls: readonly { controlnet: ControlNetRef }[]): void {
   const unet = model.info.unet;
   const modelSdxl = unet.addition_embed_type === 'text_time';
+  const modelAdded = modelSdxl ? unet.projection_class_embeddings_input_dim : undefined;
   for (const { controlnet } of controls) {
     const width = controlnet.contextWidth;
-    if (width === undefined || width === unet.cross_attention_dim) continue;
-    const netSdxl = width === 2048;
+    if (width === undefined) continue; // a T2I-Adapter: no text attention (the UNet call checks its feature widths)
+    const netSdxl = controlnet.addedWidth !== undefined;
+    if (width === unet.cross_attention_dim && netSdxl === modelSdxl && controlnet.addedWidth === modelAdded) continue;
+    const sameWidth = width === unet.cross_attention_dim && netSdxl === modelSdxl;
     throw new Error(
-      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(width, netSdxl)}, ` +
-        `but the model input is ${family(unet.cross_attention_dim, modelSdxl)}; load a ControlNet made for this checkpoint with ControlNetLoader, ` +
-        `or sample with a checkpoint of the ControlNet's family.`,
+      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(width, netSdxl)}` +
+        (sameWidth ? ` with added conditioning ${controlnet.addedWidth} wide` : '') +
+        `, but the model input is ${family(unet.cross_attention_dim, modelSdxl)}` +
+        (sameWidth ? ` with added conditioning ${modelAdded} wide` : '') +
+        `; load a ControlNet made for this checkpoint with ControlNetLoader, or sample with a checkpoint of the ControlNet's family.`,
     );
   }
 }

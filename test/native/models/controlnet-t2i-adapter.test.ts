@@ -1,7 +1,8 @@
 // T2I-Adapters through the ControlNet API (native/ts/controlnet.ts, sdn_controlnet_load): the file recognised by
 // its tensor names in every layout of test/fixtures/t2i-adapter/, the UNet call with the adapter as a control
 // against PyTorch's eps_full (features x 0.8 added as ComfyUI's control "input"), strength 0 exactly the plain
-// call, the memory estimate against the arena's measured peak, and controlNetForward refusing an adapter.
+// call, the memory estimate against the arena's measured peak, controlNetForward refusing an adapter, and the
+// features computed once per hint (the cache: identical outputs, recomputed for another hint or precision).
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +79,50 @@ describe('T2I-Adapter as a ControlNet handle', () => {
 
   it('controlNetForward refuses an adapter (it runs only inside a UNet call)', async () => {
     await expect(controlNetForward(full, x16, shape16, t, context, hint, [2, 3, 128, 128])).rejects.toThrow(/T2I-Adapter, which runs only inside a UNet call/);
+  });
+});
+
+describe('T2I-Adapter feature cache (features computed once per hint, as ComfyUI)', () => {
+  const call = (adapter: ControlNetHandle, h: Float32Array, options: { precision?: 'bf16' } = {}) =>
+    unetForward(model, x16, shape16, t, context, { controls: [{ controlnet: adapter, hint: h, hintShape: [2, 3, 128, 128], strength: 0.8 }], attention: 'naive', ...options });
+
+  it('a repeated hint reuses the features: the same outputs as a fresh adapter, a changed hint (same array) or precision recomputes them', async () => {
+    const cached = await loadControlNet(path.join(dir, 't2i_light.safetensors'));
+    const fresh = () => loadControlNet(path.join(dir, 't2i_light.safetensors'));
+    try {
+      const h = Float32Array.from(hint);
+      const first = await call(cached, h);
+      expect(cached.cacheHits).toBe(0);
+      const again = await call(cached, h);
+      expect(cached.cacheHits).toBe(1);
+      expect(again).toEqual(first); // identical, value for value
+      const other = await fresh();
+      expect(await call(other, h)).toEqual(first); // what an adapter without a cache computes
+      other.dispose();
+
+      h[5] += 0.25; // the same array, other content: recomputed
+      const changed = await call(cached, h);
+      expect(cached.cacheHits).toBe(1);
+      expect(changed).not.toEqual(first);
+      const other2 = await fresh();
+      expect(await call(other2, h)).toEqual(changed);
+
+      if (native.cpuFeatures().bf16) {
+        const bf16 = await call(cached, h, { precision: 'bf16' }); // another precision: recomputed
+        expect(cached.cacheHits).toBe(1);
+        expect(await call(other2, h, { precision: 'bf16' })).toEqual(bf16);
+      }
+      other2.dispose();
+
+      // a hit stays within the call's estimate (which counts the adapter's run)
+      const estimate = estimateUnetMemory(model, { batch: 2, latentHeight: 16, latentWidth: 16, attention: 'naive', controls: [{ controlnet: cached, hintBatch: 2 }] }).peakBytes;
+      native.memoryPeakReset();
+      const base = native.memoryStats().activationsCurrent;
+      expect(await call(cached, h)).toEqual(changed);
+      expect(cached.cacheHits).toBe(2);
+      expect(native.memoryStats().activationsPeak - base).toBeLessThanOrEqual(estimate);
+    } finally {
+      cached.dispose();
+    }
   });
 });

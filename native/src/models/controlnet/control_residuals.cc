@@ -58,7 +58,7 @@ std::vector<Tensor> adapter_features(const T2IAdapter & adapter, const Tensor & 
                     x.f32()[n * plane + k] = sum / static_cast<float>(C);
                 }
     }
-    std::vector<Tensor> feats = adapter.forward(x);
+    std::vector<Tensor> feats = adapter.forward_cached(x);                      // computed once per hint, as ComfyUI
     ArenaScope scope(kMerge);
     for (Tensor & f : feats) {
         scale(f, strength, false);
@@ -75,7 +75,7 @@ std::vector<Tensor> adapter_features(const T2IAdapter & adapter, const Tensor & 
 } // namespace
 
 ControlResiduals control_residuals(const std::vector<ControlApply> & controls, const Tensor & latent, const float * timesteps,
-                                   const Tensor & context, AttentionMode mode, const std::atomic<bool> * cancel) {
+                                   const Tensor & context, AttentionMode mode, const std::atomic<bool> * cancel, const Tensor * added_input) {
     ControlResiduals sum;
     bool first = true; // no ControlNet's residuals summed yet
     for (size_t i = 0; i < controls.size(); ++i) {
@@ -105,7 +105,7 @@ ControlResiduals control_residuals(const std::vector<ControlApply> & controls, c
         ControlResiduals r;
         {
             const Tensor x = leading_channels(latent, in);                      // [B, in, H, W]
-            r = c.net->forward(x, timesteps, context, c.hint, mode, cancel);
+            r = c.net->forward(x, timesteps, context, c.hint, mode, cancel, added_input);
         }
         const bool pool = c.global_average_pooling || c.net->config().global_pool_conditions;
         ArenaScope scope(kMerge);

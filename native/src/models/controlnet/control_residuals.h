@@ -28,8 +28,11 @@ struct ControlApply {
 
 // latent [B, C, H, W]: each ControlNet reads its first in_channels channels (an inpainting UNet's latent
 // carries its mask and masked picture after the noisy latent, which a ControlNet does not take).
+// `added_input`: an SDXL UNet's text_time input y (unet.h text_time_input, built with the UNet's configuration, as
+// ComfyUI hands the model's `y` to every ControlNet); null for a UNet without added conditioning. An SDXL ControlNet
+// needs it, others refuse it.
 // Throws BAD_SHAPE naming the ControlNet (by its position) when its shapes do not fit the call.
 ControlResiduals control_residuals(const std::vector<ControlApply> & controls, const Tensor & latent, const float * timesteps,
-                                   const Tensor & context, AttentionMode mode, const std::atomic<bool> * cancel);
+                                   const Tensor & context, AttentionMode mode, const std::atomic<bool> * cancel, const Tensor * added_input = nullptr);
 
 } // namespace sdn

@@ -27,6 +27,7 @@ ControlNet::ControlNet(const ControlNetConfig & config, std::shared_ptr<const We
     time_linear_1_ = Linear::load(ws, "time_embedding.linear_1", ch[0], temb, true);
     time_linear_2_ = Linear::load(ws, "time_embedding.linear_2", temb, temb, true);
     conv_in_ = Conv2d::load(ws, "conv_in", u.in_channels, ch[0], 3, 1, 1);
+    if (u.addition_embed_type == "text_time") add_embedding_ = AddedEmbedding::load(ws, u.projection_class_embeddings_input_dim, temb);
 
     // The hint encoder: conv_in, then per step between levels a 3x3 conv and a stride-2 3x3 conv, then conv_out.
     const std::vector<int> & hc = config.conditioning_embedding_out_channels;
@@ -82,7 +83,7 @@ Tensor ControlNet::hint_embedding(const Tensor & hint) const {
 }
 
 ControlResiduals ControlNet::forward(const Tensor & x, const float * timesteps, const Tensor & context, const Tensor & hint, AttentionMode mode,
-                                     const std::atomic<bool> * cancel) const {
+                                     const std::atomic<bool> * cancel, const Tensor * added_input) const {
     const UNetConfig & u = config_.unet;
     require(x.rank() == 4 && x.dim(1) == u.in_channels && x.dim(2) >= 1 && x.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
             "ControlNet: latent has shape " + shape_str(x.shape) + ", expected [B, " + std::to_string(u.in_channels) + ", H, W]");
@@ -96,6 +97,19 @@ ControlResiduals ControlNet::forward(const Tensor & x, const float * timesteps, 
             "ControlNet: hint has shape " + shape_str(hint.shape) + ", expected [1 or " + std::to_string(B) + ", " +
                 std::to_string(config_.conditioning_channels) + ", " + std::to_string(f * H) + ", " + std::to_string(f * W) +
                 "] (the picture at " + std::to_string(f) + "x the latent's size)");
+    if (sdxl()) {
+        const int64_t P = u.projection_class_embeddings_input_dim;
+        require(added_input != nullptr, SDN_STATUS_BAD_ARGUMENT,
+                "ControlNet: this is an SDXL ControlNet (added text/size conditioning, label_emb / add_embedding): it needs the pooled text embedding "
+                "and the size conditioning of an SDXL model's call");
+        require(added_input->rank() == 2 && added_input->dim(0) == B && added_input->dim(1) == P, SDN_STATUS_BAD_SHAPE,
+                "ControlNet: the model's added conditioning has shape " + shape_str(added_input->shape) + ", this SDXL ControlNet takes [" + std::to_string(B) +
+                    ", " + std::to_string(P) + "] (is the ControlNet made for this model?)");
+    } else {
+        require(added_input == nullptr, SDN_STATUS_BAD_ARGUMENT,
+                "ControlNet: this ControlNet (SD 1.x / 2.x) takes no added conditioning, but the model is SDXL-like (pooled text embedding and sizes): "
+                "use a ControlNet made for this model");
+    }
     const LoraScope no_loras(nullptr); // the UNet's LoRAs match these layer names too, but belong to the UNet
     ProfileRun profile("ControlNet forward");
 
@@ -103,6 +117,11 @@ ControlResiduals ControlNet::forward(const Tensor & x, const float * timesteps, 
     temb = time_linear_1_.forward(temb);                                        // [B, 4 c0]
     silu_inplace(temb);
     temb = time_linear_2_.forward(temb);                                        // [B, 4 c0]
+    if (sdxl()) {
+        const Tensor aug = add_embedding_.forward(*added_input);                // [B, 4 c0]
+        if (!arena_measuring())
+            for (int64_t i = 0; i < temb.numel(); ++i) temb.f32()[i] += aug.f32()[i]; // emb + aug_emb  [B, 4 c0]
+    }
     silu_inplace(temb);                                                         // silu(temb), as every resnet reads it
 
     check_cancelled(cancel, "ControlNet hint encoder");

@@ -1,10 +1,12 @@
 // controlnet.h — diffusers' ControlNetModel (lllyasviel's ControlNet, ComfyUI's cldm.ControlNet) for SD
-// 1.x: a trainable copy of the UNet's encoder that reads a hint picture (edges, pose, depth, ...) and
+// 1.x and SDXL: a trainable copy of the UNet's encoder that reads a hint picture (edges, pose, depth, ...) and
 // returns residuals the UNet adds to its skip connections and to its mid block's output.
 //
 //   x [B, Cin, H, W] (the noisy latent, as the UNet gets it), timesteps [B], context [B, Tc, ctx],
 //   hint [Bh, Chint, 8H, 8W] (Bh = B, or 1 for one hint shared by the batch; the picture in [0, 1])
 //   temb = linear_2(silu(linear_1(sinusoidal(timesteps))))                        [B, 4 c0]
+//   SDXL (text_time): temb += add_embedding(y), y the UNet's text_time input (unet.h text_time_input:
+//       pooled text embedding + Fourier features of the time ids; ComfyUI passes the model's `y`)  [B, 4 c0]
 //   g = controlnet_cond_embedding(hint): conv_in, SiLU, then per level (conv 3x3, SiLU, conv 3x3
 //       stride 2, SiLU), conv_out (the "input_hint_block" of the LDM layout)   [Bh, c0, H, W]
 //   h = conv_in(x) + g (broadcast over the batch when Bh = 1)                     [B, c0, H, W]
@@ -15,8 +17,9 @@
 //   mid residual = controlnet_mid_block(mid)                                      [B, c_last, h, w]
 //
 // Weight names are diffusers' ("down_blocks.0.resnets.0.conv1.weight", "controlnet_cond_embedding.conv_in.weight",
-// "controlnet_down_blocks.3.weight", "controlnet_mid_block.weight"); io/controlnet_file.h maps the LDM
-// layout's (input_hint_block.*, zero_convs.*, middle_block_out.*) to them. The blocks, layers and
+// "controlnet_down_blocks.3.weight", "controlnet_mid_block.weight", SDXL's "add_embedding.linear_1.weight");
+// io/controlnet_file.h maps the LDM layout's (input_hint_block.*, zero_convs.*, middle_block_out.*, label_emb.*)
+// to them. The blocks, layers and
 // kernels are the UNet's own (common/, unet/transformer_2d.h), so attention modes, f16 weights, bf16
 // precision and the measure pass apply as there.
 #pragma once
@@ -44,10 +47,13 @@ public:
     int64_t down_residuals() const { return static_cast<int64_t>(zero_convs_.size()); }
 
     // x: [B, in_channels, H, W], timesteps: B values, context: [B, Tc, cross_attention_dim], hint: [1 or B,
-    // conditioning_channels, f H, f W] (f = hint_factor()). Runs without the caller's LoRAs (a LoRA is
-    // for the UNet it was trained on). Throws BAD_SHAPE naming the mismatch, CANCELLED between blocks.
+    // conditioning_channels, f H, f W] (f = hint_factor()). `added_input`: SDXL's text_time input y [B,
+    // projection_class_embeddings_input_dim] (text_time_input), required when config().unet.addition_embed_type is
+    // "text_time" and refused otherwise. Runs without the caller's LoRAs (a LoRA is for the UNet it was trained
+    // on). Throws BAD_SHAPE naming the mismatch, CANCELLED between blocks.
     ControlResiduals forward(const Tensor & x, const float * timesteps, const Tensor & context, const Tensor & hint, AttentionMode mode,
-                             const std::atomic<bool> * cancel) const;
+                             const std::atomic<bool> * cancel, const Tensor * added_input = nullptr) const;
+    bool sdxl() const { return config_.unet.addition_embed_type == "text_time"; }
 
 private:
     struct Block {
@@ -63,6 +69,7 @@ private:
     ControlNetConfig config_;
     std::shared_ptr<const WeightStore> weights_;
     Linear time_linear_1_, time_linear_2_;
+    AddedEmbedding add_embedding_; // SDXL (text_time) only
     Conv2d conv_in_;
     std::vector<Conv2d> hint_convs_; // controlnet_cond_embedding: conv_in, blocks.0 .. blocks.2n-3, conv_out (SiLU between)
     std::vector<Block> down_;

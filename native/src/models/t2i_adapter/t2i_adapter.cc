@@ -1,5 +1,7 @@
 #include "t2i_adapter.h"
 
+#include <algorithm>
+
 #include "../../core/arena.h"
 
 namespace sdn {
@@ -85,6 +87,48 @@ T2IAdapter::T2IAdapter(const T2IAdapterConfig & config, std::shared_ptr<const We
         }
         levels_.push_back(std::move(level));
     }
+}
+
+std::vector<Tensor> T2IAdapter::forward_cached(const Tensor & hint) const {
+    if (arena_measuring() || hint.dtype != DType::F32 || !hint.is_contiguous()) return forward(hint);
+    const float * values = hint.f32();
+    const size_t n = static_cast<size_t>(hint.numel());
+    const Precision precision = compute_precision();
+    {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+            if (it->precision != precision || it->hint_shape != hint.shape || !std::equal(values, values + n, it->hint.begin())) continue;
+            static const std::string kScope = "T2I-Adapter cached features";
+            ArenaScope scope(kScope);
+            std::vector<Tensor> out;
+            for (size_t k = 0; k < it->features.size(); ++k) {
+                Tensor f = Tensor::empty(it->shapes[k]);                        // [B, c_k, H_k, W_k]
+                std::copy(it->features[k].begin(), it->features[k].end(), f.f32());
+                out.push_back(std::move(f));
+            }
+            if (it != cache_.begin()) std::rotate(cache_.begin(), it, it + 1); // most recent first
+            ++cache_hits_;
+            return out;
+        }
+    }
+    std::vector<Tensor> out = forward(hint);
+    CachedFeatures entry;
+    entry.precision = precision;
+    entry.hint_shape = hint.shape;
+    entry.hint.assign(values, values + n);
+    for (const Tensor & f : out) {
+        entry.shapes.push_back(f.shape);
+        entry.features.emplace_back(f.f32(), f.f32() + f.numel());
+    }
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    cache_.push_front(std::move(entry));
+    if (cache_.size() > kCachedHints) cache_.pop_back();
+    return out;
+}
+
+int64_t T2IAdapter::cache_hits() const {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    return cache_hits_;
 }
 
 std::vector<Tensor> T2IAdapter::forward(const Tensor & hint) const {

@@ -14,7 +14,9 @@
 // Weight names are the original checkpoints' (io/t2i_adapter_file.h renames diffusers' "adapter.*" to them).
 #pragma once
 
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "../common/layers.h"
@@ -39,6 +41,17 @@ public:
     // hint: [B, hint_channels, 8 H, 8 W] -> one feature per level. Throws BAD_SHAPE naming the mismatch.
     std::vector<Tensor> forward(const Tensor & hint) const;
 
+    // forward(), remembered for the last kCachedHints hints by content (shape and every value) and the compute
+    // precision (layers.h compute_precision: bf16 features differ from f32 ones), as ComfyUI computes
+    // an adapter's features once per hint and size and reuses them at every step (they do not depend on the latent
+    // or the timestep). A hit returns arena copies of the features (the caller may scale them in place) without
+    // running the network; a measure pass always runs it, so an estimate covers a miss. The cache holds f32 copies
+    // of each hint and its features (freed with the adapter). Thread-safe.
+    std::vector<Tensor> forward_cached(const Tensor & hint) const;
+    static constexpr size_t kCachedHints = 2;
+    // How many forward_cached calls were answered from the cache (for tests and tools).
+    int64_t cache_hits() const;
+
 private:
     struct Resnet {
         bool has_in_conv = false;
@@ -51,8 +64,19 @@ private:
         std::vector<Resnet> blocks;
     };
 
+    struct CachedFeatures {
+        Precision precision;
+        Shape hint_shape;
+        std::vector<float> hint;
+        std::vector<Shape> shapes;
+        std::vector<std::vector<float>> features;
+    };
+
     T2IAdapterConfig config_;
     std::shared_ptr<const WeightStore> weights_;
+    mutable std::mutex cache_mutex_;
+    mutable std::deque<CachedFeatures> cache_; // most recent first
+    mutable int64_t cache_hits_ = 0;
     Conv2d conv_in_; // the full adapter's
     std::vector<Level> levels_;
 };

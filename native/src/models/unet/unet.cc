@@ -42,10 +42,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
     time_linear_1_ = Linear::load(ws, "time_embedding.linear_1", ch[0], time_embed_dim_, true);
     time_linear_2_ = Linear::load(ws, "time_embedding.linear_2", time_embed_dim_, time_embed_dim_, true);
     conv_in_ = Conv2d::load(ws, "conv_in", config.in_channels, ch[0], 3, 1, 1);
-    if (config.addition_embed_type == "text_time") {
-        add_linear_1_ = Linear::load(ws, "add_embedding.linear_1", config.projection_class_embeddings_input_dim, time_embed_dim_, true);
-        add_linear_2_ = Linear::load(ws, "add_embedding.linear_2", time_embed_dim_, time_embed_dim_, true);
-    }
+    if (config.addition_embed_type == "text_time") add_embedding_ = AddedEmbedding::load(ws, config.projection_class_embeddings_input_dim, time_embed_dim_);
 
     int64_t out_ch = ch[0];
     for (int i = 0; i < n; ++i) {
@@ -95,7 +92,7 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
     conv_out_ = Conv2d::load(ws, "conv_out", ch[0], config.out_channels, 3, 1, 1);
     // In bf16 precision these stay f32: the time embedding shifts every channel of every block, and
     // conv_in / conv_out touch the latent itself; together < 1% of the UNet's work.
-    for (Linear * l : {&time_linear_1_, &time_linear_2_, &add_linear_1_, &add_linear_2_}) l->keep_fp32 = true;
+    for (Linear * l : {&time_linear_1_, &time_linear_2_}) l->keep_fp32 = true;
     for (Conv2d * c : {&conv_in_, &conv_out_}) c->keep_fp32 = true;
 }
 
@@ -123,20 +120,20 @@ Tensor unet_timestep_embedding(const UNetConfig & config, const float * timestep
     return emb; // [B, dim]
 }
 
-Tensor UNet::added_embedding(const AddedConditioning & added, int64_t B) const {
+Tensor text_time_input(const UNetConfig & config, const AddedConditioning & added, int64_t B, const std::string & who) {
     // N time ids, each Fourier-embedded D wide: SDXL base 6 (original size, crop, target size), the
     // refiner 5 (original size, crop, aesthetic score); the pooled width is what is left of P.
-    const int64_t P = config_.projection_class_embeddings_input_dim, D = config_.addition_time_embed_dim, N = added.time_ids_dim;
+    const int64_t P = config.projection_class_embeddings_input_dim, D = config.addition_time_embed_dim, N = added.time_ids_dim;
     const int64_t pooled = added.text_embeds_dim;
     const bool measuring = arena_measuring(); // a measure pass has shapes, no values
     require(measuring || (added.text_embeds && added.time_ids), SDN_STATUS_BAD_ARGUMENT,
-            "UNet: this model (addition_embed_type \"text_time\", SDXL) needs the pooled text embedding and the 6 time ids "
-            "(original size, crop, target size; an SDXL refiner's 5: original size, crop, aesthetic score) of every latent");
+            who + ": this model (addition_embed_type \"text_time\", SDXL) needs the pooled text embedding and the 6 time ids "
+                  "(original size, crop, target size; an SDXL refiner's 5: original size, crop, aesthetic score) of every latent");
     require(N >= 1 && pooled >= 1 && pooled + N * D == P, SDN_STATUS_BAD_SHAPE,
-            "UNet: added conditioning of " + std::to_string(pooled) + " pooled values and " + std::to_string(N) + " time ids x " +
+            who + ": added conditioning of " + std::to_string(pooled) + " pooled values and " + std::to_string(N) + " time ids x " +
                 std::to_string(D) + " per latent does not make this model's " + std::to_string(P) +
                 " (SDXL base: pooled + 6 x " + std::to_string(D) + "; refiner: pooled + 5 x " + std::to_string(D) + ")");
-    Tensor time = unet_timestep_embedding(config_, added.time_ids, B * N, D);                // [B * N, D] (Fourier features)
+    Tensor time = unet_timestep_embedding(config, added.time_ids, B * N, D);     // [B * N, D] (Fourier features)
     ArenaScope scope(kAddTimeProj);
     Tensor y = Tensor::empty({B, P});                                            // [text_embeds | time features]  [B, P]
     if (!measuring)
@@ -145,10 +142,21 @@ Tensor UNet::added_embedding(const AddedConditioning & added, int64_t B) const {
             std::copy(added.text_embeds + b * pooled, added.text_embeds + (b + 1) * pooled, row);
             std::copy(time.f32() + b * N * D, time.f32() + (b + 1) * N * D, row + pooled);
         }
-    time = Tensor();
-    y = add_linear_1_.forward(y);                                                // [B, 4 c0]
-    silu_inplace(y);                                                             // [B, 4 c0]
-    return add_linear_2_.forward(y);                                             // [B, 4 c0]
+    return y;
+}
+
+AddedEmbedding AddedEmbedding::load(const WeightStore & ws, int64_t in_dim, int64_t temb_dim) {
+    AddedEmbedding e;
+    e.linear_1 = Linear::load(ws, "add_embedding.linear_1", in_dim, temb_dim, true);
+    e.linear_2 = Linear::load(ws, "add_embedding.linear_2", temb_dim, temb_dim, true);
+    e.linear_1.keep_fp32 = e.linear_2.keep_fp32 = true; // as the time embedding: it shifts every channel of every block
+    return e;
+}
+
+Tensor AddedEmbedding::forward(const Tensor & y) const {
+    Tensor h = linear_1.forward(y);                                              // [B, 4 c0]
+    silu_inplace(h);                                                             // [B, 4 c0]
+    return linear_2.forward(h);                                                  // [B, 4 c0]
 }
 
 Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tensor & context, AttentionMode mode,
@@ -168,7 +176,7 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     silu_inplace(temb);                                                         // [B, 4 c0]
     temb = time_linear_2_.forward(temb);                                        // [B, 4 c0]
     if (config_.addition_embed_type == "text_time") {
-        const Tensor aug = added_embedding(added, B);                           // [B, 4 c0]
+        const Tensor aug = add_embedding_.forward(text_time_input(config_, added, B, where)); // [B, 4 c0]
         if (!arena_measuring())
             for (int64_t i = 0; i < temb.numel(); ++i) temb.f32()[i] += aug.f32()[i]; // emb + aug_emb  [B, 4 c0]
     }

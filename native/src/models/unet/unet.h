@@ -50,6 +50,20 @@ struct ControlResiduals {
 // computes it: [B] -> [B, dim] (the UNet's and a ControlNet's "time_proj").
 Tensor unet_timestep_embedding(const UNetConfig & config, const float * timesteps, int64_t B, int64_t dim);
 
+// SDXL's "text_time" input (ComfyUI's `y`, what the model's encode_adm builds): per latent, the pooled text
+// embedding followed by the Fourier features (add_time_proj, config's addition_time_embed_dim D each) of its 6
+// time ids -> [B, projection_class_embeddings_input_dim]. `who` names the network in errors. A measure pass
+// needs no values.
+Tensor text_time_input(const UNetConfig & config, const AddedConditioning & added, int64_t B, const std::string & who);
+
+// add_embedding (LDM: label_emb.0): linear_1, SiLU, linear_2: [B, P] -> [B, 4 c0]; the UNet's and an SDXL
+// ControlNet's, each with its own weights, f32 whatever the precision.
+struct AddedEmbedding {
+    Linear linear_1, linear_2;
+    static AddedEmbedding load(const WeightStore & ws, int64_t in_dim, int64_t temb_dim);
+    Tensor forward(const Tensor & y) const;
+};
+
 class UNet {
 public:
     UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights);
@@ -77,14 +91,12 @@ private:
         Upsample2D upsample;
     };
 
-    // text_time: add_embedding(concat(text_embeds, time_proj(time_ids) as [B, 6 D]))  -> [B, 4 c0]
-    Tensor added_embedding(const AddedConditioning & added, int64_t B) const;
 
     UNetConfig config_;
     std::shared_ptr<const WeightStore> weights_;
     int64_t time_embed_dim_ = 0;
     Linear time_linear_1_, time_linear_2_;
-    Linear add_linear_1_, add_linear_2_; // add_embedding (text_time only)
+    AddedEmbedding add_embedding_; // text_time only
     Conv2d conv_in_, conv_out_;
     std::vector<Block> down_, up_;
     ResnetBlock2D mid_resnet_0_, mid_resnet_1_;

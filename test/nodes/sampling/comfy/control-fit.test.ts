@@ -1,31 +1,36 @@
 // A ControlNet with a model of another family (here: the SD 1.x-shaped fixture ControlNet, context 32 wide,
-// with the tiny SDXL checkpoint, context 80 wide) is refused before the first step by both samplers, naming
-// the inputs and the fix; a matching pair passes. An SDXL ControlNet file is refused by the loader, naming it.
+// with the tiny SDXL checkpoint, context 80 wide; the tiny SDXL ControlNet with the tiny SD 1.x model; an SDXL
+// ControlNet whose added conditioning is another width) is refused before the first step by both samplers, naming
+// the inputs and the fix; a matching pair passes. ControlNetLoader reads an SDXL ControlNet's <name>.json sidecar.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadControlNet, loadModel, type ControlNetHandle, type ModelHandle } from '../../../../native/index.ts';
+import { type ControlNetConfig, loadControlNet, loadModel, type ControlNetHandle, type ModelHandle } from '../../../../native/index.ts';
 import controlNetApplyAdvanced from '../../../../nodes/core/controlnet-apply-advanced.ts';
 import ksampler from '../../../../nodes/core/ksampler.ts';
+import { controlnetSidecar, loadControlNetByName } from '../../../../nodes/models/load-controlnet.ts';
 import { checkControlsFitModel } from '../../../../nodes/sampling/comfy/control-fit.ts';
 import type { Conditioning } from '../../../../nodes/sampling/comfy/conditioning.ts';
 import type { ImageValue } from '../../../../nodes/socket-values.ts';
 import { testContext } from '../../../helpers/node-context.ts';
-import { writeSafetensors } from '../../../helpers/safetensors.ts';
 
 let sd: ModelHandle;
 let sdxl: ModelHandle;
 let cn: ControlNetHandle;
+let xlcn: ControlNetHandle;
+const xlConfig = JSON.parse(fs.readFileSync('test/fixtures/controlnet-sdxl/controlnet_sdxl_diffusers.json', 'utf8')) as Partial<ControlNetConfig>;
 beforeAll(async () => {
   sd = await loadModel(path.resolve('test/fixtures/tiny-sd'), { weights: 'f32' });
   sdxl = await loadModel(path.resolve('test/fixtures/sdxl/tiny-sdxl'), { weights: 'f32' });
   cn = await loadControlNet('test/fixtures/controlnet/controlnet_ldm.safetensors');
+  xlcn = await loadControlNet('test/fixtures/controlnet-sdxl/controlnet_sdxl_diffusers.safetensors', { config: xlConfig });
 });
 afterAll(() => {
   cn.dispose();
+  xlcn.dispose();
   sd.dispose();
   sdxl.dispose();
 });
@@ -33,13 +38,22 @@ afterAll(() => {
 describe('checkControlsFitModel', () => {
   it('passes a ControlNet made for the model and none at all', () => {
     expect(() => checkControlsFitModel(sd, [{ controlnet: cn }])).not.toThrow();
+    expect(() => checkControlsFitModel(sdxl, [{ controlnet: xlcn }])).not.toThrow();
     expect(() => checkControlsFitModel(sdxl, [])).not.toThrow();
   });
 
   it('refuses an SD 1.x-shaped ControlNet on an SDXL model, naming the inputs and the fix', () => {
     expect(() => checkControlsFitModel(sdxl, [{ controlnet: cn }])).toThrow(
-      /control_net input of ControlNetApply \/ ControlNetApplyAdvanced\) was made for a model with context 32 wide, but the model input is SDXL \(context 80 wide\); load a ControlNet made for this checkpoint with ControlNetLoader/,
+      /control_net input of ControlNetApply \/ ControlNetApplyAdvanced\) was made for a model with context 32 wide, but the model input is SDXL \(context 80 wide, with pooled text and size conditioning\); load a ControlNet made for this checkpoint with ControlNetLoader/,
     );
+  });
+
+  it('refuses an SDXL ControlNet on an SD 1.x model, and one whose added conditioning is another width', () => {
+    expect(() => checkControlsFitModel(sd, [{ controlnet: xlcn }])).toThrow(
+      /was made for SDXL \(context 80 wide, with pooled text and size conditioning\), but the model input is a model with context 32 wide; load a ControlNet made for this checkpoint/,
+    );
+    const other = { handle: xlcn.handle, hintChannels: 3, hintFactor: 8, contextWidth: 80, addedWidth: 2816 };
+    expect(() => checkControlsFitModel(sdxl, [{ controlnet: other }])).toThrow(/with added conditioning 2816 wide, but the model input is SDXL .* with added conditioning 88 wide; load a ControlNet made for this checkpoint/);
   });
 
   it('KSampler refuses the pair before sampling', async () => {
@@ -63,16 +77,33 @@ describe('checkControlsFitModel', () => {
 });
 
 describe('ControlNetLoader and SDXL ControlNets', () => {
-  it('refuses an SDXL ControlNet file (add_embedding / label_emb), naming it', async () => {
+  it('loads an SDXL ControlNet with the config.json beside it (<name>.json, or a diffusers folder\'s config.json), and says what is wrong with a bad sidecar', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sdxl-cn-'));
     try {
-      const t = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
-      const diffusers = path.join(dir, 'diffusers.safetensors');
-      writeSafetensors(diffusers, new Map([['controlnet_cond_embedding.conv_in.weight', t([16, 3, 3, 3])], ['add_embedding.linear_1.weight', t([128, 88])]]));
-      await expect(loadControlNet(diffusers)).rejects.toThrow(/is an SDXL ControlNet \(it has add_embedding\.linear_1\.weight.*ControlNetLoader takes SD 1\.x/);
-      const ldm = path.join(dir, 'ldm.safetensors');
-      writeSafetensors(ldm, new Map([['control_model.input_hint_block.0.weight', t([16, 3, 3, 3])], ['control_model.label_emb.0.0.weight', t([128, 88])]]));
-      await expect(loadControlNet(ldm)).rejects.toThrow(/is an SDXL ControlNet \(it has control_model\.label_emb\.0\.0\.weight/);
+      fs.mkdirSync(path.join(dir, 'controlnet'));
+      const file = path.join(dir, 'controlnet', 'xl.safetensors');
+      fs.symlinkSync(path.resolve('test/fixtures/controlnet-sdxl/controlnet_sdxl_ldm.safetensors'), file);
+      // without the sidecar the tiny widths cannot be told apart (the engine says to give the config.json)
+      await expect(loadControlNetByName(dir, 'xl.safetensors', 'f32')).rejects.toThrow(/as a \.json file of the same name beside it/);
+      fs.writeFileSync(path.join(dir, 'controlnet', 'xl.json'), JSON.stringify(xlConfig));
+      expect(controlnetSidecar(file)).toEqual(xlConfig);
+      const value = await loadControlNetByName(dir, 'xl.safetensors', 'f32');
+      expect(value.controlnet.addedWidth).toBe(88);
+      expect(value.controlnet.info.layout).toBe('ldm');
+      value.controlnet.dispose();
+      fs.writeFileSync(path.join(dir, 'controlnet', 'xl.json'), JSON.stringify({ description: 'notes of another tool', 'sd version': 'SDXL' }));
+      expect(controlnetSidecar(file)).toBeUndefined(); // not a ControlNetModel config.json: ignored
+      fs.writeFileSync(path.join(dir, 'controlnet', 'xl.json'), '{ not json');
+      expect(() => controlnetSidecar(file)).toThrow(/sidecar ".*xl\.json" is not valid JSON .*fix it or remove it/);
+      // a diffusers folder: config.json beside diffusion_pytorch_model.safetensors
+      fs.mkdirSync(path.join(dir, 'controlnet', 'canny-xl'));
+      const inFolder = path.join(dir, 'controlnet', 'canny-xl', 'diffusion_pytorch_model.safetensors');
+      fs.symlinkSync(path.resolve('test/fixtures/controlnet-sdxl/controlnet_sdxl_diffusers.safetensors'), inFolder);
+      fs.writeFileSync(path.join(dir, 'controlnet', 'canny-xl', 'config.json'), JSON.stringify(xlConfig));
+      const folder = await loadControlNetByName(dir, 'canny-xl/diffusion_pytorch_model.safetensors', 'f32');
+      expect(folder.controlnet.info.layout).toBe('diffusers');
+      expect(folder.controlnet.addedWidth).toBe(88);
+      folder.controlnet.dispose();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
