@@ -3,9 +3,9 @@
 // against). Freed blocks are kept in size-class free lists and reused, so a sampling loop does not
 // go back to the system allocator for every step; the counters count bytes handed out, not cached.
 // The cache is bounded: before a block is taken from the system, cached blocks are freed until
-// handed-out + cached bytes stay within the larger high-water mark of the current window (one network
-// call, see arena_window_begin) and the window before, so the arena's resident footprint never exceeds
-// the larger peak of the last two calls. Blocks of 1 MiB and more are mmap'd, so freeing them returns
+// handed-out + cached bytes stay within the larger high-water mark H of the current window (one network
+// call, see arena_window_begin) and the window before, plus min(H, 64 MiB) for blocks of other size
+// classes, so the arena's resident footprint never exceeds that. Blocks of 1 MiB and more are mmap'd, so freeing them returns
 // their pages to the system; a request no cached block of its size class answers resizes a cached
 // mapped block of another class (mremap) before it maps a new one, so its resident pages are reused
 // instead of faulted in again.
@@ -39,8 +39,8 @@ uint64_t arena_cached_bytes();
 uint64_t arena_peak_bytes();
 void arena_peak_reset(); // peak := current
 // Starts a new window for the cache bound (called at the start of every network call): blocks cached
-// beyond the last call's high-water mark are freed now, and the bound is the larger of the last call's
-// and this call's high-water marks.
+// beyond the bound (from the last call's high-water mark) are freed now; the bound then follows the
+// larger of the last call's and this call's high-water marks.
 void arena_window_begin();
 
 // Owned weight memory (converted weights, not mmap'd views) is counted separately.

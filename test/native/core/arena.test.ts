@@ -1,10 +1,13 @@
 // The activation arena's cache is bounded: freed blocks it keeps for reuse never make its footprint
-// (handed-out + cached bytes) exceed the larger high-water mark of the call and the call before it
-// (native/src/core/arena.cc). Before that bound, a VAE decode of SD 1.5 with a 641 MiB peak kept 1.6 GiB
+// (handed-out + cached bytes) exceed the larger high-water mark H of the call and the call before it, plus
+// min(H, 64 MiB) of slack for blocks of other size classes (native/src/core/arena.cc). Before that bound, a VAE decode of SD 1.5 with a 641 MiB peak kept 1.6 GiB
 // resident afterwards; keeping the last call's footprint is what lets a sampling loop reuse its pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, native, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+
+const SLACK = 64 * 2 ** 20;
+const bound = (high: number) => high + Math.min(high, SLACK);
 
 describe('activation arena cache', () => {
   let model: ModelHandle;
@@ -13,7 +16,7 @@ describe('activation arena cache', () => {
   });
   afterAll(() => model.dispose());
 
-  it('keeps at most the larger peak of the last two calls resident across networks of different sizes', async () => {
+  it('keeps at most the larger peak of the last two calls (plus its slack) resident across networks of different sizes', async () => {
     const context = new Float32Array(2 * 77 * model.info.unet.cross_attention_dim).fill(0.01);
     const small = new Float32Array(2 * 4 * 8 * 8).fill(0.1);
     const large = new Float32Array(1 * 4 * 24 * 24).fill(0.1);
@@ -29,11 +32,11 @@ describe('activation arena cache', () => {
       await run();
       const s = native.memoryStats();
       expect(s.activationsPeak).toBeGreaterThan(0);
-      expect(s.activationsCurrent + s.activationsCached).toBeLessThanOrEqual(Math.max(s.activationsPeak, previousPeak));
+      expect(s.activationsCurrent + s.activationsCached).toBeLessThanOrEqual(bound(Math.max(s.activationsPeak, previousPeak)));
       previousPeak = s.activationsPeak;
     }
     // The large VAE decode's blocks are gone once two small calls followed it.
-    expect(native.memoryStats().activationsCached).toBeLessThanOrEqual(previousPeak);
+    expect(native.memoryStats().activationsCached).toBeLessThanOrEqual(bound(previousPeak));
   });
 
   it('reuses its pages when the same call repeats (a sampling loop): few page faults', async () => {
@@ -48,9 +51,9 @@ describe('activation arena cache', () => {
     const peakPages = native.memoryStats().activationsPeak / 4096;
     expect(peakPages).toBeGreaterThan(4000);
     // Before the cache kept the last call's blocks, every call faulted in more than its whole peak (its
-    // first cache miss freed the cache); now the blocks of the classes it repeats are reused. The misses
-    // left come from blocks resized between size classes (native/src/core/arena.cc repurpose_cached).
-    expect(faults).toBeLessThan(0.8 * peakPages);
+    // first cache miss freed the cache); now the blocks it repeats are reused (measured: 340 faults for
+    // 7440 pages of peak; 4772 without the cache's slack).
+    expect(faults).toBeLessThan(0.2 * peakPages);
   });
 
   it('memoryTrim returns every cached block', async () => {
