@@ -52,8 +52,9 @@ describe('activation arena cache', () => {
     expect(peakPages).toBeGreaterThan(4000);
     // Before the cache kept the last call's blocks, every call faulted in more than its whole peak (its
     // first cache miss freed the cache); now the blocks it repeats are reused (measured: 340 faults for
-    // 7440 pages of peak; 4772 without the cache's slack).
-    expect(faults).toBeLessThan(0.2 * peakPages);
+    // 7440 pages of peak; 4772 without the cache's slack; 1915 under ASan, whose allocator quarantines
+    // the small blocks and faults their shadow memory).
+    expect(faults).toBeLessThan(0.5 * peakPages);
   });
 
   it('memoryTrim returns every cached block', async () => {
