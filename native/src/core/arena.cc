@@ -34,7 +34,8 @@ std::mutex g_cache_mutex;
 std::map<size_t, std::vector<void *>> g_cache; // size class -> free blocks
 uint64_t g_cached_bytes = 0;
 constexpr uint64_t kCacheLimitBytes = uint64_t(8) << 30; // beyond this, freed blocks go back to the system
-constexpr uint64_t kCacheSlackBytes = uint64_t(64) << 20;  // see footprint_bound
+constexpr uint64_t kCacheSlackBytes = uint64_t(16) << 20;  // see footprint_bound
+constexpr uint64_t kSlackBelowBytes = uint64_t(64) << 20;
 // The high-water mark of `current` since the last arena_window_begin() (the start of a network call), and
 // that of the window before: the cache never makes the arena's footprint (current + cached) larger than
 // the larger of the two. Keeping the previous call's footprint is what lets a sampling loop (the same
@@ -101,14 +102,18 @@ void * repurpose_cached(size_t cls) {
 }
 
 // What the arena's footprint (handed-out + cached bytes) may reach: the larger high-water mark of this
-// window and the last one, plus that much again up to kCacheSlackBytes. Without the slack, every miss of a
-// call whose cache holds blocks of other size classes evicted (munmap) a block the same call needs again
-// (blocks come in classes, so the blocks a call's sequence needs add up to more than its peak): CLIP's
-// 1.9 MiB MLP block was unmapped and mapped again in every layer (10k page faults a call, 0.21 s -> 0.13 s
-// without), and an SD 1.5 UNet call kept ~24k faults (12k with the slack). Called with the cache lock held.
+// window and the last one; for small calls, plus that much again up to kCacheSlackBytes. Without the
+// slack, every miss of a call whose cache holds blocks of other size classes evicted (munmap) a block the
+// same call needs again (blocks come in classes, so the blocks a call's sequence needs add up to more
+// than its peak): CLIP's
+// 1.9 MiB MLP block was unmapped and mapped again in every layer (10k page faults a call; with 16 MiB of
+// slack ~200, and CLIP batch 2 0.21 s -> 0.13 s). A slack for large calls too (64 MiB) halved an SD 1.5
+// UNet call's faults (24k -> 12k) but did not make the sampling loop measurably faster, and put the LCM +
+// TAESD job's peak RSS over its 2.0 GiB target (2.03 GiB; 2.01 with 16 MiB): calls whose high-water mark
+// is kSlackBelowBytes or more get none. Called with the cache lock held.
 uint64_t footprint_bound() {
     const uint64_t high = std::max<uint64_t>(g_window_high.load(), g_last_window_high);
-    return high + std::min(high, kCacheSlackBytes);
+    return high < kSlackBelowBytes ? high + std::min(high, kCacheSlackBytes) : high;
 }
 
 void raise_max(std::atomic<uint64_t> & max, uint64_t now) {

@@ -4,8 +4,8 @@
 // go back to the system allocator for every step; the counters count bytes handed out, not cached.
 // The cache is bounded: before a block is taken from the system, cached blocks are freed until
 // handed-out + cached bytes stay within the larger high-water mark H of the current window (one network
-// call, see arena_window_begin) and the window before, plus min(H, 64 MiB) for blocks of other size
-// classes, so the arena's resident footprint never exceeds that. Blocks of 1 MiB and more are mmap'd, so freeing them returns
+// call, see arena_window_begin) and the window before (plus min(H, 16 MiB) for blocks of other size
+// classes when H < 64 MiB), so the arena's resident footprint never exceeds that. Blocks of 1 MiB and more are mmap'd, so freeing them returns
 // their pages to the system; a request no cached block of its size class answers resizes a cached
 // mapped block of another class (mremap) before it maps a new one, so its resident pages are reused
 // instead of faulted in again.
