@@ -1,8 +1,9 @@
 /**
  * Thread scaling of a UNet forward: 1 vs N threads, alternating call by call so both see the same
  * machine (other jobs come and go on a shared one), with wall time, the process's CPU seconds and
- * the op profile's cores per op family (CPU / wall: 2.0 = both threads busy) of every call, and the
- * call's system time and page faults (the activation arena reuses its pages from call to call).
+ * the op profile's cores per op family (CPU / wall: 2.0 = both threads busy) and GFLOP per CPU-second
+ * of every call, and the call's system time and page faults (the activation arena reuses its pages
+ * from call to call).
  *
  *   npm run bench:threads                                    # /tmp/sd15.safetensors, latent 64, batch 2, 2 rounds
  *   npm run bench:threads -- --latent 32 --rounds 3 --threads 2 --weights f16 --checkpoint PATH
@@ -56,7 +57,8 @@ for (let round = 0; round < ROUNDS; round++)
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     walls.get(threads)!.push(wall);
-    const ops = native.profileLast().ops.map((o) => `${o.op} ${o.seconds.toFixed(3)} s x${(o.cpuSeconds / o.seconds).toFixed(2)}`);
+    const ops = native.profileLast().ops.map((o) =>
+      `${o.op} ${o.seconds.toFixed(3)} s x${(o.cpuSeconds / o.seconds).toFixed(2)}` + (o.flops > 0 ? ` ${(o.flops / 1e9 / o.cpuSeconds).toFixed(0)} GFLOP/CPU-s` : ''));
     const faults = process.resourceUsage().minorPageFault - faults0;
     console.log(`threads ${threads}: wall ${wall.toFixed(3)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (system ${(cpu.system / 1e6).toFixed(2)} s, ` +
       `${faults} page faults), load ${load()}`);
