@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isUiForm, parseUiWorkflow, type UiWorkflow } from '../../protocol/index.ts';
 import { comfyFeaturesGraph, FEATURES_NOTE } from '../protocol/workflow/ui-examples.ts';
-import { ARTIFACTS, importWorkflow, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, importWorkflow, openEditor, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 let page: Page;
@@ -29,9 +29,7 @@ beforeAll(async () => {
     document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`));
   });
   page = h.page;
-  page.on('pageerror', (error) => console.error('editor page error:', error.message));
-  await page.goto(h.url);
-  await page.getByRole('button', { name: 'Load Checkpoint' }).waitFor();
+  await openEditor(h);
   await page.getByRole('button', { name: 'Queue', exact: true }).click(); // close the side panel: room for the graph
 });
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SavedWorkflow } from '../../protocol/index.ts';
 import { compareToReference, SDXL_FIXTURES } from '../helpers/sdxl.ts';
-import { ARTIFACTS, importWorkflow, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, importWorkflow, openEditor, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 let page: Page;
@@ -22,9 +22,7 @@ let page: Page;
 beforeAll(async () => {
   h = await startHarness();
   page = h.page;
-  page.on('pageerror', (error) => console.error('editor page error:', error.message));
-  await page.goto(h.url);
-  await page.getByRole('button', { name: 'Load Checkpoint' }).waitFor();
+  await openEditor(h);
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SavedWorkflow } from '../../protocol/index.ts';
-import { ARTIFACTS, importWorkflow, manyCopies, startHarness, TXT2IMG, type Harness } from './harness.ts';
+import { ARTIFACTS, importWorkflow, manyCopies, openEditor, startHarness, TXT2IMG, type Harness } from './harness.ts';
 
 let h: Harness;
 let page: Page;
@@ -20,9 +20,7 @@ let page: Page;
 beforeAll(async () => {
   h = await startHarness();
   page = h.page;
-  page.on('pageerror', (error) => console.error('editor page error:', error.message));
-  await page.goto(h.url);
-  await page.getByRole('button', { name: 'Load Checkpoint' }).waitFor();
+  await openEditor(h);
 });
 
 afterAll(async () => {

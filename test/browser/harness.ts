@@ -45,6 +45,14 @@ function fixtureModels(root: string): string {
   return models;
 }
 
+/** Opens the editor in the harness's page, page errors logged, and waits until its node catalog has loaded. */
+export async function openEditor(h: Harness): Promise<Page> {
+  h.page.on('pageerror', (error) => console.error('editor page error:', error.message));
+  await h.page.goto(h.url);
+  await h.page.getByRole('button', { name: 'Load Checkpoint' }).waitFor();
+  return h.page;
+}
+
 export async function startHarness(): Promise<Harness> {
   if (!fs.existsSync(path.resolve('editor/dist/index.html'))) {
     throw new Error('editor/dist is missing: run "npm run build:editor" before the browser tests (npm test does).');

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SavedWorkflow } from '../../protocol/index.ts';
 import { encodePng } from '../../nodes/image/png.ts';
-import { ARTIFACTS, importWorkflow, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, importWorkflow, openEditor, startHarness, type Harness } from './harness.ts';
 
 /** The picture painted on (not a square, not a power of two: any size must work). */
 const WIDTH = 60;
@@ -81,9 +81,7 @@ beforeAll(async () => {
       revoke(url);
     };
   });
-  page.on('pageerror', (error) => console.error('editor page error:', error.message));
-  await page.goto(h.url);
-  await page.getByRole('button', { name: 'Load Checkpoint' }).waitFor();
+  await openEditor(h);
 });
 
 afterAll(async () => {
