@@ -39,7 +39,10 @@ describe('activation arena cache', () => {
     expect(native.memoryStats().activationsCached).toBeLessThanOrEqual(bound(previousPeak));
   });
 
-  it('reuses its pages when the same call repeats (a sampling loop): few page faults', async () => {
+  // Under npm run test:asan the process's page faults are ASan's allocator's (quarantined blocks, shadow memory:
+  // 1915 to 4598 faults for the same call in two runs), not the arena's: the count is checked on the plain build.
+  const sanitized = (process.env.LD_PRELOAD ?? '').includes('libasan');
+  it.skipIf(sanitized)('reuses its pages when the same call repeats (a sampling loop): few page faults (not under ASan)', async () => {
     const latent = new Float32Array(1 * 4 * 24 * 24).fill(0.1);
     const decode = () => vaeDecode(model, latent, [1, 4, 24, 24]);
     await decode();
@@ -52,8 +55,7 @@ describe('activation arena cache', () => {
     expect(peakPages).toBeGreaterThan(4000);
     // Before the cache kept the last call's blocks, every call faulted in more than its whole peak (its
     // first cache miss freed the cache); now the blocks it repeats are reused (measured: 340 faults for
-    // 7440 pages of peak; 4772 without the cache's slack; 1915 under ASan, whose allocator quarantines
-    // the small blocks and faults their shadow memory).
+    // 7440 pages of peak; 4772 without the cache's slack).
     expect(faults).toBeLessThan(0.5 * peakPages);
   });
 
