@@ -53,7 +53,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
-from comfy_sampling.unet import _torch_sd15, load_tiny_unet  # noqa: E402
+from comfy_sampling.unet import load_tiny_unet, torch_sd15, up_path  # noqa: E402
 
 CHANNELS = [32, 64, 64, 64]
 HINT_CHANNELS = 3
@@ -198,20 +198,14 @@ def unet_with_adapter(sd, unet, sample, t, context, features):
         if block.downsamplers is not None:
             x = block.downsamplers[0](x)
             skips.append(x)
-    x = unet.mid_block(x, temb, context)
-    for block in unet.up_blocks:
-        n = len(block.resnets)
-        block_skips, skips = skips[-n:], skips[:-n]
-        size = tuple(skips[-1].shape[2:]) if skips else None
-        x = block(x, block_skips, temb, context, size)
-    return unet.conv_out(F.silu(unet.conv_norm_out(x)))
+    return up_path(unet, unet.mid_block(x, temb, context), skips, temb, context)
 
 
 def main():
     torch.set_num_threads(1)
     out_dir = os.path.join("test", "fixtures", "t2i-adapter")
     os.makedirs(out_dir, exist_ok=True)
-    sd = _torch_sd15()
+    sd = torch_sd15()
     unet = load_tiny_unet()
     cin = HINT_CHANNELS * 64
     full = Adapter(CHANNELS, 2, cin, 1).eval()
