@@ -42,7 +42,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
-from comfy_sampling.controlnet import CondEmbedding  # noqa: E402
+from comfy_sampling.controlnet import CondEmbedding, residuals  # noqa: E402
 from comfy_sampling.sdxl_unet import Encoder, load_tiny_sdxl_unet, tiny_sdxl_config  # noqa: E402
 from comfy_sampling.unet import torch_sd15  # noqa: E402
 from make_controlnet import init, ldm_name  # noqa: E402
@@ -62,13 +62,7 @@ class ControlNetSDXL(Encoder):
 
     def forward(self, x, t, context, hint, text_embeds, time_ids):
         temb = self.embedding(t, text_embeds, time_ids)
-        h = self.conv_in(x) + self.controlnet_cond_embedding(hint)  # a batch-1 hint broadcasts
-        kept = [h]
-        for block in self.down_blocks:
-            h, skips = block(h, temb, context)
-            kept += skips
-        h = self.mid_block(h, temb, context)
-        return [conv(k) for conv, k in zip(self.controlnet_down_blocks, kept)], self.controlnet_mid_block(h)
+        return residuals(self, self.conv_in(x) + self.controlnet_cond_embedding(hint), temb, context)  # a batch-1 hint broadcasts
 
 
 def sgm_name(name, layers_per_block, hint_blocks):

@@ -28,7 +28,8 @@ timestep, so ComfyUI runs it once per hint size.
 
 Configuration: the tiny-sd UNet's channels (32/64/64/64), a 3-channel hint (cin 192), ksize 1 (the released
 sd14v1 adapters' setting). Weights are f16 in the files (the reference computes in f32 from the same values):
-weights N(0, 1/fan_in), biases N(0, 0.05^2), seed 0 (full) and 1 (light).
+weights N(0, 1/fan_in), biases N(0, 0.05^2) (make_controlnet.py's init; the adapters have no norm layers), seed 0
+(full) and 1 (light).
 
 Files:
   t2i_full.safetensors      TencentARC layout (conv_in.*, body.N.block1/block2/in_conv.*)
@@ -54,6 +55,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
 from comfy_sampling.unet import load_tiny_unet, torch_sd15, up_path  # noqa: E402
+from make_controlnet import init  # noqa: E402
 
 CHANNELS = [32, 64, 64, 64]
 HINT_CHANNELS = 3
@@ -143,16 +145,6 @@ class AdapterLight(nn.Module):
             x = block(x)
             features.append(x)
         return features
-
-
-def init(module, generator):
-    with torch.no_grad():
-        for _, p in module.named_parameters():
-            if p.dim() >= 2:
-                p.copy_(torch.randn(p.shape, generator=generator) / p[0].numel() ** 0.5)
-            else:
-                p.copy_(0.05 * torch.randn(p.shape, generator=generator))
-            p.copy_(p.half().float())  # the files hold f16; compute from exactly those values
 
 
 def diffusers_name(name, nums_rb):

@@ -11,14 +11,15 @@ Run from the repository root with Debian's Python (python3-torch), after making 
 
 The ControlNet (scripts/reference/comfy_sampling/controlnet.py, the network of the controlnet test fixtures) is
 ControlNet's own recipe (Zhang et al. 2023) at the demo's size: a trainable copy of the demo UNet's encoder
-(conv_in, time embedding, the 4 down blocks, the mid block: same shapes, same starting weights), a hint encoder (controlnet_cond_embedding: 3x3 convolutions 3 -> 16, 16 -> 16, 16 -> 32 stride 2, 32 -> 32,
-32 -> 32 stride 2, 32 -> 32, 32 -> 64 stride 2, SiLU between, then conv_out 64 -> 64: the 64x64 edge map to the
-8x8 latent grid) added after conv_in, and 1x1 zero convolutions (controlnet_down_blocks.0-11, controlnet_mid_block)
-whose outputs are added to the frozen UNet's 12 skips and its mid-block output. conv_out and the zero convolutions
-start at zero, so training starts from the demo model exactly. The demo UNet and text encoder stay frozen.
-Loss: SD's epsilon MSE at uniform timesteps with the demo's captions (demo_model.caption), the hint the picture's
-Canny edge map (make-data.ts's `hints`, as the Canny node makes it, in all three channels), batch 16, Adam (lr 5e-4
-unless given) with a cosine decay, for a wall-clock budget on one thread. Saved as f16 every 50 steps and at the end.
+(conv_in, time embedding, the 4 down blocks, the mid block: same shapes, same starting weights), a hint encoder
+(controlnet_cond_embedding: 3x3 convolutions 3 -> 16, 16 -> 16, 16 -> 32 stride 2, 32 -> 32, 32 -> 32 stride 2,
+32 -> 32, 32 -> 64 stride 2, SiLU between, then conv_out 64 -> 64: the 64x64 edge map to the 8x8 latent grid) added
+after conv_in, and 1x1 zero convolutions (controlnet_down_blocks.0-11, controlnet_mid_block) whose outputs are
+added to the frozen UNet's 12 skips and its mid-block output. conv_out and the zero convolutions start at zero, so
+training starts from the demo model exactly. The demo UNet and text encoder stay frozen. Loss: SD's epsilon MSE at
+uniform timesteps with the demo's captions (demo_model.caption), the hint the picture's Canny edge map
+(make-data.ts's `hints`, as the Canny node makes it, in all three channels), batch 16, Adam (lr 5e-4 unless given)
+with a cosine decay, for a wall-clock budget on one thread. Saved as f16 every 50 steps and at the end.
 """
 
 import math

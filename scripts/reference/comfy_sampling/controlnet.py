@@ -77,13 +77,19 @@ class ControlNet(nn.Module):
     def forward(self, x, t, context, hint):
         """-> (a residual per encoder output, the mid residual); a batch-1 hint broadcasts over the batch."""
         temb = self.time_embedding(self.sd.timestep_sinusoid(t, self.sinusoid_dim))
-        h = self.conv_in(x) + self.controlnet_cond_embedding(hint)
-        kept = [h]
-        for block in self.down_blocks:
-            h, skips = block(h, temb, context)
-            kept += skips
-        h = self.mid_block(h, temb, context)
-        return [conv(k) for conv, k in zip(self.controlnet_down_blocks, kept)], self.controlnet_mid_block(h)
+        return residuals(self, self.conv_in(x) + self.controlnet_cond_embedding(hint), temb, context)
+
+
+def residuals(net, h, temb, context):
+    """A ControlNet's encoder from h = conv_in(x) + hint embedding: the down blocks and the mid block, every output
+    (h's included) through its 1x1 convolution -> (down residuals, mid residual). Also the SDXL ControlNet's
+    (make_controlnet_sdxl.py), whose temb adds SDXL's added conditioning."""
+    kept = [h]
+    for block in net.down_blocks:
+        h, skips = block(h, temb, context)
+        kept += skips
+    h = net.mid_block(h, temb, context)
+    return [conv(k) for conv, k in zip(net.controlnet_down_blocks, kept)], net.controlnet_mid_block(h)
 
 
 def unet_with_residuals(sd, unet, sample, t, context, down, mid):
