@@ -11,14 +11,13 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(ROOT, "models", "diffusers", "shapes-sd")
 sys.path.insert(0, os.path.join(ROOT, "scripts", "reference"))
 
-from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling import safetensors_io, training_data  # noqa: E402
 from comfy_sampling.unet import torch_sd15  # noqa: E402
 
 COLOURS = ["red", "green", "blue", "yellow", "purple", "orange", "white", "black"]  # pictures.ts's order
@@ -118,16 +117,8 @@ def alphas_cumprod():
 
 def read_data(base):
     """make-data.ts's output: {name: tensor} (latents [n, 4, 8, 8], labels [n, 4]) and the style."""
-    with open(base + ".json") as f:
-        shapes = json.load(f)
-    style = shapes.pop("style")
-    flat = np.fromfile(base + ".f32", dtype="<f4")
-    out, at = {}, 0
-    for name, shape in shapes.items():
-        n = int(np.prod(shape))
-        out[name] = torch.from_numpy(flat[at:at + n].reshape(shape).copy())
-        at += n
-    return out, style
+    tensors, fields = training_data.read(base)
+    return tensors, fields["style"]
 
 
 def noisy(latents, generator, schedule):
