@@ -22,6 +22,8 @@ import torch.nn as nn
 from . import safetensors_io
 from .unet import ROOT, torch_sd15, up_path
 
+_SD15 = torch_sd15()  # the blocks' passes are SD 1.x's (they read only the attributes below)
+
 
 class Transformer2D(nn.Module):
     """diffusers' Transformer2DModel: GroupNorm (eps 1e-6), proj_in (1x1 conv, or Linear on the tokens), `depth`
@@ -51,50 +53,38 @@ class Transformer2D(nn.Module):
 
 
 class DownBlock(nn.Module):
+    """torch_sd15.py's UNetDownBlock with Transformer2D attentions (or none)."""
+
     def __init__(self, sd, in_ch, out_ch, temb_ch, layers, attention, heads, context_dim, groups, eps, depth, linear, downsample):
         super().__init__()
         self.resnets = nn.ModuleList([sd.ResnetBlock(in_ch if i == 0 else out_ch, out_ch, temb_ch, groups, eps) for i in range(layers)])
         self.attentions = nn.ModuleList([Transformer2D(sd, out_ch, heads, context_dim, groups, depth, linear) for _ in range(layers)]) if attention else None
         self.downsamplers = nn.ModuleList([sd.Downsample(out_ch)]) if downsample else None
 
-    def forward(self, x, temb, context):
-        skips = []
-        for i, resnet in enumerate(self.resnets):
-            x = resnet(x, temb)
-            if self.attentions is not None:
-                x = self.attentions[i](x, context)
-            skips.append(x)
-        if self.downsamplers is not None:
-            x = self.downsamplers[0](x)
-            skips.append(x)
-        return x, skips
+    forward = _SD15.UNetDownBlock.forward
 
 
 class MidBlock(nn.Module):
+    """torch_sd15.py's UNetMidBlock with a Transformer2D attention."""
+
     def __init__(self, sd, ch, temb_ch, heads, context_dim, groups, eps, depth, linear):
         super().__init__()
         self.resnets = nn.ModuleList([sd.ResnetBlock(ch, ch, temb_ch, groups, eps) for _ in range(2)])
         self.attentions = nn.ModuleList([Transformer2D(sd, ch, heads, context_dim, groups, depth, linear)])
 
-    def forward(self, x, temb, context):
-        return self.resnets[1](self.attentions[0](self.resnets[0](x, temb), context), temb)
+    forward = _SD15.UNetMidBlock.forward
 
 
 class UpBlock(nn.Module):
+    """torch_sd15.py's UNetUpBlock with Transformer2D attentions (or none)."""
+
     def __init__(self, sd, prev_ch, out_ch, skip_chs, temb_ch, attention, heads, context_dim, groups, eps, depth, linear, upsample):
         super().__init__()
         self.resnets = nn.ModuleList([sd.ResnetBlock((prev_ch if i == 0 else out_ch) + s, out_ch, temb_ch, groups, eps) for i, s in enumerate(skip_chs)])
         self.attentions = nn.ModuleList([Transformer2D(sd, out_ch, heads, context_dim, groups, depth, linear) for _ in skip_chs]) if attention else None
         self.upsamplers = nn.ModuleList([sd.Upsample(out_ch)]) if upsample else None
 
-    def forward(self, x, skips, temb, context, size=None):
-        for i, resnet in enumerate(self.resnets):
-            x = resnet(torch.cat([x, skips.pop()], dim=1), temb)
-            if self.attentions is not None:
-                x = self.attentions[i](x, context)
-        if self.upsamplers is not None:
-            x = self.upsamplers[0](x, size)
-        return x
+    forward = _SD15.UNetUpBlock.forward
 
 
 class Encoder(nn.Module):
