@@ -61,8 +61,8 @@ class ControlNetSDXL(Encoder):
         self.controlnet_mid_block = nn.Conv2d(chs[-1], chs[-1], 1)
 
     def forward(self, x, t, context, hint, text_embeds, time_ids):
-        temb = self.embedding(t, text_embeds, time_ids)
-        return residuals(self, self.conv_in(x) + self.controlnet_cond_embedding(hint), temb, context)  # a batch-1 hint broadcasts
+        temb = self.embedding(t, text_embeds, time_ids)  # a batch-1 hint broadcasts in the sum below
+        return residuals(self, self.conv_in(x) + self.controlnet_cond_embedding(hint), temb, context)
 
 
 def sgm_name(name, layers_per_block, hint_blocks):

@@ -61,8 +61,8 @@ def load_tiny_unet():
         config = json.load(f)
     heads = config["num_attention_heads"] or config["attention_head_dim"]  # SD 1.x: attention_head_dim is the head count
     unet = torch_sd15().UNetSD15(block_out_channels=config["block_out_channels"], layers_per_block=config["layers_per_block"],
-                                  heads=heads, context_dim=config["cross_attention_dim"], in_channels=config["in_channels"],
-                                  out_channels=config["out_channels"], groups=config["norm_num_groups"], eps=config["norm_eps"])
+                                 heads=heads, context_dim=config["cross_attention_dim"], in_channels=config["in_channels"],
+                                 out_channels=config["out_channels"], groups=config["norm_num_groups"], eps=config["norm_eps"])
     state = safetensors_io.read(os.path.join(folder, "diffusion_pytorch_model.safetensors"))
     unet.load_state_dict(state, strict=True)
     return unet.eval()
