@@ -16,7 +16,7 @@ layer, feature 3 to the mid block's output (SDXL's UNet has three levels).
 
 Configuration: the tiny SDXL UNet's channels 32/64/96 (adapter channels 32, 64, 96, 96), a 3-channel hint
 (cin 768), ksize 1, 2 blocks per level, as the released SDXL adapters. Weights f16 in the files (the reference
-computes in f32 from the same values), drawn as make_t2i_adapter.py's init, seed 31. Inputs: x, t, context,
+computes in f32 from the same values), drawn as make_t2i_adapter.py's (make_controlnet.py's init), seed 31. Inputs: x, t, context,
 text_embeds, time_ids and hint from test/fixtures/controlnet-sdxl/reference.safetensors.
 
 Files:
@@ -35,13 +35,14 @@ import sys
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
 from comfy_sampling.sdxl_unet import load_tiny_sdxl_unet  # noqa: E402
-from make_t2i_adapter import ResnetBlock, comfy_from_diffusers, diffusers_name, init  # noqa: E402
+from comfy_sampling.unet import up_path  # noqa: E402
+from make_controlnet import init  # noqa: E402
+from make_t2i_adapter import ResnetBlock, comfy_from_diffusers, diffusers_name  # noqa: E402
 
 CHANNELS = [32, 64, 96, 96]
 HINT_CHANNELS = 3
@@ -91,12 +92,7 @@ def sdxl_unet_with_adapter(unet, sample, t, context, text_embeds, time_ids, feat
                 x = x + features[0]
             skips.append(x)
     x = unet.mid_block(x, temb, context) + features[len(unet.down_blocks)]
-    for block in unet.up_blocks:
-        n = len(block.resnets)
-        block_skips, skips = skips[-n:], skips[:-n]
-        size = tuple(skips[-1].shape[2:]) if skips else None
-        x = block(x, block_skips, temb, context, size)
-    return unet.conv_out(F.silu(unet.conv_norm_out(x)))
+    return up_path(unet, x, skips, temb, context)
 
 
 def main():
