@@ -3,8 +3,8 @@
  * 1.5-shaped checkpoint, ModelSamplingDiscrete (lcm), KSampler with the lcm sampler, 4 steps, cfg 1,
  * sgm_uniform, decoded by TAESD (VAELoader's taesd), on a warm host: the workflow runs once to load
  * (cold) and then `--repeat` more times with new seeds (the loaders and the prompt's encoding stay
- * cached, as on a server). Prints one JSON line: the cold and warm wall seconds, and the process's peak
- * RSS (VmHWM) before the warm runs and at the end.
+ * cached, as on a server). Prints one JSON line: the cold and warm wall seconds, the process's peak
+ * RSS (VmHWM) before the warm runs and at the end, and each run's page faults and system CPU seconds.
  *
  *   node --import tsx bench/lcm-taesd.ts --models-dir D --checkpoint sd15.safetensors [--size 512] [--steps 4] [--repeat 3]
  *
@@ -49,8 +49,10 @@ const workflow = (seed: number) => ({
 const vmHWM = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
 const host = createHost({ dataDir: path.join(os.tmpdir(), `latentflow-bench-lcm-${process.pid}`), modelsDir });
 
+const faults: number[] = [], systemSeconds: number[] = [];
 async function run(seed: number): Promise<number> {
   const prepared = prepareWorkflow(host, workflow(seed));
+  const usage0 = process.resourceUsage();
   const t0 = performance.now();
   const result = await executeGraph(prepared.prompt, host.registry, {
     signal: new AbortController().signal,
@@ -60,11 +62,16 @@ async function run(seed: number): Promise<number> {
     onEvent: () => {},
   });
   if (result.status !== 'success') throw new Error(`run failed: ${JSON.stringify(result.issues)}`);
-  return (performance.now() - t0) / 1000;
+  const wall = (performance.now() - t0) / 1000;
+  const usage = process.resourceUsage();
+  faults.push(usage.minorPageFault - usage0.minorPageFault + usage.majorPageFault - usage0.majorPageFault);
+  systemSeconds.push((usage.systemCPUTime - usage0.systemCPUTime) / 1e6);
+  return wall;
 }
 
 const cold = await run(1);
 const rssCold = vmHWM();
 const warm: number[] = [];
 for (let i = 0; i < repeat; i++) warm.push(await run(2 + i));
-console.log(JSON.stringify({ cold, warm, peakRssAfterColdBytes: rssCold, peakRssBytes: vmHWM() }));
+// Page faults and system seconds per run (the cold one first): what a warm run still maps and zeroes.
+console.log(JSON.stringify({ cold, warm, peakRssAfterColdBytes: rssCold, peakRssBytes: vmHWM(), faults, systemSeconds }));
