@@ -21,10 +21,14 @@
 // f16 with f16 storage), so `diff_base` (the UNet's weights, diffusers names) is required for it.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "../models/config.h"
+#include "ldm_keys.h"
+#include "safetensors.h"
 #include "weights.h"
 
 namespace sdn {
@@ -38,5 +42,13 @@ struct ControlNetFile {
 };
 
 ControlNetFile controlnet_file_load(const std::string & path, WeightStorage storage, const ControlNetConfig * config, const WeightStore * diff_base);
+
+// Every tensor of a ControlNet with this configuration: (LDM name, diffusers name); the UNet encoder's, the hint
+// encoder's (input_hint_block.2j), the zero convolutions (zero_convs.k.0) and middle_block_out.0.
+std::vector<LdmName> controlnet_names(const ControlNetConfig & config);
+// The hint encoder's configuration (conditioning_channels, conditioning_embedding_out_channels) from LDM
+// input_hint_block.{0,2,..} tensors (names without `prefix`); BAD_FORMAT naming `where` when they do not fit.
+void controlnet_hint_ldm(const std::string & where, const std::map<std::string, const SafetensorsEntry *> & entries, const std::string & prefix,
+                         ControlNetConfig & config);
 
 } // namespace sdn

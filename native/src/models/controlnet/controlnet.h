@@ -54,6 +54,9 @@ public:
     ControlResiduals forward(const Tensor & x, const float * timesteps, const Tensor & context, const Tensor & hint, AttentionMode mode,
                              const std::atomic<bool> * cancel, const Tensor * added_input = nullptr) const;
     bool sdxl() const { return config_.unet.addition_embed_type == "text_time"; }
+    // Whether any transformer block reads the context (false for a ControlNet of transformer depth 0 everywhere,
+    // such as diffusers' controlnet-*-sdxl-1.0-small: any context width is then accepted, as ComfyUI does).
+    bool reads_context() const { return reads_context_; }
 
 private:
     struct Block {
@@ -68,6 +71,7 @@ private:
 
     ControlNetConfig config_;
     std::shared_ptr<const WeightStore> weights_;
+    bool reads_context_ = false;
     Linear time_linear_1_, time_linear_2_;
     AddedEmbedding add_embedding_; // SDXL (text_time) only
     Conv2d conv_in_;
