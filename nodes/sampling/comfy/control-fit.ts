@@ -20,9 +20,11 @@ export function checkControlsFitModel(model: ModelHandle, controls: readonly { c
   const modelSdxl = unet.addition_embed_type === 'text_time';
   const modelAdded = modelSdxl ? unet.projection_class_embeddings_input_dim : undefined;
   for (const { controlnet } of controls) {
-    const width = controlnet.contextWidth;
-    if (width === undefined) continue; // a T2I-Adapter: no text attention (the UNet call checks its feature widths)
     const netSdxl = controlnet.addedWidth !== undefined;
+    // No text attention and no added conditioning: a T2I-Adapter (the UNet call checks its feature widths), or a
+    // ControlNet of transformer depth 0 everywhere for SD 1.x.
+    if (controlnet.contextWidth === undefined && !netSdxl) continue;
+    const width = controlnet.contextWidth ?? unet.cross_attention_dim; // none read: any width fits
     if (width === unet.cross_attention_dim && netSdxl === modelSdxl && controlnet.addedWidth === modelAdded) continue;
     const sameWidth = width === unet.cross_attention_dim && netSdxl === modelSdxl;
     throw new Error(
