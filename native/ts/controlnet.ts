@@ -3,7 +3,9 @@
  * lllyasviel's LDM layout (optionally under "control_model."; SDXL's with label_emb.*) or diffusers' ControlNetModel
  * layout (SDXL's with add_embedding.*; inside a UNet call an SDXL ControlNet reads the UNet's added conditioning), and SD 1.x
  * T2I-Adapters (TencentARC's full / light files, diffusers' T2IAdapter; info.kind 't2i_adapter'), which add
- * their features to the UNet's encoder (ComfyUI's control "input") and never see the latent. A
+ * their features to the UNet's encoder (ComfyUI's control "input") and never see the latent; zero-depth SDXL
+ * ControlNets (diffusers' -mid / -small); Control-LoRAs (info.kind 'control_lora'), which run as the ControlNet
+ * resolveFor(model) builds from the model's weights (the sampling nodes do it when sampling starts). A
  * loaded ControlNet runs inside a UNet call (unetForward's `controls`), so attention mode, precision, the
  * memory estimate (estimateUnetMemory's `controls`) and the memoryLimitBytes refusal cover it too.
  *

@@ -14,7 +14,13 @@
 // linear projections, the added conditioning's width), with SD 1.x's head count (8; width / 64 for SD 2.x,
 // cross-attention width 1024, and for SDXL, a label_emb / add_embedding; SDXL's addition_time_embed_dim
 // 256). The file must hold exactly the tensors that
-// configuration calls for: a missing or extra one is an error naming it.
+// configuration calls for: a missing or extra one is an error naming it. Transformer depths of 0 are read as ComfyUI
+// reads diffusers' controlnet-*-sdxl-1.0-mid / -small: a level of depth 0 has no attention (the norm and projections a
+// diffusers file keeps for it are accepted and not read; an LDM file has none), the mid block's depth is the last
+// level's (a mid block of another depth is refused), and a ControlNet without transformer blocks infers a
+// cross_attention_dim of 0 (it reads no context).
+//
+// A Control-LoRA (a "lora_controlnet" tensor) is not a ControlNet file: see control_lora_file.h.
 //
 // A "diff" ControlNet (a tensor named "difference" in the file; ComfyUI's DiffControlNetLoader) stores
 // the difference from its UNet: each encoder weight the UNet also has becomes file + UNet (owned f32, or

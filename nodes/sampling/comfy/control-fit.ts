@@ -7,8 +7,8 @@
 import type { ControlNetRef, ModelHandle } from '../../../native/index.ts';
 
 /** The family a cross-attention width stands for, for messages. */
-function family(width: number, sdxl: boolean): string {
-  if (sdxl) return `SDXL (context ${width} wide, with pooled text and size conditioning)`;
+function family(width: number | undefined, sdxl: boolean): string {
+  if (sdxl) return `SDXL (${width === undefined ? 'no text attention' : `context ${width} wide`}, with pooled text and size conditioning)`;
   if (width === 768) return 'SD 1.x (context 768 wide)';
   if (width === 1024) return 'SD 2.x (context 1024 wide)';
   return `a model with context ${width} wide`;
@@ -28,7 +28,7 @@ export function checkControlsFitModel(model: ModelHandle, controls: readonly { c
     if (width === unet.cross_attention_dim && netSdxl === modelSdxl && controlnet.addedWidth === modelAdded) continue;
     const sameWidth = width === unet.cross_attention_dim && netSdxl === modelSdxl;
     throw new Error(
-      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(width, netSdxl)}` +
+      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(controlnet.contextWidth, netSdxl)}` +
         (sameWidth ? ` with added conditioning ${controlnet.addedWidth} wide` : '') +
         `, but the model input is ${family(unet.cross_attention_dim, modelSdxl)}` +
         (sameWidth ? ` with added conditioning ${modelAdded} wide` : '') +

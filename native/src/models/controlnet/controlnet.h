@@ -11,8 +11,11 @@
 //       stride 2, SiLU), conv_out (the "input_hint_block" of the LDM layout)   [Bh, c0, H, W]
 //   h = conv_in(x) + g (broadcast over the batch when Bh = 1)                     [B, c0, H, W]
 //   down blocks as the UNet's (resnets, transformers, down-samplers); every output kept, as the
-//       UNet keeps its skips: 1 + levels x layers_per_block + (levels - 1) maps (12 for SD 1.5)
-//   mid block as the UNet's                                                       [B, c_last, h, w]
+//       UNet keeps its skips: 1 + levels x layers_per_block + (levels - 1) maps (12 for SD 1.5);
+//       a level of transformer depth 0 (diffusers' controlnet-*-sdxl-1.0-mid / -small) has no attention,
+//       as in ComfyUI's cldm (a diffusers file's norm and projections for it are not read)
+//   mid block as the UNet's, its transformer depth the last level's; depth 0: norm, projections and the
+//       residual only                                                             [B, c_last, h, w]
 //   down residual k = controlnet_down_blocks.k(skip k)   (1x1 "zero convolutions")  the skip's shape
 //   mid residual = controlnet_mid_block(mid)                                      [B, c_last, h, w]
 //
