@@ -108,6 +108,23 @@ describe('Control-LoRA on the tiny SDXL model', () => {
     }
   });
 
+  it('on a model with f16 weights, stores what it merges as the model does (f16), within f16 tolerance (2e-2, as sdxl.test.ts)', async () => {
+    const f16 = await loadModel(path.resolve('test/fixtures/sdxl/tiny-sdxl'), { weights: 'f16' });
+    try {
+      const half = await lora.resolveFor(f16);
+      expect(half).not.toBe(cn); // one per model
+      expect(half.info.weights).toBe('f16');
+      expect(half.info.weightBytes).toBeLessThan(cn.info.weightBytes);
+      const out = await controlNetForward(half, x, shape, t, context, hint, hintShape, { added });
+      let worst = relativeMaxError(out.mid, f32(ref, 'lora.mid'));
+      out.down.forEach((r, k) => (worst = Math.max(worst, relativeMaxError(r, f32(ref, `lora.down.${k}`)))));
+      console.log(`Control-LoRA on f16 weights: worst residual max abs error = ${worst.toExponential(2)} x max|ref|`);
+      expect(worst).toBeLessThanOrEqual(2e-2);
+    } finally {
+      f16.dispose();
+    }
+  });
+
   it('is refused for a model it does not fit (SD 1.x), naming the tensor', async () => {
     const sd = await loadModel(path.resolve('test/fixtures/tiny-sd'), { weights: 'f32' });
     try {
