@@ -315,7 +315,8 @@ typedef struct sdn_controlnet * sdn_controlnet_t;
  * Reference-counted like sdn_model_t. */
 sdn_status   sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, sdn_controlnet_t * out_controlnet);
 /* A Control-LoRA (a "lora_controlnet" tensor; io/control_lora_file.h) loads as "kind": "control_lora" and cannot run
- * as it is: sdn_controlnet_resolve builds its ControlNet for `model` (the model's UNet configuration and weights, the
+ * as it is: sdn_controlnet_resolve builds its ControlNet for `model` (the model's UNet configuration and weights, with
+ * the model's LoRAs (sdn_model_with_loras) added to the weights it takes from the model, the
  * file's tensors set on them, up/down pairs added as W + up @ down), a new handle of kind "controlnet" (layout
  * "control_lora"; weight_bytes: what it holds beyond the model's weights, which it shares and keeps alive).
  * BAD_SHAPE / MISSING_TENSOR / BAD_FORMAT naming the tensor when the Control-LoRA does not fit the model. */

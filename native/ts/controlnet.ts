@@ -128,7 +128,7 @@ export class ControlNetHandle implements ControlNetRef {
 
   /**
    * A Control-LoRA's ControlNet for `model` (ComfyUI's ControlLora.pre_run): the model's UNet configuration and
-   * weights with the file's tensors set on them and its up/down pairs added. Built once per model (later calls
+   * weights (with the model's LoRAs, as ComfyUI's patched weights) with the file's tensors set on them and its up/down pairs added. Built once per model (later calls
    * answer from a cache that holds the model weakly); disposed with this handle. Errors name the tensor when the
    * Control-LoRA does not fit the model. A plain ControlNet or T2I-Adapter resolves to itself.
    *

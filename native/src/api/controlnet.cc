@@ -163,7 +163,8 @@ sdn_status sdn_controlnet_resolve(sdn_controlnet_t control_lora, sdn_model_t mod
         require(handle.control_lora != nullptr, SDN_STATUS_BAD_ARGUMENT, "sdn_controlnet_resolve: this is not a Control-LoRA (no \"lora_controlnet\" tensor); it runs as loaded");
         const Model & m = api::model_of(model);
         require(m.checkpoint.unet != nullptr, SDN_STATUS_BAD_ARGUMENT, "sdn_controlnet_resolve: the model is a standalone VAE: a Control-LoRA needs a model with a UNet");
-        const ResolvedControlLora r = control_lora_resolve(*handle.control_lora, m.checkpoint.unet_config, *m.checkpoint.unet, "the model \"" + m.checkpoint.source + "\"");
+        const ResolvedControlLora r = control_lora_resolve(*handle.control_lora, m.checkpoint.unet_config, *m.checkpoint.unet, api::loras_of(model, ModelPart::UNet),
+                                                             "the model \"" + m.checkpoint.source + "\"");
         const std::string weights = m.checkpoint.unet->storage() == WeightStorage::F16 ? "f16" : "f32";
         *out_controlnet = controlnet_handle(r.net, weights, r.resolved_bytes).release();
     });

@@ -23,6 +23,11 @@ bool counts(const std::string & name) {
     return ends_with(name, ".weight") || ends_with(name, ".bias") || ends_with(name, ".up") || ends_with(name, ".down");
 }
 
+const LayerLora * find_lora(const LayerLoras & loras, const std::string & layer) {
+    auto it = loras.find(layer);
+    return it == loras.end() ? nullptr : &it->second;
+}
+
 int64_t numel_of(const Shape & s) {
     int64_t n = 1;
     for (int64_t d : s) n *= d;
@@ -69,7 +74,8 @@ ControlLoraFile control_lora_file_load(const std::string & path) {
     return out;
 }
 
-ResolvedControlLora control_lora_resolve(const ControlLoraFile & lora, const UNetConfig & unet, const WeightStore & unet_weights, const std::string & where) {
+ResolvedControlLora control_lora_resolve(const ControlLoraFile & lora, const UNetConfig & unet, const WeightStore & unet_weights, const LayerLoras * loras,
+                                         const std::string & where) {
     const std::string file = quoted(lora.source);
     ResolvedControlLora out;
     ControlNetFile & net = out.net;
@@ -109,23 +115,41 @@ ResolvedControlLora control_lora_resolve(const ControlLoraFile & lora, const UNe
         }
         const bool weight = ends_with(n.original, ".weight");
         const std::string layer = weight ? n.original.substr(0, n.original.size() - 7) : "";
+        const int64_t rows = w.shape.empty() ? 1 : w.shape[0], cols = w.numel() / std::max<int64_t>(rows, 1);
+        Tensor sum; // an f32 copy of w, made when something is added to it
+        const auto add_product = [&](const float * a, const float * b, int64_t r) {
+            if (!sum.data) {
+                sum = Tensor::empty_weights(w.shape, DType::F32);
+                const Tensor base = to_f32(w);
+                std::copy(base.f32(), base.f32() + base.numel(), sum.f32());
+            }
+            gemm(rows, cols, r, a, r, MatB{b, DType::F32, false, cols}, sum.f32(), cols, nullptr, true); // sum += a [rows, r] @ b [r, cols]
+        };
+        // The model's LoRAs on a weight taken from the model: ComfyUI's pre_run reads the patched weights.
+        const LayerLora * patch = weight && !replaced && loras ? find_lora(*loras, n.diffusers.substr(0, n.diffusers.size() - 7)) : nullptr;
+        if (patch && patch->is_merged()) {
+            w = patch->merged; // W + sum s_i up_i down_i, as the model's calls use it
+        } else if (patch) {
+            for (const LoraTerm & term : patch->terms) {
+                const int64_t r = term.down->shape[0];
+                std::vector<float> scaled(term.up->f32(), term.up->f32() + rows * r); // [rows, r]
+                for (float & v : scaled) v *= term.scale;
+                add_product(scaled.data(), term.down->f32(), r);
+            }
+        }
         const SafetensorsEntry * up = weight ? file_tensor(layer + ".up") : nullptr;
         if (up) {
             const SafetensorsEntry * down = file_tensor(layer + ".down");
-            const int64_t rows = w.shape[0], cols = w.numel() / rows, r = up->shape[1];
+            const int64_t r = up->shape[1];
             require(up->shape[0] == rows && numel_of(up->shape) == rows * r && numel_of(down->shape) == r * cols, SDN_STATUS_BAD_SHAPE,
                     file + ": Control-LoRA pair " + quoted(layer) + " (up " + shape_str(up->shape) + ", down " + shape_str(down->shape) + ") does not fit " +
                         quoted(n.original) + " " + shape_str(w.shape) + ": the Control-LoRA was made for another model (" + where + ")");
             const std::vector<float> a = lora.file->copy_f32(up->name);   // [rows, r]
             const std::vector<float> b = lora.file->copy_f32(down->name); // [r, cols]
-            Tensor sum = Tensor::empty_weights(w.shape, DType::F32);
-            const Tensor base = to_f32(w);
-            std::copy(base.f32(), base.f32() + base.numel(), sum.f32());
-            // W + up.flatten(1) @ down.flatten(1)  [rows, cols], reshaped to W's shape
-            gemm(rows, cols, r, a.data(), r, MatB{b.data(), DType::F32, false, cols}, sum.f32(), cols, nullptr, true);
-            w = sum;
+            add_product(a.data(), b.data(), r); // W + up.flatten(1) @ down.flatten(1), reshaped to W's shape
             source = lora.source;
         }
+        if (sum.data) w = sum;
         store->add(n.diffusers, w, source);
         const Tensor & kept = store->get(n.diffusers);
         if (!own || kept.data != own->data) out.resolved_bytes += kept.nbytes();

@@ -17,8 +17,9 @@
 // ComfyUI does. Weights the model gives and the file leaves alone are shared with the model (no copy); the
 // others are stored as the model's UNet stores its weights (f16 or f32), as ComfyUI casts them to the model's dtype.
 //
-// The model's LoRAs (LoraLoader) are not part of the weights taken from the model: the resolved ControlNet
-// runs on the checkpoint's own weights (ComfyUI takes the patched ones when the model is fully loaded).
+// The model's LoRAs (LoraLoader) are part of the weights taken from the model, as ComfyUI's pre_run reads the
+// patched weights of a loaded model: W = W_model + sum_i s_i up_i down_i (a merged LoRA's copy as it is) before a
+// pair is added; a weight the file replaces takes no LoRA. Those layers are owned copies in the resolved ControlNet.
 #pragma once
 
 #include <map>
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "../models/common/lora_adapter.h"
 #include "controlnet_file.h"
 
 namespace sdn {
@@ -55,6 +57,8 @@ struct ResolvedControlLora {
     ControlNetFile net;
     uint64_t resolved_bytes = 0;
 };
-ResolvedControlLora control_lora_resolve(const ControlLoraFile & lora, const UNetConfig & unet, const WeightStore & unet_weights, const std::string & where);
+// `loras`: the model's LoRA layers (diffusers layer names), or null.
+ResolvedControlLora control_lora_resolve(const ControlLoraFile & lora, const UNetConfig & unet, const WeightStore & unet_weights, const LayerLoras * loras,
+                                         const std::string & where);
 
 } // namespace sdn

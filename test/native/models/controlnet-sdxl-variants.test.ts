@@ -2,7 +2,7 @@
 // in both layouts, against the PyTorch reference of scripts/reference/make_controlnet_sdxl_variants.py
 // (test/fixtures/controlnet-sdxl/reference_variants.safetensors): residuals, the UNet with the Control-LoRA's residuals,
 // the resolution cached per model and refused for a model it does not fit, the zero-depth configuration inferred.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -14,7 +14,9 @@ import {
   type ControlNetConfig,
   type ControlNetHandle,
   loadControlNet,
+  loadLora,
   loadModel,
+  modelWithLoras,
   type ModelHandle,
   type Shape4,
   unetForward,
@@ -132,6 +134,54 @@ describe('Control-LoRA on the tiny SDXL model', () => {
       await expect(lora.resolveFor(sd)).rejects.toMatchObject({ code: expect.stringMatching(/^SDN_STATUS_(BAD_SHAPE|MISSING_TENSOR|BAD_FORMAT)$/) });
     } finally {
       sd.dispose();
+    }
+  });
+});
+
+describe('Control-LoRA on a model with a LoRA', () => {
+  // ComfyUI's pre_run reads the model's patched weights: the Control-LoRA resolved on tiny SDXL + the sdxl-lora fixture's
+  // LoRA (strength 0.7) equals it resolved on a copy of tiny SDXL whose UNet holds PyTorch's merged weights
+  // (test/fixtures/sdxl-lora/merged.unet.safetensors), in both LoRA modes.
+  let base: ModelHandle;
+  let merged: ModelHandle;
+  let lora: ControlNetHandle;
+  let expected: { down: Float32Array[]; mid: Float32Array };
+  beforeAll(async () => {
+    const src = path.resolve('test/fixtures/sdxl/tiny-sdxl');
+    const folder = path.join(tmp, 'tiny-sdxl-merged');
+    mkdirSync(path.join(folder, 'unet'), { recursive: true });
+    for (const entry of readdirSync(src)) if (entry !== 'unet') symlinkSync(path.join(src, entry), path.join(folder, entry));
+    symlinkSync(path.join(src, 'unet', 'config.json'), path.join(folder, 'unet', 'config.json'));
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [key, tensor] of readSafetensors(path.join(src, 'unet', 'diffusion_pytorch_model.safetensors'))) tensors.set(key, { shape: tensor.shape, data: tensor.data as Float32Array });
+    const patched = readSafetensors('test/fixtures/sdxl-lora/merged.unet.safetensors');
+    for (const [key, tensor] of patched) tensors.set(key, { shape: tensor.shape, data: tensor.data as Float32Array });
+    expect(patched.size).toBeGreaterThan(0);
+    writeSafetensors(path.join(folder, 'unet', 'diffusion_pytorch_model.safetensors'), tensors);
+    base = await loadModel(src, { weights: 'f32' });
+    merged = await loadModel(folder, { weights: 'f32' });
+    lora = await loadControlNet(path.join(dir, 'control_lora_sdxl.safetensors'));
+    expected = await controlNetForward(await lora.resolveFor(merged), x, shape, t, context, hint, hintShape, { added });
+  });
+  afterAll(() => {
+    lora.dispose();
+    merged.dispose();
+    base.dispose();
+  });
+
+  it.each(['runtime', 'merge'] as const)(`%s LoRA: the patched weights reach the Control-LoRA, within ${BOUND} x max|ref|`, async (mode) => {
+    const sdxlLora = await loadLora('test/fixtures/sdxl-lora/tiny-sdxl-lora.kohya.safetensors');
+    const { model } = await modelWithLoras(base, [{ lora: sdxlLora, strengthUnet: 0.7, strengthTextEncoder: 0.9 }], mode);
+    try {
+      const out = await controlNetForward(await lora.resolveFor(model), x, shape, t, context, hint, hintShape, { added });
+      let worst = relativeMaxError(out.mid, expected.mid);
+      out.down.forEach((r, k) => (worst = Math.max(worst, relativeMaxError(r, expected.down[k]))));
+      console.log(`Control-LoRA on a ${mode} LoRA model vs merged weights: worst ${worst.toExponential(2)} x max|ref|`);
+      expect(worst).toBeLessThanOrEqual(BOUND);
+      const plain = await controlNetForward(await lora.resolveFor(base), x, shape, t, context, hint, hintShape, { added });
+      expect(maxAbsDiff(out.mid, plain.mid)).toBeGreaterThan(100 * BOUND * maxAbs(plain.mid)); // the LoRA changed the ControlNet
+    } finally {
+      model.dispose();
     }
   });
 });
