@@ -309,7 +309,10 @@ typedef struct sdn_controlnet * sdn_controlnet_t;
  *   An SD 1.x T2I-Adapter (TencentARC's full conv_in.* / body.* or light body.N.in_conv.* file, diffusers'
  *   adapter.body.*) is recognised by its tensor names and loaded too ("kind": "t2i_adapter"; "config" must be
  *   null): it runs inside a UNet call like a ControlNet, its features added to the encoder (ComfyUI's control
- *   "input"); it cannot run alone (sdn_controlnet_forward refuses it).
+ *   "input"); it cannot run alone (sdn_controlnet_forward refuses it). A Control-LoRA (a "lora_controlnet" tensor;
+ *   "config" must be null) loads as "kind": "control_lora" (see sdn_controlnet_resolve).
+ *   Transformer depths of 0 (diffusers' controlnet-*-sdxl-1.0-mid / -small) are read as ComfyUI reads them: no
+ *   attention at such a level; a depth-0 mid block keeps its norm, projections and residual.
  * diff_base: for a diff ControlNet (a "difference" tensor in the file), the model whose UNet it is relative
  *   to (its weights are added); unused otherwise (and for a T2I-Adapter). Every weight is bound and its shape checked here.
  * Reference-counted like sdn_model_t. */
