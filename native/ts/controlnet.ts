@@ -1,11 +1,12 @@
 /**
  * ControlNets in the native engine (include/sdn.h's ControlNet section): SD 1.x, 2.x and SDXL ControlNet files in
  * lllyasviel's LDM layout (optionally under "control_model."; SDXL's with label_emb.*) or diffusers' ControlNetModel
- * layout (SDXL's with add_embedding.*; inside a UNet call an SDXL ControlNet reads the UNet's added conditioning), and SD 1.x
- * T2I-Adapters (TencentARC's full / light files, diffusers' T2IAdapter; info.kind 't2i_adapter'), which add
- * their features to the UNet's encoder (ComfyUI's control "input") and never see the latent; zero-depth SDXL
- * ControlNets (diffusers' -mid / -small); Control-LoRAs (info.kind 'control_lora'), which run as the ControlNet
- * resolveFor(model) builds from the model's weights (the sampling nodes do it when sampling starts). A
+ * layout (SDXL's with add_embedding.*; inside a UNet call an SDXL ControlNet reads the UNet's added conditioning), and
+ * T2I-Adapters (SD 1.x: TencentARC's full / light files, diffusers' T2IAdapter; SDXL: full_adapter_xl, config.xl;
+ * info.kind 't2i_adapter'), which add their features to the UNet's encoder (ComfyUI's control "input"; an SDXL
+ * adapter's last feature to the mid block's output) and never see the latent; zero-depth SDXL ControlNets (diffusers'
+ * -mid / -small); Control-LoRAs (info.kind 'control_lora'), which run as the ControlNet resolveFor(model) builds from
+ * the model's weights (the sampling nodes do it when sampling starts). A
  * loaded ControlNet runs inside a UNet call (unetForward's `controls`), so attention mode, precision, the
  * memory estimate (estimateUnetMemory's `controls`) and the memoryLimitBytes refusal cover it too.
  *
@@ -34,6 +35,8 @@ export interface T2IAdapterConfig {
   channels: number[];
   blocks_per_level: number;
   ksize: number;
+  /** SDXL's adapter (PixelUnshuffle 16: picture sides must be multiples of 16), as ComfyUI's load_t2i_adapter decides from conv_in. */
+  xl: boolean;
 }
 
 interface ControlNetInfoBase {
@@ -170,6 +173,11 @@ export class ControlNetHandle implements ControlNetRef {
     if (this.info.kind !== 'controlnet') return undefined;
     const c = this.info.config;
     return c.addition_embed_type === 'text_time' ? c.projection_class_embeddings_input_dim : undefined;
+  }
+
+  /** A T2I-Adapter's family (true: SDXL's); undefined for a ControlNet. */
+  get adapterXl(): boolean | undefined {
+    return this.info.kind === 't2i_adapter' ? this.info.config.xl : undefined;
   }
 
   /** The hint IMAGE's channels: 3 for every SD 1.x ControlNet and T2I-Adapter (a 1-channel adapter reads their mean, as ComfyUI). */

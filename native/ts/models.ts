@@ -78,6 +78,8 @@ export interface ControlNetRef {
   readonly contextWidth?: number;
   /** An SDXL ControlNet's added conditioning width (projection_class_embeddings_input_dim: 2816 for SDXL); absent otherwise. */
   readonly addedWidth?: number;
+  /** A T2I-Adapter's family: true for SDXL's (full_adapter_xl), false for SD 1.x's; absent for a ControlNet. */
+  readonly adapterXl?: boolean;
 }
 
 /** The addon's form of a control (hint null in memory estimates). */

@@ -26,7 +26,7 @@ export function controlnetFiles(env: HostServices): string[] {
 /** The loaders' control_net_name input. */
 export function controlnetNameInput() {
   return choice((env) => controlnetFiles(env), {
-    description: 'A .safetensors ControlNet under <models>/controlnet for SD 1.x, 2.x or SDXL (lllyasviel\'s LDM layout or diffusers\' ControlNetModel; a <name>.json beside it gives its config.json) or an SD 1.x T2I-Adapter.',
+    description: 'A .safetensors ControlNet under <models>/controlnet for SD 1.x, 2.x or SDXL (lllyasviel\'s LDM layout or diffusers\' ControlNetModel; a <name>.json beside it gives its config.json) or an SD 1.x or SDXL T2I-Adapter.',
   });
 }
 

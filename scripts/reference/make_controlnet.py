@@ -2,19 +2,11 @@
 """Writes test/fixtures/controlnet/: a ControlNet with random weights for the tiny-sd fixture's UNet, in both
 checkpoint layouts, and its PyTorch outputs (the ControlNet's residuals, and the UNet with them added).
 
-The ControlNet (diffusers' ControlNetModel / lllyasviel's cldm.ControlNet, written here from their
-definitions on the blocks of bench/baseline/torch_sd15.py, diffusers' parameter names):
-
-    temb = time_embedding(sinusoid(t))
-    h = conv_in(x) + controlnet_cond_embedding(hint)     (conv_in, SiLU, per level (conv, SiLU, stride-2 conv,
-                                                          SiLU), conv_out)
-    down blocks and mid block as the UNet's; every down-path output (conv_in's included) through its own 1x1
-    conv controlnet_down_blocks.k, the mid block's output through controlnet_mid_block.
-
-The UNet with residuals (diffusers' down_block_additional_residuals / mid_block_additional_residual; ComfyUI's
-control "output" / "middle"): every skip connection plus its residual, the mid block's output plus the mid
-residual. Several ControlNets stack as ComfyUI's control_merge: strength_1 * r_1 + strength_2 * r_2 (a
-"global average pooling" ControlNet first replaces each map by its per-channel mean).
+The ControlNet and the UNet with its residuals: comfy_sampling/controlnet.py (diffusers' ControlNetModel /
+lllyasviel's cldm.ControlNet on the blocks of bench/baseline/torch_sd15.py, diffusers' parameter names; the
+network scripts/train/train_controlnet.py trains). Several ControlNets stack as ComfyUI's control_merge:
+strength_1 * r_1 + strength_2 * r_2 (a "global average pooling" ControlNet first replaces each map by its
+per-channel mean).
 
 Configuration: the tiny-sd UNet's encoder (channels 32/64/64/64, 2 layers per block, 8 heads, context 32)
 with a small hint encoder (conditioning_embedding_out_channels 8, 16, 16, 32). Weights are f16 in the files
@@ -39,82 +31,14 @@ import os
 import sys
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
-from comfy_sampling.unet import _torch_sd15, load_tiny_unet  # noqa: E402
+from comfy_sampling.controlnet import ControlNet, unet_with_residuals  # noqa: E402
+from comfy_sampling.unet import load_tiny_unet, torch_sd15  # noqa: E402
 
 HINT_CHANNELS = (8, 16, 16, 32)
-
-
-class CondEmbedding(nn.Module):
-    def __init__(self, conditioning_channels, channels, out_channels):
-        super().__init__()
-        self.conv_in = nn.Conv2d(conditioning_channels, channels[0], 3, padding=1)
-        blocks = []
-        for i in range(len(channels) - 1):
-            blocks.append(nn.Conv2d(channels[i], channels[i], 3, padding=1))
-            blocks.append(nn.Conv2d(channels[i], channels[i + 1], 3, padding=1, stride=2))
-        self.blocks = nn.ModuleList(blocks)
-        self.conv_out = nn.Conv2d(channels[-1], out_channels, 3, padding=1)
-
-    def forward(self, hint):
-        h = F.silu(self.conv_in(hint))
-        for conv in self.blocks:
-            h = F.silu(conv(h))
-        return self.conv_out(h)
-
-
-class ControlNet(nn.Module):
-    def __init__(self, sd, block_out_channels, layers_per_block, heads, context_dim, groups, eps):
-        super().__init__()
-        chs = list(block_out_channels)
-        temb_ch = 4 * chs[0]
-        self.sinusoid_dim = chs[0]
-        self.sd = sd
-        self.conv_in = nn.Conv2d(4, chs[0], 3, padding=1)
-        self.time_embedding = sd.TimestepEmbedding(chs[0], temb_ch)
-        self.controlnet_cond_embedding = CondEmbedding(3, HINT_CHANNELS, chs[0])
-        self.down_blocks = nn.ModuleList()
-        zero = [chs[0]]
-        for i, out_ch in enumerate(chs):
-            last = i == len(chs) - 1
-            self.down_blocks.append(sd.UNetDownBlock(chs[0] if i == 0 else chs[i - 1], out_ch, temb_ch, layers_per_block, not last,
-                                                     heads, context_dim, groups, eps, downsample=not last))
-            zero += [out_ch] * layers_per_block + ([] if last else [out_ch])
-        self.mid_block = sd.UNetMidBlock(chs[-1], temb_ch, heads, context_dim, groups, eps)
-        self.controlnet_down_blocks = nn.ModuleList([nn.Conv2d(c, c, 1) for c in zero])
-        self.controlnet_mid_block = nn.Conv2d(chs[-1], chs[-1], 1)
-
-    def forward(self, x, t, context, hint):
-        temb = self.time_embedding(self.sd.timestep_sinusoid(t, self.sinusoid_dim))
-        h = self.conv_in(x) + self.controlnet_cond_embedding(hint)  # a batch-1 hint broadcasts
-        kept = [h]
-        for block in self.down_blocks:
-            h, skips = block(h, temb, context)
-            kept += skips
-        h = self.mid_block(h, temb, context)
-        return [conv(k) for conv, k in zip(self.controlnet_down_blocks, kept)], self.controlnet_mid_block(h)
-
-
-def unet_with_residuals(sd, unet, sample, t, context, down, mid):
-    temb = unet.time_embedding(sd.timestep_sinusoid(t, unet.sinusoid_dim))
-    x = unet.conv_in(sample)
-    skips = [x]
-    for block in unet.down_blocks:
-        x, block_skips = block(x, temb, context)
-        skips += block_skips
-    x = unet.mid_block(x, temb, context) + mid
-    skips = [s + r for s, r in zip(skips, down)]
-    for block in unet.up_blocks:
-        n = len(block.resnets)
-        block_skips, skips = skips[-n:], skips[:-n]
-        size = tuple(skips[-1].shape[2:]) if skips else None
-        x = block(x, block_skips, temb, context, size)
-    return unet.conv_out(F.silu(unet.conv_norm_out(x)))
 
 
 def init(module, generator):
@@ -173,10 +97,9 @@ def main():
     torch.set_num_threads(1)
     out_dir = os.path.join("test", "fixtures", "controlnet")
     os.makedirs(out_dir, exist_ok=True)
-    sd = _torch_sd15()
+    sd = torch_sd15()
     unet = load_tiny_unet()
-    c = unet.conv_in.out_channels
-    net = ControlNet(sd, [c, 64, 64, 64], 2, 8, 32, 32, 1e-5).eval()
+    net = ControlNet(sd, unet, HINT_CHANNELS).eval()  # the UNet's encoder layout; init() draws every weight anew
     init(net, torch.Generator().manual_seed(0))
 
     state = net.state_dict()

@@ -4,9 +4,9 @@
 tiny SDXL UNet with them added).
 
 The ControlNet is diffusers' ControlNetModel with SDXL's configuration (as diffusers/controlnet-canny-sdxl-1.0;
-ComfyUI's cldm.ControlNet with adm_in_channels): the SD 1.x ControlNet of make_controlnet.py (hint encoder,
-zero convolutions) on the SDXL UNet's encoder (comfy_sampling/sdxl_unet.py: per-level transformer depth, linear
-projections, DownBlock2D first), whose time embedding takes SDXL's added conditioning as the UNet's does:
+ComfyUI's cldm.ControlNet with adm_in_channels): the SD 1.x ControlNet of comfy_sampling/controlnet.py (hint
+encoder, zero convolutions) on the SDXL UNet's encoder (comfy_sampling/sdxl_unet.py: per-level transformer depth,
+linear projections, DownBlock2D first), whose time embedding takes SDXL's added conditioning as the UNet's does:
 
     temb = time_embedding(sinusoid(t)) + add_embedding(concat(text_embeds, sinusoid(time_ids) as [B, 6 D]))
 
@@ -42,9 +42,10 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling.controlnet import CondEmbedding, residuals  # noqa: E402
 from comfy_sampling.sdxl_unet import Encoder, load_tiny_sdxl_unet, tiny_sdxl_config  # noqa: E402
-from comfy_sampling.unet import _torch_sd15  # noqa: E402
-from make_controlnet import CondEmbedding, init, ldm_name  # noqa: E402
+from comfy_sampling.unet import torch_sd15  # noqa: E402
+from make_controlnet import init, ldm_name  # noqa: E402
 
 HINT_CHANNELS = (8, 16, 16, 32)
 SEED = 21
@@ -60,14 +61,8 @@ class ControlNetSDXL(Encoder):
         self.controlnet_mid_block = nn.Conv2d(chs[-1], chs[-1], 1)
 
     def forward(self, x, t, context, hint, text_embeds, time_ids):
-        temb = self.embedding(t, text_embeds, time_ids)
-        h = self.conv_in(x) + self.controlnet_cond_embedding(hint)  # a batch-1 hint broadcasts
-        kept = [h]
-        for block in self.down_blocks:
-            h, skips = block(h, temb, context)
-            kept += skips
-        h = self.mid_block(h, temb, context)
-        return [conv(k) for conv, k in zip(self.controlnet_down_blocks, kept)], self.controlnet_mid_block(h)
+        temb = self.embedding(t, text_embeds, time_ids)  # a batch-1 hint broadcasts in the sum below
+        return residuals(self, self.conv_in(x) + self.controlnet_cond_embedding(hint), temb, context)
 
 
 def sgm_name(name, layers_per_block, hint_blocks):
@@ -92,7 +87,7 @@ def controlnet_config(unet):
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
-    sd = _torch_sd15()
+    sd = torch_sd15()
     unet = load_tiny_sdxl_unet()
     config = tiny_sdxl_config()
 

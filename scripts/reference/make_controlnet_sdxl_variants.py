@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
 from comfy_sampling.sdxl_unet import Transformer2D, load_tiny_sdxl_unet, tiny_sdxl_config  # noqa: E402
-from comfy_sampling.unet import _torch_sd15  # noqa: E402
+from comfy_sampling.unet import torch_sd15  # noqa: E402
 from make_controlnet import init  # noqa: E402
 from make_controlnet_sdxl import OUT, ControlNetSDXL, controlnet_config, sgm_name  # noqa: E402
 
@@ -161,7 +161,7 @@ def zero_depth(sd, base_config, name, depths, seed, i, out):
 
 def main():
     torch.set_num_threads(1)
-    sd = _torch_sd15()
+    sd = torch_sd15()
     unet = load_tiny_sdxl_unet()
     config = tiny_sdxl_config()
     i = inputs()

@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__)))
 from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling.lora import random_lora  # noqa: E402
 
 SEED = 1919
 RANK = 4
@@ -59,43 +60,15 @@ TEXT_ENCODER_MODULES = [
 ]
 
 
-def pair_for(weight, generator):
-    """down [r, in(, k, k)], up [out, r(, 1, 1)] for a weight [out, in(, k, k)]: LoCon's shapes for convolutions."""
-    out_features, in_features = weight.shape[0], weight.shape[1]
-    if weight.dim() == 4:
-        k = weight.shape[2]
-        down = torch.randn((RANK, in_features, k, k), generator=generator) / (in_features * k * k) ** 0.5
-        up = torch.randn((out_features, RANK, 1, 1), generator=generator) * 0.5
-    else:
-        down = torch.randn((RANK, in_features), generator=generator) / in_features ** 0.5
-        up = torch.randn((out_features, RANK), generator=generator) * 0.5
-    return down.float(), up.float()
-
-
-def merged(weight, down, up, strength):
-    delta = up.double().flatten(1) @ down.double().flatten(1)
-    return (weight.double() + strength * ALPHA / RANK * delta.reshape(weight.shape)).float()
-
-
 def main():
     generator = torch.Generator().manual_seed(SEED)
     unet = safetensors_io.read(os.path.join(MODEL, "unet/diffusion_pytorch_model.safetensors"))
     text_encoder = safetensors_io.read(os.path.join(MODEL, "text_encoder/model.safetensors"))
-    kohya, peft, merged_unet, merged_text_encoder = {}, {}, {}, {}
-    for network, modules, weights, strength, merged_out, kohya_prefix, peft_prefix in [
-        ("unet", UNET_MODULES, unet, STRENGTH_UNET, merged_unet, "lora_unet_", "unet."),
-        ("text_encoder", TEXT_ENCODER_MODULES, text_encoder, STRENGTH_TEXT_ENCODER, merged_text_encoder, "lora_te_", "text_encoder."),
-    ]:
-        for module in modules:
-            weight = weights[module + ".weight"]
-            down, up = pair_for(weight, generator)
-            key = kohya_prefix + module.replace(".", "_")
-            kohya[key + ".lora_down.weight"] = down
-            kohya[key + ".lora_up.weight"] = up
-            kohya[key + ".alpha"] = torch.tensor(ALPHA)
-            peft[peft_prefix + module + ".lora_A.weight"] = down
-            peft[peft_prefix + module + ".lora_B.weight"] = (up.double() * (ALPHA / RANK)).float()
-            merged_out[module + ".weight"] = merged(weight, down, up, strength)
+    kohya, peft, merged_unet = random_lora(unet, {m: m for m in UNET_MODULES}, STRENGTH_UNET, "lora_unet_", "unet.", RANK, ALPHA, generator)
+    kohya_te, peft_te, merged_text_encoder = random_lora(text_encoder, {m: m for m in TEXT_ENCODER_MODULES}, STRENGTH_TEXT_ENCODER,
+                                                         "lora_te_", "text_encoder.", RANK, ALPHA, generator)
+    kohya.update(kohya_te)
+    peft.update(peft_te)
     os.makedirs(OUT, exist_ok=True)
     safetensors_io.write(os.path.join(OUT, "tiny-lora.kohya.safetensors"), kohya, {"ss_network_dim": RANK, "ss_network_alpha": ALPHA})
     safetensors_io.write(os.path.join(OUT, "tiny-lora.peft.safetensors"), peft, {"format": "pt"})

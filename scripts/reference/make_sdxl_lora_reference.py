@@ -40,6 +40,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__)))
 from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling.lora import random_lora  # noqa: E402
 
 SEED = 2222
 RANK = 4
@@ -79,24 +80,6 @@ TEXT_ENCODER_2_MODULES = [
 ]
 
 
-def pair_for(weight, generator):
-    """down [r, in(, k, k)], up [out, r(, 1, 1)] for a weight [out, in(, k, k)]: LoCon's shapes for convolutions."""
-    out_features, in_features = weight.shape[0], weight.shape[1]
-    if weight.dim() == 4:
-        k = weight.shape[2]
-        down = torch.randn((RANK, in_features, k, k), generator=generator) / (in_features * k * k) ** 0.5
-        up = torch.randn((out_features, RANK, 1, 1), generator=generator) * 0.5
-    else:
-        down = torch.randn((RANK, in_features), generator=generator) / in_features ** 0.5
-        up = torch.randn((out_features, RANK), generator=generator) * 0.5
-    return down.float(), up.float()
-
-
-def merged(weight, down, up, strength):
-    delta = up.double().flatten(1) @ down.double().flatten(1)
-    return (weight.double() + strength * ALPHA / RANK * delta.reshape(weight.shape)).float()
-
-
 def main():
     generator = torch.Generator().manual_seed(SEED)
     networks = [
@@ -109,17 +92,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for folder, file, modules, strength, kohya_prefix, peft_prefix in networks:
         weights = safetensors_io.read(os.path.join(MODEL, folder, file))
-        merged_out = {}
-        for module, kohya_module in modules.items():
-            weight = weights[module + ".weight"]
-            down, up = pair_for(weight, generator)
-            key = kohya_prefix + kohya_module.replace(".", "_")
-            kohya[key + ".lora_down.weight"] = down
-            kohya[key + ".lora_up.weight"] = up
-            kohya[key + ".alpha"] = torch.tensor(ALPHA)
-            peft[peft_prefix + module + ".lora_A.weight"] = down
-            peft[peft_prefix + module + ".lora_B.weight"] = (up.double() * (ALPHA / RANK)).float()
-            merged_out[module + ".weight"] = merged(weight, down, up, strength)
+        kohya_part, peft_part, merged_out = random_lora(weights, modules, strength, kohya_prefix, peft_prefix, RANK, ALPHA, generator)
+        kohya.update(kohya_part)
+        peft.update(peft_part)
         safetensors_io.write(os.path.join(OUT, f"merged.{folder}.safetensors"), merged_out)
     safetensors_io.write(os.path.join(OUT, "tiny-sdxl-lora.kohya.safetensors"), kohya,
                          {"ss_network_dim": RANK, "ss_network_alpha": ALPHA, "ss_base_model_version": "sdxl_base_v1-0"})

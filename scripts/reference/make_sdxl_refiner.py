@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A tiny SDXL refiner with random weights and its reference outputs, in PyTorch without diffusers or
-latentflow's code (the UNet is bench/baseline/torch_sd15.py's blocks arranged as SDXL's UNet2DConditionModel,
-checked here against the diffusers-made SDXL fixture before anything is written).
+latentflow's code (the UNet is comfy_sampling/sdxl_unet.py's: bench/baseline/torch_sd15.py's blocks arranged as
+SDXL's UNet2DConditionModel, configured here with the refiner's 5 time ids; checked here against the
+diffusers-made SDXL fixture before anything is written).
 
 Run from the repository root with Debian's Python (python3-torch):
 
@@ -19,7 +20,6 @@ Writes test/fixtures/sdxl-refiner/ (README.md there says what each file is):
 The folder's README.md is kept.
 """
 
-import importlib.util
 import json
 import math
 import os
@@ -32,6 +32,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__)))
 from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling.sdxl_unet import SDXLUNet, load_tiny_sdxl_unet, tiny_sdxl_config  # noqa: E402
+from comfy_sampling.unet import torch_sd15  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BASE = os.path.join(ROOT, "test", "fixtures", "sdxl")
@@ -55,139 +57,7 @@ UNET_CONFIG = {
 }
 
 
-def _torch_sd15():
-    spec = importlib.util.spec_from_file_location("torch_sd15", os.path.join(ROOT, "bench", "baseline", "torch_sd15.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-T = _torch_sd15()
-
-
-def _attention(q, k, v, heads, mask=None):
-    """Scores from bmm (torch 1.13's CPU baddbmm with beta=0 can let NaNs of uninitialised memory through)."""
-    batch, n_q, inner = q.shape
-    d = inner // heads
-
-    def split(x):
-        return x.reshape(batch, x.shape[1], heads, d).permute(0, 2, 1, 3).reshape(batch * heads, x.shape[1], d)
-
-    q, k, v = split(q), split(k), split(v)
-    scores = torch.bmm(q, k.transpose(1, 2)) * d ** -0.5
-    if mask is not None:
-        scores = scores + mask
-    out = torch.bmm(scores.softmax(dim=-1), v)
-    return out.reshape(batch, heads, n_q, d).permute(0, 2, 1, 3).reshape(batch, n_q, inner)
-
-
-T.attention = _attention
-
-
-# ---- UNet (diffusers' UNet2DConditionModel with SDXL's options) ---------------------------------------------
-
-class LinearTransformer2D(nn.Module):
-    """Transformer2DModel with use_linear_projection: GroupNorm (eps 1e-6), Linear proj_in over the H*W tokens,
-    `depth` transformer blocks, Linear proj_out, residual."""
-
-    def __init__(self, ch, heads, context_dim, depth, groups):
-        super().__init__()
-        self.norm = nn.GroupNorm(groups, ch, eps=1e-6)
-        self.proj_in = nn.Linear(ch, ch)
-        self.transformer_blocks = nn.ModuleList([T.TransformerBlock(ch, heads, context_dim) for _ in range(depth)])
-        self.proj_out = nn.Linear(ch, ch)
-
-    def forward(self, x, context):
-        b, c, h, w = x.shape
-        t = self.proj_in(self.norm(x).permute(0, 2, 3, 1).reshape(b, h * w, c))
-        for block in self.transformer_blocks:
-            t = block(t, context)
-        return self.proj_out(t).reshape(b, h, w, c).permute(0, 3, 1, 2) + x
-
-
-class Block(nn.Module):
-    """A down block (resnets, attentions, downsamplers) or an up block (resnets, attentions, upsamplers)."""
-
-    def __init__(self, in_chs, out_ch, temb, attention, heads, context, depth, groups, sampler):
-        super().__init__()
-        self.resnets = nn.ModuleList([T.ResnetBlock(c, out_ch, temb, groups, 1e-5) for c in in_chs])
-        if attention:
-            self.attentions = nn.ModuleList([LinearTransformer2D(out_ch, heads, context, depth, groups) for _ in in_chs])
-        if sampler == "down":
-            self.downsamplers = nn.ModuleList([T.Downsample(out_ch)])
-        elif sampler == "up":
-            self.upsamplers = nn.ModuleList([T.Upsample(out_ch)])
-
-
-class SDXLUNet(nn.Module):
-    def __init__(self, cfg, groups=32):
-        super().__init__()
-        chs, R = cfg["block_out_channels"], cfg["layers_per_block"]
-        heads, depths, ctx = cfg["attention_head_dim"], cfg["transformer_layers_per_block"], cfg["cross_attention_dim"]
-        L, temb = len(chs), 4 * chs[0]
-        self.cfg = cfg
-        self.conv_in = nn.Conv2d(4, chs[0], 3, padding=1)
-        self.time_embedding = T.TimestepEmbedding(chs[0], temb)
-        self.add_embedding = T.TimestepEmbedding(cfg["projection_class_embeddings_input_dim"], temb)
-        self.down_blocks = nn.ModuleList()
-        skips = [chs[0]]
-        for i, ch in enumerate(chs):
-            prev = chs[max(i - 1, 0)]
-            last = i == L - 1
-            self.down_blocks.append(Block([prev] + [ch] * (R - 1), ch, temb, cfg["down_block_types"][i].startswith("CrossAttn"),
-                                          heads[i], ctx, depths[i], groups, None if last else "down"))
-            skips += [ch] * R + ([] if last else [ch])
-        self.mid_block = Block([chs[-1], chs[-1]], chs[-1], temb, False, 0, ctx, 0, groups, None)
-        self.mid_block.attentions = nn.ModuleList([LinearTransformer2D(chs[-1], heads[-1], ctx, depths[-1], groups)])
-        self.up_blocks = nn.ModuleList()
-        prev = chs[-1]
-        rheads, rdepths = list(reversed(heads)), list(reversed(depths))
-        for i, ch in enumerate(reversed(chs)):
-            block_skips = [skips.pop() for _ in range(R + 1)]
-            ins = [(prev if j == 0 else ch) + s for j, s in enumerate(block_skips)]
-            self.up_blocks.append(Block(ins, ch, temb, cfg["up_block_types"][i].startswith("CrossAttn"), rheads[i], ctx, rdepths[i],
-                                        groups, None if i == L - 1 else "up"))
-            prev = ch
-        self.conv_norm_out = nn.GroupNorm(groups, chs[0], eps=1e-5)
-        self.conv_out = nn.Conv2d(chs[0], 4, 3, padding=1)
-
-    @staticmethod
-    def _run(block, x, temb, context, skips=None, size=None):
-        out = []
-        for j, resnet in enumerate(block.resnets):
-            if skips is not None:
-                x = torch.cat([x, skips.pop()], dim=1)
-            x = resnet(x, temb)
-            if hasattr(block, "attentions"):
-                x = block.attentions[j](x, context)
-            out.append(x)
-        if hasattr(block, "downsamplers"):
-            x = block.downsamplers[0](x)
-            out.append(x)
-        if hasattr(block, "upsamplers"):
-            x = block.upsamplers[0](x, size)
-        return x, out
-
-    def forward(self, sample, timesteps, context, text_embeds, time_ids):
-        B = sample.shape[0]
-        temb = self.time_embedding(T.timestep_sinusoid(timesteps.reshape(-1).expand(B), self.cfg["block_out_channels"][0]))
-        D = self.cfg["addition_time_embed_dim"]
-        time_features = T.timestep_sinusoid(time_ids.flatten(), D).reshape(B, -1)  # [B, N x D]
-        temb = temb + self.add_embedding(torch.cat([text_embeds, time_features], dim=1))
-        x = self.conv_in(sample)
-        skips = [x]
-        for block in self.down_blocks:
-            x, out = self._run(block, x, temb, context)
-            skips += out
-        x = self.mid_block.resnets[0](x, temb)
-        x = self.mid_block.attentions[0](x, context)
-        x = self.mid_block.resnets[1](x, temb)
-        for block in self.up_blocks:
-            n = len(block.resnets)
-            mine, skips = skips[-n:], skips[:-n]
-            size = tuple(skips[-1].shape[2:]) if skips else None
-            x, _ = self._run(block, x, temb, context, mine, size)
-        return self.conv_out(F.silu(self.conv_norm_out(x)))
+T = torch_sd15()  # bigG's layers, the Fourier features
 
 
 # ---- bigG (transformers' CLIPTextModelWithProjection, gelu) ----------------------------------------------------
@@ -287,8 +157,7 @@ def te_state_of(base):
 
 
 def unet_diffusers_config(cfg):
-    with open(os.path.join(BASE, "tiny-sdxl", "unet", "config.json")) as f:
-        config = json.load(f)  # the SDXL fixture's, for every field the refiner shares
+    config = tiny_sdxl_config()  # the SDXL fixture's, for every field the refiner shares
     config.update(cfg)
     config["mid_block_type"] = "UNetMidBlock2DCrossAttn"
     config["sample_size"] = 16
@@ -301,10 +170,8 @@ def main():
     base_expected = safetensors_io.read(os.path.join(BASE, "expected", "sdxl.safetensors"))
 
     # 1. The UNet code against diffusers: the SDXL fixture's UNet and its reference call.
-    with open(os.path.join(BASE, "tiny-sdxl", "unet", "config.json")) as f:
-        base_cfg = json.load(f)
-    base_unet = SDXLUNet(base_cfg).eval()
-    base_unet.load_state_dict(safetensors_io.read(os.path.join(BASE, "tiny-sdxl", "unet", "diffusion_pytorch_model.safetensors")), strict=True)
+    base_cfg = tiny_sdxl_config()
+    base_unet = load_tiny_sdxl_unet()
     with torch.no_grad():
         got = base_unet(base_expected["unet.sample"], base_expected["unet.timesteps"], base_expected["unet.encoder_hidden_states"],
                         base_expected["unet.text_embeds"], base_expected["unet.time_ids"])
@@ -339,7 +206,7 @@ def main():
 
     # 3. The refiner: random UNet weights (scaled so activations stay O(1)), the fixture's bigG and VAE.
     cfg = UNET_CONFIG
-    unet = SDXLUNet(cfg).eval()
+    unet = SDXLUNet(T, unet_diffusers_config(cfg)).eval()
     with torch.no_grad():
         for name, p in unet.named_parameters():
             if name.endswith("bias"):

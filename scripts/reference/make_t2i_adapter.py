@@ -28,7 +28,8 @@ timestep, so ComfyUI runs it once per hint size.
 
 Configuration: the tiny-sd UNet's channels (32/64/64/64), a 3-channel hint (cin 192), ksize 1 (the released
 sd14v1 adapters' setting). Weights are f16 in the files (the reference computes in f32 from the same values):
-weights N(0, 1/fan_in), biases N(0, 0.05^2), seed 0 (full) and 1 (light).
+weights N(0, 1/fan_in), biases N(0, 0.05^2) (make_controlnet.py's init; the adapters have no norm layers), seed 0
+(full) and 1 (light).
 
 Files:
   t2i_full.safetensors      TencentARC layout (conv_in.*, body.N.block1/block2/in_conv.*)
@@ -53,7 +54,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
-from comfy_sampling.unet import _torch_sd15, load_tiny_unet  # noqa: E402
+from comfy_sampling.unet import load_tiny_unet, torch_sd15, up_path  # noqa: E402
+from make_controlnet import init  # noqa: E402
 
 CHANNELS = [32, 64, 64, 64]
 HINT_CHANNELS = 3
@@ -145,16 +147,6 @@ class AdapterLight(nn.Module):
         return features
 
 
-def init(module, generator):
-    with torch.no_grad():
-        for _, p in module.named_parameters():
-            if p.dim() >= 2:
-                p.copy_(torch.randn(p.shape, generator=generator) / p[0].numel() ** 0.5)
-            else:
-                p.copy_(0.05 * torch.randn(p.shape, generator=generator))
-            p.copy_(p.half().float())  # the files hold f16; compute from exactly those values
-
-
 def diffusers_name(name, nums_rb):
     """TencentARC full-adapter name -> diffusers' T2IAdapter name (the inverse of ComfyUI's prefix_replace)."""
     parts = name.split(".")
@@ -198,20 +190,14 @@ def unet_with_adapter(sd, unet, sample, t, context, features):
         if block.downsamplers is not None:
             x = block.downsamplers[0](x)
             skips.append(x)
-    x = unet.mid_block(x, temb, context)
-    for block in unet.up_blocks:
-        n = len(block.resnets)
-        block_skips, skips = skips[-n:], skips[:-n]
-        size = tuple(skips[-1].shape[2:]) if skips else None
-        x = block(x, block_skips, temb, context, size)
-    return unet.conv_out(F.silu(unet.conv_norm_out(x)))
+    return up_path(unet, unet.mid_block(x, temb, context), skips, temb, context)
 
 
 def main():
     torch.set_num_threads(1)
     out_dir = os.path.join("test", "fixtures", "t2i-adapter")
     os.makedirs(out_dir, exist_ok=True)
-    sd = _torch_sd15()
+    sd = torch_sd15()
     unet = load_tiny_unet()
     cin = HINT_CHANNELS * 64
     full = Adapter(CHANNELS, 2, cin, 1).eval()

@@ -16,18 +16,16 @@ half of the time budget; the held-out error is on 256 whole pictures. Writes
 taesd_decoder.safetensors and taesd_encoder.safetensors (f16) and prints the held-out errors.
 """
 
-import json
 import math
 import os
 import sys
 import time
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 
-from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling import safetensors_io, training_data  # noqa: E402
 from taesd.model import decoder, encoder  # noqa: E402
 
 
@@ -72,25 +70,12 @@ def noisy(x, gen):
     return torch.where(keep, x, x + 0.1 * torch.randn(x.shape, generator=gen) * x.std())
 
 
-def read_data(base):
-    """make-data.ts's <base>.json (name -> shape, in file order) and <base>.f32 (the values, float32 LE)."""
-    with open(base + ".json") as f:
-        shapes = json.load(f)
-    values = np.fromfile(base + ".f32", dtype="<f4")
-    out, at = {}, 0
-    for name, shape in shapes.items():
-        n = int(np.prod(shape))
-        out[name] = torch.from_numpy(values[at:at + n].reshape(shape).copy())
-        at += n
-    return out
-
-
 def main():
     data_file, out_dir = sys.argv[1], sys.argv[2]
     minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 8.0
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    data = read_data(data_file)
+    data, _ = training_data.read(data_file)
     images = (data["images"] * 0.5 + 0.5).clamp(0, 1)
     decoded = (data["decoded"] * 0.5 + 0.5).clamp(0, 1)
     latents = data["latents"]

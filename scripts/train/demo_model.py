@@ -1,53 +1,28 @@
 """The demo model (models/diffusers/shapes-sd) in PyTorch, for training a LoRA or an embedding for it.
 
-The networks are bench/baseline/torch_sd15.py's (plain torch.nn with diffusers' and transformers' parameter
-names, so the shipped fp16 weights load strictly, widened to fp32); the captions are the demo model's own
-patterns (its README); the noise schedule is SD 1.5's (scaled_linear 0.00085 .. 0.012, 1000 steps).
+The networks are bench/baseline/torch_sd15.py's as scripts/reference/comfy_sampling/unet.py loads them (plain
+torch.nn with diffusers' and transformers' parameter names, so the shipped fp16 weights load strictly, widened to
+fp32; attention scores from bmm); the captions are the demo model's own patterns (its README); the noise schedule
+is SD 1.5's (scaled_linear 0.00085 .. 0.012, 1000 steps).
 Only Debian's python3-torch is needed.
 """
 
-import importlib.util
 import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL = os.path.join(ROOT, "models", "diffusers", "shapes-sd")
 sys.path.insert(0, os.path.join(ROOT, "scripts", "reference"))
 
-from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling import safetensors_io, training_data  # noqa: E402
+from comfy_sampling.unet import torch_sd15  # noqa: E402
 
 COLOURS = ["red", "green", "blue", "yellow", "purple", "orange", "white", "black"]  # pictures.ts's order
 SHAPES = ["circle", "square", "triangle"]
 BOS, EOS, TOKENS = 49406, 49407, 77
-
-
-def _attention(q, k, v, heads, mask=None):
-    """torch_sd15's attention with the scores from bmm (torch 1.13's CPU baddbmm with beta=0 can let NaNs of
-    uninitialised memory through, see scripts/reference/comfy_sampling/unet.py)."""
-    batch, n_q, inner = q.shape
-    d = inner // heads
-
-    def split(x):
-        return x.reshape(batch, x.shape[1], heads, d).permute(0, 2, 1, 3).reshape(batch * heads, x.shape[1], d)
-
-    q, k, v = split(q), split(k), split(v)
-    scores = torch.bmm(q, k.transpose(1, 2)) * d ** -0.5
-    if mask is not None:
-        scores = scores + mask
-    out = torch.bmm(scores.softmax(dim=-1), v)
-    return out.reshape(batch, heads, n_q, d).permute(0, 2, 1, 3).reshape(batch, n_q, inner)
-
-
-def _networks():
-    spec = importlib.util.spec_from_file_location("torch_sd15", os.path.join(ROOT, "bench", "baseline", "torch_sd15.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.attention = _attention
-    return module
 
 
 def _config(part):
@@ -63,9 +38,9 @@ def _weights(path, keep):
 def load_unet():
     """UNet2DConditionModel of the demo model, fp32, eval mode, weights frozen."""
     c = _config("unet")
-    unet = _networks().UNetSD15(block_out_channels=c["block_out_channels"], layers_per_block=c["layers_per_block"],
-                                heads=c["attention_head_dim"], context_dim=c["cross_attention_dim"], in_channels=c["in_channels"],
-                                out_channels=c["out_channels"], groups=c["norm_num_groups"], eps=c["norm_eps"])
+    unet = torch_sd15().UNetSD15(block_out_channels=c["block_out_channels"], layers_per_block=c["layers_per_block"],
+                                 heads=c["attention_head_dim"], context_dim=c["cross_attention_dim"], in_channels=c["in_channels"],
+                                 out_channels=c["out_channels"], groups=c["norm_num_groups"], eps=c["norm_eps"])
     keys = set(unet.state_dict())
     unet.load_state_dict(_weights(os.path.join(MODEL, "unet", "diffusion_pytorch_model.fp16.safetensors"), keys), strict=True)
     return unet.eval().requires_grad_(False)
@@ -74,9 +49,9 @@ def load_unet():
 def load_text_encoder():
     """CLIPTextModel of the demo model, fp32, eval mode, weights frozen: forward_embeds(embeds) -> last hidden state."""
     c = _config("text_encoder")
-    clip = _networks().CLIPTextSD15(hidden=c["hidden_size"], layers=c["num_hidden_layers"], heads=c["num_attention_heads"],
-                                    intermediate=c["intermediate_size"], vocab=c["vocab_size"], positions=c["max_position_embeddings"],
-                                    eps=c["layer_norm_eps"])
+    clip = torch_sd15().CLIPTextSD15(hidden=c["hidden_size"], layers=c["num_hidden_layers"], heads=c["num_attention_heads"],
+                                     intermediate=c["intermediate_size"], vocab=c["vocab_size"], positions=c["max_position_embeddings"],
+                                     eps=c["layer_norm_eps"])
     keys = set(clip.state_dict())
     clip.load_state_dict(_weights(os.path.join(MODEL, "text_encoder", "model.fp16.safetensors"), keys), strict=True)
     return clip.eval().requires_grad_(False)
@@ -142,16 +117,8 @@ def alphas_cumprod():
 
 def read_data(base):
     """make-data.ts's output: {name: tensor} (latents [n, 4, 8, 8], labels [n, 4]) and the style."""
-    with open(base + ".json") as f:
-        shapes = json.load(f)
-    style = shapes.pop("style")
-    flat = np.fromfile(base + ".f32", dtype="<f4")
-    out, at = {}, 0
-    for name, shape in shapes.items():
-        n = int(np.prod(shape))
-        out[name] = torch.from_numpy(flat[at:at + n].reshape(shape).copy())
-        at += n
-    return out, style
+    tensors, fields = training_data.read(base)
+    return tensors, fields["style"]
 
 
 def noisy(latents, generator, schedule):

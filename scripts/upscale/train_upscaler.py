@@ -17,35 +17,20 @@ network (its f16 weights, as shipped), bicubic and nearest-neighbour up-sampling
 shapes-esrgan-2x.safetensors (f16).
 """
 
-import json
 import math
 import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 
-from comfy_sampling import safetensors_io  # noqa: E402
+from comfy_sampling import safetensors_io, training_data  # noqa: E402
 from rrdbnet.model import RRDBNet  # noqa: E402
 
 HELD = 128
-
-
-def read_data(base):
-    """make-data.ts's <base>.json (name -> shape, in file order) and <base>.f32 (the values, float32 LE)."""
-    with open(base + ".json") as f:
-        shapes = json.load(f)
-    values = np.fromfile(base + ".f32", dtype="<f4")
-    out, at = {}, 0
-    for name, shape in shapes.items():
-        n = int(np.prod(shape))
-        out[name] = torch.from_numpy(values[at:at + n].reshape(shape).copy())
-        at += n
-    return out
 
 
 def psnr(x, y):
@@ -59,7 +44,7 @@ def main():
     minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 9.0
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    data = read_data(data_file)
+    data, _ = training_data.read(data_file)
     low, high = data["low"] * 0.5 + 0.5, data["high"] * 0.5 + 0.5
     x_train, y_train, x_test, y_test = low[HELD:], high[HELD:], low[:HELD], high[:HELD]
     print(f"{len(low)} pairs, {HELD} held out")

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SavedWorkflow } from '../../protocol/index.ts';
 import { compareToReference, SDXL_FIXTURES } from '../helpers/sdxl.ts';
-import { ARTIFACTS, importWorkflow, openEditor, startHarness, type Harness } from './harness.ts';
+import { ARTIFACTS, importWorkflow, openEditor, startHarness, TXT2IMG, type Harness } from './harness.ts';
 
 let h: Harness;
 let page: Page;
@@ -34,31 +34,19 @@ const NEGATIVE = 'low quality';
 /** CLIPTextEncodeSDXL with ComfyUI's size widgets at the picture's size: the fixture pipeline's time ids. */
 const sdxlPrompt = (text: string) => ({ width: 128, height: 128, crop_w: 0, crop_h: 0, target_width: 128, target_height: 128, text_g: text, text_l: text });
 
-/** The fixture's txt2img in the saved form; the positive prompt is left empty, to be typed in the editor. */
-const SDXL_TXT2IMG: SavedWorkflow = {
-  version: 1,
-  name: 'sdxl txt2img',
-  nodes: [
-    { id: '1', type: 'CheckpointLoaderSimple', position: { x: 0, y: 0 }, widgets: { ckpt_name: 'tiny-sdxl.safetensors', weight_dtype: 'f32', precision: 'fp32' } },
-    { id: '2', type: 'CLIPTextEncodeSDXL', position: { x: 340, y: 0 }, widgets: sdxlPrompt('') },
-    { id: '3', type: 'CLIPTextEncodeSDXL', position: { x: 340, y: 420 }, widgets: sdxlPrompt(NEGATIVE) },
-    { id: '4', type: 'EmptyLatentImage', position: { x: 340, y: 840 }, widgets: { width: 128, height: 128, batch_size: 1 } },
-    { id: '5', type: 'KSampler', position: { x: 680, y: 0 }, widgets: { seed: 3001, steps: 4, cfg: 5, sampler_name: 'euler', scheduler: 'diffusers', denoise: 1, attention: 'auto' } },
-    { id: '6', type: 'VAEDecode', position: { x: 1020, y: 0 }, widgets: {} },
-    { id: '7', type: 'SaveImage', position: { x: 1020, y: 300 }, widgets: { filename_prefix: 'editor-sdxl' } },
-  ],
-  edges: [
-    { from: { node: '1', output: 0 }, to: { node: '5', input: 'model' } },
-    { from: { node: '1', output: 1 }, to: { node: '2', input: 'clip' } },
-    { from: { node: '1', output: 1 }, to: { node: '3', input: 'clip' } },
-    { from: { node: '2', output: 0 }, to: { node: '5', input: 'positive' } },
-    { from: { node: '3', output: 0 }, to: { node: '5', input: 'negative' } },
-    { from: { node: '4', output: 0 }, to: { node: '5', input: 'latent_image' } },
-    { from: { node: '5', output: 0 }, to: { node: '6', input: 'samples' } },
-    { from: { node: '1', output: 2 }, to: { node: '6', input: 'vae' } },
-    { from: { node: '6', output: 0 }, to: { node: '7', input: 'images' } },
-  ],
+/**
+ * The fixture's txt2img in the saved form: the harness's TXT2IMG graph (its ids and edges) with SDXL's loader and
+ * prompt nodes and the fixture's settings; the positive prompt is left empty, to be typed in the editor.
+ */
+const SDXL_NODES: Record<string, Partial<SavedWorkflow['nodes'][number]>> = {
+  '1': { type: 'CheckpointLoaderSimple', widgets: { ckpt_name: 'tiny-sdxl.safetensors', weight_dtype: 'f32', precision: 'fp32' } },
+  '2': { type: 'CLIPTextEncodeSDXL', widgets: sdxlPrompt('') },
+  '3': { type: 'CLIPTextEncodeSDXL', position: { x: 340, y: 420 }, widgets: sdxlPrompt(NEGATIVE) },
+  '4': { position: { x: 340, y: 840 }, widgets: { width: 128, height: 128, batch_size: 1 } },
+  '5': { widgets: { seed: 3001, steps: 4, cfg: 5, sampler_name: 'euler', scheduler: 'diffusers', denoise: 1, attention: 'auto' } },
+  '7': { widgets: { filename_prefix: 'editor-sdxl' } },
 };
+const SDXL_TXT2IMG: SavedWorkflow = { ...TXT2IMG, name: 'sdxl txt2img', nodes: TXT2IMG.nodes.map((node) => ({ ...node, ...SDXL_NODES[node.id] })) };
 
 const nodeEl = (id: string) => page.locator(`[data-node-id="${id}"]`);
 

@@ -130,6 +130,7 @@ sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, 
             config.set("channels", std::move(channels));
             config.set("blocks_per_level", JsonValue::make_number(static_cast<double>(file.config.blocks_per_level)));
             config.set("ksize", JsonValue::make_number(static_cast<double>(file.config.ksize)));
+            config.set("xl", JsonValue::make_bool(file.config.xl));
             JsonValue info = JsonValue::make_object();
             info.set("kind", JsonValue::make_string("t2i_adapter"));
             info.set("source", JsonValue::make_string(file.source));
@@ -137,7 +138,7 @@ sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, 
             info.set("difference", JsonValue::make_bool(false));
             info.set("weight_dtype", JsonValue::make_string(weights));
             info.set("config", std::move(config));
-            info.set("hint_factor", JsonValue::make_number(static_cast<double>(T2IAdapter::kUnshuffle)));
+            info.set("hint_factor", JsonValue::make_number(static_cast<double>(T2IAdapter::kHintFactor)));
             info.set("hint_channels", JsonValue::make_number(static_cast<double>(file.config.hint_channels)));
             info.set("residuals", JsonValue::make_number(static_cast<double>(file.config.channels.size())));
             info.set("weight_bytes", JsonValue::make_number(static_cast<double>(weight_store_bytes(*file.weights))));

@@ -94,10 +94,16 @@ T2IAdapterFile t2i_adapter_file_load(const std::string & path, WeightStorage sto
         for (int i = 0; i < n / 2; ++i) c.channels.push_back(shape("body." + std::to_string(2 * i) + ".block1.weight", 4)[0]);
         require(c.channels[0] == conv_in[0], SDN_STATUS_BAD_FORMAT, where + ": T2I-Adapter conv_in gives " + std::to_string(conv_in[0]) + " channels, body.0 takes " + std::to_string(c.channels[0]));
     }
-    require(cin != 256 && cin != 768, SDN_STATUS_BAD_FORMAT,
-            where + " is an SDXL T2I-Adapter (input channels " + std::to_string(cin) + ", PixelUnshuffle 16), which latentflow does not load yet; use an SD 1.x adapter");
-    require(cin % 64 == 0, SDN_STATUS_BAD_FORMAT, where + ": T2I-Adapter input channels " + std::to_string(cin) + " are not a multiple of 64 (PixelUnshuffle 8)");
-    c.hint_channels = cin / 64;
+    // ComfyUI's load_t2i_adapter: a full adapter whose conv_in takes 768 or 256 channels is SDXL's (PixelUnshuffle 16
+    // of a 3- or 1-channel hint).
+    c.xl = !c.light && (cin == 256 || cin == 768);
+    if (c.xl)
+        require(c.channels.size() >= 3, SDN_STATUS_BAD_FORMAT,
+                where + ": an SDXL T2I-Adapter (conv_in takes " + std::to_string(cin) + " channels) needs at least 3 levels, it has " + std::to_string(c.channels.size()));
+    const int64_t per = c.unshuffle() * c.unshuffle();
+    require(cin % per == 0, SDN_STATUS_BAD_FORMAT,
+            where + ": T2I-Adapter input channels " + std::to_string(cin) + " are not a multiple of " + std::to_string(per) + " (PixelUnshuffle " + std::to_string(c.unshuffle()) + ")");
+    c.hint_channels = cin / per;
 
     auto store = std::make_shared<WeightStore>(storage);
     store->set_label("T2I-Adapter");

@@ -5,8 +5,11 @@
 //   TencentARC's light adapter: body.i.in_conv / out_conv.*, body.i.body.k.block1 / block2.*
 //   diffusers' T2IAdapter (full_adapter): adapter.conv_in.*, adapter.body.i.resnets.j.* (= body.{2i+j}.*),
 //       adapter.body.i.in_conv.* (= body.{2i}.in_conv.*); an outer "adapter." as in a .pth is stripped too
-// Refused with a message: SDXL adapters (PixelUnshuffle 16; cin 256 or 768) and convolutional down-sampling
-// (down_opt.op.*), which ComfyUI supports but latentflow does not yet.
+//   SDXL's (full_adapter_xl, e.g. TencentARC's t2i-adapter-*-sdxl-1.0, distributed in diffusers' layout): a full
+//       adapter whose conv_in takes 768 or 256 channels (PixelUnshuffle 16 of a 3- or 1-channel hint), as ComfyUI
+//       decides (T2IAdapterConfig::xl)
+// Refused with a message: convolutional down-sampling (down_opt.op.*), which ComfyUI supports but latentflow
+// does not yet.
 #pragma once
 
 #include <memory>

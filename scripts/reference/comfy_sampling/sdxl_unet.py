@@ -4,10 +4,13 @@ bench/baseline/torch_sd15.py (diffusers parameter names), plus what SDXL adds to
 - transformer_layers_per_block: a Transformer2D holds `depth` transformer blocks;
 - use_linear_projection: proj_in / proj_out are Linear layers applied to the [B, HW, C] tokens;
 - a head count per level, and levels without attention (DownBlock2D / UpBlock2D) anywhere;
-- the added conditioning: temb += add_embedding(concat(text_embeds, sinusoid(time_ids) as [B, 6 D])).
+- the added conditioning: temb += add_embedding(concat(text_embeds, sinusoid(time_ids) as [B, N D])), N time ids
+  of D = addition_time_embed_dim each: 6 for the base model (original size, crop, target size), 5 for the refiner
+  (original size, crop, aesthetic score); add_embedding's width is projection_class_embeddings_input_dim.
 
-`load_tiny_sdxl_unet()` loads test/fixtures/sdxl/tiny-sdxl/unet strictly; make_controlnet_sdxl.py checks it against
-the fixture's diffusers output (unet.noise_pred) before using it.
+Configured from a diffusers UNet config.json. `load_tiny_sdxl_unet()` loads test/fixtures/sdxl/tiny-sdxl/unet
+strictly; make_controlnet_sdxl.py and make_sdxl_refiner.py check it against the fixture's diffusers output
+(unet.noise_pred) before using it; make_sdxl_refiner.py builds the tiny refiner on it.
 """
 
 import json
@@ -15,10 +18,11 @@ import os
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from . import safetensors_io
-from .unet import ROOT, _torch_sd15
+from .unet import ROOT, torch_sd15, up_path
+
+_SD15 = torch_sd15()  # the blocks' passes are SD 1.x's (they read only the attributes below)
 
 
 class Transformer2D(nn.Module):
@@ -49,50 +53,38 @@ class Transformer2D(nn.Module):
 
 
 class DownBlock(nn.Module):
+    """torch_sd15.py's UNetDownBlock with Transformer2D attentions (or none)."""
+
     def __init__(self, sd, in_ch, out_ch, temb_ch, layers, attention, heads, context_dim, groups, eps, depth, linear, downsample):
         super().__init__()
         self.resnets = nn.ModuleList([sd.ResnetBlock(in_ch if i == 0 else out_ch, out_ch, temb_ch, groups, eps) for i in range(layers)])
         self.attentions = nn.ModuleList([Transformer2D(sd, out_ch, heads, context_dim, groups, depth, linear) for _ in range(layers)]) if attention else None
         self.downsamplers = nn.ModuleList([sd.Downsample(out_ch)]) if downsample else None
 
-    def forward(self, x, temb, context):
-        skips = []
-        for i, resnet in enumerate(self.resnets):
-            x = resnet(x, temb)
-            if self.attentions is not None:
-                x = self.attentions[i](x, context)
-            skips.append(x)
-        if self.downsamplers is not None:
-            x = self.downsamplers[0](x)
-            skips.append(x)
-        return x, skips
+    forward = _SD15.UNetDownBlock.forward
 
 
 class MidBlock(nn.Module):
+    """torch_sd15.py's UNetMidBlock with a Transformer2D attention."""
+
     def __init__(self, sd, ch, temb_ch, heads, context_dim, groups, eps, depth, linear):
         super().__init__()
         self.resnets = nn.ModuleList([sd.ResnetBlock(ch, ch, temb_ch, groups, eps) for _ in range(2)])
         self.attentions = nn.ModuleList([Transformer2D(sd, ch, heads, context_dim, groups, depth, linear)])
 
-    def forward(self, x, temb, context):
-        return self.resnets[1](self.attentions[0](self.resnets[0](x, temb), context), temb)
+    forward = _SD15.UNetMidBlock.forward
 
 
 class UpBlock(nn.Module):
+    """torch_sd15.py's UNetUpBlock with Transformer2D attentions (or none)."""
+
     def __init__(self, sd, prev_ch, out_ch, skip_chs, temb_ch, attention, heads, context_dim, groups, eps, depth, linear, upsample):
         super().__init__()
         self.resnets = nn.ModuleList([sd.ResnetBlock((prev_ch if i == 0 else out_ch) + s, out_ch, temb_ch, groups, eps) for i, s in enumerate(skip_chs)])
         self.attentions = nn.ModuleList([Transformer2D(sd, out_ch, heads, context_dim, groups, depth, linear) for _ in skip_chs]) if attention else None
         self.upsamplers = nn.ModuleList([sd.Upsample(out_ch)]) if upsample else None
 
-    def forward(self, x, skips, temb, context, size=None):
-        for i, resnet in enumerate(self.resnets):
-            x = resnet(torch.cat([x, skips.pop()], dim=1), temb)
-            if self.attentions is not None:
-                x = self.attentions[i](x, context)
-        if self.upsamplers is not None:
-            x = self.upsamplers[0](x, size)
-        return x
+    forward = _SD15.UNetUpBlock.forward
 
 
 class Encoder(nn.Module):
@@ -109,9 +101,10 @@ class Encoder(nn.Module):
         groups, eps, ctx, R = config["norm_num_groups"], config["norm_eps"], config["cross_attention_dim"], config["layers_per_block"]
         self.sinusoid_dim = chs[0]
         self.time_dim = config["addition_time_embed_dim"]
+        self.adm_width = config["projection_class_embeddings_input_dim"]
         self.conv_in = nn.Conv2d(config["in_channels"], chs[0], 3, padding=1)
         self.time_embedding = sd.TimestepEmbedding(chs[0], temb_ch)
-        self.add_embedding = sd.TimestepEmbedding(config["projection_class_embeddings_input_dim"], temb_ch)
+        self.add_embedding = sd.TimestepEmbedding(self.adm_width, temb_ch)
         self.down_blocks = nn.ModuleList()
         self.skip_chs = [chs[0]]
         for i, out_ch in enumerate(chs):
@@ -123,9 +116,12 @@ class Encoder(nn.Module):
         self.mid_block = MidBlock(sd, chs[-1], temb_ch, heads[-1], ctx, groups, eps, depth[-1], linear)
 
     def embedding(self, t, text_embeds, time_ids):
-        """temb + aug_emb: [B, 4 c0]."""
+        """temb + aug_emb: [B, 4 c0]; text_embeds [B, P], time_ids [B, N] with P + N D = the config's adm width."""
+        b, n = time_ids.shape
+        if text_embeds.shape[-1] + n * self.time_dim != self.adm_width:
+            raise ValueError(f"SDXL UNet: text_embeds width {text_embeds.shape[-1]} + {n} time ids x {self.time_dim} is not "
+                             f"projection_class_embeddings_input_dim {self.adm_width}: pass as many time ids as the config expects")
         temb = self.time_embedding(self.sd.timestep_sinusoid(t, self.sinusoid_dim))
-        b = time_ids.shape[0]
         time = self.sd.timestep_sinusoid(time_ids.reshape(-1), self.time_dim).reshape(b, -1)
         return temb + self.add_embedding(torch.cat([text_embeds, time], dim=-1))
 
@@ -167,12 +163,7 @@ class SDXLUNet(Encoder):
         if mid is not None:
             x = x + mid
             skips = [s + r for s, r in zip(skips, down)]
-        for block in self.up_blocks:
-            n = len(block.resnets)
-            block_skips, skips = skips[-n:], skips[:-n]
-            size = tuple(skips[-1].shape[2:]) if skips else None
-            x = block(x, block_skips, temb, context, size)
-        return self.conv_out(F.silu(self.conv_norm_out(x)))
+        return up_path(self, x, skips, temb, context)
 
 
 def tiny_sdxl_config():
@@ -181,7 +172,7 @@ def tiny_sdxl_config():
 
 
 def load_tiny_sdxl_unet():
-    unet = SDXLUNet(_torch_sd15(), tiny_sdxl_config())
+    unet = SDXLUNet(torch_sd15(), tiny_sdxl_config())
     state = safetensors_io.read(os.path.join(ROOT, "test", "fixtures", "sdxl", "tiny-sdxl", "unet", "diffusion_pytorch_model.safetensors"))
     unet.load_state_dict(state, strict=True)
     return unet.eval()

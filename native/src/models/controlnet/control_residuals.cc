@@ -84,8 +84,12 @@ ControlResiduals control_residuals(const std::vector<ControlApply> & controls, c
             std::vector<Tensor> feats = adapter_features(*c.adapter, c.hint, c.strength, latent.dim(0));
             if (sum.input.empty()) {
                 sum.input = std::move(feats);                                   // strength * features of the first adapter
+                sum.input_xl = c.adapter->config().xl;
                 continue;
             }
+            require(c.adapter->config().xl == sum.input_xl, SDN_STATUS_BAD_SHAPE,
+                    "T2I-Adapter " + std::to_string(i) + " is " + (sum.input_xl ? "an SD 1.x" : "an SDXL") + " adapter, an earlier one " +
+                        (sum.input_xl ? "an SDXL" : "an SD 1.x") + " adapter: use adapters made for this UNet");
             require(feats.size() == sum.input.size(), SDN_STATUS_BAD_SHAPE,
                     "T2I-Adapter " + std::to_string(i) + " gives " + std::to_string(feats.size()) + " features, an earlier one " +
                         std::to_string(sum.input.size()) + ": they are made for different UNets");

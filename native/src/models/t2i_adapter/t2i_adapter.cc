@@ -51,13 +51,14 @@ Tensor avg_pool_2x2(const Tensor & x) {
 
 T2IAdapter::T2IAdapter(const T2IAdapterConfig & config, std::shared_ptr<const WeightStore> weights) : config_(config), weights_(std::move(weights)) {
     const WeightStore & ws = *weights_;
-    const int64_t cin = config_.hint_channels * kUnshuffle * kUnshuffle, R = config_.blocks_per_level;
+    const int64_t u = config_.unshuffle(), cin = config_.hint_channels * u * u, R = config_.blocks_per_level;
     const int64_t L = static_cast<int64_t>(config_.channels.size());
     require(L >= 1 && R >= 1, SDN_STATUS_BAD_ARGUMENT, "T2I-Adapter: no levels or no blocks");
+    require(!config_.xl || (!config_.light && L >= 3), SDN_STATUS_BAD_ARGUMENT, "T2I-Adapter: an SDXL adapter is a full one with at least 3 levels");
     if (!config_.light) conv_in_ = Conv2d::load(ws, "conv_in", cin, config_.channels[0], 3, 1, 1);
     for (int64_t i = 0; i < L; ++i) {
         Level level;
-        level.down = i > 0;
+        level.down = config_.xl ? i == 2 : i > 0; // ComfyUI's resblock_downsample: [2] for SDXL, else every level after the first
         const int64_t c = config_.channels[i], prev = i == 0 ? (config_.light ? cin : c) : config_.channels[i - 1];
         if (config_.light) {
             const std::string p = "body." + std::to_string(i) + ".";
@@ -134,9 +135,12 @@ int64_t T2IAdapter::cache_hits() const {
 std::vector<Tensor> T2IAdapter::forward(const Tensor & hint) const {
     require(hint.rank() == 4 && hint.dim(1) == config_.hint_channels, SDN_STATUS_BAD_SHAPE,
             "T2I-Adapter: hint has shape " + shape_str(hint.shape) + ", expected [B, " + std::to_string(config_.hint_channels) + ", 8 H, 8 W]");
+    require(!config_.xl || (hint.dim(2) % 16 == 0 && hint.dim(3) % 16 == 0), SDN_STATUS_BAD_SHAPE,
+            "SDXL T2I-Adapter: the picture is " + std::to_string(hint.dim(3)) + "x" + std::to_string(hint.dim(2)) +
+                ": its PixelUnshuffle(16) needs sides that are multiples of 16 (latent sides multiples of 2); choose such a size");
     static const std::string kScope = "T2I-Adapter";
     ArenaScope scope(kScope);
-    Tensor x = pixel_unshuffle_batch(hint, kUnshuffle);                         // [B, 64 Chint, H, W]
+    Tensor x = pixel_unshuffle_batch(hint, config_.unshuffle());                // [B, 64 Chint, H, W] (SDXL: 256 Chint, H / 2, W / 2)
     if (!config_.light) x = conv_in_.forward(x);                                // [B, c0, H, W]
     std::vector<Tensor> features;
     for (const Level & level : levels_) {

@@ -10,6 +10,11 @@
 //   light adapter: per level i ("body.i"): (i > 0: avg_pool2d 2); in_conv 1x1 -> c_i / 4; per block k
 //                  x = x + block2(relu(block1(x))) (3x3, "body.i.body.k"); out_conv 1x1 -> c_i
 //   feature i = x after level i   [B, c_i, ceil(H / 2^i), ceil(W / 2^i)]
+//   SDXL (ComfyUI's Adapter(xl=True), diffusers' full_adapter_xl): the full adapter with PixelUnshuffle(16), so the
+//                  features start at half the latent's size; level 1's first block changes the channels without
+//                  down-sampling, level 2's down-samples; levels 0 and 3 keep both. The UNet adds feature 0 to the
+//                  output of its level 0's down-sampler, features 1 and 2 to its levels' last layers, feature 3 to
+//                  the mid block's output (ControlResiduals::input_xl).
 //
 // Weight names are the original checkpoints' (io/t2i_adapter_file.h renames diffusers' "adapter.*" to them).
 #pragma once
@@ -29,6 +34,9 @@ struct T2IAdapterConfig {
     std::vector<int64_t> channels; // c_i per level (320, 640, 1280, 1280 for SD 1.x)
     int64_t blocks_per_level = 2;  // nums_rb: 2 for the full adapter, 4 for the light one
     int64_t ksize = 1;             // the full adapter's block2 / in_conv kernel (1 or 3)
+    bool xl = false;               // SDXL's adapter (full only): PixelUnshuffle 16, placement above
+
+    int64_t unshuffle() const { return xl ? 16 : 8; }
 };
 
 class T2IAdapter {
@@ -36,9 +44,10 @@ public:
     T2IAdapter(const T2IAdapterConfig & config, std::shared_ptr<const WeightStore> weights);
 
     const T2IAdapterConfig & config() const { return config_; }
-    static constexpr int64_t kUnshuffle = 8; // the hint's size over the latent's
+    static constexpr int64_t kHintFactor = 8; // the hint's size over the latent's (the picture's)
 
-    // hint: [B, hint_channels, 8 H, 8 W] -> one feature per level. Throws BAD_SHAPE naming the mismatch.
+    // hint: [B, hint_channels, 8 H, 8 W] -> one feature per level (H and W even for an SDXL adapter). Throws
+    // BAD_SHAPE naming the mismatch.
     std::vector<Tensor> forward(const Tensor & hint) const;
 
     // forward(), remembered for the last kCachedHints hints by content (shape and every value) and the compute

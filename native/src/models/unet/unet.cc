@@ -186,9 +186,18 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     silu_inplace(temb);                                                         // silu(temb): what every resnet projects  [B, 4 c0]
 
     const bool adapter = control && !control->input.empty();
-    require(!adapter || control->input.size() == down_.size(), SDN_STATUS_BAD_SHAPE,
-            "UNet: " + std::to_string(control ? control->input.size() : 0) + " T2I-Adapter features for " + std::to_string(down_.size()) +
-                " UNet levels (is the T2I-Adapter made for this UNet?)");
+    const bool adapter_xl = adapter && control->input_xl;
+    require(!adapter || control->input.size() == down_.size() + (adapter_xl ? 1 : 0), SDN_STATUS_BAD_SHAPE,
+            "UNet: " + std::to_string(control ? control->input.size() : 0) + (adapter_xl ? " SDXL" : "") + " T2I-Adapter features for " +
+                std::to_string(down_.size()) + " UNet levels (is the T2I-Adapter made for this UNet?)");
+    // Adds adapter feature k to h in place (ComfyUI's control "input"), checking its shape.
+    const auto add_feature = [&](Tensor & h, size_t k, const std::string & at) {
+        require(control->input[k].shape == h.shape, SDN_STATUS_BAD_SHAPE,
+                "UNet: the T2I-Adapter feature " + std::to_string(k) + " for " + at + " has shape " + shape_str(control->input[k].shape) +
+                    ", the UNet's map " + shape_str(h.shape) + " (is the T2I-Adapter made for this UNet?)");
+        add_residual(h, control->input[k], at);                                 // h + feature  [B, c, H_i, W_i]
+        control->input[k] = Tensor();
+    };
     std::vector<Tensor> skips;
     Tensor h = conv_in_.forward(sample);                                        // [B, c0, H, W]
     skips.push_back(h);
@@ -198,17 +207,12 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
             check_cancelled(cancel, where + " down block " + std::to_string(i));
             h = b.resnets[j].forward(h, &temb);                                 // [B, c_i, H_i, W_i]
             if (!b.attentions.empty()) h = b.attentions[j].forward(h, context, mode); // [B, c_i, H_i, W_i]
-            if (adapter && j + 1 == b.resnets.size()) {
-                require(control->input[i].shape == h.shape, SDN_STATUS_BAD_SHAPE,
-                        "UNet: the T2I-Adapter feature for level " + std::to_string(i) + " has shape " + shape_str(control->input[i].shape) +
-                            ", the UNet's map " + shape_str(h.shape) + " (is the T2I-Adapter made for this UNet?)");
-                add_residual(h, control->input[i], "level " + std::to_string(i));  // h + feature  [B, c_i, H_i, W_i]
-                control->input[i] = Tensor();
-            }
+            if (adapter && j + 1 == b.resnets.size() && (!adapter_xl || i > 0)) add_feature(h, i, "level " + std::to_string(i));
             skips.push_back(h);
         }
         if (b.has_downsample) {
             h = b.downsample.forward(h);                                        // [B, c_i, ceil(H_i / 2), ceil(W_i / 2)]
+            if (adapter_xl && i == 0) add_feature(h, 0, "level 0's downsampler");
             skips.push_back(h);
         }
     }
@@ -217,6 +221,7 @@ Tensor UNet::forward(const Tensor & sample, const float * timesteps, const Tenso
     h = mid_resnet_0_.forward(h, &temb);                                        // [B, c_last, h, w]
     h = mid_attention_.forward(h, context, mode);                               // [B, c_last, h, w]
     h = mid_resnet_1_.forward(h, &temb);                                        // [B, c_last, h, w]
+    if (adapter_xl) add_feature(h, down_.size(), "the mid block");
     const bool residuals = control && (!control->down.empty() || control->mid.rank() != 0);
     if (residuals) {
         require(control->down.size() == skips.size() && control->mid.rank() == 4, SDN_STATUS_BAD_SHAPE,

@@ -39,11 +39,14 @@ struct AddedConditioning {
 // scaled by its strength and summed over the ControlNets. Shapes equal the UNet's own maps.
 // `input`: T2I-Adapter features (models/t2i_adapter/, ComfyUI's control "input"), one per UNet level, each
 // scaled and summed over the adapters: feature i is added to h after level i's last layer, before that skip is
-// kept and before the downsampler. Either part may be empty (no ControlNet / no adapter).
+// kept and before the downsampler. With `input_xl` (SDXL adapters) there is one more feature than levels, placed
+// as ComfyUI places them: feature 0 after level 0's downsampler, feature i (0 < i < levels) after level i's last
+// layer, the last one on the mid block's output. Either part may be empty (no ControlNet / no adapter).
 struct ControlResiduals {
     std::vector<Tensor> down;
     Tensor mid;
     std::vector<Tensor> input;
+    bool input_xl = false;
 };
 
 // diffusers' get_timestep_embedding with the config's flip_sin_to_cos and freq_shift, in f32 as torch

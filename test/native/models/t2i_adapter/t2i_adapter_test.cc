@@ -1,7 +1,8 @@
 // sdn_t2i_adapter_test: the engine's T2I-Adapter (models/t2i_adapter/, io/t2i_adapter_file.h) on the three
 // fixture files of test/fixtures/t2i-adapter/ against their PyTorch features (scripts/reference/make_t2i_adapter.py),
 // at 1e-4 x max|ref|; then the tiny-sd UNet with the full adapter's features x 0.8 (ControlResiduals::input) against
-// eps_full, and with zero features against eps_plain. Run from the repository root; prints one line per check,
+// eps_full, and with zero features against eps_plain; the SDXL adapter of test/fixtures/t2i-adapter-sdxl/ in both
+// layouts against its features (scripts/reference/make_t2i_adapter_sdxl.py). Run from the repository root; prints one line per check,
 // exits 1 on a failure.
 #include <cmath>
 #include <cstdio>
@@ -38,6 +39,16 @@ int main() {
             auto odd = net.forward(to_f32(ref->tensor("hint_odd")));
             for (size_t i = 0; i < odd.size(); ++i) cmp(std::string(f) + " full_odd." + std::to_string(i), odd[i], ref->tensor("full_odd." + std::to_string(i)));
         }
+    }
+    // SDXL's adapter (scripts/reference/make_t2i_adapter_sdxl.py): both layouts against xl.i.
+    auto ref_xl = SafetensorsFile::open("test/fixtures/t2i-adapter-sdxl/reference.safetensors");
+    auto inputs_xl = SafetensorsFile::open("test/fixtures/controlnet-sdxl/reference.safetensors");
+    for (const char * f : {"t2i_xl_full", "t2i_xl_diffusers"}) {
+        T2IAdapterFile file = t2i_adapter_file_load(std::string("test/fixtures/t2i-adapter-sdxl/") + f + ".safetensors", WeightStorage::F32);
+        T2IAdapter net(file.config, file.weights);
+        std::printf("%s: layout %s xl %d hint_channels %ld levels %zu\n", f, file.layout.c_str(), file.config.xl, (long)file.config.hint_channels, file.config.channels.size());
+        auto feats = net.forward(to_f32(inputs_xl->tensor("hint")));
+        for (size_t i = 0; i < feats.size(); ++i) cmp(std::string(f) + " xl." + std::to_string(i), feats[i], ref_xl->tensor("xl." + std::to_string(i)));
     }
     {
         std::ifstream in("test/fixtures/tiny-sd/unet/config.json");
