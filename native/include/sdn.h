@@ -309,17 +309,29 @@ typedef struct sdn_controlnet * sdn_controlnet_t;
  *   An SD 1.x T2I-Adapter (TencentARC's full conv_in.* / body.* or light body.N.in_conv.* file, diffusers'
  *   adapter.body.*) is recognised by its tensor names and loaded too ("kind": "t2i_adapter"; "config" must be
  *   null): it runs inside a UNet call like a ControlNet, its features added to the encoder (ComfyUI's control
- *   "input"); it cannot run alone (sdn_controlnet_forward refuses it).
+ *   "input"); it cannot run alone (sdn_controlnet_forward refuses it). A Control-LoRA (a "lora_controlnet" tensor;
+ *   "config" must be null) loads as "kind": "control_lora" (see sdn_controlnet_resolve).
+ *   Transformer depths of 0 (diffusers' controlnet-*-sdxl-1.0-mid / -small) are read as ComfyUI reads them: no
+ *   attention at such a level; a depth-0 mid block keeps its norm, projections and residual.
  * diff_base: for a diff ControlNet (a "difference" tensor in the file), the model whose UNet it is relative
  *   to (its weights are added); unused otherwise (and for a T2I-Adapter). Every weight is bound and its shape checked here.
  * Reference-counted like sdn_model_t. */
 sdn_status   sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, sdn_controlnet_t * out_controlnet);
+/* A Control-LoRA (a "lora_controlnet" tensor; io/control_lora_file.h) loads as "kind": "control_lora" and cannot run
+ * as it is: sdn_controlnet_resolve builds its ControlNet for `model` (the model's UNet configuration and weights, with
+ * the model's LoRAs (sdn_model_with_loras) added to the weights it takes from the model, the
+ * file's tensors set on them, up/down pairs added as W + up @ down), a new handle of kind "controlnet" (layout
+ * "control_lora"; weight_bytes: what it holds beyond the model's weights, which it shares and keeps alive).
+ * BAD_SHAPE / MISSING_TENSOR / BAD_FORMAT naming the tensor when the Control-LoRA does not fit the model. */
+sdn_status   sdn_controlnet_resolve(sdn_controlnet_t control_lora, sdn_model_t model, sdn_controlnet_t * out_controlnet);
 sdn_controlnet_t sdn_controlnet_retain(sdn_controlnet_t controlnet);
 void         sdn_controlnet_free(sdn_controlnet_t controlnet);
-/* {"kind": "controlnet" | "t2i_adapter", "source", "layout": "ldm" | "diffusers" (an adapter: "full" | "light" |
+/* {"kind": "controlnet" | "t2i_adapter" | "control_lora", "source", "layout": "ldm" | "diffusers" | "control_lora" (an adapter: "full" | "light" |
  *  "diffusers"), "difference": bool, "weight_dtype", "config": {...} (an adapter: {"light", "hint_channels", "channels",
  *  "blocks_per_level", "ksize"}), "hint_factor", "hint_channels", "residuals" (an adapter: features, one per level),
- *  "weight_bytes"}; owned by the handle. */
+ *  "reads_context" (a ControlNet: false when no transformer block reads the context), "weight_bytes"}; a
+ *  Control-LoRA's "config" is {"conditioning_channels", "conditioning_embedding_out_channels", "rank", "lora_pairs"},
+ *  its "residuals" 0 (the model's, once resolved); owned by the handle. */
 const char * sdn_controlnet_info(sdn_controlnet_t controlnet);
 /* A T2I-Adapter's features are computed once per hint (by content and compute precision; the last 2 kept) and
  * reused by later UNet calls, as ComfyUI does: how many calls were answered from that cache (0 for a ControlNet). */

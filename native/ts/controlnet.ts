@@ -4,7 +4,9 @@
  * layout (SDXL's with add_embedding.*; inside a UNet call an SDXL ControlNet reads the UNet's added conditioning), and
  * T2I-Adapters (SD 1.x: TencentARC's full / light files, diffusers' T2IAdapter; SDXL: full_adapter_xl, config.xl;
  * info.kind 't2i_adapter'), which add their features to the UNet's encoder (ComfyUI's control "input"; an SDXL
- * adapter's last feature to the mid block's output) and never see the latent. A
+ * adapter's last feature to the mid block's output) and never see the latent; zero-depth SDXL ControlNets (diffusers'
+ * -mid / -small); Control-LoRAs (info.kind 'control_lora'), which run as the ControlNet resolveFor(model) builds from
+ * the model's weights (the sampling nodes do it when sampling starts). A
  * loaded ControlNet runs inside a UNet call (unetForward's `controls`), so attention mode, precision, the
  * memory estimate (estimateUnetMemory's `controls`) and the memoryLimitBytes refusal cover it too.
  *
@@ -47,7 +49,26 @@ interface ControlNetInfoBase {
   weightBytes: number;
 }
 
-export type ControlNetInfo = ControlNetModelInfo | T2IAdapterInfo;
+export type ControlNetInfo = ControlNetModelInfo | T2IAdapterInfo | ControlLoraInfo;
+
+/** A Control-LoRA's own part (ComfyUI's ControlLora): the rest of its ControlNet is the model's (resolveFor). */
+export interface ControlLoraConfig {
+  conditioning_channels: number;
+  conditioning_embedding_out_channels: number[];
+  /** The largest rank of its up/down pairs. */
+  rank: number;
+  /** How many layers get W + up @ down. */
+  lora_pairs: number;
+}
+
+export interface ControlLoraInfo extends ControlNetInfoBase {
+  kind: 'control_lora';
+  layout: 'ldm';
+  difference: false;
+  config: ControlLoraConfig;
+  /** 0: the residuals are the model's (the resolved ControlNet's info has them). */
+  residuals: number;
+}
 
 export interface T2IAdapterInfo extends ControlNetInfoBase {
   kind: 't2i_adapter';
@@ -60,7 +81,10 @@ export interface T2IAdapterInfo extends ControlNetInfoBase {
 
 export interface ControlNetModelInfo extends ControlNetInfoBase {
   kind: 'controlnet';
-  layout: 'ldm' | 'diffusers';
+  /** 'control_lora': a Control-LoRA resolved against a model (its weightBytes: what it holds beyond the model's weights). */
+  layout: 'ldm' | 'diffusers' | 'control_lora';
+  /** Whether a transformer block reads the context (false for a ControlNet of transformer depth 0 everywhere). */
+  readsContext: boolean;
   /** A diff ControlNet (stored as the difference from its UNet; loaded with diffBase). */
   difference: boolean;
   config: ControlNetConfig;
@@ -73,6 +97,7 @@ interface ControlNetAddon {
   controlNetDispose(controlnet: NativeHandle): void;
   controlNetInfo(controlnet: NativeHandle): string;
   controlNetCacheHits(controlnet: NativeHandle): number;
+  controlNetResolve(controlLora: NativeHandle, model: NativeHandle): Promise<NativeHandle>;
   controlNetForward(controlnet: NativeHandle, latent: Float32Array, shape: Shape4, timesteps: Float32Array, context: Float32Array, contextTokens: number,
     hint: Float32Array, hintShape: Shape4, residuals: number,
     options: { attention: string; cancel: NativeHandle | null; memoryLimitBytes: number; precision?: Precision }, added: AddedConditioning | null): Promise<Float32Array[]>;
@@ -90,13 +115,47 @@ export class ControlNetHandle implements ControlNetRef {
     this.#handle = handle;
     const e = JSON.parse(controlNetAddon.controlNetInfo(handle)) as {
       kind: ControlNetInfo['kind']; source: string; layout: string; difference: boolean; weight_dtype: WeightsDType;
-      config: ControlNetConfig | T2IAdapterConfig; hint_factor: number; hint_channels: number; residuals: number; weight_bytes: number;
+      config: ControlNetConfig | T2IAdapterConfig | ControlLoraConfig; hint_factor: number; hint_channels: number; residuals: number; weight_bytes: number;
+      reads_context?: boolean;
     };
     const base = { source: e.source, weights: e.weight_dtype, hintFactor: e.hint_factor, hintChannels: e.hint_channels, weightBytes: e.weight_bytes, residuals: e.residuals };
     this.info = e.kind === 't2i_adapter'
       ? { ...base, kind: 't2i_adapter', layout: e.layout as T2IAdapterInfo['layout'], difference: false, config: e.config as T2IAdapterConfig }
-      : { ...base, kind: 'controlnet', layout: e.layout as ControlNetModelInfo['layout'], difference: e.difference, config: e.config as ControlNetConfig };
+      : e.kind === 'control_lora'
+        ? { ...base, kind: 'control_lora', layout: 'ldm', difference: false, config: e.config as ControlLoraConfig }
+        : {
+          ...base, kind: 'controlnet', layout: e.layout as ControlNetModelInfo['layout'], difference: e.difference, config: e.config as ControlNetConfig,
+          readsContext: e.reads_context ?? true,
+        };
   }
+
+  /**
+   * A Control-LoRA's ControlNet for `model` (ComfyUI's ControlLora.pre_run): the model's UNet configuration and
+   * weights (with the model's LoRAs, as ComfyUI's patched weights) with the file's tensors set on them and its up/down pairs added. Built once per model (later calls
+   * answer from a cache that holds the model weakly); disposed with this handle. Errors name the tensor when the
+   * Control-LoRA does not fit the model. A plain ControlNet or T2I-Adapter resolves to itself.
+   *
+   * @example
+   *   const cl = await loadControlNet('models/controlnet/control-lora-canny-rank128.safetensors');
+   *   const cn = await cl.resolveFor(model); // cn.info.kind === 'controlnet', layout 'control_lora'
+   */
+  resolveFor(model: ModelHandle): Promise<ControlNetHandle> {
+    if (this.info.kind !== 'control_lora') return Promise.resolve(this);
+    let resolved = this.#resolved.get(model);
+    if (!resolved) {
+      resolved = controlNetAddon.controlNetResolve(this.handle, model.handle).then((h) => {
+        const net = new ControlNetHandle(h);
+        this.#owned.add(net);
+        return net;
+      });
+      resolved.catch(() => this.#resolved.delete(model)); // a failure is not cached: the next call says it again
+      this.#resolved.set(model, resolved);
+    }
+    return resolved;
+  }
+
+  #resolved = new WeakMap<ModelHandle, Promise<ControlNetHandle>>();
+  #owned = new Set<ControlNetHandle>();
 
   /** @internal */
   get handle(): NativeHandle {
@@ -106,12 +165,12 @@ export class ControlNetHandle implements ControlNetRef {
 
   /** The cross-attention width the ControlNet was made for; none for a T2I-Adapter (no text attention: its feature widths are checked by the UNet call). */
   get contextWidth(): number | undefined {
-    return this.info.kind === 't2i_adapter' ? undefined : this.info.config.cross_attention_dim;
+    return this.info.kind === 'controlnet' && this.info.readsContext ? this.info.config.cross_attention_dim : undefined;
   }
 
-  /** An SDXL ControlNet's added conditioning width (text_time: pooled text + 6 size features); none otherwise. */
+  /** An SDXL ControlNet's added conditioning width (text_time: pooled text + 6 size features); none otherwise (and for a Control-LoRA until resolved). */
   get addedWidth(): number | undefined {
-    if (this.info.kind === 't2i_adapter') return undefined;
+    if (this.info.kind !== 'controlnet') return undefined;
     const c = this.info.config;
     return c.addition_embed_type === 'text_time' ? c.projection_class_embeddings_input_dim : undefined;
   }
@@ -136,6 +195,9 @@ export class ControlNetHandle implements ControlNetRef {
   }
 
   dispose(): void {
+    for (const net of this.#owned) net.dispose();
+    this.#owned.clear();
+    this.#resolved = new WeakMap();
     if (this.#handle) controlNetAddon.controlNetDispose(this.#handle);
     this.#handle = null;
   }
@@ -170,12 +232,14 @@ export async function controlNetForward(
   context: Float32Array,
   hint: Float32Array,
   hintShape: Shape4,
-  options: Pick<RunOptions, 'attention' | 'memoryLimitBytes' | 'precision'> & { cancel?: CancelToken; added?: AddedConditioning } = {},
+  options: Pick<RunOptions, 'attention' | 'memoryLimitBytes' | 'precision'> & { cancel?: CancelToken; added?: AddedConditioning; contextTokens?: number } = {},
 ): Promise<{ down: Float32Array[]; mid: Float32Array }> {
   const { info } = controlnet;
+  if (info.kind === 'control_lora') throw Object.assign(new Error('controlNetForward: this is a Control-LoRA: run the ControlNet of controlnet.resolveFor(model)'), { code: 'SDN_STATUS_BAD_ARGUMENT' });
   if (info.kind !== 'controlnet') throw Object.assign(new Error('controlNetForward: this is a T2I-Adapter, which runs only inside a UNet call (unetForward\'s controls)'), { code: 'SDN_STATUS_BAD_ARGUMENT' });
+  // A ControlNet that reads no context (transformer depth 0 everywhere) takes any width: then the tokens are given.
   const dim = info.config.cross_attention_dim;
-  const tokens = context.length / (shape[0] * dim);
+  const tokens = info.readsContext || options.contextTokens === undefined ? context.length / (shape[0] * dim) : options.contextTokens;
   const out = await controlNetAddon.controlNetForward(controlnet.handle, latent, shape, timesteps, context, tokens, hint, hintShape, info.residuals, {
     attention: options.attention ?? 'naive',
     cancel: options.cancel?.handle ?? null,

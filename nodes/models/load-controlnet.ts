@@ -2,7 +2,8 @@
  * ControlNet files: `<models>/controlnet/**.safetensors` (ComfyUI's "controlnet" folder), loaded for
  * ControlNetLoader and DiffControlNetLoader. As ComfyUI, a file named *_shuffle (or *_shuffle_fp16) gets
  * global average pooling (its residuals are averaged over the picture). A T2I-Adapter file in the same folder
- * loads through the same call (recognised by its tensor names; ComfyUI's load_t2i_adapter).
+ * loads through the same call (recognised by its tensor names; ComfyUI's load_t2i_adapter), and so does a Control-LoRA
+ * (a "lora_controlnet" tensor; ComfyUI's ControlLora), which the sampler resolves against its model.
  *
  * What the weights cannot show (the heads; an SDXL ControlNet's addition_time_embed_dim when its added
  * conditioning is not SDXL's width) comes, when present, from a sidecar `<name>.json` beside the file (or a

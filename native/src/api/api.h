@@ -20,6 +20,10 @@
 #include "../ops/attention.h"
 #include "sdn.h"
 
+namespace sdn {
+struct ControlLoraFile; // io/control_lora_file.h
+}
+
 struct sdn_model {
     std::atomic<int> refs{1};
     std::shared_ptr<sdn::Model> model;
@@ -48,7 +52,8 @@ struct sdn_upscaler {
 struct sdn_controlnet {
     std::atomic<int> refs{1};
     std::shared_ptr<sdn::ControlNet> net;     // or, for a T2I-Adapter,
-    std::shared_ptr<sdn::T2IAdapter> adapter; // (exactly one of the two is set)
+    std::shared_ptr<sdn::T2IAdapter> adapter; // (exactly one of the three is set)
+    std::shared_ptr<const sdn::ControlLoraFile> control_lora; // a Control-LoRA, until resolved against a model (sdn_controlnet_resolve)
     std::string info_json; // sdn_controlnet_info's answer, made at load
 };
 

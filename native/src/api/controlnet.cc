@@ -2,6 +2,7 @@
 // UNet call's options as the engine runs it (models/controlnet/control_residuals.h).
 #include "../core/arena.h"
 #include "../io/config_json.h"
+#include "../io/control_lora_file.h"
 #include "../io/controlnet_file.h"
 #include "../io/json.h"
 #include "../io/safetensors.h"
@@ -21,6 +22,9 @@ std::vector<ControlApply> api::controls_of(const sdn_run_options * o, bool measu
         const std::string what = "control " + std::to_string(i);
         ControlApply a;
         const sdn_controlnet * h = need(c.controlnet, (what + ".controlnet").c_str());
+        require(!h->control_lora, SDN_STATUS_BAD_ARGUMENT,
+                what + " is a Control-LoRA that was not resolved against the model: resolve it first (sdn_controlnet_resolve; "
+                       "the sampling nodes do it when sampling starts, as ComfyUI does)");
         a.net = h->net.get();
         a.adapter = h->adapter.get();
         const Shape shape{c.hint_shape[0], c.hint_shape[1], c.hint_shape[2], c.hint_shape[3]};
@@ -33,6 +37,30 @@ std::vector<ControlApply> api::controls_of(const sdn_run_options * o, bool measu
     }
     return out;
 }
+
+namespace {
+
+// A ControlNet's handle and its info (see sdn_controlnet_info); weight_bytes: what it holds beyond other handles.
+std::unique_ptr<sdn_controlnet> controlnet_handle(const ControlNetFile & file, const std::string & weights, uint64_t weight_bytes) {
+    auto handle = std::make_unique<sdn_controlnet>();
+    handle->net = std::make_shared<ControlNet>(file.config, file.weights);
+    JsonValue info = JsonValue::make_object();
+    info.set("kind", JsonValue::make_string("controlnet"));
+    info.set("source", JsonValue::make_string(file.source));
+    info.set("layout", JsonValue::make_string(file.layout));
+    info.set("difference", JsonValue::make_bool(file.difference));
+    info.set("weight_dtype", JsonValue::make_string(weights));
+    info.set("config", controlnet_config_to_json(file.config));
+    info.set("hint_factor", JsonValue::make_number(static_cast<double>(handle->net->hint_factor())));
+    info.set("hint_channels", JsonValue::make_number(static_cast<double>(file.config.conditioning_channels)));
+    info.set("residuals", JsonValue::make_number(static_cast<double>(handle->net->down_residuals() + 1)));
+    info.set("reads_context", JsonValue::make_bool(handle->net->reads_context()));
+    info.set("weight_bytes", JsonValue::make_number(static_cast<double>(weight_bytes)));
+    handle->info_json = json_write(info);
+    return handle;
+}
+
+} // namespace
 
 extern "C" {
 
@@ -52,12 +80,40 @@ sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, 
         const bool has_config = config_value && !config_value->is_null();
         if (has_config) config = controlnet_config_from_json(*config_value, where + ".config");
         const WeightStorage storage = weights == "f16" ? WeightStorage::F16 : WeightStorage::F32;
-        bool adapter = false;
+        bool adapter = false, control_lora = false;
         {
             std::vector<std::string> names;
             const auto file = SafetensorsFile::open(path->string); // held: entries() lives in it
             for (const SafetensorsEntry & e : file->entries()) names.push_back(e.name);
-            adapter = t2i_adapter_names(names);
+            control_lora = control_lora_names(names);
+            adapter = !control_lora && t2i_adapter_names(names);
+        }
+        if (control_lora) {
+            require(!has_config, SDN_STATUS_BAD_ARGUMENT, ("\"" + path->string + "\"") + " is a Control-LoRA: \"config\" (a ControlNetModel config) does not apply to it (its configuration is the model's)");
+            auto file = std::make_shared<ControlLoraFile>(control_lora_file_load(path->string));
+            auto handle = std::make_unique<sdn_controlnet>();
+            JsonValue config = JsonValue::make_object();
+            config.set("conditioning_channels", JsonValue::make_number(file->hint.conditioning_channels));
+            JsonValue channels = JsonValue::make_array();
+            for (int c : file->hint.conditioning_embedding_out_channels) channels.array.push_back(JsonValue::make_number(c));
+            config.set("conditioning_embedding_out_channels", std::move(channels));
+            config.set("rank", JsonValue::make_number(file->rank));
+            config.set("lora_pairs", JsonValue::make_number(file->pairs));
+            JsonValue info = JsonValue::make_object();
+            info.set("kind", JsonValue::make_string("control_lora"));
+            info.set("source", JsonValue::make_string(file->source));
+            info.set("layout", JsonValue::make_string("ldm"));
+            info.set("difference", JsonValue::make_bool(false));
+            info.set("weight_dtype", JsonValue::make_string(weights));
+            info.set("config", std::move(config));
+            info.set("hint_factor", JsonValue::make_number(static_cast<double>(int64_t(1) << (file->hint.conditioning_embedding_out_channels.size() - 1))));
+            info.set("hint_channels", JsonValue::make_number(file->hint.conditioning_channels));
+            info.set("residuals", JsonValue::make_number(0)); // the model's: known once resolved
+            info.set("weight_bytes", JsonValue::make_number(static_cast<double>(file->bytes)));
+            handle->info_json = json_write(info);
+            handle->control_lora = std::move(file);
+            *out_controlnet = handle.release();
+            return;
         }
         if (adapter) {
             // diff_base is unused, as for a ControlNet without a "difference" tensor (ComfyUI's DiffControlNetLoader
@@ -97,21 +153,21 @@ sdn_status sdn_controlnet_load(const char * config_json, sdn_model_t diff_base, 
             base = m.checkpoint.unet.get();
         }
         const ControlNetFile file = controlnet_file_load(path->string, storage, has_config ? &config : nullptr, base);
-        auto handle = std::make_unique<sdn_controlnet>();
-        handle->net = std::make_shared<ControlNet>(file.config, file.weights);
-        JsonValue info = JsonValue::make_object();
-        info.set("kind", JsonValue::make_string("controlnet"));
-        info.set("source", JsonValue::make_string(file.source));
-        info.set("layout", JsonValue::make_string(file.layout));
-        info.set("difference", JsonValue::make_bool(file.difference));
-        info.set("weight_dtype", JsonValue::make_string(weights));
-        info.set("config", controlnet_config_to_json(file.config));
-        info.set("hint_factor", JsonValue::make_number(static_cast<double>(handle->net->hint_factor())));
-        info.set("hint_channels", JsonValue::make_number(static_cast<double>(file.config.conditioning_channels)));
-        info.set("residuals", JsonValue::make_number(static_cast<double>(handle->net->down_residuals() + 1)));
-        info.set("weight_bytes", JsonValue::make_number(static_cast<double>(weight_store_bytes(*file.weights))));
-        handle->info_json = json_write(info);
-        *out_controlnet = handle.release();
+        *out_controlnet = controlnet_handle(file, weights, weight_store_bytes(*file.weights)).release();
+    });
+}
+
+sdn_status sdn_controlnet_resolve(sdn_controlnet_t control_lora, sdn_model_t model, sdn_controlnet_t * out_controlnet) {
+    return api::call([&] {
+        api::need(out_controlnet, "out_controlnet");
+        const sdn_controlnet & handle = *api::need(control_lora, "control_lora");
+        require(handle.control_lora != nullptr, SDN_STATUS_BAD_ARGUMENT, "sdn_controlnet_resolve: this is not a Control-LoRA (no \"lora_controlnet\" tensor); it runs as loaded");
+        const Model & m = api::model_of(model);
+        require(m.checkpoint.unet != nullptr, SDN_STATUS_BAD_ARGUMENT, "sdn_controlnet_resolve: the model is a standalone VAE: a Control-LoRA needs a model with a UNet");
+        const ResolvedControlLora r = control_lora_resolve(*handle.control_lora, m.checkpoint.unet_config, *m.checkpoint.unet, api::loras_of(model, ModelPart::UNet),
+                                                             "the model \"" + m.checkpoint.source + "\"");
+        const std::string weights = m.checkpoint.unet->storage() == WeightStorage::F16 ? "f16" : "f32";
+        *out_controlnet = controlnet_handle(r.net, weights, r.resolved_bytes).release();
     });
 }
 
@@ -132,6 +188,8 @@ sdn_status sdn_controlnet_forward(sdn_controlnet_t controlnet, const float * lat
                                   const sdn_unet_added * added, const sdn_run_options * options, sdn_tensor * out_residuals, int32_t n_out) {
     return api::call([&] {
         const sdn_controlnet & handle = *api::need(controlnet, "controlnet");
+        require(!handle.control_lora, SDN_STATUS_BAD_ARGUMENT,
+                "sdn_controlnet_forward: this is a Control-LoRA: resolve it against a model first (sdn_controlnet_resolve)");
         require(handle.net != nullptr, SDN_STATUS_BAD_ARGUMENT,
                 "sdn_controlnet_forward: this is a T2I-Adapter, which runs only inside a UNet call (sdn_run_options.controls), not on its own");
         const ControlNet & net = *handle.net;

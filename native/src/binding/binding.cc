@@ -759,6 +759,24 @@ Napi::Value controlnet_load_js(const Napi::CallbackInfo & info) {
     return run_async(env, std::move(job));
 }
 
+// controlNetResolve(controlLora, model) -> Promise<External>: the Control-LoRA's ControlNet for the model
+Napi::Value controlnet_resolve_js(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    ControlNetHolder * lora = unwrap_tagged<ControlNetHolder>(env, info.Length() ? info[0] : env.Undefined(), kControlNetTag, "controlLora");
+    if (!lora->controlnet) throw make_error(env, SDN_STATUS_BAD_ARGUMENT, "the Control-LoRA was disposed; load it again");
+    std::shared_ptr<sdn_model> model = arg_model(info, 1);
+    std::shared_ptr<sdn_controlnet> source(sdn_controlnet_retain(lora->controlnet), sdn_controlnet_free); // held while the job runs
+    auto holder = std::make_shared<ControlNetHolder>();
+    AsyncJob job;
+    job.execute = [source, model, holder] { check_worker(sdn_controlnet_resolve(source.get(), model.get(), &holder->controlnet)); };
+    job.complete = [holder](Napi::Env e) -> Napi::Value {
+        auto * h = new ControlNetHolder{holder->controlnet};
+        holder->controlnet = nullptr;
+        return make_tagged(e, h, kControlNetTag);
+    };
+    return run_async(env, std::move(job));
+}
+
 // controlNetDispose(controlnet)
 Napi::Value controlnet_dispose_js(const Napi::CallbackInfo & info) {
     ControlNetHolder * holder = unwrap_tagged<ControlNetHolder>(info.Env(), info.Length() ? info[0] : info.Env().Undefined(), kControlNetTag, "controlnet");
@@ -997,6 +1015,7 @@ void register_engine(Napi::Env env, Napi::Object exports) {
     fn("controlNetLoad", controlnet_load_js);
     fn("controlNetDispose", controlnet_dispose_js);
     fn("controlNetInfo", controlnet_info_js);
+    fn("controlNetResolve", controlnet_resolve_js);
     fn("controlNetForward", controlnet_forward_js);
     fn("controlNetCacheHits", controlnet_cache_hits_js);
     fn("taesdLoad", taesd_load_js);

@@ -68,6 +68,29 @@ void infer_text_time(const std::string & where, const Keys & k, const std::strin
     u.addition_time_embed_dim = kSdxlTimeDim;
 }
 
+// The context width, from the first cross-attention's key projection; 0 when there is none (a ControlNet of
+// transformer depth 0 everywhere reads no context).
+int context_width(const Keys & k) {
+    for (const auto & kv : k.entries) {
+        const std::string & n = kv.first;
+        const std::string tail = "attn2.to_k.weight";
+        if (n.size() > tail.size() && n.compare(n.size() - tail.size(), tail.size(), tail) == 0 && kv.second->shape.size() == 2)
+            return static_cast<int>(kv.second->shape[1]);
+    }
+    return 0;
+}
+
+// The mid block's transformer depth, which the configuration keeps as the last level's (diffusers'
+// transformer_layers_per_block[-1]); a last level without attention takes the mid block's.
+void mid_depth(const std::string & where, const Keys & k, const std::string & mid, UNetConfig & u) {
+    const int L = static_cast<int>(u.block_out_channels.size());
+    const int depth = static_cast<int>(k.indices(mid + "transformer_blocks.").size());
+    if (u.down_block_types[L - 1] == "DownBlock2D") u.transformer_layers_per_block[L - 1] = depth;
+    require(u.transformer_layers_per_block[L - 1] == depth, SDN_STATUS_BAD_FORMAT,
+            where + ": the ControlNet's mid block has " + std::to_string(depth) + " transformer blocks, its last level " +
+                std::to_string(u.transformer_layers_per_block[L - 1]) + ": a mid block deeper or shallower than the last level is not supported");
+}
+
 // Heads and sample size from what shapes cannot show (see the header).
 void finish_unet(UNetConfig & u) {
     const int L = static_cast<int>(u.block_out_channels.size());
@@ -106,23 +129,16 @@ ControlNetConfig infer_ldm(const std::string & where, const Keys & k) {
         const bool attention = k.has(b + "1.proj_in.weight");
         u.down_block_types.push_back(attention ? "CrossAttnDownBlock2D" : "DownBlock2D");
         const int depth = static_cast<int>(k.indices(b + "1.transformer_blocks.").size());
-        u.transformer_layers_per_block.push_back(depth > 0 ? depth : 1);
+        u.transformer_layers_per_block.push_back(attention || depth > 0 ? depth : 1);
     }
     const std::string mid = "middle_block.1.";
     u.use_linear_projection = k.has(mid + "proj_in.weight") && k.entries.at(mid + "proj_in.weight")->shape.size() == 2;
-    u.cross_attention_dim = k.dim(mid + "transformer_blocks.0.attn2.to_k.weight", 2, 1);
-    if (u.down_block_types[L - 1] == "DownBlock2D") u.transformer_layers_per_block[L - 1] = static_cast<int>(k.indices(mid + "transformer_blocks.").size());
+    u.cross_attention_dim = context_width(k);
+    mid_depth(where, k, mid, u);
     if (k.has("label_emb.0.0.weight")) infer_text_time(where, k, "label_emb.0.0.weight", u);
     finish_unet(u);
 
-    const std::vector<int> hint = k.indices("input_hint_block.");
-    const int n = static_cast<int>(hint.size());
-    require(n >= 2 && n % 2 == 0, SDN_STATUS_BAD_FORMAT, where + ": the hint encoder (input_hint_block) has " + std::to_string(n) + " convolutions, expected an even number >= 2");
-    for (int j = 0; j < n; ++j)
-        require(hint[j] == 2 * j, SDN_STATUS_BAD_FORMAT, where + ": input_hint_block convolutions are expected at 0, 2, 4, ... (conv, SiLU, conv, ...)");
-    c.conditioning_channels = k.dim("input_hint_block.0.weight", 4, 1);
-    c.conditioning_embedding_out_channels.clear();
-    for (int i = 0; 2 * i < n - 1; ++i) c.conditioning_embedding_out_channels.push_back(k.dim("input_hint_block." + std::to_string(4 * i) + ".weight", 4, 0));
+    controlnet_hint_ldm(where, k.entries, k.prefix(), c);
     return c;
 }
 
@@ -143,12 +159,12 @@ ControlNetConfig infer_diffusers(const std::string & where, const Keys & k) {
         const bool attention = k.has(b + "attentions.0.proj_in.weight");
         u.down_block_types.push_back(attention ? "CrossAttnDownBlock2D" : "DownBlock2D");
         const int depth = static_cast<int>(k.indices(b + "attentions.0.transformer_blocks.").size());
-        u.transformer_layers_per_block.push_back(depth > 0 ? depth : 1);
+        u.transformer_layers_per_block.push_back(attention || depth > 0 ? depth : 1);
     }
     const std::string mid = "mid_block.attentions.0.";
     u.use_linear_projection = k.has(mid + "proj_in.weight") && k.entries.at(mid + "proj_in.weight")->shape.size() == 2;
-    u.cross_attention_dim = k.dim(mid + "transformer_blocks.0.attn2.to_k.weight", 2, 1);
-    if (u.down_block_types[L - 1] == "DownBlock2D") u.transformer_layers_per_block[L - 1] = static_cast<int>(k.indices(mid + "transformer_blocks.").size());
+    u.cross_attention_dim = context_width(k);
+    mid_depth(where, k, mid, u);
     if (k.has("add_embedding.linear_1.weight")) infer_text_time(where, k, "add_embedding.linear_1.weight", u);
     finish_unet(u);
 
@@ -160,6 +176,8 @@ ControlNetConfig infer_diffusers(const std::string & where, const Keys & k) {
         c.conditioning_embedding_out_channels.push_back(k.dim("controlnet_cond_embedding.blocks." + std::to_string(j) + ".weight", 4, 0));
     return c;
 }
+
+} // namespace
 
 // Every tensor of a ControlNet with this configuration: (LDM name, diffusers name).
 std::vector<LdmName> controlnet_names(const ControlNetConfig & c) {
@@ -184,6 +202,31 @@ std::vector<LdmName> controlnet_names(const ControlNetConfig & c) {
     return out;
 }
 
+void controlnet_hint_ldm(const std::string & where, const std::map<std::string, const SafetensorsEntry *> & entries, const std::string & prefix,
+                         ControlNetConfig & c) {
+    Keys k(where, prefix);
+    k.entries = entries;
+    const std::vector<int> hint = k.indices("input_hint_block.");
+    const int n = static_cast<int>(hint.size());
+    require(n >= 2 && n % 2 == 0, SDN_STATUS_BAD_FORMAT, where + ": the hint encoder (input_hint_block) has " + std::to_string(n) + " convolutions, expected an even number >= 2");
+    for (int j = 0; j < n; ++j)
+        require(hint[j] == 2 * j, SDN_STATUS_BAD_FORMAT, where + ": input_hint_block convolutions are expected at 0, 2, 4, ... (conv, SiLU, conv, ...)");
+    c.conditioning_channels = k.dim("input_hint_block.0.weight", 4, 1);
+    c.conditioning_embedding_out_channels.clear();
+    for (int i = 0; 2 * i < n - 1; ++i) c.conditioning_embedding_out_channels.push_back(k.dim("input_hint_block." + std::to_string(4 * i) + ".weight", 4, 0));
+}
+
+namespace {
+
+// The diffusers prefixes of the attentions of levels of transformer depth 0 ("down_blocks.1.attentions."): ComfyUI builds
+// no SpatialTransformer there (its cldm.ControlNet; its diffusers conversion leaves their tensors over), so neither do we.
+std::vector<std::string> zero_depth_attentions(const UNetConfig & u) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < u.down_block_types.size(); ++i)
+        if (u.down_block_types[i] == "CrossAttnDownBlock2D" && u.transformer_layers_per_block[i] == 0) out.push_back("down_blocks." + std::to_string(i) + ".attentions.");
+    return out;
+}
+
 bool is_float_dtype(const std::string & d) { return d == "F32" || d == "F16" || d == "BF16"; }
 
 } // namespace
@@ -200,7 +243,8 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
         if (e.name == kDifference) out.difference = true;
         if (starts_with(e.name, "model.diffusion_model.") || starts_with(e.name, "first_stage_model."))
             throw Error(SDN_STATUS_BAD_FORMAT, where + " is a whole checkpoint (it has " + e.name + "), not a ControlNet: load it with CheckpointLoaderSimple");
-        if (e.name == "lora_controlnet") throw Error(SDN_STATUS_BAD_FORMAT, where + " is a Control-LoRA (\"lora_controlnet\"), which latentflow does not load yet; use a full ControlNet");
+        if (e.name == "lora_controlnet")
+            throw Error(SDN_STATUS_BAD_FORMAT, where + " is a Control-LoRA (\"lora_controlnet\"): it loads through sdn_controlnet_load (control_lora_file.h), which recognises it first");
     }
     out.layout = diffusers ? "diffusers" : "ldm";
     Keys keys(where, comfy_prefix && !diffusers ? kComfyPrefix : "");
@@ -215,14 +259,22 @@ ControlNetFile controlnet_file_load(const std::string & path, WeightStorage stor
                         "nor controlnet_cond_embedding.* (diffusers' ControlNetModel); other control models are not supported (T2I-Adapters load through sdn_controlnet_load, which recognises them first)");
     out.config = config ? *config : diffusers ? infer_diffusers(where, keys) : infer_ldm(where, keys);
 
-    const std::vector<LdmName> names = controlnet_names(out.config);
+    std::vector<LdmName> names = controlnet_names(out.config);
     std::set<std::string> expected;
     std::vector<std::string> missing;
+    const std::vector<std::string> unread = zero_depth_attentions(out.config.unet);
     for (const LdmName & n : names) {
         const std::string & name = diffusers ? n.diffusers : n.original;
         expected.insert(name);
-        if (!keys.has(name)) missing.push_back(keys.prefix() + name);
+        const bool optional = std::any_of(unread.begin(), unread.end(), [&](const std::string & p) { return starts_with(n.diffusers, p); });
+        if (!keys.has(name) && !optional) missing.push_back(keys.prefix() + name);
     }
+    // A depth-0 level's attention (a diffusers file's norm and projections; an LDM file has none) is not read.
+    names.erase(std::remove_if(names.begin(), names.end(),
+                               [&](const LdmName & n) {
+                                   return std::any_of(unread.begin(), unread.end(), [&](const std::string & p) { return starts_with(n.diffusers, p); });
+                               }),
+                names.end());
     if (!missing.empty())
         throw Error(SDN_STATUS_MISSING_TENSOR, where + ": " + std::to_string(missing.size()) + " of the " + std::to_string(names.size()) +
                                                    " ControlNet tensors its shapes call for are missing, e.g. " + quoted(missing[0]) + " (incomplete, or not an SD 1.x, 2.x or SDXL ControlNet)");

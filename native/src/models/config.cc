@@ -131,8 +131,9 @@ UNetConfig unet_config_from_json(const JsonValue & j, const std::string & what) 
     c.norm_eps = get_float(j, "norm_eps", c.norm_eps, what);
     c.use_linear_projection = get_bool(j, "use_linear_projection", c.use_linear_projection, what);
     c.transformer_layers_per_block = per_block(j, "transformer_layers_per_block", n, std::vector<int>(n, 1), what);
+    // 0 is a ControlNet's (diffusers' controlnet-*-sdxl-1.0-mid / -small): see ControlNet; a UNet refuses it (unet.cc).
     for (int t : c.transformer_layers_per_block)
-        require(t >= 1, SDN_STATUS_BAD_FORMAT, what + ": \"transformer_layers_per_block\" entries must be >= 1");
+        require(t >= 0, SDN_STATUS_BAD_FORMAT, what + ": \"transformer_layers_per_block\" entries must be >= 0");
     c.addition_embed_type = get_string(j, "addition_embed_type", "", what);
     require(c.addition_embed_type.empty() || c.addition_embed_type == "text_time", SDN_STATUS_BAD_FORMAT,
             what + ": addition_embed_type \"" + c.addition_embed_type + "\" is not supported (null or \"text_time\")");

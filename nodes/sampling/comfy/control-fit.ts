@@ -7,8 +7,8 @@
 import type { ControlNetRef, ModelHandle } from '../../../native/index.ts';
 
 /** The family a cross-attention width stands for, for messages. */
-function family(width: number, sdxl: boolean): string {
-  if (sdxl) return `SDXL (context ${width} wide, with pooled text and size conditioning)`;
+function family(width: number | undefined, sdxl: boolean): string {
+  if (sdxl) return `SDXL (${width === undefined ? 'no text attention' : `context ${width} wide`}, with pooled text and size conditioning)`;
   if (width === 768) return 'SD 1.x (context 768 wide)';
   if (width === 1024) return 'SD 2.x (context 1024 wide)';
   return `a model with context ${width} wide`;
@@ -20,10 +20,10 @@ export function checkControlsFitModel(model: ModelHandle, controls: readonly { c
   const modelSdxl = unet.addition_embed_type === 'text_time';
   const modelAdded = modelSdxl ? unet.projection_class_embeddings_input_dim : undefined;
   for (const { controlnet } of controls) {
-    const width = controlnet.contextWidth;
-    if (width === undefined) {
-      // A T2I-Adapter: no text attention (the UNet call checks its feature widths), but SDXL's places its features
-      // for SDXL's UNet and SD 1.x's for SD 1.x's.
+    const netSdxl = controlnet.addedWidth !== undefined;
+    if (controlnet.contextWidth === undefined && !netSdxl) {
+      // No text attention and no added conditioning: a T2I-Adapter (the UNet call checks its feature widths, but SDXL's
+      // places its features for SDXL's UNet and SD 1.x's for SD 1.x's), or an SD 1.x ControlNet of transformer depth 0 everywhere.
       if (controlnet.adapterXl === undefined || controlnet.adapterXl === modelSdxl) continue;
       throw new Error(
         `the T2I-Adapter (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${controlnet.adapterXl ? 'SDXL' : 'SD 1.x / 2.x'}, ` +
@@ -31,11 +31,11 @@ export function checkControlsFitModel(model: ModelHandle, controls: readonly { c
           `or sample with a checkpoint of the adapter's family.`,
       );
     }
-    const netSdxl = controlnet.addedWidth !== undefined;
+    const width = controlnet.contextWidth ?? unet.cross_attention_dim; // none read: any width fits
     if (width === unet.cross_attention_dim && netSdxl === modelSdxl && controlnet.addedWidth === modelAdded) continue;
     const sameWidth = width === unet.cross_attention_dim && netSdxl === modelSdxl;
     throw new Error(
-      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(width, netSdxl)}` +
+      `the ControlNet (the control_net input of ControlNetApply / ControlNetApplyAdvanced) was made for ${family(controlnet.contextWidth, netSdxl)}` +
         (sameWidth ? ` with added conditioning ${controlnet.addedWidth} wide` : '') +
         `, but the model input is ${family(unet.cross_attention_dim, modelSdxl)}` +
         (sameWidth ? ` with added conditioning ${modelAdded} wide` : '') +

@@ -27,6 +27,7 @@ beforeAll(async () => {
   mkdirSync(path.join(models, 'controlnet', 'sd15'), { recursive: true });
   copyFileSync('test/fixtures/controlnet/controlnet_ldm.safetensors', path.join(models, 'controlnet', 'control_tiny_canny.safetensors'));
   copyFileSync('test/fixtures/controlnet/controlnet_diffusers.safetensors', path.join(models, 'controlnet', 'sd15', 'tiny_shuffle_fp16.safetensors'));
+  copyFileSync('test/fixtures/controlnet-sdxl/control_lora_sdxl.safetensors', path.join(models, 'controlnet', 'control-lora-tiny_shuffle.safetensors'));
   model = await loadModel('test/fixtures/tiny-sd');
 });
 afterAll(() => {
@@ -36,7 +37,8 @@ afterAll(() => {
 
 describe('ControlNetLoader', () => {
   it('lists <models>/controlnet and loads either layout; *_shuffle files get global average pooling, as ComfyUI', async () => {
-    expect(controlnetFiles({ paths: { models, input: models, output: models, temp: models } })).toEqual(['control_tiny_canny.safetensors', 'sd15/tiny_shuffle_fp16.safetensors']);
+    expect(controlnetFiles({ paths: { models, input: models, output: models, temp: models } }))
+      .toEqual(['control-lora-tiny_shuffle.safetensors', 'control_tiny_canny.safetensors', 'sd15/tiny_shuffle_fp16.safetensors']);
     const canny = await controlNetLoader.run({ control_net_name: 'control_tiny_canny.safetensors', weight_dtype: 'f16' }, ctx('ControlNetLoader'));
     const shuffle = await controlNetLoader.run({ control_net_name: 'sd15/tiny_shuffle_fp16.safetensors', weight_dtype: 'f32' }, ctx('ControlNetLoader'));
     try {
@@ -51,6 +53,17 @@ describe('ControlNetLoader', () => {
     }
     expect(usesGlobalAveragePooling('control_v11e_sd15_shuffle.safetensors')).toBe(true);
     expect(usesGlobalAveragePooling('control_v11p_sd15_canny_fp16.safetensors')).toBe(false);
+  });
+
+  it('loads a Control-LoRA (resolved against the model when sampling starts); no global average pooling for it, as ComfyUI', async () => {
+    const out = await controlNetLoader.run({ control_net_name: 'control-lora-tiny_shuffle.safetensors', weight_dtype: 'f32' }, ctx('ControlNetLoader'));
+    try {
+      expect(out.CONTROL_NET.controlnet.info).toMatchObject({ kind: 'control_lora', residuals: 0, config: { rank: 4 } });
+      expect(out.CONTROL_NET.globalAveragePooling).toBe(false); // ComfyUI's _shuffle rule is for full ControlNets only
+      expect(controlNetLoader.cache!.sizeBytes!(out)).toBe(out.CONTROL_NET.controlnet.info.weightBytes); // the file's tensors, as ComfyUI counts them
+    } finally {
+      controlNetLoader.cache!.dispose!(out);
+    }
   });
 });
 

@@ -1,8 +1,11 @@
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
-import { unetForward } from '../../../native/index.ts';
+import { loadControlNet, loadModel, type Shape4, unetForward } from '../../../native/index.ts';
 import { unetPrecision, withUnet } from '../../../nodes/sampling/unet-session.ts';
 import { testContext } from '../../helpers/node-context.ts';
+import { f32, readSafetensors } from '../../helpers/safetensors.ts';
 import { useTinyModel } from '../../helpers/tiny-model.ts';
 
 const tiny = useTinyModel();
@@ -35,6 +38,30 @@ describe('withUnet', () => {
       return unet(latent, shape, 10, context);
     });
     await expect(run).rejects.toMatchObject({ code: 'SDN_STATUS_CANCELLED' });
+  });
+
+  it('resolves a Control-LoRA against its model once, runs every call with it, and reports the weights it holds', async () => {
+    const model = await loadModel(path.resolve('test/fixtures/sdxl/tiny-sdxl'), { weights: 'f32' });
+    const lora = await loadControlNet('test/fixtures/controlnet-sdxl/control_lora_sdxl.safetensors');
+    try {
+      const ref = readSafetensors('test/fixtures/controlnet-sdxl/reference_variants.safetensors');
+      const [x, t, context, hint] = ['x', 't', 'context', 'hint'].map((k) => f32(ref, k));
+      const added = { textEmbeds: f32(ref, 'text_embeds'), timeIds: f32(ref, 'time_ids') };
+      const xShape: Shape4 = [2, 4, 16, 16];
+      const control = { hint, hintShape: [2, 3, 128, 128] as Shape4, strength: 0.8 };
+      let stats: Record<string, unknown> = {};
+      const ctx = { ...testContext('KSampler'), stats: (s: Record<string, unknown>) => void (stats = { ...stats, ...s }) };
+      const run = { attention: 'naive' as const, batch: 2, latentHeight: 16, latentWidth: 16, contextTokens: 77, controls: [{ controlnet: lora, hintBatch: 2 }] };
+      const step = (unet: Parameters<Parameters<typeof withUnet>[3]>[0]) => unet(x, xShape, t[0], context, added, [{ controlnet: lora, ...control }]);
+      const [first, second] = await withUnet(ctx, model, run, async (unet) => [await step(unet), await step(unet)]);
+      const resolved = await lora.resolveFor(model);
+      expect(first).toEqual(second);
+      expect(first).toEqual(await unetForward(model, x, xShape, new Float32Array([t[0], t[0]]), context, { attention: 'naive', added, controls: [{ controlnet: resolved, ...control }] }));
+      expect(stats.controlLoraWeightBytes).toBe(resolved.info.weightBytes);
+    } finally {
+      lora.dispose();
+      model.dispose();
+    }
   });
 
   it("takes 'model' and absent as the loader's precision", () => {

@@ -46,7 +46,10 @@ ControlNet::ControlNet(const ControlNetConfig & config, std::shared_ptr<const We
         const int64_t in_ch = out_ch;
         out_ch = ch[i];
         const std::string p = "down_blocks." + std::to_string(i);
-        const bool cross = u.down_block_types[i] == "CrossAttnDownBlock2D";
+        // A level of transformer depth 0 has no attention (ComfyUI's cldm: no SpatialTransformer when the depth is 0;
+        // the norm and projections a diffusers file holds for it are not read).
+        const bool cross = u.down_block_types[i] == "CrossAttnDownBlock2D" && u.transformer_layers_per_block[i] > 0;
+        reads_context_ = reads_context_ || cross;
         Block b;
         b.name = p;
         for (int j = 0; j < u.layers_per_block; ++j) {
@@ -64,7 +67,9 @@ ControlNet::ControlNet(const ControlNetConfig & config, std::shared_ptr<const We
         down_.push_back(std::move(b));
     }
     mid_resnet_0_ = ResnetBlock2D::load(ws, "mid_block.resnets.0", ch[n - 1], ch[n - 1], temb, groups, eps);
+    // The mid block's depth is the last level's; 0 (diffusers' -small): norm, projections and the residual only.
     mid_attention_ = Transformer2D::load(ws, "mid_block.attentions.0", ch[n - 1], u.num_attention_heads[n - 1], ctx, u.transformer_layers_per_block[n - 1], groups);
+    reads_context_ = reads_context_ || u.transformer_layers_per_block[n - 1] > 0;
     mid_resnet_1_ = ResnetBlock2D::load(ws, "mid_block.resnets.1", ch[n - 1], ch[n - 1], temb, groups, eps);
     zero_conv_mid_ = Conv2d::load(ws, "controlnet_mid_block", ch[n - 1], ch[n - 1], 1, 1, 0);
     // As the UNet's: f32 whatever the precision (cheap, and every later layer depends on them).
@@ -88,7 +93,7 @@ ControlResiduals ControlNet::forward(const Tensor & x, const float * timesteps, 
     require(x.rank() == 4 && x.dim(1) == u.in_channels && x.dim(2) >= 1 && x.dim(3) >= 1, SDN_STATUS_BAD_SHAPE,
             "ControlNet: latent has shape " + shape_str(x.shape) + ", expected [B, " + std::to_string(u.in_channels) + ", H, W]");
     const int64_t B = x.dim(0), H = x.dim(2), W = x.dim(3), f = hint_factor();
-    require(context.rank() == 3 && context.dim(0) == B && context.dim(2) == u.cross_attention_dim, SDN_STATUS_BAD_SHAPE,
+    require(context.rank() == 3 && context.dim(0) == B && (context.dim(2) == u.cross_attention_dim || !reads_context_), SDN_STATUS_BAD_SHAPE,
             "ControlNet: context has shape " + shape_str(context.shape) + ", expected [" + std::to_string(B) + ", tokens, " +
                 std::to_string(u.cross_attention_dim) + "]");
     require(hint.rank() == 4 && (hint.dim(0) == 1 || hint.dim(0) == B) && hint.dim(1) == config_.conditioning_channels && hint.dim(2) == f * H &&

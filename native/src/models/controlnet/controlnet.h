@@ -11,8 +11,11 @@
 //       stride 2, SiLU), conv_out (the "input_hint_block" of the LDM layout)   [Bh, c0, H, W]
 //   h = conv_in(x) + g (broadcast over the batch when Bh = 1)                     [B, c0, H, W]
 //   down blocks as the UNet's (resnets, transformers, down-samplers); every output kept, as the
-//       UNet keeps its skips: 1 + levels x layers_per_block + (levels - 1) maps (12 for SD 1.5)
-//   mid block as the UNet's                                                       [B, c_last, h, w]
+//       UNet keeps its skips: 1 + levels x layers_per_block + (levels - 1) maps (12 for SD 1.5);
+//       a level of transformer depth 0 (diffusers' controlnet-*-sdxl-1.0-mid / -small) has no attention,
+//       as in ComfyUI's cldm (a diffusers file's norm and projections for it are not read)
+//   mid block as the UNet's, its transformer depth the last level's; depth 0: norm, projections and the
+//       residual only                                                             [B, c_last, h, w]
 //   down residual k = controlnet_down_blocks.k(skip k)   (1x1 "zero convolutions")  the skip's shape
 //   mid residual = controlnet_mid_block(mid)                                      [B, c_last, h, w]
 //
@@ -54,6 +57,9 @@ public:
     ControlResiduals forward(const Tensor & x, const float * timesteps, const Tensor & context, const Tensor & hint, AttentionMode mode,
                              const std::atomic<bool> * cancel, const Tensor * added_input = nullptr) const;
     bool sdxl() const { return config_.unet.addition_embed_type == "text_time"; }
+    // Whether any transformer block reads the context (false for a ControlNet of transformer depth 0 everywhere,
+    // such as diffusers' controlnet-*-sdxl-1.0-small: any context width is then accepted, as ComfyUI does).
+    bool reads_context() const { return reads_context_; }
 
 private:
     struct Block {
@@ -68,6 +74,7 @@ private:
 
     ControlNetConfig config_;
     std::shared_ptr<const WeightStore> weights_;
+    bool reads_context_ = false;
     Linear time_linear_1_, time_linear_2_;
     AddedEmbedding add_embedding_; // SDXL (text_time) only
     Conv2d conv_in_;

@@ -36,6 +36,9 @@ UNet::UNet(const UNetConfig & config, std::shared_ptr<const WeightStore> weights
     const int64_t groups = config.norm_num_groups, ctx = config.cross_attention_dim;
     const std::vector<int> & tl = config.transformer_layers_per_block;
     require(static_cast<int>(tl.size()) == n, SDN_STATUS_BAD_FORMAT, "UNet config: transformer_layers_per_block needs one entry per block");
+    for (int t : tl)
+        require(t >= 1, SDN_STATUS_BAD_FORMAT,
+                "UNet config: transformer_layers_per_block entries must be >= 1 (a depth of 0 is supported for ControlNets only)");
     const float eps = config.norm_eps;
     time_embed_dim_ = 4 * ch[0];
 

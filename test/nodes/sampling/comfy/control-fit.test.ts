@@ -56,6 +56,21 @@ describe('checkControlsFitModel', () => {
     expect(() => checkControlsFitModel(sdxl, [{ controlnet: other }])).toThrow(/with added conditioning 2816 wide, but the model input is SDXL .* with added conditioning 88 wide; load a ControlNet made for this checkpoint/);
   });
 
+  it('checks a ControlNet that reads no context (transformer depth 0 everywhere) on its added conditioning only', async () => {
+    const small = await loadControlNet('test/fixtures/controlnet-sdxl/controlnet_sdxl_small_ldm.safetensors', {
+      config: JSON.parse(fs.readFileSync('test/fixtures/controlnet-sdxl/controlnet_sdxl_small_ldm.json', 'utf8')) as Partial<ControlNetConfig>,
+    });
+    try {
+      expect(small.contextWidth).toBeUndefined();
+      expect(() => checkControlsFitModel(sdxl, [{ controlnet: small }])).not.toThrow();
+      expect(() => checkControlsFitModel(sd, [{ controlnet: small }])).toThrow(
+        /was made for SDXL \(no text attention, with pooled text and size conditioning\), but the model input is a model with context 32 wide; load a ControlNet made for this checkpoint/,
+      );
+    } finally {
+      small.dispose();
+    }
+  });
+
   it('KSampler refuses the pair before sampling', async () => {
     const dim = sdxl.info.unet.cross_attention_dim;
     const pooledWidth = (sdxl.info.unet.projection_class_embeddings_input_dim ?? 0) - 6 * (sdxl.info.unet.addition_time_embed_dim ?? 0);
