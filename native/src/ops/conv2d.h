@@ -31,8 +31,10 @@ struct Conv2dShape {
 void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
 
 // Activation-arena bytes one conv2d() call of this shape holds while it runs (the weight's packing
-// buffer, for images of >= 512 output pixels; 0 when the weight is packed block by block into
-// per-thread scratch; Winograd's U/V/M blocks where conv2d_algo() picks it). For memory estimates;
+// buffer, for images of >= 512 output pixels; below that the weight is packed block by block into
+// per-thread scratch, once for the whole batch when the batch has several images whose output pixels
+// are a multiple of the kernels' panel width, and the product then lands in a [Cout, B * pixels]
+// buffer before y; Winograd's U/V/M blocks where conv2d_algo() picks it). For memory estimates;
 // mirrors conv2d().
 int64_t conv2d_workspace_bytes(const Conv2dShape & s);
 

@@ -738,6 +738,15 @@ CaseList op_cases() {
     for (auto [B, Cin, Cout, h, w, k, stride, pad, f] : {std::array<int64_t, 9>{2, 5, 7, 5, 3, 3, 1, 1, 2}, {1, 3, 4, 7, 9, 3, 2, 1, 2},
                                                          {1, 4, 6, 4, 5, 1, 1, 0, 3}, {1, 8, 9, 17, 13, 3, 1, 1, 2}})
         add<ConvCase>(cases, B, Cin, Cout, h, w, k, stride, pad, f).dtype = F16;
+    // Several images on a small map: the weight packed once for the batch, the product scattered with the residual
+    // (P = 64 and 256 are multiples of every path's NR; 3x3, 1x1 and stride 2, f16 weights, residual in place).
+    for (auto [B, Cin, Cout, H, k, stride] : {std::array<int64_t, 6>{2, 40, 50, 8, 3, 1}, {3, 16, 24, 16, 3, 1}, {2, 24, 20, 8, 1, 1}, {2, 12, 18, 16, 3, 2}}) {
+        auto & c = add<ConvCase>(cases, B, Cin, Cout, H, H, k, stride, k / 2);
+        c.dtype = F16;
+        auto & d = add<ConvCase>(cases, B, Cin, Cout, H, H, k, stride, k / 2);
+        d.residual_in_place = true;
+        add<ConvCase>(cases, B, Cin, Cout, H, H, k, stride, k / 2).s.precision = Precision::BF16;
+    }
     // bf16 compute (direct convolutions: weights and gathered inputs rounded to bf16).
     for (const C & c : conv_cases) add<ConvCase>(cases, c.B, c.Cin, c.Cout, c.H, c.W, c.k, c.stride, c.pad).s.precision = Precision::BF16;
     {
