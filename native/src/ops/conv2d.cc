@@ -14,6 +14,7 @@
 #include "conv2d.h"
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 
 #include "../core/arena.h"
@@ -205,9 +206,18 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
         // so each weight block is packed once for the batch rather than once per image (at batch 2 the
         // packing was ~5% of an SD 1.5 UNet call; at 8x8 a weight element serves only 2 P products per
         // image). Column panels never straddle two images (P is a multiple of NR). The product lands in
-        // [Cout, B P] and is scattered into y with the residual.
+        // [Cout, B P] and is then copied into y. The residual is laid out there first and added by the
+        // kernel's epilogue as on the per-image path (sums + bias + residual, then the later K blocks), so
+        // both paths give the same bits.
         const int64_t N = s.B * P;
         Buffer<float> out(static_cast<size_t>(M * N));
+        const auto rows = [&](const std::function<void(int64_t b, int64_t m, float * packed, float * image)> & fn) {
+            parallel_for(s.B * M, 16, [&](int64_t row0, int64_t row1, int) {
+                for (int64_t r = row0; r < row1; ++r) fn(r / M, r % M, out.data() + (r % M) * N + (r / M) * P, y + r * P);
+            });
+        };
+        if (residual) // may alias y: read here, before y is written
+            rows([&](int64_t b, int64_t m, float * packed, float *) { std::memcpy(packed, residual + (b * M + m) * P, sizeof(float) * P); });
         Side b_side;
         b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) {
             for (int64_t j = 0; j * NR < nc; ++j) {
@@ -217,16 +227,12 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
         };
         Epilogue epi;
         epi.bias_row = bias;
+        if (residual) { // the residual, in C's own place (the epilogue reads a tile's residual before writing it)
+            epi.residual = out.data();
+            epi.ldr = N;
+        }
         driver(kern, M, N, K, a_side, b_side, out.data(), N, epi);
-        parallel_for(s.B * M, 16, [&](int64_t row0, int64_t row1, int) {
-            for (int64_t r = row0; r < row1; ++r) {
-                const int64_t b = r / M, m = r % M;
-                const float * src = out.data() + m * N + b * P;
-                float * dst = y + (b * M + m) * P;
-                const float * res = residual ? residual + (b * M + m) * P : nullptr; // may alias dst: read before written
-                for (int64_t p = 0; p < P; ++p) dst[p] = res ? src[p] + res[p] : src[p];
-            }
-        });
+        rows([&](int64_t, int64_t, float * packed, float * image) { std::memcpy(image, packed, sizeof(float) * P); });
         return;
     }
 
