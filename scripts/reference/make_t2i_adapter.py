@@ -83,17 +83,19 @@ class ResnetBlock(nn.Module):
 
 
 class Adapter(nn.Module):
-    def __init__(self, channels, nums_rb, cin, ksize):
+    """The full adapter; with xl, ComfyUI's Adapter(xl=True) (SDXL's): PixelUnshuffle 16, level 1 widens without
+    down-sampling, level 2 widens and down-samples, levels 0 and 3 keep both."""
+
+    def __init__(self, channels, nums_rb, cin, ksize, xl=False):
         super().__init__()
-        self.unshuffle = nn.PixelUnshuffle(8)
+        self.unshuffle = nn.PixelUnshuffle(16 if xl else 8)
         self.channels, self.nums_rb = channels, nums_rb
         body = []
         for i in range(len(channels)):
             for j in range(nums_rb):
-                if i > 0 and j == 0:
-                    body.append(ResnetBlock(channels[i - 1], channels[i], True, ksize))
-                else:
-                    body.append(ResnetBlock(channels[i], channels[i], False, ksize))
+                first = j == 0 and i > 0 and (not xl or i in (1, 2))  # the block that changes the channels
+                down = first and (i == 2 or not xl)
+                body.append(ResnetBlock(channels[i - 1] if first else channels[i], channels[i], down, ksize))
         self.body = nn.ModuleList(body)
         self.conv_in = nn.Conv2d(cin, channels[0], 3, 1, 1)
 
@@ -174,9 +176,10 @@ def comfy_from_diffusers(name):
     return name
 
 
-def unet_with_adapter(sd, unet, sample, t, context, features):
-    """The UNet with feature i added to level i's last layer output (ComfyUI's control "input")."""
-    temb = unet.time_embedding(sd.timestep_sinusoid(t, unet.sinusoid_dim))
+def unet_with_adapter(unet, sample, temb, context, features, xl=False):
+    """The UNet (SD 1.x's; SDXL's with xl) given its time embedding temb, with the adapter's features added where
+    ComfyUI adds them (its control "input", then "middle"): feature i to level i's last layer output; for an SDXL
+    adapter feature 0 to level 0's down-sampler output instead, and the last feature to the mid block's output."""
     x = unet.conv_in(sample)
     skips = [x]
     for i, block in enumerate(unet.down_blocks):
@@ -184,13 +187,18 @@ def unet_with_adapter(sd, unet, sample, t, context, features):
             x = resnet(x, temb)
             if block.attentions is not None:
                 x = block.attentions[j](x, context)
-            if j == len(block.resnets) - 1:
+            if j == len(block.resnets) - 1 and not (xl and i == 0):
                 x = x + features[i]
             skips.append(x)
         if block.downsamplers is not None:
             x = block.downsamplers[0](x)
+            if xl and i == 0:
+                x = x + features[0]
             skips.append(x)
-    return up_path(unet, unet.mid_block(x, temb, context), skips, temb, context)
+    x = unet.mid_block(x, temb, context)
+    if xl:
+        x = x + features[len(unet.down_blocks)]
+    return up_path(unet, x, skips, temb, context)
 
 
 def main():
@@ -230,8 +238,9 @@ def main():
             out[f"full_odd.{i}"] = f
         out["eps_plain"] = unet(x16, t, context)
         zeros = [torch.zeros_like(f) for f in feats]
-        assert torch.allclose(unet_with_adapter(sd, unet, x16, t, context, zeros), out["eps_plain"], atol=1e-5)
-        out["eps_full"] = unet_with_adapter(sd, unet, x16, t, context, [f * 0.8 for f in feats])
+        temb = unet.time_embedding(sd.timestep_sinusoid(t, unet.sinusoid_dim))
+        assert torch.allclose(unet_with_adapter(unet, x16, temb, context, zeros), out["eps_plain"], atol=1e-5)
+        out["eps_full"] = unet_with_adapter(unet, x16, temb, context, [f * 0.8 for f in feats])
     safetensors_io.write(os.path.join(out_dir, "reference.safetensors"), out, {"torch": torch.__version__})
     print("features:", [tuple(f.shape) for f in feats], "; max |full.0|", float(feats[0].abs().max()))
     print("max |eps_full - eps_plain| =", float((out["eps_full"] - out["eps_plain"]).abs().max()),

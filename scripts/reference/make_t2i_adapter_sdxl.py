@@ -3,7 +3,7 @@
 (test/fixtures/sdxl/tiny-sdxl/unet), in TencentARC's layout and in diffusers' (the layout the released
 t2i-adapter-*-sdxl-1.0 files use), and its PyTorch outputs (the features, and the tiny SDXL UNet with them added).
 
-The adapter is the full adapter of make_t2i_adapter.py with what ComfyUI's Adapter(xl=True) changes (ComfyUI's
+The adapter is make_t2i_adapter.py's full adapter with xl: what ComfyUI's Adapter(xl=True) changes (ComfyUI's
 load_t2i_adapter picks it for a conv_in taking 768 or 256 channels; diffusers calls it full_adapter_xl):
     x = PixelUnshuffle(16)(hint)                           [B, 256 Chint, H / 2, W / 2]   (H, W: the latent's)
     x = conv_in(x)                                         3x3 -> channels[0]
@@ -34,15 +34,13 @@ import os
 import sys
 
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from comfy_sampling import safetensors_io  # noqa: E402
 from comfy_sampling.sdxl_unet import load_tiny_sdxl_unet  # noqa: E402
-from comfy_sampling.unet import up_path  # noqa: E402
 from make_controlnet import init  # noqa: E402
-from make_t2i_adapter import ResnetBlock, comfy_from_diffusers, diffusers_name  # noqa: E402
+from make_t2i_adapter import Adapter, comfy_from_diffusers, diffusers_name, unet_with_adapter  # noqa: E402
 
 CHANNELS = [32, 64, 96, 96]
 HINT_CHANNELS = 3
@@ -50,56 +48,11 @@ SEED = 31
 OUT = os.path.join("test", "fixtures", "t2i-adapter-sdxl")
 
 
-class AdapterXL(nn.Module):
-    def __init__(self, channels, nums_rb, cin, ksize):
-        super().__init__()
-        self.unshuffle = nn.PixelUnshuffle(16)
-        self.channels, self.nums_rb = channels, nums_rb
-        body = []
-        for i in range(len(channels)):
-            for j in range(nums_rb):
-                first = j == 0 and i in (1, 2)  # level 1 widens, level 2 widens and down-samples
-                body.append(ResnetBlock(channels[i - 1] if first else channels[i], channels[i], first and i == 2, ksize))
-        self.body = nn.ModuleList(body)
-        self.conv_in = nn.Conv2d(cin, channels[0], 3, 1, 1)
-
-    def forward(self, hint):
-        x = self.conv_in(self.unshuffle(hint))
-        features = []
-        for i in range(len(self.channels)):
-            for j in range(self.nums_rb):
-                x = self.body[i * self.nums_rb + j](x)
-            features.append(x)
-        return features
-
-
-def sdxl_unet_with_adapter(unet, sample, t, context, text_embeds, time_ids, features):
-    """The SDXL UNet with the XL adapter's features added where ComfyUI adds them (see the docstring)."""
-    temb = unet.embedding(t, text_embeds, time_ids)
-    x = unet.conv_in(sample)
-    skips = [x]
-    for i, block in enumerate(unet.down_blocks):
-        for j, resnet in enumerate(block.resnets):
-            x = resnet(x, temb)
-            if block.attentions is not None:
-                x = block.attentions[j](x, context)
-            if i > 0 and j == len(block.resnets) - 1:
-                x = x + features[i]
-            skips.append(x)
-        if block.downsamplers is not None:
-            x = block.downsamplers[0](x)
-            if i == 0:
-                x = x + features[0]
-            skips.append(x)
-    x = unet.mid_block(x, temb, context) + features[len(unet.down_blocks)]
-    return up_path(unet, x, skips, temb, context)
-
-
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     unet = load_tiny_sdxl_unet()
-    adapter = AdapterXL(CHANNELS, 2, HINT_CHANNELS * 256, 1).eval()
+    adapter = Adapter(CHANNELS, 2, HINT_CHANNELS * 256, 1, xl=True).eval()
     init(adapter, torch.Generator().manual_seed(SEED))
 
     state = adapter.state_dict()
@@ -119,8 +72,9 @@ def main():
         out["eps_plain"] = unet(x, t, context, text_embeds, time_ids)
         assert torch.equal(out["eps_plain"], inputs["eps_plain"])
         zeros = [torch.zeros_like(f) for f in feats]
-        assert torch.allclose(sdxl_unet_with_adapter(unet, x, t, context, text_embeds, time_ids, zeros), out["eps_plain"], atol=1e-5)
-        out["eps_xl"] = sdxl_unet_with_adapter(unet, x, t, context, text_embeds, time_ids, [f * 0.8 for f in feats])
+        temb = unet.embedding(t, text_embeds, time_ids)
+        assert torch.allclose(unet_with_adapter(unet, x, temb, context, zeros, xl=True), out["eps_plain"], atol=1e-5)
+        out["eps_xl"] = unet_with_adapter(unet, x, temb, context, [f * 0.8 for f in feats], xl=True)
     safetensors_io.write(os.path.join(OUT, "reference.safetensors"), out, {"torch": torch.__version__})
     print("features:", [tuple(f.shape) for f in feats], "; max |xl.0|", float(feats[0].abs().max()))
     print("max |eps_xl - eps_plain| =", float((out["eps_xl"] - out["eps_plain"]).abs().max()),
