@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 import { decodePng } from '../../nodes/image/png.ts';
 import type { ExecutionGraph } from '../../protocol/index.ts';
+import { createHost, nativeMemoryProbe } from '../../server/host.ts';
+import { executeGraph } from '../../server/runner/execute.ts';
 
 export const SDXL_FIXTURES = path.resolve('test/fixtures/sdxl');
 
@@ -30,6 +32,25 @@ export function makeSdxlModelsDir(options: { refiner?: boolean } = {}): string {
     fs.symlinkSync(path.join(SDXL_REFINER_FIXTURES, 'tiny-sdxl-refiner'), path.join(dir, 'diffusers', 'tiny-sdxl-refiner'));
   }
   return dir;
+}
+
+/**
+ * A host on a new data folder (named after `prefix`) and `modelsDir`, both removed after the file's tests; `run`
+ * executes a graph on it, `picture` reads the first image a SaveImage node of a result wrote.
+ */
+export function sdxlPipelineHost(modelsDir: string, prefix: string) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const host = createHost({ dataDir, modelsDir });
+  afterAll(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(modelsDir, { recursive: true, force: true });
+  });
+  const run = (graph: ExecutionGraph) => executeGraph(graph, host.registry, { cache: host.cache, memoryProbe: nativeMemoryProbe, services: { paths: host.paths } });
+  const picture = (result: Awaited<ReturnType<typeof run>>, node: string): Buffer => {
+    const image = (result.outputs[node].images as { filename: string; subfolder: string }[])[0];
+    return fs.readFileSync(path.join(host.paths.output, image.subfolder, image.filename));
+  };
+  return { dataDir, host, run, picture };
 }
 
 /** The fixture's run as ComfyUI's API format. */

@@ -5,37 +5,22 @@
 // it was not made for is refused naming the node and the fix. (The numbers against PyTorch:
 // test/native/models/controlnet-sdxl-variants.test.ts.)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createHost, nativeMemoryProbe } from '../../server/host.ts';
-import { executeGraph } from '../../server/runner/execute.ts';
 import type { ExecutionGraph } from '../../protocol/index.ts';
-import { makeSdxlModelsDir, SDXL_FIXTURES as fixtures, sdxlGraph } from '../helpers/sdxl.ts';
+import { makeSdxlModelsDir, SDXL_FIXTURES as fixtures, sdxlGraph, sdxlPipelineHost } from '../helpers/sdxl.ts';
 
 const cnFixtures = path.resolve('test/fixtures/controlnet-sdxl');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sdxl-control-lora-'));
 const modelsDir = makeSdxlModelsDir();
 fs.mkdirSync(path.join(modelsDir, 'controlnet'));
 for (const f of ['control_lora_sdxl.safetensors', 'controlnet_sdxl_mid_ldm.safetensors', 'controlnet_sdxl_mid_ldm.json', 'controlnet_sdxl_small_ldm.safetensors',
   'controlnet_sdxl_small_ldm.json'])
   fs.symlinkSync(path.join(cnFixtures, f), path.join(modelsDir, 'controlnet', f));
 fs.symlinkSync(path.resolve('test/fixtures/tiny-sd'), path.join(modelsDir, 'diffusers', 'tiny-sd'));
-const host = createHost({ dataDir, modelsDir });
+const { host, run, picture } = sdxlPipelineHost(modelsDir, 'lf-sdxl-control-lora-');
 fs.copyFileSync(path.join(fixtures, 'expected', 'pipeline_euler.png'), path.join(host.paths.input, 'hint.png'));
-afterAll(() => {
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.rmSync(modelsDir, { recursive: true, force: true });
-});
-
-const run = (graph: ExecutionGraph) => executeGraph(graph, host.registry, { cache: host.cache, memoryProbe: nativeMemoryProbe, services: { paths: host.paths } });
-
-function picture(result: Awaited<ReturnType<typeof run>>, node: string): Buffer {
-  const image = (result.outputs[node].images as { filename: string; subfolder: string }[])[0];
-  return fs.readFileSync(path.join(host.paths.output, image.subfolder, image.filename));
-}
 
 type Node = { class_type: string; inputs: Record<string, unknown> };
 

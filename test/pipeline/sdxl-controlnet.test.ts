@@ -4,36 +4,21 @@
 // makes the picture without a ControlNet, and a ControlNet of another family is refused naming node, input and fix.
 // (The ControlNet's numbers against PyTorch: test/native/models/controlnet-sdxl.test.ts.)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createHost, nativeMemoryProbe } from '../../server/host.ts';
-import { executeGraph } from '../../server/runner/execute.ts';
 import type { ExecutionGraph } from '../../protocol/index.ts';
-import { makeSdxlModelsDir, SDXL_FIXTURES as fixtures, sdxlGraph } from '../helpers/sdxl.ts';
+import { makeSdxlModelsDir, SDXL_FIXTURES as fixtures, sdxlGraph, sdxlPipelineHost } from '../helpers/sdxl.ts';
 
 const cnFixtures = path.resolve('test/fixtures/controlnet-sdxl');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sdxl-cn-'));
 const modelsDir = makeSdxlModelsDir();
 fs.mkdirSync(path.join(modelsDir, 'controlnet'));
 for (const f of ['controlnet_sdxl_ldm.safetensors', 'controlnet_sdxl_ldm.json', 'controlnet_sdxl_diffusers.safetensors', 'controlnet_sdxl_diffusers.json'])
   fs.symlinkSync(path.join(cnFixtures, f), path.join(modelsDir, 'controlnet', f));
 fs.symlinkSync(path.resolve('test/fixtures/controlnet/controlnet_ldm.safetensors'), path.join(modelsDir, 'controlnet', 'sd15_ldm.safetensors'));
-const host = createHost({ dataDir, modelsDir });
+const { host, run, picture } = sdxlPipelineHost(modelsDir, 'lf-sdxl-cn-');
 fs.copyFileSync(path.join(fixtures, 'expected', 'pipeline_euler.png'), path.join(host.paths.input, 'hint.png'));
-afterAll(() => {
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.rmSync(modelsDir, { recursive: true, force: true });
-});
-
-const run = (graph: ExecutionGraph) => executeGraph(graph, host.registry, { cache: host.cache, memoryProbe: nativeMemoryProbe, services: { paths: host.paths } });
-
-function picture(result: Awaited<ReturnType<typeof run>>, node: string): Buffer {
-  const image = (result.outputs[node].images as { filename: string; subfolder: string }[])[0];
-  return fs.readFileSync(path.join(host.paths.output, image.subfolder, image.filename));
-}
 
 /** The fixture's txt2img (ComfyUI's 'normal' schedule) plus, per entry, a ControlNetLoader + ControlNetApplyAdvanced + KSampler branch. */
 function graphWith(branches: { id: string; file: string; strength: number }[]): ExecutionGraph {

@@ -5,19 +5,15 @@
 // file's first_stage_model.* without the prefix, as sdxl_vae.safetensors ships) and diffusers' AutoencoderKL.
 // And the way back: a standalone VAE's encode (0.18215) sampled by the SDXL model is rescaled to 0.13025.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { native } from '../../native/index.ts';
-import { createHost, nativeMemoryProbe } from '../../server/host.ts';
-import { executeGraph } from '../../server/runner/execute.ts';
 import type { ExecutionGraph } from '../../protocol/index.ts';
 import { readSafetensors, writeSafetensors } from '../helpers/safetensors.ts';
-import { compareToReference, makeSdxlModelsDir, SDXL_FIXTURES as fixtures, sdxlGraph } from '../helpers/sdxl.ts';
+import { compareToReference, makeSdxlModelsDir, SDXL_FIXTURES as fixtures, sdxlGraph, sdxlPipelineHost } from '../helpers/sdxl.ts';
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-sdxl-vae-'));
 const modelsDir = makeSdxlModelsDir();
 fs.mkdirSync(path.join(modelsDir, 'vae'));
 {
@@ -29,18 +25,7 @@ fs.mkdirSync(path.join(modelsDir, 'vae'));
   writeSafetensors(path.join(modelsDir, 'vae', 'sdxl-ldm.safetensors'), ldm);
   fs.copyFileSync(path.join(fixtures, 'tiny-sdxl', 'vae', 'diffusion_pytorch_model.safetensors'), path.join(modelsDir, 'vae', 'sdxl-diffusers.safetensors'));
 }
-const host = createHost({ dataDir, modelsDir });
-afterAll(() => {
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.rmSync(modelsDir, { recursive: true, force: true });
-});
-
-const run = (graph: ExecutionGraph) => executeGraph(graph, host.registry, { cache: host.cache, memoryProbe: nativeMemoryProbe, services: { paths: host.paths } });
-
-function picture(result: Awaited<ReturnType<typeof run>>, node: string): Buffer {
-  const image = (result.outputs[node].images as { filename: string; subfolder: string }[])[0];
-  return fs.readFileSync(path.join(host.paths.output, image.subfolder, image.filename));
-}
+const { dataDir, host, run, picture } = sdxlPipelineHost(modelsDir, 'lf-sdxl-vae-');
 
 describe('SDXL with a standalone VAE (VAELoader)', () => {
   it('decodes the single file\'s samples as its own VAE does, from both key layouts, within 2/255 of the reference', async () => {
