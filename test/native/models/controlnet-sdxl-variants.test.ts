@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  type AddedConditioning,
   controlNetForward,
   type ControlNetConfig,
   type ControlNetHandle,
@@ -18,43 +17,26 @@ import {
   loadModel,
   modelWithLoras,
   type ModelHandle,
-  type Shape4,
+  native,
   unetForward,
 } from '../../../native/index.ts';
 import { maxAbs, maxAbsDiff, relativeMaxError } from '../../helpers/compare.ts';
+import { CONTROLNET_SDXL_FIXTURES, expectResiduals, SDXL_CONTROL_RESIDUALS, sdxlControlInputs } from '../../helpers/controlnet-sdxl.ts';
 import { f32, readSafetensors, writeSafetensors } from '../../helpers/safetensors.ts';
 
-const dir = 'test/fixtures/controlnet-sdxl';
+const dir = CONTROLNET_SDXL_FIXTURES;
 const ref = readSafetensors(path.join(dir, 'reference_variants.safetensors'));
-const x = f32(ref, 'x');
-const t = f32(ref, 't');
-const context = f32(ref, 'context');
-const hint = f32(ref, 'hint');
-const added: AddedConditioning = { textEmbeds: f32(ref, 'text_embeds'), timeIds: f32(ref, 'time_ids') };
-const shape: Shape4 = [2, 4, 16, 16];
-const hintShape: Shape4 = [2, 3, 128, 128];
-const RESIDUALS = 9; // 1 + 3 levels x 2 layers + 2 down-samplers
+const { x, t, context, hint, added, shape, hintShape } = sdxlControlInputs(ref);
+const RESIDUALS = SDXL_CONTROL_RESIDUALS;
 const BOUND = 1e-4; // the fixtures' fp32 model tolerance, relative to max|ref| (as controlnet-sdxl.test.ts)
 
 const config = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Partial<ControlNetConfig>;
 const tmp = mkdtempSync(path.join(tmpdir(), 'lf-controlnet-variants-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function expectResiduals(out: { down: Float32Array[]; mid: Float32Array }, prefix: string, label: string) {
-  expect(out.down.length).toBe(RESIDUALS);
-  let worst = 0;
-  out.down.forEach((r, k) => (worst = Math.max(worst, relativeMaxError(r, f32(ref, `${prefix}.down.${k}`)))));
-  worst = Math.max(worst, relativeMaxError(out.mid, f32(ref, `${prefix}.mid`)));
-  console.log(`${label}: worst residual max abs error = ${worst.toExponential(2)} x max|ref|`);
-  expect(worst).toBeLessThanOrEqual(BOUND);
-}
+const checkResiduals = (out: { down: Float32Array[]; mid: Float32Array }, prefix: string, label: string) =>
+  expectResiduals(out, (k) => f32(ref, `${prefix}.down.${k}`), f32(ref, `${prefix}.mid`), label, BOUND);
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 describe('Control-LoRA on the tiny SDXL model', () => {
   let model: ModelHandle;
@@ -99,7 +81,7 @@ describe('Control-LoRA on the tiny SDXL model', () => {
   });
 
   it(`residuals within ${BOUND} x max|ref|, and the UNet with them (strength 0.8)`, async () => {
-    expectResiduals(await controlNetForward(cn, x, shape, t, context, hint, hintShape, { added }), 'lora', 'Control-LoRA');
+    checkResiduals(await controlNetForward(cn, x, shape, t, context, hint, hintShape, { added }), 'lora', 'Control-LoRA');
     const plain = await unetForward(model, x, shape, t, context, { added });
     for (const attention of ['naive', 'flash'] as const) {
       const out = await unetForward(model, x, shape, t, context, { added, attention, controls: [{ controlnet: cn, hint, hintShape, strength: 0.8 }] });
@@ -197,11 +179,11 @@ describe.each([
       expect(cn.info.config.transformer_layers_per_block).toEqual(depths);
       expect(cn.info.readsContext).toBe(readsContext);
       expect(cn.contextWidth).toBe(readsContext ? 80 : undefined);
-      expectResiduals(await controlNetForward(cn, x, shape, t, context, hint, hintShape, { added }), name, `zero-depth ${name}, ${layout}`);
+      checkResiduals(await controlNetForward(cn, x, shape, t, context, hint, hintShape, { added }), name, `zero-depth ${name}, ${layout}`);
       if (!readsContext) {
         // No transformer block reads the context: any width gives the same residuals.
         const other = await controlNetForward(cn, x, shape, t, new Float32Array(2 * 7 * 16).fill(3), hint, hintShape, { added, contextTokens: 7 });
-        expectResiduals(other, name, `zero-depth ${name}, ${layout}, another context`);
+        checkResiduals(other, name, `zero-depth ${name}, ${layout}, another context`);
       }
     } finally {
       cn.dispose();
@@ -212,7 +194,7 @@ describe.each([
     for (const layout of ['diffusers', 'ldm'] as const) {
       const src = readSafetensors(path.join(dir, `controlnet_sdxl_${name}_${layout}.safetensors`));
       const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-      for (const [key, tensor] of src) tensors.set(key, { shape: tensor.shape, data: Float32Array.from(tensor.data as Uint16Array, halfToFloat) });
+      for (const [key, tensor] of src) tensors.set(key, { shape: tensor.shape, data: native.halfToF32(tensor.data as Uint16Array, 'f16') });
       tensors.set(layout === 'diffusers' ? 'add_embedding.linear_1.weight' : 'label_emb.0.0.weight', { shape: [128, 2816], data: new Float32Array(128 * 2816) });
       const file = path.join(tmp, `${name}-${layout}-wide.safetensors`);
       writeSafetensors(file, tensors);

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  type AddedConditioning,
   controlNetForward,
   type ControlNetConfig,
   type ControlNetHandle,
@@ -23,17 +22,13 @@ import {
   unetForward,
 } from '../../../native/index.ts';
 import { maxAbs, maxAbsDiff, relativeMaxError } from '../../helpers/compare.ts';
+import { CONTROLNET_SDXL_FIXTURES, expectResiduals, SDXL_CONTROL_RESIDUALS, sdxlControlInputs } from '../../helpers/controlnet-sdxl.ts';
 import { f32, readSafetensors, writeSafetensors } from '../../helpers/safetensors.ts';
 
-const dir = 'test/fixtures/controlnet-sdxl';
+const dir = CONTROLNET_SDXL_FIXTURES;
 const ref = readSafetensors(path.join(dir, 'reference.safetensors'));
-const x = f32(ref, 'x');
-const t = f32(ref, 't');
-const context = f32(ref, 'context');
-const hint = f32(ref, 'hint');
-const added: AddedConditioning = { textEmbeds: f32(ref, 'text_embeds'), timeIds: f32(ref, 'time_ids') };
-const shape: Shape4 = [2, 4, 16, 16];
-const RESIDUALS = 9; // 1 + 3 levels x 2 layers + 2 down-samplers
+const { x, t, context, hint, added, shape } = sdxlControlInputs(ref);
+const RESIDUALS = SDXL_CONTROL_RESIDUALS;
 // The fixtures' model tolerance (test/fixtures/README: ~1e-4 for f32 re-implementations), relative to max|ref|, as
 // the SD 1.x ControlNet's test.
 const BOUND = 1e-4;
@@ -43,21 +38,9 @@ const config = (file: string) => JSON.parse(readFileSync(path.join(dir, file), '
 const tmp = mkdtempSync(path.join(tmpdir(), 'lf-controlnet-sdxl-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
-function expectResiduals(out: { down: Float32Array[]; mid: Float32Array }, prefix: string, label: string) {
-  expect(out.down.length).toBe(RESIDUALS);
-  let worst = 0;
-  out.down.forEach((r, k) => (worst = Math.max(worst, relativeMaxError(r, f32(ref, `${prefix}.${k}`)))));
-  worst = Math.max(worst, relativeMaxError(out.mid, f32(ref, prefix.replace('down', 'mid'))));
-  console.log(`SDXL ControlNet ${label}: worst residual max abs error = ${worst.toExponential(2)} x max|ref|`);
-  expect(worst).toBeLessThanOrEqual(BOUND);
-}
+const checkResiduals = (out: { down: Float32Array[]; mid: Float32Array }, prefix: string, label: string) =>
+  expectResiduals(out, (k) => f32(ref, `${prefix}.${k}`), f32(ref, prefix.replace('down', 'mid')), `SDXL ControlNet ${label}`, BOUND);
 
 describe.each([
   { layout: 'diffusers', file: 'controlnet_sdxl_diffusers.safetensors', sidecar: 'controlnet_sdxl_diffusers.json' },
@@ -82,11 +65,11 @@ describe.each([
   });
 
   it(`residuals within ${BOUND} x max|ref| (a hint per latent; an odd size with one hint)`, async () => {
-    expectResiduals(await controlNetForward(cn, x, shape, t, context, hint, [2, 3, 128, 128], { added }), 'down', `${layout}`);
+    checkResiduals(await controlNetForward(cn, x, shape, t, context, hint, [2, 3, 128, 128], { added }), 'down', `${layout}`);
     const odd = await controlNetForward(cn, f32(ref, 'x_odd'), [1, 4, 5, 7], f32(ref, 't_odd'), f32(ref, 'context_odd'), f32(ref, 'hint_odd'), [1, 3, 40, 56], {
       added: { textEmbeds: f32(ref, 'text_embeds_odd'), timeIds: f32(ref, 'time_ids_odd') },
     });
-    expectResiduals(odd, 'down_odd', `${layout}, 5x7`);
+    checkResiduals(odd, 'down_odd', `${layout}, 5x7`);
   });
 
   it('refuses a run without the added conditioning, naming what it needs', async () => {
@@ -141,7 +124,7 @@ describe('SDXL ControlNet configuration and mismatches', () => {
     // A ControlNet of SDXL's widths in the added conditioning (2816 = 1280 + 6 x 256) on a small encoder.
     const src = readSafetensors(path.join(dir, 'controlnet_sdxl_diffusers.safetensors'));
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [name, tensor] of src) tensors.set(name, { shape: tensor.shape, data: Float32Array.from(tensor.data as Uint16Array, halfToFloat) });
+    for (const [name, tensor] of src) tensors.set(name, { shape: tensor.shape, data: native.halfToF32(tensor.data as Uint16Array, 'f16') });
     tensors.set('add_embedding.linear_1.weight', { shape: [128, 2816], data: new Float32Array(128 * 2816) });
     const file = path.join(tmp, 'sdxl-wide.safetensors');
     writeSafetensors(file, tensors);

@@ -9,19 +9,14 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type AddedConditioning, type ControlNetHandle, estimateUnetMemory, loadControlNet, loadModel, type ModelHandle, native, type Shape4, unetForward } from '../../../native/index.ts';
+import { type ControlNetHandle, estimateUnetMemory, loadControlNet, loadModel, type ModelHandle, native, type Shape4, unetForward } from '../../../native/index.ts';
 import { maxAbs, maxAbsDiff, relativeMaxError } from '../../helpers/compare.ts';
+import { sdxlControlInputs } from '../../helpers/controlnet-sdxl.ts';
 import { f32, readSafetensors } from '../../helpers/safetensors.ts';
 
 const dir = 'test/fixtures/t2i-adapter-sdxl';
 const ref = readSafetensors(path.join(dir, 'reference.safetensors'));
-const inputs = readSafetensors('test/fixtures/controlnet-sdxl/reference.safetensors');
-const x = f32(inputs, 'x');
-const t = f32(inputs, 't');
-const context = f32(inputs, 'context');
-const hint = f32(inputs, 'hint'); // [2, 3, 128, 128]
-const added: AddedConditioning = { textEmbeds: f32(inputs, 'text_embeds'), timeIds: f32(inputs, 'time_ids') };
-const shape: Shape4 = [2, 4, 16, 16];
+const { x, t, context, hint, added, shape } = sdxlControlInputs();
 const BOUND = 1e-4; // the fixtures' model tolerance, relative to max|ref|
 
 let model: ModelHandle;
