@@ -28,6 +28,12 @@ export function testContext(nodeType: string, nodeId = '1', signal: AbortSignal 
   };
 }
 
+/** testContext with every host folder (models, input, output, temp) at `dir`: for loader nodes on a test models folder. */
+export function folderContext(nodeType: string, dir: string): RecordedContext {
+  const c = testContext(nodeType);
+  return { ...c, services: { ...c.services, paths: { models: dir, input: dir, output: dir, temp: dir } } };
+}
+
 /** Runs a node whose run() is synchronous (builders such as schedulers and conditioning nodes) with a test context. */
 export function runNode<I extends InputSpecs, O extends OutputSpecs>(definition: NodeDefinition<I, O>, input: InputValues<I>, ctx: NodeContext = testContext(definition.type)): NodeResult<O> {
   const result = definition.run(input, ctx);

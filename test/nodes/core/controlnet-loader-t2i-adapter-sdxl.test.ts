@@ -16,7 +16,7 @@ import ksampler from '../../../nodes/core/ksampler.ts';
 import { checkControlsFitModel } from '../../../nodes/sampling/comfy/control-fit.ts';
 import type { Conditioning } from '../../../nodes/sampling/comfy/conditioning.ts';
 import type { ControlNetValue, ImageValue } from '../../../nodes/socket-values.ts';
-import { testContext } from '../../helpers/node-context.ts';
+import { folderContext, testContext } from '../../helpers/node-context.ts';
 import { relativeError } from '../sampling/comfy/reference.ts';
 
 let models: string;
@@ -25,10 +25,7 @@ let sd: ModelHandle;
 let xl: ControlNetValue;
 let sd14: ControlNetValue;
 
-const ctx = (nodeType: string) => {
-  const c = testContext(nodeType);
-  return { ...c, services: { ...c.services, paths: { models, input: models, output: models, temp: models } } };
-};
+const ctx = (nodeType: string) => folderContext(nodeType, models);
 
 beforeAll(async () => {
   models = mkdtempSync(path.join(tmpdir(), 't2i-xl-loader-'));

@@ -14,7 +14,7 @@ import controlNetLoader from '../../../nodes/core/controlnet-loader.ts';
 import diffControlNetLoader from '../../../nodes/core/diff-controlnet-loader.ts';
 import ksampler from '../../../nodes/core/ksampler.ts';
 import type { ControlNetValue, ImageValue, ModelValue } from '../../../nodes/socket-values.ts';
-import { testContext } from '../../helpers/node-context.ts';
+import { folderContext, testContext } from '../../helpers/node-context.ts';
 import { plain, prompt, relativeError } from '../sampling/comfy/reference.ts';
 
 let models: string;
@@ -23,10 +23,7 @@ let model: ModelValue;
 let full: ControlNetValue;
 let diffusers: ControlNetValue;
 
-const ctx = (nodeType: string) => {
-  const c = testContext(nodeType);
-  return { ...c, services: { ...c.services, paths: { models, input: models, output: models, temp: models } } };
-};
+const ctx = (nodeType: string) => folderContext(nodeType, models);
 
 beforeAll(async () => {
   models = mkdtempSync(path.join(tmpdir(), 't2i-loader-'));
