@@ -742,6 +742,15 @@ Napi::Object estimate_js(Napi::Env env, const sdn_memory_estimate & e) {
 
 // ---- ControlNet ------------------------------------------------------------------------------------
 
+// An async job's result: the ControlNet its worker put into `holder`, handed to JavaScript.
+std::function<Napi::Value(Napi::Env)> controlnet_result(std::shared_ptr<ControlNetHolder> holder) {
+    return [holder](Napi::Env e) -> Napi::Value {
+        auto * h = new ControlNetHolder{holder->controlnet};
+        holder->controlnet = nullptr;
+        return make_tagged(e, h, kControlNetTag);
+    };
+}
+
 // controlNetLoad(configJson, diffBase: model | null) -> Promise<External>
 Napi::Value controlnet_load_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
@@ -751,11 +760,7 @@ Napi::Value controlnet_load_js(const Napi::CallbackInfo & info) {
     auto holder = std::make_shared<ControlNetHolder>();
     AsyncJob job;
     job.execute = [config, base, holder] { check_worker(sdn_controlnet_load(config.c_str(), base.get(), &holder->controlnet)); };
-    job.complete = [holder](Napi::Env e) -> Napi::Value {
-        auto * h = new ControlNetHolder{holder->controlnet};
-        holder->controlnet = nullptr;
-        return make_tagged(e, h, kControlNetTag);
-    };
+    job.complete = controlnet_result(holder);
     return run_async(env, std::move(job));
 }
 
@@ -769,11 +774,7 @@ Napi::Value controlnet_resolve_js(const Napi::CallbackInfo & info) {
     auto holder = std::make_shared<ControlNetHolder>();
     AsyncJob job;
     job.execute = [source, model, holder] { check_worker(sdn_controlnet_resolve(source.get(), model.get(), &holder->controlnet)); };
-    job.complete = [holder](Napi::Env e) -> Napi::Value {
-        auto * h = new ControlNetHolder{holder->controlnet};
-        holder->controlnet = nullptr;
-        return make_tagged(e, h, kControlNetTag);
-    };
+    job.complete = controlnet_result(holder);
     return run_async(env, std::move(job));
 }
 
