@@ -4,6 +4,9 @@
 //   sdn_ops_bench clock                              the core clock while busy (GHz, turbo included)
 //   sdn_ops_bench peak [--threads N]                 register-only loops: FMA on 256 and 512-bit vectors,
 //                                                    vdpbf16ps (GFLOP/s on N threads, each its own loop)
+//   sdn_ops_bench kernel [--isa P] [--precision p]   the path's GEMM micro-kernel alone, one thread, on packed
+//                                                    panels resident in L1/L2 (kc 128-512; 1 or 20 A panels):
+//                                                    GFLOP/s of the best of 200 rounds, to set against `peak`
 //   sdn_ops_bench gemm [options] MxKxN...            C[M, N] = A[M, K] W[N, K]^T + bias (a Linear)
 //   sdn_ops_bench conv [options] B,Cin,Cout,H,W,k,stride,pad[,up]...   (H, W stored; up = fused up-sampling)
 // options: --runs R (median of R calls after a warm-up; 5), --threads T (2), --isa portable|avx2|avx512
@@ -263,6 +266,32 @@ int run_conv(const Options & o) {
 
 static int run(int argc, char ** argv);
 
+// The micro-kernel of the current path and precision alone: one B panel against `panels` A panels of kc
+// steps (already packed; values do not matter), swept 200 times per round, C tiles of its own. What the
+// GEMM driver, packing and memory cost on top of it is the difference from a whole gemm.
+static int run_kernel(const Options & o) {
+    const gemm_detail::Kernels & kern = gemm_detail::kernels(o.precision);
+    for (int64_t kc : {128, 256, 512})
+        for (int64_t panels : {1, 20}) {
+            std::vector<char> a(static_cast<size_t>(panels * kern.panel_bytes(kern.MR, kc)), 0), b(static_cast<size_t>(kern.panel_bytes(kern.NR, kc)), 0);
+            std::vector<float> c(static_cast<size_t>(panels * kern.MR * kern.NR), 0.0f);
+            gemm_detail::Tile t;
+            t.m = static_cast<int>(kern.MR), t.n = static_cast<int>(kern.NR), t.first = true, t.accumulate = false;
+            double best = 0.0;
+            for (int round = 0; round < 200; ++round) {
+                const auto t0 = std::chrono::steady_clock::now();
+                for (int it = 0; it < 200; ++it)
+                    for (int64_t p = 0; p < panels; ++p)
+                        kern.kernel(kern.kc_padded(kc), a.data() + p * kern.panel_bytes(kern.MR, kc), b.data(), c.data() + p * kern.MR * kern.NR, kern.NR, t);
+                const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                best = std::max(best, 2.0 * kern.MR * kern.NR * kc * 200 * panels / s / 1e9);
+            }
+            std::printf("{\"op\": \"kernel\", \"kernels\": \"%s\", \"kc\": %ld, \"a_panels\": %ld, \"gflops\": %.1f}\n", kern.name, static_cast<long>(kc),
+                        static_cast<long>(panels), best);
+        }
+    return 0;
+}
+
 int main(int argc, char ** argv) {
     try {
         return run(argc, argv);
@@ -290,6 +319,7 @@ static int run(int argc, char ** argv) {
         return 0;
     }
     if (o.precision == Precision::BF16) precision_check(o.precision, "sdn_ops_bench");
+    if (cmd == "kernel") return run_kernel(o);
     if (cmd == "gemm") return run_gemm(o);
     if (cmd == "conv") return run_conv(o);
     usage(("unknown command " + cmd).c_str());
