@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../core/arena.h"
 #include "../core/half.h"
 
 namespace sdn {
@@ -112,7 +113,66 @@ const float * WeightStore::vec(const std::string & name, int64_t expected_numel)
     return t.f32();
 }
 
+namespace {
+
+// Releases the whole pages inside [begin, end) of a read-only file mapping: they leave the resident set
+// and come back from the page cache on the next read. Returns the bytes advised.
+uint64_t release_range(uintptr_t begin, uintptr_t end) {
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+    if (last <= first) return 0;
+    // Advice only: a failure (never expected for a read-only file mapping) leaves the pages resident.
+    return madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED) == 0 ? last - first : 0;
+}
+
+// Owned memory for a derived form, mapped on its own so that dropping the form returns its pages to the
+// system at once (malloc would keep a large freed block in its heap, still resident).
+std::shared_ptr<const void> derived_block(int64_t bytes) {
+    const size_t n = static_cast<size_t>(std::max<int64_t>(bytes, 1));
+    void * p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    require(p != MAP_FAILED, SDN_STATUS_OUT_OF_MEMORY, "out of memory allocating " + std::to_string(bytes >> 20) + " MiB of packed weights");
+    weights_bytes_add(bytes);
+    return std::shared_ptr<const void>(p, [n, bytes](const void * q) {
+        munmap(const_cast<void *>(q), n);
+        weights_bytes_add(-bytes);
+    });
+}
+
+} // namespace
+
+bool WeightStore::derived_replaces(const Tensor & tensor) const {
+    if (placeholder_) return true;
+    return tensor.storage == Storage::Mapped && (tensor.dtype == DType::F16 || tensor.dtype == DType::BF16);
+}
+
+std::shared_ptr<const void> WeightStore::derived(const Tensor & tensor, const std::string & kind, int64_t bytes,
+                                                 const std::function<void(void *)> & make) const {
+    require(!placeholder_, SDN_STATUS_INTERNAL, "a placeholder store has no data to derive from");
+    std::lock_guard<std::mutex> lock(derived_mutex_);
+    auto & slot = derived_[{&tensor, kind}];
+    if (slot) return slot;
+    std::shared_ptr<const void> block = derived_block(bytes);
+    make(const_cast<void *>(block.get()));
+    slot = block;
+    derived_bytes_ += bytes;
+    if (tensor.storage == Storage::Mapped && tensor.data) {
+        const auto begin = reinterpret_cast<uintptr_t>(tensor.data);
+        release_range(begin, begin + tensor.nbytes());
+    }
+    return slot;
+}
+
+int64_t WeightStore::derived_bytes() const {
+    std::lock_guard<std::mutex> lock(derived_mutex_);
+    return derived_bytes_;
+}
+
 uint64_t WeightStore::release_mapped_pages() const {
+    {
+        std::lock_guard<std::mutex> lock(derived_mutex_);
+        derived_.clear();
+        derived_bytes_ = 0;
+    }
     // Only mappings this store still holds views of are alive: a file whose tensors were all converted
     // may be unmapped, and its addresses reused by other memory that must not be touched.
     std::set<const void *> alive;
@@ -125,15 +185,11 @@ uint64_t WeightStore::release_mapped_pages() const {
     for (const SourceRange & r : source_ranges_)
         if (alive.count(r.owner)) ranges.emplace_back(r.begin, r.end);
     std::sort(ranges.begin(), ranges.end());
-    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     uint64_t advised = 0;
     for (size_t i = 0; i < ranges.size();) {
         uintptr_t begin = ranges[i].first, end = ranges[i].second;
         for (++i; i < ranges.size() && ranges[i].first <= end; ++i) end = std::max(end, ranges[i].second);
-        const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-        if (last <= first) continue;
-        // Advice only: a failure (never expected for a read-only file mapping) leaves the pages resident.
-        if (madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED) == 0) advised += last - first;
+        advised += release_range(begin, end);
     }
     return advised;
 }

@@ -8,8 +8,10 @@
 // mapped to them on load, see checkpoint.h).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,24 @@ public:
     // leave the resident set and come back from the page cache (or the file) on the next access. Owned
     // (converted) weights are untouched. Returns the bytes advised.
     uint64_t release_mapped_pages() const;
+    // ---- Derived forms ------------------------------------------------------------------------------
+    // A form of a stored tensor made from it on first use and kept (e.g. a weight packed once for the GEMM
+    // kernels, models/common/layers.cc): `make(dst)` fills `bytes` of new owned memory (64-byte aligned,
+    // counted as weight memory), keyed by the tensor and `kind` (which names the form and its layout).
+    // Once made, the tensor's own file pages are released (madvise, as release_mapped_pages) where it is a
+    // view of a mapped file: the derived form stands in for them in the resident set, and the file pages
+    // come back from the page cache if anything reads the tensor itself again. release_mapped_pages()
+    // drops every derived form too (a caller still holding one keeps it alive). Thread-safe; a first use
+    // makes the form under a lock (`make` may run threaded work, but must not call derived()).
+    std::shared_ptr<const void> derived(const Tensor & tensor, const std::string & kind, int64_t bytes,
+                                        const std::function<void(void *)> & make) const;
+    // Whether a derived form of `tensor` of about its own size costs no memory: a view of a mapped file
+    // of 16-bit elements, whose pages the form replaces. A placeholder store answers yes for every
+    // tensor (its estimates assume the common case, an f16 file kept mapped).
+    bool derived_replaces(const Tensor & tensor) const;
+    // Bytes of derived forms held now.
+    int64_t derived_bytes() const;
+
     // Label used in error messages ("UNet", "VAE", "text encoder").
     void set_label(const std::string & label) { label_ = label; }
 
@@ -75,6 +95,9 @@ private:
         const void * owner;
     };
     std::vector<SourceRange> source_ranges_;
+    mutable std::mutex derived_mutex_;
+    mutable std::map<std::pair<const Tensor *, std::string>, std::shared_ptr<const void>> derived_;
+    mutable int64_t derived_bytes_ = 0;
 };
 
 } // namespace sdn

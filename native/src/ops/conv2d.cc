@@ -141,7 +141,8 @@ static bool batch_shares_weight(const Conv2dShape & s, int64_t NR) {
 }
 
 // The implicit GEMM.
-static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
+static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y,
+                       const void * w_packed) {
     using namespace gemm_detail;
     const int64_t Ho = s.out_h(), Wo = s.out_w(), P = Ho * Wo;
     const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
@@ -195,9 +196,11 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
     // weight straight into cache instead, tiles split along Cout.
     if (P < 2 * NB) {
         Side a_side;
-        a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
-            kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
-        };
+        if (w_packed) a_side.packed = w_packed;
+        else
+            a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
+                kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
+            };
         if (!batch_shares_weight(s, NR)) {
             for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
             return;
@@ -236,6 +239,12 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
         return;
     }
 
+    if (w_packed) { // all of K at once: no packing buffer to bound
+        Side a_side;
+        a_side.packed = w_packed;
+        for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
+        return;
+    }
     const int64_t ks_max = k_slice(kern, M, MR, K);
     Buffer<char> packed_w(static_cast<size_t>(kern.packed_bytes(M, MR, ks_max)));
     for (int64_t kb = 0; kb < K; kb += ks_max) {
@@ -250,7 +259,7 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
     }
 }
 
-int64_t conv2d_workspace_bytes(const Conv2dShape & s) {
+int64_t conv2d_workspace_bytes(const Conv2dShape & s, bool w_packed) {
     using namespace gemm_detail;
     if (conv2d_algo(s) == ConvAlgo::Winograd) return conv2d_winograd_workspace_bytes(s);
     const int64_t P = s.out_h() * s.out_w(), M = s.Cout, K = s.Cin * s.KH * s.KW;
@@ -258,16 +267,34 @@ int64_t conv2d_workspace_bytes(const Conv2dShape & s) {
     const Kernels & kern = kernels(s.precision);
     if (P < 2 * NB) // the paths of conv2d_run that pack no whole weight; a batch's product lands in [Cout, B P] first
         return batch_shares_weight(s, kern.NR) ? arena_block_bytes(M * s.B * P * static_cast<int64_t>(sizeof(float))) : 0;
-    return arena_block_bytes(kern.packed_bytes(M, kern.MR, k_slice(kern, M, kern.MR, K)));
+    return w_packed ? 0 : arena_block_bytes(kern.packed_bytes(M, kern.MR, k_slice(kern, M, kern.MR, K)));
 }
 
-void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y) {
+bool conv2d_takes_packed_weight(const Conv2dShape & s) { return conv2d_algo(s) != ConvAlgo::Winograd; }
+
+int64_t conv2d_packed_weight_bytes(const Conv2dShape & s) {
+    const gemm_detail::Kernels & kern = gemm_detail::kernels(s.precision);
+    return kern.packed_bytes(s.Cout, kern.MR, s.Cin * s.KH * s.KW);
+}
+
+void conv2d_pack_weight(const Conv2dShape & s, const Tensor & w, void * dst) {
+    using namespace gemm_detail;
+    const Kernels & kern = kernels(s.precision);
+    const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
+    require(w.numel() == M * K, SDN_STATUS_BAD_SHAPE, "conv2d_pack_weight: weight " + shape_str(w.shape) + " does not match the shape");
+    prepack(kern, M, kern.MR, K, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * out) {
+        kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, out);
+    }, dst);
+}
+
+void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y,
+            const void * w_packed) {
     check_shape(s);
     require(w.numel() == s.Cout * s.Cin * s.KH * s.KW, SDN_STATUS_BAD_SHAPE,
             "conv2d: weight " + shape_str(w.shape) + " does not match [Cout, Cin, KH, KW] = [" + std::to_string(s.Cout) + ", " +
                 std::to_string(s.Cin) + ", " + std::to_string(s.KH) + ", " + std::to_string(s.KW) + "]");
     if (s.B > 0 && conv2d_algo(s) == ConvAlgo::Winograd) return conv2d_winograd(s, x, w, bias, residual, y);
-    conv2d_run(s, x, w, bias, residual, y);
+    conv2d_run(s, x, w, bias, residual, y, w_packed);
 }
 
 } // namespace sdn

@@ -28,15 +28,28 @@ struct Conv2dShape {
 // Fast path: implicit GEMM (conv2d.cc), or Winograd F(4x4, 3x3) for stride-1 3x3 convolutions where
 // conv2d_algo() (conv2d_winograd.h) picks it. `residual` (same shape as y, may be null, may alias y) is
 // added to the output. Any stride >= 1, padding >= 0 and kernel size; w f32, f16 or bf16.
-void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y);
+//
+// `w_packed` (may be null): w packed once by conv2d_pack_weight for s.precision, read instead of packing w
+// again where conv2d_takes_packed_weight(s) (Winograd transforms w itself); same sums, same order (but for
+// weights over gemm.h's k_slice cap, which the per-call path cuts into K slices).
+void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const float * bias, const float * residual, float * y,
+            const void * w_packed = nullptr);
+
+// ---- The weight packed once (gemm.h, "Weights packed once") --------------------------------------
+// Whether conv2d() of this shape reads a packed weight when given one: the implicit-GEMM shapes.
+bool conv2d_takes_packed_weight(const Conv2dShape & s);
+// Bytes of w packed as the implicit GEMM's A for s.precision (depends on Cout, Cin KH KW, the precision only).
+int64_t conv2d_packed_weight_bytes(const Conv2dShape & s);
+// Packs w (threaded) into `dst` (conv2d_packed_weight_bytes, 64-byte aligned).
+void conv2d_pack_weight(const Conv2dShape & s, const Tensor & w, void * dst);
 
 // Activation-arena bytes one conv2d() call of this shape holds while it runs (the weight's packing
-// buffer, for images of >= 512 output pixels; below that the weight is packed block by block into
+// buffer, unless it comes packed (w_packed), for images of >= 512 output pixels; below that the weight is packed block by block into
 // per-thread scratch, once for the whole batch when the batch has several images whose output pixels
 // are a multiple of the kernels' panel width, and the product then lands in a [Cout, B * pixels]
 // buffer before y; Winograd's U/V/M blocks where conv2d_algo() picks it). For memory estimates;
 // mirrors conv2d().
-int64_t conv2d_workspace_bytes(const Conv2dShape & s);
+int64_t conv2d_workspace_bytes(const Conv2dShape & s, bool w_packed = false);
 
 // The specification: seven loops, double accumulation (with s.precision = BF16, x and w rounded to
 // bf16 first, as gemm_naive).

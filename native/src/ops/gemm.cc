@@ -395,6 +395,39 @@ int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K, Precision precisio
     return arena_block_bytes(kern.packed_bytes(N, kern.NR, k_slice(kern, N, kern.NR, K)));
 }
 
+const char * gemm_packed_layout(Precision precision) { return gemm_detail::kernels(precision).name; }
+
+int64_t gemm_packed_b_bytes(int64_t N, int64_t K, Precision precision) {
+    const gemm_detail::Kernels & kern = gemm_detail::kernels(precision);
+    return kern.packed_bytes(N, kern.NR, K);
+}
+
+void gemm_pack_b(const MatB & B, int64_t N, int64_t K, Precision precision, void * dst) {
+    using namespace gemm_detail;
+    const Kernels & kern = kernels(precision);
+    if (N <= 0 || K <= 0) return;
+    prepack(kern, N, kern.NR, K, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * out) { kern.pack_b(B, k0, kc, n0, nc, out); },
+            dst);
+}
+
+void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, float * C, int64_t ldc,
+                 const float * bias, bool accumulate, Precision precision) {
+    using namespace gemm_detail;
+    require(M >= 0 && N >= 0 && K >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm: negative dimension");
+    const Kernels & kern = kernels(precision);
+    if (M == 0 || N == 0) return;
+    if (K == 0) return gemm_k0(M, N, C, ldc, bias, accumulate);
+    Side a_side, b_side;
+    a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
+        kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
+    };
+    b_side.packed = packed_b;
+    Epilogue epi;
+    epi.accumulate = accumulate;
+    epi.bias_col = bias;
+    driver(kern, M, N, K, a_side, b_side, C, ldc, epi);
+}
+
 void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
           const float * bias, bool accumulate, Precision precision) {
     using namespace gemm_detail;

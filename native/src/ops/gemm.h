@@ -48,6 +48,26 @@ int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K, Precision precisio
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
                 const float * bias, bool accumulate, Precision precision = Precision::F32);
 
+// ---- Weights packed once --------------------------------------------------------------------------
+//
+// gemm() and conv2d() pack their weight operand on every call (f16 widened to f32, or rounded to bf16 and
+// interleaved in pairs). A weight used many times (every step of a sampling loop) can instead be packed
+// once, for one precision on the current path, into the layout the kernels read (the driver's pre-packed
+// layout below, over all of K): a Linear's op(B) as the GEMM's B, a convolution's [Cout, Cin KH KW] as its
+// A (conv2d.h). The sums are the same, in the same order, as those of the per-call path whose K is not cut
+// into slices (k_slice: only weights over 16 MiB packed are).
+
+// The layout a packed weight is in (the kernel set's name, e.g. "avx512 bf16 14x32"): a packed weight is
+// valid for that layout only (a cache keys on it).
+const char * gemm_packed_layout(Precision precision);
+// Bytes of op(B) [K, N] packed once as gemm_packed()'s B.
+int64_t gemm_packed_b_bytes(int64_t N, int64_t K, Precision precision);
+// Packs op(B) [K, N] (threaded) into `dst` (gemm_packed_b_bytes, 64-byte aligned).
+void gemm_pack_b(const MatB & B, int64_t N, int64_t K, Precision precision, void * dst);
+// gemm() with B packed by gemm_pack_b for the same N, K and precision; needs no workspace.
+void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, float * C, int64_t ldc,
+                 const float * bias, bool accumulate, Precision precision);
+
 // B element (k, n) widened to f32.
 inline float matb_at(const MatB & B, int64_t k, int64_t n);
 

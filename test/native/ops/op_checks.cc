@@ -128,7 +128,72 @@ void gemm_bf16_refused(Failures & f) {
                     std::string("bf16 compute on the ") + isa_name(cpu_isa()) + " path");
 }
 
+// The precisions the current path computes in.
+std::vector<Precision> path_precisions() {
+    if (cpu_bf16()) return {Precision::F32, Precision::BF16};
+    return {Precision::F32};
+}
+
+void gemm_packed_same_bits(Failures & f) {
+    // A weight packed once (gemm_pack_b) gives the per-call path's bits on every driver path (B packed
+    // block by block for M <= mc_block or N <= NB, pre-packed per call beyond), for f32, f16 and bf16 weights,
+    // and the call takes nothing from the arena.
+    uint32_t seed = 700;
+    for (auto [M, N, K] : {std::array<int64_t, 3>{77, 333, 301}, {154, 320, 768}, {301, 70, 1030}, {600, 47, 13}, {1, 1, 1}, {700, 640, 320}})
+        for (DType dtype : {DType::F32, DType::F16, DType::BF16})
+            for (Precision p : path_precisions()) {
+                const auto a = random(M * K, seed++), w = random(N * K, seed++, -0.1f, 0.1f), bias = random(N, seed++);
+                const auto bits = half_bits(w, dtype);
+                const MatB B{dtype == DType::F32 ? static_cast<const void *>(w.data()) : bits.data(), dtype, true, K};
+                const std::string what = "gemm " + shape3(M, N, K) + " w=" + dtype_label(dtype) + " " + precision_name(p);
+                std::vector<char> packed(static_cast<size_t>(gemm_packed_b_bytes(N, K, p)) + 64);
+                void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+                gemm_pack_b(B, N, K, p, dst);
+                std::vector<float> per_call(M * N), once(M * N);
+                gemm(M, N, K, a.data(), K, B, per_call.data(), N, bias.data(), false, p);
+                const int64_t rise = arena_rise([&] { gemm_packed(M, N, K, a.data(), K, dst, once.data(), N, bias.data(), false, p); }, f, what);
+                f.expect(rise == 0, what + ": packed once, the call took " + std::to_string(rise) + " arena bytes");
+                f.expect(bits_differ(per_call.data(), once.data(), M * N) == 0, what + ": packed once differs from packed per call");
+            }
+}
+
 // ---- conv2d -------------------------------------------------------------------------------------
+
+void conv_packed_same_bits(Failures & f) {
+    // A weight packed once (conv2d_pack_weight) gives the per-call path's bits where conv2d takes it: small
+    // images per image and with the batch sharing the weight, large images (pre-packed per call), 1x1,
+    // stride 2, up-sampling, a residual in place; and the packing buffer leaves the workspace.
+    testing::ConvAlgoScope direct(ConvAlgoMode::Direct);
+    uint32_t seed = 800;
+    for (const Conv2dShape & s : {conv_shape(1, 40, 8, 8, 50, 3, 1, 1), conv_shape(2, 40, 8, 8, 50, 3, 1, 1), conv_shape(2, 24, 16, 16, 20, 1, 1, 0),
+                                  conv_shape(1, 33, 32, 24, 17, 3, 1, 1), conv_shape(2, 12, 32, 32, 18, 3, 2, 1), conv_shape(1, 6, 20, 20, 7, 3, 1, 1, 2),
+                                  conv_shape(2, 70, 24, 24, 20, 3, 1, 1)})
+        for (DType dtype : {DType::F32, DType::F16})
+            for (Precision p : path_precisions()) {
+                Conv2dShape sp = s;
+                sp.precision = p;
+                const int64_t xs = s.B * s.Cin * (s.H / s.upsample) * (s.W / s.upsample), ys = s.B * s.Cout * s.out_h() * s.out_w();
+                const auto x = random(xs, seed++), w = random(s.Cout * s.Cin * s.KH * s.KW, seed++, -0.1f, 0.1f);
+                const auto bias = random(s.Cout, seed++), residual = random(ys, seed++);
+                const auto bits = half_bits(w, dtype);
+                const Tensor wt = view_of(dtype == DType::F32 ? static_cast<const void *>(w.data()) : bits.data(), {s.Cout, s.Cin, s.KH, s.KW}, dtype);
+                const std::string what = "conv2d B" + std::to_string(s.B) + " " + std::to_string(s.Cin) + "->" + std::to_string(s.Cout) + " " +
+                                         std::to_string(s.H) + "x" + std::to_string(s.W) + " k" + std::to_string(s.KH) + " s" + std::to_string(s.stride) +
+                                         " w=" + dtype_label(dtype) + " " + precision_name(p);
+                f.expect(conv2d_takes_packed_weight(sp), what + ": the direct path does not take a packed weight");
+                std::vector<char> packed(static_cast<size_t>(conv2d_packed_weight_bytes(sp)) + 64);
+                void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+                conv2d_pack_weight(sp, wt, dst);
+                std::vector<float> per_call = residual, once = residual; // the residual in place
+                conv2d(sp, x.data(), wt, bias.data(), per_call.data(), per_call.data());
+                const int64_t rise = arena_rise([&] { conv2d(sp, x.data(), wt, bias.data(), once.data(), once.data(), dst); }, f, what);
+                f.expect(rise == conv2d_workspace_bytes(sp, true), what + ": packed once, the call took " + std::to_string(rise) +
+                                                                       " arena bytes, conv2d_workspace_bytes says " + std::to_string(conv2d_workspace_bytes(sp, true)));
+                f.expect(bits_differ(per_call.data(), once.data(), ys) == 0, what + ": packed once differs from packed per call");
+            }
+    testing::ConvAlgoScope wino(ConvAlgoMode::Winograd);
+    f.expect(!conv2d_takes_packed_weight(conv_shape(1, 40, 16, 16, 40, 3, 1, 1)), "Winograd takes a packed weight");
+}
 
 void conv_k_slices(Failures & f) {
     PackedCapScope cap(16384);
@@ -391,7 +456,9 @@ std::vector<Check> op_checks() {
         {"gemm", "K slices under a 16 KiB packing cap (bias and accumulate once)", gemm_k_slices},
         {"gemm", "the arena peak of a call equals gemm_workspace_bytes", gemm_workspace},
         {"gemm", "bf16 compute runs where the path has AVX512_BF16 and is refused elsewhere", gemm_bf16_refused},
+        {"gemm", "a weight packed once gives the per-call bits on every driver path and needs no workspace", gemm_packed_same_bits},
         {"conv2d", "K slices under a 16 KiB packing cap (bias and residual once)", conv_k_slices},
+        {"conv2d", "a weight packed once gives the per-call bits (small, batched, large, 1x1, strided, up-sampled)", conv_packed_same_bits},
         {"conv2d", "a weight that does not match x is refused", conv_bad_weight},
         {"conv2d", "the naive twin through a fused up-sampling equals it on the up-sampled input", conv_upsample_naive_is_upsampling},
         {"conv2d", "the arena peak of a call equals conv2d_workspace_bytes (direct and Winograd)", conv_workspace},

@@ -1,6 +1,7 @@
 #include "layers.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "../../core/arena.h"
@@ -29,11 +30,25 @@ void check_cancelled(const std::atomic<bool> * cancel, const std::string & where
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Error(SDN_STATUS_CANCELLED, "cancelled (" + where + ")");
 }
 
+// Whether a layer's products read its weight packed once (WeightStore::derived) rather than packed per
+// call: bf16 products (packing rounds f16 pairs to bf16 and interleaves them: as much work as the products
+// at batch 1) of a store's own weight whose file pages the packed form replaces. In f32 the packed form
+// would be twice the f16 file.
+// LATENTFLOW_PACK_WEIGHTS=0 packs every call's weights again (the way before; for side-by-side benchmarks).
+static bool packs_once(const WeightStore * store, const Tensor & w, const Tensor * stored, Precision precision) {
+    static const bool enabled = [] {
+        const char * v = std::getenv("LATENTFLOW_PACK_WEIGHTS");
+        return !(v && std::strcmp(v, "0") == 0);
+    }();
+    return enabled && store && &w == stored && precision == Precision::BF16 && store->derived_replaces(w);
+}
+
 // ---------------------------------------------------------------------------------------------- Linear
 
 Linear Linear::load(const WeightStore & ws, const std::string & prefix, int64_t in, int64_t out, bool has_bias) {
     Linear l;
     l.name = prefix;
+    l.store = &ws;
     l.in = in;
     l.out = out;
     const std::string name = prefix + ".weight";
@@ -49,8 +64,17 @@ void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) con
     const Precision precision = keep_fp32 ? Precision::F32 : compute_precision();
     const LayerLora * lora = lora_for(name);
     const Tensor & w = lora && lora->is_merged() ? lora->merged : *weight;
-    if (arena_measuring()) arena_workspace(gemm_workspace_bytes(M, out, in, precision));
-    else {
+    const bool once = packs_once(store, w, weight, precision);
+    if (arena_measuring()) {
+        arena_workspace(once ? 0 : gemm_workspace_bytes(M, out, in, precision));
+    } else if (once) {
+        const MatB wm{w.data, w.dtype, true, in};
+        const std::shared_ptr<const void> packed = store->derived(
+            w, std::string("gemm B, ") + gemm_packed_layout(precision), gemm_packed_b_bytes(out, in, precision),
+            [&](void * dst) { gemm_pack_b(wm, out, in, precision, dst); });
+        ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
+        gemm_packed(M, out, in, x, in, packed.get(), y, out, bias, accumulate, precision);
+    } else {
         ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
         gemm(M, out, in, x, in, MatB{w.data, w.dtype, true, in}, y, out, bias, accumulate, precision);
     }
@@ -73,6 +97,7 @@ Conv2d Conv2d::load(const WeightStore & ws, const std::string & prefix, int64_t 
                     int64_t stride, int64_t pad, bool has_bias) {
     Conv2d c;
     c.name = prefix;
+    c.store = &ws;
     c.cin = cin;
     c.cout = cout;
     c.kernel = kernel;
@@ -92,13 +117,7 @@ Tensor Conv2d::forward(const Tensor & x, const Tensor * residual, int64_t upsamp
     if (residual) require(residual->shape == y.shape, SDN_STATUS_INTERNAL, "Conv2d: residual " + shape_str(residual->shape) + " != output " + shape_str(y.shape));
     const LayerLora * lora = lora_for(name);
     const Tensor & w = lora && lora->is_merged() ? lora->merged : *weight;
-    if (arena_measuring()) {
-        arena_workspace(conv2d_workspace_bytes(s));
-    } else {
-        ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
-                          2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
-        conv2d(s, x.f32(), w, bias, residual ? residual->f32() : nullptr, y.f32());
-    }
+    run(s, x, w, residual, y);
     if (lora && !lora->is_merged()) return lora_conv_add(*lora, s, x, y); // y + s up(down(x))
     return y;
 }
@@ -109,13 +128,19 @@ void Conv2d::forward_into(const Tensor & x, Tensor & y) const {
     require(y.shape == Shape{s.B, cout, s.out_h(), s.out_w()}, SDN_STATUS_INTERNAL, "Conv2d: output " + shape_str(y.shape) + " for input " + shape_str(x.shape));
     require(lora_for(name) == nullptr, SDN_STATUS_INTERNAL, "Conv2d::forward_into: " + name + " has a LoRA");
     ArenaScope scope(name);
-    if (arena_measuring()) {
-        arena_workspace(conv2d_workspace_bytes(s));
-        return;
-    }
+    run(s, x, *weight, nullptr, y);
+}
+
+void Conv2d::run(const Conv2dShape & s, const Tensor & x, const Tensor & w, const Tensor * residual, Tensor & y) const {
+    const bool once = packs_once(store, w, weight, s.precision) && conv2d_takes_packed_weight(s);
+    if (arena_measuring()) return arena_workspace(conv2d_workspace_bytes(s, once));
+    std::shared_ptr<const void> packed;
+    if (once)
+        packed = store->derived(w, std::string("conv A, ") + gemm_packed_layout(s.precision), conv2d_packed_weight_bytes(s),
+                                [&](void * dst) { conv2d_pack_weight(s, w, dst); });
     ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
                       2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
-    conv2d(s, x.f32(), *weight, bias, nullptr, y.f32());
+    conv2d(s, x.f32(), w, bias, residual ? residual->f32() : nullptr, y.f32(), packed.get());
 }
 
 // ------------------------------------------------------------------------------------------- GroupNorm

@@ -20,6 +20,7 @@
 
 #include "../../core/tensor.h"
 #include "../../io/weights.h"
+#include "../../ops/conv2d.h"
 #include "../../ops/gemm.h"
 
 namespace sdn {
@@ -42,8 +43,15 @@ void check_cancelled(const std::atomic<bool> * cancel, const std::string & where
 // y = x W^T + b, a PyTorch nn.Linear. The weight is [out, in] (f32 or f16, converted in the GEMM
 // packing: widened to f32, or rounded to bf16 in bf16 precision); a 1x1 convolution's [out, in, 1, 1]
 // weight is accepted too (same bytes).
+//
+// In bf16 precision a weight that is a view of a mapped f16 file is packed once, on first use, into the
+// kernels' layout and kept by its WeightStore (WeightStore::derived; packing it on every call cost as much
+// as the products at batch 1), and its file pages are released: the same resident bytes, in the form the
+// kernels read. Conv2d does the same where its convolution is an implicit GEMM (not Winograd, which
+// transforms the weight itself). A merged LoRA's patched copy is packed per call.
 struct Linear {
     std::string name; // e.g. "down_blocks.0.attentions.0.proj_in"
+    const WeightStore * store = nullptr; // where `weight` lives (its packed forms too); null: pack per call
     const Tensor * weight = nullptr;
     const float * bias = nullptr; // [out] or null
     int64_t in = 0, out = 0;
@@ -60,6 +68,7 @@ struct Linear {
 // A PyTorch nn.Conv2d (square kernel, groups 1): weight [cout, cin, k, k], bias [cout].
 struct Conv2d {
     std::string name;
+    const WeightStore * store = nullptr; // as Linear::store
     const Tensor * weight = nullptr;
     const float * bias = nullptr;
     int64_t cin = 0, cout = 0, kernel = 1, stride = 1, pad = 0;
@@ -75,6 +84,9 @@ struct Conv2d {
     // As forward (no residual, no up-sampling), into `y`: a [B, cout, Ho, Wo] view that does not overlap
     // x, e.g. a channel range of a larger buffer when B = 1 (a dense block's concatenation). No LoRA.
     void forward_into(const Tensor & x, Tensor & y) const;
+
+private:
+    void run(const Conv2dShape & s, const Tensor & x, const Tensor & w, const Tensor * residual, Tensor & y) const;
 };
 
 // A PyTorch nn.GroupNorm with affine weights, optionally followed by SiLU (fused).

@@ -1,0 +1,80 @@
+// bf16 weights packed once (native/src/models/common/layers.h, WeightStore::derived): in bf16 precision a
+// layer whose weight is a view of a mapped f16 file packs it into the kernels' layout on first use, keeps
+// it with the model's weights and releases the file pages it stands in for; another network's call drops
+// it (the UNet's packed weights go when the VAE runs, as its file pages do today). Checked on the demo
+// model's single file (f16): the same bits as a model whose weights are owned f32 (packed per call), the
+// packed bytes counted as weight memory while the UNet is the active network, and the UNet's file pages
+// out of the resident set meanwhile.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { encodeText, loadModel, native, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+
+const file = path.resolve('models/checkpoints/shapes-sd.safetensors');
+
+/** Resident bytes of every mapping of `target` in this process. */
+function residentBytesOf(target: string): number {
+  let total = 0, inside = false;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inside = line.trimEnd().endsWith(target);
+    else if (inside && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)![1]) * 1024;
+  }
+  return total;
+}
+
+describe.runIf(native.cpuFeatures().bf16)('bf16 weights packed once (AVX512_BF16)', () => {
+  let mapped: ModelHandle, owned: ModelHandle;
+  beforeAll(async () => {
+    mapped = await loadModel(file, { weights: 'f16', precision: 'bf16' }); // f16 views of the file: packed once
+    owned = await loadModel(file, { weights: 'f32', precision: 'bf16' }); // owned f32 copies: packed per call
+  });
+  afterAll(() => {
+    mapped.dispose();
+    owned.dispose();
+  });
+
+  const ids = new Int32Array(77).fill(49407);
+  ids[0] = 49406;
+  // A 32x32 latent at batch 2: the 3x3 convolutions of its first level go to Winograd (which reads the
+  // f16 weight itself), the others and every linear to the implicit GEMM with the packed weight.
+  const shape = [2, 4, 32, 32] as const;
+  const latent = Float32Array.from({ length: 2 * 4 * 32 * 32 }, (_, i) => Math.sin(i * 0.37));
+
+  it('gives the bits of weights packed per call, in every network', async () => {
+    for (const model of [mapped, owned]) expect(model.info.precision).toBe('bf16');
+    const context = await encodeText(mapped, ids);
+    expect(await encodeText(owned, ids)).toEqual(context);
+    const both = new Float32Array(2 * 77 * context.length / 77);
+    both.set(context, 0);
+    both.set(context, context.length);
+    const first = await unetForward(mapped, latent, shape, new Float32Array([500, 500]), both);
+    expect(await unetForward(owned, latent, shape, new Float32Array([500, 500]), both)).toEqual(first);
+    expect(await unetForward(mapped, latent, shape, new Float32Array([500, 500]), both)).toEqual(first); // from the kept packing
+    const decoded = await vaeDecode(mapped, latent.subarray(0, 4 * 32 * 32), [1, 4, 32, 32]);
+    expect(await vaeDecode(owned, latent.subarray(0, 4 * 32 * 32), [1, 4, 32, 32])).toEqual(decoded);
+  });
+
+  it('holds the packed UNet as weight memory in place of its file pages, until another network runs', async () => {
+    const fresh = await loadModel(file, { weights: 'f16', precision: 'bf16' }); // nothing packed yet
+    try {
+      const context = await encodeText(owned, ids); // another model: fresh's text encoder packs nothing
+      const before = native.memoryStats().weightsCurrent;
+      await unetForward(fresh, latent.subarray(0, 4 * 32 * 32), [1, 4, 32, 32], new Float32Array([500]), context);
+      const packed = native.memoryStats().weightsCurrent - before;
+      const residentUnet = residentBytesOf(file); // `mapped` and `owned` hold none of the UNet's pages now
+      const unetBytes = fresh.info.weightBytes.unet;
+      console.log(`demo UNet (${(unetBytes / 2 ** 20).toFixed(2)} MiB, f16): packed once ${(packed / 2 ** 20).toFixed(2)} MiB; ` +
+        `file pages resident while it is the active network: ${(residentUnet / 2 ** 20).toFixed(2)} MiB`);
+      expect(packed).toBeGreaterThan(0.5 * unetBytes); // its linears and most of its convolutions
+      expect(packed).toBeLessThan(1.2 * unetBytes); // bf16 is the size of f16 (plus panel padding)
+      expect(residentUnet).toBeLessThan(unetBytes - 0.5 * packed); // the packed weights' file pages were released
+      // Another network's call drops them (an fp32 call: the VAE packs nothing of its own).
+      await vaeDecode(fresh, latent.subarray(0, 4 * 32 * 32), [1, 4, 32, 32], { precision: 'fp32' });
+      expect(native.memoryStats().weightsCurrent).toBe(before);
+    } finally {
+      fresh.dispose();
+    }
+  });
+});
