@@ -141,7 +141,7 @@ std::shared_ptr<const void> derived_block(int64_t bytes) {
 } // namespace
 
 bool WeightStore::derived_replaces(const Tensor & tensor) const {
-    if (placeholder_) return true;
+    if (placeholder_) return false; // unknown: estimates from a configuration assume packing per call (an upper bound)
     return tensor.storage == Storage::Mapped && (tensor.dtype == DType::F16 || tensor.dtype == DType::BF16);
 }
 

@@ -71,8 +71,8 @@ public:
     std::shared_ptr<const void> derived(const Tensor & tensor, const std::string & kind, int64_t bytes,
                                         const std::function<void(void *)> & make) const;
     // Whether a derived form of `tensor` of about its own size costs no memory: a view of a mapped file
-    // of 16-bit elements, whose pages the form replaces. A placeholder store answers yes for every
-    // tensor (its estimates assume the common case, an f16 file kept mapped).
+    // of 16-bit elements, whose pages the form replaces. A placeholder store answers no (its estimates
+    // then count the per-call packing buffers: an upper bound).
     bool derived_replaces(const Tensor & tensor) const;
     // Bytes of derived forms held now.
     int64_t derived_bytes() const;

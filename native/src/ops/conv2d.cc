@@ -196,8 +196,10 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
     // weight straight into cache instead, tiles split along Cout.
     if (P < 2 * NB) {
         Side a_side;
-        if (w_packed) a_side.packed = w_packed;
-        else
+        if (w_packed) {
+            a_side.packed = w_packed;
+            a_side.narrow = gemm_packed_narrow(s.precision, w.dtype);
+        } else
             a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
                 kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
             };
@@ -242,6 +244,7 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
     if (w_packed) { // all of K at once: no packing buffer to bound
         Side a_side;
         a_side.packed = w_packed;
+        a_side.narrow = gemm_packed_narrow(s.precision, w.dtype);
         for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
         return;
     }
@@ -272,9 +275,10 @@ int64_t conv2d_workspace_bytes(const Conv2dShape & s, bool w_packed) {
 
 bool conv2d_takes_packed_weight(const Conv2dShape & s) { return conv2d_algo(s) != ConvAlgo::Winograd; }
 
-int64_t conv2d_packed_weight_bytes(const Conv2dShape & s) {
+int64_t conv2d_packed_weight_bytes(const Conv2dShape & s, DType w_dtype) {
     const gemm_detail::Kernels & kern = gemm_detail::kernels(s.precision);
-    return kern.packed_bytes(s.Cout, kern.MR, s.Cin * s.KH * s.KW);
+    const int64_t bytes = kern.packed_bytes(s.Cout, kern.MR, s.Cin * s.KH * s.KW);
+    return gemm_packed_narrow(s.precision, w_dtype) == DType::F32 ? bytes : bytes / kern.elem_bytes * 2;
 }
 
 void conv2d_pack_weight(const Conv2dShape & s, const Tensor & w, void * dst) {
@@ -282,7 +286,7 @@ void conv2d_pack_weight(const Conv2dShape & s, const Tensor & w, void * dst) {
     const Kernels & kern = kernels(s.precision);
     const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
     require(w.numel() == M * K, SDN_STATUS_BAD_SHAPE, "conv2d_pack_weight: weight " + shape_str(w.shape) + " does not match the shape");
-    prepack(kern, M, kern.MR, K, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * out) {
+    prepack_weight(kern, M, kern.MR, K, gemm_packed_narrow(s.precision, w.dtype), [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * out) {
         kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, out);
     }, dst);
 }

@@ -38,8 +38,9 @@ void conv2d(const Conv2dShape & s, const float * x, const Tensor & w, const floa
 // ---- The weight packed once (gemm.h, "Weights packed once") --------------------------------------
 // Whether conv2d() of this shape reads a packed weight when given one: the implicit-GEMM shapes.
 bool conv2d_takes_packed_weight(const Conv2dShape & s);
-// Bytes of w packed as the implicit GEMM's A for s.precision (depends on Cout, Cin KH KW, the precision only).
-int64_t conv2d_packed_weight_bytes(const Conv2dShape & s);
+// Bytes of a weight of `w_dtype` packed as the implicit GEMM's A for s.precision (gemm_packed_narrow: f16
+// weights stay 2 bytes an element for f32 products); depends on Cout, Cin KH KW and the precision only.
+int64_t conv2d_packed_weight_bytes(const Conv2dShape & s, DType w_dtype);
 // Packs w (threaded) into `dst` (conv2d_packed_weight_bytes, 64-byte aligned).
 void conv2d_pack_weight(const Conv2dShape & s, const Tensor & w, void * dst);
 

@@ -249,6 +249,42 @@ void prepack(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
     });
 }
 
+void prepack_weight(const Kernels & kern, int64_t rows, int64_t R, int64_t K, DType narrow,
+                    const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst) {
+    if (narrow == DType::F32) return prepack(kern, rows, R, K, pack, dst);
+    require(kern.elem_bytes == 4 && (narrow == DType::F16 || narrow == DType::BF16), SDN_STATUS_INTERNAL,
+            "prepack_weight: narrow panels are for f32 kernel sets, in f16 or bf16");
+    const int64_t kc_step = kern.kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
+    const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 18) / kern.panel_bytes(R, kc_step));
+    const int64_t tasks_per_block = ceil_div(panels, per_task);
+    uint16_t * base = static_cast<uint16_t *>(dst);
+    parallel_tasks(k_blocks * tasks_per_block, [&](int64_t task, int) {
+        const int64_t kb = task / tasks_per_block, p0 = (task % tasks_per_block) * per_task;
+        const int64_t k0 = kb * kc_step, kc = std::min(kc_step, K - k0);
+        const int64_t i0 = p0 * R, i1 = std::min(rows, (p0 + per_task) * R);
+        // Packed as f32 panels first (the kernel set's own packer), then stored narrow: exact, the values came from that type.
+        const int64_t elems = ceil_div(i1 - i0, R) * kern.kc_padded(kc) * R;
+        float * wide = static_cast<float *>(thread_scratch(2, elems * static_cast<int64_t>(sizeof(float))));
+        pack(i0, i1 - i0, k0, kc, wide);
+        uint16_t * out = base + k0 * panels * R + p0 * kern.kc_padded(kc) * R;
+        if (narrow == DType::F16) {
+            convert_f32_to_f16(wide, out, elems);
+        } else { // a widened bf16 value is its bits followed by 16 zero bits (no rounding, denormals kept)
+            for (int64_t i = 0; i < elems; ++i) {
+                uint32_t bits;
+                std::memcpy(&bits, wide + i, sizeof bits);
+                out[i] = static_cast<uint16_t>(bits >> 16);
+            }
+        }
+    });
+}
+
+// A narrow pre-packed run (gemm.h's Side::narrow) widened to f32, on the calling thread.
+static void widen(DType narrow, const uint16_t * src, int64_t n, float * dst) {
+    if (narrow == DType::F16) convert_f16_to_f32(src, dst, n);
+    else convert_bf16_to_f32(src, dst, n);
+}
+
 void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc,
             const Epilogue & epi) {
     if (M <= 0 || N <= 0) return;
@@ -258,6 +294,8 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
 
     const int64_t kc_step = kern.kc_step_for(K);
     const int64_t m_padded = round_up(M, MR), n_padded = round_up(N, NR);
+    require((A.narrow == DType::F32 && B.narrow == DType::F32) || kern.elem_bytes == 4, SDN_STATUS_INTERNAL,
+            "gemm driver: narrow pre-packed panels need an f32 kernel set");
 
     // Tiles of C, one task each. Start from the shape the pre-packed side suggests, then split the
     // longer dimension until there is a task per thread (more when the work is large, for balance).
@@ -297,8 +335,10 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
         const int64_t n0 = (task % n_tiles) * n_step, n1 = std::min(N, n0 + n_step);
         // M blocks of even length inside the tile (at most mc_block() + MR - 1 rows).
         const int64_t mc_step = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, mc_max)), MR);
-        char * a_buf = A.packed ? nullptr : static_cast<char *>(thread_scratch(0, kern.panel_bytes(mc_step, kc_step)));
-        char * b_buf = B.packed ? nullptr : static_cast<char *>(thread_scratch(1, kern.panel_bytes(round_up(n1 - n0, NR), kc_step)));
+        const bool a_narrow = A.packed && A.narrow != DType::F32, b_narrow = B.packed && B.narrow != DType::F32;
+        char * a_buf = A.packed && !a_narrow ? nullptr : static_cast<char *>(thread_scratch(0, kern.panel_bytes(mc_step, kc_step)));
+        char * b_buf = B.packed && !b_narrow ? nullptr
+                                             : static_cast<char *>(thread_scratch(1, kern.panel_bytes(b_narrow ? NR : round_up(n1 - n0, NR), kc_step)));
         const bool a_from_memory = A.packed != nullptr && n1 - n0 <= 8 * NR;
         for (int64_t k0 = 0; k0 < K; k0 += kc_step) {
             const int64_t kc = std::min(kc_step, K - k0);
@@ -306,7 +346,9 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
             const int64_t a_panel = kern.panel_bytes(MR, kc), b_panel = kern.panel_bytes(NR, kc);
             // The B block of this tile: columns [n0, n1) x k [k0, k0 + kc).
             const char * b_blk;
-            if (B.packed) {
+            if (b_narrow) { // in 2-byte elements: widened panel by panel below
+                b_blk = static_cast<const char *>(B.packed) + (k0 * n_padded + (n0 / NR) * kern.kc_padded(kc) * NR) * 2;
+            } else if (B.packed) {
                 b_blk = static_cast<const char *>(B.packed) + k0 * n_padded * kern.elem_bytes + (n0 / NR) * b_panel;
             } else {
                 B.pack(n0, n1 - n0, k0, kc, b_buf);
@@ -315,13 +357,25 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
             for (int64_t i0 = m0; i0 < m1; i0 += mc_step) {
                 const int64_t mc = std::min(mc_step, m1 - i0);
                 const char * a_blk;
-                if (A.packed) {
+                if (a_narrow) {
+                    const int64_t elems = round_up(mc, MR) * kern.kc_padded(kc);
+                    widen(A.narrow, static_cast<const uint16_t *>(A.packed) + k0 * m_padded + (i0 / MR) * kern.kc_padded(kc) * MR, elems,
+                          reinterpret_cast<float *>(a_buf));
+                    a_blk = a_buf;
+                } else if (A.packed) {
                     a_blk = static_cast<const char *>(A.packed) + k0 * m_padded * kern.elem_bytes + (i0 / MR) * a_panel;
                 } else {
                     A.pack(i0, mc, k0, kc, a_buf);
                     a_blk = a_buf;
                 }
-                auto tile = [&](int64_t i, int64_t j) {
+                // B micro-panel j: in the block, or (narrow) widened into scratch.
+                const auto b_panel_of = [&](int64_t j) -> const char * {
+                    if (!b_narrow) return b_blk + ((j - n0) / NR) * b_panel;
+                    const int64_t elems = kern.kc_padded(kc) * NR;
+                    widen(B.narrow, reinterpret_cast<const uint16_t *>(b_blk) + ((j - n0) / NR) * elems, elems, reinterpret_cast<float *>(b_buf));
+                    return b_buf;
+                };
+                auto tile = [&](int64_t i, int64_t j, const char * b_pan) {
                     Tile t;
                     t.m = static_cast<int>(std::min(MR, i0 + mc - i));
                     t.n = static_cast<int>(std::min(NR, n1 - j));
@@ -333,18 +387,19 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
                         t.residual = epi.residual ? epi.residual + i * epi.ldr + j : nullptr;
                         t.ldr = epi.ldr;
                     }
-                    kern.kernel(kern.kc_padded(kc), a_blk + ((i - i0) / MR) * a_panel, b_blk + ((j - n0) / NR) * b_panel,
-                                C + i * ldc + j, ldc, t);
+                    kern.kernel(kern.kc_padded(kc), a_blk + ((i - i0) / MR) * a_panel, b_pan, C + i * ldc + j, ldc, t);
                 };
-                if (a_from_memory) {
+                if (a_from_memory && !b_narrow) {
                     // A streams from memory (pre-packed, not yet in cache) and the B block is narrow:
                     // each A micro-panel is used for all of the B block while it is in L1.
                     for (int64_t i = i0; i < i0 + mc; i += MR)
-                        for (int64_t j = n0; j < n1; j += NR) tile(i, j);
+                        for (int64_t j = n0; j < n1; j += NR) tile(i, j, b_panel_of(j));
                 } else {
                     // The classic order: a B micro-panel stays in L1 while the A block (in L2) sweeps it.
-                    for (int64_t j = n0; j < n1; j += NR)
-                        for (int64_t i = i0; i < i0 + mc; i += MR) tile(i, j);
+                    for (int64_t j = n0; j < n1; j += NR) {
+                        const char * b_pan = b_panel_of(j);
+                        for (int64_t i = i0; i < i0 + mc; i += MR) tile(i, j, b_pan);
+                    }
                 }
             }
         }
@@ -395,23 +450,32 @@ int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K, Precision precisio
     return arena_block_bytes(kern.packed_bytes(N, kern.NR, k_slice(kern, N, kern.NR, K)));
 }
 
-const char * gemm_packed_layout(Precision precision) { return gemm_detail::kernels(precision).name; }
+DType gemm_packed_narrow(Precision precision, DType w_dtype) {
+    if (gemm_detail::kernels(precision).elem_bytes != 4) return DType::F32;
+    return w_dtype == DType::F16 || w_dtype == DType::BF16 ? w_dtype : DType::F32;
+}
 
-int64_t gemm_packed_b_bytes(int64_t N, int64_t K, Precision precision) {
+std::string gemm_packed_layout(Precision precision, DType w_dtype) {
+    const DType narrow = gemm_packed_narrow(precision, w_dtype);
+    return std::string(gemm_detail::kernels(precision).name) + (narrow == DType::F16 ? ", f16" : narrow == DType::BF16 ? ", bf16" : "");
+}
+
+int64_t gemm_packed_b_bytes(int64_t N, int64_t K, Precision precision, DType w_dtype) {
     const gemm_detail::Kernels & kern = gemm_detail::kernels(precision);
-    return kern.packed_bytes(N, kern.NR, K);
+    const int64_t bytes = kern.packed_bytes(N, kern.NR, K);
+    return gemm_packed_narrow(precision, w_dtype) == DType::F32 ? bytes : bytes / kern.elem_bytes * 2;
 }
 
 void gemm_pack_b(const MatB & B, int64_t N, int64_t K, Precision precision, void * dst) {
     using namespace gemm_detail;
     const Kernels & kern = kernels(precision);
     if (N <= 0 || K <= 0) return;
-    prepack(kern, N, kern.NR, K, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * out) { kern.pack_b(B, k0, kc, n0, nc, out); },
-            dst);
+    prepack_weight(kern, N, kern.NR, K, gemm_packed_narrow(precision, B.dtype),
+                   [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * out) { kern.pack_b(B, k0, kc, n0, nc, out); }, dst);
 }
 
-void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, float * C, int64_t ldc,
-                 const float * bias, bool accumulate, Precision precision) {
+void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, DType w_dtype, float * C,
+                 int64_t ldc, const float * bias, bool accumulate, Precision precision) {
     using namespace gemm_detail;
     require(M >= 0 && N >= 0 && K >= 0, SDN_STATUS_BAD_ARGUMENT, "gemm: negative dimension");
     const Kernels & kern = kernels(precision);
@@ -422,6 +486,7 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, 
         kern.pack_a(A, DType::F32, lda, m0, mc, k0, kc, dst);
     };
     b_side.packed = packed_b;
+    b_side.narrow = gemm_packed_narrow(precision, w_dtype);
     Epilogue epi;
     epi.accumulate = accumulate;
     epi.bias_col = bias;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "../core/tensor.h"
 
@@ -57,16 +58,22 @@ void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, c
 // A (conv2d.h). The sums are the same, in the same order, as those of the per-call path whose K is not cut
 // into slices (k_slice: only weights over 16 MiB packed are).
 
-// The layout a packed weight is in (the kernel set's name, e.g. "avx512 bf16 14x32"): a packed weight is
-// valid for that layout only (a cache keys on it).
-const char * gemm_packed_layout(Precision precision);
+// The element type a weight of `w_dtype` is packed in for `precision`: F16 / BF16 for a 16-bit weight
+// and f32 products (the f32 kernels' panels stored narrow, exactly, widened as the driver goes: the
+// packed weight is the size of the file's), else F32, meaning the kernel set's own elements (f32, or
+// bf16 pairs for bf16 products).
+DType gemm_packed_narrow(Precision precision, DType w_dtype);
+// The layout a packed weight is in (the kernel set's name and the narrow type, e.g. "avx512 f32 14x32,
+// f16"): a packed weight is valid for that layout only (a cache keys on it).
+std::string gemm_packed_layout(Precision precision, DType w_dtype);
 // Bytes of op(B) [K, N] packed once as gemm_packed()'s B.
-int64_t gemm_packed_b_bytes(int64_t N, int64_t K, Precision precision);
+int64_t gemm_packed_b_bytes(int64_t N, int64_t K, Precision precision, DType w_dtype);
 // Packs op(B) [K, N] (threaded) into `dst` (gemm_packed_b_bytes, 64-byte aligned).
 void gemm_pack_b(const MatB & B, int64_t N, int64_t K, Precision precision, void * dst);
-// gemm() with B packed by gemm_pack_b for the same N, K and precision; needs no workspace.
-void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, float * C, int64_t ldc,
-                 const float * bias, bool accumulate, Precision precision);
+// gemm() with B packed by gemm_pack_b from a weight of `w_dtype`, for the same N, K and precision;
+// needs no workspace.
+void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, DType w_dtype, float * C,
+                 int64_t ldc, const float * bias, bool accumulate, Precision precision);
 
 // B element (k, n) widened to f32.
 inline float matb_at(const MatB & B, int64_t k, int64_t n);
@@ -148,8 +155,14 @@ void pack_b_portable(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t
 // (kc_step_for(K) long, the last one shorter) all panels of that block, one after the other, so the
 // block the kernel sweeps is one contiguous run of memory, at byte offset
 //   (k0 * rows_padded + panel * kc_padded(kc) * R) * elem_bytes   (rows_padded = rows rounded up to R)
+//
+// A pre-packed side of an f32 kernel set may be stored narrow (`narrow` = F16 or BF16: the same layout
+// with 2-byte elements, exactly the values of a 16-bit weight): the driver widens it as it goes, an A
+// block into per-thread scratch when the block starts, a B micro-panel just before the A block sweeps it
+// (a contiguous convert, far cheaper than packing from the weight's own layout).
 struct Side {
     const void * packed = nullptr;
+    DType narrow = DType::F32; // F32: `packed` holds the kernel set's own elements
     std::function<void(int64_t i0, int64_t ni, int64_t k0, int64_t kc, void * dst)> pack;
 };
 
@@ -168,6 +181,11 @@ struct Epilogue {
 void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc,
             const Epilogue & epi);
 
+// Packs all of an operand into that layout, threaded: pack(i0, ni, k0, kc, dst) as in Side. With
+// `narrow` F16 or BF16 (an f32 kernel set), stores the panels in that type (Side::narrow): the values
+// must be exact in it (they come from a weight of that type).
+void prepack_weight(const Kernels & kern, int64_t rows, int64_t R, int64_t K, DType narrow,
+                    const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst);
 // Packs all of an operand into that layout, threaded: pack(i0, ni, k0, kc, dst) as in Side.
 void prepack(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
              const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst);

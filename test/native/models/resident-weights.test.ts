@@ -2,13 +2,15 @@
 // mmap'd pages of the model's other two networks from the process (model_begin_call in
 // native/src/models/model.cc), so a txt2img holds the UNet's weights while sampling and the VAE's while
 // decoding. Measured on the demo model's single file with f16 weights (zero-copy views of the file),
-// through the resident size of that file's mapping in /proc/self/smaps.
+// through the resident size of that file's mapping in /proc/self/smaps plus the weights packed once in
+// place of file pages (WeightStore::derived, counted in memoryStats().weightsCurrent; the packed forms of
+// the other networks go with their pages).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { encodeText, loadModel, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+import { encodeText, loadModel, native, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
 
 const file = path.resolve('models/checkpoints/shapes-sd.safetensors');
 
@@ -24,9 +26,13 @@ function residentBytesOf(target: string): number {
 
 describe('mapped weights: one network resident at a time', () => {
   let model: ModelHandle;
+  let loaded = 0; // weight memory before any call: the f32 vectors; what a call adds is packed weights
   beforeAll(async () => {
     model = await loadModel(file, { weights: 'f16' });
+    loaded = native.memoryStats().weightsCurrent;
   });
+  /** The model's weights held now: its file's resident pages and the weights packed from them. */
+  const held = () => residentBytesOf(file) + native.memoryStats().weightsCurrent - loaded;
   afterAll(() => model.dispose());
 
   it('holds the text encoder, then the UNet, then the VAE', async () => {
@@ -35,20 +41,24 @@ describe('mapped weights: one network resident at a time', () => {
     const ids = new Int32Array(77).fill(49407);
     ids[0] = 49406;
     const context = await encodeText(model, ids);
-    const afterClip = residentBytesOf(file);
+    const afterClip = held();
     expect(afterClip).toBeLessThanOrEqual(clip + slack);
 
     const latent = new Float32Array(4 * 8 * 8).fill(0.1);
     await unetForward(model, latent, [1, 4, 8, 8], new Float32Array([500]), context);
-    const afterUnet = residentBytesOf(file);
+    const afterUnet = held();
     expect(afterUnet).toBeGreaterThan(0.8 * unet);
-    expect(afterUnet).toBeLessThanOrEqual(unet + slack);
+    expect(residentBytesOf(file)).toBeLessThanOrEqual(unet + slack); // no other network's pages
+    // The packed forms are padded to whole micro-panels (at the demo model's narrow layers 4% over the file's
+    // bytes; SD 1.5's UNet at 8x8 packs 1483 MiB of its 1640) and pages shared by small tensors stay: 1.2x
+    // measured here.
+    expect(afterUnet).toBeLessThanOrEqual(1.25 * unet + slack);
 
     await vaeDecode(model, latent, [1, 4, 8, 8]);
-    const afterVae = residentBytesOf(file);
+    const afterVae = held();
     expect(afterVae).toBeLessThanOrEqual(vae + slack);
     expect(afterVae).toBeLessThan(0.5 * afterUnet);
-    console.log(`demo model file resident after CLIP / UNet / VAE: ${[afterClip, afterUnet, afterVae].map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB ` +
+    console.log(`demo model weights held (file pages + packed) after CLIP / UNet / VAE: ${[afterClip, afterUnet, afterVae].map((b) => (b / 2 ** 20).toFixed(2)).join(' / ')} MiB ` +
       `(weights: CLIP ${(clip / 2 ** 20).toFixed(2)}, UNet ${(unet / 2 ** 20).toFixed(2)}, VAE ${(vae / 2 ** 20).toFixed(2)} MiB)`);
   });
 

@@ -136,8 +136,9 @@ std::vector<Precision> path_precisions() {
 
 void gemm_packed_same_bits(Failures & f) {
     // A weight packed once (gemm_pack_b) gives the per-call path's bits on every driver path (B packed
-    // block by block for M <= mc_block or N <= NB, pre-packed per call beyond), for f32, f16 and bf16 weights,
-    // and the call takes nothing from the arena.
+    // block by block for M <= mc_block or N <= NB, pre-packed per call beyond), for f32, f16 and bf16 weights
+    // (16-bit ones stored narrow for the f32 kernels, widened panel by panel), and the call takes nothing
+    // from the arena.
     uint32_t seed = 700;
     for (auto [M, N, K] : {std::array<int64_t, 3>{77, 333, 301}, {154, 320, 768}, {301, 70, 1030}, {600, 47, 13}, {1, 1, 1}, {700, 640, 320}})
         for (DType dtype : {DType::F32, DType::F16, DType::BF16})
@@ -146,15 +147,34 @@ void gemm_packed_same_bits(Failures & f) {
                 const auto bits = half_bits(w, dtype);
                 const MatB B{dtype == DType::F32 ? static_cast<const void *>(w.data()) : bits.data(), dtype, true, K};
                 const std::string what = "gemm " + shape3(M, N, K) + " w=" + dtype_label(dtype) + " " + precision_name(p);
-                std::vector<char> packed(static_cast<size_t>(gemm_packed_b_bytes(N, K, p)) + 64);
+                std::vector<char> packed(static_cast<size_t>(gemm_packed_b_bytes(N, K, p, dtype)) + 64);
                 void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
                 gemm_pack_b(B, N, K, p, dst);
                 std::vector<float> per_call(M * N), once(M * N);
                 gemm(M, N, K, a.data(), K, B, per_call.data(), N, bias.data(), false, p);
-                const int64_t rise = arena_rise([&] { gemm_packed(M, N, K, a.data(), K, dst, once.data(), N, bias.data(), false, p); }, f, what);
+                const int64_t rise = arena_rise([&] { gemm_packed(M, N, K, a.data(), K, dst, dtype, once.data(), N, bias.data(), false, p); }, f, what);
                 f.expect(rise == 0, what + ": packed once, the call took " + std::to_string(rise) + " arena bytes");
                 f.expect(bits_differ(per_call.data(), once.data(), M * N) == 0, what + ": packed once differs from packed per call");
+                // 16-bit weights stay 2 bytes an element (bf16 pairs, or the f32 kernels' panels stored narrow).
+                const int64_t padded = (N + 31) / 32 * 32 * (K + 1); // at most 32-column panels, K rounded to pairs
+                if (dtype != DType::F32) f.expect(gemm_packed_b_bytes(N, K, p, dtype) <= 2 * padded, what + ": packed wider than 2 bytes an element");
             }
+}
+
+void gemm_packed_denormal_weights(Failures & f) {
+    // bf16 weights below FLT_MIN (denormal bits) stored narrow for the f32 kernels keep their values.
+    const int64_t M = 30, N = 40, K = 50;
+    const auto a = random(M * K, 900);
+    std::vector<uint16_t> bits(N * K);
+    for (int64_t i = 0; i < N * K; ++i) bits[i] = static_cast<uint16_t>((i % 3 == 0 ? 0x0001 + i % 127 : 0x3C00 + i % 255) | (i % 2 ? 0x8000 : 0));
+    const MatB B{bits.data(), DType::BF16, true, K};
+    std::vector<char> packed(static_cast<size_t>(gemm_packed_b_bytes(N, K, Precision::F32, DType::BF16)) + 64);
+    void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+    gemm_pack_b(B, N, K, Precision::F32, dst);
+    std::vector<float> per_call(M * N), once(M * N);
+    gemm(M, N, K, a.data(), K, B, per_call.data(), N, nullptr, false);
+    gemm_packed(M, N, K, a.data(), K, dst, DType::BF16, once.data(), N, nullptr, false, Precision::F32);
+    f.expect(bits_differ(per_call.data(), once.data(), M * N) == 0, "denormal bf16 weights packed once differ from packed per call");
 }
 
 // ---- conv2d -------------------------------------------------------------------------------------
@@ -181,7 +201,7 @@ void conv_packed_same_bits(Failures & f) {
                                          std::to_string(s.H) + "x" + std::to_string(s.W) + " k" + std::to_string(s.KH) + " s" + std::to_string(s.stride) +
                                          " w=" + dtype_label(dtype) + " " + precision_name(p);
                 f.expect(conv2d_takes_packed_weight(sp), what + ": the direct path does not take a packed weight");
-                std::vector<char> packed(static_cast<size_t>(conv2d_packed_weight_bytes(sp)) + 64);
+                std::vector<char> packed(static_cast<size_t>(conv2d_packed_weight_bytes(sp, dtype)) + 64);
                 void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
                 conv2d_pack_weight(sp, wt, dst);
                 std::vector<float> per_call = residual, once = residual; // the residual in place
@@ -457,6 +477,7 @@ std::vector<Check> op_checks() {
         {"gemm", "the arena peak of a call equals gemm_workspace_bytes", gemm_workspace},
         {"gemm", "bf16 compute runs where the path has AVX512_BF16 and is refused elsewhere", gemm_bf16_refused},
         {"gemm", "a weight packed once gives the per-call bits on every driver path and needs no workspace", gemm_packed_same_bits},
+        {"gemm", "denormal bf16 weights packed once for the f32 kernels keep their values", gemm_packed_denormal_weights},
         {"conv2d", "K slices under a 16 KiB packing cap (bias and residual once)", conv_k_slices},
         {"conv2d", "a weight packed once gives the per-call bits (small, batched, large, 1x1, strided, up-sampled)", conv_packed_same_bits},
         {"conv2d", "a weight that does not match x is refused", conv_bad_weight},

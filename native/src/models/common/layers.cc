@@ -31,16 +31,17 @@ void check_cancelled(const std::atomic<bool> * cancel, const std::string & where
 }
 
 // Whether a layer's products read its weight packed once (WeightStore::derived) rather than packed per
-// call: bf16 products (packing rounds f16 pairs to bf16 and interleaves them: as much work as the products
-// at batch 1) of a store's own weight whose file pages the packed form replaces. In f32 the packed form
-// would be twice the f16 file.
-// LATENTFLOW_PACK_WEIGHTS=0 packs every call's weights again (the way before; for side-by-side benchmarks).
-static bool packs_once(const WeightStore * store, const Tensor & w, const Tensor * stored, Precision precision) {
+// call: a store's own weight whose file pages the packed form replaces (a mapped f16 view; bf16 panels for
+// bf16 products, the f32 kernels' panels stored in f16 for f32 products: the file's size either way).
+// Packing per call rounds or widens and transposes every weight element each time: at batch 1 as much
+// work as the bf16 products. LATENTFLOW_PACK_WEIGHTS=0 packs per call (the way before; for side-by-side
+// benchmarks).
+static bool packs_once(const WeightStore * store, const Tensor & w, const Tensor * stored) {
     static const bool enabled = [] {
         const char * v = std::getenv("LATENTFLOW_PACK_WEIGHTS");
         return !(v && std::strcmp(v, "0") == 0);
     }();
-    return enabled && store && &w == stored && precision == Precision::BF16 && store->derived_replaces(w);
+    return enabled && store && &w == stored && store->derived_replaces(w);
 }
 
 // ---------------------------------------------------------------------------------------------- Linear
@@ -64,16 +65,16 @@ void Linear::forward(const float * x, int64_t M, float * y, bool accumulate) con
     const Precision precision = keep_fp32 ? Precision::F32 : compute_precision();
     const LayerLora * lora = lora_for(name);
     const Tensor & w = lora && lora->is_merged() ? lora->merged : *weight;
-    const bool once = packs_once(store, w, weight, precision);
+    const bool once = packs_once(store, w, weight);
     if (arena_measuring()) {
         arena_workspace(once ? 0 : gemm_workspace_bytes(M, out, in, precision));
     } else if (once) {
         const MatB wm{w.data, w.dtype, true, in};
         const std::shared_ptr<const void> packed = store->derived(
-            w, std::string("gemm B, ") + gemm_packed_layout(precision), gemm_packed_b_bytes(out, in, precision),
+            w, "gemm B, " + gemm_packed_layout(precision, w.dtype), gemm_packed_b_bytes(out, in, precision, w.dtype),
             [&](void * dst) { gemm_pack_b(wm, out, in, precision, dst); });
         ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
-        gemm_packed(M, out, in, x, in, packed.get(), y, out, bias, accumulate, precision);
+        gemm_packed(M, out, in, x, in, packed.get(), w.dtype, y, out, bias, accumulate, precision);
     } else {
         ProfileScope prof(ProfOp::Linear, 2.0 * M * out * in);
         gemm(M, out, in, x, in, MatB{w.data, w.dtype, true, in}, y, out, bias, accumulate, precision);
@@ -132,11 +133,11 @@ void Conv2d::forward_into(const Tensor & x, Tensor & y) const {
 }
 
 void Conv2d::run(const Conv2dShape & s, const Tensor & x, const Tensor & w, const Tensor * residual, Tensor & y) const {
-    const bool once = packs_once(store, w, weight, s.precision) && conv2d_takes_packed_weight(s);
+    const bool once = packs_once(store, w, weight) && conv2d_takes_packed_weight(s);
     if (arena_measuring()) return arena_workspace(conv2d_workspace_bytes(s, once));
     std::shared_ptr<const void> packed;
     if (once)
-        packed = store->derived(w, std::string("conv A, ") + gemm_packed_layout(s.precision), conv2d_packed_weight_bytes(s),
+        packed = store->derived(w, "conv A, " + gemm_packed_layout(s.precision, w.dtype), conv2d_packed_weight_bytes(s, w.dtype),
                                 [&](void * dst) { conv2d_pack_weight(s, w, dst); });
     ProfileScope prof(kernel == 3 ? ProfOp::Conv3x3 : kernel == 1 ? ProfOp::Conv1x1 : ProfOp::ConvOther,
                       2.0 * static_cast<double>(y.numel()) * cin * kernel * kernel);
