@@ -3,7 +3,7 @@
 #   sdn_engine      static library: every portable source (src/ except binding/ and ops/arch/), -O3,
 #                   for any x86-64 (or other) CPU
 #   sdn_avx2        static library: src/ops/arch/x86/avx2/, built with -mavx2 -mfma -mf16c
-#   sdn_avx512      static library: src/ops/arch/x86/avx512/, built with AVX-512 F/BW/VL/DQ/BF16/VNNI
+#   sdn_avx512      static library: src/ops/arch/x86/avx512/, built with AVX-512 F/BW/VL/DQ/BF16/VNNI and AMX-TILE/BF16
 #                   The kernels of the two ISA libraries are only called after the run-time CPU check
 #                   (src/core/cpu.cc), so everything built here loads and works on CPUs without them.
 #                   (-Wno-maybe-uninitialized: GCC 12 warns inside its own AVX-512 intrinsics.)
@@ -40,7 +40,7 @@
     {
       "target_name": "sdn_avx512",
       "type": "static_library",
-      "cflags_cc": ["-Wno-maybe-uninitialized", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16", "-mavx512vnni"],
+      "cflags_cc": ["-Wno-maybe-uninitialized", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16", "-mavx512vnni", "-mamx-tile", "-mamx-bf16"],
       "sources": ["<!@(node scripts/native-sources.cjs src/ops/arch/x86/avx512)"]
     },
     {

@@ -69,6 +69,8 @@ int          sdn_cpu_has_avx512_bf16(void);
 int          sdn_cpu_has_avx512_vnni(void);
 const char * sdn_cpu_isa(void);  /* the kernels' path: "portable" | "avx2" | "avx512" (the best, capped by LATENTFLOW_ISA) */
 int          sdn_cpu_bf16(void); /* bf16 compute can run on this path (AVX512_BF16) */
+int          sdn_cpu_has_amx_bf16(void); /* AMX-TILE + AMX-BF16, tile state granted to the process */
+int          sdn_cpu_amx(void);  /* bf16 products take AMX tiles (sdn_cpu_bf16 and AMX; LATENTFLOW_AMX=0 turns it off) */
 void         sdn_threads_set(int n_threads); /* 0 = one per hardware thread */
 int          sdn_threads_get(void);
 

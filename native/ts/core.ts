@@ -54,6 +54,10 @@ export interface CpuFeatures {
   avx512Vnni: boolean;
   isa: 'portable' | 'avx2' | 'avx512';
   bf16: boolean;
+  /** AMX-TILE and AMX-BF16 with the tile state granted to the process. */
+  amxBf16: boolean;
+  /** bf16 products run on AMX tiles (bf16 and amxBf16, unless LATENTFLOW_AMX=0). */
+  amx: boolean;
 }
 
 /** The op-level profile of one network call (see native/src/core/profile.h). */

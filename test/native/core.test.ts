@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+
 import { describe, expect, it } from 'vitest';
 
 import { attention, native } from '../../native/index.ts';
@@ -84,6 +86,17 @@ describe('core: threads and memory', () => {
     const features = native.cpuFeatures();
     expect(typeof features.avx2Fma).toBe('boolean');
     expect(typeof features.f16c).toBe('boolean');
+  });
+
+  it('takes AMX tiles for bf16 products only where the CPU has them, unless LATENTFLOW_AMX=0', () => {
+    const features = native.cpuFeatures();
+    expect(features.amx).toBe(features.bf16 && features.amxBf16 && process.env.LATENTFLOW_AMX !== '0');
+    if (!features.amx) return;
+    const script = "import('./native/index.ts').then((m) => console.log(JSON.stringify(m.native.cpuFeatures())))";
+    const off = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      encoding: 'utf8', env: { ...process.env, LATENTFLOW_AMX: '0' },
+    })) as { amx: boolean; amxBf16: boolean; bf16: boolean };
+    expect(off).toMatchObject({ amx: false, amxBf16: true, bf16: true });
   });
 });
 

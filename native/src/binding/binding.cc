@@ -268,6 +268,8 @@ Napi::Value cpu_features_js(const Napi::CallbackInfo & info) {
     o.Set("avx512Vnni", sdn_cpu_has_avx512_vnni() != 0);
     o.Set("isa", sdn_cpu_isa()); // the path the kernels take (LATENTFLOW_ISA caps it)
     o.Set("bf16", sdn_cpu_bf16() != 0);
+    o.Set("amxBf16", sdn_cpu_has_amx_bf16() != 0);
+    o.Set("amx", sdn_cpu_amx() != 0); // bf16 products on AMX tiles (LATENTFLOW_AMX=0 turns it off)
     return o;
 }
 

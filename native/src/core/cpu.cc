@@ -7,6 +7,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "../ops/testing.h"
 #include "sdn.h"
@@ -19,6 +23,15 @@ static unsigned long long xcr0() {
     unsigned eax = 0, edx = 0;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     return (static_cast<unsigned long long>(edx) << 32) | eax;
+}
+// Linux hands out the AMX tile data state (8 KiB per thread) only to processes that ask for it.
+static bool amx_permitted() {
+#if defined(__linux__) && defined(__x86_64__)
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
 }
 #endif
 
@@ -44,6 +57,9 @@ static CpuFeatures detect() {
     unsigned a71 = 0, b71 = 0, c71 = 0, d71 = 0;
     __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71);
     f.avx512_bf16 = f.avx512 && (a71 & (1u << 5)) != 0;
+    // AMX-BF16 (EDX 22), AMX-TILE (EDX 24); XCR0 bits 17-18: the OS saves tile config and data.
+    const bool amx_cpu = (d7 & (1u << 22)) != 0 && (d7 & (1u << 24)) != 0 && (xcr & 0x60000) == 0x60000;
+    f.amx_bf16 = f.avx512_bf16 && amx_cpu && amx_permitted();
 #endif
     return f;
 }
@@ -84,6 +100,22 @@ Isa cpu_isa() {
 
 bool cpu_bf16() { return cpu_isa() == Isa::Avx512 && cpu_features().avx512_bf16; }
 
+namespace {
+
+std::atomic<bool> & amx_store() {
+    static std::atomic<bool> allowed{[] {
+        const char * env = std::getenv("LATENTFLOW_AMX");
+        return !(env && std::strcmp(env, "0") == 0);
+    }()};
+    return allowed;
+}
+
+} // namespace
+
+bool testing::amx_set(bool allowed) { return amx_store().exchange(allowed); }
+
+bool cpu_amx() { return cpu_bf16() && cpu_features().amx_bf16 && amx_store().load(std::memory_order_relaxed); }
+
 const char * isa_name(Isa isa) {
     switch (isa) {
         case Isa::Portable: return "portable";
@@ -111,3 +143,5 @@ extern "C" int sdn_cpu_has_avx512_bf16(void) { return sdn::cpu_features().avx512
 extern "C" int sdn_cpu_has_avx512_vnni(void) { return sdn::cpu_features().avx512_vnni ? 1 : 0; }
 extern "C" const char * sdn_cpu_isa(void) { return sdn::isa_name(sdn::cpu_isa()); }
 extern "C" int sdn_cpu_bf16(void) { return sdn::cpu_bf16() ? 1 : 0; }
+extern "C" int sdn_cpu_has_amx_bf16(void) { return sdn::cpu_features().amx_bf16 ? 1 : 0; }
+extern "C" int sdn_cpu_amx(void) { return sdn::cpu_amx() ? 1 : 0; }

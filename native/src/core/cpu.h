@@ -18,6 +18,8 @@ struct CpuFeatures {
     bool avx512 = false;      // AVX-512 F, BW, VL, DQ (and the OS saves ZMM and mask state)
     bool avx512_bf16 = false; // AVX512_BF16: vdpbf16ps, vcvtne2ps2bf16
     bool avx512_vnni = false; // AVX512_VNNI: vpdpbusd
+    bool amx_bf16 = false;    // AMX-TILE and AMX-BF16 (tdpbf16ps), the OS saving tile state and granting
+                              // this process the tile data (arch_prctl ARCH_REQ_XCOMP_PERM, asked once)
 };
 
 // What the hardware has, detected once (never capped).
@@ -30,6 +32,10 @@ Isa cpu_isa_supported();
 Isa cpu_isa();
 // Whether bf16 compute (vdpbf16ps) is available on the current path.
 bool cpu_bf16();
+// Whether bf16 products take AMX tiles (tdpbf16ps: 16 x 16 x 32 per instruction) instead of
+// vdpbf16ps: cpu_bf16() on a CPU with AMX-BF16, unless LATENTFLOW_AMX=0 (read once; for side-by-side
+// comparisons) or testing::amx_set turned it off.
+bool cpu_amx();
 
 const char * isa_name(Isa isa); // "portable" | "avx2" | "avx512"
 // Parses a path name; false (and `out` untouched) for anything else.

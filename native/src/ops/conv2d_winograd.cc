@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../core/arena.h"
+#include "../core/cpu.h"
 #include "../core/half.h"
 #include "../core/threads.h"
 #include "arch/x86/x86.h"
@@ -79,6 +80,12 @@ ConvAlgo conv2d_algo(const Conv2dShape & s) {
         case ConvAlgoMode::Winograd: return ConvAlgo::Winograd;
         case ConvAlgoMode::Auto: break;
     }
+    // bf16 products on AMX tiles run the direct convolution's GEMM at ~6x the f32 rate: the direct
+    // convolution (gather-bound) is as fast as f32 Winograd at 64x64 with 320 channels and faster
+    // everywhere else (measured at batch 2: 32x32 640 ch 15 vs 23 ms, 16x16 1280 ch 13 vs 48 ms, 8x8
+    // 4.5 vs 47 ms; 256x256 128 ch 33 vs 37 ms), with the rounding of bf16 compute (bf16 Winograd's
+    // transforms amplify it: ruled out, docs/BENCHMARKS.md).
+    if (s.precision == Precision::BF16 && cpu_amx()) return ConvAlgo::Direct;
     // The transforms cost per tile and channel what the GEMM saves per tile, channel and output
     // channel: worth it with enough channels on both sides (conv_in / conv_out stay direct); and the
     // weight transform (U: 4x the weight) is paid per call, so few tiles stay direct: measured with

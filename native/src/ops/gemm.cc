@@ -58,7 +58,7 @@ constexpr int64_t kPortableMR = 6, kPortableNR = 16;
 
 int64_t Kernels::kc_step_for(int64_t K) const {
     const int64_t k_blocks = std::max<int64_t>(1, ceil_div(K, KC));
-    return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), 8));
+    return std::min(KC, round_up(ceil_div(std::max<int64_t>(K, 1), k_blocks), std::max<int64_t>(8, k_unit)));
 }
 
 int64_t Kernels::mc_block() const {
@@ -84,9 +84,11 @@ const Kernels & kernels(Precision precision) {
                                 x86::avx512::gemm_kernel, x86::avx512::gemm_pack_a, x86::avx512::gemm_pack_b};
     static const Kernels avx512_bf16{"avx512 bf16 14x32", x86::avx512::kGemmMR, x86::avx512::kGemmNR, 512, 2, 2,
                                      x86::avx512::gemm_kernel_bf16, x86::avx512::gemm_pack_a_bf16, x86::avx512::gemm_pack_b_bf16};
+    static const Kernels amx_bf16{"amx bf16 32x32", x86::avx512::kAmxMR, x86::avx512::kAmxNR, 512, 2, x86::avx512::kAmxK,
+                                  x86::avx512::gemm_kernel_amx, x86::avx512::gemm_pack_a_amx, x86::avx512::gemm_pack_b_amx};
     if (precision == Precision::BF16) {
         precision_check(precision, "gemm");
-        return avx512_bf16;
+        return cpu_amx() ? amx_bf16 : avx512_bf16;
     }
     switch (cpu_isa()) {
         case Isa::Avx512: return avx512;

@@ -125,7 +125,7 @@ struct Kernels {
     int64_t MR, NR;       // micro-tile rows and columns
     int64_t KC;           // K block upper bound
     int64_t elem_bytes;   // of a packed element: 4 (f32) or 2 (bf16)
-    int64_t k_unit;       // packed k granularity: 1, or 2 for bf16 pairs
+    int64_t k_unit;       // packed k granularity: 1, 2 for bf16 pairs, 32 for AMX's tile steps
     KernelFn kernel;
     PackAFn pack_a;
     PackBFn pack_b;
@@ -133,7 +133,8 @@ struct Kernels {
     int64_t kc_padded(int64_t kc) const { return (kc + k_unit - 1) / k_unit * k_unit; }
     // Bytes of one packed panel of R (= MR or NR) rows or columns over kc steps of k.
     int64_t panel_bytes(int64_t R, int64_t kc) const { return kc_padded(kc) * R * elem_bytes; }
-    // The driver's K block length for a given K: blocks of even length, a multiple of 8, at most KC.
+    // The driver's K block length for a given K: blocks of even length, a multiple of 8 and of k_unit,
+    // at most KC.
     int64_t kc_step_for(int64_t K) const;
     // Rows of an A block (a multiple of MR): ~288 KiB of packed A where the core's L2 holds >= 1 MiB,
     // ~144 KiB elsewhere (read once from sysconf).

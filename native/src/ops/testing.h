@@ -17,6 +17,9 @@ namespace sdn::testing {
 // Caps the instruction-set path every op family dispatches on (never above what the CPU has).
 Isa isa_cap_set(Isa cap);
 
+// Lets bf16 products take AMX tiles (where the CPU has them: core/cpu.h's cpu_amx) or not.
+bool amx_set(bool allowed);
+
 // Caps the bytes of one pre-packed GEMM operand (default 16 MiB); a small cap makes gemm() and
 // conv2d() walk K in several slices.
 int64_t packed_cap_set(int64_t bytes);
@@ -37,6 +40,14 @@ struct IsaScope {
     IsaScope(const IsaScope &) = delete;
     IsaScope & operator=(const IsaScope &) = delete;
     Isa previous;
+};
+
+struct AmxScope {
+    explicit AmxScope(bool allowed) : previous(amx_set(allowed)) {}
+    ~AmxScope() { amx_set(previous); }
+    AmxScope(const AmxScope &) = delete;
+    AmxScope & operator=(const AmxScope &) = delete;
+    bool previous;
 };
 
 struct ConvAlgoScope {

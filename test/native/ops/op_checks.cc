@@ -156,7 +156,9 @@ void gemm_packed_same_bits(Failures & f) {
                 f.expect(rise == 0, what + ": packed once, the call took " + std::to_string(rise) + " arena bytes");
                 f.expect(bits_differ(per_call.data(), once.data(), M * N) == 0, what + ": packed once differs from packed per call");
                 // 16-bit weights stay 2 bytes an element (bf16 pairs, or the f32 kernels' panels stored narrow).
-                const int64_t padded = (N + 31) / 32 * 32 * (K + 1); // at most 32-column panels, K rounded to pairs
+                // At most 32-column panels, K rounded to pairs (to AMX's 32-step tiles on that path).
+                const int64_t k_unit = std::max<int64_t>(2, gemm_detail::kernels(p).k_unit);
+                const int64_t padded = (N + 31) / 32 * 32 * ((K + k_unit - 1) / k_unit * k_unit);
                 if (dtype != DType::F32) f.expect(gemm_packed_b_bytes(N, K, p, dtype) <= 2 * padded, what + ": packed wider than 2 bytes an element");
             }
 }

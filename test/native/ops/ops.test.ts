@@ -5,6 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { native } from '../../../native/index.ts';
 import { nativeProgram } from '../../helpers/native-programs.ts';
 
 interface Result {
@@ -36,14 +37,18 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('the op test program', () => {
-  it('lists the op families and runs every path this CPU has (portable always; avx2, avx512 where present)', () => {
+  it('lists the op families and runs every path this CPU has (portable always; avx2, avx512, avx512-amx where present)', () => {
     expect(listing.isas[0]).toBe('portable');
     expect(listing.ops).toEqual(expect.arrayContaining(['gemm', 'conv2d', 'conv2d winograd', 'attention', 'group norm', 'activation', 'half']));
     expect(exitCode, stderr).not.toBeNull();
     for (const isa of listing.isas) expect(results.filter((r) => r.isa === isa).length, isa).toBeGreaterThan(100);
-    // bf16 compute cases run on avx512 where the CPU has AVX512_BF16.
+    // bf16 compute cases run on avx512 where the CPU has AVX512_BF16 (vdpbf16ps), and again on
+    // avx512-amx (the same ops with bf16 products on AMX tiles) where it has AMX.
     const bf16 = results.filter((r) => r.params.includes('bf16-compute'));
     expect(bf16.length > 0).toBe(listing.isas.includes('avx512') && listing.bf16);
+    const amx = native.cpuFeatures().amxBf16;
+    expect(listing.isas.includes('avx512-amx')).toBe(amx);
+    if (amx) expect(bf16.filter((r) => r.isa === 'avx512-amx').length).toBe(bf16.filter((r) => r.isa === 'avx512').length);
   });
 
   describe.each(listing.ops)('%s', (op) => {

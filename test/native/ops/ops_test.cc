@@ -48,10 +48,19 @@ std::string json_number(double v) {
     return buf;
 }
 
-std::vector<Isa> available_isas() {
-    std::vector<Isa> out;
+// A path the program forces: an instruction-set path, and on avx512 with AMX a second pass whose bf16
+// products take the tiles ("avx512-amx"; the avx512 pass runs them on vdpbf16ps).
+struct Path {
+    Isa isa;
+    bool amx;
+    std::string name;
+};
+
+std::vector<Path> available_paths() {
+    std::vector<Path> out;
     for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Avx512})
-        if (isa <= cpu_isa_supported()) out.push_back(isa);
+        if (isa <= cpu_isa_supported()) out.push_back({isa, false, isa_name(isa)});
+    if (cpu_features().amx_bf16) out.push_back({Isa::Avx512, true, "avx512-amx"});
     return out;
 }
 
@@ -68,7 +77,7 @@ int main(int argc, char ** argv) {
         else if (a == "--isa" && i + 1 < argc) only_isas.insert(argv[++i]);
         else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: sdn_ops_test [--list] [--op NAME]... [--isa portable|avx2|avx512]... [--threads N]\n");
+            std::fprintf(stderr, "usage: sdn_ops_test [--list] [--op NAME]... [--isa portable|avx2|avx512|avx512-amx]... [--threads N]\n");
             return 2;
         }
     }
@@ -88,7 +97,7 @@ int main(int argc, char ** argv) {
         for (const auto & op : ops) line += (first ? "" : ", ") + json_string(op), first = false;
         line += "], \"isas\": [";
         first = true;
-        for (Isa isa : available_isas()) line += (first ? "" : ", ") + json_string(isa_name(isa)), first = false;
+        for (const Path & path : available_paths()) line += (first ? "" : ", ") + json_string(path.name), first = false;
         std::printf("%s], \"bf16\": %s}\n", line.c_str(), cpu_features().avx512_bf16 ? "true" : "false");
         return 0;
     }
@@ -98,10 +107,12 @@ int main(int argc, char ** argv) {
     for (auto & c : cases) {
         if (!only_ops.empty() && !only_ops.count(c->op())) continue;
         bool prepared = false;
-        for (Isa isa : available_isas()) {
-            if (!only_isas.empty() && !only_isas.count(isa_name(isa))) continue;
+        for (const Path & path : available_paths()) {
+            const Isa isa = path.isa;
+            if (!only_isas.empty() && !only_isas.count(path.name)) continue;
             if (c->needs_bf16() && !(isa == Isa::Avx512 && cpu_features().avx512_bf16)) continue;
             testing::IsaScope scope(isa);
+            testing::AmxScope amx(path.amx);
             std::string error_text;
             double error = INFINITY;
             try {
@@ -118,7 +129,7 @@ int main(int argc, char ** argv) {
             ++total;
             failed += !ok;
             std::printf("{\"kind\": \"case\", \"op\": %s, \"params\": %s, \"isa\": \"%s\", \"error\": %s, \"tolerance\": %s, \"ok\": %s%s}\n",
-                        json_string(c->op()).c_str(), json_string(c->params()).c_str(), isa_name(isa), json_number(error).c_str(),
+                        json_string(c->op()).c_str(), json_string(c->params()).c_str(), path.name.c_str(), json_number(error).c_str(),
                         json_number(c->tolerance()).c_str(), ok ? "true" : "false",
                         error_text.empty() ? "" : (", \"message\": " + json_string(error_text)).c_str());
             std::fflush(stdout);
@@ -126,9 +137,10 @@ int main(int argc, char ** argv) {
     }
     for (auto & c : checks) {
         if (!only_ops.empty() && !only_ops.count(c.op)) continue;
-        for (Isa isa : available_isas()) {
-            if (!only_isas.empty() && !only_isas.count(isa_name(isa))) continue;
-            testing::IsaScope scope(isa);
+        for (const Path & path : available_paths()) {
+            if (!only_isas.empty() && !only_isas.count(path.name)) continue;
+            testing::IsaScope scope(path.isa);
+            testing::AmxScope amx(path.amx);
             Failures f;
             try {
                 c.run(f);
@@ -140,7 +152,7 @@ int main(int argc, char ** argv) {
             ++total;
             failed += !f.messages.empty();
             std::printf("{\"kind\": \"check\", \"op\": %s, \"params\": %s, \"isa\": \"%s\", \"ok\": %s%s}\n", json_string(c.op).c_str(),
-                        json_string(c.name).c_str(), isa_name(isa), f.messages.empty() ? "true" : "false",
+                        json_string(c.name).c_str(), path.name.c_str(), f.messages.empty() ? "true" : "false",
                         message.empty() ? "" : (", \"message\": " + json_string(message)).c_str());
             std::fflush(stdout);
         }

@@ -93,6 +93,16 @@ constexpr int64_t kGemmNR = 32;
 void gemm_kernel_bf16(int64_t kc, const void * a, const void * b, float * c, int64_t ldc, const gemm_detail::Tile & tile);
 void gemm_pack_a_bf16(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
 void gemm_pack_b_bf16(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
+
+// bf16 on AMX tiles (only when cpu_amx()): a 32 x 32 tile of C in four 16 x 16 f32 tile registers,
+// k in steps of 32 (16 pairs). B panels as the bf16 set's (32 columns of k pairs), k padded to 32;
+// A panels row-major per 32-step of k (two 16-row tiles of 64 bytes per row).
+constexpr int64_t kAmxMR = 32;
+constexpr int64_t kAmxNR = 32;
+constexpr int64_t kAmxK = 32;
+void gemm_kernel_amx(int64_t kc, const void * a, const void * b, float * c, int64_t ldc, const gemm_detail::Tile & tile);
+void gemm_pack_a_amx(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
+void gemm_pack_b_amx(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
 } // namespace sdn::x86::avx512
 
 #undef SDN_X86_COMMON_DECLARATIONS

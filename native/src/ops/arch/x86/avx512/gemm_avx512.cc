@@ -6,6 +6,10 @@
 // 28 accumulators + 2 B vectors + a broadcast fill 31 of the 32 registers; two FMA pipes with 4 cycles
 // of latency need 8 independent chains, 28 leave room. The packers widen f16 / bf16 (and round to
 // bf16 for the bf16 set) on the way in, transposing 16 x 16 blocks of 32-bit lanes in registers.
+// A third set, for CPUs with AMX (cpu_amx()), takes the bf16 products to the tile unit:
+//   amx:  a 32 x 32 tile of C in four 16 x 16 f32 tile registers; per 32 steps of k, two A tiles
+//         (16 rows x 32 k) and two B tiles (16 k pairs x 16 columns), four tdpbf16ps (each 16 x 16 x 32
+//         multiply-adds, 16 times the work of a vdpbf16ps)
 #include <immintrin.h>
 
 #include <cstring>
@@ -280,6 +284,99 @@ void gemm_pack_b_bf16(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_
                 for (int64_t q = 0; q < (n + 1) / 2; ++q) _mm512_storeu_ps(reinterpret_cast<float *>(d + (k / 2 + q) * 2 * NR + half * 32), r[q]);
             }
         }
+    }
+}
+
+// ---- bf16 on AMX tiles ------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int64_t AMX_MR = kAmxMR, AMX_NR = kAmxNR, AMX_K = kAmxK;
+static_assert(AMX_MR == 32 && AMX_NR == NR && AMX_K == 32, "two 16-row A tiles, the bf16 set's 32-column B panels, 16 k pairs");
+
+// The tile shapes every AMX kernel call uses (palette 1): tiles 0-3 the C quarter tiles (16 rows of 16
+// f32), 4-5 the A tiles (16 rows of 32 bf16), 6-7 the B tiles (16 k pairs of 16 columns): all 16 rows of
+// 64 bytes. Loaded once per thread (the configuration is per-thread state, saved with the thread's).
+struct alignas(64) TileConfig {
+    uint8_t palette = 1, start_row = 0, reserved[14] = {};
+    uint16_t bytes_per_row[16] = {};
+    uint8_t rows[16] = {};
+};
+
+inline void tiles_configure() {
+    thread_local bool configured = false;
+    if (configured) return;
+    TileConfig cfg;
+    for (int t = 0; t < 8; ++t) {
+        cfg.rows[t] = 16;
+        cfg.bytes_per_row[t] = 64;
+    }
+    _tile_loadconfig(&cfg);
+    configured = true;
+}
+
+} // namespace
+
+// C[0:32, 0:32] (+)= A B over kc (a multiple of 32) steps of k. A panel: per 32 k, rows 0-31 of 32 bf16
+// (a[(k / 32) * 1024 + i * 32 + k % 32]); B panel: the bf16 set's (b[(k / 2) * 64 + 2 j + k % 2]), so
+// the B tile of columns 16 h .. 16 h + 15 over pairs [p, p + 16) starts at b + p * 64 + 32 h with rows
+// 128 bytes apart. The sums leave the tiles through a 32 x 32 buffer into the shared epilogue.
+void gemm_kernel_amx(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
+    tiles_configure();
+    const uint16_t * a = static_cast<const uint16_t *>(a_packed);
+    const uint16_t * b = static_cast<const uint16_t *>(b_packed);
+    prefetch_c(c, ldc, tile);
+    prefetch_c(c + 16 * ldc, ldc, Tile{tile.m - 16, tile.n, tile.first, tile.accumulate});
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t k = 0; k < kc; k += AMX_K, a += AMX_MR * AMX_K, b += AMX_K * NR) {
+        _tile_loadd(4, a, 64);
+        _tile_loadd(5, a + 16 * AMX_K, 64);
+        _tile_loadd(6, b, 128);
+        _tile_loadd(7, b + 32, 128);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    alignas(64) float sums[AMX_MR][NR];
+    _tile_stored(0, &sums[0][0], NR * sizeof(float));
+    _tile_stored(1, &sums[0][16], NR * sizeof(float));
+    _tile_stored(2, &sums[16][0], NR * sizeof(float));
+    _tile_stored(3, &sums[16][16], NR * sizeof(float));
+    const __mmask16 m0 = first_lanes(tile.n), m1 = first_lanes(tile.n - 16);
+    for (int i = 0; i < tile.m; ++i)
+        epilogue_row(c + i * ldc, _mm512_load_ps(&sums[i][0]), _mm512_load_ps(&sums[i][16]), i, tile, m0, m1);
+}
+
+// Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into 32-row panels: per 32 steps of k, each row's 32 values
+// rounded to bf16 (zeros past kc and past mc).
+void gemm_pack_a_amx(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
+    uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
+    const int64_t kc_pad = (kc + AMX_K - 1) / AMX_K * AMX_K;
+    for (int64_t p = 0; p * AMX_MR < mc; ++p) {
+        uint16_t * d = dst + p * kc_pad * AMX_MR;
+        const int64_t rows = min64(AMX_MR, mc - p * AMX_MR);
+        const int64_t row0 = (m0 + p * AMX_MR) * lda + k0;
+        for (int64_t k = 0; k < kc_pad; k += AMX_K, d += AMX_MR * AMX_K) {
+            const int64_t n = min64(AMX_K, kc - k);
+            for (int64_t i = 0; i < AMX_MR; ++i)
+                _mm512_storeu_si512(d + i * AMX_K, i < rows ? load32_bf16(A, dtype, row0 + i * lda + k, n) : _mm512_setzero_si512());
+        }
+    }
+}
+
+// k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into the bf16 set's 32-column panels, k padded with
+// zero pairs to a multiple of 32.
+void gemm_pack_b_amx(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
+    uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
+    const int64_t kc_pad = (kc + AMX_K - 1) / AMX_K * AMX_K, pairs = (kc + 1) / 2;
+    for (int64_t p = 0; p * NR < nc; ++p) {
+        uint16_t * d = dst + p * kc_pad * NR;
+        gemm_pack_b_bf16(B, k0, kc, n0 + p * NR, min64(NR, nc - p * NR), d);
+        std::memset(d + pairs * 2 * NR, 0, static_cast<size_t>(kc_pad / 2 - pairs) * 2 * NR * sizeof(uint16_t));
     }
 }
 
