@@ -3,7 +3,8 @@
 //
 //   sdn_ops_bench clock                              the core clock while busy (GHz, turbo included)
 //   sdn_ops_bench peak [--threads N]                 register-only loops: FMA on 256 and 512-bit vectors,
-//                                                    vdpbf16ps (GFLOP/s on N threads, each its own loop)
+//                                                    vdpbf16ps, AMX tdpbf16ps (GFLOP/s on N threads, each
+//                                                    its own loop)
 //   sdn_ops_bench kernel [--isa P] [--precision p]   the path's GEMM micro-kernel alone, one thread, on packed
 //                                                    panels resident in L1/L2 (kc 128-512; 1 or 20 A panels):
 //                                                    GFLOP/s of the best of 200 rounds, to set against `peak`
@@ -13,6 +14,7 @@
 // (the path; default the best), --dtype f32|f16|bf16 (the weight's storage; f32), --precision fp32|bf16,
 // --algo auto|direct|winograd (conv), --compare-direct (conv: the output's max difference from the
 // direct convolution's, relative to max |y|).
+#include <immintrin.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -128,6 +130,40 @@ __attribute__((target("avx512f,avx512bf16"))) double dpbf16_loop(int64_t iters) 
     return 0.0;
 }
 constexpr double kDpbf16Flops = 2.0 * 32 * 48;
+
+// tdpbf16ps into four accumulator tiles (each 16 x 16 x 32 multiply-adds), the operand tiles loaded
+// once (zeros: the rate does not depend on the values). Needs cpu_features().amx_bf16 (the process
+// holds the tile state).
+__attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_loop(int64_t iters) {
+    struct alignas(64) {
+        uint8_t palette = 1, start_row = 0, reserved[14] = {};
+        uint16_t bytes_per_row[16] = {};
+        uint8_t rows[16] = {};
+    } cfg;
+    for (int t = 0; t < 8; ++t) cfg.rows[t] = 16, cfg.bytes_per_row[t] = 64;
+    alignas(64) static const uint16_t zeros[16 * 32] = {};
+    // GCC 12's _tile_loadconfig tells the compiler it reads 8 bytes only: without this barrier the
+    // stores of the other fields may be dropped (a #GP on ldtilecfg).
+    __asm__ __volatile__("" : : "r"(&cfg) : "memory");
+    _tile_loadconfig(&cfg);
+    _tile_loadd(4, zeros, 64);
+    _tile_loadd(5, zeros, 64);
+    _tile_loadd(6, zeros, 64);
+    _tile_loadd(7, zeros, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t i = 0; i < iters / 16; ++i) { // a tile product is ~16 vector products' time
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_release();
+    return 0.0;
+}
+constexpr double kAmxBf16Flops = 4.0 * 2 * 16 * 16 * 32 / 16; // per iteration of `iters`
 
 // GFLOP/s of `loop` (flops_per_iter per iteration) run by `threads` threads at once (each its own
 // register loop, ~0.2 s), best of 3.
@@ -316,6 +352,7 @@ static int run(int argc, char ** argv) {
         if (f.avx2_fma) std::printf("{\"loop\": \"fma256\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(fma256_loop, kFma256Flops, o.threads));
         if (f.avx512) std::printf("{\"loop\": \"fma512\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(fma512_loop, kFma512Flops, o.threads));
         if (f.avx512_bf16) std::printf("{\"loop\": \"dpbf16\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(dpbf16_loop, kDpbf16Flops, o.threads));
+        if (f.amx_bf16) std::printf("{\"loop\": \"amx_bf16\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(amx_bf16_loop, kAmxBf16Flops, o.threads));
         return 0;
     }
     if (o.precision == Precision::BF16) precision_check(o.precision, "sdn_ops_bench");

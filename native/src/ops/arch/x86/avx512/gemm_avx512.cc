@@ -311,6 +311,9 @@ inline void tiles_configure() {
         cfg.rows[t] = 16;
         cfg.bytes_per_row[t] = 64;
     }
+    // GCC 12's _tile_loadconfig tells the compiler it reads 8 bytes only: without this barrier the
+    // stores of the other fields may be dropped (a #GP on ldtilecfg).
+    __asm__ __volatile__("" : : "r"(&cfg) : "memory");
     _tile_loadconfig(&cfg);
     configured = true;
 }
