@@ -10,6 +10,8 @@
 //                                                    GFLOP/s of the best of 200 rounds, to set against `peak`
 //   sdn_ops_bench gemm [options] MxKxN...            C[M, N] = A[M, K] W[N, K]^T + bias (a Linear)
 //   sdn_ops_bench conv [options] B,Cin,Cout,H,W,k,stride,pad[,up]...   (H, W stored; up = fused up-sampling)
+//   sdn_ops_bench attention [options] B,H,Tq,Tk,D...  flash attention, q/k/v/out in the UNet's [B, T, H*D]
+//                                                    layout; GFLOP/s counts 4*Tq*Tk*D per head (QK^T and PV)
 // options: --runs R (median of R calls after a warm-up; 5), --threads T (2), --isa portable|avx2|avx512
 // (the path; default the best), --dtype f32|f16|bf16 (the weight's storage; f32), --precision fp32|bf16,
 // --algo auto|direct|winograd (conv), --compare-direct (conv: the output's max difference from the
@@ -31,6 +33,7 @@
 #include "core/half.h"
 #include "core/tensor.h"
 #include "core/threads.h"
+#include "ops/attention.h"
 #include "ops/conv2d.h"
 #include "ops/conv2d_winograd.h"
 #include "ops/gemm.h"
@@ -195,7 +198,7 @@ struct Options {
 
 [[noreturn]] void usage(const char * why) {
     std::fprintf(stderr, "sdn_ops_bench: %s\nusage: sdn_ops_bench clock | peak [--threads N] | gemm [options] MxKxN... | "
-                         "conv [options] B,Cin,Cout,H,W,k,stride,pad[,up]...\n", why);
+                         "conv [options] B,Cin,Cout,H,W,k,stride,pad[,up]... | attention [options] B,H,Tq,Tk,D...\n", why);
     std::exit(2);
 }
 
@@ -298,6 +301,28 @@ int run_conv(const Options & o) {
     return 0;
 }
 
+// Flash attention (the mode the UNet runs) on the UNet's layout: q, k, v, out as [B, T, H*D], so K and V
+// rows are read at a stride of H*D floats, as in a model. Values of roughly unit size (the scores'
+// spread then matches trained models' only loosely; the time does not depend on it).
+int run_attention(const Options & o) {
+    for (const std::string & spec : o.specs) {
+        const auto v = numbers(spec, ',');
+        if (v.size() != 5) usage(("an attention shape is B,H,Tq,Tk,D, got " + spec).c_str());
+        const AttentionShape s{v[0], v[1], v[2], v[3], v[4], 1.0f / std::sqrt(static_cast<float>(v[4]))};
+        auto q = values(s.B * s.Tq * s.H * s.D, 1, 1.0f), k = values(s.B * s.Tk * s.H * s.D, 2, 1.0f), vv = values(s.B * s.Tk * s.H * s.D, 3, 1.0f);
+        std::vector<float> out(q.size());
+        const auto op = [&](std::vector<float> & d, int64_t T) { return attention_operand(d.data(), s, T, AttentionLayout::BTHD); };
+        const Timing t = time_calls(o.runs, [&] { attention(AttentionMode::Flash, s, op(q, s.Tq), op(k, s.Tk), op(vv, s.Tk), op(out, s.Tq)); });
+        const double gflop = 4.0 * s.B * s.H * s.Tq * s.Tk * s.D / 1e9;
+        std::printf("{\"op\": \"attention\", \"spec\": \"%s\", ", spec.c_str());
+        print_common(o);
+        std::printf(", \"gflop\": %.4f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops_best\": %.1f, \"cpu_s\": %.5f}\n", gflop, t.median_ms, t.min_ms,
+                    gflop / t.min_ms * 1e3, t.cpu_s);
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
 } // namespace
 
 static int run(int argc, char ** argv);
@@ -359,5 +384,6 @@ static int run(int argc, char ** argv) {
     if (cmd == "kernel") return run_kernel(o);
     if (cmd == "gemm") return run_gemm(o);
     if (cmd == "conv") return run_conv(o);
+    if (cmd == "attention") return run_attention(o);
     usage(("unknown command " + cmd).c_str());
 }
