@@ -308,7 +308,7 @@ int run_attention(const Options & o) {
     for (const std::string & spec : o.specs) {
         const auto v = numbers(spec, ',');
         if (v.size() != 5) usage(("an attention shape is B,H,Tq,Tk,D, got " + spec).c_str());
-        const AttentionShape s{v[0], v[1], v[2], v[3], v[4], 1.0f / std::sqrt(static_cast<float>(v[4]))};
+        const AttentionShape s{v[0], v[1], v[2], v[3], v[4], 1.0f / std::sqrt(static_cast<float>(v[4])), o.precision == Precision::BF16};
         auto q = values(s.B * s.Tq * s.H * s.D, 1, 1.0f), k = values(s.B * s.Tk * s.H * s.D, 2, 1.0f), vv = values(s.B * s.Tk * s.H * s.D, 3, 1.0f);
         std::vector<float> out(q.size());
         const auto op = [&](std::vector<float> & d, int64_t T) { return attention_operand(d.data(), s, T, AttentionLayout::BTHD); };

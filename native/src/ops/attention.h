@@ -31,6 +31,10 @@ struct AttentionOperand {
 struct AttentionShape {
     int64_t B, H, Tq, Tk, D;
     float scale; // usually 1 / sqrt(D)
+    // bf16 compute (a network run in bf16 precision): flash may round q, k, v and the softmax weights to
+    // bf16 for its products, f32 sums and softmax; it does on AMX tiles (cpu_amx(), D <= 256, Tk >= 256),
+    // else the f32 kernels run. The other modes compute in f32 either way.
+    bool bf16 = false;
 };
 
 // The two contiguous layouts: BHTD = [B, H, T, D] (the fixtures); BTHD = [B, T, H, D], i.e. the

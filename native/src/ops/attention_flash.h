@@ -14,6 +14,15 @@
 //   tmax, alpha [Br]    this key tile's max score and rescale factor exp(m_old - m_new)
 //
 // Br is a multiple of 32 (two AVX-512 vectors of queries, the widest micro-kernel's block).
+//
+// With bf16 compute on AMX (AttentionShape::bf16 and cpu_amx(); `amx` below) the tile kernel is
+// arch/x86/avx512/attention_flash_amx.cc and the workspace holds, per task of up to 512 queries:
+//   kp     all Tk keys as AMX B tiles for q k^T (bf16 pairs of d, 16 keys a tile row), Tk and D padded to 32
+//   vp     all Tk values as B tiles for p v (bf16 pairs of keys, 16 d a tile row), D padded to 16
+//   qp     32 queries as A tiles (bf16, 32 d a tile row)
+//   s, p   one 32 x 32 block of scores (f32) and weights (bf16), row-major
+//   pv, o  that block's p v and the running output, [32, Dv] f32
+//   m, l, tmax (the new max), alpha, rowsum   [32]
 #pragma once
 
 #include <cstdint>
@@ -27,6 +36,9 @@ struct FlashTiling {
     int64_t q_tiles;                                              // ceil(Tq / Br)
     int64_t off_qt, off_st, off_ot, off_m, off_l, off_tmax, off_alpha; // in floats, 64-byte aligned
     int64_t floats_per_thread;
+    bool amx = false;                                             // bf16 products on AMX tiles
+    int64_t Dk = 0, Dv = 0;                                       // amx: D padded to 32 (q k^T), to 16 (p v)
+    int64_t off_kp = 0, off_vp = 0, off_qp = 0, off_s = 0, off_p = 0, off_pv = 0, off_o = 0, off_rowsum = 0;
 };
 
 FlashTiling flash_tiling(const AttentionShape & s);

@@ -617,9 +617,12 @@ struct AttentionCase : OpCase {
                         " D" + str(s.D) + (layout == AttentionLayout::BTHD ? " bthd" : " bhtd");
         if (k_growth > 0) p += " sharp, moving max";
         if (options.slice_heads || options.slice_bytes) p += " slices " + str(options.slice_heads) + " heads / " + str(options.slice_bytes) + " B";
+        if (s.bf16) p += " bf16-compute";
         return p;
     }
-    double tolerance() const override { return 1e-5; }
+    bool needs_bf16() const override { return s.bf16; }
+    // bf16 compute rounds q, k, v and the weights to 8 significant bits (flash on AMX; f32 elsewhere).
+    double tolerance() const override { return s.bf16 ? 2e-2 : 1e-5; }
     AttentionOperand operand(float * data, int64_t T) const { return attention_operand(data, s, T, layout); }
 
     void reference() override {
@@ -841,6 +844,22 @@ CaseList op_cases() {
             auto & c = add<AttentionCase>(cases, mode, a.B, a.H, a.Tq, a.Tk, a.D, AttentionLayout::BTHD);
             c.options.slice_bytes = 1 << 20;
         }
+    }
+    // bf16 compute (flash on AMX tiles where the CPU has them and Tk >= 256, else f32): SD's head sizes,
+    // awkward lengths and head sizes, a task of several query blocks, the 77-token cross-attention, a
+    // moving max.
+    for (const A & a : {A{1, 1, 1, 1, 8}, A{2, 3, 7, 300, 40}, A{2, 2, 77, 256, 64}, A{1, 3, 100, 260, 80}, A{1, 2, 77, 512, 160},
+                        A{1, 2, 33, 257, 3}, A{1, 2, 300, 77, 80}, A{1, 1, 600, 1000, 40}, A{1, 2, 65, 300, 256}, A{2, 8, 1030, 77, 40},
+                        A{1, 1, 1100, 300, 40}}) {
+        auto & c = add<AttentionCase>(cases, AttentionMode::Flash, a.B, a.H, a.Tq, a.Tk, a.D, AttentionLayout::BTHD);
+        c.s.bf16 = true;
+    }
+    {
+        // The running max moves from block to block (keys grow to 3.3x along the sequence). Logits up to
+        // ~20 here: the f32 cases' ~100 would measure bf16's own rounding (about |logit| / 256 on each
+        // weight's exponent), which any bf16 attention has, not the kernel.
+        auto & sharp = add<AttentionCase>(cases, AttentionMode::Flash, 1, 2, 50, 700, 40, AttentionLayout::BHTD);
+        sharp.k_growth = 1.0f / 300, sharp.q_std = 1.5f, sharp.s.bf16 = true;
     }
     for (auto [heads, bytes] : {std::array<int64_t, 2>{1, 0}, {2, 0}, {3, 0}, {3, 2 * 57 * 23 * 4}, {1, 10 * 23 * 4}, {1, 1}}) {
         auto & c = add<AttentionCase>(cases, AttentionMode::Sliced, 2, 3, 57, 23, 8, AttentionLayout::BTHD);

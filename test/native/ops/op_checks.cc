@@ -439,12 +439,13 @@ void attention_workspace(Failures & f) {
     for (int threads : {1, 2}) {
         ThreadsScope t(threads);
         for (AttentionMode mode : {AttentionMode::Naive, AttentionMode::Sliced, AttentionMode::Flash})
-            for (const AttentionShape & s : {AttentionShape{1, 1, 1, 1, 8, 0.35f}, AttentionShape{2, 8, 256, 77, 40, 0.16f}, AttentionShape{1, 2, 300, 300, 80, 0.11f}}) {
+            for (const AttentionShape & s : {AttentionShape{1, 1, 1, 1, 8, 0.35f}, AttentionShape{2, 8, 256, 77, 40, 0.16f}, AttentionShape{1, 2, 300, 300, 80, 0.11f},
+                                             AttentionShape{1, 2, 600, 300, 40, 0.16f, true}, AttentionShape{2, 8, 256, 77, 40, 0.16f, true}}) {
                 auto q = random(s.B * s.H * s.Tq * s.D, 1), k = random(s.B * s.H * s.Tk * s.D, 2), v = random(s.B * s.H * s.Tk * s.D, 3);
                 std::vector<float> out(q.size());
                 const auto op = [&](float * d, int64_t T) { return attention_operand(d, s, T, AttentionLayout::BTHD); };
-                const std::string what = std::string(attention_mode_name(mode)) + " Tq" + std::to_string(s.Tq) + " Tk" + std::to_string(s.Tk) + ", " +
-                                         std::to_string(threads) + " threads";
+                const std::string what = std::string(attention_mode_name(mode)) + " Tq" + std::to_string(s.Tq) + " Tk" + std::to_string(s.Tk) +
+                                         (s.bf16 ? " bf16" : "") + ", " + std::to_string(threads) + " threads";
                 const int64_t rise = arena_rise([&] { attention(mode, s, op(q.data(), s.Tq), op(k.data(), s.Tk), op(v.data(), s.Tk), op(out.data(), s.Tq)); },
                                                 f, what);
                 f.expect(rise == attention_extra_bytes(mode, s), what + ": arena rose " + std::to_string(rise) + ", the estimate is " +
@@ -454,19 +455,22 @@ void attention_workspace(Failures & f) {
 }
 
 void attention_flash_threads(Failures & f) {
-    const AttentionShape s{1, 2, 200, 150, 40, 0.158f};
-    auto q = random(2 * 200 * 40, 3), k = random(2 * 150 * 40, 4), v = random(2 * 150 * 40, 5);
-    const auto op = [&](float * d, int64_t T) { return attention_operand(d, s, T, AttentionLayout::BHTD); };
-    std::vector<float> one(q.size()), two(q.size());
-    {
-        ThreadsScope t(1);
-        attention(AttentionMode::Flash, s, op(q.data(), 200), op(k.data(), 150), op(v.data(), 150), op(one.data(), 200));
+    for (bool bf16 : {false, true}) { // bf16: the AMX kernel where the path has it
+        const AttentionShape s{1, 2, 200, 150, 40, 0.158f, bf16};
+        auto q = random(2 * 200 * 40, 3), k = random(2 * 150 * 40, 4), v = random(2 * 150 * 40, 5);
+        const auto op = [&](float * d, int64_t T) { return attention_operand(d, s, T, AttentionLayout::BHTD); };
+        std::vector<float> one(q.size()), two(q.size());
+        {
+            ThreadsScope t(1);
+            attention(AttentionMode::Flash, s, op(q.data(), 200), op(k.data(), 150), op(v.data(), 150), op(one.data(), 200));
+        }
+        {
+            ThreadsScope t(2);
+            attention(AttentionMode::Flash, s, op(q.data(), 200), op(k.data(), 150), op(v.data(), 150), op(two.data(), 200));
+        }
+        f.expect(bits_differ(one.data(), two.data(), static_cast<int64_t>(one.size())) == 0,
+                 std::string(bf16 ? "bf16: " : "") + "1 and 2 threads differ (each query tile is one task)");
     }
-    {
-        ThreadsScope t(2);
-        attention(AttentionMode::Flash, s, op(q.data(), 200), op(k.data(), 150), op(v.data(), 150), op(two.data(), 200));
-    }
-    f.expect(bits_differ(one.data(), two.data(), static_cast<int64_t>(one.size())) == 0, "1 and 2 threads differ (each query tile is one task)");
 }
 
 } // namespace

@@ -38,7 +38,8 @@ void CrossAttention::forward_add(Tensor x, const Tensor * context, AttentionMode
     x = Tensor();                                                               // the normed input is dead
     ArenaScope scope(name);
     Tensor a = Tensor::empty({B, T, C});
-    const AttentionShape s{B, heads, T, Tc, dim_head, 1.0f / std::sqrt(static_cast<float>(dim_head))};
+    AttentionShape s{B, heads, T, Tc, dim_head, 1.0f / std::sqrt(static_cast<float>(dim_head))};
+    s.bf16 = compute_precision() == Precision::BF16;
     attention_call(mode, s, AttentionOperand{q.f32(), T * C, dim_head, C}, AttentionOperand{k.f32(), Tc * C, dim_head, C},
                    AttentionOperand{v.f32(), Tc * C, dim_head, C}, AttentionOperand{a.f32(), T * C, dim_head, C}); // [B, T, heads * dim_head]
     q = k = v = Tensor();

@@ -103,6 +103,8 @@ constexpr int64_t kAmxK = 32;
 void gemm_kernel_amx(int64_t kc, const void * a, const void * b, float * c, int64_t ldc, const gemm_detail::Tile & tile);
 void gemm_pack_a_amx(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
 void gemm_pack_b_amx(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
+// Flash attention's tile kernel with bf16 products on AMX tiles (FlashTiling::amx; attention_flash.h).
+void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, float * workspace);
 } // namespace sdn::x86::avx512
 
 #undef SDN_X86_COMMON_DECLARATIONS

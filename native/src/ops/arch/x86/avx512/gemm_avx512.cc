@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "../arch_util.h"
+#include "avx512_util.h"
 #include "../x86.h"
 
 namespace sdn::x86::avx512 {
@@ -51,36 +52,6 @@ inline __m512i load32_bf16(const void * p, DType dtype, int64_t i, int64_t n) {
     if (dtype == DType::BF16) return _mm512_maskz_loadu_epi16(first_lanes32(n), static_cast<const uint16_t *>(p) + i);
     const __m512 lo = load16(p, dtype, i, n), hi = load16(p, dtype, i + 16, n - 16);
     return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
-}
-
-// In-register transpose of a 16 x 16 block of 32-bit lanes: r[i] lane j <-> r[j] lane i.
-inline void transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-        const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-        u[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        u[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        u[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        u[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    // u[4 g + q] holds, in each 128-bit lane L, rows 4 g .. 4 g + 3 of column 4 L + q.
-    for (int i = 0; i < 4; ++i) {
-        t[i] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0x88);      // lanes 0, 2 of rows 0-3 | rows 4-7
-        t[i + 4] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0xDD);  // lanes 1, 3
-        t[i + 8] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0xDD);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);       // columns 0-3
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);   // columns 8-11
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88); // columns 4-7
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD); // columns 12-15
-    }
 }
 
 // ---- Epilogue (shared by both kernels: the sums are f32 either way) --------------------------------
@@ -293,30 +264,6 @@ namespace {
 
 constexpr int64_t AMX_MR = kAmxMR, AMX_NR = kAmxNR, AMX_K = kAmxK;
 static_assert(AMX_MR == 32 && AMX_NR == NR && AMX_K == 32, "two 16-row A tiles, the bf16 set's 32-column B panels, 16 k pairs");
-
-// The tile shapes every AMX kernel call uses (palette 1): tiles 0-3 the C quarter tiles (16 rows of 16
-// f32), 4-5 the A tiles (16 rows of 32 bf16), 6-7 the B tiles (16 k pairs of 16 columns): all 16 rows of
-// 64 bytes. Loaded once per thread (the configuration is per-thread state, saved with the thread's).
-struct alignas(64) TileConfig {
-    uint8_t palette = 1, start_row = 0, reserved[14] = {};
-    uint16_t bytes_per_row[16] = {};
-    uint8_t rows[16] = {};
-};
-
-inline void tiles_configure() {
-    thread_local bool configured = false;
-    if (configured) return;
-    TileConfig cfg;
-    for (int t = 0; t < 8; ++t) {
-        cfg.rows[t] = 16;
-        cfg.bytes_per_row[t] = 64;
-    }
-    // GCC 12's _tile_loadconfig tells the compiler it reads 8 bytes only: without this barrier the
-    // stores of the other fields may be dropped (a #GP on ldtilecfg).
-    __asm__ __volatile__("" : : "r"(&cfg) : "memory");
-    _tile_loadconfig(&cfg);
-    configured = true;
-}
 
 } // namespace
 
