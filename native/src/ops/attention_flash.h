@@ -3,17 +3,28 @@
 // avx2 and avx512 paths).
 //
 // The driver cuts the work into tasks (b, h, query tile of Br rows); each task runs one tile kernel
-// over all key tiles of Bc keys, in a per-thread workspace taken from the arena. Everything in the
-// workspace is stored query-minor ("transposed"), so the kernels' vectors run over 8 queries and the
-// per-query softmax state needs no horizontal reductions; K and V rows are read in place:
+// over all keys, Bc keys (a key chunk) at a time, in a per-thread workspace taken from the arena. For
+// each key chunk the kernel visits the tile's query blocks of kFlashQueryBlock queries in turn and does
+// all of one block's work on that chunk (scores, online softmax, P V) before the next block, so what
+// one block touches (its queries, its output, its scores, the chunk's keys and values: ~40 KiB at
+// D = 40) stays in L1; the chunk's keys and values are reused by every block of the tile.
 //
-//   qt     [D, Br]      the tile's queries, transposed; queries past Tq are zero
-//   st     [Bc, Br]     one key tile's scores s * scale, then in place its weights exp(s * scale - m)
-//   ot     [D, Br]      the running, unnormalised output, transposed
-//   m, l   [Br]         running max and running sum of each query
-//   tmax, alpha [Br]    this key tile's max score and rescale factor exp(m_old - m_new)
+// Everything per query is stored query-minor ("transposed") in blocks of kFlashQueryBlock queries, so
+// the kernels' vectors run over consecutive queries and the per-query softmax state needs no
+// horizontal reductions:
 //
-// Br is a multiple of 32 (two AVX-512 vectors of queries, the widest micro-kernel's block).
+//   qt     [Br / QB][D][QB]  the tile's queries times the scale, transposed per block; queries past
+//                            Tq are zero
+//   ot     [Br / QB][D][QB]  the running, unnormalised output, same layout
+//   st     [Bc][QB]          one block's scores on the chunk, k . (q * scale) (qt holds the queries
+//                            times the scale), then in place its weights exp(s - m)
+//   kc, vc [Bc][D]           the chunk's key and value rows packed contiguously (the SIMD kernels, when
+//                            the rows are strided; the portable kernel reads them in place)
+//   m, l   [Br]              running max and running sum of each query
+//   tmax, alpha [QB]         one block's chunk max score and rescale factor exp(m_old - m_new)
+//
+// Each query's arithmetic depends only on Bc and the key order, never on Br or on which thread runs
+// it, so any thread count gives the same bits.
 //
 // With bf16 compute on AMX (AttentionShape::bf16 and cpu_amx(); `amx` below) the tile kernel is
 // arch/x86/avx512/attention_flash_amx.cc and the workspace holds, per task of up to 512 queries:
@@ -31,10 +42,13 @@
 
 namespace sdn {
 
+// Queries per block (QB above): two AVX-512 vectors, four AVX2 ones. Br is a multiple of it.
+constexpr int64_t kFlashQueryBlock = 32;
+
 struct FlashTiling {
     int64_t Br, Bc, D;
-    int64_t q_tiles;                                              // ceil(Tq / Br)
-    int64_t off_qt, off_st, off_ot, off_m, off_l, off_tmax, off_alpha; // in floats, 64-byte aligned
+    int64_t q_tiles; // ceil(Tq / Br)
+    int64_t off_qt, off_ot, off_st, off_kc, off_vc, off_m, off_l, off_tmax, off_alpha; // in floats, 64-byte aligned
     int64_t floats_per_thread;
     bool amx = false;                                             // bf16 products on AMX tiles
     int64_t Dk = 0, Dv = 0;                                       // amx: D padded to 32 (q k^T), to 16 (p v)

@@ -48,6 +48,8 @@ struct Avx2 {
     static F pow2i(F n) {
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
     }
+    // y * 2^n where keep, else 0 (n a float holding an integer in [-126, 127] where keep).
+    static F ldexp_keep(M keep, F y, F n) { return _mm256_and_ps(keep, _mm256_mul_ps(y, pow2i(n))); }
 
     static M gt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
     static M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
@@ -58,6 +60,34 @@ struct Avx2 {
     static F select(M m, F if_true, F if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
     static F zero_where(M m, F a) { return _mm256_andnot_ps(m, a); }
     static F keep_where(M m, F a) { return _mm256_and_ps(m, a); }
+
+    // A transpose of a block of up to 8 x 8 (as Avx512::transpose): dst[c * ldd + r] = src[r * lds + c]
+    // * col_mul[c] for rows [0, rows) (later rows zero), columns [0, cols); stores out_len floats of each
+    // of the transpose's rows [0, out_rows).
+    // (always inlined: an out-of-line copy would be a symbol outside the path's namespace; see x86.h)
+    [[gnu::always_inline]] static void transpose(const float * src, int64_t lds, int64_t rows, int64_t cols, F col_mul, float * dst, int64_t ldd,
+                          int64_t out_rows, int64_t out_len) {
+        __m256 r[8], t[8];
+        for (int i = 0; i < 8; ++i) r[i] = i < rows ? mul(cols >= W ? loadu(src + i * lds) : load_first(src + i * lds, cols), col_mul) : zero();
+        for (int i = 0; i < 8; i += 2) { // per 128-bit half: (a0 b0 a1 b1), (a2 b2 a3 b3)
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) { // r[i + k], half H: rows i..i+3 of column 4H + k
+            r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+            r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+            r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+            r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+        }
+        for (int k = 0; k < 4; ++k) {
+            t[k] = _mm256_permute2f128_ps(r[k], r[4 + k], 0x20);
+            t[4 + k] = _mm256_permute2f128_ps(r[k], r[4 + k], 0x31);
+        }
+        for (int c = 0; c < out_rows; ++c) {
+            if (out_len >= W) storeu(dst + c * ldd, t[c]);
+            else store_first(dst + c * ldd, out_len, t[c]);
+        }
+    }
 
     static float hsum(F v) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
