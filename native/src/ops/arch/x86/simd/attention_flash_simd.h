@@ -142,27 +142,37 @@ inline int64_t flash_block_rows(int64_t n) {
     return (n + blocks - 1) / blocks;
 }
 
-// The next key chunk's rows, asked for a few at a time between the micro-kernels of this chunk (the
-// rows are strided, so the hardware prefetchers miss them; asked for all at once, the requests would
-// queue up on the line fill buffers and stall the core instead of overlapping the work).
+// Rows of memory to be fetched into L1 ahead of use, asked for a few at a time between the
+// micro-kernels (the rows are strided, so the hardware prefetchers miss them; asked for all at once,
+// the requests would queue up on the line fill buffers and stall the core instead of overlapping the
+// work): the next key chunk's K and V rows, and the next query block's query rows (first chunk) or
+// output rows (last chunk).
+struct FlashRows {
+    const char * p = nullptr;
+    int64_t ld = 0;       // bytes
+    int64_t rows = 0;     // left to ask for
+    int64_t per_call = 0; // rows per step
+
+    void set(const float * first, int64_t ld_floats, int64_t n, int64_t calls) {
+        p = reinterpret_cast<const char *>(first), ld = ld_floats * 4, rows = n, per_call = (n + calls - 1) / calls;
+    }
+    void step(int64_t bytes) {
+        for (int64_t n = min64(per_call, rows); n > 0; --n, --rows, p += ld) {
+            for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+            _mm_prefetch(p + bytes - 1, _MM_HINT_T0);
+        }
+    }
+};
+
 struct FlashPrefetch {
-    const char * k;
-    const char * v;
-    int64_t ldk, ldv; // bytes
-    int64_t bytes;    // of a row
-    int64_t rows;     // left to ask for
-    int64_t per_call; // rows of K and of V per step
+    FlashRows k, v, rows; // rows: the next block's query or output rows
+    int64_t bytes;        // of a row (D floats)
 
     template <class S>
     void step() {
-        for (int64_t n = min64(per_call, rows); n > 0; --n, --rows, k += ldk, v += ldv) {
-            for (int64_t b = 0; b < bytes; b += 64) {
-                _mm_prefetch(k + b, _MM_HINT_T0);
-                _mm_prefetch(v + b, _MM_HINT_T0);
-            }
-            _mm_prefetch(k + bytes - 1, _MM_HINT_T0);
-            _mm_prefetch(v + bytes - 1, _MM_HINT_T0);
-        }
+        k.step(bytes);
+        v.step(bytes);
+        rows.step(bytes);
     }
 };
 
@@ -242,43 +252,57 @@ inline void attention_flash_tile(const FlashTiling & t, const FlashTask & task, 
     float * l = ws + t.off_l;
     float * tmax = ws + t.off_tmax; // [QB]
     float * alpha = ws + t.off_alpha;
-    // Pack the query tile transposed per block, times the scale (so the scores come out scaled), W x W
-    // at a time; queries past nq are zero (their scores are 0, never used).
-    const auto scale = S::set1(task.scale);
-    for (int64_t r = 0; r < blocks * QB; r += W)
-        for (int64_t d = 0; d < D; d += W)
-            S::transpose(task.q + r * task.ldq + d, task.ldq, max64(0, min64(W, nq - r)), min64(W, D - d), scale,
-                         qt + (r / QB) * D * QB + d * QB + r % QB, QB, min64(W, D - d), W);
     for (int64_t i = 0; i < blocks * D * QB; i += W) S::store(ot + i, S::zero());
     for (int64_t r = 0; r < blocks * QB; r += W) {
         S::store(m + r, S::set1(-INFINITY));
         S::store(l + r, S::zero());
     }
+    // A block's queries, transposed W x W at a time, times the scale (so the scores come out scaled);
+    // queries past nq are zero (their scores are 0, never used).
+    const auto scale = S::set1(task.scale);
+    auto pack_queries = [&](int64_t c) {
+        for (int64_t r = c * QB; r < (c + 1) * QB; r += W)
+            for (int64_t d = 0; d < D; d += W)
+                S::transpose(task.q + r * task.ldq + d, task.ldq, max64(0, min64(W, nq - r)), min64(W, D - d), scale,
+                             qt + c * D * QB + d * QB + r % QB, QB, min64(W, D - d), W);
+    };
+    // A block's out = o / l, transposed back.
+    auto write_output = [&](int64_t c) {
+        for (int64_t r = c * QB; r < min64((c + 1) * QB, nq); r += W) {
+            const auto inv = S::div(S::set1(1.0f), S::load(l + r));
+            for (int64_t d = 0; d < D; d += W)
+                S::transpose(ot + c * D * QB + d * QB + r % QB, QB, min64(W, D - d), W, inv, task.out + r * task.ldo + d,
+                             task.ldo, min64(W, nq - r), min64(W, D - d));
+        }
+    };
 
     // Rows already dense (the [B, H, T, D] layout) are used in place; either way the chunk's row stride is D.
     const bool pack_k = task.ldk != D, pack_v = task.ldv != D;
+    const int64_t rows_d = flash_block_rows<S>(D), sub_blocks = QB / (kFlashVectors<S> * W);
     for (int64_t k0 = 0; k0 < task.Tk; k0 += t.Bc) {
-        const int64_t nk = min64(t.Bc, task.Tk - k0), rows_k = flash_block_rows<S>(nk), rows_d = flash_block_rows<S>(D);
+        const int64_t nk = min64(t.Bc, task.Tk - k0), rows_k = flash_block_rows<S>(nk);
+        const bool first = k0 == 0, last = k0 + t.Bc >= task.Tk;
         const float * k = task.k + k0 * task.ldk;
         const float * v = task.v + k0 * task.ldv;
-        // The next chunk's rows, spread over this chunk's micro-kernel calls (of each block: its score
-        // and output register blocks, ceil(nk / rk) + ceil(D / rd) of them per sub-block).
+        // Micro-kernel calls of one block (its score and output register blocks), over which the
+        // prefetches are spread: the next chunk's rows over all blocks', the next block's over this one's.
+        const int64_t calls = sub_blocks * ((nk + rows_k - 1) / rows_k + (D + rows_d - 1) / rows_d);
         const int64_t next = max64(0, min64(t.Bc, task.Tk - k0 - t.Bc));
-        const int64_t calls = blocks * (QB / (kFlashVectors<S> * W)) * ((nk + rows_k - 1) / rows_k + (D + rows_d - 1) / rows_d);
-        FlashPrefetch pf{reinterpret_cast<const char *>(task.k + (k0 + t.Bc) * task.ldk), reinterpret_cast<const char *>(task.v + (k0 + t.Bc) * task.ldv),
-                         task.ldk * 4, task.ldv * 4, D * 4, next, (next + calls - 1) / calls};
+        FlashPrefetch pf;
+        pf.bytes = D * 4;
+        pf.k.set(task.k + (k0 + t.Bc) * task.ldk, task.ldk, next, blocks * calls);
+        pf.v.set(task.v + (k0 + t.Bc) * task.ldv, task.ldv, next, blocks * calls);
         if (pack_k) flash_pack_rows<S>(k, task.ldk, nk, D, kc), k = kc;
         if (pack_v) flash_pack_rows<S>(v, task.ldv, nk, D, vc), v = vc;
-        for (int64_t c = 0; c < blocks; ++c)
+        for (int64_t c = 0; c < blocks; ++c) {
+            if (first) pack_queries(c);
+            const int64_t next_rows = c + 1 < blocks ? min64(QB, nq - (c + 1) * QB) : 0;
+            if (first && next_rows > 0) pf.rows.set(task.q + (c + 1) * QB * task.ldq, task.ldq, next_rows, calls);
+            else if (last && next_rows > 0) pf.rows.set(task.out + (c + 1) * QB * task.ldo, task.ldo, next_rows, calls);
+            else pf.rows.rows = 0;
             flash_block<S>(k, D, v, D, nk, D, qt + c * D * QB, ot + c * D * QB, st, m + c * QB, l + c * QB, tmax, alpha, pf);
-    }
-
-    // out = o / l, transposed back W x W at a time.
-    for (int64_t r = 0; r < nq; r += W) {
-        const auto inv = S::div(S::set1(1.0f), S::load(l + r));
-        for (int64_t d = 0; d < D; d += W)
-            S::transpose(ot + (r / QB) * D * QB + d * QB + r % QB, QB, min64(W, D - d), W, inv, task.out + r * task.ldo + d, task.ldo,
-                         min64(W, nq - r), min64(W, D - d));
+            if (last) write_output(c);
+        }
     }
 }
 
