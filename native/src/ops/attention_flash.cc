@@ -76,14 +76,15 @@ FlashTiling flash_tiling(const AttentionShape & s) {
     if (flash_takes_amx(s)) return flash_tiling_amx(s);
     FlashTiling t{};
     t.D = s.D;
-    // Query tiles of up to 256 queries (8 blocks): each key chunk is read from the caller's rows (from
+    // Query tiles of up to 512 queries (16 blocks): each key chunk is read from the caller's rows (from
     // L3 or memory, when a head's K and V are strided) once per tile, so the larger the tile the fewer
     // times; measured at D = 40, T = 4096 on one thread, 32 / 64 / 128 / 256 queries ran at 74 / 92 /
-    // 112 / 118 GFLOP/s (before the chunks were prefetched). At most 16384 / D queries, so the tile's
-    // queries and outputs stay within 128 KiB (the VAE's D = 512 gets 32), and halved while that leaves
-    // fewer than 32 tasks, so small shapes still spread over threads. (Rules on the shape alone: the
-    // tiling, and so the workspace estimate, does not depend on the thread count.)
-    t.Br = std::max<int64_t>(kFlashQueryBlock, std::min<int64_t>(256, 16384 / s.D) / kFlashQueryBlock * kFlashQueryBlock);
+    // 112 / 118 GFLOP/s (before the chunks were prefetched), and with prefetching 512 still gains 3-6%
+    // over 256 (D = 40 and 80). At most 32768 / D queries, so the tile's queries and outputs stay within
+    // 256 KiB (the VAE's D = 512 gets 64), and halved while that leaves fewer than 32 tasks, so small
+    // shapes still spread over threads. (Rules on the shape alone: the tiling, and so the workspace
+    // estimate, does not depend on the thread count.)
+    t.Br = std::max<int64_t>(kFlashQueryBlock, std::min<int64_t>(512, 32768 / s.D) / kFlashQueryBlock * kFlashQueryBlock);
     t.Br = std::min<int64_t>(t.Br, round_up(s.Tq, kFlashQueryBlock));
     while (t.Br > kFlashQueryBlock && s.B * s.H * ((s.Tq + t.Br - 1) / t.Br) < 32) t.Br = round_up(t.Br / 2, kFlashQueryBlock);
     // Key chunks of 64 keys (32 to 128 measured within noise at D = 40, 80 and 160), fewer from D = 128
