@@ -146,7 +146,8 @@ inline int64_t flash_block_rows(int64_t n) {
 // micro-kernels (the rows are strided, so the hardware prefetchers miss them; asked for all at once,
 // the requests would queue up on the line fill buffers and stall the core instead of overlapping the
 // work): the next key chunk's K and V rows, and the next query block's query rows (first chunk) or
-// output rows (last chunk).
+// output rows (last chunk). (Templates, like everything here: each path's copy is its own code.)
+template <class S>
 struct FlashRows {
     const char * p = nullptr;
     int64_t ld = 0;       // bytes
@@ -164,11 +165,11 @@ struct FlashRows {
     }
 };
 
+template <class S>
 struct FlashPrefetch {
-    FlashRows k, v, rows; // rows: the next block's query or output rows
-    int64_t bytes;        // of a row (D floats)
+    FlashRows<S> k, v, rows; // rows: the next block's query or output rows
+    int64_t bytes;           // of a row (D floats)
 
-    template <class S>
     void step() {
         k.step(bytes);
         v.step(bytes);
@@ -180,7 +181,7 @@ struct FlashPrefetch {
 // qt, ot: the block's [D][QB]; m, l: its [QB] state.
 template <class S>
 inline void flash_block(const float * k, int64_t ldk, const float * v, int64_t ldv, int64_t nk, int64_t D, const float * qt,
-                        float * ot, float * st, float * m, float * l, float * tmax, float * alpha, FlashPrefetch & pf) {
+                        float * ot, float * st, float * m, float * l, float * tmax, float * alpha, FlashPrefetch<S> & pf) {
     using F = typename S::F;
     constexpr int W = S::W, SB = kFlashVectors<S> * S::W; // queries per sub-block
     constexpr int R = kFlashRows<S>;
@@ -191,7 +192,7 @@ inline void flash_block(const float * k, int64_t ldk, const float * v, int64_t l
     const int64_t rk = flash_block_rows<S>(nk);
     for (int64_t j = 0; j < nk; j += rk)
         for (int64_t c = 0; c < QB; c += SB) {
-            pf.step<S>();
+            pf.step();
             with_rows<FlashBlocks<S>::template Scores, R>(min64(rk, nk - j), k + j * ldk, ldk, qt + c, D, st + j * QB + c, tmax + c);
         }
 
@@ -224,13 +225,12 @@ inline void flash_block(const float * k, int64_t ldk, const float * v, int64_t l
     const int64_t rd = flash_block_rows<S>(D);
     for (int64_t d = 0; d < D; d += rd)
         for (int64_t c = 0; c < QB; c += SB) {
-            pf.step<S>();
+            pf.step();
             with_rows<FlashBlocks<S>::template Output, R>(min64(rd, D - d), v + d, ldv, st + c, nk, ot + d * QB + c, alpha + c);
         }
 }
 
-// Copies rows [0, n) of D floats at stride ld into dst, densely. (A template, like everything here:
-// each path's copy is its own function.)
+// Copies rows [0, n) of D floats at stride ld into dst, densely.
 template <class S>
 inline void flash_pack_rows(const float * src, int64_t ld, int64_t n, int64_t D, float * dst) {
     for (int64_t j = 0; j < n; ++j)
@@ -288,7 +288,7 @@ inline void attention_flash_tile(const FlashTiling & t, const FlashTask & task, 
         // prefetches are spread: the next chunk's rows over all blocks', the next block's over this one's.
         const int64_t calls = sub_blocks * ((nk + rows_k - 1) / rows_k + (D + rows_d - 1) / rows_d);
         const int64_t next = max64(0, min64(t.Bc, task.Tk - k0 - t.Bc));
-        FlashPrefetch pf;
+        FlashPrefetch<S> pf;
         pf.bytes = D * 4;
         pf.k.set(task.k + (k0 + t.Bc) * task.ldk, task.ldk, next, blocks * calls);
         pf.v.set(task.v + (k0 + t.Bc) * task.ldv, task.ldv, next, blocks * calls);
