@@ -14,7 +14,7 @@
 #include "../../../attention_flash.h"
 #include "../arch_util.h"
 #include "../simd/simd_avx512.h"
-#include "../simd/vmath.h"
+#include "../simd/attention_flash_simd.h"
 #include "../x86.h"
 #include "avx512_util.h"
 
@@ -30,7 +30,8 @@ inline __m512 bf16x32(const float * p, int64_t n) {
     return _mm512_castsi512_ps(reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
 }
 
-inline __m512 vexp16(__m512 x) { return simd::vexp<Avx512>(x); }
+// The f32 flash kernel's exp (simd/attention_flash_simd.h: < 1e-7 relative, 0 below -87.34 and for -inf).
+inline __m512 vexp16(__m512 x) { return simd::flash_exp<Avx512>(x); }
 
 } // namespace
 
