@@ -107,17 +107,30 @@ void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, flo
             _tile_stored(2, sb + 16 * 32, 128);
             _tile_stored(3, sb + 16 * 32 + 16, 128);
 
-            // The softmax update, row by row: scores past the last key are -inf (weight 0).
+            // The softmax update, 16 rows at a time: scores past the last key are -inf (weight 0). Each
+            // row's max and sum are taken across the rows' vectors after a 16 x 16 transpose (lane i of
+            // the result is row i), not by a horizontal reduction per row.
             const __mmask16 k0 = lanes(nk), k1 = lanes(nk - 16);
-            for (int64_t i = 0; i < 32; ++i) {
-                const __m512 s0 = _mm512_mask_mul_ps(minus_inf, k0, _mm512_loadu_ps(sb + i * 32), scale);
-                const __m512 s1 = _mm512_mask_mul_ps(minus_inf, k1, _mm512_loadu_ps(sb + i * 32 + 16), scale);
-                const float mx = std::max(m[i], _mm512_reduce_max_ps(_mm512_max_ps(s0, s1)));
-                const __m512 mv = _mm512_set1_ps(mx);
-                const __m512 p0 = vexp16(_mm512_sub_ps(s0, mv)), p1 = vexp16(_mm512_sub_ps(s1, mv));
-                m_new[i] = mx;
-                rowsum[i] = _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
-                _mm512_storeu_si512(pb + i * 32, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(p1, p0)));
+            for (int64_t h = 0; h < 32; h += 16) {
+                const auto score = [&](int64_t i, int half) {
+                    return _mm512_mask_mul_ps(minus_inf, half ? k1 : k0, _mm512_loadu_ps(sb + i * 32 + 16 * half), scale);
+                };
+                __m512 r[16];
+                for (int64_t i = 0; i < 16; ++i) r[i] = _mm512_max_ps(score(h + i, 0), score(h + i, 1));
+                transpose16(r);
+                __m512 mx = _mm512_loadu_ps(m + h);
+                for (int64_t j = 0; j < 16; ++j) mx = _mm512_max_ps(mx, r[j]);
+                _mm512_storeu_ps(m_new + h, mx);
+                for (int64_t i = 0; i < 16; ++i) {
+                    const __m512 mv = _mm512_set1_ps(m_new[h + i]);
+                    const __m512 p0 = vexp16(_mm512_sub_ps(score(h + i, 0), mv)), p1 = vexp16(_mm512_sub_ps(score(h + i, 1), mv));
+                    _mm512_storeu_si512(pb + (h + i) * 32, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(p1, p0)));
+                    r[i] = _mm512_add_ps(p0, p1);
+                }
+                transpose16(r);
+                __m512 sum = r[0];
+                for (int64_t j = 1; j < 16; ++j) sum = _mm512_add_ps(sum, r[j]);
+                _mm512_storeu_ps(rowsum + h, sum);
             }
             for (int64_t h = 0; h < 32; h += 16) {
                 const __m512 mo = _mm512_loadu_ps(m + h), mn = _mm512_loadu_ps(m_new + h);
