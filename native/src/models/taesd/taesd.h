@@ -61,6 +61,8 @@ private:
     };
 
     static Block load_block(const WeightStore & ws, const std::string & prefix, int64_t channels);
+    Tensor run_step(size_t i, const Tensor & x, const std::atomic<bool> * cancel) const; // decoder step i
+    Tensor decode_last_level(const Tensor & x, size_t first, const std::atomic<bool> * cancel) const;
 
     TAESDConfig config_;
     std::shared_ptr<const WeightStore> encoder_, decoder_;
