@@ -143,8 +143,8 @@ describe('TAESD decode in strips', () => {
 
   it.each(native.cpuFeatures().bf16 ? (['fp32', 'bf16'] as const) : (['fp32'] as const))(
     'gives the bits of the whole-picture decode (%s)', async (precision) => {
-      const taesd = await loadTaesd({ decoder: shipped, precision });
-      const strips = await taesdDecode(taesd, latent, [1, 4, h, w]);
+      const taesd = await loadTaesd({ decoder: shipped });
+      const strips = await taesdDecode(taesd, latent, [1, 4, h, w], { precision });
       taesd.dispose();
       const dir = mkdtempSync(path.join(tmpdir(), 'taesd-strips-'));
       try {
@@ -152,8 +152,8 @@ describe('TAESD decode in strips', () => {
         const script = `import('./native/index.ts').then(async (m) => {
           const fs = await import('node:fs');
           const latent = new Float32Array(fs.readFileSync(${JSON.stringify(path.join(dir, 'latent.bin'))}).buffer.slice(0));
-          const t = await m.loadTaesd({ decoder: ${JSON.stringify(shipped)}, precision: ${JSON.stringify(precision)} });
-          const out = await m.taesdDecode(t, latent, [1, 4, ${h}, ${w}]);
+          const t = await m.loadTaesd({ decoder: ${JSON.stringify(shipped)} });
+          const out = await m.taesdDecode(t, latent, [1, 4, ${h}, ${w}], { precision: ${JSON.stringify(precision)} });
           fs.writeFileSync(${JSON.stringify(path.join(dir, 'whole.bin'))}, Buffer.from(out.buffer));
           t.dispose();
         })`;
