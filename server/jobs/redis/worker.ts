@@ -69,7 +69,7 @@ export class RemoteWorker {
   private workerConnection: Redis | null = null;
   private readonly running = new Map<string, Running>();
   /** Terminal events of runs waiting for BullMQ to record them (published on 'completed'). */
-  private readonly finished = new Map<string, { terminal: RunEvent[]; clientId: string | null }>();
+  private readonly finished = new Map<string, { terminal: RunEvent[]; clientId: string | null; attempt: number }>();
   private readonly renames = new Map<string, FileRef>();
   /** The sweep of publishUnconfirmedEnds running, and whether another error asked for one meanwhile. */
   private sweeping: Promise<void> | null = null;
@@ -219,7 +219,7 @@ export class RemoteWorker {
       if (controller.signal.reason instanceof RunAbandoned) throw controller.signal.reason; // lock lost or stopping: not the user's interrupt
       const outputs: Record<string, UiOutput> = {};
       for (const [node, ui] of Object.entries(outcome.outputs)) outputs[node] = await this.publishFilesOfUi(ui, id);
-      this.finished.set(id, { terminal, clientId: job.data.clientId });
+      this.finished.set(id, { terminal, clientId: job.data.clientId, attempt: job.attemptsStarted });
       return { ...outcome, outputs };
     } finally {
       fs.rmSync(jobDir, { recursive: true, force: true });
@@ -272,11 +272,14 @@ export class RemoteWorker {
         for (const id of [...this.finished.keys()]) {
           if (this.running.has(id)) continue;
           const state = await this.queue.getJobState(id).catch(() => null);
+          // The attempt Redis recorded: another worker may have run the job again (this one lost its lock).
+          const attempt = state === 'completed' ? await this.queue.getJob(id).then((j) => j?.attemptsStarted ?? null, () => null) : null;
           const done = this.finished.get(id);
-          if (!done || state === null || state === 'active') continue; // published meanwhile, Redis away, or still being recorded
+          if (!done || state === null || state === 'active' || (state === 'completed' && attempt === null)) continue; // published meanwhile, Redis away, or still being recorded
           this.finished.delete(id);
-          // Not completed: its result was not recorded, and it runs again (or failed: onFailed says so).
-          if (state === 'completed') for (const event of done.terminal) this.bus.publishRun({ event, clientId: done.clientId });
+          // Completed by this run: its end. Otherwise its result was not recorded: it runs again, or
+          // failed (onFailed says so), or another run's worker publishes the end.
+          if (state === 'completed' && attempt === done.attempt) for (const event of done.terminal) this.bus.publishRun({ event, clientId: done.clientId });
         }
       } while (this.sweepAgain);
     })().finally(() => {
