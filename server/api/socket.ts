@@ -10,9 +10,9 @@
  * Both check the Host (DNS rebinding), the token when the server has one, and the site, as HTTP does
  * (security.ts: checkLiveRequest); a malformed request is refused, never thrown out of the handler.
  *
- * socket.io rooms are filled by the bus's publisher (with Redis, through the socket.io Redis adapter,
- * so a room member on any server instance gets a run's events once); the /ws door listens to the bus,
- * which gives every server instance every event, and each sends to its own /ws clients.
+ * Both doors are fed by this server's bus: it emits into this server's socket.io rooms and calls the
+ * /ws door's listener. With Redis every server instance hears every event and feeds its own clients,
+ * a run's end at most once (server/jobs/run-end-gate.ts).
  */
 import type http from 'node:http';
 

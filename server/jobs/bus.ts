@@ -2,13 +2,12 @@
  * The event bus between whatever runs jobs and whatever shows them (socket.io rooms, ComfyUI /ws).
  * Every run event travels with the id of the client that queued it, so /ws can address that client.
  *
- * Two doors, two rules, the same in every mode:
- * - socket.io rooms are addressed by the publisher, through the socket.io server bound with
- *   `bindRooms` (embedded: this process's; with Redis: any process's, since the socket.io Redis
- *   adapter carries a room emit to every server instance);
- * - listeners (`onRun`, `onQueue`: the /ws door of each server, waiters) receive every event.
- * `LocalEventBus` keeps both in this process; `RedisEventBus` (server/jobs/redis/redis-bus.ts) spans
- * processes.
+ * Two doors, both fed by the bus of the process that serves the clients:
+ * - socket.io rooms, through the socket.io server bound with `bindRooms` (`run:<id>`, `client:<id>`);
+ * - listeners (`onRun`, `onQueue`: the /ws door of each server, waiters), which receive every event.
+ * `LocalEventBus` keeps both in this process (it shows what it publishes at once); `RedisEventBus`
+ * (server/jobs/redis/redis-bus.ts) spans processes: every server shows its own clients what it hears
+ * on Redis, after a gate that lets each run end at most once (run-end-gate.ts).
  */
 import { EventEmitter } from 'node:events';
 
@@ -30,7 +29,7 @@ export interface EventBus {
   publishQueue(state: QueueState): void;
   onRun(listener: (envelope: RunEventEnvelope) => void): () => void;
   onQueue(listener: (state: QueueState) => void): () => void;
-  /** Lets the bus emit run events into socket.io rooms (`run:<id>`) and queue changes to everyone. */
+  /** Lets the bus emit run events into this process's socket.io rooms (`run:<id>`) and queue changes to everyone. */
   bindRooms(io: SocketServer): void;
   close(): Promise<void>;
 }

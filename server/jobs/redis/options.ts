@@ -110,8 +110,6 @@ export function redisKeys(prefix: string) {
     fileCounter: (type: string, subfolder: string, name: string) => `${prefix}:filecounter:${type}:${subfolder}/${name}`,
     /** An input file (by sha256 of its bytes) a queued job reads. */
     blob: (sha256: string) => `${prefix}:blob:${sha256}`,
-    /** The socket.io Redis adapter's channels. */
-    socketIo: `${prefix}:socket.io`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -1,17 +1,23 @@
 /**
  * The event bus across processes. Run events and queue states are published on one Redis pub/sub
- * channel that every server instance (and worker) hears, so each server's /ws door sends a job's
- * events to its own clients whichever worker ran it. socket.io rooms are addressed by the publisher
- * through a socket.io server with the Redis adapter: a worker holds one without clients, so its
- * `io.to('run:<id>').emit(...)` reaches the room's members on every server instance, once.
+ * channel that every server instance (and worker) hears, and each server hands what it hears to its
+ * own clients: its socket.io sockets (rooms `run:<id>`, `client:<id>`, everyone for queue states) and
+ * its listeners (the /ws door, waiters). The publisher shows nothing itself: a server hears its own
+ * events back like everyone else's, so both doors of every server see one stream, in Redis' order.
+ *
+ * One door in, one gate: a run event passes a RunEndGate (../run-end-gate.ts) before it reaches
+ * anyone, so a run ends at most once for every client even when Redis delivers its end twice (a
+ * publish re-sent by ioredis after a reconnect, a job run again by BullMQ after it ended).
+ * Pub/sub keeps nothing: what is published while a subscriber reconnects is lost (clients re-read a
+ * run's record, which Redis keeps).
  */
 import { EventEmitter } from 'node:events';
 
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Server as SocketServer } from 'socket.io';
 
 import { emitToRooms, type EventBus, type QueueState, type RunEventEnvelope } from '../bus.ts';
+import { RunEndGate } from '../run-end-gate.ts';
 import { openRedis, type RedisQueueOptions, redisKeys } from './options.ts';
 
 interface BusMessage {
@@ -36,13 +42,10 @@ export class RedisEventBus implements EventBus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly subscribed: Promise<unknown>;
-  private readonly adapterClients: Redis[] = [];
+  private readonly gate = new RunEndGate();
   private io: SocketServer | null = null;
 
-  constructor(
-    private readonly options: RedisQueueOptions,
-    private readonly name: string,
-  ) {
+  constructor(options: RedisQueueOptions, name: string) {
     this.emitter.setMaxListeners(0);
     this.keys = redisKeys(options.prefix);
     this.pub = openRedis(options.url, { name: `${name}:events-pub` });
@@ -55,8 +58,7 @@ export class RedisEventBus implements EventBus {
       } catch {
         return; // not ours
       }
-      if (message.run) this.emitter.emit('run', message.run);
-      if (message.queue) this.emitter.emit('queue', message.queue);
+      this.deliver(message);
     });
     this.subscribed = this.sub.subscribe(this.keys.events);
   }
@@ -66,13 +68,23 @@ export class RedisEventBus implements EventBus {
     await this.subscribed;
   }
 
+  /** Hands a message heard on the channel to this process's clients (a run event only through the gate). */
+  private deliver(message: BusMessage): void {
+    if (typeof message.run?.event?.runId === 'string' && this.gate.admit(message.run.event)) {
+      emitToRooms(this.io, { run: message.run });
+      this.emitter.emit('run', message.run);
+    }
+    if (message.queue) {
+      emitToRooms(this.io, { queue: message.queue });
+      this.emitter.emit('queue', message.queue);
+    }
+  }
+
   publishRun(envelope: RunEventEnvelope): void {
-    emitToRooms(this.io, { run: envelope });
     this.pub.publish(this.keys.events, encodeMessage({ run: envelope })).catch(() => {}); // errors are logged by the connection
   }
 
   publishQueue(state: QueueState): void {
-    emitToRooms(this.io, { queue: state });
     this.pub.publish(this.keys.events, encodeMessage({ queue: state })).catch(() => {});
   }
 
@@ -86,18 +98,17 @@ export class RedisEventBus implements EventBus {
     return () => this.emitter.off('queue', listener);
   }
 
-  /** Installs the socket.io Redis adapter on `io`, so its room emits reach every server instance. */
+  /**
+   * Lets what this process hears reach `io`'s sockets. `io` keeps socket.io's in-process adapter: every
+   * server emits to its own sockets what it hears, so an emit must not travel to the other servers too.
+   */
   bindRooms(io: SocketServer): void {
-    const pubClient = openRedis(this.options.url, { name: `${this.name}:socket.io-pub` });
-    const subClient = openRedis(this.options.url, { name: `${this.name}:socket.io-sub`, blocking: true });
-    this.adapterClients.push(pubClient, subClient);
-    io.adapter(createAdapter(pubClient, subClient, { key: this.keys.socketIo }));
     this.io = io;
   }
 
   async close(): Promise<void> {
     this.io = null;
     this.emitter.removeAllListeners();
-    await Promise.all([this.pub, this.sub, ...this.adapterClients].map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all([this.pub, this.sub].map((c) => c.quit().catch(() => c.disconnect())));
   }
 }

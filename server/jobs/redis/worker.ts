@@ -8,7 +8,8 @@
  *   mid-job stops renewing, and another worker's stalled check puts the job back to run again. A
  *   fault of the worker (Redis unreachable while publishing, disk full) throws and BullMQ retries with
  *   backoff; a node error or invalid workflow is an outcome ("error") and is not retried.
- * - The run's last event is published once BullMQ has recorded the job finished ('completed').
+ * - The run's last event is published once BullMQ has recorded the job finished ('completed'), or
+ *   once Redis says it is when BullMQ's answer was lost in a Redis restart (publishUnconfirmedEnds).
  * - Health: a heartbeat key with a TTL (id, host, pid, status, current jobs, loaded models).
  * - Subgraph node types come with the job (subgraphs.ts): the worker needs no copy of the server's packs.
  * - Redis away: ioredis reconnects every connection; a job whose lock renewal failed meanwhile is
@@ -20,7 +21,6 @@ import path from 'node:path';
 
 import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { Server as SocketServer } from 'socket.io';
 
 import type { RunEvent, UiOutput } from '../../../protocol/index.ts';
 import { type Host, loadedModels } from '../../host.ts';
@@ -64,14 +64,16 @@ export class RemoteWorker {
   private readonly control: Redis;
   private readonly queue: Queue<RedisJobData, JobOutcome>;
   private readonly bus: RedisEventBus;
-  private readonly rooms = new SocketServer({ serveClient: false });
   private worker: Worker<RedisJobData, JobOutcome> | null = null;
   /** BullMQ's connection (it duplicates it for blocking reads, and leaves it to us to close). */
   private workerConnection: Redis | null = null;
   private readonly running = new Map<string, Running>();
   /** Terminal events of runs waiting for BullMQ to record them (published on 'completed'). */
-  private readonly finished = new Map<string, { terminal: RunEvent[]; clientId: string | null }>();
+  private readonly finished = new Map<string, { terminal: RunEvent[]; clientId: string | null; attempt: number }>();
   private readonly renames = new Map<string, FileRef>();
+  /** The sweep of publishUnconfirmedEnds running, and whether another error asked for one meanwhile. */
+  private sweeping: Promise<void> | null = null;
+  private sweepAgain = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private status: WorkerInfo['status'] = 'idle';
   private readonly startedAt = Date.now();
@@ -84,8 +86,7 @@ export class RemoteWorker {
     this.redis = openRedis(options.redis.url, { name: `worker-${this.id}` });
     this.control = openRedis(options.redis.url, { name: `worker-${this.id}:control`, blocking: true });
     this.queue = openQueue(options.redis, this.redis);
-    this.bus = new RedisEventBus(options.redis, `worker-${this.id}`);
-    this.bus.bindRooms(this.rooms); // a socket.io server with no clients: its room emits reach every server
+    this.bus = new RedisEventBus(options.redis, `worker-${this.id}`); // publishes only: the servers show what they hear
   }
 
   /** Connects, starts the heartbeat and starts taking jobs. */
@@ -116,7 +117,10 @@ export class RemoteWorker {
       // Another worker may already run these again; stop ours rather than finish it twice.
       for (const id of ids) this.running.get(id)?.controller.abort(new RunAbandoned('the job lock was lost'));
     });
-    this.worker.on('error', (error) => console.warn(`latentflow worker ${this.id}: ${error.message}`));
+    this.worker.on('error', (error) => {
+      console.warn(`latentflow worker ${this.id}: ${error.message}`);
+      this.publishUnconfirmedEnds();
+    });
     void this.worker.run();
     await this.worker.waitUntilReady();
   }
@@ -132,8 +136,6 @@ export class RemoteWorker {
     if (force) for (const run of this.running.values()) run.controller.abort(new RunAbandoned('the worker is stopping'));
     await this.worker?.close(force);
     await this.redis.multi().del(this.keys.worker(this.id)).zrem(this.keys.workers, this.id).exec().catch(() => {});
-    // The socket.io server was never attached to HTTP (its close() expects an engine): close its adapter.
-    await Promise.resolve(this.rooms.of('/').adapter.close()).catch(() => {});
     await this.bus.close();
     await this.queue.close();
     const connections = [this.redis, this.control, ...(this.workerConnection ? [this.workerConnection] : [])];
@@ -217,7 +219,7 @@ export class RemoteWorker {
       if (controller.signal.reason instanceof RunAbandoned) throw controller.signal.reason; // lock lost or stopping: not the user's interrupt
       const outputs: Record<string, UiOutput> = {};
       for (const [node, ui] of Object.entries(outcome.outputs)) outputs[node] = await this.publishFilesOfUi(ui, id);
-      this.finished.set(id, { terminal, clientId: job.data.clientId });
+      this.finished.set(id, { terminal, clientId: job.data.clientId, attempt: job.attemptsStarted });
       return { ...outcome, outputs };
     } finally {
       fs.rmSync(jobDir, { recursive: true, force: true });
@@ -249,6 +251,40 @@ export class RemoteWorker {
     this.finished.delete(job.id!);
     for (const event of done?.terminal ?? []) this.bus.publishRun({ event, clientId: done!.clientId });
     void this.publishQueue();
+  }
+
+  /**
+   * Publishes the ends of runs that Redis recorded completed without BullMQ saying so. ioredis sends
+   * again every command left unanswered by a dropped connection: when Redis had executed BullMQ's
+   * "move to completed" before it went away, the job is completed, but the repeat finds it no longer
+   * active and BullMQ reports an error instead of 'completed', so the end held in `finished` would never
+   * go out. Runs after each BullMQ error (one sweep at a time); an end is published once, by whichever
+   * of this and onCompleted takes it from `finished` first.
+   */
+  private publishUnconfirmedEnds(): void {
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return;
+    }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        for (const id of [...this.finished.keys()]) {
+          if (this.running.has(id)) continue;
+          const state = await this.queue.getJobState(id).catch(() => null);
+          // The attempt Redis recorded: another worker may have run the job again (this one lost its lock).
+          const attempt = state === 'completed' ? await this.queue.getJob(id).then((j) => j?.attemptsStarted ?? null, () => null) : null;
+          const done = this.finished.get(id);
+          if (!done || state === null || state === 'active' || (state === 'completed' && attempt === null)) continue; // published meanwhile, Redis away, or still being recorded
+          this.finished.delete(id);
+          // Completed by this run: its end. Otherwise its result was not recorded: it runs again, or
+          // failed (onFailed says so), or another run's worker publishes the end.
+          if (state === 'completed' && attempt === done.attempt) for (const event of done.terminal) this.bus.publishRun({ event, clientId: done.clientId });
+        }
+      } while (this.sweepAgain);
+    })().finally(() => {
+      this.sweeping = null;
+    });
   }
 
   private async onFailed(job: Job<RedisJobData, JobOutcome> | undefined, error: Error): Promise<void> {
