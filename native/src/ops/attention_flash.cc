@@ -36,9 +36,9 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // bf16 compute on AMX tiles: tasks of up to 512 queries (each packs all keys and values once, ~5% of
 // its work at 4096 keys), key blocks of 32. Taken for self-attention-sized key counts: against the f32
-// kernel (`sdn_ops_bench attention --threads 1`, best of 3, load average ~4) 1.1x at D 40 and 4096
-// keys (the softmax, in f32, is most of its time there), 1.55-1.7x at D 64, 1.9-2.0x at D 80, 2.2-2.3x
-// at D 160; with 77 keys (cross-attention: padded to 96, re-packed per task) it was slower.
+// kernel (`sdn_ops_bench attention --threads 2`, quiet host, docs/BENCHMARKS.md "AMX") 1.9x at D 40 and
+// 4096 keys (the f32 softmax is most of its time there), 2.6x at D 64, 2.7x at D 80, 2.3x at D 160; with
+// 77 keys (cross-attention: padded to 96, re-packed per task) it was slower than the f32 kernel.
 static bool flash_takes_amx(const AttentionShape & s) { return s.bf16 && s.D <= 256 && s.Tk >= 256 && cpu_amx(); }
 
 static FlashTiling flash_tiling_amx(const AttentionShape & s) {
