@@ -236,18 +236,26 @@ int64_t k_slice(const Kernels & kern, int64_t rows, int64_t R, int64_t K) {
     return std::min(K, fit);
 }
 
-void prepack(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
-             const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst) {
+// The tasks of packing a whole operand (threaded, ~256 KiB each: a run of panels within one K block):
+// fn(i0, ni, k0, kc, at) with `at` the run's offset in elements in gemm.h's pre-packed layout.
+static void for_each_pack_task(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
+                               const std::function<void(int64_t, int64_t, int64_t, int64_t, int64_t)> & fn) {
     const int64_t kc_step = kern.kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
-    // Tasks of ~256 KiB: a run of panels within one K block.
     const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 18) / kern.panel_bytes(R, kc_step));
     const int64_t tasks_per_block = ceil_div(panels, per_task);
-    char * base = static_cast<char *>(dst);
     parallel_tasks(k_blocks * tasks_per_block, [&](int64_t task, int) {
         const int64_t kb = task / tasks_per_block, p0 = (task % tasks_per_block) * per_task;
         const int64_t k0 = kb * kc_step, kc = std::min(kc_step, K - k0);
         const int64_t i0 = p0 * R, i1 = std::min(rows, (p0 + per_task) * R);
-        pack(i0, i1 - i0, k0, kc, base + (k0 * panels * R) * kern.elem_bytes + p0 * kern.panel_bytes(R, kc));
+        fn(i0, i1 - i0, k0, kc, k0 * panels * R + p0 * kern.kc_padded(kc) * R);
+    });
+}
+
+void prepack(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
+             const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst) {
+    char * base = static_cast<char *>(dst);
+    for_each_pack_task(kern, rows, R, K, [&](int64_t i0, int64_t ni, int64_t k0, int64_t kc, int64_t at) {
+        pack(i0, ni, k0, kc, base + at * kern.elem_bytes);
     });
 }
 
@@ -256,28 +264,15 @@ void prepack_weight(const Kernels & kern, int64_t rows, int64_t R, int64_t K, DT
     if (narrow == DType::F32) return prepack(kern, rows, R, K, pack, dst);
     require(kern.elem_bytes == 4 && (narrow == DType::F16 || narrow == DType::BF16), SDN_STATUS_INTERNAL,
             "prepack_weight: narrow panels are for f32 kernel sets, in f16 or bf16");
-    const int64_t kc_step = kern.kc_step_for(K), panels = ceil_div(rows, R), k_blocks = ceil_div(K, kc_step);
-    const int64_t per_task = std::max<int64_t>(1, (int64_t(1) << 18) / kern.panel_bytes(R, kc_step));
-    const int64_t tasks_per_block = ceil_div(panels, per_task);
     uint16_t * base = static_cast<uint16_t *>(dst);
-    parallel_tasks(k_blocks * tasks_per_block, [&](int64_t task, int) {
-        const int64_t kb = task / tasks_per_block, p0 = (task % tasks_per_block) * per_task;
-        const int64_t k0 = kb * kc_step, kc = std::min(kc_step, K - k0);
-        const int64_t i0 = p0 * R, i1 = std::min(rows, (p0 + per_task) * R);
-        // Packed as f32 panels first (the kernel set's own packer), then stored narrow: exact, the values came from that type.
-        const int64_t elems = ceil_div(i1 - i0, R) * kern.kc_padded(kc) * R;
+    for_each_pack_task(kern, rows, R, K, [&](int64_t i0, int64_t ni, int64_t k0, int64_t kc, int64_t at) {
+        // Packed as f32 panels first (the kernel set's own packer), then stored narrow: exact, the values
+        // came from that type (so rounding to it changes nothing).
+        const int64_t elems = ceil_div(ni, R) * kern.kc_padded(kc) * R;
         float * wide = static_cast<float *>(thread_scratch(2, elems * static_cast<int64_t>(sizeof(float))));
-        pack(i0, i1 - i0, k0, kc, wide);
-        uint16_t * out = base + k0 * panels * R + p0 * kern.kc_padded(kc) * R;
-        if (narrow == DType::F16) {
-            convert_f32_to_f16(wide, out, elems);
-        } else { // a widened bf16 value is its bits followed by 16 zero bits (no rounding, denormals kept)
-            for (int64_t i = 0; i < elems; ++i) {
-                uint32_t bits;
-                std::memcpy(&bits, wide + i, sizeof bits);
-                out[i] = static_cast<uint16_t>(bits >> 16);
-            }
-        }
+        pack(i0, ni, k0, kc, wide);
+        if (narrow == DType::F16) convert_f32_to_f16(wide, base + at, elems);
+        else convert_f32_to_bf16(wide, base + at, elems);
     });
 }
 
