@@ -22,14 +22,6 @@ namespace sdn::x86::avx512 {
 
 namespace {
 
-inline __mmask16 lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1); }
-
-// 32 f32 values at p (the first n, zeros past them) as 32 bf16 in 16 pair lanes, rounded to nearest even.
-inline __m512 bf16x32(const float * p, int64_t n) {
-    const __m512 lo = _mm512_maskz_loadu_ps(lanes(n), p), hi = _mm512_maskz_loadu_ps(lanes(n - 16), p + 16);
-    return _mm512_castsi512_ps(reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
-}
-
 // The f32 flash kernel's exp (simd/attention_flash_simd.h: < 1e-7 relative, 0 below -87.34 and for -inf).
 inline __m512 vexp16(__m512 x) { return simd::flash_exp<Avx512>(x); }
 
@@ -54,25 +46,22 @@ void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, flo
             __m512 r[16];
             for (int64_t j = 0; j < 16; ++j) {
                 const int64_t key = g * 16 + j;
-                r[j] = key < Tk ? bf16x32(task.k + key * task.ldk + db * 32, D - db * 32) : _mm512_setzero_ps();
+                r[j] = key < Tk ? _mm512_castsi512_ps(load32_bf16(task.k, DType::F32, key * task.ldk + db * 32, D - db * 32)) : _mm512_setzero_ps();
             }
             transpose16(r);
             uint16_t * tile = kp + (g * dk_blocks + db) * 512;
             for (int64_t q = 0; q < 16; ++q) _mm512_storeu_ps(tile + q * 32, r[q]);
         }
     // Values: rows 2p and 2p + 1 of 16 d, rounded and interleaved into one tile row of pairs.
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5,
-                                                20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (int64_t kb = 0; kb < kt; ++kb)
         for (int64_t c = 0; c < dv_groups; ++c) {
             uint16_t * tile = vp + (kb * dv_groups + c) * 512;
-            const __mmask16 dm = lanes(D - c * 16);
+            const __mmask16 dm = first_lanes(D - c * 16);
             for (int64_t p = 0; p < 16; ++p) {
                 const int64_t key = kb * 32 + 2 * p;
                 const __m512 x = key < Tk ? _mm512_maskz_loadu_ps(dm, task.v + key * task.ldv + c * 16) : _mm512_setzero_ps();
                 const __m512 y = key + 1 < Tk ? _mm512_maskz_loadu_ps(dm, task.v + (key + 1) * task.ldv + c * 16) : _mm512_setzero_ps();
-                const __m512i xy = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(y, x));
-                _mm512_storeu_si512(tile + p * 32, _mm512_permutexvar_epi16(interleave, xy));
+                _mm512_storeu_si512(tile + p * 32, bf16_pairs(x, y));
             }
         }
 
@@ -82,7 +71,7 @@ void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, flo
         for (int64_t db = 0; db < dk_blocks; ++db)
             for (int64_t i = 0; i < 32; ++i)
                 _mm512_storeu_ps(qp + db * 1024 + i * 32,
-                                 i < rows ? bf16x32(task.q + (r0 + i) * task.ldq + db * 32, D - db * 32) : _mm512_setzero_ps());
+                                 i < rows ? _mm512_castsi512_ps(load32_bf16(task.q, DType::F32, (r0 + i) * task.ldq + db * 32, D - db * 32)) : _mm512_setzero_ps());
         for (int64_t i = 0; i < 32 * Dv; i += 16) _mm512_storeu_ps(o + i, _mm512_setzero_ps());
         for (int64_t i = 0; i < 32; ++i) m[i] = -INFINITY, l[i] = 0.0f;
 
@@ -110,7 +99,7 @@ void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, flo
             // The softmax update, 16 rows at a time: scores past the last key are -inf (weight 0). Each
             // row's max and sum are taken across the rows' vectors after a 16 x 16 transpose (lane i of
             // the result is row i), not by a horizontal reduction per row.
-            const __mmask16 k0 = lanes(nk), k1 = lanes(nk - 16);
+            const __mmask16 k0 = first_lanes(nk), k1 = first_lanes(nk - 16);
             for (int64_t h = 0; h < 32; h += 16) {
                 const auto score = [&](int64_t i, int half) {
                     return _mm512_mask_mul_ps(minus_inf, half ? k1 : k0, _mm512_loadu_ps(sb + i * 32 + 16 * half), scale);
@@ -162,7 +151,7 @@ void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, flo
         for (int64_t i = 0; i < rows; ++i) {
             const __m512 inv = _mm512_set1_ps(1.0f / l[i]);
             float * dst = task.out + (r0 + i) * task.ldo;
-            for (int64_t d = 0; d < D; d += 16) _mm512_mask_storeu_ps(dst + d, lanes(D - d), _mm512_mul_ps(_mm512_loadu_ps(o + i * Dv + d), inv));
+            for (int64_t d = 0; d < D; d += 16) _mm512_mask_storeu_ps(dst + d, first_lanes(D - d), _mm512_mul_ps(_mm512_loadu_ps(o + i * Dv + d), inv));
         }
     }
 }

@@ -1,5 +1,6 @@
-// avx512_util.h — the in-register transpose and the AMX tile configuration shared by the avx512 path's
-// GEMM kernel sets (gemm_avx512.cc) and flash attention on AMX (attention_flash_amx.cc). Include only
+// avx512_util.h — the masked widening loads, the in-register transpose and the AMX tile configuration
+// shared by the avx512 path's GEMM kernel sets (gemm_avx512.cc) and flash attention on AMX
+// (attention_flash_amx.cc). Include only
 // from files of this folder: they are compiled with the AVX-512 and AMX flags.
 #pragma once
 
@@ -7,8 +8,45 @@
 
 #include <cstdint>
 
+#include "../../../../core/tensor.h"
+#include "../arch_util.h"
+
 namespace sdn::x86::avx512 {
 namespace {
+
+inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << max64(n, 0)) - 1); }
+inline __mmask32 first_lanes32(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : (1u << max64(n, 0)) - 1; }
+
+// The first n (0..16) elements at index i of an f32/f16/bf16 array, widened, zeros past n; nothing
+// past element i + n - 1 is read.
+inline __m512 load16(const void * p, DType dtype, int64_t i, int64_t n = 16) {
+    const __mmask16 m = first_lanes(n);
+    switch (dtype) {
+        case DType::F32: return _mm512_maskz_loadu_ps(m, static_cast<const float *>(p) + i);
+        case DType::F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(p) + i));
+        case DType::BF16:
+            return _mm512_castsi512_ps(
+                _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(p) + i)), 16));
+    }
+    return _mm512_setzero_ps();
+}
+
+// The first n (0..32) elements at index i as 32 bf16 values (16 pairs in 32-bit lanes), rounded to
+// nearest even from f32/f16 (vcvtne2ps2bf16: inputs below FLT_MIN count as 0), copied from bf16;
+// zeros past n.
+inline __m512i load32_bf16(const void * p, DType dtype, int64_t i, int64_t n) {
+    if (dtype == DType::BF16) return _mm512_maskz_loadu_epi16(first_lanes32(n), static_cast<const uint16_t *>(p) + i);
+    const __m512 lo = load16(p, dtype, i, n), hi = load16(p, dtype, i + 16, n - 16);
+    return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+// x and y (16 floats each) rounded to bf16 and interleaved into pairs: x0 y0 x1 y1 ... x15 y15 (a row
+// of k pairs, or of key pairs, as the bf16 kernels' B panels and AMX B tiles hold them).
+inline __m512i bf16_pairs(__m512 x, __m512 y) {
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5,
+                                                20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(interleave, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(y, x)));
+}
 
 // In-register transpose of a 16 x 16 block of 32-bit lanes: r[i] lane j <-> r[j] lane i.
 inline void transpose16(__m512 r[16]) {

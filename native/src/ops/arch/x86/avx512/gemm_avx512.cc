@@ -26,34 +26,6 @@ static_assert(MR <= 16 && NR == 32, "the packers transpose 16 x 16 blocks: MR <=
 
 namespace {
 
-// ---- Loads and transposes ------------------------------------------------------------------------
-
-inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << max64(n, 0)) - 1); }
-inline __mmask32 first_lanes32(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : (1u << max64(n, 0)) - 1; }
-
-// The first n (0..16) elements at index i of an f32/f16/bf16 array, widened, zeros past n; nothing
-// past element i + n - 1 is read.
-inline __m512 load16(const void * p, DType dtype, int64_t i, int64_t n = 16) {
-    const __mmask16 m = first_lanes(n);
-    switch (dtype) {
-        case DType::F32: return _mm512_maskz_loadu_ps(m, static_cast<const float *>(p) + i);
-        case DType::F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(p) + i));
-        case DType::BF16:
-            return _mm512_castsi512_ps(
-                _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(p) + i)), 16));
-    }
-    return _mm512_setzero_ps();
-}
-
-// The first n (0..32) elements at index i as 32 bf16 values (16 pairs in 32-bit lanes), rounded to
-// nearest even from f32/f16 (vcvtne2ps2bf16: inputs below FLT_MIN count as 0), copied from bf16;
-// zeros past n.
-inline __m512i load32_bf16(const void * p, DType dtype, int64_t i, int64_t n) {
-    if (dtype == DType::BF16) return _mm512_maskz_loadu_epi16(first_lanes32(n), static_cast<const uint16_t *>(p) + i);
-    const __m512 lo = load16(p, dtype, i, n), hi = load16(p, dtype, i + 16, n - 16);
-    return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
-}
-
 // ---- Epilogue (shared by both kernels: the sums are f32 either way) --------------------------------
 
 // Combines row i's 32 sums (v0: columns 0-15, v1: 16-31) with C as the tile asks; m0 / m1 mask the
@@ -226,9 +198,6 @@ void gemm_pack_a_bf16(const void * A, DType dtype, int64_t lda, int64_t m0, int6
 void gemm_pack_b_bf16(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
     uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
     const int64_t kp_all = (kc + 1) / 2;
-    // Interleaves [x0..x15 | y0..y15] (16-bit lanes) into x0 y0 x1 y1 ... x15 y15.
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5,
-                                                20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (int64_t p = 0; p * NR < nc; ++p) {
         uint16_t * d = dst + p * kp_all * 2 * NR;
         const int64_t cols = min64(NR, nc - p * NR);
@@ -241,8 +210,7 @@ void gemm_pack_b_bf16(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_
                     const int64_t n = cols - half * 16;
                     const __m512 x = load16(B.data, B.dtype, at + half * 16, n);
                     const __m512 y = k + 1 < kc ? load16(B.data, B.dtype, at + B.ld + half * 16, n) : _mm512_setzero_ps();
-                    const __m512i xy = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(y, x));
-                    _mm512_storeu_si512(d + (k / 2) * 2 * NR + half * 32, _mm512_permutexvar_epi16(interleave, xy));
+                    _mm512_storeu_si512(d + (k / 2) * 2 * NR + half * 32, bf16_pairs(x, y));
                 }
             }
             continue;
