@@ -34,28 +34,18 @@ WinogradCaps winograd_caps_set(const WinogradCaps & caps);
 // Overrides the direct-or-Winograd choice of conv2d_algo() (LATENTFLOW_CONV's initial value).
 ConvAlgoMode conv_algo_set(ConvAlgoMode mode);
 
-struct IsaScope {
-    explicit IsaScope(Isa cap) : previous(isa_cap_set(cap)) {}
-    ~IsaScope() { isa_cap_set(previous); }
-    IsaScope(const IsaScope &) = delete;
-    IsaScope & operator=(const IsaScope &) = delete;
-    Isa previous;
+// Sets a switch for the scope's life and restores the previous value after it.
+template <class T, T (*Set)(T)>
+struct SwitchScope {
+    explicit SwitchScope(T value) : previous(Set(value)) {}
+    ~SwitchScope() { Set(previous); }
+    SwitchScope(const SwitchScope &) = delete;
+    SwitchScope & operator=(const SwitchScope &) = delete;
+    T previous;
 };
 
-struct AmxScope {
-    explicit AmxScope(bool allowed) : previous(amx_set(allowed)) {}
-    ~AmxScope() { amx_set(previous); }
-    AmxScope(const AmxScope &) = delete;
-    AmxScope & operator=(const AmxScope &) = delete;
-    bool previous;
-};
-
-struct ConvAlgoScope {
-    explicit ConvAlgoScope(ConvAlgoMode mode) : previous(conv_algo_set(mode)) {}
-    ~ConvAlgoScope() { conv_algo_set(previous); }
-    ConvAlgoScope(const ConvAlgoScope &) = delete;
-    ConvAlgoScope & operator=(const ConvAlgoScope &) = delete;
-    ConvAlgoMode previous;
-};
+using IsaScope = SwitchScope<Isa, isa_cap_set>;
+using AmxScope = SwitchScope<bool, amx_set>;
+using ConvAlgoScope = SwitchScope<ConvAlgoMode, conv_algo_set>;
 
 } // namespace sdn::testing
