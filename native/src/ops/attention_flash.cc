@@ -32,6 +32,16 @@ namespace {
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// A workspace laid out part by part: take(n) returns the next part's offset (in floats, 64-byte aligned).
+struct WorkspaceParts {
+    int64_t floats = 0;
+    int64_t take(int64_t n) {
+        const int64_t offset = floats;
+        floats += round_up(n, 16);
+        return offset;
+    }
+};
+
 } // namespace
 
 // bf16 compute on AMX tiles: tasks of up to 512 queries (each packs all keys and values once, ~5% of
@@ -51,25 +61,20 @@ static FlashTiling flash_tiling_amx(const AttentionShape & s) {
     t.Bc = 32;
     t.q_tiles = (s.Tq + t.Br - 1) / t.Br;
     const int64_t tk = round_up(s.Tk, 32);
-    int64_t at = 0;
-    auto take = [&](int64_t floats) {
-        const int64_t offset = at;
-        at += round_up(floats, 16);
-        return offset;
-    };
-    t.off_kp = take(tk * t.Dk / 2); // bf16: two to a float
-    t.off_vp = take(tk * t.Dv / 2);
-    t.off_qp = take(32 * t.Dk / 2);
-    t.off_s = take(32 * 32);
-    t.off_p = take(32 * 32 / 2);
-    t.off_pv = take(32 * t.Dv);
-    t.off_o = take(32 * t.Dv);
-    t.off_m = take(32);
-    t.off_l = take(32);
-    t.off_tmax = take(32);
-    t.off_alpha = take(32);
-    t.off_rowsum = take(32);
-    t.floats_per_thread = at;
+    WorkspaceParts ws;
+    t.off_kp = ws.take(tk * t.Dk / 2); // bf16: two to a float
+    t.off_vp = ws.take(tk * t.Dv / 2);
+    t.off_qp = ws.take(32 * t.Dk / 2);
+    t.off_s = ws.take(32 * 32);
+    t.off_p = ws.take(32 * 32 / 2);
+    t.off_pv = ws.take(32 * t.Dv);
+    t.off_o = ws.take(32 * t.Dv);
+    t.off_m = ws.take(32);
+    t.off_l = ws.take(32);
+    t.off_tmax = ws.take(32);
+    t.off_alpha = ws.take(32);
+    t.off_rowsum = ws.take(32);
+    t.floats_per_thread = ws.floats;
     return t;
 }
 
@@ -95,22 +100,17 @@ FlashTiling flash_tiling(const AttentionShape & s) {
     t.Bc = s.Tk <= chunk * 3 / 2 ? s.Tk : chunk;
     t.q_tiles = (s.Tq + t.Br - 1) / t.Br;
 
-    int64_t at = 0;
-    auto take = [&](int64_t floats) {
-        const int64_t offset = at;
-        at += round_up(floats, 16); // 64-byte aligned parts
-        return offset;
-    };
-    t.off_qt = take(t.D * t.Br);
-    t.off_ot = take(t.D * t.Br);
-    t.off_st = take(t.Bc * kFlashQueryBlock);
-    t.off_kc = take(t.Bc * t.D);
-    t.off_vc = take(t.Bc * t.D);
-    t.off_m = take(t.Br);
-    t.off_l = take(t.Br);
-    t.off_tmax = take(kFlashQueryBlock);
-    t.off_alpha = take(kFlashQueryBlock);
-    t.floats_per_thread = at;
+    WorkspaceParts ws;
+    t.off_qt = ws.take(t.D * t.Br);
+    t.off_ot = ws.take(t.D * t.Br);
+    t.off_st = ws.take(t.Bc * kFlashQueryBlock);
+    t.off_kc = ws.take(t.Bc * t.D);
+    t.off_vc = ws.take(t.Bc * t.D);
+    t.off_m = ws.take(t.Br);
+    t.off_l = ws.take(t.Br);
+    t.off_tmax = ws.take(kFlashQueryBlock);
+    t.off_alpha = ws.take(kFlashQueryBlock);
+    t.floats_per_thread = ws.floats;
     return t;
 }
 

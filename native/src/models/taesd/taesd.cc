@@ -143,18 +143,15 @@ Tensor TAESD::decode_last_level(const Tensor & x, size_t first, const std::atomi
     // in its rounding), so a row is only bit-exact 4 rows away from a spoilt one.
     int64_t halo = 0;
     for (size_t i = first; i < dec_.size(); ++i) halo += dec_[i].is_block ? 12 : 4;
-    Tensor out;
-    bool started = false;
+    Tensor out = Tensor::empty({B, config_.out_channels, H, W});
     for (int64_t a = 0; a < H; a += rows) {
         const int64_t b = std::min(H, a + rows), ia = std::max<int64_t>(0, a - halo), ib = std::min(H, b + halo);
         Tensor h = Tensor::empty({B, C, ib - ia, W});                          // x's rows [ia, ib)
         if (!arena_measuring())
             for (int64_t n = 0; n < B * C; ++n) std::memcpy(h.f32() + n * (ib - ia) * W, x.f32() + (n * H + ia) * W, sizeof(float) * (ib - ia) * W);
         for (size_t i = first; i < dec_.size(); ++i) h = run_step(i, h, cancel);
-        const int64_t co = h.dim(1);
-        if (!started) out = Tensor::empty({B, co, H, W}), started = true;      // [B, out_channels, H, W]
         if (!arena_measuring())
-            for (int64_t n = 0; n < B * co; ++n) std::memcpy(out.f32() + (n * H + a) * W, h.f32() + (n * (ib - ia) + a - ia) * W, sizeof(float) * (b - a) * W);
+            for (int64_t n = 0; n < B * config_.out_channels; ++n) std::memcpy(out.f32() + (n * H + a) * W, h.f32() + (n * (ib - ia) + a - ia) * W, sizeof(float) * (b - a) * W);
     }
     return out;
 }
