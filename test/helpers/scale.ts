@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { io as connect, type Socket, type SocketOptions, type ManagerOptions } from 'socket.io-client';
+
+import type { RunEvent } from '../../protocol/index.ts';
 import { DEFAULT_REDIS_OPTIONS, type RedisQueueOptions } from '../../server/jobs/redis/options.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
@@ -18,6 +21,24 @@ export const TEST_TIMINGS = { lockMs: 3000, stalledIntervalMs: 1500, heartbeatMs
 
 export function testRedisOptions(url: string, overrides: Partial<RedisQueueOptions> = {}): RedisQueueOptions {
   return { ...DEFAULT_REDIS_OPTIONS, ...TEST_TIMINGS, url, ...overrides };
+}
+
+/** A socket.io client of a server, connected as `clientId`, and every run event it gets (in order, and by run). */
+export interface RunEventClient {
+  socket: Socket;
+  events: RunEvent[];
+  byRun: Map<string, RunEvent[]>;
+}
+
+export async function connectRunEventClient(base: string, clientId: string, options: Partial<ManagerOptions & SocketOptions> = {}): Promise<RunEventClient> {
+  const socket = connect(base, { transports: ['websocket'], query: { clientId }, ...options });
+  const client: RunEventClient = { socket, events: [], byRun: new Map() };
+  socket.on('run:event', (e: RunEvent) => {
+    client.events.push(e);
+    client.byRun.set(e.runId, [...(client.byRun.get(e.runId) ?? []), e]);
+  });
+  await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+  return client;
 }
 
 /** A server in this process with its queue in Redis. */

@@ -1,13 +1,11 @@
 // At least once: two workers, six queued jobs, one worker killed with SIGKILL while it samples. Its job
 // stalls, the other worker runs it again, and all six finish, each exactly once in history, with their
 // images downloadable from the server.
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../protocol/index.ts';
 import { type TestRedis, startRedis } from '../../helpers/redis.ts';
-import { post, startRedisTestServer, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
+import { connectRunEventClient, post, startRedisTestServer, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, type TestServer, tinyTxt2img } from '../../helpers/server.ts';
 
 let redis: TestRedis;
@@ -28,10 +26,7 @@ afterAll(async () => {
 describe('a worker killed mid-job', () => {
   it('loses nothing: all six jobs finish once, the killed one re-run by the other worker', async () => {
     // Connected with a client id, the socket gets every event of the runs queued with it, from the first.
-    const socket: Socket = connect(server.base, { transports: ['websocket'], query: { clientId: 'kill-test' } });
-    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
-    const events = new Map<string, RunEvent[]>();
-    socket.on('run:event', (e: RunEvent) => events.set(e.runId, [...(events.get(e.runId) ?? []), e]));
+    const { socket, byRun: events } = await connectRunEventClient(server.base, 'kill-test');
 
     // The first job samples long enough to be caught at it; the others are short.
     const ids: string[] = [];

@@ -9,13 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodePng, readPngText } from '../../../nodes/image/png.ts';
-import type { RunEvent } from '../../../protocol/index.ts';
 import { freePort, type RestartableRedis, startRedis } from '../../helpers/redis.ts';
-import { post, type ServerProcess, startServerProcess, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
+import { connectRunEventClient, post, type ServerProcess, startServerProcess, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, makeModelsDir, tinyTxt2img } from '../../helpers/server.ts';
 
 let redis: RestartableRedis;
@@ -41,10 +39,7 @@ afterAll(async () => {
 describe('Redis restarted under load', () => {
   it('loses no acknowledged job: the server answers 503 meanwhile, both processes reconnect, every job finishes once', async () => {
     const base = server!.base;
-    const socket: Socket = connect(base, { transports: ['websocket'], query: { clientId: 'outage' }, reconnectionDelay: 100, reconnectionDelayMax: 500 });
-    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
-    const events = new Map<string, RunEvent[]>();
-    socket.on('run:event', (e: RunEvent) => events.set(e.runId, [...(events.get(e.runId) ?? []), e]));
+    const { socket, byRun: events } = await connectRunEventClient(base, 'outage', { reconnectionDelay: 100, reconnectionDelayMax: 500 });
 
     const acknowledged: { id: string; seed: number }[] = [];
     let seed = 500;

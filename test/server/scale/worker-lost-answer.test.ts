@@ -5,13 +5,11 @@
 // are slow here, so its BullMQ connection has nothing else waiting for an answer when the job ends.
 // Proves: the run's end still reaches the client (the worker asks Redis how the job ended), once, and
 // the job is recorded once, successful, in one attempt.
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { RunEvent } from '../../../protocol/index.ts';
 import { startRedis, type TestRedis } from '../../helpers/redis.ts';
 import { type ReplyCuttingProxy, startReplyCuttingProxy } from '../../helpers/reply-cutting-proxy.ts';
-import { post, startRedisTestServer, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
+import { connectRunEventClient, post, startRedisTestServer, startWorker, type TestWorker, until } from '../../helpers/scale.ts';
 import { json, type TestServer, tinyTxt2img, waitForRun } from '../../helpers/server.ts';
 
 let redis: TestRedis;
@@ -37,10 +35,7 @@ afterAll(async () => {
 
 describe('a worker whose "job completed" answer is lost', () => {
   it("still publishes the run's end, once", async () => {
-    const socket: Socket = connect(server.base, { transports: ['websocket'], query: { clientId: 'lost' } });
-    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
-    const events: RunEvent[] = [];
-    socket.on('run:event', (e: RunEvent) => events.push(e));
+    const { socket, events } = await connectRunEventClient(server.base, 'lost');
 
     // The job's outcome travels only in BullMQ's "move to completed": its marker is a field of it.
     const marker = '"status":"success"';
