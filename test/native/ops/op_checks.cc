@@ -11,6 +11,7 @@
 #include "core/threads.h"
 #include "op_test.h"
 #include "ops/attention.h"
+#include "ops/attention_flash.h"
 #include "ops/conv2d.h"
 #include "ops/conv2d_winograd.h"
 #include "ops/elementwise.h"
@@ -454,6 +455,21 @@ void attention_workspace(Failures & f) {
     }
 }
 
+// Where the path has AMX (cpu_amx()), bf16 work takes the tiles: the GEMM kernel set, the direct 3x3
+// convolution, flash attention's self-attention (not the 77-key cross-attention, not f32); elsewhere none
+// of it does. (The bf16 cases alone would pass on the vdpbf16ps kernels or the f32 attention too.)
+void amx_takes_bf16_work(Failures & f) {
+    const bool amx = cpu_amx();
+    const bool amx_gemm = std::string(gemm_detail::kernels(cpu_bf16() ? Precision::BF16 : Precision::F32).name).rfind("amx", 0) == 0;
+    f.expect(amx_gemm == amx, std::string("bf16 GEMM kernel set ") + (amx ? "is not" : "is") + " the AMX one");
+    Conv2dShape conv{2, 320, 64, 64, 320, 3, 3, 1, 1};
+    conv.precision = cpu_bf16() ? Precision::BF16 : Precision::F32;
+    if (amx) f.expect(conv2d_algo(conv) == ConvAlgo::Direct, "bf16 3x3 convolution on AMX: not direct");
+    const AttentionShape self{2, 8, 4096, 4096, 40, 0.16f, true}, cross{2, 8, 4096, 77, 40, 0.16f, true}, f32{2, 8, 4096, 4096, 40, 0.16f};
+    f.expect(flash_tiling(self).amx == amx, std::string("bf16 self-attention ") + (amx ? "does not take" : "takes") + " the AMX kernel");
+    f.expect(!flash_tiling(cross).amx && !flash_tiling(f32).amx, "cross-attention or f32 flash takes the AMX kernel");
+}
+
 void attention_flash_threads(Failures & f) {
     for (bool bf16 : {false, true}) { // bf16: the AMX kernel where the path has it
         const AttentionShape s{1, 2, 200, 150, 40, 0.158f, bf16};
@@ -500,6 +516,7 @@ std::vector<Check> op_checks() {
         {"elementwise", "broadcast mul is the definition; shapes that do not broadcast are refused", binary_definition},
         {"attention", "every mode's arena peak equals attention_extra_bytes (1 and 2 threads)", attention_workspace},
         {"attention", "flash: 1 and 2 threads give the same bits", attention_flash_threads},
+        {"gemm", "bf16 work takes AMX tiles exactly where the path has them", amx_takes_bf16_work},
     };
 }
 
