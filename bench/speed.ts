@@ -20,7 +20,8 @@
  * downloads the OpenVINO runtime, which this project's machines cannot fetch.
  *
  * The checkpoint (default /tmp/sd15.safetensors) is an SD 1.5-shaped one; random weights do:
- * `npm run make:sd15-random -- /tmp/sd15.safetensors`. The engine runs with f32 weights (as torch).
+ * `npm run make:sd15-random -- /tmp/sd15.safetensors`. The engine runs with f32 weights (as torch), or with
+ * `--weights f16` stored as the file has them (mapped; the product's default), computing in f32 all the same.
  *
  * Needs, for the baselines only (the addon never links them): Debian's python3-torch (run with
  * /usr/bin/python3) and libopenblas-dev (bench/baseline/sgemm_openblas.c is compiled with cc).
@@ -71,6 +72,9 @@ const TORCH = !flag('no-torch');
 const ORT = !flag('no-ort'); // onnxruntime-node on export_onnx.py's ONNX files (exported when missing)
 const ONNX_DIR = option('onnx-dir', path.join(os.tmpdir(), 'latentflow-onnx'));
 const PRECISION = option('precision', 'fp32') as Precision; // the engine's networks and --full's txt2img
+// The engine's weight storage for the networks rows: f32 (as torch and onnxruntime hold them) or f16 (the file's,
+// mapped; the product's default: the same values, widened exactly where the f32 products read them).
+const NET_WEIGHTS = option('weights', 'f32') as 'f32' | 'f16';
 const ONLY = option('only', 'gemm,networks,attention,txt2img,lcm').split(','); // sections to run (txt2img also needs --full)
 const THREADS = Number(option('threads', '2'));
 const REPEAT = Number(option('repeat', QUICK ? '1' : '3'));
@@ -403,7 +407,7 @@ function fmtTime(t?: Timing): string {
 function printTable(): void {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`\nbench:speed ${new Date().toISOString().slice(0, 16)}  ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
-    `clock ${clockGHz().toFixed(2)} GHz measured, kernels' path ${native.cpuFeatures().isa}, engine precision ${PRECISION}, threads ${THREADS}, load average ${load}`);
+    `clock ${clockGHz().toFixed(2)} GHz measured, kernels' path ${native.cpuFeatures().isa}, engine precision ${PRECISION}, weights ${NET_WEIGHTS}, threads ${THREADS}, load average ${load}`);
   console.log(`measured sgemm peak (OpenBLAS 2048^3, ${THREADS} threads, best run): ${peakGflops.toFixed(1)} GFLOP/s; ` +
     `times are median (min-max) of ${REPEAT} calls after a warm-up ("m" = milliseconds); ratio = engine / baseline time; ` +
     `CPU-s = CPU seconds of the process per call (all threads; steadier than wall time on a shared machine)\n`);
@@ -431,7 +435,7 @@ async function main(): Promise<void> {
   } else if (!existsSync(CHECKPOINT)) {
     log(`${CHECKPOINT} not found: networks skipped (npm run make:sd15-random -- ${CHECKPOINT})`);
   } else {
-    const model = await loadModel(CHECKPOINT, { weights: 'f32', precision: PRECISION });
+    const model = await loadModel(CHECKPOINT, { weights: NET_WEIGHTS, precision: PRECISION });
     try {
       await sectionNetworks(model);
     } finally {

@@ -14,6 +14,7 @@
 //                                                    layout; GFLOP/s counts 4*Tq*Tk*D per head (QK^T and PV)
 // options: --runs R (median of R calls after a warm-up; 5), --threads T (2), --isa portable|avx2|avx512
 // (the path; default the best), --dtype f32|f16|bf16 (the weight's storage; f32), --precision fp32|bf16,
+// --packed (gemm: the weight packed once, as a network's weights are; the calls time gemm_packed),
 // --algo auto|direct|winograd (conv), --compare-direct (conv: the output's max difference from the
 // direct convolution's, relative to max |y|).
 #include <immintrin.h>
@@ -193,6 +194,7 @@ struct Options {
     Precision precision = Precision::F32;
     ConvAlgoMode algo = ConvAlgoMode::Auto;
     bool compare_direct = false;
+    bool packed = false; // gemm: the weight packed once (gemm_pack_b), the calls timed through gemm_packed
     std::vector<std::string> specs;
 };
 
@@ -224,6 +226,7 @@ Options parse(int argc, char ** argv, int first) {
             const std::string m = next();
             o.algo = m == "direct" ? ConvAlgoMode::Direct : m == "winograd" ? ConvAlgoMode::Winograd : ConvAlgoMode::Auto;
         } else if (a == "--compare-direct") o.compare_direct = true;
+        else if (a == "--packed") o.packed = true;
         else if (a.rfind("--", 0) == 0) usage(("unknown option " + a).c_str());
         else o.specs.push_back(a);
     }
@@ -243,6 +246,9 @@ std::vector<int64_t> numbers(const std::string & spec, char sep) {
     return out;
 }
 
+// The first 64-byte boundary in a buffer allocated 64 bytes larger.
+void * aligned64(char * p) { return reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63)); }
+
 const char * dtype_text(DType d) { return d == DType::F16 ? "f16" : d == DType::BF16 ? "bf16" : "f32"; }
 
 void print_common(const Options & o) {
@@ -258,9 +264,19 @@ int run_gemm(const Options & o) {
         const auto a = values(M * K, 1, 0.1f), bias = values(N, 3, 0.1f);
         const Weight w(o.dtype, values(N * K, 2, 0.1f));
         std::vector<float> c(M * N);
-        const Timing t = time_calls(o.runs, [&] { gemm(M, N, K, a.data(), K, MatB{w.data(), o.dtype, true, K}, c.data(), N, bias.data(), false, o.precision); });
+        const MatB B{w.data(), o.dtype, true, K};
+        std::vector<char> packed;
+        if (o.packed) {
+            packed.resize(static_cast<size_t>(gemm_packed_b_bytes(N, K, o.precision, o.dtype)) + 64);
+            gemm_pack_b(B, N, K, o.precision, aligned64(packed.data()));
+        }
+        const Timing t = time_calls(o.runs, [&] {
+            if (o.packed) gemm_packed(M, N, K, a.data(), K, aligned64(packed.data()), o.dtype, c.data(), N, bias.data(), false, o.precision);
+            else gemm(M, N, K, a.data(), K, B, c.data(), N, bias.data(), false, o.precision);
+        });
         std::printf("{\"op\": \"gemm\", \"M\": %lld, \"K\": %lld, \"N\": %lld, ", static_cast<long long>(M), static_cast<long long>(K), static_cast<long long>(N));
         print_common(o);
+        std::printf(", \"kernels\": \"%s\", \"packed\": %s", gemm_detail::kernels(o.precision).name, o.packed ? "true" : "false");
         std::printf(", \"gflop\": %.4f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"cpu_s\": %.5f}\n", 2.0 * M * N * K / 1e9, t.median_ms, t.min_ms, t.cpu_s);
         std::fflush(stdout);
     }

@@ -199,10 +199,12 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
         if (w_packed) {
             a_side.packed = w_packed;
             a_side.narrow = gemm_packed_narrow(s.precision, w.dtype);
-        } else
+        } else {
             a_side.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
                 kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, dst);
             };
+            a_side.source = w.dtype;
+        }
         if (!batch_shares_weight(s, NR)) {
             for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, K, a_side, b_side_of(b, 0), y + b * M * P, P, epilogue_of(b, true));
             return;
@@ -258,6 +260,7 @@ static void conv2d_run(const Conv2dShape & s, const float * x, const Tensor & w,
         }, pa);
         Side a_side;
         a_side.packed = pa;
+        a_side.source = w.dtype;
         for (int64_t b = 0; b < s.B; ++b) driver(kern, M, P, ks, a_side, b_side_of(b, kb), y + b * M * P, P, epilogue_of(b, kb == 0));
     }
 }
@@ -286,8 +289,10 @@ void conv2d_pack_weight(const Conv2dShape & s, const Tensor & w, void * dst) {
     const Kernels & kern = kernels(s.precision);
     const int64_t M = s.Cout, K = s.Cin * s.KH * s.KW;
     require(w.numel() == M * K, SDN_STATUS_BAD_SHAPE, "conv2d_pack_weight: weight " + shape_str(w.shape) + " does not match the shape");
-    prepack_weight(kern, M, kern.MR, K, gemm_packed_narrow(s.precision, w.dtype), [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * out) {
-        kern.pack_a(w.data, w.dtype, K, m0, mc, k0, kc, out);
+    const DType narrow = gemm_packed_narrow(s.precision, w.dtype);
+    const PackAFn pack_a = kern.pack_a_for(narrow);
+    prepack_weight(kern, M, kern.MR, K, narrow, [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * out) {
+        pack_a(w.data, w.dtype, K, m0, mc, k0, kc, out);
     }, dst);
 }
 

@@ -86,6 +86,10 @@ ConvAlgo conv2d_algo(const Conv2dShape & s) {
     // 4.5 vs 47 ms; 256x256 128 ch 33 vs 37 ms), with the rounding of bf16 compute (bf16 Winograd's
     // transforms amplify it: ruled out, docs/BENCHMARKS.md).
     if (s.precision == Precision::BF16 && cpu_amx()) return ConvAlgo::Direct;
+    // f32 products on AMX (bf16 pieces, five or six tile products each) make the direct convolution
+    // faster than f32 Winograd with few tiles: 1280 channels at 16x16, batch 2 (32 tiles), 39 vs 49 ms;
+    // 640 at 32x32 (128 tiles) 50 vs 23 ms.
+    if (s.precision == Precision::F32 && f32_on_amx() && tiles_of(s) < 64) return ConvAlgo::Direct;
     // The transforms cost per tile and channel what the GEMM saves per tile, channel and output
     // channel: worth it with enough channels on both sides (conv_in / conv_out stay direct); and the
     // weight transform (U: 4x the weight) is paid per call, so few tiles stay direct: measured with
@@ -104,8 +108,9 @@ constexpr int64_t L = wino::L; // tiles per transform call: a column panel of NR
 // 640-channel ones and 0-10% slower on the 128- and 256-channel ones, for up to 12 MiB more.
 std::atomic<int64_t> g_cap_u{int64_t(6) << 20}, g_cap_v{int64_t(2) << 20}, g_cap_m{int64_t(1) << 20};
 
-// The kernel set of the 36 products: f32 on the current path (the transforms' outputs are f32).
-const gemm_detail::Kernels & wino_kernels() { return gemm_detail::kernels(Precision::F32); }
+// The kernel set of the 36 products: f32 on the current path's vector registers (the transforms write its
+// f32 panels).
+const gemm_detail::Kernels & wino_kernels() { return gemm_detail::kernels_vector_f32(); }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }

@@ -69,36 +69,70 @@ int64_t Kernels::mc_block() const {
 #endif
         return l2 >= (1L << 20) ? int64_t(288) << 10 : int64_t(144) << 10;
     }();
+    if (mc_rows > 0) return mc_rows;
     return std::max<int64_t>(MR, budget / (KC * elem_bytes) / MR * MR);
 }
 
 int64_t Kernels::packed_bytes(int64_t rows, int64_t R, int64_t K) const { return round_up(rows, R) * kc_padded(K) * elem_bytes; }
 
-const Kernels & kernels(Precision precision) {
-    static const Kernels portable{"portable f32 6x16", kPortableMR, kPortableNR, 256, 4, 1,
-                                  kernel_portable, pack_a_portable, pack_b_portable};
+// f32 products on AMX tiles (gemm_amx_f32.cc) unless LATENTFLOW_AMX_FP32=0 (for side-by-side runs).
+static bool amx_f32_allowed() {
+    static const bool allowed = [] {
+        const char * v = std::getenv("LATENTFLOW_AMX_FP32");
+        return !(v && std::string(v) == "0");
+    }();
+    return allowed;
+}
+
+} // namespace gemm_detail
+
+bool f32_on_amx() { return cpu_isa() == Isa::Avx512 && cpu_amx() && gemm_detail::amx_f32_allowed(); }
+
+namespace gemm_detail {
+
+// Blocking of the f32 set on AMX, measured on SD 1.5's linears (f16 weights packed once, 2 threads: 1.21 s of
+// a UNet call against 1.32-1.34 s with K blocks of 128 or 256): K blocks of up to 512, so that most of the
+// UNet's products (K 320-1280) write C once to three times, and A blocks of 256 rows (768 KiB of pieces, in
+// L2), over which each B micro-panel (from 64 KiB of f16) is split once. The tile unit reads both from L2 at
+// nearly its full rate (a 32 x 32 x 32 step of five products in ~125 ns, L1 or L2 alike).
+constexpr int64_t kAmxF32KC = 512, kAmxF32MC = 256;
+
+const Kernels & kernels_vector_f32() {
 #if SDN_X86
     static const Kernels avx2{"avx2 f32 6x16", 6, 16, 256, 4, 1, x86::avx2::gemm_kernel, x86::avx2::gemm_pack_a,
                               x86::avx2::gemm_pack_b};
     static const Kernels avx512{"avx512 f32 14x32", x86::avx512::kGemmMR, x86::avx512::kGemmNR, 256, 4, 1,
                                 x86::avx512::gemm_kernel, x86::avx512::gemm_pack_a, x86::avx512::gemm_pack_b};
-    static const Kernels avx512_bf16{"avx512 bf16 14x32", x86::avx512::kGemmMR, x86::avx512::kGemmNR, 512, 2, 2,
-                                     x86::avx512::gemm_kernel_bf16, x86::avx512::gemm_pack_a_bf16, x86::avx512::gemm_pack_b_bf16};
-    static const Kernels amx_bf16{"amx bf16 32x32", x86::avx512::kAmxMR, x86::avx512::kAmxNR, 512, 2, x86::avx512::kAmxK,
-                                  x86::avx512::gemm_kernel_amx, x86::avx512::gemm_pack_a_amx, x86::avx512::gemm_pack_b_amx};
-    if (precision == Precision::BF16) {
-        precision_check(precision, "gemm");
-        return cpu_amx() ? amx_bf16 : avx512_bf16;
-    }
     switch (cpu_isa()) {
         case Isa::Avx512: return avx512;
         case Isa::Avx2: return avx2;
         case Isa::Portable: break;
     }
+#endif
+    static const Kernels portable{"portable f32 6x16", kPortableMR, kPortableNR, 256, 4, 1,
+                                  kernel_portable, pack_a_portable, pack_b_portable};
+    return portable;
+}
+
+const Kernels & kernels(Precision precision) {
+#if SDN_X86
+    static const Kernels avx512_bf16{"avx512 bf16 14x32", x86::avx512::kGemmMR, x86::avx512::kGemmNR, 512, 2, 2,
+                                     x86::avx512::gemm_kernel_bf16, x86::avx512::gemm_pack_a_bf16, x86::avx512::gemm_pack_b_bf16};
+    static const Kernels amx_bf16{"amx bf16 32x32", x86::avx512::kAmxMR, x86::avx512::kAmxNR, 512, 2, x86::avx512::kAmxK,
+                                  x86::avx512::gemm_kernel_amx, x86::avx512::gemm_pack_a_amx, x86::avx512::gemm_pack_b_amx};
+    static const Kernels amx_f32{"amx f32 (bf16 x3) 32x32", x86::avx512::kAmxMR, x86::avx512::kAmxNR, kAmxF32KC, 6, x86::avx512::kAmxK,
+                                 x86::avx512::gemm_kernel_amx_f32, x86::avx512::gemm_pack_a_amx_f32, x86::avx512::gemm_pack_b_amx_f32,
+                                 x86::avx512::gemm_pack_a_amx_wide, x86::avx512::gemm_pack_b_amx_wide, x86::avx512::gemm_expand_amx_f32,
+                                 kAmxF32MC};
+    if (precision == Precision::BF16) {
+        precision_check(precision, "gemm");
+        return cpu_amx() ? amx_bf16 : avx512_bf16;
+    }
+    if (f32_on_amx()) return amx_f32;
 #else
     precision_check(precision, "gemm");
 #endif
-    return portable;
+    return kernels_vector_f32();
 }
 
 // ---- Portable kernel and packers ----------------------------------------------------------------
@@ -262,12 +296,13 @@ void prepack(const Kernels & kern, int64_t rows, int64_t R, int64_t K,
 void prepack_weight(const Kernels & kern, int64_t rows, int64_t R, int64_t K, DType narrow,
                     const std::function<void(int64_t, int64_t, int64_t, int64_t, void *)> & pack, void * dst) {
     if (narrow == DType::F32) return prepack(kern, rows, R, K, pack, dst);
-    require(kern.elem_bytes == 4 && (narrow == DType::F16 || narrow == DType::BF16), SDN_STATUS_INTERNAL,
-            "prepack_weight: narrow panels are for f32 kernel sets, in f16 or bf16");
+    require(kern.takes_narrow() && (narrow == DType::F16 || narrow == DType::BF16), SDN_STATUS_INTERNAL,
+            "prepack_weight: narrow panels are for f32 products, in f16 or bf16");
     uint16_t * base = static_cast<uint16_t *>(dst);
     for_each_pack_task(kern, rows, R, K, [&](int64_t i0, int64_t ni, int64_t k0, int64_t kc, int64_t at) {
-        // Packed as f32 panels first (the kernel set's own packer), then stored narrow: exact, the values
-        // came from that type (so rounding to it changes nothing).
+        // Packed as f32 panels first (the kernel set's wide packer: `pack`), then stored narrow: exact, the
+        // values came from that type (so rounding to it changes nothing). `at` counts the set's elements,
+        // which a narrow panel stores in 2 bytes each.
         const int64_t elems = ceil_div(ni, R) * kern.kc_padded(kc) * R;
         float * wide = static_cast<float *>(thread_scratch(2, elems * static_cast<int64_t>(sizeof(float))));
         pack(i0, ni, k0, kc, wide);
@@ -276,10 +311,19 @@ void prepack_weight(const Kernels & kern, int64_t rows, int64_t R, int64_t K, DT
     });
 }
 
-// A narrow pre-packed run (gemm.h's Side::narrow) widened to f32, on the calling thread.
-static void widen(DType narrow, const uint16_t * src, int64_t n, float * dst) {
-    if (narrow == DType::F16) convert_f16_to_f32(src, dst, n);
-    else convert_bf16_to_f32(src, dst, n);
+// A narrow pre-packed run (gemm.h's Side::narrow) made into the set's packed elements (widened to f32, or
+// the set's own expansion), on the calling thread.
+static void widen(const Kernels & kern, DType narrow, const uint16_t * src, int64_t n, void * dst) {
+    if (kern.expand) kern.expand(narrow, src, n, dst);
+    else if (narrow == DType::F16) convert_f16_to_f32(src, static_cast<float *>(dst), n);
+    else convert_bf16_to_f32(src, static_cast<float *>(dst), n);
+}
+
+// How many bf16 pieces a side's values have (Tile::a_pieces / b_pieces): from f16 two, from bf16 one,
+// anything else three.
+static uint8_t pieces_of(const Side & side) {
+    const DType from = side.packed && side.narrow != DType::F32 ? side.narrow : side.source;
+    return from == DType::F16 ? 2 : from == DType::BF16 ? 1 : 3;
 }
 
 void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & A, const Side & B, float * C, int64_t ldc,
@@ -291,8 +335,9 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
 
     const int64_t kc_step = kern.kc_step_for(K);
     const int64_t m_padded = round_up(M, MR), n_padded = round_up(N, NR);
-    require((A.narrow == DType::F32 && B.narrow == DType::F32) || kern.elem_bytes == 4, SDN_STATUS_INTERNAL,
-            "gemm driver: narrow pre-packed panels need an f32 kernel set");
+    require((A.narrow == DType::F32 && B.narrow == DType::F32) || kern.takes_narrow(), SDN_STATUS_INTERNAL,
+            "gemm driver: narrow pre-packed panels need a kernel set with f32 products");
+    const uint8_t a_pieces = pieces_of(A), b_pieces = pieces_of(B);
 
     // Tiles of C, one task each. Start from the shape the pre-packed side suggests, then split the
     // longer dimension until there is a task per thread (more when the work is large, for balance).
@@ -356,8 +401,8 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
                 const char * a_blk;
                 if (a_narrow) {
                     const int64_t elems = round_up(mc, MR) * kern.kc_padded(kc);
-                    widen(A.narrow, static_cast<const uint16_t *>(A.packed) + k0 * m_padded + (i0 / MR) * kern.kc_padded(kc) * MR, elems,
-                          reinterpret_cast<float *>(a_buf));
+                    widen(kern, A.narrow, static_cast<const uint16_t *>(A.packed) + k0 * m_padded + (i0 / MR) * kern.kc_padded(kc) * MR,
+                          elems, a_buf);
                     a_blk = a_buf;
                 } else if (A.packed) {
                     a_blk = static_cast<const char *>(A.packed) + k0 * m_padded * kern.elem_bytes + (i0 / MR) * a_panel;
@@ -369,7 +414,7 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
                 const auto b_panel_of = [&](int64_t j) -> const char * {
                     if (!b_narrow) return b_blk + ((j - n0) / NR) * b_panel;
                     const int64_t elems = kern.kc_padded(kc) * NR;
-                    widen(B.narrow, reinterpret_cast<const uint16_t *>(b_blk) + ((j - n0) / NR) * elems, elems, reinterpret_cast<float *>(b_buf));
+                    widen(kern, B.narrow, reinterpret_cast<const uint16_t *>(b_blk) + ((j - n0) / NR) * elems, elems, b_buf);
                     return b_buf;
                 };
                 auto tile = [&](int64_t i, int64_t j, const char * b_pan) {
@@ -378,6 +423,8 @@ void driver(const Kernels & kern, int64_t M, int64_t N, int64_t K, const Side & 
                     t.n = static_cast<int>(std::min(NR, n1 - j));
                     t.first = first;
                     t.accumulate = epi.accumulate;
+                    t.a_pieces = a_pieces;
+                    t.b_pieces = b_pieces;
                     if (first) {
                         t.bias_col = epi.bias_col ? epi.bias_col + j : nullptr;
                         t.bias_row = epi.bias_row ? epi.bias_row + i : nullptr;
@@ -448,7 +495,7 @@ int64_t gemm_workspace_bytes(int64_t M, int64_t N, int64_t K, Precision precisio
 }
 
 DType gemm_packed_narrow(Precision precision, DType w_dtype) {
-    if (gemm_detail::kernels(precision).elem_bytes != 4) return DType::F32;
+    if (!gemm_detail::kernels(precision).takes_narrow()) return DType::F32;
     return w_dtype == DType::F16 || w_dtype == DType::BF16 ? w_dtype : DType::F32;
 }
 
@@ -467,8 +514,10 @@ void gemm_pack_b(const MatB & B, int64_t N, int64_t K, Precision precision, void
     using namespace gemm_detail;
     const Kernels & kern = kernels(precision);
     if (N <= 0 || K <= 0) return;
-    prepack_weight(kern, N, kern.NR, K, gemm_packed_narrow(precision, B.dtype),
-                   [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * out) { kern.pack_b(B, k0, kc, n0, nc, out); }, dst);
+    const DType narrow = gemm_packed_narrow(precision, B.dtype);
+    const PackBFn pack_b = kern.pack_b_for(narrow);
+    prepack_weight(kern, N, kern.NR, K, narrow, [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * out) { pack_b(B, k0, kc, n0, nc, out); },
+                   dst);
 }
 
 void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const void * packed_b, DType w_dtype, float * C,
@@ -514,6 +563,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
     if (M <= kern.mc_block() || N <= NB) {
         Side b_side;
         b_side.pack = [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) { kern.pack_b(B, k0, kc, n0, nc, dst); };
+        b_side.source = B.dtype;
         driver(kern, M, N, K, a_side, b_side, C, ldc, epi);
         return;
     }
@@ -526,6 +576,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const M
                 [&](int64_t n0, int64_t nc, int64_t k0, int64_t kc, void * dst) { kern.pack_b(B, kb + k0, kc, n0, nc, dst); }, pb);
         Side a_slice, b_side;
         b_side.packed = pb;
+        b_side.source = B.dtype;
         a_slice.pack = [&](int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst) {
             kern.pack_a(A, DType::F32, lda, m0, mc, kb + k0, kc, dst);
         };

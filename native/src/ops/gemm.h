@@ -7,7 +7,8 @@
 //   op(B)[k][n] = trans ? B[n * ld + k] : B[k * ld + n]
 // A PyTorch Linear weight [N, K] (out, in) is B with trans = true, ld = K.
 //
-// Precision: F32 computes in f32 (every input widened exactly, f32 sums). BF16 rounds both inputs
+// Precision: F32 computes in f32 (every input widened exactly, f32 sums; on CPUs with AMX, the tile unit
+// multiplies exact bf16 pieces of each input, see arch/x86/avx512/gemm_amx_f32.cc). BF16 rounds both inputs
 // to bfloat16 (round to nearest even) where they are packed and sums their products in f32 (AVX-512
 // BF16's vdpbf16ps): half the bytes per element and twice the multiplies per instruction, at ~3
 // significant digits per input. It needs cpu_bf16() (core/cpu.h); asking for it elsewhere is a
@@ -26,6 +27,9 @@ enum class Precision : uint8_t { F32 = 0, BF16 = 1 };
 const char * precision_name(Precision precision); // "fp32" | "bf16"
 // Throws SDN_STATUS_BAD_ARGUMENT naming `where` when `precision` cannot run on this CPU's path.
 void precision_check(Precision precision, const char * where);
+// Whether F32 products take the AMX tile unit on this path (bf16 pieces, gemm_amx_f32.cc): cpu_amx() and not
+// LATENTFLOW_AMX_FP32=0.
+bool f32_on_amx();
 
 struct MatB {
     const void * data;
@@ -109,6 +113,9 @@ struct Tile {
     const float * bias_row = nullptr; // at the tile's first row; added to every column
     const float * residual = nullptr; // at the tile's origin, row stride ldr (may alias C)
     int64_t ldr = 0;
+    // For kernel sets that split each f32 into bf16 pieces (Kernels::expand): how many pieces of the A and
+    // B panels can be non-zero (3 for f32 values, 2 for values from f16, 1 from bf16). Others ignore them.
+    uint8_t a_pieces = 3, b_pieces = 3;
 };
 
 // C tile (row stride ldc) from kc steps of a packed A micro-panel and a packed B micro-panel.
@@ -118,6 +125,9 @@ using KernelFn = void (*)(int64_t kc, const void * a, const void * b, float * c,
 using PackAFn = void (*)(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
 // Packs k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into ceil(nc / NR) panels of panel_bytes(NR, kc).
 using PackBFn = void (*)(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
+// A run of `elems` narrow pre-packed elements (f16 or bf16, in the set's wide layout: see Kernels) made into
+// the set's own packed elements at dst.
+using ExpandFn = void (*)(DType narrow, const uint16_t * src, int64_t elems, void * dst);
 
 // One set of micro-kernel and packers, with the tile and element sizes they work in.
 struct Kernels {
@@ -129,6 +139,15 @@ struct Kernels {
     KernelFn kernel;
     PackAFn pack_a;
     PackBFn pack_b;
+    // Sets whose packed elements are not f32 but whose products are (the f32 sets on AMX: each value split
+    // into three bf16 pieces) keep weights pre-packed narrow in a "wide" layout of their own: the packers
+    // below write it in f32, prepack_weight stores it in f16 / bf16, and `expand` makes it the set's packed
+    // elements as the driver goes. Null for f32 sets, whose wide layout is their own (pack_a / pack_b) and
+    // whose narrow panels are simply widened.
+    PackAFn pack_a_wide = nullptr;
+    PackBFn pack_b_wide = nullptr;
+    ExpandFn expand = nullptr;
+    int64_t mc_rows = 0;  // rows of an A block; 0: from the L2 size (mc_block())
 
     int64_t kc_padded(int64_t kc) const { return (kc + k_unit - 1) / k_unit * k_unit; }
     // Bytes of one packed panel of R (= MR or NR) rows or columns over kc steps of k.
@@ -136,14 +155,24 @@ struct Kernels {
     // The driver's K block length for a given K: blocks of even length, a multiple of 8 and of k_unit,
     // at most KC.
     int64_t kc_step_for(int64_t K) const;
-    // Rows of an A block (a multiple of MR): ~288 KiB of packed A where the core's L2 holds >= 1 MiB,
-    // ~144 KiB elsewhere (read once from sysconf).
+    // Rows of an A block (a multiple of MR): mc_rows where the set gives it, else ~288 KiB of packed A where
+    // the core's L2 holds >= 1 MiB, ~144 KiB elsewhere (read once from sysconf).
     int64_t mc_block() const;
     // Bytes of an operand pre-packed over all of K: rows (M or N) rounded up to R, times K (padded).
     int64_t packed_bytes(int64_t rows, int64_t R, int64_t K) const;
+    // Whether weights can be pre-packed narrow (f16 / bf16 panels, Side::narrow) for this set.
+    bool takes_narrow() const { return elem_bytes == 4 || expand != nullptr; }
+    // The packers prepack_weight() needs for narrow panels: the wide layout's (f32 elements).
+    PackAFn pack_a_for(DType narrow) const { return narrow != DType::F32 && pack_a_wide ? pack_a_wide : pack_a; }
+    PackBFn pack_b_for(DType narrow) const { return narrow != DType::F32 && pack_b_wide ? pack_b_wide : pack_b; }
 };
-// The kernel set of the current path (cpu_isa()) for `precision` (BF16 needs cpu_bf16()).
+// The kernel set of the current path (cpu_isa()) for `precision` (BF16 needs cpu_bf16()). F32 on a CPU with
+// AMX (cpu_amx()) takes the tile unit with each value split into bf16 pieces ("amx f32 (bf16 x3) 32x32",
+// products exact as in f32; LATENTFLOW_AMX_FP32=0 keeps the FMA set).
 const Kernels & kernels(Precision precision = Precision::F32);
+// The current path's f32 set on vector registers (never the tile unit), for callers that write its f32
+// panels themselves (Winograd's transforms).
+const Kernels & kernels_vector_f32();
 
 // The portable kernel set's parts (plain C++, vectorised by the compiler for the baseline ISA).
 void kernel_portable(int64_t kc, const void * a, const void * b, float * c, int64_t ldc, const Tile & tile);
@@ -165,6 +194,9 @@ struct Side {
     const void * packed = nullptr;
     DType narrow = DType::F32; // F32: `packed` holds the kernel set's own elements
     std::function<void(int64_t i0, int64_t ni, int64_t k0, int64_t kc, void * dst)> pack;
+    // The type the values come from (a weight's; F32 for activations): sets that split values into bf16
+    // pieces skip the products of pieces that are zero (Tile::a_pieces / b_pieces).
+    DType source = DType::F32;
 };
 
 struct Epilogue {

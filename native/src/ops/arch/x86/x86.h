@@ -103,6 +103,16 @@ constexpr int64_t kAmxK = 32;
 void gemm_kernel_amx(int64_t kc, const void * a, const void * b, float * c, int64_t ldc, const gemm_detail::Tile & tile);
 void gemm_pack_a_amx(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
 void gemm_pack_b_amx(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
+// f32 products on AMX tiles (gemm_amx_f32.cc, only when cpu_amx()): each f32 split into three bf16 pieces
+// (hi + mid + lo, exactly), the products of the pieces that matter summed in f32. The same 32 x 32 tile and
+// k steps as the bf16 AMX set; a packed element is its three pieces (6 bytes), per 32 steps of k one
+// 32 x 32 block per piece. Weights pre-packed narrow keep one piece's layout in f16 / bf16 (expand).
+void gemm_kernel_amx_f32(int64_t kc, const void * a, const void * b, float * c, int64_t ldc, const gemm_detail::Tile & tile);
+void gemm_pack_a_amx_f32(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
+void gemm_pack_b_amx_f32(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
+void gemm_pack_a_amx_wide(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst);
+void gemm_pack_b_amx_wide(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst);
+void gemm_expand_amx_f32(DType narrow, const uint16_t * src, int64_t elems, void * dst);
 // Flash attention's tile kernel with bf16 products on AMX tiles (FlashTiling::amx; attention_flash.h).
 void attention_flash_tile_amx(const FlashTiling & t, const FlashTask & task, float * workspace);
 } // namespace sdn::x86::avx512

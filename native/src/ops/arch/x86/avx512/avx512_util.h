@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "../../../../core/tensor.h"
+#include "../../../gemm.h"
 #include "../arch_util.h"
 
 namespace sdn::x86::avx512 {
@@ -75,6 +76,42 @@ inline void transpose16(__m512 r[16]) {
         r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);   // columns 8-11
         r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88); // columns 4-7
         r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD); // columns 12-15
+    }
+}
+
+// ---- GEMM tile epilogue (every kernel set of this path: the sums are f32 in all of them) -------------
+
+// Combines row i's 32 sums (v0: columns 0-15, v1: 16-31) with C as the tile asks; m0 / m1 mask the
+// valid columns (masked-off lanes are neither read nor written).
+inline void epilogue_row(float * c, __m512 v0, __m512 v1, int i, const gemm_detail::Tile & t, __mmask16 m0, __mmask16 m1) {
+    if (!t.first || t.accumulate) {
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + 16));
+    }
+    if (t.first) {
+        if (t.bias_col) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.bias_col));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.bias_col + 16));
+        }
+        if (t.bias_row) {
+            const __m512 b = _mm512_set1_ps(t.bias_row[i]);
+            v0 = _mm512_add_ps(v0, b);
+            v1 = _mm512_add_ps(v1, b);
+        }
+        if (t.residual) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.residual + i * t.ldr));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.residual + i * t.ldr + 16));
+        }
+    }
+    _mm512_mask_storeu_ps(c, m0, v0);
+    _mm512_mask_storeu_ps(c + 16, m1, v1);
+}
+
+// The first `rows` rows of a 32-column C tile into L1.
+inline void prefetch_c(const float * c, int64_t ldc, int rows) {
+    for (int i = 0; i < rows; ++i) {
+        _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc + 31), _MM_HINT_T0);
     }
 }
 

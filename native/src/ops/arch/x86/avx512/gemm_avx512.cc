@@ -10,6 +10,7 @@
 //   amx:  a 32 x 32 tile of C in four 16 x 16 f32 tile registers; per 32 steps of k, two A tiles
 //         (16 rows x 32 k) and two B tiles (16 k pairs x 16 columns), four tdpbf16ps (each 16 x 16 x 32
 //         multiply-adds, 16 times the work of a vdpbf16ps)
+// and f32 products on the tile unit, each value split into bf16 pieces, are gemm_amx_f32.cc's.
 #include <immintrin.h>
 
 #include <cstring>
@@ -26,45 +27,11 @@ static_assert(MR <= 16 && NR == 32, "the packers transpose 16 x 16 blocks: MR <=
 
 namespace {
 
-// ---- Epilogue (shared by both kernels: the sums are f32 either way) --------------------------------
-
-// Combines row i's 32 sums (v0: columns 0-15, v1: 16-31) with C as the tile asks; m0 / m1 mask the
-// valid columns (masked-off lanes are neither read nor written).
-inline void epilogue_row(float * c, __m512 v0, __m512 v1, int i, const Tile & t, __mmask16 m0, __mmask16 m1) {
-    if (!t.first || t.accumulate) {
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c));
-        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + 16));
-    }
-    if (t.first) {
-        if (t.bias_col) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.bias_col));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.bias_col + 16));
-        }
-        if (t.bias_row) {
-            const __m512 b = _mm512_set1_ps(t.bias_row[i]);
-            v0 = _mm512_add_ps(v0, b);
-            v1 = _mm512_add_ps(v1, b);
-        }
-        if (t.residual) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, t.residual + i * t.ldr));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, t.residual + i * t.ldr + 16));
-        }
-    }
-    _mm512_mask_storeu_ps(c, m0, v0);
-    _mm512_mask_storeu_ps(c + 16, m1, v1);
-}
-
+// The 14 x 32 sets' epilogue: the tile's rows from its accumulators.
 inline void epilogue(const __m512 (&acc)[MR][2], float * c, int64_t ldc, const Tile & t) {
     const __mmask16 m0 = first_lanes(t.n), m1 = first_lanes(t.n - 16);
     for (int i = 0; i < MR; ++i)
         if (i < t.m) epilogue_row(c + i * ldc, acc[i][0], acc[i][1], i, t, m0, m1);
-}
-
-inline void prefetch_c(const float * c, int64_t ldc, const Tile & t) {
-    for (int i = 0; i < t.m; ++i) {
-        _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(c + i * ldc + NR - 1), _MM_HINT_T0);
-    }
 }
 
 } // namespace
@@ -75,7 +42,7 @@ inline void prefetch_c(const float * c, int64_t ldc, const Tile & t) {
 void gemm_kernel(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
     const float * a = static_cast<const float *>(a_packed);
     const float * b = static_cast<const float *>(b_packed);
-    prefetch_c(c, ldc, tile);
+    prefetch_c(c, ldc, tile.m);
     __m512 acc[MR][2];
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
@@ -147,7 +114,7 @@ void gemm_pack_b(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
 void gemm_kernel_bf16(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
     const uint16_t * a = static_cast<const uint16_t *>(a_packed);
     const uint16_t * b = static_cast<const uint16_t *>(b_packed);
-    prefetch_c(c, ldc, tile);
+    prefetch_c(c, ldc, tile.m);
     __m512 acc[MR][2];
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int64_t kp = 0; kp < kc / 2; ++kp, a += 2 * MR, b += 2 * NR) {
@@ -243,8 +210,7 @@ void gemm_kernel_amx(int64_t kc, const void * a_packed, const void * b_packed, f
     tiles_configure();
     const uint16_t * a = static_cast<const uint16_t *>(a_packed);
     const uint16_t * b = static_cast<const uint16_t *>(b_packed);
-    prefetch_c(c, ldc, tile);
-    prefetch_c(c + 16 * ldc, ldc, Tile{tile.m - 16, tile.n, tile.first, tile.accumulate});
+    prefetch_c(c, ldc, tile.m);
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
