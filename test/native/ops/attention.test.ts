@@ -34,10 +34,14 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
 }
 
 
-/** The estimate is the scores' bytes plus the GEMM's packing buffer (a few MiB at most at these shapes). */
+/**
+ * The estimate is the scores' bytes plus the GEMM's packing buffer (a few MiB at most at these shapes: k^T packed
+ * for q k^T, 16384 keys x 40 at most; up to 6 MiB where f32 products take AMX tiles, whose packed elements are
+ * three bf16 pieces with k padded to 64).
+ */
 function expectScoresPlusPacking(estimate: number, scoresBytes: number): void {
   expect(estimate).toBeGreaterThanOrEqual(scoresBytes);
-  expect(estimate - scoresBytes).toBeLessThan(4 << 20);
+  expect(estimate - scoresBytes).toBeLessThanOrEqual(6 << 20);
 }
 
 describe('attention: the fixture (q, k, v [1, 2, 1024, 40], out computed in float64)', () => {
