@@ -4,7 +4,7 @@
 //   sdn_ops_bench clock                              the core clock while busy (GHz, turbo included)
 //   sdn_ops_bench peak [--threads N]                 register-only loops: FMA on 256 and 512-bit vectors,
 //                                                    vdpbf16ps, AMX tdpbf16ps (GFLOP/s on N threads, each
-//                                                    its own loop)
+//                                                    its own loop); int8: vpdpbusd, AMX tdpbssd (GOP/s)
 //   sdn_ops_bench kernel [--isa P] [--precision p]   the path's GEMM micro-kernel alone, one thread, on packed
 //                                                    panels resident in L1/L2 (kc 128-512; 1 or 20 A panels):
 //                                                    GFLOP/s of the best of 200 rounds, to set against `peak`
@@ -17,6 +17,7 @@
 // --packed (gemm: the weight packed once, as a network's weights are; the calls time gemm_packed),
 // --algo auto|direct|winograd (conv), --compare-direct (conv: the output's max difference from the
 // direct convolution's, relative to max |y|).
+#include <cpuid.h>
 #include <immintrin.h>
 #include <sys/resource.h>
 
@@ -168,6 +169,51 @@ __attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_loop(int64_t iters)
     return 0.0;
 }
 constexpr double kAmxBf16Flops = 4.0 * 2 * 16 * 16 * 32 / 16; // per iteration of `iters`
+
+// The int8 products that int8 weights would use (issue 17 asks whether they pay): vpdpbusd (AVX512_VNNI: 64 u8 x
+// s8 multiply-adds per instruction, summed in fours into 32-bit lanes) and AMX's tdpbssd (16 x 16 x 64 s8 x s8).
+// Counted as 2 operations per multiply-add, like the FLOPs beside them (GOP/s).
+#define SDN_ZMM_VNNI(r) "vpdpbusd %%zmm31, %%zmm30, %%zmm" #r "\n\t"
+__attribute__((target("avx512f,avx512vnni"))) double vnni_loop(int64_t iters) {
+    asm volatile("1:\n\t" SDN_ZMM24(SDN_ZMM_VNNI) SDN_ZMM24(SDN_ZMM_VNNI) "sub $1, %0\n\tjnz 1b\n\tvzeroupper" : "+r"(iters) : : SDN_ZMM_CLOBBERS);
+    return 0.0;
+}
+constexpr double kVnniOps = 2.0 * 64 * 48;
+
+__attribute__((target("amx-tile,amx-int8"))) double amx_int8_loop(int64_t iters) {
+    struct alignas(64) {
+        uint8_t palette = 1, start_row = 0, reserved[14] = {};
+        uint16_t bytes_per_row[16] = {};
+        uint8_t rows[16] = {};
+    } cfg;
+    for (int t = 0; t < 8; ++t) cfg.rows[t] = 16, cfg.bytes_per_row[t] = 64;
+    alignas(64) static const uint8_t zeros[16 * 64] = {};
+    __asm__ __volatile__("" : : "r"(&cfg) : "memory"); // as in amx_bf16_loop
+    _tile_loadconfig(&cfg);
+    _tile_loadd(4, zeros, 64);
+    _tile_loadd(5, zeros, 64);
+    _tile_loadd(6, zeros, 64);
+    _tile_loadd(7, zeros, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t i = 0; i < iters / 16; ++i) {
+        _tile_dpbssd(0, 4, 6);
+        _tile_dpbssd(1, 4, 7);
+        _tile_dpbssd(2, 5, 6);
+        _tile_dpbssd(3, 5, 7);
+    }
+    _tile_release();
+    return 0.0;
+}
+constexpr double kAmxInt8Ops = 4.0 * 2 * 16 * 16 * 64 / 16;
+
+// AMX-INT8 (CPUID.7.0:EDX[25]); the tile state itself is what cpu_features().amx_bf16 found granted.
+bool cpu_amx_int8() {
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d & (1u << 25)) != 0;
+}
 
 // GFLOP/s of `loop` (flops_per_iter per iteration) run by `threads` threads at once (each its own
 // register loop, ~0.2 s), best of 3.
@@ -394,6 +440,9 @@ static int run(int argc, char ** argv) {
         if (f.avx512) std::printf("{\"loop\": \"fma512\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(fma512_loop, kFma512Flops, o.threads));
         if (f.avx512_bf16) std::printf("{\"loop\": \"dpbf16\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(dpbf16_loop, kDpbf16Flops, o.threads));
         if (f.amx_bf16) std::printf("{\"loop\": \"amx_bf16\", \"threads\": %d, \"gflops\": %.1f}\n", o.threads, peak_of(amx_bf16_loop, kAmxBf16Flops, o.threads));
+        if (f.avx512_vnni) std::printf("{\"loop\": \"vnni_int8\", \"threads\": %d, \"gops\": %.1f}\n", o.threads, peak_of(vnni_loop, kVnniOps, o.threads));
+        if (f.amx_bf16 && cpu_amx_int8())
+            std::printf("{\"loop\": \"amx_int8\", \"threads\": %d, \"gops\": %.1f}\n", o.threads, peak_of(amx_int8_loop, kAmxInt8Ops, o.threads));
         return 0;
     }
     if (o.precision == Precision::BF16) precision_check(o.precision, "sdn_ops_bench");

@@ -71,6 +71,7 @@ const char * sdn_cpu_isa(void);  /* the kernels' path: "portable" | "avx2" | "av
 int          sdn_cpu_bf16(void); /* bf16 compute can run on this path (AVX512_BF16) */
 int          sdn_cpu_has_amx_bf16(void); /* AMX-TILE + AMX-BF16, tile state granted to the process */
 int          sdn_cpu_amx(void);  /* bf16 products take AMX tiles (sdn_cpu_bf16 and AMX; LATENTFLOW_AMX=0 turns it off) */
+int          sdn_cpu_amx_fp32(void); /* fp32 products take AMX tiles as bf16 pieces (sdn_cpu_amx; LATENTFLOW_AMX_FP32=0 turns it off) */
 void         sdn_threads_set(int n_threads); /* 0 = one per hardware thread */
 int          sdn_threads_get(void);
 

@@ -58,6 +58,8 @@ export interface CpuFeatures {
   amxBf16: boolean;
   /** bf16 products run on AMX tiles (bf16 and amxBf16, unless LATENTFLOW_AMX=0). */
   amx: boolean;
+  /** fp32 products run on AMX tiles too, each f32 split exactly into bf16 pieces (amx, unless LATENTFLOW_AMX_FP32=0). */
+  amxFp32: boolean;
 }
 
 /** The op-level profile of one network call (see native/src/core/profile.h). */

@@ -88,15 +88,17 @@ describe('core: threads and memory', () => {
     expect(typeof features.f16c).toBe('boolean');
   });
 
-  it('takes AMX tiles for bf16 products only where the CPU has them, unless LATENTFLOW_AMX=0', () => {
+  it('takes AMX tiles for bf16 and fp32 products only where the CPU has them, unless LATENTFLOW_AMX=0 (or LATENTFLOW_AMX_FP32=0 for fp32)', () => {
     const features = native.cpuFeatures();
     expect(features.amx).toBe(features.bf16 && features.amxBf16 && process.env.LATENTFLOW_AMX !== '0');
+    expect(features.amxFp32).toBe(features.amx && features.isa === 'avx512' && process.env.LATENTFLOW_AMX_FP32 !== '0');
     if (!features.amx) return;
     const script = "import('./native/index.ts').then((m) => console.log(JSON.stringify(m.native.cpuFeatures())))";
-    const off = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
-      encoding: 'utf8', env: { ...process.env, LATENTFLOW_AMX: '0' },
-    })) as { amx: boolean; amxBf16: boolean; bf16: boolean };
-    expect(off).toMatchObject({ amx: false, amxBf16: true, bf16: true });
+    const featuresWith = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      encoding: 'utf8', env: { ...process.env, ...env },
+    })) as { amx: boolean; amxFp32: boolean; amxBf16: boolean; bf16: boolean };
+    expect(featuresWith({ LATENTFLOW_AMX: '0' })).toMatchObject({ amx: false, amxFp32: false, amxBf16: true, bf16: true });
+    expect(featuresWith({ LATENTFLOW_AMX_FP32: '0' })).toMatchObject({ amx: true, amxFp32: false, amxBf16: true, bf16: true });
   });
 });
 

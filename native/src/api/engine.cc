@@ -1,13 +1,17 @@
 // engine.cc — sdn.h's engine section (memory, conversion, profile) and the shared result types.
-// sdn_threads_* live in core/threads.cc, sdn_cpu_* in core/cpu.cc, sdn_memory_stats_get in core/arena.cc.
+// sdn_threads_* live in core/threads.cc, sdn_cpu_* in core/cpu.cc (but sdn_cpu_amx_fp32, the GEMM's choice,
+// here), sdn_memory_stats_get in core/arena.cc.
 #include <cstdlib>
 
 #include "../core/arena.h"
 #include "../core/half.h"
 #include "../core/profile.h"
+#include "../ops/gemm.h"
 #include "api.h"
 
 using namespace sdn;
+
+extern "C" int sdn_cpu_amx_fp32(void) { return f32_on_amx() ? 1 : 0; }
 
 namespace sdn::api {
 

@@ -270,6 +270,7 @@ Napi::Value cpu_features_js(const Napi::CallbackInfo & info) {
     o.Set("bf16", sdn_cpu_bf16() != 0);
     o.Set("amxBf16", sdn_cpu_has_amx_bf16() != 0);
     o.Set("amx", sdn_cpu_amx() != 0); // bf16 products on AMX tiles (LATENTFLOW_AMX=0 turns it off)
+    o.Set("amxFp32", sdn_cpu_amx_fp32() != 0); // fp32 products on AMX tiles, as bf16 pieces (LATENTFLOW_AMX_FP32=0 turns it off)
     return o;
 }
 

@@ -43,7 +43,7 @@ describe('the op test program', () => {
     expect(exitCode, stderr).not.toBeNull();
     for (const isa of listing.isas) expect(results.filter((r) => r.isa === isa).length, isa).toBeGreaterThan(100);
     // bf16 compute cases run on avx512 where the CPU has AVX512_BF16 (vdpbf16ps), and again on
-    // avx512-amx (the same ops with bf16 products on AMX tiles) where it has AMX.
+    // avx512-amx (the same ops with bf16 and fp32 products on AMX tiles) where it has AMX.
     const bf16 = results.filter((r) => r.params.includes('bf16-compute'));
     expect(bf16.length > 0).toBe(listing.isas.includes('avx512') && listing.bf16);
     const amx = native.cpuFeatures().amxBf16;
