@@ -4,6 +4,7 @@
 // clip.test.ts, unet.test.ts, vae.test.ts). This process runs those tests on the CPU's best path; the
 // whole suite can run on another one with the same variable, e.g.
 //   LATENTFLOW_ISA=avx2 npx vitest run test/native/models test/pipeline
+//   LATENTFLOW_AMX_FP32=0 npx vitest run test/native/models test/pipeline   # fp32 on FMAs where AMX would take it
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -29,14 +30,19 @@ function expectWithinBounds(errors: Record<string, number>): void {
   for (const [name, err] of Object.entries(errors)) expect(err, name).toBeLessThanOrEqual(name.endsWith('f16') ? 2e-2 : 1e-4);
 }
 
+// Where fp32 products take AMX tiles on the best path (bf16 pieces), this process tests them; a child tests
+// the same path's FMA kernels (LATENTFLOW_AMX_FP32=0).
+const fp32Sets = native.cpuFeatures().amxFp32 ? [{ isa: best, conv: 'auto', fp32: 'FMA (LATENTFLOW_AMX_FP32=0)' }] : [];
+
 describe.each([
-  ...available.filter((isa) => isa !== best).map((isa) => ({ isa, conv: 'auto' })),
-  ...available.map((isa) => ({ isa, conv: 'winograd' })),
-])('the fixtures on the $isa path, $conv convolutions (in a child process)', ({ isa, conv }) => {
+  ...available.filter((isa) => isa !== best).map((isa) => ({ isa, conv: 'auto', fp32: 'the path\'s' })),
+  ...available.map((isa) => ({ isa, conv: 'winograd', fp32: 'the path\'s' })),
+  ...fp32Sets,
+])('the fixtures on the $isa path, $conv convolutions, $fp32 fp32 kernels (in a child process)', ({ isa, conv, fp32 }) => {
   it('text encoder, UNet (8x8, 16x12), VAE decode and encode within the fixture bounds, f32 and f16 weights', async () => {
-    const report = await runChild({ LATENTFLOW_ISA: isa, LATENTFLOW_CONV: conv });
+    const report = await runChild({ LATENTFLOW_ISA: isa, LATENTFLOW_CONV: conv, ...(fp32.startsWith('FMA') ? { LATENTFLOW_AMX_FP32: '0' } : {}) });
     expect(report.isa).toBe(isa);
-    console.log(`${isa} / ${conv}: ${Object.entries(report.errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
+    console.log(`${isa} / ${conv} / ${fp32}: ${Object.entries(report.errors).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
     expectWithinBounds(report.errors);
   });
 });
