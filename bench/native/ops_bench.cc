@@ -136,17 +136,16 @@ __attribute__((target("avx512f,avx512bf16"))) double dpbf16_loop(int64_t iters) 
 }
 constexpr double kDpbf16Flops = 2.0 * 32 * 48;
 
-// tdpbf16ps into four accumulator tiles (each 16 x 16 x 32 multiply-adds), the operand tiles loaded
-// once (zeros: the rate does not depend on the values). Needs cpu_features().amx_bf16 (the process
-// holds the tile state).
-__attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_loop(int64_t iters) {
+// The tile state for the AMX loops: every tile 16 rows of 64 bytes, the operand tiles 4-7 loaded from
+// `zeros` (the rate does not depend on the values), the sums 0-3 zeroed. Needs cpu_features().amx_bf16 (the
+// process holds the tile state).
+__attribute__((target("amx-tile"))) void amx_tiles_ready(const void * zeros) {
     struct alignas(64) {
         uint8_t palette = 1, start_row = 0, reserved[14] = {};
         uint16_t bytes_per_row[16] = {};
         uint8_t rows[16] = {};
     } cfg;
     for (int t = 0; t < 8; ++t) cfg.rows[t] = 16, cfg.bytes_per_row[t] = 64;
-    alignas(64) static const uint16_t zeros[16 * 32] = {};
     // GCC 12's _tile_loadconfig tells the compiler it reads 8 bytes only: without this barrier the
     // stores of the other fields may be dropped (a #GP on ldtilecfg).
     __asm__ __volatile__("" : : "r"(&cfg) : "memory");
@@ -159,6 +158,12 @@ __attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_loop(int64_t iters)
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
+}
+alignas(64) const uint8_t kZeroTile[16 * 64] = {};
+
+// tdpbf16ps into four accumulator tiles (each 16 x 16 x 32 multiply-adds).
+__attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_loop(int64_t iters) {
+    amx_tiles_ready(kZeroTile);
     for (int64_t i = 0; i < iters / 16; ++i) { // a tile product is ~16 vector products' time
         _tile_dpbf16ps(0, 4, 6);
         _tile_dpbf16ps(1, 4, 7);
@@ -181,23 +186,7 @@ __attribute__((target("avx512f,avx512vnni"))) double vnni_loop(int64_t iters) {
 constexpr double kVnniOps = 2.0 * 64 * 48;
 
 __attribute__((target("amx-tile,amx-int8"))) double amx_int8_loop(int64_t iters) {
-    struct alignas(64) {
-        uint8_t palette = 1, start_row = 0, reserved[14] = {};
-        uint16_t bytes_per_row[16] = {};
-        uint8_t rows[16] = {};
-    } cfg;
-    for (int t = 0; t < 8; ++t) cfg.rows[t] = 16, cfg.bytes_per_row[t] = 64;
-    alignas(64) static const uint8_t zeros[16 * 64] = {};
-    __asm__ __volatile__("" : : "r"(&cfg) : "memory"); // as in amx_bf16_loop
-    _tile_loadconfig(&cfg);
-    _tile_loadd(4, zeros, 64);
-    _tile_loadd(5, zeros, 64);
-    _tile_loadd(6, zeros, 64);
-    _tile_loadd(7, zeros, 64);
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+    amx_tiles_ready(kZeroTile);
     for (int64_t i = 0; i < iters / 16; ++i) {
         _tile_dpbssd(0, 4, 6);
         _tile_dpbssd(1, 4, 7);

@@ -140,5 +140,25 @@ inline void tiles_configure() {
     configured = true;
 }
 
+// The GEMM kernels' 32 x 32 tile of C in tiles 0-3 (rows 0-15 | 16-31 x columns 0-15 | 16-31): zeroed, and
+// combined with C through the shared epilogue (the sums leave the tiles through a buffer).
+inline void sum_tiles_zero() {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+}
+
+inline void sum_tiles_epilogue(float * c, int64_t ldc, const gemm_detail::Tile & tile) {
+    alignas(64) float sums[32][32];
+    _tile_stored(0, &sums[0][0], 32 * sizeof(float));
+    _tile_stored(1, &sums[0][16], 32 * sizeof(float));
+    _tile_stored(2, &sums[16][0], 32 * sizeof(float));
+    _tile_stored(3, &sums[16][16], 32 * sizeof(float));
+    const __mmask16 m0 = first_lanes(tile.n), m1 = first_lanes(tile.n - 16);
+    for (int i = 0; i < tile.m; ++i)
+        epilogue_row(c + i * ldc, _mm512_load_ps(&sums[i][0]), _mm512_load_ps(&sums[i][16]), i, tile, m0, m1);
+}
+
 } // namespace
 } // namespace sdn::x86::avx512

@@ -157,19 +157,9 @@ SweepFn sweep_for(int ap, int bp) {
 void gemm_kernel_amx_f32(int64_t kc, const void * a_packed, const void * b_packed, float * c, int64_t ldc, const Tile & tile) {
     tiles_configure();
     prefetch_c(c, ldc, tile.m);
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+    sum_tiles_zero();
     sweep_for(tile.a_pieces, tile.b_pieces)(kc, static_cast<const uint16_t *>(a_packed), static_cast<const uint16_t *>(b_packed));
-    alignas(64) float sums[TR][TC];
-    _tile_stored(0, &sums[0][0], TC * sizeof(float));
-    _tile_stored(1, &sums[0][16], TC * sizeof(float));
-    _tile_stored(2, &sums[16][0], TC * sizeof(float));
-    _tile_stored(3, &sums[16][16], TC * sizeof(float));
-    const __mmask16 m0 = first_lanes(tile.n), m1 = first_lanes(tile.n - 16);
-    for (int i = 0; i < tile.m; ++i)
-        epilogue_row(c + i * ldc, _mm512_load_ps(&sums[i][0]), _mm512_load_ps(&sums[i][16]), i, tile, m0, m1);
+    sum_tiles_epilogue(c, ldc, tile);
 }
 
 // Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into 32-row panels of pieces (zeros past kc and past mc).

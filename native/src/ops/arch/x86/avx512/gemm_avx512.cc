@@ -211,10 +211,7 @@ void gemm_kernel_amx(int64_t kc, const void * a_packed, const void * b_packed, f
     const uint16_t * a = static_cast<const uint16_t *>(a_packed);
     const uint16_t * b = static_cast<const uint16_t *>(b_packed);
     prefetch_c(c, ldc, tile.m);
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+    sum_tiles_zero();
     for (int64_t k = 0; k < kc; k += AMX_K, a += AMX_MR * AMX_K, b += AMX_K * NR) {
         _tile_loadd(4, a, 64);
         _tile_loadd(5, a + 16 * AMX_K, 64);
@@ -225,14 +222,7 @@ void gemm_kernel_amx(int64_t kc, const void * a_packed, const void * b_packed, f
         _tile_dpbf16ps(2, 5, 6);
         _tile_dpbf16ps(3, 5, 7);
     }
-    alignas(64) float sums[AMX_MR][NR];
-    _tile_stored(0, &sums[0][0], NR * sizeof(float));
-    _tile_stored(1, &sums[0][16], NR * sizeof(float));
-    _tile_stored(2, &sums[16][0], NR * sizeof(float));
-    _tile_stored(3, &sums[16][16], NR * sizeof(float));
-    const __mmask16 m0 = first_lanes(tile.n), m1 = first_lanes(tile.n - 16);
-    for (int i = 0; i < tile.m; ++i)
-        epilogue_row(c + i * ldc, _mm512_load_ps(&sums[i][0]), _mm512_load_ps(&sums[i][16]), i, tile, m0, m1);
+    sum_tiles_epilogue(c, ldc, tile);
 }
 
 // Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into 32-row panels: per 32 steps of k, each row's 32 values
