@@ -458,12 +458,14 @@ double cpu_clock_ghz_measure() {
 #if defined(__x86_64__)
     double best = 0.0;
     for (int trial = 0; trial < 60; ++trial) {
-        uint64_t x = 0, n = 250'000; // 8 dependent adds per iteration: ~2M cycles, ~0.6 ms
+        uint64_t x = 1, n = 250'000; // 8 dependent adds per iteration: ~2M cycles, ~0.6 ms
         const auto t0 = std::chrono::steady_clock::now();
+        // x += x, not x += 1: Golden Cove-class cores (Sapphire Rapids) fold chains of adds of an immediate
+        // at rename, several per cycle (this loop read 19-22 GHz there with `addq $1`).
         asm volatile(
             "1:\n\t"
-            "addq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\t"
-            "addq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\taddq $1, %0\n\t"
+            "addq %0, %0\n\taddq %0, %0\n\taddq %0, %0\n\taddq %0, %0\n\t"
+            "addq %0, %0\n\taddq %0, %0\n\taddq %0, %0\n\taddq %0, %0\n\t"
             "subq $1, %1\n\tjnz 1b"
             : "+r"(x), "+r"(n));
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -82,8 +82,9 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, 
 // B element (k, n) widened to f32.
 inline float matb_at(const MatB & B, int64_t k, int64_t n);
 
-// The core clock while busy, in GHz, measured with a chain of dependent integer adds (1 cycle each
-// on every x86-64 core): turbo included, unlike /proc/cpuinfo's nominal figure. The best of a few
+// The core clock while busy, in GHz, measured with a chain of dependent integer adds of a register to
+// itself (1 cycle each on every x86-64 core; adds of an immediate are folded by some): turbo included,
+// unlike /proc/cpuinfo's nominal figure. The best of a few
 // 60 trials of ~0.6 ms (other processes may take the core meanwhile); 0 where not measurable (non-x86).
 // The benchmarks state the machine's peak with it.
 double cpu_clock_ghz_measure();
