@@ -406,8 +406,9 @@ function fmtTime(t?: Timing): string {
 
 function printTable(): void {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const features = native.cpuFeatures();
   console.log(`\nbench:speed ${new Date().toISOString().slice(0, 16)}  ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ` +
-    `clock ${clockGHz().toFixed(2)} GHz measured, kernels' path ${native.cpuFeatures().isa}${native.cpuFeatures().amx ? ` (AMX tiles: bf16${native.cpuFeatures().amxFp32 ? ' and fp32' : ''})` : ''}, engine precision ${PRECISION}, weights ${NET_WEIGHTS}, threads ${THREADS}, load average ${load}`);
+    `clock ${clockGHz().toFixed(2)} GHz measured, kernels' path ${features.isa}${features.amx ? ` (AMX tiles: bf16${features.amxFp32 ? ' and fp32' : ''})` : ''}, engine precision ${PRECISION}, weights ${NET_WEIGHTS}, threads ${THREADS}, load average ${load}`);
   console.log(`measured sgemm peak (OpenBLAS 2048^3, ${THREADS} threads, best run): ${peakGflops.toFixed(1)} GFLOP/s; ` +
     `times are median (min-max) of ${REPEAT} calls after a warm-up ("m" = milliseconds); ratio = engine / baseline time; ` +
     `CPU-s = CPU seconds of the process per call (all threads; steadier than wall time on a shared machine)\n`);

@@ -30,6 +30,15 @@ void precision_check(Precision precision, const char * where) {
                     " path" + (cpu_features().avx512_bf16 ? ", capped by LATENTFLOW_ISA" : "") + "); use fp32");
 }
 
+// f32 products on AMX tiles (gemm_amx_f32.cc) unless LATENTFLOW_AMX_FP32=0 (for side-by-side runs).
+bool f32_on_amx() {
+    static const bool allowed = [] {
+        const char * v = std::getenv("LATENTFLOW_AMX_FP32");
+        return !(v && std::string(v) == "0");
+    }();
+    return allowed && cpu_isa() == Isa::Avx512 && cpu_amx();
+}
+
 // ---- The specification --------------------------------------------------------------------------
 
 void gemm_naive(int64_t M, int64_t N, int64_t K, const float * A, int64_t lda, const MatB & B, float * C, int64_t ldc,
@@ -62,6 +71,7 @@ int64_t Kernels::kc_step_for(int64_t K) const {
 }
 
 int64_t Kernels::mc_block() const {
+    if (mc_rows > 0) return mc_rows;
     static const int64_t budget = [] {
         long l2 = -1;
 #if defined(_SC_LEVEL2_CACHE_SIZE)
@@ -69,32 +79,17 @@ int64_t Kernels::mc_block() const {
 #endif
         return l2 >= (1L << 20) ? int64_t(288) << 10 : int64_t(144) << 10;
     }();
-    if (mc_rows > 0) return mc_rows;
     return std::max<int64_t>(MR, budget / (KC * elem_bytes) / MR * MR);
 }
 
 int64_t Kernels::packed_bytes(int64_t rows, int64_t R, int64_t K) const { return round_up(rows, R) * kc_padded(K) * elem_bytes; }
 
-// f32 products on AMX tiles (gemm_amx_f32.cc) unless LATENTFLOW_AMX_FP32=0 (for side-by-side runs).
-static bool amx_f32_allowed() {
-    static const bool allowed = [] {
-        const char * v = std::getenv("LATENTFLOW_AMX_FP32");
-        return !(v && std::string(v) == "0");
-    }();
-    return allowed;
-}
-
-} // namespace gemm_detail
-
-bool f32_on_amx() { return cpu_isa() == Isa::Avx512 && cpu_amx() && gemm_detail::amx_f32_allowed(); }
-
-namespace gemm_detail {
-
 // Blocking of the f32 set on AMX, measured on SD 1.5's linears (f16 weights packed once, 2 threads: 1.21 s of
 // a UNet call against 1.32-1.34 s with K blocks of 128 or 256): K blocks of up to 512, so that most of the
 // UNet's products (K 320-1280) write C once to three times, and A blocks of 256 rows (768 KiB of pieces, in
 // L2), over which each B micro-panel (from 64 KiB of f16) is split once. The tile unit reads both from L2 at
-// nearly its full rate (a 32 x 32 x 32 step of five products in ~125 ns, L1 or L2 alike).
+// nearly its full rate (in a stand-alone loop of the kernel's tile loads and products, not kept: a
+// 32 x 32 x 32 step of five products in ~125 ns, L1 or L2 alike).
 constexpr int64_t kAmxF32KC = 512, kAmxF32MC = 256;
 
 const Kernels & kernels_vector_f32() {

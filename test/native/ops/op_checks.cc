@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/arena.h"
@@ -149,7 +150,7 @@ void gemm_packed_same_bits(Failures & f) {
                 const MatB B{dtype == DType::F32 ? static_cast<const void *>(w.data()) : bits.data(), dtype, true, K};
                 const std::string what = "gemm " + shape3(M, N, K) + " w=" + dtype_label(dtype) + " " + precision_name(p);
                 std::vector<char> packed(static_cast<size_t>(gemm_packed_b_bytes(N, K, p, dtype)) + 64);
-                void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+                void * dst = aligned64(packed);
                 gemm_pack_b(B, N, K, p, dst);
                 std::vector<float> per_call(M * N), once(M * N);
                 gemm(M, N, K, a.data(), K, B, per_call.data(), N, bias.data(), false, p);
@@ -172,7 +173,7 @@ void gemm_packed_denormal_weights(Failures & f) {
     for (int64_t i = 0; i < N * K; ++i) bits[i] = static_cast<uint16_t>((i % 3 == 0 ? 0x0001 + i % 127 : 0x3C00 + i % 255) | (i % 2 ? 0x8000 : 0));
     const MatB B{bits.data(), DType::BF16, true, K};
     std::vector<char> packed(static_cast<size_t>(gemm_packed_b_bytes(N, K, Precision::F32, DType::BF16)) + 64);
-    void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+    void * dst = aligned64(packed);
     gemm_pack_b(B, N, K, Precision::F32, dst);
     std::vector<float> per_call(M * N), once(M * N);
     gemm(M, N, K, a.data(), K, B, per_call.data(), N, nullptr, false);
@@ -205,7 +206,7 @@ void conv_packed_same_bits(Failures & f) {
                                          " w=" + dtype_label(dtype) + " " + precision_name(p);
                 f.expect(conv2d_takes_packed_weight(sp), what + ": the direct path does not take a packed weight");
                 std::vector<char> packed(static_cast<size_t>(conv2d_packed_weight_bytes(sp, dtype)) + 64);
-                void * dst = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+                void * dst = aligned64(packed);
                 conv2d_pack_weight(sp, wt, dst);
                 std::vector<float> per_call = residual, once = residual; // the residual in place
                 conv2d(sp, x.data(), wt, bias.data(), per_call.data(), per_call.data());
@@ -477,7 +478,8 @@ void amx_takes_bf16_work(Failures & f) {
 // per-call and packed once, the worst error is within twice the FMA set's and under 1e-6 of max |ref|.
 // Where the path has no AMX, the f32 set is the FMA one.
 void amx_f32_as_exact(Failures & f) {
-    const bool amx = cpu_amx();
+    const char * env = std::getenv("LATENTFLOW_AMX_FP32");
+    const bool amx = cpu_amx() && !(env && std::string(env) == "0");
     f.expect(f32_on_amx() == amx && (std::string(gemm_detail::kernels(Precision::F32).name).rfind("amx f32", 0) == 0) == amx,
              std::string("f32 GEMM kernel set ") + gemm_detail::kernels(Precision::F32).name + (amx ? " on a path with AMX" : " on a path without AMX"));
     if (!amx) return;
@@ -486,14 +488,9 @@ void amx_f32_as_exact(Failures & f) {
     const auto scale = random(M * K, 902, -20.0f, 20.0f);
     for (int64_t i = 0; i < M * K; ++i) a[static_cast<size_t>(i)] = std::ldexp(a[static_cast<size_t>(i)], static_cast<int>(scale[static_cast<size_t>(i)]));
     const auto w32 = random(N * K, 903);
-    std::vector<uint16_t> w16(w32.size()), wbf(w32.size());
-    for (size_t i = 0; i < w32.size(); ++i) {
-        w16[i] = f32_to_f16(w32[i]);
-        wbf[i] = f32_to_bf16(w32[i]);
-    }
     for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
-        const void * data = dtype == DType::F32 ? static_cast<const void *>(w32.data()) : dtype == DType::F16 ? w16.data() : wbf.data();
-        const MatB B{data, dtype, true, K};
+        const auto bits = half_bits(w32, dtype);
+        const MatB B{dtype == DType::F32 ? static_cast<const void *>(w32.data()) : bits.data(), dtype, true, K};
         std::vector<double> ref(static_cast<size_t>(M * N));
         for (int64_t m = 0; m < M; ++m)
             for (int64_t n = 0; n < N; ++n) {
@@ -508,7 +505,7 @@ void amx_f32_as_exact(Failures & f) {
                 return c;
             }
             std::vector<char> buf(static_cast<size_t>(gemm_packed_b_bytes(N, K, Precision::F32, dtype)) + 64);
-            void * at = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
+            void * at = aligned64(buf);
             gemm_pack_b(B, N, K, Precision::F32, at);
             gemm_packed(M, N, K, a.data(), K, at, dtype, c.data(), N, nullptr, false, Precision::F32);
             return c;
@@ -520,9 +517,8 @@ void amx_f32_as_exact(Failures & f) {
         }
         for (bool packed : {false, true}) {
             const double err = rel_err(run(packed).data(), ref.data(), M * N);
-            f.expect(err <= 2.0 * fma_err + 1e-8 && err < 1e-6, std::string(dtype == DType::F32 ? "f32" : dtype == DType::F16 ? "f16" : "bf16") +
-                                                                    " weights" + (packed ? ", packed once" : "") + ": error " + sci(err) +
-                                                                    " on AMX, " + sci(fma_err) + " on the FMA kernels");
+            f.expect(err <= 2.0 * fma_err + 1e-8 && err < 1e-6, dtype_label(dtype) + " weights" + (packed ? ", packed once" : "") + ": error " +
+                                                                    sci(err) + " on AMX, " + sci(fma_err) + " on the FMA kernels");
         }
     }
 }

@@ -92,6 +92,8 @@ double bits_differ(const float * a, const float * b, int64_t n) {
     return 0.0;
 }
 
+void * aligned64(std::vector<char> & buf) { return buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64; }
+
 std::string dtype_label(DType dtype) {
     switch (dtype) {
         case DType::F32: return "f32";

@@ -31,6 +31,8 @@ std::vector<uint16_t> half_bits(const std::vector<float> & x, DType dtype);
 std::vector<float> half_values(const std::vector<uint16_t> & bits, DType dtype);
 // A non-owning tensor view of host data (weights given to conv2d).
 Tensor view_of(const void * data, const Shape & shape, DType dtype);
+// The first 64-byte boundary in buf (allocate 64 bytes more than needed): where a packed weight goes.
+void * aligned64(std::vector<char> & buf);
 
 // max |a - ref| / max |ref| (the error relative to the reference's scale); NaN anywhere: infinity.
 double rel_err(const float * a, const float * ref, int64_t n);

@@ -89,6 +89,47 @@ inline void stage_b(const MatB & B, int64_t k, int64_t n, int64_t col0, int64_t 
     std::memset(stage + n * TC, 0, sizeof(float) * static_cast<size_t>((TK - n) * TC));
 }
 
+// Walks rows [m0, m0 + mc) x k [k0, k0 + kc) of A as the A panels hold them: row(block, i, v0, v1) for row i
+// of every 32 x 32 block (blocks numbered in order: panels of 32 rows, each over kc padded to 32) with the
+// row's 32 values (v0: k 0-15, v1: 16-31; zeros past kc and past mc).
+template <class Row>
+inline void for_each_a_row(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, Row row) {
+    const int64_t kc_pad = k_padded(kc);
+    int64_t block = 0;
+    for (int64_t p = 0; p * TR < mc; ++p) {
+        const int64_t rows = min64(TR, mc - p * TR);
+        const int64_t row0 = (m0 + p * TR) * lda + k0;
+        for (int64_t k = 0; k < kc_pad; k += TK, ++block) {
+            const int64_t n = min64(TK, kc - k);
+            for (int64_t i = 0; i < TR; ++i) {
+                const bool valid = i < rows;
+                row(block, i, valid ? load16(A, dtype, row0 + i * lda + k, n) : _mm512_setzero_ps(),
+                    valid ? load16(A, dtype, row0 + i * lda + k + 16, n - 16) : _mm512_setzero_ps());
+            }
+        }
+    }
+}
+
+// Walks k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) as the B panels hold them: pair(at, x, y) for rows
+// k (x) and k + 1 (y) of each 16 columns, `at` the element offset of that pair row in one piece's layout
+// (blocks of 32 k x 32 columns, 32-column panels over kc padded to 32; zeros past kc and past nc).
+template <class Pair>
+inline void for_each_b_pair(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, Pair pair) {
+    const int64_t kc_pad = k_padded(kc);
+    alignas(64) float stage[TK * TC];
+    int64_t block = 0;
+    for (int64_t p = 0; p * TC < nc; ++p) {
+        const int64_t cols = min64(TC, nc - p * TC), col0 = n0 + p * TC;
+        for (int64_t k = 0; k < kc_pad; k += TK, ++block) {
+            stage_b(B, k0 + k, min64(TK, kc - k), col0, cols, stage);
+            for (int64_t q = 0; q < TK / 2; ++q)
+                for (int64_t h = 0; h < 2; ++h)
+                    pair(block * kBlock + q * 2 * TC + h * 32, _mm512_load_ps(stage + 2 * q * TC + h * 16),
+                         _mm512_load_ps(stage + (2 * q + 1) * TC + h * 16));
+        }
+    }
+}
+
 // The tile products of one 32-step of k for AP pieces of A and BP of B: those a_i b_j with i + j <= 2,
 // ordered to load few tiles (tiles 4-5 hold an A piece, 6-7 a B piece, 0-3 the sums).
 template <int AP, int BP>
@@ -165,80 +206,35 @@ void gemm_kernel_amx_f32(int64_t kc, const void * a_packed, const void * b_packe
 // Rows [m0, m0 + mc) x k [k0, k0 + kc) of A into 32-row panels of pieces (zeros past kc and past mc).
 void gemm_pack_a_amx_f32(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
     uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
-    const int64_t kc_pad = k_padded(kc);
-    for (int64_t p = 0; p * TR < mc; ++p) {
-        uint16_t * d = dst + p * kc_pad * TR * 3;
-        const int64_t rows = min64(TR, mc - p * TR);
-        const int64_t row0 = (m0 + p * TR) * lda + k0;
-        for (int64_t k = 0; k < kc_pad; k += TK, d += 3 * kBlock) {
-            const int64_t n = min64(TK, kc - k);
-            for (int64_t i = 0; i < TR; ++i) {
-                const bool valid = i < rows;
-                const __m512 v0 = valid ? load16(A, dtype, row0 + i * lda + k, n) : _mm512_setzero_ps();
-                const __m512 v1 = valid ? load16(A, dtype, row0 + i * lda + k + 16, n - 16) : _mm512_setzero_ps();
-                store_pieces(d + i * TK, v0, v1);
-            }
-        }
-    }
+    for_each_a_row(A, dtype, lda, m0, mc, k0, kc, [dst](int64_t block, int64_t i, __m512 v0, __m512 v1) {
+        store_pieces(dst + block * 3 * kBlock + i * TK, v0, v1);
+    });
 }
 
 // The same rows in one piece's layout, as f32 (for weights pre-packed narrow).
 void gemm_pack_a_amx_wide(const void * A, DType dtype, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc, void * dst_bytes) {
     float * dst = static_cast<float *>(dst_bytes);
-    const int64_t kc_pad = k_padded(kc);
-    for (int64_t p = 0; p * TR < mc; ++p) {
-        float * d = dst + p * kc_pad * TR;
-        const int64_t rows = min64(TR, mc - p * TR);
-        const int64_t row0 = (m0 + p * TR) * lda + k0;
-        for (int64_t k = 0; k < kc_pad; k += TK, d += kBlock) {
-            const int64_t n = min64(TK, kc - k);
-            for (int64_t i = 0; i < TR; ++i) {
-                const bool valid = i < rows;
-                _mm512_storeu_ps(d + i * TK, valid ? load16(A, dtype, row0 + i * lda + k, n) : _mm512_setzero_ps());
-                _mm512_storeu_ps(d + i * TK + 16, valid ? load16(A, dtype, row0 + i * lda + k + 16, n - 16) : _mm512_setzero_ps());
-            }
-        }
-    }
+    for_each_a_row(A, dtype, lda, m0, mc, k0, kc, [dst](int64_t block, int64_t i, __m512 v0, __m512 v1) {
+        _mm512_storeu_ps(dst + block * kBlock + i * TK, v0);
+        _mm512_storeu_ps(dst + block * kBlock + i * TK + 16, v1);
+    });
 }
 
 // k [k0, k0 + kc) x columns [n0, n0 + nc) of op(B) into 32-column panels of pieces, k padded to 32.
 void gemm_pack_b_amx_f32(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
     uint16_t * dst = static_cast<uint16_t *>(dst_bytes);
-    const int64_t kc_pad = k_padded(kc);
-    alignas(64) float stage[TK * TC];
-    for (int64_t p = 0; p * TC < nc; ++p) {
-        uint16_t * d = dst + p * kc_pad * TC * 3;
-        const int64_t cols = min64(TC, nc - p * TC), col0 = n0 + p * TC;
-        for (int64_t k = 0; k < kc_pad; k += TK, d += 3 * kBlock) {
-            stage_b(B, k0 + k, min64(TK, kc - k), col0, cols, stage);
-            for (int64_t q = 0; q < TK / 2; ++q)
-                for (int64_t h = 0; h < 2; ++h)
-                    store_pair_pieces(d + q * 2 * TC + h * 32, _mm512_load_ps(stage + 2 * q * TC + h * 16),
-                                      _mm512_load_ps(stage + (2 * q + 1) * TC + h * 16));
-        }
-    }
+    for_each_b_pair(B, k0, kc, n0, nc, [dst](int64_t at, __m512 x, __m512 y) { store_pair_pieces(dst + (at / kBlock) * 3 * kBlock + at % kBlock, x, y); });
 }
 
 // The same columns in one piece's layout, as f32 pairs (for weights pre-packed narrow).
 void gemm_pack_b_amx_wide(const MatB & B, int64_t k0, int64_t kc, int64_t n0, int64_t nc, void * dst_bytes) {
     float * dst = static_cast<float *>(dst_bytes);
-    const int64_t kc_pad = k_padded(kc);
-    alignas(64) float stage[TK * TC];
     const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    for (int64_t p = 0; p * TC < nc; ++p) {
-        float * d = dst + p * kc_pad * TC;
-        const int64_t cols = min64(TC, nc - p * TC), col0 = n0 + p * TC;
-        for (int64_t k = 0; k < kc_pad; k += TK, d += kBlock) {
-            stage_b(B, k0 + k, min64(TK, kc - k), col0, cols, stage);
-            for (int64_t q = 0; q < TK / 2; ++q)
-                for (int64_t h = 0; h < 2; ++h) {
-                    const __m512 x = _mm512_load_ps(stage + 2 * q * TC + h * 16), y = _mm512_load_ps(stage + (2 * q + 1) * TC + h * 16);
-                    _mm512_storeu_ps(d + q * 2 * TC + h * 32, _mm512_permutex2var_ps(x, lo, y));
-                    _mm512_storeu_ps(d + q * 2 * TC + h * 32 + 16, _mm512_permutex2var_ps(x, hi, y));
-                }
-        }
-    }
+    for_each_b_pair(B, k0, kc, n0, nc, [&](int64_t at, __m512 x, __m512 y) {
+        _mm512_storeu_ps(dst + at, _mm512_permutex2var_ps(x, lo, y));
+        _mm512_storeu_ps(dst + at + 16, _mm512_permutex2var_ps(x, hi, y));
+    });
 }
 
 // elems (a multiple of 1024) narrow elements in one piece's layout -> the packed pieces, block by block:
