@@ -41,6 +41,7 @@ typedef enum sdn_dtype {
     SDN_DTYPE_F32 = 0,
     SDN_DTYPE_F16,
     SDN_DTYPE_BF16,
+    SDN_DTYPE_Q8_0, /* 8-bit blocks: 32 values and an f16 scale in 34 bytes (GGML's Q8_0); numel a multiple of 32 */
 } sdn_dtype;
 
 const char * sdn_status_name(sdn_status status); /* "SDN_STATUS_BAD_FORMAT" */

@@ -5,6 +5,7 @@
 
 #include "../core/arena.h"
 #include "../core/half.h"
+#include "../core/q8_0.h"
 #include "../core/profile.h"
 #include "../ops/gemm.h"
 #include "api.h"
@@ -70,7 +71,8 @@ sdn_status sdn_convert(const void * src, sdn_dtype src_dtype, void * dst, sdn_dt
         else if (src_dtype == SDN_DTYPE_BF16 && dst_dtype == SDN_DTYPE_F32) convert_bf16_to_f32(h, static_cast<float *>(dst), n);
         else if (src_dtype == SDN_DTYPE_F32 && dst_dtype == SDN_DTYPE_F16) convert_f32_to_f16(f, static_cast<uint16_t *>(dst), n);
         else if (src_dtype == SDN_DTYPE_F32 && dst_dtype == SDN_DTYPE_BF16) convert_f32_to_bf16(f, static_cast<uint16_t *>(dst), n);
-        else throw Error(SDN_STATUS_BAD_ARGUMENT, "convert: only f16/bf16 <-> f32 are supported");
+        else if (src_dtype == SDN_DTYPE_Q8_0 && dst_dtype == SDN_DTYPE_F32) convert_q8_0_to_f32(src, 0, static_cast<float *>(dst), n);
+        else throw Error(SDN_STATUS_BAD_ARGUMENT, "convert: only f16/bf16 <-> f32 and q8_0 -> f32 are supported");
     });
 }
 

@@ -5,16 +5,27 @@
 
 #include "arena.h"
 #include "half.h"
+#include "q8_0.h"
 
 namespace sdn {
 
-size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+size_t dtype_size(DType dtype) {
+    require(dtype != DType::Q8_0, SDN_STATUS_INTERNAL, "Q8_0 elements have no size of their own (dtype_bytes)");
+    return dtype == DType::F32 ? 4 : 2;
+}
+
+size_t dtype_bytes(DType dtype, int64_t numel) {
+    if (dtype != DType::Q8_0) return static_cast<size_t>(numel) * dtype_size(dtype);
+    require(numel % kQ8Block == 0, SDN_STATUS_INTERNAL, "a Q8_0 tensor of " + std::to_string(numel) + " elements (not whole blocks of 32)");
+    return static_cast<size_t>(q8_0_bytes(numel));
+}
 
 const char * dtype_name(DType dtype) {
     switch (dtype) {
         case DType::F32: return "F32";
         case DType::F16: return "F16";
         case DType::BF16: return "BF16";
+        case DType::Q8_0: return "Q8_0";
     }
     return "?";
 }
@@ -53,7 +64,7 @@ float * Tensor::f32() {
 const float * Tensor::f32() const { return const_cast<Tensor *>(this)->f32(); }
 
 const uint16_t * Tensor::u16() const {
-    require(dtype != DType::F32, SDN_STATUS_INTERNAL, "expected an F16 or BF16 tensor, got F32");
+    require(dtype == DType::F16 || dtype == DType::BF16, SDN_STATUS_INTERNAL, std::string("expected an F16 or BF16 tensor, got ") + dtype_name(dtype));
     return static_cast<const uint16_t *>(data);
 }
 
@@ -92,7 +103,7 @@ Tensor Tensor::empty(const Shape & shape, DType dtype) {
     t.dtype = dtype;
     t.shape = shape;
     t.strides = contiguous_strides(shape);
-    size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+    size_t bytes = dtype_bytes(dtype, shape_numel(shape));
     // new, not make_shared(ArenaBlock{...}): a temporary block's destructor would free the memory.
     std::shared_ptr<ArenaBlock> block(new ArenaBlock{arena_alloc(bytes), bytes});
     t.data = block->ptr;
@@ -112,7 +123,7 @@ Tensor Tensor::empty_weights(const Shape & shape, DType dtype) {
     t.dtype = dtype;
     t.shape = shape;
     t.strides = contiguous_strides(shape);
-    size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+    size_t bytes = dtype_bytes(dtype, shape_numel(shape));
     size_t rounded = (bytes + 63) & ~size_t(63);
     void * p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
     require(p != nullptr, SDN_STATUS_OUT_OF_MEMORY, "out of memory allocating " + std::to_string(bytes >> 20) + " MiB of weights");
@@ -142,6 +153,7 @@ Tensor to_f32(const Tensor & t) {
         case DType::F32: std::memcpy(out.data, t.data, t.nbytes()); break;
         case DType::F16: convert_f16_to_f32(t.u16(), out.f32(), t.numel()); break;
         case DType::BF16: convert_bf16_to_f32(t.u16(), out.f32(), t.numel()); break;
+        case DType::Q8_0: convert_q8_0_to_f32(t.data, 0, out.f32(), t.numel()); break;
     }
     return out;
 }

@@ -11,10 +11,13 @@
 
 namespace sdn {
 
-enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2 };
+// Q8_0: 8-bit weights in blocks of 32 elements with an f16 scale each (core/q8_0.h), a storage type for
+// weights only: no element has a size of its own, so sizes go through dtype_bytes.
+enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3 };
 
-size_t dtype_size(DType dtype);
-const char * dtype_name(DType dtype); // "F32", "F16", "BF16" (safetensors spelling)
+size_t dtype_size(DType dtype); // bytes of one element (F32, F16, BF16; Q8_0 throws: see dtype_bytes)
+size_t dtype_bytes(DType dtype, int64_t numel); // bytes of `numel` elements (Q8_0: whole blocks)
+const char * dtype_name(DType dtype); // "F32", "F16", "BF16" (safetensors spelling), "Q8_0" (GGML's)
 
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape & shape); // "[2, 4, 8, 8]"
@@ -35,7 +38,7 @@ struct Tensor {
     int64_t numel() const { return shape_numel(shape); }
     int64_t dim(int i) const { return shape[i < 0 ? shape.size() + i : i]; }
     int rank() const { return static_cast<int>(shape.size()); }
-    size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }
+    size_t nbytes() const { return dtype_bytes(dtype, numel()); }
     bool is_contiguous() const;
 
     float * f32();              // throws unless dtype is F32

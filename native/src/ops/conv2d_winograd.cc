@@ -210,6 +210,7 @@ inline const float * kernels_f32(const Tensor & w, int64_t Cin, int64_t co, int6
         case DType::F32: return static_cast<const float *>(w.data) + at;
         case DType::F16: convert_f16_to_f32(static_cast<const uint16_t *>(w.data) + at, tmp, n); return tmp;
         case DType::BF16: convert_bf16_to_f32(static_cast<const uint16_t *>(w.data) + at, tmp, n); return tmp;
+        case DType::Q8_0: convert_q8_0_to_f32(w.data, at, tmp, n); return tmp;
     }
     return tmp;
 }

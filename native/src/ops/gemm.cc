@@ -137,6 +137,7 @@ static inline float load_elem(const void * p, DType dtype, int64_t i) {
         case DType::F32: return static_cast<const float *>(p)[i];
         case DType::F16: return f16_to_f32(static_cast<const uint16_t *>(p)[i]);
         case DType::BF16: return bf16_to_f32(static_cast<const uint16_t *>(p)[i]);
+        case DType::Q8_0: return q8_0_at(p, i);
     }
     return 0.0f;
 }

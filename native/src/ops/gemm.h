@@ -3,7 +3,7 @@
 //
 //   C[M, N] (+)= A[M, K] * op(B)[K, N]        all row-major; A and C are f32
 //
-// B is usually a weight and may be stored f32, f16 or bf16 (converted while packing):
+// B is usually a weight and may be stored f32, f16, bf16 or q8_0 (core/q8_0.h; converted while packing):
 //   op(B)[k][n] = trans ? B[n * ld + k] : B[k * ld + n]
 // A PyTorch Linear weight [N, K] (out, in) is B with trans = true, ld = K.
 //
@@ -239,6 +239,7 @@ void * thread_scratch(int slot, int64_t bytes);
 } // namespace sdn
 
 #include "../core/half.h"
+#include "../core/q8_0.h"
 
 namespace sdn {
 
@@ -248,6 +249,7 @@ inline float matb_at(const MatB & B, int64_t k, int64_t n) {
         case DType::F32: return static_cast<const float *>(B.data)[i];
         case DType::F16: return f16_to_f32(static_cast<const uint16_t *>(B.data)[i]);
         case DType::BF16: return bf16_to_f32(static_cast<const uint16_t *>(B.data)[i]);
+        case DType::Q8_0: return q8_0_at(B.data, i);
     }
     return 0.0f;
 }

@@ -866,6 +866,36 @@ CaseList op_cases() {
         auto & c = add<AttentionCase>(cases, AttentionMode::Sliced, 2, 3, 57, 23, 8, AttentionLayout::BTHD);
         c.options.slice_heads = heads, c.options.slice_bytes = bytes;
     }
+
+    // q8_0 weights (core/q8_0.h), widened (or, in bf16 compute, rounded) where packed: the shapes of the f16 /
+    // bf16 weight cases above. Blocks of 32 run across rows here (K, N not multiples of 32), so every loader
+    // meets a block boundary inside its vector. (Last in the table: each case's seed follows the one before,
+    // and appending keeps every earlier case's data as it was.)
+    const DType Q8_0 = DType::Q8_0;
+    for (bool trans : {false, true})
+        for (auto [M, N, K] : {std::array<int64_t, 3>{7, 17, 129}, {77, 33, 65}, {1, 1, 1}, {13, 129, 300}}) add<GemmCase>(cases, M, N, K, Q8_0, trans);
+    for (auto [M, N, K] : {std::array<int64_t, 3>{77, 333, 301}, {154, 320, 768}, {250, 129, 515}, {301, 70, 1030}, {600, 47, 13}})
+        add<GemmCase>(cases, M, N, K, Q8_0, true).w_range = 0.1f;
+    for (auto [M, N, K] : {std::array<int64_t, 3>{1, 1, 1}, {7, 17, 129}, {77, 33, 65}, {13, 129, 301}, {77, 320, 768}, {301, 70, 1030}, {600, 47, 13}})
+        for (bool trans : {false, true}) add<GemmCase>(cases, M, N, K, Q8_0, trans).precision = Precision::BF16;
+    for (int i = 0; i < 4; ++i) {
+        const C & c = conv_cases[i];
+        auto & cc = add<ConvCase>(cases, c.B, c.Cin, c.Cout, c.H, c.W, c.k, c.stride, c.pad);
+        cc.dtype = Q8_0, cc.with_bias = false, cc.with_residual = false;
+        auto & cb = add<ConvCase>(cases, c.B, c.Cin, c.Cout, c.H, c.W, c.k, c.stride, c.pad);
+        cb.dtype = Q8_0, cb.s.precision = Precision::BF16;
+    }
+    for (int i : {0, 1, 8, 9, 13}) {
+        const Wc & c = wino_cases[i];
+        auto & cc = add<ConvCase>(cases, c.B, c.Cin, c.Cout, c.H, c.W, 3, 1, c.pad, c.f);
+        cc.algo = ConvAlgoMode::Winograd, cc.dtype = Q8_0, cc.with_bias = false, cc.with_residual = false;
+    }
+    {
+        auto & sd = add<ConvCase>(cases, 1, 256, 256, 16, 16, 3, 1, 1); // SD-sized layer, weights of SD scale
+        sd.algo = ConvAlgoMode::Winograd, sd.dtype = Q8_0, sd.w_range = 0.03f, sd.with_residual = false;
+        auto & direct = add<ConvCase>(cases, 2, 64, 70, 24, 24, 3, 1, 1);
+        direct.dtype = Q8_0, direct.w_range = 0.1f, direct.with_residual = false;
+    }
     return cases;
 }
 

@@ -9,6 +9,8 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/half.h"
+#include "core/q8_0.h"
 #include "core/threads.h"
 #include "op_test.h"
 #include "ops/attention.h"
@@ -61,7 +63,7 @@ void gemm_threads_same_bits(Failures & f) {
     // differently, yet each element's sum runs in the same order.
     uint32_t seed = 520;
     for (auto [M, N, K] : {std::array<int64_t, 3>{77, 333, 301}, {154, 320, 768}, {250, 129, 515}, {301, 70, 1030}, {600, 47, 13}})
-        for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
+        for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
             const auto a = random(M * K, seed++), w = random(N * K, seed++, -0.1f, 0.1f), bias = random(N, seed++);
             const auto bits = half_bits(w, dtype);
             const MatB B{dtype == DType::F32 ? static_cast<const void *>(w.data()) : bits.data(), dtype, true, K};
@@ -143,7 +145,7 @@ void gemm_packed_same_bits(Failures & f) {
     // from the arena.
     uint32_t seed = 700;
     for (auto [M, N, K] : {std::array<int64_t, 3>{77, 333, 301}, {154, 320, 768}, {301, 70, 1030}, {600, 47, 13}, {1, 1, 1}, {700, 640, 320}})
-        for (DType dtype : {DType::F32, DType::F16, DType::BF16})
+        for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
             for (Precision p : path_precisions()) {
                 const auto a = random(M * K, seed++), w = random(N * K, seed++, -0.1f, 0.1f), bias = random(N, seed++);
                 const auto bits = half_bits(w, dtype);
@@ -161,7 +163,8 @@ void gemm_packed_same_bits(Failures & f) {
                 // At most 32-column panels, K rounded to pairs (to AMX's 32-step tiles on that path).
                 const int64_t k_unit = std::max<int64_t>(2, gemm_detail::kernels(p).k_unit);
                 const int64_t padded = (N + 31) / 32 * 32 * ((K + k_unit - 1) / k_unit * k_unit);
-                if (dtype != DType::F32) f.expect(gemm_packed_b_bytes(N, K, p, dtype) <= 2 * padded, what + ": packed wider than 2 bytes an element");
+                if (dtype == DType::F16 || dtype == DType::BF16)
+                    f.expect(gemm_packed_b_bytes(N, K, p, dtype) <= 2 * padded, what + ": packed wider than 2 bytes an element");
             }
 }
 
@@ -488,7 +491,7 @@ void amx_f32_as_exact(Failures & f) {
     const auto scale = random(M * K, 902, -20.0f, 20.0f);
     for (int64_t i = 0; i < M * K; ++i) a[static_cast<size_t>(i)] = std::ldexp(a[static_cast<size_t>(i)], static_cast<int>(scale[static_cast<size_t>(i)]));
     const auto w32 = random(N * K, 903);
-    for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
+    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
         const auto bits = half_bits(w32, dtype);
         const MatB B{dtype == DType::F32 ? static_cast<const void *>(w32.data()) : bits.data(), dtype, true, K};
         std::vector<double> ref(static_cast<size_t>(M * N));
@@ -542,11 +545,54 @@ void attention_flash_threads(Failures & f) {
     }
 }
 
+// ---- q8_0 ----------------------------------------------------------------------------------------
+
+void q8_0_blocks(Failures & f) {
+    // Blocks of SD-like weights, a block of zeros, one with a single non-zero, one with an outlier 1000x the
+    // rest: d = max|x| / 127 (as f16), q = round(x / d). Every value lands within d / 2 of itself; the
+    // largest keeps f16's precision of itself; the bulk converter at any offset and length, and q8_0_at,
+    // read the same values.
+    std::vector<float> x = random(32 * 200, 1200, -0.05f, 0.05f);
+    x.resize(x.size() + 32, 0.0f);
+    std::vector<float> one(32, 0.0f);
+    one[7] = -3.0f;
+    x.insert(x.end(), one.begin(), one.end());
+    std::vector<float> outlier = random(32, 1201, -0.01f, 0.01f);
+    outlier[20] = 10.0f;
+    x.insert(x.end(), outlier.begin(), outlier.end());
+    const int64_t n = static_cast<int64_t>(x.size());
+    std::vector<uint8_t> q(static_cast<size_t>(q8_0_bytes(n)));
+    quantize_q8_0(x.data(), q.data(), n);
+    std::vector<float> back(static_cast<size_t>(n));
+    convert_q8_0_to_f32(q.data(), 0, back.data(), n);
+    for (int64_t b = 0; b < n / kQ8Block; ++b) {
+        float amax = 0.0f;
+        int64_t at = 0;
+        for (int64_t j = 0; j < kQ8Block; ++j)
+            if (std::fabs(x[b * kQ8Block + j]) > amax) amax = std::fabs(x[b * kQ8Block + j]), at = j;
+        const float d = f16_to_f32(f32_to_f16(amax / 127.0f));
+        bool ok = std::fabs(back[b * kQ8Block + at] - x[b * kQ8Block + at]) <= amax * 0x1p-11f;
+        for (int64_t j = 0; j < kQ8Block; ++j) ok = ok && std::fabs(back[b * kQ8Block + j] - x[b * kQ8Block + j]) <= d * 0.5f * (1.0f + 1e-6f);
+        if (!ok) {
+            f.expect(false, "block " + std::to_string(b) + " (max " + sci(amax) + "): a value off its step");
+            break;
+        }
+    }
+    for (auto [i0, len] : {std::array<int64_t, 2>{0, 1}, {5, 40}, {31, 2}, {32, 32}, {100, 300}, {n - 17, 17}}) {
+        std::vector<float> part(static_cast<size_t>(len));
+        convert_q8_0_to_f32(q.data(), i0, part.data(), len);
+        bool same = true;
+        for (int64_t i = 0; i < len; ++i) same = same && part[i] == back[i0 + i] && q8_0_at(q.data(), i0 + i) == back[i0 + i];
+        f.expect(same, "elements [" + std::to_string(i0) + ", " + std::to_string(i0 + len) + ") read differently by offset");
+    }
+    f.expect(q8_0_bytes(n) == n / 32 * 34 && dtype_bytes(DType::Q8_0, 64) == 68, "q8_0 sizes: 34 bytes per 32 elements");
+}
+
 } // namespace
 
 std::vector<Check> op_checks() {
     return {
-        {"gemm", "1 and 2 threads give the same bits on every driver path (f32, f16, bf16 weights)", gemm_threads_same_bits},
+        {"gemm", "1 and 2 threads give the same bits on every driver path (f32, f16, bf16, q8_0 weights)", gemm_threads_same_bits},
         {"gemm", "K = 0 gives bias (+ C); M or N = 0 writes nothing; negative dimensions are refused", gemm_k0_and_empty},
         {"gemm", "K slices under a 16 KiB packing cap (bias and accumulate once)", gemm_k_slices},
         {"gemm", "the arena peak of a call equals gemm_workspace_bytes", gemm_workspace},
@@ -570,7 +616,8 @@ std::vector<Check> op_checks() {
         {"attention", "every mode's arena peak equals attention_extra_bytes (1 and 2 threads)", attention_workspace},
         {"attention", "flash: 1 and 2 threads give the same bits", attention_flash_threads},
         {"gemm", "bf16 work takes AMX tiles exactly where the path has them", amx_takes_bf16_work},
-        {"gemm", "f32 products on AMX tiles are as exact as the FMA kernels' (f32, f16, bf16 weights; packed once)", amx_f32_as_exact},
+        {"gemm", "f32 products on AMX tiles are as exact as the FMA kernels' (f32, f16, bf16, q8_0 weights; packed once)", amx_f32_as_exact},
+        {"q8_0", "quantizing keeps each block's largest value and puts every other on the nearest step; reads match", q8_0_blocks},
     };
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/q8_0.h"
 
 namespace sdn::optest {
 
@@ -43,6 +44,13 @@ std::vector<float> random_normal(int64_t n, uint32_t seed, float std) {
 }
 
 std::vector<uint16_t> half_bits(const std::vector<float> & x, DType dtype) {
+    if (dtype == DType::Q8_0) {
+        std::vector<float> padded(x);
+        padded.resize((x.size() + kQ8Block - 1) / kQ8Block * kQ8Block, 0.0f);
+        std::vector<uint16_t> out(static_cast<size_t>(q8_0_bytes(static_cast<int64_t>(padded.size())) / 2));
+        quantize_q8_0(padded.data(), out.data(), static_cast<int64_t>(padded.size()));
+        return out;
+    }
     std::vector<uint16_t> out(x.size());
     for (size_t i = 0; i < x.size(); ++i) out[i] = dtype == DType::F16 ? f32_to_f16(x[i]) : f32_to_bf16(x[i]);
     return out;
@@ -99,6 +107,7 @@ std::string dtype_label(DType dtype) {
         case DType::F32: return "f32";
         case DType::F16: return "f16";
         case DType::BF16: return "bf16";
+        case DType::Q8_0: return "q8_0";
     }
     return "?";
 }

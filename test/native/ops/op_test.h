@@ -26,7 +26,8 @@ std::vector<float> random(int64_t n, uint32_t seed, float lo = -1.0f, float hi =
 // Deterministic normal numbers of standard deviation `std` (mulberry32 + Box-Muller, as
 // test/helpers/attention.ts's randomNormal).
 std::vector<float> random_normal(int64_t n, uint32_t seed, float std = 1.0f);
-// The raw bits of x rounded to f16 or bf16, and those values widened back (what a kernel reads).
+// The raw bits of x rounded to f16 or bf16, and those values widened back (what a kernel reads). For Q8_0,
+// x quantized into its 34-byte blocks (17 words each; x padded with zeros to whole blocks).
 std::vector<uint16_t> half_bits(const std::vector<float> & x, DType dtype);
 std::vector<float> half_values(const std::vector<uint16_t> & bits, DType dtype);
 // A non-owning tensor view of host data (weights given to conv2d).
@@ -42,7 +43,7 @@ double max_rel_err(const float * a, const double * ref, int64_t n, double floor)
 // 0 when a and b are the same bits (NaN equals NaN), else 1.
 double bits_differ(const float * a, const float * b, int64_t n);
 
-std::string dtype_label(DType dtype); // "f32" | "f16" | "bf16"
+std::string dtype_label(DType dtype); // "f32" | "f16" | "bf16" | "q8_0"
 
 // ---- Cases --------------------------------------------------------------------------------------
 

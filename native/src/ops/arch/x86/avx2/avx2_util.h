@@ -6,13 +6,29 @@
 
 #include <cstdint>
 
+#include "../../../../core/q8_0.h"
 #include "../../../../core/tensor.h"
 
 namespace sdn::x86::avx2 {
 
-// 8 consecutive elements of an f32/f16/bf16 array starting at index i, widened to f32.
+// 8 consecutive Q8_0 elements (core/q8_0.h) from index i: inside one block, 8 bytes sign-extended and
+// multiplied by its scale; across two, the portable converter's.
+static inline __m256 load8_q8_0(const void * p, int64_t i) {
+    const uint8_t * block = static_cast<const uint8_t *>(p) + i / 32 * 34;
+    if (i % 32 > 24) {
+        alignas(32) float tmp[8];
+        convert_q8_0_to_f32(p, i, tmp, 8);
+        return _mm256_load_ps(tmp);
+    }
+    const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(block + 2 + i % 32));
+    const __m256 d = _mm256_set1_ps(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(*reinterpret_cast<const uint16_t *>(block)))));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), d);
+}
+
+// 8 consecutive elements of an f32/f16/bf16/q8_0 array starting at index i, widened to f32.
 static inline __m256 load8(const void * p, DType dtype, int64_t i) {
     switch (dtype) {
+        case DType::Q8_0: return load8_q8_0(p, i);
         case DType::F32: return _mm256_loadu_ps(static_cast<const float *>(p) + i);
         case DType::F16:
             return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(static_cast<const uint16_t *>(p) + i)));
@@ -30,6 +46,11 @@ static inline float load1(const void * p, DType dtype, int64_t i) {
         case DType::F32: return static_cast<const float *>(p)[i];
         case DType::F16: return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<const uint16_t *>(p)[i])));
         case DType::BF16: return _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(static_cast<int>(static_cast<const uint16_t *>(p)[i]) << 16)));
+        case DType::Q8_0: {
+            const uint8_t * block = static_cast<const uint8_t *>(p) + i / 32 * 34;
+            const float d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(*reinterpret_cast<const uint16_t *>(block))));
+            return d * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
+        }
     }
     return 0.0f;
 }
