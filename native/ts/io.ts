@@ -6,7 +6,7 @@
  */
 import type { ModelConfigs } from './checkpoint-files.ts';
 import { addon, native } from './core.ts';
-import { loadModel, modelsAddon, type WeightsDType } from './models.ts';
+import { loadModel, modelsAddon, type ModelWeightsDType } from './models.ts';
 
 /** One tensor listed in a safetensors header. */
 export interface SafetensorsTensorInfo {
@@ -36,12 +36,12 @@ export type CheckpointComponent = 'clip' | 'clip2' | 'unet' | 'vae';
 export interface CheckpointTensorInfo {
   component: CheckpointComponent;
   name: string;
-  /** Stored dtype: rank >= 2 weights follow the storage policy, vectors are always F32. */
-  dtype: 'F32' | 'F16';
+  /** Stored dtype: rank >= 2 weights follow the storage policy (Q8_0: the UNet's under 'q8_0'), vectors are always F32. */
+  dtype: 'F32' | 'F16' | 'Q8_0';
   shape: number[];
   /** "mapped": a zero-copy view of the file; "owned": converted or copied into engine memory. */
   storage: 'mapped' | 'owned';
-  /** The stored values (f16 as raw bits), only when requested. */
+  /** The stored values (f16 as raw bits, q8_0 widened to f32), only when requested. */
   data?: Float32Array | Uint16Array;
 }
 
@@ -107,7 +107,7 @@ export function readSafetensorsTensor(path: string, name: string): Promise<Float
  *   const info = await loadCheckpointInfo('models/checkpoints/shapes-sd.safetensors', 'f16');
  *   console.log(info.configs.unet.block_out_channels, info.memory);
  */
-export async function loadCheckpointInfo(path: string, storage: WeightsDType, options: { withData?: boolean } = {}): Promise<CheckpointInfo> {
+export async function loadCheckpointInfo(path: string, storage: ModelWeightsDType, options: { withData?: boolean } = {}): Promise<CheckpointInfo> {
   const before = native.memoryStats();
   const model = await loadModel(path, { weights: storage });
   try {
@@ -115,7 +115,7 @@ export async function loadCheckpointInfo(path: string, storage: WeightsDType, op
     const list = JSON.parse(modelsAddon.modelWeights(model.handle)) as {
       network: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae';
       name: string;
-      dtype: 'F32' | 'F16';
+      dtype: 'F32' | 'F16' | 'Q8_0';
       shape: number[];
       storage: 'mapped' | 'owned';
     }[];

@@ -22,6 +22,13 @@ export type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 export type WeightsDType = 'f32' | 'f16';
 /**
+ * How a model's weights are kept (loadModel): 'f32' or 'f16' for every network, or 'q8_0': the UNet's
+ * matrices and kernels quantized at load to 8-bit blocks (32 values and an f16 scale, GGML's Q8_0: about
+ * half of f16's memory), the text encoders and the VAE in f16. Products run in the call's precision on the
+ * widened values, so q8_0 saves memory, not time.
+ */
+export type ModelWeightsDType = WeightsDType | 'q8_0';
+/**
  * The precision of the networks' products (linears, convolutions): 'fp32', or 'bf16' (inputs rounded
  * to bfloat16 where the GEMMs pack them, f32 sums; about twice as fast where the CPU has AVX512_BF16,
  * `native.cpuFeatures().bf16`, and refused elsewhere). Weights stay as stored either way.
@@ -36,7 +43,7 @@ export interface ModelInfo {
   source: string;
   /** 'vae': a standalone VAE file (loadVae): only the VAE calls answer; clip and unet are defaults. */
   layout: 'diffusers' | 'single-file' | 'vae';
-  weights: WeightsDType;
+  weights: ModelWeightsDType;
   /** The precision of every call (unetForward may name its own). */
   precision: Precision;
   /** The CLIP text encoder (SD 1.x; CLIP-L of SDXL base); absent for an SDXL refiner, whose one encoder is clip2. */
@@ -157,7 +164,7 @@ export class CancelToken {
 interface EngineModelInfo {
   source: string;
   layout: 'diffusers' | 'single-file' | 'vae';
-  weight_dtype: WeightsDType;
+  weight_dtype: ModelWeightsDType;
   compute_dtype: 'f32' | 'bf16';
   text_encoder?: CLIPConfig;
   text_encoder_2?: CLIPConfig;
@@ -334,8 +341,11 @@ export function estimateTextEncodeMemory(model: ModelHandle | CLIPConfig, query:
 }
 
 export interface LoadOptions {
-  /** How weights are kept in memory (default f32): f16 keeps an f16 file's matrices as zero-copy mmap'd views. */
-  weights?: WeightsDType;
+  /**
+   * How weights are kept in memory (default f32): f16 keeps an f16 file's matrices as zero-copy mmap'd views;
+   * q8_0 quantizes the UNet's into 8-bit blocks (ModelWeightsDType).
+   */
+  weights?: ModelWeightsDType;
   /**
    * What every call of the model computes in (default 'fp32'); 'bf16' is refused (a NativeError, code
    * "SDN_STATUS_BAD_ARGUMENT") where the CPU has no AVX512_BF16.

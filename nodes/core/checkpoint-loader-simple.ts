@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 import { choice, defineNode, requirePaths, socket } from '../schema.ts';
-import { loadCheckpoint, loaderCachePolicy, precisionInput, weightDtypeInput } from '../models/load-checkpoint.ts';
+import { checkpointWeightDtypeInput, loadCheckpoint, loaderCachePolicy, precisionInput } from '../models/load-checkpoint.ts';
 import { checkpointFiles } from '../models/model-files.ts';
 
 export default defineNode({
@@ -13,7 +13,7 @@ export default defineNode({
     'Loads a single-file checkpoint (.safetensors, original layout: SD 1.x, SDXL base or SDXL refiner) from <models>/checkpoints. A .yaml or .json with the same name beside it gives what the weights cannot (head count, VAE scale).',
   inputs: {
     ckpt_name: choice((env) => checkpointFiles(env), { description: 'A .safetensors file under <models>/checkpoints.' }),
-    weight_dtype: weightDtypeInput(),
+    weight_dtype: checkpointWeightDtypeInput(),
     precision: precisionInput(),
   },
   outputs: { MODEL: socket('MODEL'), CLIP: socket('CLIP'), VAE: socket('VAE') },

@@ -39,7 +39,8 @@ export async function loraFile(modelsDir: string, name: string): Promise<LoraHan
 export function loraMode(base: ModelHandle): LoraMode {
   const forced = process.env.LATENTFLOW_LORA_MODE;
   if (forced === 'runtime' || forced === 'merge') return forced;
-  const unetF32Bytes = base.info.weights === 'f16' ? 2 * base.info.weightBytes.unet : base.info.weightBytes.unet;
+  const widening = base.info.weights === 'f16' ? 2 : base.info.weights === 'q8_0' ? (32 * 4) / 34 : 1; // f32 bytes per stored byte
+  const unetF32Bytes = widening * base.info.weightBytes.unet;
   return os.freemem() > 2 * unetF32Bytes ? 'merge' : 'runtime';
 }
 

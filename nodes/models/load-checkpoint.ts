@@ -2,7 +2,7 @@
  * Shared by CheckpointLoaderSimple and DiffusersLoader: load a model through the native engine and
  * hand out its MODEL, CLIP and VAE, with the tokenizer that belongs to it.
  */
-import { loadModel, native, type Precision, type WeightsDType } from '../../native/index.ts';
+import { loadModel, native, type ModelWeightsDType, type Precision } from '../../native/index.ts';
 import { choice } from '../schema.ts';
 import { CLIPTokenizer, defaultClipTokenizer, defaultSdxlTokenizer2 } from '../text/clip-tokenizer.ts';
 import type { ClipValue, ModelValue, VaeValue } from '../socket-values.ts';
@@ -13,7 +13,7 @@ export interface LoadedCheckpoint {
   VAE: VaeValue;
 }
 
-export async function loadCheckpoint(file: string, weights: WeightsDType, precision: Precision = 'fp32'): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(file: string, weights: ModelWeightsDType, precision: Precision = 'fp32'): Promise<LoadedCheckpoint> {
   requirePrecision(precision);
   const model = await loadModel(file, { weights, precision });
   const tokenizer = model.info.tokenizerDir ? await CLIPTokenizer.load(model.info.tokenizerDir) : defaultClipTokenizer();
@@ -37,7 +37,19 @@ export const loaderCachePolicy = {
   },
 };
 
-/** The loaders' weight_dtype input. */
+/** The checkpoint loaders' weight_dtype input: the ControlNet loaders' choices and q8_0 (the UNet only). */
+export function checkpointWeightDtypeInput() {
+  return choice(['f32', 'f16', 'q8_0'] as const, {
+    default: 'f32',
+    description:
+      'How weights are kept in memory: f16 halves their memory (zero-copy views of an f16 file, paged in as each network runs); ' +
+      'f32 widens them once at load; q8_0 quantizes the UNet at load into 8-bit blocks of 32 with an f16 scale each ' +
+      '(GGML\'s Q8_0: about half of f16, pictures within a few levels of 255 of f16\'s), text encoder and VAE in f16. ' +
+      'Compute follows precision either way.',
+  });
+}
+
+/** The ControlNet loaders' weight_dtype input. */
 export function weightDtypeInput() {
   return choice(['f32', 'f16'] as const, {
     default: 'f32',

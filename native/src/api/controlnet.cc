@@ -166,7 +166,7 @@ sdn_status sdn_controlnet_resolve(sdn_controlnet_t control_lora, sdn_model_t mod
         require(m.checkpoint.unet != nullptr, SDN_STATUS_BAD_ARGUMENT, "sdn_controlnet_resolve: the model is a standalone VAE: a Control-LoRA needs a model with a UNet");
         const ResolvedControlLora r = control_lora_resolve(*handle.control_lora, m.checkpoint.unet_config, *m.checkpoint.unet, api::loras_of(model, ModelPart::UNet),
                                                              "the model \"" + m.checkpoint.source + "\"");
-        const std::string weights = m.checkpoint.unet->storage() == WeightStorage::F16 ? "f16" : "f32";
+        const std::string weights = weight_storage_name(storage_for_network(m.checkpoint.unet->storage(), false));
         *out_controlnet = controlnet_handle(r.net, weights, r.resolved_bytes).release();
     });
 }

@@ -43,7 +43,7 @@ std::string model_info_json(const Model & m) {
     JsonValue j = configs_json(c.clip || !c.clip2 ? &c.clip_config : nullptr, c.unet_config, c.vae_config, c.clip2 ? &c.clip2_config : nullptr);
     j.set("source", JsonValue::make_string(c.source));
     j.set("layout", JsonValue::make_string(c.layout));
-    j.set("weight_dtype", JsonValue::make_string(c.vae->storage() == WeightStorage::F16 ? "f16" : "f32"));
+    j.set("weight_dtype", JsonValue::make_string(weight_storage_name(c.unet ? c.unet->storage() : c.vae->storage())));
     j.set("compute_dtype", JsonValue::make_string(m.precision == Precision::BF16 ? "bf16" : "f32"));
     JsonValue bytes = JsonValue::make_object();
     bytes.set("text_encoder", JsonValue::make_number(c.clip ? static_cast<double>(weight_store_bytes(*c.clip)) : 0.0));
@@ -68,7 +68,7 @@ const WeightStore & network_weights(const Model & m, const std::string & network
     throw Error(SDN_STATUS_BAD_ARGUMENT, "network must be \"text_encoder\", \"text_encoder_2\" (SDXL), \"unet\" or \"vae\", got \"" + network + "\"");
 }
 
-sdn_dtype dtype_of(DType d) { return d == DType::F16 ? SDN_DTYPE_F16 : d == DType::BF16 ? SDN_DTYPE_BF16 : SDN_DTYPE_F32; }
+sdn_dtype dtype_of(DType d) { return d == DType::F16 ? SDN_DTYPE_F16 : d == DType::BF16 ? SDN_DTYPE_BF16 : d == DType::Q8_0 ? SDN_DTYPE_Q8_0 : SDN_DTYPE_F32; }
 
 } // namespace
 
@@ -131,8 +131,9 @@ sdn_status sdn_model_load(const char * config_json, sdn_model_t * out_model) {
         require(!spec.path.empty(), SDN_STATUS_BAD_ARGUMENT, where + ": \"path\" is missing");
         spec.layout = string_field(root, "layout", "", where);
         const std::string weights = string_field(root, "weight_dtype", "f32", where);
-        require(weights == "f32" || weights == "f16", SDN_STATUS_BAD_ARGUMENT, where + ": weight_dtype must be \"f32\" or \"f16\", got \"" + weights + "\"");
-        spec.storage = weights == "f16" ? WeightStorage::F16 : WeightStorage::F32;
+        require(weights == "f32" || weights == "f16" || weights == "q8_0", SDN_STATUS_BAD_ARGUMENT,
+                where + ": weight_dtype must be \"f32\", \"f16\" or \"q8_0\", got \"" + weights + "\"");
+        spec.storage = weights == "q8_0" ? WeightStorage::Q8_0 : weights == "f16" ? WeightStorage::F16 : WeightStorage::F32;
         const std::string compute = string_field(root, "compute_dtype", "f32", where);
         require(compute == "f32" || compute == "bf16", SDN_STATUS_BAD_ARGUMENT, where + ": compute_dtype must be \"f32\" or \"bf16\", got \"" + compute + "\"");
         const Precision precision = compute == "bf16" ? Precision::BF16 : Precision::F32;

@@ -417,12 +417,18 @@ Napi::Value model_weights_js(const Napi::CallbackInfo & info) {
     return Napi::String::New(info.Env(), take_string(json));
 }
 
-// modelWeight(model, network, name) -> Float32Array | Uint16Array (a copy; f16/bf16 as raw bits)
+// modelWeight(model, network, name) -> Float32Array | Uint16Array (a copy; f16/bf16 as raw bits, q8_0 widened
+// to f32: its blocks are the engine's own layout)
 Napi::Value model_weight_js(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     const auto model = arg_model(info, 0);
     sdn_weight w;
     check(env, sdn_model_weight(model.get(), arg_string(info, 1, "network").c_str(), arg_string(info, 2, "name").c_str(), &w));
+    if (w.dtype == SDN_DTYPE_Q8_0) {
+        Napi::Float32Array a = Napi::Float32Array::New(env, static_cast<size_t>(w.numel));
+        check(env, sdn_convert(w.data, SDN_DTYPE_Q8_0, a.Data(), SDN_DTYPE_F32, w.numel));
+        return a;
+    }
     if (w.dtype == SDN_DTYPE_F32) {
         Napi::Float32Array a = Napi::Float32Array::New(env, static_cast<size_t>(w.numel));
         if (w.numel) std::memcpy(a.Data(), w.data, static_cast<size_t>(w.numel) * 4);

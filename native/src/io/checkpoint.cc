@@ -23,7 +23,7 @@ bool is_file(const std::string & p) {
 std::string pick_weights(const std::string & dir, const std::string & base, WeightStorage storage, const std::string & component) {
     const std::string full = dir + "/" + base + ".safetensors";
     const std::string half = dir + "/" + base + ".fp16.safetensors";
-    const bool prefer_half = storage == WeightStorage::F16;
+    const bool prefer_half = storage != WeightStorage::F32; // q8_0 is quantized from f16 as well as from f32
     if (is_file(prefer_half ? half : full)) return prefer_half ? half : full;
     if (is_file(prefer_half ? full : half)) return prefer_half ? full : half;
     throw Error(SDN_STATUS_IO_ERROR, "diffusers folder \"" + dir.substr(0, dir.rfind('/')) + "\": " + component +
@@ -35,9 +35,9 @@ std::string pick_weights(const std::string & dir, const std::string & base, Weig
 Checkpoint checkpoint_load(const CheckpointSpec & spec) {
     if (spec.layout == "vae") {
         require(is_file(spec.path), SDN_STATUS_IO_ERROR, "VAE file \"" + spec.path + "\" does not exist");
-        if (!spec.vae) return checkpoint_load_vae_file(spec.path, spec.storage, nullptr);
+        if (!spec.vae) return checkpoint_load_vae_file(spec.path, storage_for_network(spec.storage, false), nullptr);
         const VAEConfig config = vae_config_from_json(*spec.vae, spec.vae_source.empty() ? "VAE configuration of \"" + spec.path + "\"" : spec.vae_source);
-        return checkpoint_load_vae_file(spec.path, spec.storage, &config);
+        return checkpoint_load_vae_file(spec.path, storage_for_network(spec.storage, false), &config);
     }
     const bool diffusers = spec.layout == "diffusers";
     require(diffusers || spec.layout == "single-file", SDN_STATUS_BAD_ARGUMENT,
@@ -82,9 +82,10 @@ Checkpoint checkpoint_load_diffusers(const std::string & dir, WeightStorage stor
                            Part{"text_encoder", "model", "text encoder", configs.has_clip ? &c.clip : nullptr},
                            Part{"text_encoder_2", "model", "second text encoder", configs.has_clip2 ? &c.clip2 : nullptr}}) {
         if (!p.store) continue;
-        auto store = std::make_shared<WeightStore>(storage);
+        const WeightStorage part_storage = storage_for_network(storage, p.store == &c.unet);
+        auto store = std::make_shared<WeightStore>(part_storage);
         store->set_label(p.label);
-        store->add_file(SafetensorsFile::open(pick_weights(dir + "/" + p.folder, p.base, storage, p.label)));
+        store->add_file(SafetensorsFile::open(pick_weights(dir + "/" + p.folder, p.base, part_storage, p.label)));
         *p.store = store;
     }
     return c;

@@ -475,14 +475,14 @@ Checkpoint checkpoint_load_single_file(const std::string & path, WeightStorage s
                     base + ".json\" sidecar");
 
     ck.unet = build_store(where, c.file, c.unet, ldm_unet_names(ck.unet_config), storage, false);
-    ck.vae = build_store(where, c.file, c.vae, ldm_vae_names(ck.vae_config), storage, true);
-    if (!c.refiner) ck.clip = build_store(where, c.file, c.clip, ldm_clip_names(ck.clip_config), storage, false);
+    ck.vae = build_store(where, c.file, c.vae, ldm_vae_names(ck.vae_config), storage_for_network(storage, false), true);
+    if (!c.refiner) ck.clip = build_store(where, c.file, c.clip, ldm_clip_names(ck.clip_config), storage_for_network(storage, false), false);
     if (c.sdxl) {
         const CLIPConfig & k2 = ck.clip2_config;
         require(k2.num_attention_heads > 0 && k2.hidden_size % k2.num_attention_heads == 0, SDN_STATUS_BAD_FORMAT,
                 where + ": cannot tell the second text encoder's head count for hidden size " + std::to_string(k2.hidden_size) + "; put a \"" +
                     base + ".json\" sidecar beside it with {\"text_encoder_2\": {\"num_attention_heads\": N}}");
-        ck.clip2 = build_openclip_store(where, c.file, c.clip2, k2, storage);
+        ck.clip2 = build_openclip_store(where, c.file, c.clip2, k2, storage_for_network(storage, false));
     }
     return ck;
 }

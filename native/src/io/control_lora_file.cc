@@ -85,7 +85,7 @@ ResolvedControlLora control_lora_resolve(const ControlLoraFile & lora, const UNe
     net.config.unet = unet; // ComfyUI: the model's unet_config, with the file's hint channels
     net.config.global_pool_conditions = false;
 
-    auto store = std::make_shared<WeightStore>(unet_weights.storage());
+    auto store = std::make_shared<WeightStore>(storage_for_network(unet_weights.storage(), false)); // a ControlNet: never q8_0
     store->set_label("Control-LoRA");
     store->add_source_file(lora.source);
     std::set<std::string> used;

@@ -10,11 +10,27 @@
 
 #include "../core/arena.h"
 #include "../core/half.h"
+#include "../core/q8_0.h"
 
 namespace sdn {
 
+const char * weight_storage_name(WeightStorage storage) {
+    switch (storage) {
+        case WeightStorage::F32: return "f32";
+        case WeightStorage::F16: return "f16";
+        case WeightStorage::Q8_0: return "q8_0";
+    }
+    return "?";
+}
+
 static Tensor convert(const Tensor & t, DType to) {
     if (t.dtype == to) return t;
+    if (to == DType::Q8_0) {
+        Tensor out = Tensor::empty_weights(t.shape, to);
+        const Tensor wide = t.dtype == DType::F32 ? t : to_f32(t);
+        quantize_q8_0(wide.f32(), out.data, t.numel());
+        return out;
+    }
     Tensor out = Tensor::empty_weights(t.shape, to);
     const int64_t n = t.numel();
     if (to == DType::F32) {
@@ -28,7 +44,7 @@ static Tensor convert(const Tensor & t, DType to) {
             convert_f32_to_f16(wide.f32(), static_cast<uint16_t *>(out.data), n);
         }
     } else {
-        throw Error(SDN_STATUS_INTERNAL, "weights cannot be stored as BF16");
+        throw Error(SDN_STATUS_INTERNAL, std::string("weights cannot be stored as ") + dtype_name(to));
     }
     return out;
 }
@@ -46,7 +62,9 @@ static Tensor aligned(const Tensor & t) {
 
 void WeightStore::add(const std::string & name, const Tensor & tensor, const std::string & source) {
     require(tensor.is_contiguous(), SDN_STATUS_INTERNAL, label_ + ": weight \"" + name + "\" is not contiguous");
-    const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32 : DType::F16;
+    const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32
+                       : storage_ == WeightStorage::Q8_0 && tensor.numel() % kQ8Block == 0 ? DType::Q8_0
+                                                                                      : DType::F16;
     tensors_[name] = convert(aligned(tensor), want);
     sources_[name] = source;
     if (tensor.storage == Storage::Mapped && tensor.data) {

@@ -2,7 +2,8 @@
 //
 // Matrices and kernels (rank >= 2: linear and conv weights, embeddings) are kept as `storage` says:
 // F16 keeps f16 tensors as zero-copy views of the mmap'd file (f32 ones are rounded into owned f16
-// memory), F32 keeps f32 views and widens f16 ones into owned f32 memory. Vectors (rank <= 1: biases,
+// memory), F32 keeps f32 views and widens f16 ones into owned f32 memory, Q8_0 quantizes them into owned
+// 8-bit blocks. Vectors (rank <= 1: biases,
 // norm scales) are always f32. A mapped view that is not aligned to its element size (a safetensors
 // header of odd length) is copied into owned memory, so kernels may assume natural alignment. Names are diffusers/transformers names (single-file checkpoints are
 // mapped to them on load, see checkpoint.h).
@@ -20,7 +21,18 @@
 
 namespace sdn {
 
-enum class WeightStorage { F32, F16 };
+// Q8_0: a UNet's (and only a UNet's) matrices and kernels quantized to 8-bit blocks at load (core/q8_0.h:
+// 32 values and an f16 scale, about half of f16's bytes), owned memory; every other network of the model
+// keeps F16 (storage_for_network). Tensors whose element count is not a multiple of 32 stay F16.
+enum class WeightStorage { F32, F16, Q8_0 };
+
+// The storage a network of a model loaded with `storage` gets: Q8_0 is the UNet's alone (the text
+// encoders' embedding tables are read row by row, and the VAE is 8% of SD 1.5's weights), the others F16.
+inline WeightStorage storage_for_network(WeightStorage storage, bool unet) {
+    return storage == WeightStorage::Q8_0 && !unet ? WeightStorage::F16 : storage;
+}
+// "f32" | "f16" | "q8_0": the loaders' weight_dtype.
+const char * weight_storage_name(WeightStorage storage);
 
 class WeightStore {
 public:

@@ -182,6 +182,46 @@ describe('single-file checkpoint: storage and memory', () => {
     }
   });
 
+  it('with q8_0 storage quantizes the UNet into 8-bit blocks (each value within half a step of the f16 one), the rest as f16', async () => {
+    const before = native.memoryStats();
+    const f16 = await loadCheckpointInfo(tinyFile, 'f16', { withData: true });
+    const q8 = await loadCheckpointInfo(tinyFile, 'q8_0', { withData: true });
+    const half = new Map(f16.tensors.map((t) => [key(t), t]));
+    let quantized = 0;
+    let unetF16Bytes = 0;
+    for (const t of q8.tensors) {
+      const h = half.get(key(t))!;
+      const numel = t.shape.reduce((a, b) => a * b, 1);
+      const expectedDtype = t.shape.length < 2 ? 'F32' : t.component === 'unet' && numel % 32 === 0 ? 'Q8_0' : 'F16';
+      expect(`${key(t)} ${t.dtype}`).toBe(`${key(t)} ${expectedDtype}`);
+      if (t.dtype !== 'Q8_0') {
+        if (!sameBits(t.data!, h.data!)) throw new Error(`${key(t)} differs from f16 storage`);
+        continue;
+      }
+      expect(t.storage).toBe('owned');
+      unetF16Bytes += 2 * numel;
+      quantized++;
+      // Blocks of 32 in the flat order: d = max|x| / 127 (an f16), every value within d / 2 of the file's.
+      const x = native.halfToF32(h.data as Uint16Array, 'f16');
+      const q = t.data as Float32Array;
+      for (let b = 0; b < numel; b += 32) {
+        let amax = 0;
+        for (let j = b; j < b + 32; j++) amax = Math.max(amax, Math.abs(x[j]));
+        const step = amax / 127;
+        for (let j = b; j < b + 32; j++)
+          if (Math.abs(q[j] - x[j]) > step * 0.5 * (1 + 2e-3) + 1e-12) throw new Error(`${key(t)}[${j}]: ${q[j]} vs ${x[j]} (step ${step})`);
+      }
+    }
+    expect(quantized).toBeGreaterThan(100);
+    // 34 bytes per 32 values: the UNet's matrices take 53% of their f16 bytes.
+    const f16Unet = f16.tensors.filter((t) => t.component === 'unet' && t.dtype === 'F16').length;
+    expect(quantized).toBe(f16Unet - f16.tensors.filter((t) => t.component === 'unet' && t.dtype === 'F16' && t.shape.reduce((a, b) => a * b, 1) % 32 !== 0).length);
+    expect(q8.memory.weightsBytes - f16.memory.weightsBytes).toBe((unetF16Bytes / 2 / 32) * 34);
+    console.log(`tiny-sd q8_0: ${quantized} UNet tensors quantized, ${unetF16Bytes} f16 bytes -> ${(unetF16Bytes / 2 / 32) * 34}`);
+    const after = native.memoryStats();
+    expect(after.weightsCurrent).toBe(before.weightsCurrent);
+  });
+
   it('copies tensors that are not aligned in the file, with the same values', async () => {
     // Pad the header by an odd number of bytes: every tensor then starts at an odd address.
     const file = rewrite(tinyFile, path.join(tmp.dir, 'misaligned.safetensors'), (name, e, bytes) => ({ name, dtype: e.dtype, shape: e.shape, bytes }), {
