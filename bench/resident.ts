@@ -6,7 +6,7 @@
  * cached (freed, kept for reuse) bytes.
  *
  *   npm run make:sd15-random -- /tmp/sd15.safetensors
- *   npm run bench:resident -- /tmp/sd15.safetensors [--latent 64]
+ *   npm run bench:resident -- /tmp/sd15.safetensors [--latent 64] [--weights q8_0]   # q8_0: the UNet quantized at load
  *   LATENTFLOW_KEEP_WEIGHTS_RESIDENT=1 npm run bench:resident -- /tmp/sd15.safetensors   # pages of all networks kept
  */
 import { readFileSync } from 'node:fs';
@@ -14,8 +14,9 @@ import { readFileSync } from 'node:fs';
 import { encodeText, loadModel, native, unetForward, vaeDecode } from '../native/index.ts';
 import { checkpointArg, option } from './args.ts';
 
-const checkpoint = checkpointArg('npm run bench:resident -- CHECKPOINT [--latent 64]');
+const checkpoint = checkpointArg('npm run bench:resident -- CHECKPOINT [--latent 64] [--weights f16|q8_0]');
 const S = Number(option('latent', '64'));
+const WEIGHTS = option('weights', 'f16') as 'f16' | 'q8_0';
 native.threadsSet(Number(process.env.LATENTFLOW_THREADS ?? '2'));
 const MiB = 2 ** 20;
 
@@ -28,11 +29,11 @@ function phase(name: string): void {
     `${(m.activationsPeak / MiB).toFixed(0)} | ${(m.activationsCached / MiB).toFixed(0)} |`);
 }
 
-console.log(`bench:resident ${checkpoint}, f16 weights, latent ${S}x${S}, LATENTFLOW_KEEP_WEIGHTS_RESIDENT=${process.env.LATENTFLOW_KEEP_WEIGHTS_RESIDENT ?? ''}\n`);
+console.log(`bench:resident ${checkpoint}, ${WEIGHTS} weights, latent ${S}x${S}, LATENTFLOW_KEEP_WEIGHTS_RESIDENT=${process.env.LATENTFLOW_KEEP_WEIGHTS_RESIDENT ?? ''}\n`);
 console.log('| after | RSS MiB | file MiB | anon MiB | peak RSS (VmHWM) MiB | arena peak MiB | arena cached MiB |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 phase('start');
-const model = await loadModel(checkpoint, { weights: 'f16' });
+const model = await loadModel(checkpoint, { weights: WEIGHTS });
 phase('load');
 const ids = new Int32Array(2 * 77).fill(49407); // two empty prompts: <|startoftext|> then <|endoftext|> padding
 ids[0] = ids[77] = 49406;

@@ -21,7 +21,8 @@
  *
  * The checkpoint (default /tmp/sd15.safetensors) is an SD 1.5-shaped one; random weights do:
  * `npm run make:sd15-random -- /tmp/sd15.safetensors`. The engine runs with f32 weights (as torch), or with
- * `--weights f16` stored as the file has them (mapped; the product's default), computing in f32 all the same.
+ * `--weights f16` stored as the file has them (mapped; the product's default), or `--weights q8_0` with the UNet in
+ * 8-bit blocks, computing in f32 all the same. `--full --only txt2img --txt2img-weights q8_0` runs the whole job so.
  *
  * Needs, for the baselines only (the addon never links them): Debian's python3-torch (run with
  * /usr/bin/python3) and libopenblas-dev (bench/baseline/sgemm_openblas.c is compiled with cc).
@@ -74,7 +75,8 @@ const ONNX_DIR = option('onnx-dir', path.join(os.tmpdir(), 'latentflow-onnx'));
 const PRECISION = option('precision', 'fp32') as Precision; // the engine's networks and --full's txt2img
 // The engine's weight storage for the networks rows: f32 (as torch and onnxruntime hold them) or f16 (the file's,
 // mapped; the product's default: the same values, widened exactly where the f32 products read them).
-const NET_WEIGHTS = option('weights', 'f32') as 'f32' | 'f16';
+const NET_WEIGHTS = option('weights', 'f32') as 'f32' | 'f16' | 'q8_0';
+const TXT2IMG_WEIGHTS = option('txt2img-weights', 'f16') as 'f16' | 'q8_0'; // --full's txt2img: the product's default, or the UNet in q8_0
 const ONLY = option('only', 'gemm,networks,attention,txt2img,lcm').split(','); // sections to run (txt2img also needs --full)
 const THREADS = Number(option('threads', '2'));
 const REPEAT = Number(option('repeat', QUICK ? '1' : '3'));
@@ -346,14 +348,14 @@ function linkCheckpoint(modelsDir: string): void {
 
 // txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
 function sectionTxt2img(): void {
-  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler f16 flash ${PRECISION}`;
+  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler ${TXT2IMG_WEIGHTS} flash ${PRECISION}`;
   log(`${label} (--full)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
   linkCheckpoint(dir);
   const file = path.join(dir, 'workflow.json');
   writeFileSync(file, readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
   const sets = [
-    `4.ckpt_name=${path.basename(CHECKPOINT)}`, '4.weight_dtype=f16', `4.precision=${PRECISION}`, `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
+    `4.ckpt_name=${path.basename(CHECKPOINT)}`, `4.weight_dtype=${TXT2IMG_WEIGHTS}`, `4.precision=${PRECISION}`, `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
     `3.steps=${TXT2IMG_STEPS}`, '3.sampler_name=euler', '3.scheduler=normal', '3.attention=flash',
   ].flatMap((s) => ['--set', s]);
   const args = ['-v', process.execPath, '--import', 'tsx', path.join(ROOT, 'bin/latentflow.ts'), 'run', file, ...sets,

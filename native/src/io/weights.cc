@@ -4,13 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "../core/arena.h"
 #include "../core/half.h"
 #include "../core/q8_0.h"
+#include "weight_spill.h"
 
 namespace sdn {
 
@@ -49,6 +50,25 @@ static Tensor convert(const Tensor & t, DType to) {
     return out;
 }
 
+// `t` quantized to q8_0 into the spill file piece by piece (a few hundred KiB at a time: no copy of the
+// whole tensor is ever made, in f32 or q8_0).
+static Tensor quantize_to_spill(const Tensor & t, WeightSpill & spill) {
+    constexpr int64_t chunk = kQ8Block * 4096;
+    std::vector<float> wide(static_cast<size_t>(chunk));
+    std::vector<uint8_t> blocks(static_cast<size_t>(q8_0_bytes(chunk)));
+    spill.begin();
+    const int64_t n = t.numel();
+    for (int64_t i = 0; i < n; i += chunk) {
+        const int64_t m = std::min(chunk, n - i);
+        if (t.dtype == DType::F32) std::memcpy(wide.data(), t.f32() + i, sizeof(float) * static_cast<size_t>(m));
+        else if (t.dtype == DType::F16) convert_f16_to_f32(t.u16() + i, wide.data(), m);
+        else convert_bf16_to_f32(t.u16() + i, wide.data(), m);
+        quantize_q8_0(wide.data(), blocks.data(), m);
+        spill.append(blocks.data(), q8_0_bytes(m));
+    }
+    return spill.map(t.shape, DType::Q8_0);
+}
+
 // safetensors data starts right after a header of any length, so a mapped view may be misaligned for
 // its element type; kernels (and the compiler's vectorizer) assume natural alignment. Such a tensor is
 // copied into owned, 64-byte aligned memory. Files written by the safetensors library pad the header
@@ -60,16 +80,35 @@ static Tensor aligned(const Tensor & t) {
     return out;
 }
 
+namespace {
+uint64_t release_range(uintptr_t begin, uintptr_t end);
+} // namespace
+
 void WeightStore::add(const std::string & name, const Tensor & tensor, const std::string & source) {
     require(tensor.is_contiguous(), SDN_STATUS_INTERNAL, label_ + ": weight \"" + name + "\" is not contiguous");
     const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32
                        : storage_ == WeightStorage::Q8_0 && tensor.numel() % kQ8Block == 0 ? DType::Q8_0
                                                                                       : DType::F16;
-    tensors_[name] = convert(aligned(tensor), want);
+    if (want == DType::Q8_0 && tensor.data && !spill_tried_) spill_ = WeightSpill::open(source), spill_tried_ = true;
+    Tensor stored;
+    if (want == DType::Q8_0 && tensor.data && spill_) {
+        // Quantized on disk, mapped: released between this network's calls as a file's pages are.
+        stored = quantize_to_spill(aligned(tensor), *spill_);
+        // The mapping is the tensor's own, from a page boundary: its last page too (whole pages are released).
+        const auto begin = reinterpret_cast<uintptr_t>(stored.data), page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+        source_ranges_.push_back({begin, begin + (stored.nbytes() + page - 1) / page * page, stored.owner});
+    } else {
+        stored = convert(aligned(tensor), want);
+    }
+    tensors_[name] = stored;
     sources_[name] = source;
     if (tensor.storage == Storage::Mapped && tensor.data) {
         const auto begin = reinterpret_cast<uintptr_t>(tensor.data);
-        source_ranges_.push_back({begin, begin + tensor.nbytes(), tensor.owner.get()});
+        source_ranges_.push_back({begin, begin + tensor.nbytes(), tensor.owner});
+        // A converted tensor (widened, quantized, copied) never reads its file pages again: drop them now. Left
+        // to release_mapped_pages, they would stay resident while the rest loads, and for good where this store
+        // keeps no view of the file but another network's store keeps it mapped (a single-file checkpoint).
+        if (stored.data != tensor.data) release_range(begin, begin + tensor.nbytes());
     }
 }
 
@@ -191,17 +230,19 @@ uint64_t WeightStore::release_mapped_pages() const {
         derived_.clear();
         derived_bytes_ = 0;
     }
-    // Only mappings this store still holds views of are alive: a file whose tensors were all converted
-    // may be unmapped, and its addresses reused by other memory that must not be touched.
-    std::set<const void *> alive;
-    for (const auto & [name, t] : tensors_)
-        if (t.storage == Storage::Mapped) alive.insert(t.owner.get());
+    // Only mappings still alive (held by this store's views, or by another network's when this one converted
+    // all of its tensors) are advised, and kept alive while they are: a file unmapped since may have its
+    // addresses reused by other memory that must not be touched.
+    std::vector<std::shared_ptr<void>> alive;
     // The source ranges, merged where they touch (tensors lie back to back in a file), so pages
     // spanning two tensors of this store are released too; pages shared with another store (another
     // network's tensors in the same file) are kept.
     std::vector<std::pair<uintptr_t, uintptr_t>> ranges;
     for (const SourceRange & r : source_ranges_)
-        if (alive.count(r.owner)) ranges.emplace_back(r.begin, r.end);
+        if (std::shared_ptr<void> mapping = r.owner.lock()) {
+            ranges.emplace_back(r.begin, r.end);
+            alive.push_back(std::move(mapping));
+        }
     std::sort(ranges.begin(), ranges.end());
     uint64_t advised = 0;
     for (size_t i = 0; i < ranges.size();) {

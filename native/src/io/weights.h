@@ -2,8 +2,8 @@
 //
 // Matrices and kernels (rank >= 2: linear and conv weights, embeddings) are kept as `storage` says:
 // F16 keeps f16 tensors as zero-copy views of the mmap'd file (f32 ones are rounded into owned f16
-// memory), F32 keeps f32 views and widens f16 ones into owned f32 memory, Q8_0 quantizes them into owned
-// 8-bit blocks. Vectors (rank <= 1: biases,
+// memory), F32 keeps f32 views and widens f16 ones into owned f32 memory, Q8_0 quantizes them into 8-bit
+// blocks (mapped from an unlinked spill file). Vectors (rank <= 1: biases,
 // norm scales) are always f32. A mapped view that is not aligned to its element size (a safetensors
 // header of odd length) is copied into owned memory, so kernels may assume natural alignment. Names are diffusers/transformers names (single-file checkpoints are
 // mapped to them on load, see checkpoint.h).
@@ -18,12 +18,15 @@
 
 #include "../core/tensor.h"
 #include "safetensors.h"
+#include "weight_spill.h"
 
 namespace sdn {
 
 // Q8_0: a UNet's (and only a UNet's) matrices and kernels quantized to 8-bit blocks at load (core/q8_0.h:
-// 32 values and an f16 scale, about half of f16's bytes), owned memory; every other network of the model
-// keeps F16 (storage_for_network). Tensors whose element count is not a multiple of 32 stay F16.
+// 32 values and an f16 scale, about half of f16's bytes), written to an unlinked file on disk and mapped
+// (weight_spill.h: released between the network's calls as a checkpoint's pages are; owned memory where no
+// disk-backed directory is writable); every other network of the model keeps F16 (storage_for_network).
+// Tensors whose element count is not a multiple of 32 stay F16.
 enum class WeightStorage { F32, F16, Q8_0 };
 
 // The storage a network of a model loaded with `storage` gets: Q8_0 is the UNet's alone (the text
@@ -104,9 +107,12 @@ private:
     // while loading (vectors converted to f32) are released with the rest.
     struct SourceRange {
         uintptr_t begin, end;
-        const void * owner;
+        std::weak_ptr<void> owner; // the mapping: its addresses are its own only while it lives
     };
     std::vector<SourceRange> source_ranges_;
+    // Where q8_0 weights go (weight_spill.h), opened on the first one; null where no directory takes it.
+    std::shared_ptr<WeightSpill> spill_;
+    bool spill_tried_ = false;
     mutable std::mutex derived_mutex_;
     mutable std::map<std::pair<const Tensor *, std::string>, std::shared_ptr<const void>> derived_;
     mutable int64_t derived_bytes_ = 0;

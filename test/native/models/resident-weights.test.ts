@@ -4,7 +4,8 @@
 // decoding. Measured on the demo model's single file with f16 weights (zero-copy views of the file),
 // through the resident size of that file's mapping in /proc/self/smaps plus the weights packed once in
 // place of file pages (WeightStore::derived, counted in memoryStats().weightsCurrent; the packed forms of
-// the other networks go with their pages).
+// the other networks go with their pages). (q8_0 weights, spilled to an unlinked file:
+// test/native/io/weight-spill.test.ts.)
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
