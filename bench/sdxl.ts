@@ -9,6 +9,7 @@
  *   npm run make:sdxl-random -- /tmp/sdxl-random.safetensors
  *   npm run bench:sdxl -- /tmp/sdxl-random.safetensors [--latent 128] [--vae-latent 128] [--runs 1]
  *                        [--job-size 1024 --job-steps 20]   (the CLI job; 0 skips it, the default)
+ *                        [--weights q8_0] [--job-precision bf16] [--job-only]   (the UNet in q8_0 blocks; one job; no network rows)
  *
  * The machine is usually shared: the load average is printed with the figures.
  */
@@ -21,13 +22,16 @@ import { encodeTextPooled, loadModel, native, unetForward, vaeDecode, vaeDecodeT
 import { checkpointArg, option } from './args.ts';
 import { median, timeMs } from './stats.ts';
 
-const usage = 'npm run bench:sdxl -- CHECKPOINT [--latent 128] [--vae-latent 128] [--runs 1] [--job-size 0] [--job-steps 20]';
+const usage = 'npm run bench:sdxl -- CHECKPOINT [--latent 128] [--vae-latent 128] [--runs 1] [--weights f16|q8_0] [--job-size 0] [--job-steps 20] [--job-precision fp32|bf16] [--job-only]';
 const checkpoint = path.resolve(checkpointArg(usage));
 const S = Number(option('latent', '128'));
 const V = Number(option('vae-latent', '128'));
 const runs = Number(option('runs', '1'));
 const jobSize = Number(option('job-size', '0'));
 const jobSteps = Number(option('job-steps', '20'));
+const weights = option('weights', 'f16') as 'f16' | 'q8_0'; // q8_0: the UNet quantized at load (README, Memory options)
+const jobPrecision = option('job-precision', ''); // the whole job in this precision only (default: each the CPU has)
+const jobOnly = process.argv.includes('--job-only'); // skip the per-network rows
 const threads = Number(process.env.LATENTFLOW_THREADS ?? '2');
 native.threadsSet(threads);
 const GiB = 2 ** 30;
@@ -48,8 +52,10 @@ const row = (what: string, value: string, note = '') => {
 console.log(`bench:sdxl ${checkpoint}: ${threads} threads, ${native.cpuFeatures().isa} kernels, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 let started = performance.now();
-const model = await loadModel(checkpoint, { weights: 'f16' });
-row('load (f16 weights)', `${s(performance.now() - started)} s`, `RSS ${gib(rss().rss)} GiB after load; weights ${gib(model.info.weightBytes.unet + model.info.weightBytes.vae + model.info.weightBytes.clip + (model.info.weightBytes.clip2 ?? 0))} GiB mapped or owned`);
+const precisions = native.cpuFeatures().bf16 ? (['fp32', 'bf16'] as const) : (['fp32'] as const);
+if (!jobOnly) {
+const model = await loadModel(checkpoint, { weights });
+row(`load (${weights} weights)`, `${s(performance.now() - started)} s`, `RSS ${gib(rss().rss)} GiB after load; weights ${gib(model.info.weightBytes.unet + model.info.weightBytes.vae + model.info.weightBytes.clip + (model.info.weightBytes.clip2 ?? 0))} GiB mapped or owned`);
 
 const ids = new Int32Array(77).fill(49407);
 ids.set([49406, 320, 2368, 49407]);
@@ -67,7 +73,6 @@ const added = {
   textEmbeds: new Float32Array(2 * pooled).map((_, i) => Math.sin(i * 0.07)),
   timeIds: Float32Array.from([8 * S, 8 * S, 0, 0, 8 * S, 8 * S, 8 * S, 8 * S, 0, 0, 8 * S, 8 * S]),
 };
-const precisions = native.cpuFeatures().bf16 ? (['fp32', 'bf16'] as const) : (['fp32'] as const);
 for (const precision of precisions) {
   native.memoryPeakReset();
   const ms = median(await timeMs(() => unetForward(model, latent, [2, 4, S, S], Float32Array.of(500, 500), context, { attention: 'flash', precision, added }), runs));
@@ -83,15 +88,16 @@ native.memoryPeakReset();
 const tiled = median(await timeMs(() => vaeDecodeTiled(model, vaeLatent, [1, 4, V, V], { attention: 'flash', tile: 32 }), runs));
 row(`VAE decode, ${V}x${V} latent, tiled (32-cell tiles)`, `${s(tiled)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB`);
 model.dispose();
+}
 
 if (jobSize > 0) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-bench-sdxl-'));
   try {
     fs.mkdirSync(path.join(work, 'models', 'checkpoints'), { recursive: true });
     fs.symlinkSync(checkpoint, path.join(work, 'models', 'checkpoints', 'sdxl.safetensors'));
-    for (const precision of precisions) {
+    for (const precision of jobPrecision ? [jobPrecision] : precisions) {
       const graph = {
-        '1': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sdxl.safetensors', weight_dtype: 'f16', precision } },
+        '1': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sdxl.safetensors', weight_dtype: weights, precision } },
         '2': { class_type: 'CLIPTextEncode', inputs: { text: 'a lighthouse on a cliff, stormy sea', clip: ['1', 1] } },
         '3': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['1', 1] } },
         '4': { class_type: 'EmptyLatentImage', inputs: { width: jobSize, height: jobSize, batch_size: 1 } },
@@ -108,8 +114,8 @@ if (jobSize > 0) {
       });
       const seconds = (performance.now() - started) / 1000;
       const peakKib = Number(child.stderr.trim().split('\n').pop());
-      if (child.status !== 0) row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}`, 'failed', child.stderr.trim().split('\n').slice(-4).join(' '));
-      else row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}, through the CLI`, `${seconds.toFixed(0)} s`, `peak RSS ${gib(peakKib * 1024)} GiB`);
+      if (child.status !== 0) row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}, ${weights} weights`, 'failed', child.stderr.trim().split('\n').slice(-4).join(' '));
+      else row(`whole job ${jobSize}x${jobSize}, ${jobSteps} steps, ${precision}, ${weights} weights, through the CLI`, `${seconds.toFixed(0)} s`, `peak RSS ${gib(peakKib * 1024)} GiB`);
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
