@@ -18,8 +18,6 @@ namespace {
 inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << max64(n, 0)) - 1); }
 inline __mmask32 first_lanes32(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : (1u << max64(n, 0)) - 1; }
 
-// The first n (0..16) elements at index i of an f32/f16/bf16/q8_0 array, widened, zeros past n; nothing
-// past element i + n - 1 is read.
 // Lanes [0, count) from the Q8_0 block at `block`, its elements from `lane` on, widened (d * q): a
 // masked byte load, sign extension and one multiply by the block's scale.
 inline __m512 q8_0_lanes(const uint8_t * block, int64_t lane, int64_t count) {
@@ -31,6 +29,7 @@ inline __m512 q8_0_lanes(const uint8_t * block, int64_t lane, int64_t count) {
 // n (<= 16) Q8_0 elements from index i (core/q8_0.h), zeros past n: one block, or the end of one and the
 // start of the next (lanes placed with a masked expand).
 inline __m512 load16_q8_0(const void * p, int64_t i, int64_t n) {
+    if (n <= 0) return _mm512_setzero_ps(); // not even a block's scale is read
     const auto * base = static_cast<const uint8_t *>(p);
     const int64_t b = i / 32, lane = i % 32, first = n < 32 - lane ? n : 32 - lane;
     const __m512 head = q8_0_lanes(base + b * 34, lane, first);
@@ -40,6 +39,8 @@ inline __m512 load16_q8_0(const void * p, int64_t i, int64_t n) {
     return _mm512_mask_expand_ps(head, upper, tail);
 }
 
+// The first n (0..16) elements at index i of an f32/f16/bf16/q8_0 array, widened, zeros past n; nothing
+// past element i + n - 1 is read.
 inline __m512 load16(const void * p, DType dtype, int64_t i, int64_t n = 16) {
     const __mmask16 m = first_lanes(n);
     switch (dtype) {
