@@ -16,11 +16,21 @@ void quantize_block(const float * x, uint8_t * block) {
     const uint16_t d16 = std::min<uint16_t>(f32_to_f16(amax / 127.0f), 0x7BFF);
     const float d = f16_to_f32(d16);
     std::memcpy(block, &d16, sizeof d16);
-    for (int64_t j = 0; j < kQ8Block; ++j) {
-        // Divide by the stored (rounded) scale: each q is the nearest step of the grid the reader uses.
-        const float q = d > 0.0f ? std::nearbyint(x[j] / d) : 0.0f;
-        block[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f)));
+    if (!(d > 0.0f)) { // a block of zeros (or of values below f16's smallest scale)
+        std::memset(block + 2, 0, kQ8Block);
+        return;
     }
+    // Divide by the stored (rounded) scale: each q is the nearest step of the grid the reader uses. Rounding to
+    // the nearest integer, ties to even, by adding and subtracting 1.5 * 2^23 (exact for |x / d| < 2^22): what
+    // nearbyint gives in the default rounding mode, in a loop the compiler vectorizes with the baseline SSE2.
+    constexpr float kRound = 12582912.0f;
+    float q[kQ8Block];
+    for (int64_t j = 0; j < kQ8Block; ++j) {
+        const float r = (x[j] / d + kRound) - kRound;
+        const float c = r < -127.0f ? -127.0f : r > 127.0f ? 127.0f : r;
+        q[j] = c == c ? c : 0.0f; // a NaN weight becomes 0 (converting NaN to an integer is undefined)
+    }
+    for (int64_t j = 0; j < kQ8Block; ++j) block[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(q[j]));
 }
 
 } // namespace
