@@ -586,6 +586,15 @@ void q8_0_blocks(Failures & f) {
         f.expect(same, "elements [" + std::to_string(i0) + ", " + std::to_string(i0 + len) + ") read differently by offset");
     }
     f.expect(q8_0_bytes(n) == n / 32 * 34 && dtype_bytes(DType::Q8_0, 64) == 68, "q8_0 sizes: 34 bytes per 32 elements");
+    // A NaN (a damaged weight) becomes 0 and leaves its block's other values on their steps.
+    std::vector<float> nan_block = random(32, 1202, -1.0f, 1.0f);
+    nan_block[3] = NAN;
+    std::vector<uint8_t> nq(34);
+    quantize_q8_0(nan_block.data(), nq.data(), 32);
+    bool nan_ok = q8_0_at(nq.data(), 3) == 0.0f;
+    for (int64_t j = 0; j < 32; ++j)
+        if (j != 3) nan_ok = nan_ok && std::fabs(q8_0_at(nq.data(), j) - nan_block[j]) <= 0.5f / 127.0f * 1.001f;
+    f.expect(nan_ok, "a NaN in a block: read as 0, the rest on their steps");
 }
 
 } // namespace
@@ -617,7 +626,7 @@ std::vector<Check> op_checks() {
         {"attention", "flash: 1 and 2 threads give the same bits", attention_flash_threads},
         {"gemm", "bf16 work takes AMX tiles exactly where the path has them", amx_takes_bf16_work},
         {"gemm", "f32 products on AMX tiles are as exact as the FMA kernels' (f32, f16, bf16, q8_0 weights; packed once)", amx_f32_as_exact},
-        {"q8_0", "quantizing keeps each block's largest value and puts every other on the nearest step; reads match", q8_0_blocks},
+        {"q8_0", "quantizing keeps each block's largest value and puts every other on the nearest step (a NaN at 0); reads match", q8_0_blocks},
     };
 }
 
