@@ -4,25 +4,20 @@
  * the f16 load's, where its q8_0 tensors live ("mapped" / "owned"), and the spill files this process maps
  * (the path /proc/self/smaps names: "<dir>/#<inode> (deleted)" for an O_TMPFILE file).
  */
-import { readFileSync } from 'node:fs';
-
 import { loadCheckpointInfo, loadModel, native } from '../../../native/index.ts';
+import { spillFiles } from '../../helpers/resident.ts';
 
 const file = 'test/fixtures/tiny-sd/tiny-sd.safetensors';
 const f16 = await loadCheckpointInfo(file, 'f16');
 const q8 = await loadCheckpointInfo(file, 'q8_0');
 const model = await loadModel(file, { weights: 'q8_0' });
-const spills = new Set<string>();
-for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-  const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s+(.*\/(#\d+|\.latentflow-spill-\w+) \(deleted\))$/.exec(line.trimEnd());
-  if (m) spills.add(m[1]);
-}
+const spills = spillFiles();
 model.dispose();
 console.log(JSON.stringify({
   ownedMore: q8.memory.weightsBytes - f16.memory.weightsBytes,
   mappedMore: q8.memory.mappedBytes - f16.memory.mappedBytes,
   storage: [...new Set(q8.tensors.filter((t) => t.dtype === 'Q8_0').map((t) => t.storage))],
   quantizedBytes: q8.tensors.filter((t) => t.dtype === 'Q8_0').reduce((a, t) => a + (t.shape.reduce((x, y) => x * y, 1) / 32) * 34, 0),
-  spills: [...spills],
+  spills,
   mappedAfter: native.memoryStats().mappedCurrent,
 }));

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { encodeText, loadModel, unetForward, vaeDecode } from '../../../native/index.ts';
+import { isSpill, residentBytes } from '../../helpers/resident.ts';
 
 const spillDir = mkdtempSync(path.join(tmpdir(), 'lf-spill-'));
 afterAll(() => rmSync(spillDir, { recursive: true, force: true }));
@@ -65,21 +66,6 @@ describe('where q8_0 weights go', () => {
     expect(r.mappedMore).toBe(0);
   });
 });
-
-/** Whether a mapping's path (as /proc/self/smaps gives it) is a spill file: O_TMPFILE's "<dir>/#<inode> (deleted)",
- *  or the unlinked ".latentflow-spill-*" of file systems without it (not V8's "/memfd:... (deleted)"). */
-const isSpill = (p: string) => /\/(#\d+|\.latentflow-spill-\w+) \(deleted\)$/.test(p);
-
-/** Resident bytes of this process's mappings whose path passes `test`. */
-function residentBytes(test: (mappedPath: string) => boolean): number {
-  let total = 0, inside = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
-    if (head) inside = test(head[1].trimEnd());
-    else if (inside && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)![1]) * 1024;
-  }
-  return total;
-}
 
 describe('spilled pages come and go with the UNet\'s calls', () => {
   it('none of the checkpoint\'s UNet pages after load; the spill\'s while the UNet runs; neither while the VAE runs', async () => {

@@ -5,24 +5,15 @@
 // as its file pages do). Checked on the demo model's single file (f16), in both precisions: the same bits
 // as a model whose weights are owned f32 copies (packed per call), the packed bytes counted as weight
 // memory while the UNet is the active network, and the UNet's file pages out of the resident set meanwhile.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeText, loadModel, native, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+import { residentBytesOf } from '../../helpers/resident.ts';
 
 const file = path.resolve('models/checkpoints/shapes-sd.safetensors');
 
-/** Resident bytes of every mapping of `target` in this process. */
-function residentBytesOf(target: string): number {
-  let total = 0, inside = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inside = line.trimEnd().endsWith(target);
-    else if (inside && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)![1]) * 1024;
-  }
-  return total;
-}
 
 const precisions = native.cpuFeatures().bf16 ? (['fp32', 'bf16'] as const) : (['fp32'] as const);
 

@@ -6,24 +6,15 @@
 // place of file pages (WeightStore::derived, counted in memoryStats().weightsCurrent; the packed forms of
 // the other networks go with their pages). (q8_0 weights, spilled to an unlinked file:
 // test/native/io/weight-spill.test.ts.)
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeText, loadModel, native, unetForward, vaeDecode, type ModelHandle } from '../../../native/index.ts';
+import { residentBytesOf } from '../../helpers/resident.ts';
 
 const file = path.resolve('models/checkpoints/shapes-sd.safetensors');
 
-/** Resident bytes of every mapping of `target` in this process. */
-function residentBytesOf(target: string): number {
-  let total = 0, inside = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inside = line.trimEnd().endsWith(target);
-    else if (inside && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)![1]) * 1024;
-  }
-  return total;
-}
 
 describe('mapped weights: one network resident at a time', () => {
   let model: ModelHandle;
