@@ -6,7 +6,7 @@
  * cached, as on a server). Prints one JSON line: the cold and warm wall seconds, the process's peak
  * RSS (VmHWM) before the warm runs and at the end, and each run's page faults and system CPU seconds.
  *
- *   node --import tsx bench/lcm-taesd.ts --models-dir D --checkpoint sd15.safetensors [--size 512] [--steps 4] [--repeat 3]
+ *   node --import tsx bench/lcm-taesd.ts --models-dir D --checkpoint sd15.safetensors [--size 512] [--steps 4] [--repeat 3] [--weights q8_0]
  *
  * D needs checkpoints/<checkpoint> and vae_approx/taesd_{encoder,decoder}.safetensors.
  */
@@ -30,10 +30,11 @@ const size = Number(option('size', '512'));
 const steps = Number(option('steps', '4'));
 const repeat = Number(option('repeat', '3'));
 const precision = option('precision', 'fp32'); // the loader's precision: the products of every network
+const weights = option('weights', 'f16'); // the loader's weight_dtype: f16 (the product's default) or q8_0
 native.threadsSet(Number(process.env.LATENTFLOW_THREADS ?? '2'));
 
 const workflow = (seed: number) => ({
-  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: checkpoint, weight_dtype: 'f16', precision } },
+  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: checkpoint, weight_dtype: weights, precision } },
   '10': { class_type: 'ModelSamplingDiscrete', inputs: { model: ['4', 0], sampling: 'lcm', zsnr: false } },
   '6': { class_type: 'CLIPTextEncode', inputs: { clip: ['4', 1], text: 'a photograph of a lighthouse at dusk' } },
   '5': { class_type: 'EmptyLatentImage', inputs: { width: size, height: size, batch_size: 1 } },

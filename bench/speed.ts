@@ -22,7 +22,7 @@
  * The checkpoint (default /tmp/sd15.safetensors) is an SD 1.5-shaped one; random weights do:
  * `npm run make:sd15-random -- /tmp/sd15.safetensors`. The engine runs with f32 weights (as torch), or with
  * `--weights f16` stored as the file has them (mapped; the product's default), or `--weights q8_0` with the UNet in
- * 8-bit blocks, computing in f32 all the same. `--full --only txt2img --txt2img-weights q8_0` runs the whole job so.
+ * 8-bit blocks, computing in f32 all the same. `--job-weights q8_0` runs the whole-job rows (txt2img, lcm) so.
  *
  * Needs, for the baselines only (the addon never links them): Debian's python3-torch (run with
  * /usr/bin/python3) and libopenblas-dev (bench/baseline/sgemm_openblas.c is compiled with cc).
@@ -76,7 +76,7 @@ const PRECISION = option('precision', 'fp32') as Precision; // the engine's netw
 // The engine's weight storage for the networks rows: f32 (as torch and onnxruntime hold them) or f16 (the file's,
 // mapped; the product's default: the same values, widened exactly where the f32 products read them).
 const NET_WEIGHTS = option('weights', 'f32') as 'f32' | 'f16' | 'q8_0';
-const TXT2IMG_WEIGHTS = option('txt2img-weights', 'f16') as 'f16' | 'q8_0'; // --full's txt2img: the product's default, or the UNet in q8_0
+const JOB_WEIGHTS = option('job-weights', 'f16') as 'f16' | 'q8_0'; // the whole-job rows (txt2img, lcm): the product's default, or the UNet in q8_0
 const ONLY = option('only', 'gemm,networks,attention,txt2img,lcm').split(','); // sections to run (txt2img also needs --full)
 const THREADS = Number(option('threads', '2'));
 const REPEAT = Number(option('repeat', QUICK ? '1' : '3'));
@@ -348,14 +348,14 @@ function linkCheckpoint(modelsDir: string): void {
 
 // txt2img through the CLI, in a child process so that its peak RSS is its own (/usr/bin/time -v).
 function sectionTxt2img(): void {
-  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler ${TXT2IMG_WEIGHTS} flash ${PRECISION}`;
+  const label = `txt2img ${TXT2IMG_SIZE}x${TXT2IMG_SIZE} ${TXT2IMG_STEPS} steps Euler ${JOB_WEIGHTS} flash ${PRECISION}`;
   log(`${label} (--full)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-txt2img-'));
   linkCheckpoint(dir);
   const file = path.join(dir, 'workflow.json');
   writeFileSync(file, readFileSync(path.join(ROOT, 'workflows/txt2img.json'), 'utf8'));
   const sets = [
-    `4.ckpt_name=${path.basename(CHECKPOINT)}`, `4.weight_dtype=${TXT2IMG_WEIGHTS}`, `4.precision=${PRECISION}`, `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
+    `4.ckpt_name=${path.basename(CHECKPOINT)}`, `4.weight_dtype=${JOB_WEIGHTS}`, `4.precision=${PRECISION}`, `5.width=${TXT2IMG_SIZE}`, `5.height=${TXT2IMG_SIZE}`,
     `3.steps=${TXT2IMG_STEPS}`, '3.sampler_name=euler', '3.scheduler=normal', '3.attention=flash',
   ].flatMap((s) => ['--set', s]);
   const args = ['-v', process.execPath, '--import', 'tsx', path.join(ROOT, 'bin/latentflow.ts'), 'run', file, ...sets,
@@ -376,14 +376,14 @@ function sectionTxt2img(): void {
 // LCM + TAESD on a warm host (bench/lcm-taesd.ts in a child process, so its peak RSS is its own): issue 19's
 // target is <= 10 s per picture and <= 2.0 GiB peak RSS at SD 1.5 shapes.
 function sectionLcm(): void {
-  const label = `txt2img 512x512, 4 LCM steps, cfg 1, TAESD decode, f16 weights, ${PRECISION}, warm`;
+  const label = `txt2img 512x512, 4 LCM steps, cfg 1, TAESD decode, ${JOB_WEIGHTS} weights, ${PRECISION}, warm`;
   log(label);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-speed-lcm-'));
   mkdirSync(path.join(dir, 'vae_approx'));
   linkCheckpoint(dir);
   for (const half of ['encoder', 'decoder']) symlinkSync(path.join(ROOT, 'models/vae_approx', `taesd_${half}.safetensors`), path.join(dir, 'vae_approx', `taesd_${half}.safetensors`));
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/lcm-taesd.ts'), '--models-dir', dir, '--checkpoint', path.basename(CHECKPOINT),
-    '--repeat', String(REPEAT), '--precision', PRECISION], { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
+    '--repeat', String(REPEAT), '--precision', PRECISION, '--weights', JOB_WEIGHTS], { encoding: 'utf8', env: { ...process.env, LATENTFLOW_THREADS: String(THREADS) }, maxBuffer: 1 << 24 });
   rmSync(dir, { recursive: true, force: true });
   const line = (r.stdout ?? '').trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !line.startsWith('{')) {
