@@ -33,7 +33,9 @@ console.log(`bench:resident ${checkpoint}, ${WEIGHTS} weights, latent ${S}x${S},
 console.log('| after | RSS MiB | file MiB | anon MiB | peak RSS (VmHWM) MiB | arena peak MiB | arena cached MiB |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 phase('start');
+const loadStarted = performance.now();
 const model = await loadModel(checkpoint, { weights: WEIGHTS });
+const loadSeconds = (performance.now() - loadStarted) / 1000;
 phase('load');
 const ids = new Int32Array(2 * 77).fill(49407); // two empty prompts: <|startoftext|> then <|endoftext|> padding
 ids[0] = ids[77] = 49406;
@@ -48,4 +50,6 @@ await vaeDecode(model, latent.subarray(0, 4 * S * S), [1, 4, S, S], { attention:
 phase('VAE decode');
 native.memoryTrim();
 phase('memoryTrim');
+const w = model.info.weightBytes;
+console.log(`\nload ${loadSeconds.toFixed(2)} s; weights stored (${WEIGHTS}): text encoder ${(w.clip / MiB).toFixed(0)} MiB, UNet ${(w.unet / MiB).toFixed(0)} MiB, VAE ${(w.vae / MiB).toFixed(0)} MiB`);
 model.dispose();

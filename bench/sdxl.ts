@@ -51,44 +51,46 @@ const row = (what: string, value: string, note = '') => {
 
 console.log(`bench:sdxl ${checkpoint}: ${threads} threads, ${native.cpuFeatures().isa} kernels, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-let started = performance.now();
 const precisions = native.cpuFeatures().bf16 ? (['fp32', 'bf16'] as const) : (['fp32'] as const);
-if (!jobOnly) {
-const model = await loadModel(checkpoint, { weights });
-row(`load (${weights} weights)`, `${s(performance.now() - started)} s`, `RSS ${gib(rss().rss)} GiB after load; weights ${gib(model.info.weightBytes.unet + model.info.weightBytes.vae + model.info.weightBytes.clip + (model.info.weightBytes.clip2 ?? 0))} GiB mapped or owned`);
+/** The per-network rows: load, text encoders, one UNet call per precision, the VAE decode in one piece and tiled. */
+async function networkRows(): Promise<void> {
+  const started = performance.now();
+  const model = await loadModel(checkpoint, { weights });
+  row(`load (${weights} weights)`, `${s(performance.now() - started)} s`, `RSS ${gib(rss().rss)} GiB after load; weights ${gib(model.info.weightBytes.unet + model.info.weightBytes.vae + model.info.weightBytes.clip + (model.info.weightBytes.clip2 ?? 0))} GiB mapped or owned`);
 
-const ids = new Int32Array(77).fill(49407);
-ids.set([49406, 320, 2368, 49407]);
-const ids2 = new Int32Array(77).fill(0);
-ids2.set([49406, 320, 2368, 49407]);
-const te1 = median(await timeMs(() => encodeTextPooled(model, 0, ids, { clipSkip: 2, finalLayerNorm: false }), runs));
-const te2 = median(await timeMs(() => encodeTextPooled(model, 1, ids2, { clipSkip: 2, finalLayerNorm: false }), runs));
-row('text encoders (CLIP-L, OpenCLIP bigG), one prompt', `${s(te1)} s + ${s(te2)} s`);
+  const ids = new Int32Array(77).fill(49407);
+  ids.set([49406, 320, 2368, 49407]);
+  const ids2 = new Int32Array(77).fill(0);
+  ids2.set([49406, 320, 2368, 49407]);
+  const te1 = median(await timeMs(() => encodeTextPooled(model, 0, ids, { clipSkip: 2, finalLayerNorm: false }), runs));
+  const te2 = median(await timeMs(() => encodeTextPooled(model, 1, ids2, { clipSkip: 2, finalLayerNorm: false }), runs));
+  row('text encoders (CLIP-L, OpenCLIP bigG), one prompt', `${s(te1)} s + ${s(te2)} s`);
 
-const dim = model.info.unet.cross_attention_dim;
-const pooled = model.info.unet.projection_class_embeddings_input_dim! - 6 * model.info.unet.addition_time_embed_dim!;
-const latent = new Float32Array(2 * 4 * S * S).map((_, i) => Math.sin(i * 0.37));
-const context = new Float32Array(2 * 77 * dim).map((_, i) => Math.cos(i * 0.11) * 0.5);
-const added = {
-  textEmbeds: new Float32Array(2 * pooled).map((_, i) => Math.sin(i * 0.07)),
-  timeIds: Float32Array.from([8 * S, 8 * S, 0, 0, 8 * S, 8 * S, 8 * S, 8 * S, 0, 0, 8 * S, 8 * S]),
-};
-for (const precision of precisions) {
+  const dim = model.info.unet.cross_attention_dim;
+  const pooled = model.info.unet.projection_class_embeddings_input_dim! - 6 * model.info.unet.addition_time_embed_dim!;
+  const latent = new Float32Array(2 * 4 * S * S).map((_, i) => Math.sin(i * 0.37));
+  const context = new Float32Array(2 * 77 * dim).map((_, i) => Math.cos(i * 0.11) * 0.5);
+  const added = {
+    textEmbeds: new Float32Array(2 * pooled).map((_, i) => Math.sin(i * 0.07)),
+    timeIds: Float32Array.from([8 * S, 8 * S, 0, 0, 8 * S, 8 * S, 8 * S, 8 * S, 0, 0, 8 * S, 8 * S]),
+  };
+  for (const precision of precisions) {
+    native.memoryPeakReset();
+    const ms = median(await timeMs(() => unetForward(model, latent, [2, 4, S, S], Float32Array.of(500, 500), context, { attention: 'flash', precision, added }), runs));
+    row(`UNet call, ${S}x${S} latent, batch 2, flash, ${precision}`, `${s(ms)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB, RSS high-water ${gib(rss().hwm)} GiB`);
+  }
+  if (!native.cpuFeatures().bf16) row('UNet call, bf16', 'not run', `this CPU has no AVX512_BF16 (${native.cpuFeatures().isa} path)`);
+
+  const vaeLatent = latent.subarray(0, 4 * V * V);
   native.memoryPeakReset();
-  const ms = median(await timeMs(() => unetForward(model, latent, [2, 4, S, S], Float32Array.of(500, 500), context, { attention: 'flash', precision, added }), runs));
-  row(`UNet call, ${S}x${S} latent, batch 2, flash, ${precision}`, `${s(ms)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB, RSS high-water ${gib(rss().hwm)} GiB`);
+  const plain = median(await timeMs(() => vaeDecode(model, vaeLatent, [1, 4, V, V], { attention: 'flash' }), runs));
+  row(`VAE decode, ${V}x${V} latent (${8 * V}x${8 * V} px), in one piece`, `${s(plain)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB`);
+  native.memoryPeakReset();
+  const tiled = median(await timeMs(() => vaeDecodeTiled(model, vaeLatent, [1, 4, V, V], { attention: 'flash', tile: 32 }), runs));
+  row(`VAE decode, ${V}x${V} latent, tiled (32-cell tiles)`, `${s(tiled)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB`);
+  model.dispose();
 }
-if (!native.cpuFeatures().bf16) row('UNet call, bf16', 'not run', `this CPU has no AVX512_BF16 (${native.cpuFeatures().isa} path)`);
-
-const vaeLatent = latent.subarray(0, 4 * V * V);
-native.memoryPeakReset();
-const plain = median(await timeMs(() => vaeDecode(model, vaeLatent, [1, 4, V, V], { attention: 'flash' }), runs));
-row(`VAE decode, ${V}x${V} latent (${8 * V}x${8 * V} px), in one piece`, `${s(plain)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB`);
-native.memoryPeakReset();
-const tiled = median(await timeMs(() => vaeDecodeTiled(model, vaeLatent, [1, 4, V, V], { attention: 'flash', tile: 32 }), runs));
-row(`VAE decode, ${V}x${V} latent, tiled (32-cell tiles)`, `${s(tiled)} s`, `arena peak ${gib(native.memoryStats().activationsPeak)} GiB`);
-model.dispose();
-}
+if (!jobOnly) await networkRows();
 
 if (jobSize > 0) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-bench-sdxl-'));
@@ -107,7 +109,7 @@ if (jobSize > 0) {
       };
       const file = path.join(work, `job-${precision}.json`);
       fs.writeFileSync(file, JSON.stringify(graph));
-      started = performance.now();
+      const started = performance.now();
       const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, 'bin/latentflow.js', 'run', file, '--models-dir', path.join(work, 'models'), '--output-dir', path.join(work, 'out')], {
         encoding: 'utf8',
         env: { ...process.env, LATENTFLOW_THREADS: String(threads) },

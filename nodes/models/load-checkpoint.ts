@@ -37,13 +37,16 @@ export const loaderCachePolicy = {
   },
 };
 
+const WEIGHTS_F32_F16 =
+  'How weights are kept in memory: f16 halves their memory (zero-copy views of an f16 file, paged in as each network runs); ' +
+  'f32 widens them once at load';
+
 /** The checkpoint loaders' weight_dtype input: the ControlNet loaders' choices and q8_0 (the UNet only). */
 export function checkpointWeightDtypeInput() {
   return choice(['f32', 'f16', 'q8_0'] as const, {
     default: 'f32',
     description:
-      'How weights are kept in memory: f16 halves their memory (zero-copy views of an f16 file, paged in as each network runs); ' +
-      'f32 widens them once at load; q8_0 quantizes the UNet at load into 8-bit blocks of 32 with an f16 scale each ' +
+      `${WEIGHTS_F32_F16}; q8_0 quantizes the UNet at load into 8-bit blocks of 32 with an f16 scale each ` +
       '(GGML\'s Q8_0: about half of f16, pictures within a few levels of 255 of f16\'s), text encoder and VAE in f16. ' +
       'Compute follows precision either way.',
   });
@@ -51,12 +54,7 @@ export function checkpointWeightDtypeInput() {
 
 /** The ControlNet loaders' weight_dtype input. */
 export function weightDtypeInput() {
-  return choice(['f32', 'f16'] as const, {
-    default: 'f32',
-    description:
-      'How weights are kept in memory: f16 halves their memory (zero-copy views of an f16 file, paged in as each network runs); ' +
-      'f32 widens them once at load. Compute is f32 either way.',
-  });
+  return choice(['f32', 'f16'] as const, { default: 'f32', description: `${WEIGHTS_F32_F16}. Compute is f32 either way.` });
 }
 
 /** The loaders' precision input: what every network call of the model computes in. */

@@ -5,10 +5,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <vector>
 
 #include "../core/arena.h"
@@ -62,10 +62,12 @@ std::shared_ptr<WeightSpill> WeightSpill::open(const std::string & source) {
 
 WeightSpill::~WeightSpill() { ::close(fd_); } // the mappings keep the file's pages; the file goes with the last
 
-void WeightSpill::begin() {
+int64_t WeightSpill::pages_of(int64_t bytes) {
     const int64_t page = sysconf(_SC_PAGESIZE);
-    start_ = end_ = (end_ + page - 1) / page * page;
+    return (bytes + page - 1) / page * page;
 }
+
+void WeightSpill::begin() { start_ = end_ = pages_of(end_); }
 
 void WeightSpill::append(const void * data, int64_t bytes) {
     const auto * src = static_cast<const char *>(data);

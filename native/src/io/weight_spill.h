@@ -32,7 +32,8 @@ public:
     void begin();
     void append(const void * data, int64_t bytes);
     Tensor map(const Shape & shape, DType dtype);
-    const std::string & dir() const { return dir_; }
+    // `bytes` rounded up to whole pages: the extent of a mapping map() made (its last page is the tensor's alone).
+    static int64_t pages_of(int64_t bytes);
 
 private:
     WeightSpill(int fd, std::string dir) : fd_(fd), dir_(std::move(dir)) {}

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "../core/arena.h"
@@ -26,12 +27,6 @@ const char * weight_storage_name(WeightStorage storage) {
 
 static Tensor convert(const Tensor & t, DType to) {
     if (t.dtype == to) return t;
-    if (to == DType::Q8_0) {
-        Tensor out = Tensor::empty_weights(t.shape, to);
-        const Tensor wide = t.dtype == DType::F32 ? t : to_f32(t);
-        quantize_q8_0(wide.f32(), out.data, t.numel());
-        return out;
-    }
     Tensor out = Tensor::empty_weights(t.shape, to);
     const int64_t n = t.numel();
     if (to == DType::F32) {
@@ -50,13 +45,12 @@ static Tensor convert(const Tensor & t, DType to) {
     return out;
 }
 
-// `t` quantized to q8_0 into the spill file piece by piece (a few hundred KiB at a time: no copy of the
-// whole tensor is ever made, in f32 or q8_0).
-static Tensor quantize_to_spill(const Tensor & t, WeightSpill & spill) {
+// `t` quantized to q8_0 a piece at a time (a few hundred KiB: no copy of the whole tensor is ever made, in f32
+// or q8_0), each piece's blocks handed to `put` in order.
+static void quantize_pieces(const Tensor & t, const std::function<void(const uint8_t * blocks, int64_t bytes)> & put) {
     constexpr int64_t chunk = kQ8Block * 4096;
     std::vector<float> wide(static_cast<size_t>(chunk));
     std::vector<uint8_t> blocks(static_cast<size_t>(q8_0_bytes(chunk)));
-    spill.begin();
     const int64_t n = t.numel();
     for (int64_t i = 0; i < n; i += chunk) {
         const int64_t m = std::min(chunk, n - i);
@@ -64,9 +58,24 @@ static Tensor quantize_to_spill(const Tensor & t, WeightSpill & spill) {
         else if (t.dtype == DType::F16) convert_f16_to_f32(t.u16() + i, wide.data(), m);
         else convert_bf16_to_f32(t.u16() + i, wide.data(), m);
         quantize_q8_0(wide.data(), blocks.data(), m);
-        spill.append(blocks.data(), q8_0_bytes(m));
+        put(blocks.data(), q8_0_bytes(m));
     }
-    return spill.map(t.shape, DType::Q8_0);
+}
+
+// `t` as q8_0: in the spill file, mapped (spill not null), else in owned memory.
+static Tensor quantize(const Tensor & t, WeightSpill * spill) {
+    if (!spill) {
+        Tensor out = Tensor::empty_weights(t.shape, DType::Q8_0);
+        auto * at = static_cast<uint8_t *>(out.data);
+        quantize_pieces(t, [&](const uint8_t * blocks, int64_t bytes) {
+            std::memcpy(at, blocks, static_cast<size_t>(bytes));
+            at += bytes;
+        });
+        return out;
+    }
+    spill->begin();
+    quantize_pieces(t, [&](const uint8_t * blocks, int64_t bytes) { spill->append(blocks, bytes); });
+    return spill->map(t.shape, DType::Q8_0);
 }
 
 // safetensors data starts right after a header of any length, so a mapped view may be misaligned for
@@ -81,7 +90,30 @@ static Tensor aligned(const Tensor & t) {
 }
 
 namespace {
-uint64_t release_range(uintptr_t begin, uintptr_t end);
+
+// Releases the whole pages inside [begin, end) of a read-only file mapping: they leave the resident set
+// and come back from the page cache on the next read. Returns the bytes advised.
+uint64_t release_range(uintptr_t begin, uintptr_t end) {
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+    if (last <= first) return 0;
+    // Advice only: a failure (never expected for a read-only file mapping) leaves the pages resident.
+    return madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED) == 0 ? last - first : 0;
+}
+
+// Owned memory for a derived form, mapped on its own so that dropping the form returns its pages to the
+// system at once (malloc would keep a large freed block in its heap, still resident).
+std::shared_ptr<const void> derived_block(int64_t bytes) {
+    const size_t n = static_cast<size_t>(std::max<int64_t>(bytes, 1));
+    void * p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    require(p != MAP_FAILED, SDN_STATUS_OUT_OF_MEMORY, "out of memory allocating " + std::to_string(bytes >> 20) + " MiB of packed weights");
+    weights_bytes_add(bytes);
+    return std::shared_ptr<const void>(p, [n, bytes](const void * q) {
+        munmap(const_cast<void *>(q), n);
+        weights_bytes_add(-bytes);
+    });
+}
+
 } // namespace
 
 void WeightStore::add(const std::string & name, const Tensor & tensor, const std::string & source) {
@@ -89,14 +121,16 @@ void WeightStore::add(const std::string & name, const Tensor & tensor, const std
     const DType want = tensor.rank() <= 1 || storage_ == WeightStorage::F32 ? DType::F32
                        : storage_ == WeightStorage::Q8_0 && tensor.numel() % kQ8Block == 0 ? DType::Q8_0
                                                                                       : DType::F16;
-    if (want == DType::Q8_0 && tensor.data && !spill_tried_) spill_ = WeightSpill::open(source), spill_tried_ = true;
     Tensor stored;
-    if (want == DType::Q8_0 && tensor.data && spill_) {
-        // Quantized on disk, mapped: released between this network's calls as a file's pages are.
-        stored = quantize_to_spill(aligned(tensor), *spill_);
-        // The mapping is the tensor's own, from a page boundary: its last page too (whole pages are released).
-        const auto begin = reinterpret_cast<uintptr_t>(stored.data), page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-        source_ranges_.push_back({begin, begin + (stored.nbytes() + page - 1) / page * page, stored.owner});
+    if (want == DType::Q8_0) {
+        if (!spill_tried_) spill_ = WeightSpill::open(source), spill_tried_ = true;
+        stored = quantize(aligned(tensor), spill_.get());
+        // Spilled: released between this network's calls as a file's pages are. The mapping is the tensor's own,
+        // from a page boundary, so its last page goes too.
+        if (stored.storage == Storage::Mapped) {
+            const auto begin = reinterpret_cast<uintptr_t>(stored.data);
+            source_ranges_.push_back({begin, begin + static_cast<uintptr_t>(WeightSpill::pages_of(static_cast<int64_t>(stored.nbytes()))), stored.owner});
+        }
     } else {
         stored = convert(aligned(tensor), want);
     }
@@ -170,32 +204,6 @@ const float * WeightStore::vec(const std::string & name, int64_t expected_numel)
     return t.f32();
 }
 
-namespace {
-
-// Releases the whole pages inside [begin, end) of a read-only file mapping: they leave the resident set
-// and come back from the page cache on the next read. Returns the bytes advised.
-uint64_t release_range(uintptr_t begin, uintptr_t end) {
-    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-    if (last <= first) return 0;
-    // Advice only: a failure (never expected for a read-only file mapping) leaves the pages resident.
-    return madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED) == 0 ? last - first : 0;
-}
-
-// Owned memory for a derived form, mapped on its own so that dropping the form returns its pages to the
-// system at once (malloc would keep a large freed block in its heap, still resident).
-std::shared_ptr<const void> derived_block(int64_t bytes) {
-    const size_t n = static_cast<size_t>(std::max<int64_t>(bytes, 1));
-    void * p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    require(p != MAP_FAILED, SDN_STATUS_OUT_OF_MEMORY, "out of memory allocating " + std::to_string(bytes >> 20) + " MiB of packed weights");
-    weights_bytes_add(bytes);
-    return std::shared_ptr<const void>(p, [n, bytes](const void * q) {
-        munmap(const_cast<void *>(q), n);
-        weights_bytes_add(-bytes);
-    });
-}
-
-} // namespace
 
 bool WeightStore::derived_replaces(const Tensor & tensor) const {
     if (placeholder_) return false; // unknown: estimates from a configuration assume packing per call (an upper bound)

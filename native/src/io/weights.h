@@ -18,9 +18,10 @@
 
 #include "../core/tensor.h"
 #include "safetensors.h"
-#include "weight_spill.h"
 
 namespace sdn {
+
+class WeightSpill; // weight_spill.h
 
 // Q8_0: a UNet's (and only a UNet's) matrices and kernels quantized to 8-bit blocks at load (core/q8_0.h:
 // 32 values and an f16 scale, about half of f16's bytes), written to an unlinked file on disk and mapped

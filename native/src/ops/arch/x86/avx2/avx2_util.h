@@ -11,18 +11,23 @@
 
 namespace sdn::x86::avx2 {
 
-// 8 consecutive Q8_0 elements (core/q8_0.h) from index i: inside one block, 8 bytes sign-extended and
-// multiplied by its scale; across two, the portable converter's.
+// The Q8_0 block holding element i (core/q8_0.h), and its scale d widened (F16C).
+static inline const uint8_t * q8_0_block(const void * p, int64_t i) { return static_cast<const uint8_t *>(p) + i / 32 * 34; }
+static inline float q8_0_scale(const uint8_t * block) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(*reinterpret_cast<const uint16_t *>(block))));
+}
+
+// 8 consecutive Q8_0 elements from index i: inside one block, 8 bytes sign-extended and multiplied by its
+// scale; across two, the portable converter's.
 static inline __m256 load8_q8_0(const void * p, int64_t i) {
-    const uint8_t * block = static_cast<const uint8_t *>(p) + i / 32 * 34;
+    const uint8_t * block = q8_0_block(p, i);
     if (i % 32 > 24) {
         alignas(32) float tmp[8];
         convert_q8_0_to_f32(p, i, tmp, 8);
         return _mm256_load_ps(tmp);
     }
     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(block + 2 + i % 32));
-    const __m256 d = _mm256_set1_ps(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(*reinterpret_cast<const uint16_t *>(block)))));
-    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), d);
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(q8_0_scale(block)));
 }
 
 // 8 consecutive elements of an f32/f16/bf16/q8_0 array starting at index i, widened to f32.
@@ -47,9 +52,8 @@ static inline float load1(const void * p, DType dtype, int64_t i) {
         case DType::F16: return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<const uint16_t *>(p)[i])));
         case DType::BF16: return _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128(static_cast<int>(static_cast<const uint16_t *>(p)[i]) << 16)));
         case DType::Q8_0: {
-            const uint8_t * block = static_cast<const uint8_t *>(p) + i / 32 * 34;
-            const float d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(*reinterpret_cast<const uint16_t *>(block))));
-            return d * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
+            const uint8_t * block = q8_0_block(p, i);
+            return q8_0_scale(block) * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
         }
     }
     return 0.0f;
