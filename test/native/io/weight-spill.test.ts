@@ -17,7 +17,7 @@ import { isSpill, residentBytes } from '../../helpers/resident.ts';
 const spillDir = mkdtempSync(path.join(tmpdir(), 'lf-spill-'));
 afterAll(() => rmSync(spillDir, { recursive: true, force: true }));
 
-interface Report { ownedMore: number; mappedMore: number; storage: string[]; quantizedBytes: number; spills: string[]; mappedAfter: number }
+interface Report { ownedMore: number; mappedMore: number; storage: string[]; quantizedBytes: number; spills: string[]; mappedAfter: number; valueSum: number }
 
 async function child(spill: string | undefined): Promise<Report> {
   const script = fileURLToPath(new URL('./weight-spill-child.ts', import.meta.url));
@@ -58,9 +58,10 @@ describe('where q8_0 weights go', () => {
     expect(r.spills.map((s) => path.dirname(s))).toEqual([path.resolve('test/fixtures/tiny-sd')]);
   });
 
-  it('LATENTFLOW_SPILL_DIR=off: owned memory, no file', async () => {
+  it('LATENTFLOW_SPILL_DIR=off: owned memory, no file, the same values', async () => {
     const r = await child('off');
     expect(r.storage).toEqual(['owned']);
+    expect(r.valueSum).toBe((await child(spillDir)).valueSum); // the same blocks as the spilled ones
     expect(r.spills).toEqual([]);
     expect(r.ownedMore).toBe(r.quantizedBytes);
     expect(r.mappedMore).toBe(0);

@@ -12,6 +12,7 @@
 #include "core/half.h"
 #include "core/q8_0.h"
 #include "core/threads.h"
+#include "io/weights.h"
 #include "op_test.h"
 #include "ops/attention.h"
 #include "ops/attention_flash.h"
@@ -597,6 +598,33 @@ void q8_0_blocks(Failures & f) {
     f.expect(nan_ok, "a NaN in a block: read as 0, the rest on their steps");
 }
 
+void q8_0_weights_in_pieces(Failures & f) {
+    // A WeightStore quantizes a weight a piece at a time (io/weights.cc): a matrix of several pieces, f16 as a
+    // checkpoint's, stored spilled (an unlinked file, mapped) and in owned memory (LATENTFLOW_SPILL_DIR=off),
+    // holds exactly the blocks of the whole matrix quantized at once.
+    const int64_t rows = 300, cols = 1280; // 384,000 values: three pieces of 131,072 and a part
+    const auto w = random(rows * cols, 1203, -0.05f, 0.05f);
+    const auto bits = half_bits(w, DType::F16);
+    const std::vector<float> widened = half_values(bits, DType::F16);
+    std::vector<uint8_t> whole(static_cast<size_t>(q8_0_bytes(rows * cols)));
+    quantize_q8_0(widened.data(), whole.data(), rows * cols);
+    const char * saved = std::getenv("LATENTFLOW_SPILL_DIR");
+    const std::string restore = saved ? saved : "";
+    for (const char * spill : {"", "off"}) {
+        if (*spill) setenv("LATENTFLOW_SPILL_DIR", spill, 1);
+        else if (saved) setenv("LATENTFLOW_SPILL_DIR", restore.c_str(), 1);
+        else unsetenv("LATENTFLOW_SPILL_DIR");
+        WeightStore store(WeightStorage::Q8_0);
+        store.add("w", view_of(bits.data(), {rows, cols}, DType::F16), "");
+        const Tensor & t = store.get("w");
+        const std::string where = std::string(*spill ? "owned" : "spilled") + " (" + (t.storage == Storage::Mapped ? "mapped" : "owned") + ")";
+        f.expect(t.dtype == DType::Q8_0 && (t.storage == Storage::Mapped) == !*spill, where + ": stored as " + dtype_name(t.dtype));
+        f.expect(t.dtype == DType::Q8_0 && std::memcmp(t.data, whole.data(), whole.size()) == 0, where + ": blocks differ from the whole matrix quantized at once");
+    }
+    if (saved) setenv("LATENTFLOW_SPILL_DIR", restore.c_str(), 1);
+    else unsetenv("LATENTFLOW_SPILL_DIR");
+}
+
 } // namespace
 
 std::vector<Check> op_checks() {
@@ -627,6 +655,7 @@ std::vector<Check> op_checks() {
         {"gemm", "bf16 work takes AMX tiles exactly where the path has them", amx_takes_bf16_work},
         {"gemm", "f32 products on AMX tiles are as exact as the FMA kernels' (f32, f16, bf16, q8_0 weights; packed once)", amx_f32_as_exact},
         {"q8_0", "quantizing keeps each block's largest value and puts every other on the nearest step (a NaN at 0); reads match", q8_0_blocks},
+        {"q8_0", "a weight stored piece by piece, spilled and owned, holds the blocks of the whole quantized at once", q8_0_weights_in_pieces},
     };
 }
 
